@@ -1,0 +1,1 @@
+"""streamlite.apps"""

@@ -1,0 +1,68 @@
+"""Per-connection state the engine needs: selected database, protocol, MULTI, WATCH,
+subscriptions. The server and the embedded front each create one per connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .core import Engine
+    from .database import Database
+
+
+class Client:
+    """A connection as the engine sees it. Fronts may add attributes freely."""
+
+    def __init__(self, engine: Engine, push: Callable[[Any], None] | None = None) -> None:
+        self.engine = engine
+        self.id: int = engine.new_client_id()
+        self.db_index = 0
+        self.db: Database = engine.dbs[0]
+        self.protocol = 2
+        self.name: bytes = b""
+        self.lib_name: bytes = b""
+        self.lib_ver: bytes = b""
+        self.authenticated = not engine.requirepass()
+        # MULTI/EXEC: queued argv lists while in MULTI, else None
+        self.multi: list[list[bytes]] | None = None
+        self.multi_error = False  # a command failed to queue: EXEC aborts
+        self.dirty_cas = False  # a WATCHed key changed
+        self.watched: set[tuple[int, bytes]] = set()
+        # pub/sub
+        self.channels: set[bytes] = set()
+        self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
+        # out-of-band messages (pub/sub): the front sets a callable that delivers them
+        self.push: Callable[[Any], None] = push or self._queue_push
+        self.pushed: list[Any] = []
+        # scripting / blocking context
+        self.in_script = False
+        self.in_exec = False
+        self.created_ms = engine.clock.ms()
+        self.last_interaction_ms = self.created_ms
+        self.last_command = b"NULL"
+        self.addr = b"127.0.0.1:0"
+        self.laddr = b"127.0.0.1:0"
+        self.closing = False  # set by QUIT / CLIENT KILL
+        self.reply_mode = b"on"  # CLIENT REPLY on|off|skip
+        self.no_evict = False
+        self.no_touch = False
+        self.blocked: Any = None  # set by the front while the client is blocked
+        self.is_master = False  # True while loading the AOF (commands come from the log)
+
+    def _queue_push(self, msg: Any) -> None:
+        self.pushed.append(msg)
+
+    def select(self, index: int) -> None:
+        self.db_index = index
+        self.db = self.engine.dbs[index]
+
+    @property
+    def subscription_count(self) -> int:
+        return len(self.channels) + len(self.patterns) + len(self.shard_channels)
+
+    @property
+    def in_pubsub(self) -> bool:
+        return bool(self.channels or self.patterns or self.shard_channels)

@@ -1,0 +1,17 @@
+"""Command implementations, one module per group; importing this registers them all."""
+
+from . import (  # noqa: F401
+    connection,
+    hashes,
+    keys,
+    lists,
+    pubsub,
+    scripting,
+    server,
+    sets,
+    stream_groups,
+    streams,
+    strings,
+    transactions,
+    zsets,
+)

@@ -1,0 +1,1 @@
+"""Commands of group 'hashes' (filled in by its owner)."""

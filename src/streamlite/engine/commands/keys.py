@@ -1,0 +1,1 @@
+"""Commands of group 'keys' (filled in by its owner)."""

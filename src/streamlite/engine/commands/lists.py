@@ -1,0 +1,1 @@
+"""Commands of group 'lists' (filled in by its owner)."""

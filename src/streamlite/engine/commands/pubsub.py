@@ -1,0 +1,1 @@
+"""Commands of group 'pubsub' (filled in by its owner)."""

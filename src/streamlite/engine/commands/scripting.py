@@ -1,0 +1,1 @@
+"""Commands of group 'scripting' (filled in by its owner)."""

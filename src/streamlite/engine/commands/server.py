@@ -1,0 +1,1 @@
+"""Commands of group 'server' (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Commands of group 'sets' (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Commands of group 'stream_groups' (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Commands of group 'streams' (filled in by its owner)."""

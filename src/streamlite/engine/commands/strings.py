@@ -1,0 +1,1 @@
+"""Commands of group 'strings' (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Commands of group 'transactions' (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Commands of group 'zsets' (filled in by its owner)."""

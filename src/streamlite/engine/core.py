@@ -1,0 +1,226 @@
+"""The engine: keyspace, command dispatch and the effects each write leaves behind.
+
+The engine is pure and synchronous: no sockets, files, threads or event loop.
+Time comes from an injected clock (snapshotted once per top-level command, as
+Redis does). A front (server, embedded) calls ``execute(client, argv)`` and gets
+a reply value (see ``replies``), then drains:
+
+- ``effects``: the deterministic commands to persist, as ``(db_index, argv)``,
+  collected only while ``effects`` is a list (set by persistence);
+- ``ready_keys``: keys that blocked clients wait on and that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import commands as _commands  # noqa: F401  (registers every command)
+from .client import Client
+from .clock import Clock, SystemClock
+from .database import Database
+from .errors import CommandError, wrong_args
+from .registry import COMMANDS, Command
+from .replies import ErrorReply
+
+# Commands that run immediately inside MULTI instead of being queued.
+_MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+
+
+def _unknown(argv: list[bytes]) -> ErrorReply:
+    name = argv[0].decode("utf-8", "replace")
+    args = " ".join("'" + a.decode("utf-8", "replace") + "'" for a in argv[1:])
+    msg = f"ERR unknown command '{name}', with args beginning with: {args}"
+    if args:
+        msg += " "
+    return ErrorReply(msg.encode())
+
+
+class Engine:
+    """All of streamlite's data and command semantics."""
+
+    def __init__(self, clock: Clock | None = None, databases: int = 16) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.dbs = [Database(self, i) for i in range(databases)]
+        self.commands: dict[bytes, Command] = COMMANDS
+        self.config: dict[str, Any] = {}
+        self.loading = False  # True while replaying persisted data: no expiry
+        self.dirty = 0  # changes since the last save
+        self._next_client_id = 1
+        self._now_ms: int | None = None  # time snapshot for the running command
+        self._depth = 0
+        self._rewrite: list[tuple[int, list[bytes]]] | None = None
+        # effects for persistence: None = nobody listens
+        self.effects: list[tuple[int, list[bytes]]] | None = None
+        # blocking: keys somebody blocks on -> count, and keys signalled since last drain
+        self.blocked_on: dict[tuple[int, bytes], int] = {}
+        self.ready_keys: dict[tuple[int, bytes], None] = {}
+        # WATCH: key -> clients watching it
+        self.watched: dict[tuple[int, bytes], set[Client]] = {}
+        # pub/sub: channel -> clients in subscription order
+        self.channels: dict[bytes, dict[Client, None]] = {}
+        self.patterns: dict[bytes, dict[Client, None]] = {}
+        self.shard_channels: dict[bytes, dict[Client, None]] = {}
+        # per-type extension state (e.g. scripting) keyed by module name
+        self.ext: dict[str, Any] = {}
+        # statistics
+        self.stats_expired_keys = 0
+        self.stats_commands = 0
+        self.command_stats: dict[str, list[int]] = {}  # name -> [calls, usec, failed]
+        # hooks a front may set: called with (client, argv) for MONITOR-like feeds
+        self.on_command: Callable[[Client, list[bytes]], None] | None = None
+
+    # -- clients -------------------------------------------------------------
+
+    def new_client_id(self) -> int:
+        cid = self._next_client_id
+        self._next_client_id += 1
+        return cid
+
+    def client(self) -> Client:
+        """A new client (connection state) bound to this engine."""
+        return Client(self)
+
+    def requirepass(self) -> bytes | None:
+        pw = self.config.get("requirepass")
+        return pw or None
+
+    # -- time ------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        """The time snapshot of the running command (or the clock outside one)."""
+        t = self._now_ms
+        return t if t is not None else self.clock.ms()
+
+    # -- dispatch --------------------------------------------------------------
+
+    def lookup_command(self, name: bytes) -> Command | None:
+        cmd = self.commands.get(name)
+        if cmd is None:
+            cmd = self.commands.get(name.lower())
+        return cmd
+
+    def execute(self, c: Client, argv: list[bytes]) -> Any:
+        """Run one command for client ``c`` and return its reply value."""
+        cmd = self.commands.get(argv[0])
+        if cmd is None:
+            cmd = self.commands.get(argv[0].lower())
+            if cmd is None:
+                if c.multi is not None:
+                    c.multi_error = True
+                return _unknown(argv)
+        n = len(argv)
+        a = cmd.arity
+        if (a > 0 and n != a) or n < -a:
+            if c.multi is not None:
+                c.multi_error = True
+            return ErrorReply(wrong_args(cmd.name).encode())
+        if c.multi is not None and cmd.name not in _MULTI_IMMEDIATE:
+            return self.queue_multi(c, cmd, argv)
+        return self.call(c, cmd, argv)
+
+    def queue_multi(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
+        """Queue a command inside MULTI (the transactions module may refine this)."""
+        from .replies import QUEUED
+
+        if "no-multi" in cmd.flags:
+            c.multi_error = True
+            return ErrorReply(b"ERR Command not allowed inside a transaction")
+        assert c.multi is not None
+        c.multi.append(argv)
+        return QUEUED
+
+    def call(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
+        """Run ``cmd`` and collect its effects (Redis's ``call()``)."""
+        top = self._depth == 0
+        if top:
+            self._now_ms = self.clock.ms()
+        self._depth += 1
+        dirty_before = self.dirty
+        saved_rewrite = self._rewrite
+        self._rewrite = None
+        try:
+            reply = cmd.handler(c, argv)
+        except CommandError as e:
+            reply = ErrorReply(e.msg.encode())
+        finally:
+            self._depth -= 1
+            if top:
+                self._now_ms = None
+        rewrite = self._rewrite
+        self._rewrite = saved_rewrite
+        if self.effects is not None and self.dirty != dirty_before:
+            if rewrite is not None:
+                self.effects.extend(rewrite)
+            elif cmd.is_write:
+                self.effects.append((c.db_index, argv))
+        self.stats_commands += 1
+        return reply
+
+    def rewrite(self, c: Client, *argvs: list[bytes]) -> None:
+        """Propagate ``argvs`` instead of the running command's own argv.
+
+        Call with no argv to propagate nothing; call again to add more.
+        """
+        if self._rewrite is None:
+            self._rewrite = []
+        for argv in argvs:
+            self._rewrite.append((c.db_index, argv))
+
+    def propagate(self, db_index: int, argv: list[bytes]) -> None:
+        """Add a command to the effects outside of the running command's own."""
+        if self.effects is not None:
+            self.effects.append((db_index, argv))
+
+    def propagate_expired(self, db_index: int, key: bytes) -> None:
+        if self.effects is not None:
+            self.effects.append((db_index, [b"DEL", key]))
+
+    def take_effects(self) -> list[tuple[int, list[bytes]]]:
+        eff = self.effects
+        if not eff:
+            return []
+        self.effects = []
+        return eff
+
+    def take_ready_keys(self) -> list[tuple[int, bytes]]:
+        if not self.ready_keys:
+            return []
+        keys = list(self.ready_keys)
+        self.ready_keys.clear()
+        return keys
+
+    # -- blocking registry (maintained by fronts) ------------------------------
+
+    def block_on(self, keys: list[tuple[int, bytes]]) -> None:
+        for k in keys:
+            self.blocked_on[k] = self.blocked_on.get(k, 0) + 1
+
+    def unblock_on(self, keys: list[tuple[int, bytes]]) -> None:
+        for k in keys:
+            n = self.blocked_on.get(k, 0) - 1
+            if n <= 0:
+                self.blocked_on.pop(k, None)
+            else:
+                self.blocked_on[k] = n
+
+    # -- active expiry ---------------------------------------------------------
+
+    def active_expire(self, budget: int = 200) -> int:
+        """Delete up to ``budget`` expired keys (Redis's active expire cycle)."""
+        removed = 0
+        self._now_ms = self.clock.ms()
+        try:
+            for db in self.dbs:
+                if not db.expires:
+                    continue
+                now = self._now_ms
+                due = [k for k, t in db.expires.items() if t <= now][: budget - removed]
+                for k in due:
+                    db.lookup(k)
+                    removed += 1
+                if removed >= budget:
+                    break
+        finally:
+            self._now_ms = None
+        return removed

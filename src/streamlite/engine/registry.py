@@ -1,0 +1,93 @@
+"""The command table: one entry per Redis command, filled by the ``@command`` decorator.
+
+Each command module under ``streamlite.engine.commands`` registers its handlers
+here at import time; ``streamlite.engine.commands`` imports them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import Client
+
+Handler = Callable[["Client", list[bytes]], Any]
+KeysFn = Callable[[list[bytes]], list[int]]
+
+# Flags, as in Redis's command table (lower case): write, readonly, denyoom, admin,
+# pubsub, noscript, blocking, loading, stale, fast, no-multi, allow-busy, movablekeys ...
+
+
+@dataclass(slots=True)
+class Command:
+    name: str  # lower case, e.g. "xadd"
+    handler: Handler
+    arity: int  # Redis convention: >0 exact argc, <0 at least -arity
+    flags: frozenset[str]
+    first_key: int = 0
+    last_key: int = 0
+    step: int = 0
+    group: str = "generic"
+    keys_fn: KeysFn | None = None
+    doc: str = ""
+    subcommands: dict[str, Command] = field(default_factory=dict)
+    # hot-path booleans, derived from flags
+    is_write: bool = False
+    is_blocking: bool = False
+
+    def key_positions(self, argv: list[bytes]) -> list[int]:
+        """Positions of key arguments in ``argv`` (COMMAND GETKEYS, WATCH-like checks)."""
+        if self.keys_fn is not None:
+            return self.keys_fn(argv)
+        if self.first_key <= 0:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
+        return list(range(self.first_key, last + 1, self.step or 1))
+
+
+COMMANDS: dict[bytes, Command] = {}
+
+
+def command(
+    name: str,
+    arity: int,
+    flags: str | Iterable[str] = "",
+    first_key: int = 0,
+    last_key: int = 0,
+    step: int = 0,
+    group: str = "generic",
+    keys_fn: KeysFn | None = None,
+    parent: str | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register ``handler`` as Redis command ``name``.
+
+    ``parent`` registers a subcommand (``command("create", -5, parent="xgroup")``),
+    used by ``COMMAND`` introspection; dispatch of subcommands is done by the
+    container's own handler.
+    """
+    fl = frozenset(flags.split() if isinstance(flags, str) else flags)
+
+    def deco(fn: Handler) -> Handler:
+        cmd = Command(
+            name=name.lower(),
+            handler=fn,
+            arity=arity,
+            flags=fl,
+            first_key=first_key,
+            last_key=last_key,
+            step=step,
+            group=group,
+            keys_fn=keys_fn,
+            doc=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
+            is_write="write" in fl,
+            is_blocking="blocking" in fl,
+        )
+        if parent is None:
+            COMMANDS[name.lower().encode()] = cmd
+        else:
+            COMMANDS[parent.lower().encode()].subcommands[name.lower()] = cmd
+        return fn
+
+    return deco

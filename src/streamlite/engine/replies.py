@@ -1,0 +1,114 @@
+"""Reply values the engine returns; the fronts encode them for RESP2 or RESP3.
+
+Mapping (what a command handler returns -> what the client sees):
+
+=================  ==========================  ==========================
+Python value       RESP2                       RESP3
+=================  ==========================  ==========================
+``int``            ``:n``                      ``:n``
+``bytes``          bulk string                 bulk string
+``SimpleString``   ``+text``                   ``+text``
+``ErrorReply``     ``-text``                   ``-text``
+``None``           null bulk ``$-1``           null ``_``
+``NULL_ARRAY``     null array ``*-1``          null ``_``
+``list``/tuple     array                       array
+``dict``           flat array k1 v1 k2 v2..    map ``%``
+``RespSet``        array                       set ``~``
+``Double``/float   bulk string (``%.17g``)     double ``,``
+``bool``           ``:1``/``:0``               ``#t``/``#f``
+``Verbatim``       bulk string                 verbatim ``=txt:``
+``Push``           array (pub/sub messages)    push ``>``
+=================  ==========================  ==========================
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+
+class SimpleString(bytes):
+    """A status reply such as ``+OK``."""
+
+    __slots__ = ()
+
+
+class ErrorReply(bytes):
+    """An error reply; the value is the full text, e.g. ``b"ERR syntax error"``."""
+
+    __slots__ = ()
+
+    @property
+    def text(self) -> str:
+        return self.decode("utf-8", "replace")
+
+
+class _NullArray:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NULL_ARRAY"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NULL_ARRAY: Any = _NullArray()
+
+
+class Double(float):
+    """A floating point reply (RESP3 double, RESP2 bulk string)."""
+
+    __slots__ = ()
+
+
+class RespSet(list):  # type: ignore[type-arg]
+    """A set reply (RESP3 ``~``); kept as a list so order is stable."""
+
+    __slots__ = ()
+
+
+class Verbatim(bytes):
+    """A verbatim text reply (RESP3 ``=txt:``), e.g. INFO."""
+
+    __slots__ = ()
+
+
+class Push(list):  # type: ignore[type-arg]
+    """An out-of-band message (pub/sub); RESP3 push, RESP2 array."""
+
+    __slots__ = ()
+
+
+OK = SimpleString(b"OK")
+QUEUED = SimpleString(b"QUEUED")
+PONG = SimpleString(b"PONG")
+
+Reply = Union[int, bytes, None, list, dict, float, bool, "Blocked", Any]
+
+
+class Blocked:
+    """Returned by a blocking command that has nothing to serve yet.
+
+    The front parks the client on ``keys`` (``(db_index, key)`` pairs, in order),
+    re-runs ``argv`` (which may differ from the original: e.g. ``$`` resolved to
+    a concrete ID) whenever one of them is signalled, and replies
+    ``timeout_reply`` once ``deadline_ms`` (absolute, engine clock; ``None`` =
+    forever) has passed.
+    """
+
+    __slots__ = ("keys", "argv", "deadline_ms", "timeout_reply")
+
+    def __init__(
+        self,
+        keys: list[tuple[int, bytes]],
+        argv: list[bytes],
+        deadline_ms: int | None,
+        timeout_reply: Any = NULL_ARRAY,
+    ) -> None:
+        self.keys = keys
+        self.argv = argv
+        self.deadline_ms = deadline_ms
+        self.timeout_reply = timeout_reply
+
+    def __repr__(self) -> str:
+        return f"Blocked(keys={self.keys!r}, deadline_ms={self.deadline_ms!r})"

@@ -1,0 +1,1 @@
+"""The stream data type: IDs, compact entry storage, consumer groups."""

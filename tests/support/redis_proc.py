@@ -1,0 +1,92 @@
+"""Start and stop real server processes (redis-server, streamlite) on free ports for tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
+
+
+@dataclass
+class ServerProc:
+    proc: subprocess.Popen
+    port: int
+    dir: str
+    owns_dir: bool = True
+    log: str = ""
+    args: list[str] = field(default_factory=list)
+
+    def stop(self, sig_kill: bool = False) -> None:
+        if self.proc.poll() is None:
+            if sig_kill:
+                self.proc.kill()
+            else:
+                self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self.owns_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def have_redis() -> bool:
+    return shutil.which("redis-server") is not None
+
+
+def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc:
+    """A real redis-server on a free loopback port, no persistence unless asked."""
+    port = free_port()
+    owns = dir is None
+    d = dir or tempfile.mkdtemp(prefix="redis-test-")
+    args = [
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "no", "--dir", d, "--daemonize", "no", "--loglevel", "warning",
+        *extra,
+    ]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc=proc)
+    return ServerProc(proc, port, d, owns, args=args)
+
+
+def start_streamlite(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc:
+    """The streamlite server (``python -m streamlite server``) on a free loopback port."""
+    import sys
+
+    port = free_port()
+    owns = dir is None
+    d = dir or tempfile.mkdtemp(prefix="streamlite-test-")
+    args = [sys.executable, "-m", "streamlite", "server", "--port", str(port),
+            "--bind", "127.0.0.1", "--dir", d, *extra]
+    env = dict(os.environ)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    wait_port(port, proc=proc)
+    return ServerProc(proc, port, d, owns, args=args)
