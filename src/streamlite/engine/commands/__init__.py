@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     hashes,
     keys,
     lists,
+    persist,
     pubsub,
     scripting,
     server,

@@ -1,0 +1,67 @@
+"""Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE.
+
+The engine does no I/O itself: these call the persistence layer a front attached
+as ``engine.ext["persistence"]`` (see ``streamlite.persistence``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..client import Client
+from ..errors import CommandError
+from ..registry import command
+from ..replies import OK, SimpleString
+
+
+def _persistence(c: Client) -> Any:
+    p = c.engine.ext.get("persistence")
+    if p is None:
+        raise CommandError("ERR persistence is not configured for this engine (no data directory)")
+    return p
+
+
+@command("save", 1, "admin noscript no-async-loading no-multi", group="server")
+def save(c: Client, argv: list[bytes]) -> Any:
+    """SAVE"""
+    p = _persistence(c)
+    if p.child_kind == "save":
+        raise CommandError("ERR Background save already in progress")
+    p.save()
+    return OK
+
+
+@command("bgsave", -1, "admin noscript no-async-loading", group="server")
+def bgsave(c: Client, argv: list[bytes]) -> Any:
+    """BGSAVE [SCHEDULE]"""
+    schedule = False
+    if len(argv) == 2 and argv[1].upper() == b"SCHEDULE":
+        schedule = True
+    elif len(argv) > 1:
+        raise CommandError("ERR syntax error")
+    p = _persistence(c)
+    if p.child_kind == "rewrite" and schedule:
+        p._pending_save = True
+        return SimpleString(b"Background saving scheduled")
+    try:
+        return SimpleString(p.bgsave().encode())
+    except RuntimeError as e:
+        raise CommandError(str(e))
+
+
+@command("bgrewriteaof", 1, "admin noscript no-async-loading", group="server")
+def bgrewriteaof(c: Client, argv: list[bytes]) -> Any:
+    """BGREWRITEAOF"""
+    p = _persistence(c)
+    try:
+        return SimpleString(p.bgrewriteaof().encode())
+    except RuntimeError as e:
+        raise CommandError(str(e))
+
+
+@command("lastsave", 1, "fast loading stale", group="server")
+def lastsave(c: Client, argv: list[bytes]) -> Any:
+    """LASTSAVE"""
+    p = c.engine.ext.get("persistence")
+    return int(p.lastsave) if p is not None else int(c.engine.ext.get("start_time", time.time()))

@@ -1,0 +1,122 @@
+"""The dataset as the shortest list of commands that rebuilds it.
+
+Used for the AOF base file (BGREWRITEAOF) and for snapshots: both are streams of
+commands, so one loader serves both. Big values are split into commands of at most
+``CHUNK`` items, as Redis's ``rewriteAppendOnlyFile`` does. Streams are rebuilt
+entry by entry with their IDs, then ``XSETID`` restores the counters, and groups,
+consumers and pending entries are recreated with ``XGROUP CREATE``/``CREATECONSUMER``
+and ``XCLAIM ... FORCE JUSTID`` carrying delivery times and counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..engine.args import format_double
+from ..engine.core import Engine
+from ..engine.database import type_name
+from ..engine.stream.ids import format_id
+
+CHUNK = 64
+
+Argv = list[bytes]
+
+
+def _chunks(cmd: Argv, items: list[bytes], per: int) -> Iterator[Argv]:
+    for i in range(0, len(items), CHUNK * per):
+        yield cmd + items[i : i + CHUNK * per]
+
+
+def _string(key: bytes, v: Any) -> Iterator[Argv]:
+    yield [b"SET", key, bytes(v)]
+
+
+def _list(key: bytes, v: Any) -> Iterator[Argv]:
+    yield from _chunks([b"RPUSH", key], [bytes(x) for x in v], 1)
+
+
+def _hash(key: bytes, v: Any) -> Iterator[Argv]:
+    items: list[bytes] = []
+    for f, x in v.items():
+        items.append(f)
+        items.append(x)
+    yield from _chunks([b"HSET", key], items, 2)
+
+
+def _set(key: bytes, v: Any) -> Iterator[Argv]:
+    yield from _chunks([b"SADD", key], list(v), 1)
+
+
+def _zset(key: bytes, v: Any) -> Iterator[Argv]:
+    items: list[bytes] = []
+    for member, score in zset_items(v):
+        items.append(format_double(score))
+        items.append(member)
+    yield from _chunks([b"ZADD", key], items, 2)
+
+
+def zset_items(v: Any) -> Iterator[tuple[bytes, float]]:
+    """(member, score) pairs of a sorted set value, whatever its class exposes."""
+    if hasattr(v, "dict"):
+        yield from v.dict.items()
+    elif hasattr(v, "scores"):
+        yield from v.scores.items()
+    else:
+        yield from v.items()
+
+
+def _stream(key: bytes, s: Any) -> Iterator[Argv]:
+    last = None
+    for sid, fields in s.range(0, (1 << 128) - 1):
+        yield [b"XADD", key, format_id(sid), *fields]
+        last = sid
+    if last is None:
+        # an empty stream: create it (Redis does the same) then drop the entry
+        yield [b"XADD", key, b"MAXLEN", b"0", format_id(s.last_id or 1), b"x", b"y"]
+    yield [
+        b"XSETID", key, format_id(s.last_id),
+        b"ENTRIESADDED", b"%d" % s.entries_added,
+        b"MAXDELETEDID", format_id(s.max_deleted_id),
+    ]
+    for gname, g in s.groups.items():
+        yield [b"XGROUP", b"CREATE", key, gname, format_id(g.last_id),
+               b"ENTRIESREAD", b"%d" % g.entries_read]
+        for cname, consumer in g.consumers.items():
+            yield [b"XGROUP", b"CREATECONSUMER", key, gname, cname]
+            for sid in consumer.pel:
+                nack = g.pel[sid]
+                yield [
+                    b"XCLAIM", key, gname, cname, b"0", format_id(sid),
+                    b"TIME", b"%d" % nack.delivery_time,
+                    b"RETRYCOUNT", b"%d" % nack.delivery_count,
+                    b"JUSTID", b"FORCE",
+                ]
+
+
+REWRITERS: dict[bytes, Callable[[bytes, Any], Iterator[Argv]]] = {
+    b"string": _string,
+    b"list": _list,
+    b"hash": _hash,
+    b"set": _set,
+    b"zset": _zset,
+    b"stream": _stream,
+}
+
+
+def dataset_commands(engine: Engine) -> Iterator[tuple[int, Argv]]:
+    """``(db_index, argv)`` for every command that rebuilds ``engine``'s data.
+
+    Expired keys are skipped; TTLs are written as absolute ``PEXPIREAT``.
+    """
+    now = engine.clock.ms()
+    for db in engine.dbs:
+        expires = db.expires
+        for key, value in list(db.data.items()):
+            when = expires.get(key) if expires else None
+            if when is not None and when <= now:
+                continue
+            for argv in REWRITERS[type_name(value)](key, value):
+                yield db.index, argv
+            if when is not None:
+                yield db.index, [b"PEXPIREAT", key, b"%d" % when]
