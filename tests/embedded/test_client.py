@@ -1,0 +1,159 @@
+"""redis-py's sync client on the embedded engine: commands, errors, decoding, RESP3,
+pipelines, sharing, threads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+from redis.exceptions import DataError, ResponseError
+
+import streamlite
+from streamlite.embedded import Embedded, EmbeddedConnection
+from streamlite.engine import Engine
+
+
+def test_connect_is_a_real_redis_client(r):
+    assert isinstance(r, redis.Redis)
+    assert isinstance(r.connection_pool.get_connection(), EmbeddedConnection)
+    assert r.ping() is True
+    assert r.echo("hi") == b"hi"
+    assert r.echo(b"\x00\xff") == b"\x00\xff"
+
+
+def test_arguments_are_encoded_like_redis_py(r):
+    assert r.echo(12) == b"12"
+    assert r.echo(1.5) == b"1.5"
+    assert r.echo(1e20) == b"1e+20"
+    assert r.echo("é") == "é".encode()
+    with pytest.raises(DataError):
+        r.echo(True)
+    with pytest.raises(DataError):
+        r.echo(None)
+
+
+def test_errors_are_redis_py_exceptions(r):
+    with pytest.raises(ResponseError) as e:
+        r.execute_command("NOSUCH", "a")
+    assert str(e.value) == "unknown command 'NOSUCH', with args beginning with: 'a' "
+    with pytest.raises(ResponseError, match="wrong number of arguments for 'echo' command"):
+        r.execute_command("ECHO")
+    with pytest.raises(ResponseError, match="DB index is out of range"):
+        r.execute_command("SELECT", 99)
+    assert r.ping()  # the connection is still usable
+
+
+def test_command_names_with_spaces_are_split(r):
+    with pytest.raises(ResponseError, match="unknown command 'NOSUCH'"):
+        r.execute_command("NOSUCH SUB", "x")
+
+
+def test_decode_responses(rd):
+    assert rd.echo("hé") == "hé"
+    assert rd.ping() is True
+
+
+def test_resp3(r3):
+    conn = r3.connection_pool.get_connection()
+    try:
+        assert conn._session.client.protocol == 3
+        assert conn.handshake_metadata[b"proto"] == 3
+    finally:
+        r3.connection_pool.release(conn)
+    assert r3.echo("x") == b"x"
+
+
+def test_db_kwarg_selects(emb):
+    c = emb.client(db=3)
+    conn = c.connection_pool.get_connection()
+    assert conn._session.client.db_index == 3
+    c.connection_pool.release(conn)
+    with pytest.raises(redis.ConnectionError, match="Invalid Database"):
+        emb.client(db=16).ping()
+
+
+def test_client_name(emb):
+    c = emb.client(client_name="worker-1")
+    conn = c.connection_pool.get_connection()
+    assert conn._session.client.name == b"worker-1"
+    assert conn._session.client.lib_name.startswith(b"redis-py")
+
+
+def test_pipeline_without_transaction(r):
+    p = r.pipeline(transaction=False)
+    p.echo("a").ping().execute_command("NOSUCH").echo("b")
+    out = p.execute(raise_on_error=False)
+    assert out[0] == b"a" and out[1] is True and out[3] == b"b"
+    assert isinstance(out[2], ResponseError)
+    p.echo("a").execute_command("NOSUCH")
+    with pytest.raises(ResponseError, match="Command # 2"):
+        p.execute()
+
+
+def test_private_engines_and_sharing(embtest):
+    a, b = streamlite.connect(), streamlite.connect()
+    a.execute_command("EMBTEST.SET", "k", "1")
+    assert b.execute_command("EMBTEST.GET", "k") is None
+    e = Embedded()
+    c1, c2 = e.client(), streamlite.connect(engine=e)
+    c1.execute_command("EMBTEST.SET", "k", "v")
+    assert c2.execute_command("EMBTEST.GET", "k") == b"v"
+    eng = Engine()
+    d1, d2 = streamlite.connect(engine=eng), streamlite.connect(engine=eng)
+    d1.execute_command("EMBTEST.SET", "k", "w")
+    assert d2.execute_command("EMBTEST.GET", "k") == b"w"
+    for x in (a, b, c1, c2, d1, d2):
+        x.close()
+    e.close()
+
+
+def test_threads_lose_no_updates(embtest, emb):
+    clients = [emb.client() for _ in range(4)]
+
+    def work(c):
+        for _ in range(500):
+            c.execute_command("EMBTEST.INCR", "n")
+
+    ts = [threading.Thread(target=work, args=(c,)) for c in clients]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert clients[0].execute_command("EMBTEST.GET", "n") == b"2000"
+
+
+def test_one_client_many_threads(embtest, r):
+    # one redis.Redis shared by threads: the pool gives each its own connection
+    def work():
+        for _ in range(300):
+            r.execute_command("EMBTEST.INCR", "n")
+
+    ts = [threading.Thread(target=work) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert r.execute_command("EMBTEST.GET", "n") == b"1200"
+
+
+def test_close_then_reuse(r):
+    r.close()
+    assert r.ping() is True  # a closed redis-py client reconnects on use
+
+
+def test_single_connection_client(emb):
+    c = emb.client(single_connection_client=True)
+    assert c.echo("x") == b"x"
+    c.close()
+
+
+def test_send_packed_command_with_raw_resp(r):
+    conn = r.connection_pool.get_connection()
+    try:
+        conn.send_packed_command(b"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n*1\r\n$4\r\nPING\r\n")
+        assert conn.read_response() == b"hi"
+        assert conn.read_response() == b"PONG"
+        assert not conn.can_read()
+    finally:
+        r.connection_pool.release(conn)
