@@ -13,8 +13,6 @@ import redis
 
 from streamlite.embedded import Embedded
 
-from .support import needs
-
 
 def _in_thread(fn, *args):
     box: dict[str, object] = {}
@@ -173,51 +171,66 @@ def test_cancelled_waiter_is_unblocked(embtest, emb):
     assert w.execute_command("EMBTEST.POPNOW", "q") == b"v"
 
 
-# -- the real blocking commands, as they land ---------------------------------------
+# -- the real blocking commands, on real Redis and embedded ------------------------
 
 
-def test_blpop_woken_by_rpush_from_thread(emb):
-    needs("BLPOP", "RPUSH")
-    a, w = emb.client(), emb.client()
+def test_blpop_woken_by_rpush_from_thread(backend):
+    backend.needs("BLPOP", "RPUSH")
+    a, w = backend.client(), backend.client()
     t, box = _in_thread(a.blpop, ["q1", "q2"], 0)
-    _wait_blocked(emb)
+    backend.wait_blocked()
     w.rpush("q2", "job")
     t.join(5)
     assert box == {"result": (b"q2", b"job")}
     assert a.blpop("q1", timeout=0.05) is None
 
 
-def test_blmove_woken(emb):
-    needs("BLMOVE", "RPUSH", "LRANGE")
-    a, w = emb.client(), emb.client()
+def test_brpop_serves_waiters_in_order(backend):
+    backend.needs("BRPOP", "LPUSH")
+    c1, c2, w = backend.client(), backend.client(), backend.client()
+    t1, box1 = _in_thread(c1.brpop, "q", 0)
+    backend.wait_blocked(1)
+    t2, box2 = _in_thread(c2.brpop, "q", 0)
+    backend.wait_blocked(2)
+    w.lpush("q", "a", "b")  # list is b, a: BRPOP takes a first
+    t1.join(5)
+    t2.join(5)
+    assert (box1["result"], box2["result"]) == ((b"q", b"a"), (b"q", b"b"))
+
+
+def test_blmove_woken(backend):
+    backend.needs("BLMOVE", "RPUSH", "LRANGE")
+    a, w = backend.client(), backend.client()
     t, box = _in_thread(a.blmove, "src", "dst", 0, "LEFT", "RIGHT")
-    _wait_blocked(emb)
+    backend.wait_blocked()
     w.rpush("src", "m")
     t.join(5)
     assert box == {"result": b"m"}
     assert w.lrange("dst", 0, -1) == [b"m"]
+    assert a.blmove("src", "dst", 0.05, "LEFT", "RIGHT") is None
 
 
-def test_xread_block_woken_by_xadd(emb):
-    needs("XADD", "XREAD")
-    a, w = emb.client(), emb.client()
+def test_xread_block_woken_by_xadd(backend):
+    backend.needs("XADD", "XREAD")
+    a, w = backend.client(), backend.client()
     w.xadd("s", {"f": "0"}, id="1-1")
     t, box = _in_thread(a.xread, {"s": "$"}, None, 0)
-    _wait_blocked(emb)
+    backend.wait_blocked()
     w.xadd("s", {"f": "1"}, id="2-1")
     t.join(5)
     assert box == {"result": [[b"s", [(b"2-1", {b"f": b"1"})]]]}
     assert a.xread({"s": "$"}, block=50) == []
 
 
-def test_xreadgroup_block_woken_by_xadd_async(emb):
-    needs("XADD", "XREADGROUP", "XGROUP")
+@pytest.mark.parametrize("proto", [2, 3])
+def test_xreadgroup_block_woken_by_xadd_async(backend, proto):
+    backend.needs("XADD", "XREADGROUP", "XGROUP")
 
     async def main():
-        a, w = emb.async_client(), emb.async_client()
+        a, w = backend.async_client(protocol=proto), backend.async_client(protocol=proto)
         await w.xgroup_create("s", "g", id="$", mkstream=True)
         waiter = asyncio.create_task(a.xreadgroup("g", "c1", {"s": ">"}, count=10, block=0))
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
         await w.xadd("s", {"k": "v"}, id="5-1")
         got = await asyncio.wait_for(waiter, 5)
         timed_out = await a.xreadgroup("g", "c1", {"s": ">"}, block=30)
@@ -226,5 +239,30 @@ def test_xreadgroup_block_woken_by_xadd_async(emb):
         return got, timed_out
 
     got, timed_out = asyncio.run(main())
-    assert got == [[b"s", [(b"5-1", {b"k": b"v"})]]]
-    assert timed_out == []
+    if proto == 2:
+        assert got == [[b"s", [(b"5-1", {b"k": b"v"})]]]
+        assert timed_out == []
+    else:
+        assert got == {b"s": [[(b"5-1", {b"k": b"v"})]]}
+        assert timed_out == {}
+
+
+def test_xreadgroup_blocked_on_deleted_stream_gets_unblocked_error(backend):
+    backend.needs("XADD", "XREADGROUP", "XGROUP", "DEL")
+    a, w = backend.client(), backend.client()
+    w.xgroup_create("s", "g", id="$", mkstream=True)
+    t, box = _in_thread(a.xreadgroup, "g", "c", {"s": ">"}, None, 0)
+    backend.wait_blocked()
+    w.delete("s")
+    t.join(5)
+    err = box.get("error")
+    assert isinstance(err, redis.ResponseError)
+    assert "UNBLOCKED" in str(err) or "NOGROUP" in str(err), err
+
+
+def test_blocking_inside_multi_answers_at_once(backend):
+    backend.needs("MULTI", "EXEC", "BLPOP")
+    r = backend.client()
+    p = r.pipeline(transaction=True)
+    p.blpop("nothing", 0)
+    assert p.execute() == [None]
