@@ -30,6 +30,7 @@ from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from ..engine import replies as _replies
 from ..engine.blocking import BlockingManager
 from ..engine.clock import Clock
 from ..engine.core import Engine
@@ -42,6 +43,10 @@ log = logging.getLogger("streamlite.embedded")
 
 TICK_SECONDS = 0.1
 PID = os.getpid()  # this process's pid, kept current across forks (os.getpid is a syscall)
+
+
+# several replies to one command (SUBSCRIBE a b); absent from engines that predate it
+MultiReply: type = getattr(_replies, "MultiReply", type("_NoMultiReply", (list,), {}))
 
 
 class _Queued:
@@ -257,17 +262,11 @@ class Host:
                 raise RedisConnectionError("Connection closed by server.")
             eng = self.engine
             c = s.client
-            out = s.out
             for argv in argvs:
                 if s.blocked or s.held:
                     s.held.append(argv)
                     continue
-                reply = eng.execute(c, argv)
-                if type(reply) is Blocked:
-                    self.blocking.block(c, reply)
-                    s.blocked = True
-                else:
-                    out.append(reply)
+                self._emit(s, self._exec(s, argv))
                 if c.closing:  # QUIT / CLIENT KILL: the rest is never read
                     break
             woken = self._serve() if eng.ready_keys else None
@@ -292,13 +291,10 @@ class Host:
                 return QUEUED_REPLY
             eng = self.engine
             c = s.client
-            reply = eng.execute(c, argv)
-            if type(reply) is Blocked:
-                self.blocking.block(c, reply)
-                s.blocked = True
-                reply = QUEUED_REPLY
-            elif s.out:
-                s.out.append(reply)
+            reply = self._exec(s, argv)
+            t = type(reply)
+            if t is Blocked or t is MultiReply or s.after:
+                self._emit(s, reply)
                 reply = QUEUED_REPLY
             woken = self._serve() if eng.ready_keys else None
             p = self.persistence
@@ -329,19 +325,33 @@ class Host:
                 woken.append(s)
         return woken
 
+    def _exec(self, s: Session, argv: list[bytes]) -> Any:
+        s.running = True
+        try:
+            return self.engine.execute(s.client, argv)
+        finally:
+            s.running = False
+
+    def _emit(self, s: Session, reply: Any) -> None:
+        """Queue ``reply`` (or park ``s`` on it), then the pushes its command made."""
+        t = type(reply)
+        if t is Blocked:
+            self.blocking.block(s.client, reply)
+            s.blocked = True
+        elif t is MultiReply:
+            s.out.extend(reply)
+        else:
+            s.out.append(reply)
+        if s.after:
+            s.out.extend(s.after)
+            s.after.clear()
+
     def _resume(self, s: Session, reply: Any) -> None:
         """``s`` got its blocked command's reply: run what it sent meanwhile."""
         s.blocked = False
-        s.out.append(reply)
-        eng = self.engine
-        c = s.client
+        self._emit(s, reply)
         while s.held and not s.blocked:
-            r = eng.execute(c, s.held.popleft())
-            if type(r) is Blocked:
-                self.blocking.block(c, r)
-                s.blocked = True
-            else:
-                s.out.append(r)
+            self._emit(s, self._exec(s, s.held.popleft()))
 
     def expire_blocked(self) -> None:
         """Answer blocked clients whose timeout has passed (and what that unblocks)."""

@@ -7,6 +7,8 @@ socket would deliver them) and the commands it sent while it was blocked
 Commands run when they are *sent*, as a server runs them when they arrive, so a
 SUBSCRIBE takes effect at once and a pipeline's replies queue up to be read.
 
+A reply the engine gives as ``MultiReply`` (SUBSCRIBE a b: one confirmation per
+channel) becomes that many entries in ``out``, read one by one as redis-py expects.
 Replies stay engine values in ``out``; the connection converts one when it is
 read (``convert.convert``), because redis-py may read with decoding turned off.
 """
@@ -92,8 +94,8 @@ def parse_packed(data: Any) -> list[list[bytes]]:
 class Session:
     """One connection's engine client, unread output, and held-back input."""
 
-    __slots__ = ("host", "client", "out", "held", "blocked", "closed", "waiting", "wake",
-                 "__weakref__")
+    __slots__ = ("host", "client", "out", "held", "after", "running", "blocked", "closed",
+                 "waiting", "wake", "__weakref__")
 
     def __init__(self, host: Host, wake: Callable[[], None]) -> None:
         self.host = host
@@ -102,18 +104,22 @@ class Session:
         self.client.session = self  # type: ignore[attr-defined]  # how blocked replies find us
         self.out: deque[Any] = deque()
         self.held: deque[list[bytes]] = deque()
+        self.after: list[Any] = []  # pushes made during its own command: after the reply
+        self.running = False  # its own command is executing
         self.blocked = False
         self.closed = False
         self.waiting = False  # a reader is waiting: deliveries must wake it
         self.wake = wake
 
     def push(self, msg: Any) -> None:
-        """Out-of-band output (pub/sub messages): the engine calls it during a command."""
-        self.out.append(msg)
-        if self.waiting:
-            self.wake()
+        """Out-of-band output (pub/sub messages): the engine calls it during a command.
 
-    def deliver(self, reply: Any) -> None:
-        self.out.append(reply)
+        A push made while this session's own command runs (a RESP3 client publishing
+        to itself, a script) goes after that command's reply, as Redis 7.2+ writes it.
+        """
+        if self.running:
+            self.after.append(msg)
+            return
+        self.out.append(msg)
         if self.waiting:
             self.wake()
