@@ -157,3 +157,60 @@ def test_send_packed_command_with_raw_resp(r):
         assert not conn.can_read()
     finally:
         r.connection_pool.release(conn)
+
+
+def test_forked_child_cannot_use_the_parents_engine(embtest, tmpdir_path):
+    import os
+
+    r = streamlite.connect(tmpdir_path)
+    r.execute_command("EMBTEST.SET", "k", "v")
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            r.execute_command("EMBTEST.SET", "k", "child")
+            msg = b"used it"
+        except Exception as e:  # noqa: BLE001
+            msg = type(e).__name__.encode()
+        os.write(wfd, msg)
+        os._exit(0)
+    os.close(wfd)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(rfd, 100) == b"EngineClosed"
+    os.close(rfd)
+    assert r.execute_command("EMBTEST.GET", "k") == b"v"
+    r.close()
+
+
+def test_one_background_thread_for_all_engines():
+    clients = [streamlite.connect() for _ in range(20)]
+    for c in clients:
+        c.ping()
+    names = [t.name for t in threading.enumerate()]
+    assert names.count("streamlite-embedded") == 1
+    for c in clients:
+        c.close()
+
+
+def test_client_kill_and_unblock_through_the_front(embtest, emb):
+    from .support import has
+
+    if not has("CLIENT"):
+        pytest.skip("engine has no CLIENT yet")
+    a, admin = emb.client(), emb.client()
+    box: dict = {}
+    t = threading.Thread(target=lambda: box.setdefault("r", a.execute_command(
+        "EMBTEST.BPOP", "q", 0)))
+    t.start()
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(emb.host.blocking) == 0 and time.monotonic() < deadline:
+        time.sleep(0.002)
+    ids = [int(line.split()[0].split("=")[1])
+           for line in admin.execute_command("CLIENT", "LIST").decode().splitlines()]
+    assert len(ids) == 2
+    blocked_id = next(s.client.id for s in emb.host.sessions.values() if s.blocked)
+    assert admin.execute_command("CLIENT", "UNBLOCK", blocked_id) == 1
+    t.join(5)
+    assert box == {"r": None}

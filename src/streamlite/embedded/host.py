@@ -45,8 +45,10 @@ TICK_SECONDS = 0.1
 PID = os.getpid()  # this process's pid, kept current across forks (os.getpid is a syscall)
 
 
-# several replies to one command (SUBSCRIBE a b); absent from engines that predate it
+# several replies to one command (SUBSCRIBE a b), and none (CLIENT REPLY OFF); the
+# engine may predate them
 MultiReply: type = getattr(_replies, "MultiReply", type("_NoMultiReply", (list,), {}))
+NO_REPLY: Any = getattr(_replies, "NO_REPLY", object())
 
 
 class _Queued:
@@ -138,12 +140,18 @@ class Host:
         self.options = dict(options or {})
         self._lock_fd: int | None = None
         self._holds = 0
+        self._woken: list[Session] = []  # sessions given a reply during this batch
+        self.sessions: dict[int, Session] = {}  # client id -> open session
         self.closed = False
         eng = self.engine
         existing = eng.ext.get("blocking")
         self.blocking: BlockingManager = existing or BlockingManager(eng)
         eng.ext["blocking"] = self.blocking
         eng.ext["embedded"] = self
+        if eng.ext.get("front") is None:
+            from .front import EmbeddedFront
+
+            eng.ext["front"] = EmbeddedFront(self)
         if self.path is not None:
             cfg = persistence_config(self.path, self.options)
             self._lock_fd = lock_directory(self.path)
@@ -232,7 +240,9 @@ class Host:
     def open_session(self, wake: Any) -> Session:
         with self.lock:
             self._check()
-            return Session(self, wake)
+            sess = Session(self, wake)
+            self.sessions[sess.client.id] = sess
+            return sess
 
     def close_session(self, s: Session) -> None:
         with self.lock:
@@ -241,6 +251,7 @@ class Host:
             s.closed = True
             s.held.clear()
             c = s.client
+            self.sessions.pop(c.id, None)
             if c.blocked is not None:
                 self.blocking.unblock(c)
             s.blocked = False
@@ -249,6 +260,11 @@ class Host:
             s.wake()
 
     # -- running commands ----------------------------------------------------------
+    #
+    # Every entry (run, call, expire_blocked, tick, CLIENT UNBLOCK/KILL through the
+    # front) works under the lock and ends with ``_finish()``: serve the blocked
+    # clients whose keys changed, write the batch's effects to the AOF, and only then
+    # hand the lock back and wake the sessions that got a reply meanwhile.
 
     def run(self, s: Session, argvs: list[list[bytes]]) -> None:
         """Run commands for ``s`` (held back while it is blocked); replies go to ``s.out``.
@@ -260,7 +276,6 @@ class Host:
             if s.closed or self.closed:
                 self._check()
                 raise RedisConnectionError("Connection closed by server.")
-            eng = self.engine
             c = s.client
             for argv in argvs:
                 if s.blocked or s.held:
@@ -269,61 +284,67 @@ class Host:
                 self._emit(s, self._exec(s, argv))
                 if c.closing:  # QUIT / CLIENT KILL: the rest is never read
                     break
-            woken = self._serve() if eng.ready_keys else None
-            p = self.persistence
-            if p is not None:
-                p.after_writes()
             if c.closing:
                 self.close_session(s)
-        if woken:
-            _wake_all(woken)
+            woken = self._finish()
+        _wake_all(woken)
 
     def call(self, s: Session, argv: list[bytes]) -> Any:
         """Run one command and return its reply value, the fast path of ``run``.
 
         Returns ``QUEUED_REPLY`` when the reply must be read from ``s.out`` instead:
-        the session had unread output or was blocked, the command blocked, or it
-        produced pushes (SUBSCRIBE) that come before its reply.
+        the session had unread output or was blocked, the command blocked, it gave
+        several replies or none, or pushes for the session follow its reply.
         """
         with self.lock:
             if s.closed or self.closed or s.blocked or s.held or s.out:
                 self.run(s, [argv])
                 return QUEUED_REPLY
-            eng = self.engine
             c = s.client
             reply = self._exec(s, argv)
             t = type(reply)
-            if t is Blocked or t is MultiReply or s.after:
+            if t is Blocked or t is MultiReply or reply is NO_REPLY or s.after or c.closing:
                 self._emit(s, reply)
                 reply = QUEUED_REPLY
-            woken = self._serve() if eng.ready_keys else None
-            p = self.persistence
-            if p is not None:
-                p.after_writes()
-            if c.closing:
-                if reply is not QUEUED_REPLY:
-                    s.out.append(reply)
-                    reply = QUEUED_REPLY
-                self.close_session(s)
+                if c.closing:
+                    self.close_session(s)
+            woken = self._finish() if (self.engine.ready_keys or self.persistence
+                                       or self._woken) else None
         if woken:
             _wake_all(woken)
         return reply
 
-    def _serve(self) -> list[Session]:
+    def _finish(self) -> list[Session]:
+        """End of a batch, under the lock: serve, persist, and say whom to wake."""
+        if self.engine.ready_keys:
+            self._serve()
+        p = self.persistence
+        if p is not None:
+            p.after_writes()
+        woken = self._woken
+        if woken:
+            self._woken = []
+        return woken
+
+    def _serve(self) -> None:
         """Re-run blocked commands whose keys changed; their replies go to their sessions."""
         eng = self.engine
-        woken: list[Session] = []
         while eng.ready_keys:
             for c, reply in self.blocking.serve_ready():
-                s = getattr(c, "session", None)
-                if s is None:  # another front's client: it delivers its own replies
-                    deliver = getattr(c, "deliver_unblocked", None)
-                    if deliver is not None:
-                        deliver(reply)
-                    continue
-                self._resume(s, reply)
-                woken.append(s)
-        return woken
+                self._deliver(c, reply)
+
+    def _deliver(self, c: Any, reply: Any) -> None:
+        """The reply of ``c``'s blocked command (served, timed out, unblocked)."""
+        s = getattr(c, "session", None)
+        if s is None:  # another front's client (``serve``): it delivers its own replies
+            deliver = getattr(c, "deliver_unblocked", None)
+            if deliver is not None:
+                deliver(reply)
+            return
+        if s.closed:
+            return
+        self._resume(s, reply)
+        self._woken.append(s)
 
     def _exec(self, s: Session, argv: list[bytes]) -> Any:
         s.running = True
@@ -340,7 +361,7 @@ class Host:
             s.blocked = True
         elif t is MultiReply:
             s.out.extend(reply)
-        else:
+        elif reply is not NO_REPLY:
             s.out.append(reply)
         if s.after:
             s.out.extend(s.after)
@@ -355,43 +376,30 @@ class Host:
 
     def expire_blocked(self) -> None:
         """Answer blocked clients whose timeout has passed (and what that unblocks)."""
-        woken: list[Session] = []
         with self.lock:
             if self.closed:
                 return
-            now = self.engine.clock.ms()
-            for c, reply in self.blocking.expire(now):
-                s = getattr(c, "session", None)
-                if s is None:
-                    deliver = getattr(c, "deliver_unblocked", None)
-                    if deliver is not None:
-                        deliver(reply)
-                    continue
-                self._resume(s, reply)
-                woken.append(s)
-            if self.engine.ready_keys:
-                woken.extend(self._serve())
-            if self.persistence is not None:
-                self.persistence.after_writes()
+            for c, reply in self.blocking.expire(self.engine.clock.ms()):
+                self._deliver(c, reply)
+            woken = self._finish()
         _wake_all(woken)
 
-    def next_deadline(self) -> int | None:
-        with self.lock:
-            return self.blocking.next_deadline()
+    def unblock(self, c: Any, reply: Any) -> bool:
+        """CLIENT UNBLOCK: end ``c``'s blocking command with ``reply`` (under the lock)."""
+        if self.blocking.unblock(c) is None:
+            return False
+        self._deliver(c, reply)
+        return True
 
     def tick(self) -> None:
         """Background work, about every 100 ms."""
-        woken: list[Session] = []
         with self.lock:
             if self.closed or os.getpid() != self.pid:
                 return
-            eng = self.engine
-            eng.active_expire()
-            if eng.ready_keys:
-                woken = self._serve()
+            self.engine.active_expire()
+            woken = self._finish()
             p = self.persistence
             if p is not None:
-                p.after_writes()
                 p.tick()
             dl = self.blocking.next_deadline()
         _wake_all(woken)
