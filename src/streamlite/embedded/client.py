@@ -66,10 +66,9 @@ class EmbeddedRedis(redis.Redis):
             options.pop(NEVER_DECODE, None)
             options.pop(EMPTY_RESPONSE, None)
             options.pop("keys", None)
-        name = args[0]
-        callbacks = self.response_callbacks
-        if name in callbacks:
-            return callbacks[name](response, **options)
+        cb = self.response_callbacks.get(args[0])
+        if cb is not None:
+            return cb(response, **options)
         return response
 
 
@@ -107,9 +106,8 @@ class AsyncEmbeddedRedis(redis.asyncio.Redis):
             options.pop(NEVER_DECODE, None)
             options.pop(EMPTY_RESPONSE, None)
             options.pop("keys", None)
-        name = args[0]
-        callbacks = self.response_callbacks
-        if name in callbacks:
-            r = callbacks[name](response, **options)
+        cb = self.response_callbacks.get(args[0])
+        if cb is not None:
+            r = cb(response, **options)
             return await r if inspect.isawaitable(r) else r
         return response

@@ -73,7 +73,18 @@ def convert(v: Any, proto: int, encoding: str | None, errors: str = "strict") ->
     if t is int:
         return v
     if t is list:
-        return [convert(x, proto, encoding, errors) for x in v]
+        # leaves inline: stream replies are lists of lists of bulk strings
+        out_list: list[Any] = []
+        add = out_list.append
+        for x in v:
+            tx = type(x)
+            if tx is bytes:
+                add(x.decode(encoding, errors) if encoding else x)
+            elif tx is int:
+                add(x)
+            else:
+                add(convert(x, proto, encoding, errors))
+        return out_list
     if v is None or v is NULL_ARRAY:
         return None
     if t is SimpleString or t is Verbatim:
