@@ -1,1 +1,385 @@
-"""Commands of group 'strings' (filled in by its owner)."""
+"""String commands (Redis group "string").
+
+Values are ``bytes``. What ``OBJECT ENCODING`` answers is derived by ``strenc``;
+handlers that make a string without Redis's ``tryObjectEncoding`` (APPEND to an
+existing key, SETRANGE, INCRBYFLOAT) record the encoding they produce.
+
+Propagation as Redis: SET/SETEX/PSETEX with a relative or seconds expiry become
+``SET key value PXAT <ms>``, GETEX becomes ``PEXPIREAT``/``PERSIST``/``DEL``,
+GETDEL becomes ``DEL``, GETSET becomes ``SET``, INCRBYFLOAT becomes ``SET key
+<result> KEEPTTL``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import longdouble, strenc
+from ..args import LLONG_MAX, LLONG_MIN, parse_int
+from ..client import Client
+from ..database import Database
+from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_args
+from ..expiry import set_expire_ms
+from ..registry import command
+from ..replies import OK
+
+NOT_FLOAT = "ERR value is not a valid float"
+TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+
+
+def get_string(db: Database, key: bytes) -> bytes | None:
+    """The string at ``key`` (None if missing); WRONGTYPE for other types."""
+    v = db.lookup(key)
+    if v is not None and type(v) is not bytes:
+        raise CommandError(WRONGTYPE)
+    return v
+
+
+def _check_length(c: Client, size: int, append: int) -> None:
+    if c.is_master:
+        return
+    limit = int(c.engine.config.get("proto-max-bulk-len", 512 * 1024 * 1024))
+    if size + append > limit:
+        raise CommandError(TOO_BIG)
+
+
+# -- SET and its options -------------------------------------------------------
+
+_F_NX, _F_XX, _F_GET, _F_KEEPTTL, _F_PERSIST = 1, 2, 4, 8, 16
+_F_EX, _F_PX, _F_EXAT, _F_PXAT = 32, 64, 128, 256
+_F_IFEQ, _F_IFNE = 512, 1024
+_EXPIRES = _F_EX | _F_PX | _F_EXAT | _F_PXAT
+_CONDS = _F_NX | _F_XX | _F_IFEQ | _F_IFNE
+
+
+def parse_set_options(argv: list[bytes], start: int, for_set: bool) -> tuple[int, bytes | None,
+                                                                             bytes | None]:
+    """Redis's ``parseExtendedStringArgumentsOrReply``: (flags, expire arg, compare value)."""
+    flags = 0
+    expire: bytes | None = None
+    cmp: bytes | None = None
+    n = len(argv)
+    j = start
+    while j < n:
+        o = argv[j].upper()
+        has_next = j + 1 < n
+        if o == b"NX" and for_set and not flags & (_CONDS & ~_F_NX):
+            flags |= _F_NX
+        elif o == b"XX" and for_set and not flags & (_CONDS & ~_F_XX):
+            flags |= _F_XX
+        elif o in (b"IFEQ", b"IFNE") and for_set and has_next:
+            bit = _F_IFEQ if o == b"IFEQ" else _F_IFNE
+            if flags & (_CONDS & ~bit):
+                raise CommandError(SYNTAX)
+            flags |= bit
+            cmp = argv[j + 1]
+            j += 1
+        elif o == b"GET" and for_set:
+            flags |= _F_GET
+        elif o == b"KEEPTTL" and for_set and not flags & (_EXPIRES | _F_PERSIST):
+            flags |= _F_KEEPTTL
+        elif o == b"PERSIST" and not for_set and not flags & (_EXPIRES | _F_KEEPTTL):
+            flags |= _F_PERSIST
+        elif o in _UNIT_FLAGS and has_next:
+            bit = _UNIT_FLAGS[o]
+            if flags & ((_EXPIRES & ~bit) | _F_KEEPTTL | _F_PERSIST):
+                raise CommandError(SYNTAX)
+            flags |= bit
+            expire = argv[j + 1]
+            j += 1
+        else:
+            raise CommandError(SYNTAX)
+        j += 1
+    return flags, expire, cmp
+
+
+_UNIT_FLAGS = {b"EX": _F_EX, b"PX": _F_PX, b"EXAT": _F_EXAT, b"PXAT": _F_PXAT}
+
+
+def _expire_from_flags(c: Client, flags: int, raw: bytes, cmd: str) -> int:
+    unit = 1000 if flags & (_F_EX | _F_EXAT) else 1
+    relative = bool(flags & (_F_EX | _F_PX))
+    return set_expire_ms(raw, unit, relative, c.engine.now_ms(), cmd)
+
+
+def _set_generic(c: Client, key: bytes, val: bytes, flags: int, expire: bytes | None,
+                 cmp: bytes | None, cmd: str, ok: Any = OK, fail: Any = None) -> Any:
+    db = c.db
+    when = _expire_from_flags(c, flags, expire, cmd) if expire is not None else None
+    reply: Any = ok
+    if flags & _F_GET:
+        reply = get_string(db, key)
+    cur = db.lookup(key)
+    found = cur is not None
+    if flags & (_F_IFEQ | _F_IFNE) and found and type(cur) is not bytes:
+        raise CommandError(WRONGTYPE)
+    if ((flags & _F_NX and found) or (flags & _F_XX and not found)
+            or (flags & _F_IFEQ and (not found or cur != cmp))
+            or (flags & _F_IFNE and found and cur == cmp)):
+        return reply if flags & _F_GET else fail
+    db.set(key, val, keep_ttl=bool(flags & _F_KEEPTTL))
+    if when is not None:
+        db.set_expire(key, when)
+        if not flags & _F_PXAT:
+            c.engine.rewrite(c, [b"SET", key, val, b"PXAT", b"%d" % when])
+    return reply
+
+
+@command("set", -3, "write denyoom", 1, 1, 1, group="string")
+def set_(c: Client, argv: list[bytes]) -> Any:
+    """SET key value [NX | XX | IFEQ ifeq-value | IFNE ifne-value] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
+    flags, expire, cmp = parse_set_options(argv, 3, True)
+    return _set_generic(c, argv[1], argv[2], flags, expire, cmp, "set")
+
+
+@command("setnx", 3, "write denyoom fast", 1, 1, 1, group="string")
+def setnx(c: Client, argv: list[bytes]) -> Any:
+    """SETNX key value"""
+    return _set_generic(c, argv[1], argv[2], _F_NX, None, None, "setnx", 1, 0)
+
+
+@command("setex", 4, "write denyoom", 1, 1, 1, group="string")
+def setex(c: Client, argv: list[bytes]) -> Any:
+    """SETEX key seconds value"""
+    return _set_generic(c, argv[1], argv[3], _F_EX, argv[2], None, "setex")
+
+
+@command("psetex", 4, "write denyoom", 1, 1, 1, group="string")
+def psetex(c: Client, argv: list[bytes]) -> Any:
+    """PSETEX key milliseconds value"""
+    return _set_generic(c, argv[1], argv[3], _F_PX, argv[2], None, "psetex")
+
+
+@command("get", 2, "readonly fast", 1, 1, 1, group="string")
+def get(c: Client, argv: list[bytes]) -> Any:
+    """GET key"""
+    return get_string(c.db, argv[1])
+
+
+@command("getset", 3, "write denyoom fast", 1, 1, 1, group="string")
+def getset(c: Client, argv: list[bytes]) -> Any:
+    """GETSET key value"""
+    old = get_string(c.db, argv[1])
+    c.db.set(argv[1], argv[2])
+    c.engine.rewrite(c, [b"SET", argv[1], argv[2]])
+    return old
+
+
+@command("getdel", 2, "write fast", 1, 1, 1, group="string")
+def getdel(c: Client, argv: list[bytes]) -> Any:
+    """GETDEL key"""
+    v = get_string(c.db, argv[1])
+    if v is not None:
+        c.db.remove(argv[1])
+        c.engine.rewrite(c, [b"DEL", argv[1]])
+    return v
+
+
+@command("getex", -2, "write fast", 1, 1, 1, group="string")
+def getex(c: Client, argv: list[bytes]) -> Any:
+    """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]"""
+    flags, expire, _ = parse_set_options(argv, 2, False)
+    db = c.db
+    key = argv[1]
+    v = get_string(db, key)
+    if v is None:
+        return None
+    eng = c.engine
+    if expire is not None:
+        when = _expire_from_flags(c, flags, expire, "getex")
+        if flags & (_F_EXAT | _F_PXAT) and when <= eng.now_ms() and not eng.loading \
+                and not c.is_master:
+            db.remove(key)
+            eng.rewrite(c, [b"DEL", key])
+        else:
+            db.set_expire(key, when)
+            eng.rewrite(c, [b"PEXPIREAT", key, b"%d" % when])
+    elif flags & _F_PERSIST and db.persist(key):
+        eng.rewrite(c, [b"PERSIST", key])
+    return v
+
+
+@command("mget", -2, "readonly fast", 1, -1, 1, group="string")
+def mget(c: Client, argv: list[bytes]) -> list[Any]:
+    """MGET key [key ...]"""
+    db = c.db
+    out: list[Any] = []
+    for k in argv[1:]:
+        v = db.lookup(k)
+        out.append(v if type(v) is bytes else None)
+    return out
+
+
+@command("mset", -3, "write denyoom", 1, -1, 2, group="string")
+def mset(c: Client, argv: list[bytes]) -> Any:
+    """MSET key value [key value ...]"""
+    if len(argv) % 2 == 0:
+        raise CommandError(wrong_args("mset"))
+    db = c.db
+    for i in range(1, len(argv), 2):
+        db.set(argv[i], argv[i + 1])
+    return OK
+
+
+@command("msetnx", -3, "write denyoom", 1, -1, 2, group="string")
+def msetnx(c: Client, argv: list[bytes]) -> Any:
+    """MSETNX key value [key value ...]"""
+    if len(argv) % 2 == 0:
+        raise CommandError(wrong_args("msetnx"))
+    db = c.db
+    for i in range(1, len(argv), 2):
+        if db.lookup(argv[i]) is not None:
+            return 0
+    for i in range(1, len(argv), 2):
+        db.set(argv[i], argv[i + 1])
+    return 1
+
+
+# -- counters --------------------------------------------------------------------
+
+
+def _incr(c: Client, key: bytes, incr: int) -> int:
+    db = c.db
+    v = get_string(db, key)
+    old = 0 if v is None else parse_int(v, NOT_INTEGER)
+    if (incr < 0 and old < 0 and incr < LLONG_MIN - old) or \
+            (incr > 0 and old > 0 and incr > LLONG_MAX - old):
+        raise CommandError(OVERFLOW)
+    new = old + incr
+    db.set(key, b"%d" % new, keep_ttl=True)
+    return new
+
+
+@command("incr", 2, "write denyoom fast", 1, 1, 1, group="string")
+def incr(c: Client, argv: list[bytes]) -> int:
+    """INCR key"""
+    return _incr(c, argv[1], 1)
+
+
+@command("decr", 2, "write denyoom fast", 1, 1, 1, group="string")
+def decr(c: Client, argv: list[bytes]) -> int:
+    """DECR key"""
+    return _incr(c, argv[1], -1)
+
+
+@command("incrby", 3, "write denyoom fast", 1, 1, 1, group="string")
+def incrby(c: Client, argv: list[bytes]) -> int:
+    """INCRBY key increment"""
+    return _incr(c, argv[1], parse_int(argv[2]))
+
+
+@command("decrby", 3, "write denyoom fast", 1, 1, 1, group="string")
+def decrby(c: Client, argv: list[bytes]) -> int:
+    """DECRBY key decrement"""
+    n = parse_int(argv[2])
+    if n == LLONG_MIN:
+        raise CommandError("ERR decrement would overflow")
+    return _incr(c, argv[1], -n)
+
+
+@command("incrbyfloat", 3, "write denyoom fast", 1, 1, 1, group="string")
+def incrbyfloat(c: Client, argv: list[bytes]) -> bytes:
+    """INCRBYFLOAT key increment"""
+    db = c.db
+    key = argv[1]
+    v = get_string(db, key)
+    cur = longdouble.from_int(0) if v is None else longdouble.parse(v)
+    inc = longdouble.parse(argv[2])
+    if cur is None or inc is None:
+        raise CommandError(NOT_FLOAT)
+    try:
+        new = longdouble.add(cur, inc)
+    except longdouble.LongDoubleRangeError:
+        raise CommandError("ERR increment would produce NaN or Infinity")
+    out = longdouble.format_human(new)
+    db.set(key, out, keep_ttl=True)
+    strenc.set_explicit(db, key, out, strenc.non_int(key, out, key in db.expires))
+    c.engine.rewrite(c, [b"SET", key, out, b"KEEPTTL"])
+    return out
+
+
+# -- substrings --------------------------------------------------------------------
+
+
+@command("append", 3, "write denyoom fast", 1, 1, 1, group="string")
+def append(c: Client, argv: list[bytes]) -> int:
+    """APPEND key value"""
+    db = c.db
+    key = argv[1]
+    v = get_string(db, key)
+    if v is None:
+        db.set(key, argv[2])
+        return len(argv[2])
+    _check_length(c, len(v), len(argv[2]))
+    new = v + argv[2]
+    db.set(key, new, keep_ttl=True)
+    strenc.set_explicit(db, key, new, strenc.RAW)
+    return len(new)
+
+
+@command("strlen", 2, "readonly fast", 1, 1, 1, group="string")
+def strlen(c: Client, argv: list[bytes]) -> int:
+    """STRLEN key"""
+    v = get_string(c.db, argv[1])
+    return 0 if v is None else len(v)
+
+
+def _getrange(c: Client, argv: list[bytes]) -> bytes:
+    start = parse_int(argv[2])
+    end = parse_int(argv[3])
+    v = get_string(c.db, argv[1])
+    if v is None:
+        return b""
+    n = len(v)
+    if start < 0 and end < 0 and start > end:
+        return b""
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    start = max(start, 0)
+    end = max(end, 0)
+    if end >= n:
+        end = n - 1
+    if start > end or n == 0:
+        return b""
+    return v[start : end + 1]
+
+
+@command("getrange", 4, "readonly", 1, 1, 1, group="string")
+def getrange(c: Client, argv: list[bytes]) -> bytes:
+    """GETRANGE key start end"""
+    return _getrange(c, argv)
+
+
+@command("substr", 4, "readonly", 1, 1, 1, group="string")
+def substr(c: Client, argv: list[bytes]) -> bytes:
+    """SUBSTR key start end"""
+    return _getrange(c, argv)
+
+
+@command("setrange", 4, "write denyoom", 1, 1, 1, group="string")
+def setrange(c: Client, argv: list[bytes]) -> int:
+    """SETRANGE key offset value"""
+    offset = parse_int(argv[2])
+    if offset < 0:
+        raise CommandError("ERR offset is out of range")
+    val = argv[3]
+    db = c.db
+    key = argv[1]
+    v = get_string(db, key)
+    if v is None:
+        if not val:
+            return 0
+        _check_length(c, offset, len(val))
+        v = b""
+    else:
+        if not val:
+            return len(v)
+        _check_length(c, offset, len(val))
+    if len(v) < offset:
+        v = v + b"\0" * (offset - len(v))
+    new = v[:offset] + val + v[offset + len(val):]
+    db.set(key, new, keep_ttl=True)
+    strenc.set_explicit(db, key, new, strenc.RAW)
+    return len(new)
