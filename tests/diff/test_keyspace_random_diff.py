@@ -3,7 +3,8 @@ run on a real Redis 8.2 and on the engine must give identical replies.
 
 Time-dependent answers stay comparable: the engine's fake clock starts at the real
 time, TTLs are long (seconds, compared rounded as TTL does), absolute times are far
-in the future. Values stay short so hashes keep their listpack (ordered) encoding.
+in the future. Values stay short so hashes keep their listpack (ordered) encoding; field TTLs
+are long or already past.
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ def _cmd() -> st.SearchStrategy[tuple[str, ...]]:
         st.tuples(st.sampled_from(["EXPIRE", "PEXPIRE"]), KEYS, SECS),
         st.tuples(st.just("EXPIRE"), KEYS, SECS, st.sampled_from(["NX", "XX", "GT", "LT"])),
         st.tuples(st.just("EXPIREAT"), KEYS, st.sampled_from(["4102444800", "4102444900", "1"])),
+        st.tuples(st.sampled_from(["HEXPIRE", "HPEXPIRE"]), KEYS, SECS,
+                  st.sampled_from(["FIELDS", "NX FIELDS", "XX FIELDS", "GT FIELDS", "LT FIELDS"]),
+                  FIELDS).map(lambda t: (*t[:3], *t[3].split(" "), "1", t[4])),
+        st.tuples(st.sampled_from(["HTTL", "HPERSIST", "HGETDEL", "HEXPIRETIME"]), KEYS,
+                  st.just("FIELDS"), st.just("2"), FIELDS, FIELDS),
+        st.tuples(st.just("HGETEX"), KEYS, st.sampled_from(["EX", "PX"]), SECS, st.just("FIELDS"),
+                  st.just("1"), FIELDS),
+        st.tuples(st.just("HSETEX"), KEYS, st.sampled_from(["FNX", "FXX", "KEEPTTL", "EX"]),
+                  st.just("FIELDS"), st.just("1"), FIELDS, VALUES).map(
+            lambda t: (*t[:3], "100", *t[3:]) if t[2] == "EX" else t),
         st.tuples(st.just("DBSIZE")),
         st.tuples(st.just("KEYS"), st.sampled_from(["*", "k*", "h?"])),
     )

@@ -81,6 +81,10 @@ def active_expire_cycle(engine: Engine, budget: int = 200) -> int:
             db = engine.dbs[(start + step) % ndb]
             if db.expires:
                 removed += _expire_db(db, now, budget - removed)
+            if db.hexp_heap and removed < budget:
+                from .types.hash import active_expire_fields
+
+                removed += active_expire_fields(db, now, budget - removed)
             if removed >= budget:
                 engine.expire_cursor = (start + step) % ndb  # resume here next time
                 engine.stats_expire_cycle_cap_reached += 1

@@ -18,7 +18,7 @@ from ..glob import match
 from ..registry import command
 from ..replies import OK
 from ..scan import parse_cursor, scan_page
-from ..types.hash import Hash
+from ..types.hash import Hash, expire_fields
 from .keys import parse_scan_options
 
 _rng = random.Random()
@@ -29,6 +29,16 @@ def get_hash(db: Database, key: bytes) -> Hash | None:
     if v is not None and type(v) is not Hash:
         raise CommandError(WRONGTYPE)
     return v
+
+
+def live_hash(c: Client, key: bytes, fields: list[bytes]) -> Hash | None:
+    """The hash at ``key`` after lazily deleting the expired ones among ``fields``."""
+    h = get_hash(c.db, key)
+    if h is not None and h.ttls:
+        expire_fields(c.db, key, h, c.engine.now_ms(), fields)
+        if len(h) == 0:
+            return None
+    return h
 
 
 def hash_for_write(c: Client, key: bytes) -> Hash:
@@ -80,7 +90,7 @@ def _hset(c: Client, argv: list[bytes]) -> int:
 @command("hsetnx", 4, "write denyoom fast", 1, 1, 1, group="hash")
 def hsetnx(c: Client, argv: list[bytes]) -> int:
     """HSETNX key field value"""
-    h = get_hash(c.db, argv[1])
+    h = live_hash(c, argv[1], [argv[2]])
     if h is not None and argv[2] in h:
         return 0
     h = hash_for_write(c, argv[1])
@@ -94,14 +104,14 @@ def hsetnx(c: Client, argv: list[bytes]) -> int:
 @command("hget", 3, "readonly fast", 1, 1, 1, group="hash")
 def hget(c: Client, argv: list[bytes]) -> Any:
     """HGET key field"""
-    h = get_hash(c.db, argv[1])
+    h = live_hash(c, argv[1], [argv[2]])
     return None if h is None else h.get(argv[2])
 
 
 @command("hmget", -3, "readonly fast", 1, 1, 1, group="hash")
 def hmget(c: Client, argv: list[bytes]) -> list[Any]:
     """HMGET key field [field ...]"""
-    h = get_hash(c.db, argv[1])
+    h = live_hash(c, argv[1], argv[2:])
     if h is None:
         return [None] * (len(argv) - 2)
     return [h.get(f) for f in argv[2:]]
@@ -111,21 +121,21 @@ def hmget(c: Client, argv: list[bytes]) -> list[Any]:
 def hgetall(c: Client, argv: list[bytes]) -> Any:
     """HGETALL key"""
     h = get_hash(c.db, argv[1])
-    return {} if h is None else dict(h.items())
+    return {} if h is None else dict(h.live_items(c.engine.now_ms()))
 
 
 @command("hkeys", 2, "readonly", 1, 1, 1, group="hash")
 def hkeys(c: Client, argv: list[bytes]) -> list[bytes]:
     """HKEYS key"""
     h = get_hash(c.db, argv[1])
-    return [] if h is None else list(h.keys())
+    return [] if h is None else [f for f, _ in h.live_items(c.engine.now_ms())]
 
 
 @command("hvals", 2, "readonly", 1, 1, 1, group="hash")
 def hvals(c: Client, argv: list[bytes]) -> list[bytes]:
     """HVALS key"""
     h = get_hash(c.db, argv[1])
-    return [] if h is None else list(h.values())
+    return [] if h is None else [v for _, v in h.live_items(c.engine.now_ms())]
 
 
 @command("hdel", -3, "write fast", 1, 1, 1, group="hash")
@@ -155,7 +165,7 @@ def hlen(c: Client, argv: list[bytes]) -> int:
 @command("hstrlen", 3, "readonly fast", 1, 1, 1, group="hash")
 def hstrlen(c: Client, argv: list[bytes]) -> int:
     """HSTRLEN key field"""
-    h = get_hash(c.db, argv[1])
+    h = live_hash(c, argv[1], [argv[2]])
     v = None if h is None else h.get(argv[2])
     return 0 if v is None else len(v)
 
@@ -163,7 +173,7 @@ def hstrlen(c: Client, argv: list[bytes]) -> int:
 @command("hexists", 3, "readonly fast", 1, 1, 1, group="hash")
 def hexists(c: Client, argv: list[bytes]) -> int:
     """HEXISTS key field"""
-    h = get_hash(c.db, argv[1])
+    h = live_hash(c, argv[1], [argv[2]])
     return int(h is not None and argv[2] in h)
 
 
@@ -171,7 +181,7 @@ def hexists(c: Client, argv: list[bytes]) -> int:
 def hincrby(c: Client, argv: list[bytes]) -> int:
     """HINCRBY key field increment"""
     inc = parse_int(argv[3])
-    h = get_hash(c.db, argv[1])
+    h = live_hash(c, argv[1], [argv[2]])
     cur = None if h is None else h.get(argv[2])
     old = 0 if cur is None else parse_int(cur, "ERR hash value is not an integer")
     if (inc < 0 and old < 0 and inc < LLONG_MIN - old) or \
@@ -181,7 +191,7 @@ def hincrby(c: Client, argv: list[bytes]) -> int:
     h = hash_for_write(c, argv[1])
     val = b"%d" % new
     h.convert_if_needed(c.engine, argv[2], val)
-    h.set(argv[2], val)
+    h.set(argv[2], val, keep_ttl=True)
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
     return new
@@ -195,7 +205,7 @@ def hincrbyfloat(c: Client, argv: list[bytes]) -> bytes:
         raise CommandError("ERR value is not a valid float")
     if isinstance(inc, float):
         raise CommandError("ERR value is NaN or Infinity")
-    h = get_hash(c.db, argv[1])
+    h = live_hash(c, argv[1], [argv[2]])
     cur_raw = None if h is None else h.get(argv[2])
     cur = longdouble.from_int(0) if cur_raw is None else longdouble.parse(cur_raw)
     if cur is None:
@@ -207,10 +217,13 @@ def hincrbyfloat(c: Client, argv: list[bytes]) -> bytes:
     out = longdouble.format_human(new)
     h = hash_for_write(c, argv[1])
     h.convert_if_needed(c.engine, argv[2], out)
-    h.set(argv[2], out)
+    h.set(argv[2], out, keep_ttl=True)
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
     c.engine.rewrite(c, [b"HSET", argv[1], argv[2], out])
+    when = h.ttl_of(argv[2])
+    if when is not None:  # HSET drops a field's TTL: restore it
+        c.engine.rewrite(c, [b"HPEXPIREAT", argv[1], b"%d" % when, b"FIELDS", b"1", argv[2]])
     return out
 
 
@@ -220,13 +233,22 @@ _RANGE_ERR = ("ERR value is out of range, value must between -922337203685477580
               "9223372036854775807")
 
 
+def _hrand_hash(c: Client, key: bytes) -> Hash | None:
+    h = get_hash(c.db, key)
+    if h is not None and h.ttls:
+        expire_fields(c.db, key, h, c.engine.now_ms())
+        if len(h) == 0:
+            return None
+    return h
+
+
 @command("hrandfield", -2, "readonly", 1, 1, 1, group="hash")
 def hrandfield(c: Client, argv: list[bytes]) -> Any:
     """HRANDFIELD key [count [WITHVALUES]]"""
     if len(argv) > 4:
         raise CommandError(SYNTAX)
     if len(argv) == 2:
-        h = get_hash(c.db, argv[1])
+        h = _hrand_hash(c, argv[1])
         if h is None or len(h) == 0:
             return None
         i = _rng.randrange(len(h))
@@ -244,7 +266,7 @@ def hrandfield(c: Client, argv: list[bytes]) -> Any:
         raise CommandError(_RANGE_ERR)
     if withvalues and count < -(LLONG_MAX // 2):
         raise CommandError("ERR value is out of range")
-    h = get_hash(c.db, argv[1])
+    h = _hrand_hash(c, argv[1])
     if h is None or count == 0:
         return []
     fields = list(h.keys())
@@ -279,13 +301,17 @@ def hscan(c: Client, argv: list[bytes]) -> list[Any]:
     else:
         nxt, fields = scan_page(h, "scan_index", h.d, cursor, count)
     out: list[bytes] = []
+    now = c.engine.now_ms()
     for f in fields:
         if pat is not None and not match(pat, f):
             continue
         v = h.get(f)
-        if v is None:
+        if v is None or not h.is_live(f, now):
             continue
         out.append(f)
         if not novalues:
             out.append(v)
     return [b"%d" % nxt, out]
+
+
+from . import hashes_ttl  # noqa: E402,F401  (registers the field-TTL commands)
