@@ -27,7 +27,7 @@ def test_hexpire_family(redis_conn, eng):
         ("HTTL", "h", "foo", "1", "f"), ("HTTL", "nokey", "foo", "1", "f"),
         ("HEXPIRE", "h", "100", "FIELDS", "1", "f", "g"), ("HEXPIRE", "h", "100", "NX", "FIELDS", "1", "f"),
         ("HEXPIRE", "h", "100", "XX", "FIELDS", "1", "f"), ("HEXPIRE", "h", "100", "XX", "NX", "FIELDS", "1", "f"),
-        ("HEXPIRE", "h", "100", "GT", "FIELDS", "1", "f"), ("HEXPIRE", "h", "-1", "FIELDS", "1", "f"),
+        ("HEXPIRE", "h", "50", "GT", "FIELDS", "1", "f"), ("HEXPIRE", "h", "-1", "FIELDS", "1", "f"),
         ("HEXPIRE", "nokey", "-1", "FIELDS", "1", "f"), ("HEXPIRE", "h", "abc", "FIELDS", "1", "f"),
         ("HEXPIRE", "h", "10", "FIELDS", "-1", "a"), ("HEXPIRE", "h", "10", "FIELDS", "5", "a"),
         ("HEXPIRE", "h", "10", "FIELDS", "abc", "a"), ("HEXPIRE", "h", "10", "foo", "1", "a"),
