@@ -153,3 +153,33 @@ def test_arity_errors(redis_conn, engine_conn):
         ("STRLEN",), ("GETRANGE", "a", "0"), ("SETRANGE", "a", "0"), ("MGET",), ("GETDEL",),
         ("INCRBYFLOAT", "a"), ("DECRBY", "a"), ("PSETEX", "a", "1"), ("SUBSTR", "a"),
     ])
+
+
+def test_lcs(redis_conn, engine_conn):
+    compare(redis_conn, engine_conn, [
+        ("MSET", "key1", "ohmytext", "key2", "mynewtext", "e", ""), ("LCS", "key1", "key2"),
+        ("LCS", "key1", "key2", "LEN"), ("LCS", "key1", "key2", "IDX"),
+        ("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4"),
+        ("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"),
+        ("LCS", "key1", "key2", "LEN", "IDX"), ("LCS", "key1", "key2", "foo"),
+        ("LCS", "key1", "key2", "MINMATCHLEN", "abc"), ("LCS", "key1", "key2", "MINMATCHLEN", "-5", "IDX"),
+        ("LCS", "key1", "key2", "MINMATCHLEN"), ("LCS", "nokey", "key2"), ("LCS", "nokey", "nokey2", "IDX"),
+        ("HSET", "h", "f", "v"), ("LCS", "h", "key2"), ("LCS", "h", "key2", "foo"),
+        ("LCS", "key1", "key2", "WITHMATCHLEN"), ("LCS", "key1", "key2", "WITHMATCHLEN", "LEN"),
+        ("LCS", "key1", "e", "IDX"), ("LCS", "key1", "key1", "IDX", "WITHMATCHLEN"),
+        ("MSET", "x", "abcabcabcxyzabc", "y", "zzabcyabcxxabcz"), ("LCS", "x", "y"),
+        ("LCS", "x", "y", "IDX", "WITHMATCHLEN"), ("LCS", "y", "x", "IDX"), ("LCS", "key1"),
+    ])
+
+
+def test_lcs_random(redis_conn, engine_conn):
+    import random
+
+    rng = random.Random(7)
+    script = []
+    for _ in range(40):
+        a = "".join(rng.choice("abc") for _ in range(rng.randint(0, 25)))
+        b = "".join(rng.choice("abc") for _ in range(rng.randint(0, 25)))
+        script += [("MSET", "a", a, "b", b), ("LCS", "a", "b"),
+                   ("LCS", "a", "b", "IDX", "WITHMATCHLEN", "MINMATCHLEN", str(rng.randint(0, 3)))]
+    compare(redis_conn, engine_conn, script)

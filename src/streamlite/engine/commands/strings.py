@@ -383,3 +383,97 @@ def setrange(c: Client, argv: list[bytes]) -> int:
     db.set(key, new, keep_ttl=True)
     strenc.set_explicit(db, key, new, strenc.RAW)
     return len(new)
+
+
+# -- LCS -----------------------------------------------------------------------------
+
+
+def _lcs_table(a: bytes, b: bytes) -> list[list[int]]:
+    """dp[i][j] = length of the LCS of a[:i] and b[:j]."""
+    prev = [0] * (len(b) + 1)
+    table = [prev]
+    for i in range(1, len(a) + 1):
+        ai = a[i - 1]
+        row = [0] * (len(b) + 1)
+        for j in range(1, len(b) + 1):
+            if ai == b[j - 1]:
+                row[j] = prev[j - 1] + 1
+            else:
+                up, left = prev[j], row[j - 1]
+                row[j] = up if up > left else left
+        table.append(row)
+        prev = row
+    return table
+
+
+@command("lcs", -3, "readonly", 1, 2, 1, group="string")
+def lcs(c: Client, argv: list[bytes]) -> Any:
+    """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]"""
+    db = c.db
+    va, vb = db.lookup(argv[1]), db.lookup(argv[2])
+    if (va is not None and type(va) is not bytes) or (vb is not None and type(vb) is not bytes):
+        raise CommandError("ERR The specified keys must contain string values")
+    a, b = va or b"", vb or b""
+    getlen = getidx = withmatchlen = False
+    minmatchlen = 0
+    j = 3
+    while j < len(argv):
+        o = argv[j].lower()
+        if o == b"idx":
+            getidx = True
+        elif o == b"len":
+            getlen = True
+        elif o == b"withmatchlen":
+            withmatchlen = True
+        elif o == b"minmatchlen" and j + 1 < len(argv):
+            minmatchlen = max(0, parse_int(argv[j + 1]))
+            j += 1
+        else:
+            raise CommandError(SYNTAX)
+        j += 1
+    if getlen and getidx:
+        raise CommandError("ERR If you want both the length and indexes, please just use IDX.")
+    limit = int(c.engine.config.get("proto-max-bulk-len", 512 * 1024 * 1024))
+    if (len(a) + 1) * (len(b) + 1) * 4 > limit:
+        raise CommandError(
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+    dp = _lcs_table(a, b)
+    total = dp[len(a)][len(b)]
+    if getlen:
+        return total
+    out = bytearray()
+    matches: list[Any] = []
+    i, k = len(a), len(b)
+    start = end = bstart = bend = -1
+    while i > 0 and k > 0:
+        emit = False
+        if a[i - 1] == b[k - 1]:
+            out.append(a[i - 1])
+            if start < 0:
+                start = end = i - 1
+                bstart = bend = k - 1
+            else:
+                start -= 1
+                bstart -= 1
+            if start == 0 or bstart == 0:
+                emit = True
+            i -= 1
+            k -= 1
+        else:
+            if dp[i - 1][k] > dp[i][k - 1]:
+                i -= 1
+            else:
+                k -= 1
+            if start >= 0:
+                emit = True
+        if emit:
+            mlen = end - start + 1
+            if getidx and (minmatchlen == 0 or mlen >= minmatchlen):
+                m: list[Any] = [[start, end], [bstart, bend]]
+                if withmatchlen:
+                    m.append(mlen)
+                matches.append(m)
+            start = -1
+    if getidx:
+        return {b"matches": matches, b"len": total}
+    return bytes(reversed(out))
