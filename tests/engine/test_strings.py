@@ -112,3 +112,30 @@ def test_propagation_replay_strings(engine, clock):
     assert [b"DEL", b"b"] in effects and [b"DEL", b"a"] in effects and [b"DEL", b"q"] in effects
     assert [b"PERSIST", b"e2"] in effects and [b"PERSIST", b"e"] not in effects
     assert [b"SET", b"c", b"v", b"PXAT", b"%d" % (clock.ms() - 11 + 60_000)] in effects
+
+
+def test_redis_84_compare_and_set(r):
+    """Redis 8.4's DIGEST, DELEX and SET IFDEQ/IFDNE (8.2 lacks them: from redis.io)."""
+    r("SET", "key1", "Hello world")
+    assert r("DIGEST", "key1") == b"b6acb9d84a38ff74"  # redis.io's example
+    assert r("DIGEST", "nokey") is None
+    assert r("SET", "key1", "x", "IFDEQ", "0000000000000000") is None
+    assert r("SET", "key1", "x", "IFDNE", "b6acb9d84a38ff74") is None
+    assert r("SET", "key1", "x", "IFDEQ", "b6acb9d84a38ff74", "GET") == b"Hello world"
+    assert r("DELEX", "key1", "IFEQ", "y") == 0
+    assert r("DELEX", "key1", "IFNE", "x") == 0
+    assert r("DELEX", "key1", "IFEQ", "x") == 1
+    r("SET", "k", "v")
+    assert r("DELEX", "k") == 1 and r("DELEX", "k") == 0
+    assert r("DELEX", "k", "IFEQ") == ErrorReply(b"ERR syntax error")
+
+
+def test_msetex(r, clock):
+    assert r("MSETEX", "2", "a", "1", "b", "2", "EX", "10") == 1
+    assert r("TTL", "a") == 10 and r("TTL", "b") == 10
+    assert r("MSETEX", "2", "a", "1", "c", "2", "NX") == 0
+    assert r("MSETEX", "2", "a", "5", "b", "6", "XX", "KEEPTTL") == 1
+    assert r("MGET", "a", "b") == [b"5", b"6"] and r("TTL", "a") == 10
+    assert r("MSETEX", "1", "a", "7") == 1 and r("TTL", "a") == -1
+    assert r("MSETEX", "3", "a", "1") == ErrorReply(
+        b"ERR wrong number of arguments for 'msetex' command")

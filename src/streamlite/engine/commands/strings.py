@@ -47,9 +47,10 @@ def _check_length(c: Client, size: int, append: int) -> None:
 
 _F_NX, _F_XX, _F_GET, _F_KEEPTTL, _F_PERSIST = 1, 2, 4, 8, 16
 _F_EX, _F_PX, _F_EXAT, _F_PXAT = 32, 64, 128, 256
-_F_IFEQ, _F_IFNE = 512, 1024
+_F_IFEQ, _F_IFNE, _F_IFDEQ, _F_IFDNE = 512, 1024, 2048, 4096
 _EXPIRES = _F_EX | _F_PX | _F_EXAT | _F_PXAT
-_CONDS = _F_NX | _F_XX | _F_IFEQ | _F_IFNE
+_CONDS = _F_NX | _F_XX | _F_IFEQ | _F_IFNE | _F_IFDEQ | _F_IFDNE
+_CMP_FLAGS = {b"IFEQ": _F_IFEQ, b"IFNE": _F_IFNE, b"IFDEQ": _F_IFDEQ, b"IFDNE": _F_IFDNE}
 
 
 def parse_set_options(argv: list[bytes], start: int, for_set: bool) -> tuple[int, bytes | None,
@@ -67,8 +68,8 @@ def parse_set_options(argv: list[bytes], start: int, for_set: bool) -> tuple[int
             flags |= _F_NX
         elif o == b"XX" and for_set and not flags & (_CONDS & ~_F_XX):
             flags |= _F_XX
-        elif o in (b"IFEQ", b"IFNE") and for_set and has_next:
-            bit = _F_IFEQ if o == b"IFEQ" else _F_IFNE
+        elif o in _CMP_FLAGS and for_set and has_next:
+            bit = _CMP_FLAGS[o]
             if flags & (_CONDS & ~bit):
                 raise CommandError(SYNTAX)
             flags |= bit
@@ -111,11 +112,9 @@ def _set_generic(c: Client, key: bytes, val: bytes, flags: int, expire: bytes | 
         reply = get_string(db, key)
     cur = db.lookup(key)
     found = cur is not None
-    if flags & (_F_IFEQ | _F_IFNE) and found and type(cur) is not bytes:
-        raise CommandError(WRONGTYPE)
-    if ((flags & _F_NX and found) or (flags & _F_XX and not found)
-            or (flags & _F_IFEQ and (not found or cur != cmp))
-            or (flags & _F_IFNE and found and cur == cmp)):
+    if (flags & _CONDS & ~(_F_NX | _F_XX)) and not condition_holds(cur, flags, cmp):
+        return reply if flags & _F_GET else fail
+    if (flags & _F_NX and found) or (flags & _F_XX and not found):
         return reply if flags & _F_GET else fail
     db.set(key, val, keep_ttl=bool(flags & _F_KEEPTTL))
     if when is not None:
@@ -125,9 +124,30 @@ def _set_generic(c: Client, key: bytes, val: bytes, flags: int, expire: bytes | 
     return reply
 
 
+def digest(v: bytes) -> bytes:
+    """Redis 8.4's DIGEST: the XXH3 64-bit hash as 16 lower-case hex digits."""
+    import xxhash
+
+    return xxhash.xxh3_64_hexdigest(v).encode()
+
+
+def condition_holds(cur: Any, flags: int, cmp: bytes | None) -> bool:
+    """IFEQ/IFNE/IFDEQ/IFDNE against the current value (None when the key is missing)."""
+    if cur is not None and type(cur) is not bytes:
+        raise CommandError(WRONGTYPE)
+    assert cmp is not None
+    if flags & _F_IFEQ:
+        return cur is not None and cur == cmp
+    if flags & _F_IFNE:
+        return cur is None or cur != cmp
+    if flags & _F_IFDEQ:
+        return cur is not None and digest(cur) == cmp.lower()
+    return cur is None or digest(cur) != cmp.lower()
+
+
 @command("set", -3, "write denyoom", 1, 1, 1, group="string")
 def set_(c: Client, argv: list[bytes]) -> Any:
-    """SET key value [NX | XX | IFEQ ifeq-value | IFNE ifne-value] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
+    """SET key value [NX | XX | IFEQ ifeq-value | IFNE ifne-value | IFDEQ ifdeq-digest | IFDNE ifdne-digest] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
     flags, expire, cmp = parse_set_options(argv, 3, True)
     return _set_generic(c, argv[1], argv[2], flags, expire, cmp, "set")
 
@@ -199,6 +219,35 @@ def getex(c: Client, argv: list[bytes]) -> Any:
     return v
 
 
+@command("digest", 2, "readonly fast", 1, 1, 1, group="string")
+def digest_(c: Client, argv: list[bytes]) -> Any:
+    """DIGEST key"""
+    v = get_string(c.db, argv[1])
+    return None if v is None else digest(v)
+
+
+@command("delex", -2, "write fast", 1, 1, 1, group="string")
+def delex(c: Client, argv: list[bytes]) -> int:
+    """DELEX key [IFEQ ifeq-value | IFNE ifne-value | IFDEQ ifdeq-digest | IFDNE ifdne-digest]"""
+    flags = 0
+    cmp: bytes | None = None
+    if len(argv) == 4 and argv[2].upper() in _CMP_FLAGS:
+        flags = _CMP_FLAGS[argv[2].upper()]
+        cmp = argv[3]
+    elif len(argv) != 2:
+        raise CommandError(SYNTAX)
+    db = c.db
+    key = argv[1]
+    cur = db.lookup(key)
+    if cur is None:
+        return 0
+    if flags and not condition_holds(cur, flags, cmp):
+        return 0
+    db.remove(key)
+    c.engine.rewrite(c, [b"DEL", key])
+    return 1
+
+
 @command("mget", -2, "readonly fast", 1, -1, 1, group="string")
 def mget(c: Client, argv: list[bytes]) -> list[Any]:
     """MGET key [key ...]"""
@@ -232,6 +281,39 @@ def msetnx(c: Client, argv: list[bytes]) -> Any:
             return 0
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
+    return 1
+
+
+def _msetex_keys(argv: list[bytes]) -> list[int]:
+    try:
+        n = int(argv[1])
+    except ValueError:
+        return []
+    return list(range(2, min(2 + 2 * max(n, 0), len(argv)), 2))
+
+
+@command("msetex", -4, "write denyoom movablekeys", group="string", keys_fn=_msetex_keys)
+def msetex(c: Client, argv: list[bytes]) -> Any:
+    """MSETEX numkeys key value [key value ...] [NX | XX] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
+    n = parse_int(argv[1])
+    if n < 1 or 2 + 2 * n > len(argv):
+        raise CommandError(wrong_args("msetex") if n >= 1 else "ERR invalid numkeys value")
+    end = 2 + 2 * n
+    flags, expire, _ = parse_set_options(argv, end, True)
+    if flags & (_F_GET | _F_IFEQ | _F_IFNE | _F_IFDEQ | _F_IFDNE):
+        raise CommandError(SYNTAX)
+    when = _expire_from_flags(c, flags, expire, "msetex") if expire is not None else None
+    db = c.db
+    keys = argv[2:end:2]
+    present = [db.lookup(k) is not None for k in keys]
+    if (flags & _F_NX and any(present)) or (flags & _F_XX and not all(present)):
+        return 0
+    for i in range(2, end, 2):
+        db.set(argv[i], argv[i + 1], keep_ttl=bool(flags & _F_KEEPTTL))
+        if when is not None:
+            db.set_expire(argv[i], when)
+    if when is not None and not flags & _F_PXAT:
+        c.engine.rewrite(c, [b"MSETEX", argv[1], *argv[2:end], b"PXAT", b"%d" % when])
     return 1
 
 
