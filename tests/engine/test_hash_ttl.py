@@ -3,7 +3,9 @@ what reads see, propagation replay."""
 
 from __future__ import annotations
 
-from tests.engine.test_keys import run_and_replay
+from tests.engine.test_keys import replay, run_and_replay, snapshot
+
+from streamlite.persistence.rewrite import dataset_commands
 
 
 def test_lazy_field_expiry_as_redis(r, clock, engine):
@@ -76,3 +78,12 @@ def test_propagation_replay_field_ttls(engine, clock):
         ("HGETDEL", "g", "FIELDS", "1", "nope"), ("HSET", "k", "f", "v"),
         ("HPEXPIRE", "k", "5", "FIELDS", "1", "f"), ("HGET", "h", "c"), ("HGET", "k", "f"),
     ], advance={12: 11})
+
+
+def test_rewrite_keeps_field_ttls(engine, clock, r):
+    """The AOF rewrite / snapshot form of a hash carries its field TTLs."""
+    r("HSET", "h", "a", "1", "b", "2", "c", "3")
+    r("HPEXPIRE", "h", "5000", "FIELDS", "2", "a", "b")
+    r("HEXPIRE", "h", "60", "FIELDS", "1", "c")
+    other = replay(list(dataset_commands(engine)), clock)
+    assert snapshot(other) == snapshot(engine)
