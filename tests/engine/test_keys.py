@@ -357,3 +357,21 @@ def test_propagation_replay_keys(engine, clock):
     assert engine.effects[0] == (0, [b"SET", b"a", b"1"])
     assert (0, [b"PEXPIREAT", b"a", str(clock.ms() - 20 + 100_000).encode()]) in engine.effects
     assert (0, [b"DEL", b"c"]) in engine.effects
+
+
+def test_scan_guarantee_with_interleaved_scans(r, engine):
+    r("MSET", *[x for i in range(200) for x in (f"k{i}", "v")])
+    seen: list[bytes] = []
+    cur = b"0"
+    n = 0
+    while True:
+        cur, page = r("SCAN", cur, "COUNT", "9")
+        seen += page
+        if n % 5 == 0:  # another client's complete scan drops the index meanwhile
+            assert sorted(full_scan(r, "COUNT", "1000")) == sorted(engine.dbs[0].data)
+            r("SET", f"extra{n}", "v")
+        n += 1
+        if cur == b"0":
+            break
+    assert {f"k{i}".encode() for i in range(200)} <= set(seen)
+    assert engine.dbs[0].scan_index is None

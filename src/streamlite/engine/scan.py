@@ -17,7 +17,8 @@ repeat some after a rehash), and no misses whatever changes.
 Finding the elements at or after a cursor uses a ``ScanIndex``: the elements sorted
 by position (``SortedKeyList``). It is built on a collection's first scan and from
 then on kept up to date by the collection's own insert/delete paths (``add``,
-``discard``), so collections nobody scans pay nothing. If the index was bypassed
+``discard``) until an iteration reaches its end, so collections nobody is
+scanning pay nothing. If the index was bypassed
 (its size differs from the collection's) it is rebuilt before use.
 
 Like Redis, ``COUNT`` is the amount of work (elements visited), and MATCH/TYPE
@@ -127,6 +128,11 @@ def scan_page(
     """One page of a scan over ``elems``: (next cursor, the visited elements ``keep`` keeps)."""
     idx = index_for(idx_holder, attr, elems)
     page, nxt = idx.page(cursor, count)
+    if nxt == 0:
+        # An iteration ended: stop paying for the index on every insert until the
+        # next scan. Positions do not depend on the index, so a scan still running
+        # elsewhere keeps its guarantee when the index is rebuilt for it.
+        setattr(idx_holder, attr, None)
     if keep is not None:
         page = [e for e in page if keep(e)]
     return nxt, page
