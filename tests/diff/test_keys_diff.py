@@ -147,3 +147,18 @@ def test_object(redis_conn, engine_conn):
         ("OBJECT", "ENCODING", "k"), ("OBJECT", "ENCODING", "k", "x"),
         ("HSET", "h", "f", "v"), ("OBJECT", "ENCODING", "h"), ("OBJECT", "REFCOUNT", "h"),
     ])
+
+
+def test_object_freq_under_lfu(redis_conn, engine_conn):
+    from streamlite.engine import lfu
+
+    redis_conn.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    engine_conn.engine.config["maxmemory-policy"] = "allkeys-lfu"
+    lfu.refresh_policy(engine_conn.engine)  # what CONFIG SET maxmemory-policy must call
+    try:
+        compare(redis_conn, engine_conn, [
+            ("SET", "k", "v"), ("OBJECT", "FREQ", "k"), ("GET", "k"), ("OBJECT", "FREQ", "k"),
+            ("OBJECT", "IDLETIME", "k"), ("OBJECT", "FREQ", "nokey"), ("OBJECT", "IDLETIME", "nokey"),
+        ])
+    finally:
+        redis_conn.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
