@@ -69,8 +69,8 @@ def active_expire_cycle(engine: Engine, budget: int = 200) -> int:
     """
     from . import lfu
 
-    if engine.loading:
-        return 0
+    if engine.loading or engine._depth:
+        return 0  # never in the middle of a command (its time snapshot must hold)
     lfu.refresh_policy(engine)  # serverCron-like housekeeping
     removed = 0
     ndb = len(engine.dbs)

@@ -176,6 +176,11 @@ class Hash:
 register_type(Hash, b"hash")
 
 
+def hashes_with_ttls(db: Database) -> int:
+    """How many hashes of ``db`` have field TTLs (INFO keyspace's ``subexpiry``)."""
+    return sum(1 for v in db.data.values() if type(v) is Hash and v.ttls)
+
+
 def track_ttl(db: Database, key: bytes, when: int) -> None:
     """Index a field TTL of the hash at ``key`` for the active expire cycle."""
     heap = db.hexp_heap
