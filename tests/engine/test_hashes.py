@@ -83,4 +83,4 @@ def test_propagation_replay_hashes(engine, clock):
         ("HINCRBYFLOAT", "h", "f", "0.1"), ("HINCRBYFLOAT", "h", "f", "0.2"), ("HDEL", "h", "b"),
         ("HMSET", "h2", "x", "y"), ("HDEL", "h2", "x"), ("EXPIRE", "h", "100"),
     ])
-    assert (0, [b"HSET", b"h", b"f", b"0.3"]) in engine.effects
+    assert (0, [b"HSETEX", b"h", b"KEEPTTL", b"FIELDS", b"1", b"f", b"0.3"]) in engine.effects

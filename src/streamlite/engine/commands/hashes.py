@@ -1,7 +1,7 @@
 """Hash commands (Redis group "hash"); the value class is ``types.hash.Hash``.
 
-Propagation as Redis: HINCRBYFLOAT becomes ``HSET key field <result>``; the rest
-are deterministic and go as they are.
+Propagation as Redis 8: HINCRBYFLOAT becomes ``HSETEX key KEEPTTL FIELDS 1 field
+<result>``; the rest are deterministic and go as they are.
 """
 
 from __future__ import annotations
@@ -220,10 +220,7 @@ def hincrbyfloat(c: Client, argv: list[bytes]) -> bytes:
     h.set(argv[2], out, keep_ttl=True)
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
-    c.engine.rewrite(c, [b"HSET", argv[1], argv[2], out])
-    when = h.ttl_of(argv[2])
-    if when is not None:  # HSET drops a field's TTL: restore it
-        c.engine.rewrite(c, [b"HPEXPIREAT", argv[1], b"%d" % when, b"FIELDS", b"1", argv[2]])
+    c.engine.rewrite(c, [b"HSETEX", argv[1], b"KEEPTTL", b"FIELDS", b"1", argv[2], out])
     return out
 
 

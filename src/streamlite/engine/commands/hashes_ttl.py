@@ -232,8 +232,8 @@ def hgetdel(c: Client, argv: list[bytes]) -> Any:
         if v is not None:
             h.delete(f)
             gone.append(f)
-    if gone:
-        c.engine.rewrite(c, [b"HDEL", key, *gone])
+    if gone:  # propagated with every field asked for, as Redis does
+        c.engine.rewrite(c, [b"HDEL", key, *fields])
         if len(h) == 0:
             c.db.remove(key)
         else:
@@ -285,8 +285,8 @@ def hgetex(c: Client, argv: list[bytes]) -> Any:
             c.db.touch(key)
     elif persist:
         done = [f for f in present if h.persist(f)]
-        if done:
-            eng.rewrite(c, [b"HPERSIST", key, b"FIELDS", b"%d" % len(done), *done])
+        if done:  # propagated with every field asked for, as Redis does
+            eng.rewrite(c, [b"HPERSIST", key, b"FIELDS", b"%d" % len(fields), *fields])
             c.db.touch(key)
     return out
 
