@@ -95,6 +95,8 @@ class App:
         self._idem: AsyncIdempotency | None = None
         self._stop_event: asyncio.Event | None = None
         self._bg: list[asyncio.Task[Any]] = []
+        self._after_startup: list[Callable[[], Any]] = []
+        self._on_shutdown: list[Callable[[], Any]] = []
         if log_json is not None or log_level is not None:
             configure_logging(log_level or "INFO", bool(log_json))
 
@@ -148,6 +150,23 @@ class App:
             return fn
 
         return deco
+
+    def after_startup(self, fn: F) -> F:
+        """Run ``fn()`` (sync or async) once consuming has started."""
+        self._after_startup.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: F) -> F:
+        """Run ``fn()`` (sync or async) after the graceful shutdown, before closing."""
+        self._on_shutdown.append(fn)
+        return fn
+
+    @staticmethod
+    async def _call_hooks(hooks: list[Callable[[], Any]]) -> None:
+        for fn in hooks:
+            res = fn()
+            if asyncio.iscoroutine(res):
+                await res
 
     # ---------------------------------------------------------------- clients
     @property
@@ -208,6 +227,7 @@ class App:
         log.info("worker started", extra={"consumer": self.consumer_name,
                                           "subscriptions": len(self.consumers)
                                           + len(self.partitioned)})
+        await self._call_hooks(self._after_startup)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Graceful shutdown: stop reading, finish in-flight work (up to the grace
@@ -218,6 +238,7 @@ class App:
         await asyncio.gather(*(c.stop(grace) for c in self.consumers),
                              *(s.stop(grace) for s in self.partitioned))
         self.consumers.clear()
+        await self._call_hooks(self._on_shutdown)
         if self._stop_event is not None:
             self._stop_event.set()
         if self._redis is not None and self._client is None:
