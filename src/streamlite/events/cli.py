@@ -70,8 +70,11 @@ class Out:
 
     @contextmanager
     def progress(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        def nothing(n: int = 1) -> None:
+            return None
+
         if self.err_console is None or not self.err_console.is_terminal:
-            yield lambda n=1: None
+            yield nothing
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -79,7 +82,11 @@ class Out:
                       MofNCompleteColumn(), TimeElapsedColumn(), console=self.err_console,
                       transient=False) as p:
             task = p.add_task(description, total=total)
-            yield lambda n=1: p.advance(task, n)
+
+            def advance(n: int = 1) -> None:
+                p.advance(task, n)
+
+            yield advance
 
 
 def fail(text: str, code: int) -> int:
@@ -210,11 +217,11 @@ def cmd_produce(args: argparse.Namespace) -> int:
         events = [Event(x, event_type=args.type, headers=headers) for x in payloads]
         ids = []
         with out.progress(f"produce {args.stream}", len(events)) as advance:
-            for i in range(0, len(events), 1000):
-                ids += p.publish_many(args.stream, events[i:i + 1000])
-                advance(len(events[i:i + 1000]))
-    for i in ids:
-        out.obj({"id": i}) if args.json else out.line(i)
+            for k in range(0, len(events), 1000):
+                ids += p.publish_many(args.stream, events[k:k + 1000])
+                advance(len(events[k:k + 1000]))
+    for entry_id in ids:
+        out.obj({"id": entry_id}) if args.json else out.line(entry_id)
     return EXIT_OK
 
 
@@ -281,8 +288,8 @@ def cmd_tail(args: argparse.Namespace) -> int:
         last = _s(info["last-generated-id"]) if info else "0-0"
     while args.count is None or shown < args.count:
         n = 100 if args.count is None else min(100, args.count - shown)
-        resp = c.xread({args.stream: last}, count=n, block=args.block)
-        rows = entries_of(resp)
+        resp2: Any = c.xread({args.stream: last}, count=n, block=args.block)
+        rows = entries_of(resp2)
         for eid, fields in rows:
             _print_entry(out, args.stream, eid, fields, args.raw)
             last = _s(eid)

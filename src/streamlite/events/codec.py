@@ -164,17 +164,17 @@ def from_plain(tp: Any, data: Any) -> Any:
         return data
     origin = get_origin(tp)
     if origin is Union or origin is types.UnionType:
-        args = [a for a in get_args(tp) if a is not type(None)]
+        opts = [a for a in get_args(tp) if a is not type(None)]
         if data is None:
             return None
-        return from_plain(args[0], data) if len(args) == 1 else data
+        return from_plain(opts[0], data) if len(opts) == 1 else data
     if origin in (list, tuple, set, frozenset) and isinstance(data, list):
-        args = get_args(tp)
-        inner = args[0] if args else Any
+        targs = get_args(tp)
+        inner = targs[0] if targs else Any
         return origin(from_plain(inner, x) for x in data)
     if origin is dict and isinstance(data, dict):
-        args = get_args(tp)
-        inner = args[1] if len(args) == 2 else Any
+        targs = get_args(tp)
+        inner = targs[1] if len(targs) == 2 else Any
         return {k: from_plain(inner, v) for k, v in data.items()}
     if origin is not None:
         return data
@@ -186,7 +186,7 @@ def from_plain(tp: Any, data: Any) -> Any:
         for f in dataclasses.fields(tp):
             if f.name in data and f.init:
                 kwargs[f.name] = from_plain(hints.get(f.name, Any), data[f.name])
-        return tp(**kwargs)
+        return tp(**kwargs)  # type: ignore[operator]
     if tp is bytes and isinstance(data, str):
         return data.encode()
     if tp is str and isinstance(data, bytes):

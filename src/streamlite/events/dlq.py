@@ -16,13 +16,12 @@ in one MULTI/EXEC, and redrive adds the entry back and deletes the dead letter i
 
 from __future__ import annotations
 
+import builtins
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import redis
 
 from .keys import dlq_stream, key_slot, source_of_dlq
 
@@ -105,7 +104,7 @@ class DeadLetterEntry:
 class DeadLetters:
     """Operations on the dead-letter stream of ``stream`` (or a DLQ named explicitly)."""
 
-    def __init__(self, client: redis.Redis, stream: str | None = None, *,
+    def __init__(self, client: Any, stream: str | None = None, *,
                  dlq: str | None = None) -> None:
         if dlq is None:
             if stream is None:
@@ -128,7 +127,7 @@ class DeadLetters:
                 return
             cursor = "(" + _s(batch[-1][0])
 
-    def list(self, count: int = 100, start: str = "-") -> list[DeadLetterEntry]:
+    def list(self, count: int = 100, start: str = "-") -> builtins.list[DeadLetterEntry]:
         return [DeadLetterEntry(self.dlq, _s(eid), dict(f))
                 for eid, f in self.redis.xrange(self.dlq, start, "+", count=count)]
 
@@ -154,9 +153,9 @@ class DeadLetters:
         return _s(new_id)
 
     def redrive(self, ids: Sequence[str] | None = None, to_stream: str | None = None,
-                progress: Any = None) -> list[str]:
+                progress: Any = None) -> builtins.list[str]:
         """Redrive the given dead letters (all when ``ids`` is None); new entry IDs."""
-        out: list[str] = []
+        out: builtins.list[str] = []
         entries: Any = self.iter() if ids is None else (self.get(i) for i in ids)
         for e in entries:
             if e is None:

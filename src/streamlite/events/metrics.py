@@ -39,6 +39,15 @@ class _Noop:
 
 
 class Metrics:
+    processed: Any
+    failed: Any
+    retried: Any
+    dead_lettered: Any
+    reclaimed: Any
+    latency: Any
+    lag: Any
+    pending: Any
+
     def __init__(self) -> None:
         try:
             import prometheus_client as pc

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import redis
-
 from .envelope import Message
 from .producer import Retention
 
@@ -24,7 +22,7 @@ def _s(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def iter_range(client: redis.Redis, stream: str, start: str | int = "-",
+def iter_range(client: Any, stream: str, start: str | int = "-",
                end: str | int = "+", page: int = 500,
                limit: int | None = None) -> Iterator[tuple[str, dict[bytes, bytes]]]:
     cursor = str(start)
@@ -42,7 +40,7 @@ def iter_range(client: redis.Redis, stream: str, start: str | int = "-",
         cursor = "(" + _s(batch[-1][0])
 
 
-def replay_to_stream(client: redis.Redis, stream: str, target: str, start: str | int = "-",
+def replay_to_stream(client: Any, stream: str, target: str, start: str | int = "-",
                      end: str | int = "+", *, page: int = 500, limit: int | None = None,
                      retention: Retention | None = None,
                      progress: Callable[[int], Any] | None = None) -> int:
@@ -79,7 +77,7 @@ def replay_to_stream(client: redis.Redis, stream: str, target: str, start: str |
     return count
 
 
-def replay_to_handler(client: redis.Redis, stream: str, handler: Callable[[Message], Any],
+def replay_to_handler(client: Any, stream: str, handler: Callable[[Message], Any],
                       start: str | int = "-", end: str | int = "+", *, page: int = 500,
                       limit: int | None = None) -> int:
     """Call ``handler(Message)`` for each entry in [start, end], in order."""
