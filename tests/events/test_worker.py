@@ -301,3 +301,65 @@ def test_graceful_stop_finishes_in_flight(backend, rc):
     asyncio.run(go())
     assert sorted(done) == list(range(8))
     assert rc.xpending("s", "g")["pending"] == 0
+
+
+def test_start_failure_stops_the_worker(backend, rc):
+    rc.set("notastream", "x")  # XGROUP CREATE on a string: WRONGTYPE, not transient
+    app = App(backend.url, defaults=FAST)
+
+    @app.handler("s", group="g")
+    async def h(payload: dict) -> None:
+        pass
+
+    app.add_handler(h, "notastream", group="g")
+
+    async def go() -> None:
+        await app.serve(install_signal_handlers=False)
+
+    with pytest.raises(Exception, match="WRONGTYPE"):
+        asyncio.run(asyncio.wait_for(go(), 10))
+
+
+def test_reader_failure_stops_the_worker(backend, rc):
+    app = App(backend.url, defaults=FAST)
+
+    @app.handler("s", group="g")
+    async def h(payload: dict) -> None:
+        pass
+
+    @app.after_startup
+    async def sabotage() -> None:
+        await asyncio.sleep(0.3)
+        await app.redis.delete("s")
+        await app.redis.set("s", "not a stream any more")
+
+    with pytest.raises(RuntimeError, match="consumer failed") as ei:
+        asyncio.run(asyncio.wait_for(app.serve(install_signal_handlers=False), 15))
+    assert "WRONGTYPE" in str(ei.value.__cause__)
+
+
+def test_stream_deleted_under_worker_is_recreated(backend, rc):
+    p = Producer(backend.url)
+    p.publish("s", {"n": 1})
+    got: list[int] = []
+    app = App(backend.url, defaults=FAST)
+
+    @app.handler("s", group="g")
+    async def h(payload: dict) -> None:
+        got.append(payload["n"])
+
+    async def go() -> None:
+        await app.start()
+        while not got:
+            await asyncio.sleep(0.02)
+        await app.redis.delete("s")  # the blocked XREADGROUP is unblocked with an error
+        await asyncio.sleep(0.3)
+        await app.producer.publish("s", {"n": 2})
+        for _ in range(200):
+            if len(got) == 2:
+                break
+            await asyncio.sleep(0.02)
+        await app.stop(2)
+
+    asyncio.run(asyncio.wait_for(go(), 20))
+    assert got == [1, 2]

@@ -215,12 +215,16 @@ class App:
         self._stop_event = asyncio.Event()
         if self.metrics_port is not None:
             serve_metrics(self.metrics_port)
-        for (stream, group), (opts, handlers) in self.subscriptions.items():
-            c = GroupConsumer(self, stream, group, opts, handlers)
-            await c.start()
-            self.consumers.append(c)
-        for sub in self.partitioned:
-            await sub.start()
+        try:
+            for (stream, group), (opts, handlers) in self.subscriptions.items():
+                c = GroupConsumer(self, stream, group, opts, handlers)
+                self.consumers.append(c)
+                await c.start()
+            for sub in self.partitioned:
+                await sub.start()
+        except BaseException:
+            await self.stop(grace_s=0)  # undo what did start, then report
+            raise
         loop = asyncio.get_running_loop()
         if metrics().available:
             self._bg.append(loop.create_task(self._gauges()))
@@ -266,7 +270,10 @@ class App:
                     signal.signal(sig, lambda s, f: loop.call_soon_threadsafe(self.request_stop))
         await self._stop_event.wait()
         self._stop_event = asyncio.Event()
+        failures = [c.failure for c in self.consumers if c.failure is not None]
         await self.stop()
+        if failures:
+            raise RuntimeError("a consumer failed; the worker stopped") from failures[0]
 
     def _on_signal(self, sig: int) -> None:
         log.info("signal %s: shutting down", signal.Signals(sig).name)

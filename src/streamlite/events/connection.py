@@ -19,23 +19,15 @@ class EmbeddedUnavailable(RuntimeError):
 
 
 def _embedded(url: str, asyncio: bool) -> Any:
+    import streamlite
+
+    name = "from_url_async" if asyncio else "from_url"
     try:
-        import streamlite
-    except ImportError as e:  # pragma: no cover
-        raise EmbeddedUnavailable(str(e)) from e
-    from_url = getattr(streamlite, "from_url", None)
-    if from_url is None:
+        factory = getattr(streamlite, name)
+    except AttributeError:
         raise EmbeddedUnavailable(
-            "this streamlite build has no embedded mode (streamlite.from_url)")
-    if asyncio:
-        try:
-            return from_url(url, asyncio=True, decode_responses=False)
-        except TypeError:
-            mod = getattr(streamlite, "asyncio", None)
-            if mod is None or not hasattr(mod, "from_url"):
-                raise EmbeddedUnavailable("the embedded mode has no asyncio client") from None
-            return mod.from_url(url)
-    return from_url(url)
+            f"this streamlite build has no embedded mode (streamlite.{name})") from None
+    return factory(url, decode_responses=False)
 
 
 def connect(url: str, **kwargs: Any) -> redis.Redis:

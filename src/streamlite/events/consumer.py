@@ -107,10 +107,12 @@ class GroupConsumer:
         self.ack_event = asyncio.Event()
         self.tasks: list[asyncio.Task[Any]] = []
         self.workers: list[asyncio.Task[Any]] = []
+        self.acker: asyncio.Task[Any] | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.m = metrics()
         self._children: dict[tuple[str, str], Any] = {}
         self.pending_done = asyncio.Event()  # own PEL drained (tests, ordering)
+        self.failure: BaseException | None = None
 
     # ----------------------------------------------------------------- lifecycle
     async def ensure_group(self) -> None:
@@ -133,6 +135,21 @@ class GroupConsumer:
         if not self.opts.noack:
             self.tasks.append(loop.create_task(self._claimer()))
         self.acker = loop.create_task(self._acker())
+        for t in (*self.tasks, self.acker):
+            t.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """A reader/claimer/acker that died of an unexpected error stops the worker
+        (rather than leaving a process that looks alive and consumes nothing)."""
+        if task.cancelled() or self.stopping:
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("%s/%s: %s stopped: %r; shutting the worker down", self.stream,
+                      self.group, task.get_coro().__name__, exc,  # type: ignore[union-attr]
+                      exc_info=exc)
+            self.failure = exc
+            self.app.request_stop()
 
     async def stop(self, grace_s: float) -> None:
         """Stop reading; let in-flight work finish within ``grace_s``; flush acks."""
@@ -140,9 +157,10 @@ class GroupConsumer:
         self.space.set()
         deadline = time.monotonic() + grace_s
         # readers return within block_ms; claimers at their next tick
-        done, pending = await asyncio.wait(self.tasks, timeout=max(0.0, grace_s))
-        for t in pending:
-            t.cancel()
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=max(0.0, grace_s))
+            for t in pending:
+                t.cancel()
         for _ in self.workers:
             self.queue.put_nowait(None)
         left = max(0.0, deadline - time.monotonic())
@@ -156,10 +174,11 @@ class GroupConsumer:
                 await asyncio.wait(still, timeout=1)
         self.ack_event.set()
         self.closing = True
-        try:
-            await asyncio.wait_for(self.acker, timeout=5)
-        except Exception:
-            self.acker.cancel()
+        if self.acker is not None:
+            try:
+                await asyncio.wait_for(self.acker, timeout=5)
+            except Exception:
+                self.acker.cancel()
         if self.acks:
             await self._flush_acks()
         if self.pool is not None:
@@ -194,7 +213,7 @@ class GroupConsumer:
                 delay = await self._transient("read pending", e, delay)
                 continue
             except ResponseError as e:
-                if "NOGROUP" in str(e):
+                if "NOGROUP" in str(e) or "UNBLOCKED" in str(e):
                     await self.ensure_group()
                     continue
                 raise
@@ -218,7 +237,7 @@ class GroupConsumer:
                 delay = await self._transient("read", e, delay)
                 continue
             except ResponseError as e:
-                if "NOGROUP" in str(e):
+                if "NOGROUP" in str(e) or "UNBLOCKED" in str(e):
                     await self.ensure_group()
                     continue
                 raise
@@ -253,7 +272,7 @@ class GroupConsumer:
             except TRANSIENT as e:
                 await self._transient("autoclaim", e, 1.0)
             except ResponseError as e:
-                if "NOGROUP" in str(e):
+                if "NOGROUP" in str(e) or "UNBLOCKED" in str(e):
                     await self.ensure_group()
                 else:
                     log.error("autoclaim: %s", e)

@@ -30,6 +30,11 @@ def colocated(stream: str, suffix: str) -> str:
     """A key named after ``stream`` + ``suffix`` that lives in ``stream``'s hash slot."""
     if hash_tag(stream) is not None:
         return stream + suffix
+    if "}" in stream:
+        # e.g. "x{}y": no tag, and wrapping it would make "x{" the tag. No key can share
+        # its slot except by hashing whole; the caller's same-slot check then falls back
+        # to a non-transactional pipeline.
+        return stream + suffix
     return "{" + stream + "}" + suffix
 
 
@@ -51,9 +56,9 @@ def source_of_dlq(dlq: str) -> str | None:
     if not dlq.endswith(":dlq"):
         return None
     base = dlq[: -len(":dlq")]
-    if base.startswith("{") and base.endswith("}") and base.count("{") == 1:
+    if base.startswith("{") and base.endswith("}"):
         inner = base[1:-1]
-        if inner and hash_tag(inner) is None:
+        if inner and "}" not in inner and hash_tag(inner) is None:
             return inner
     return base
 
