@@ -292,7 +292,11 @@ class App:
         from .scaling import group_stats
 
         m = metrics()
-        keys = list(self.subscriptions) + [(s.stream, s.group) for s in self.partitioned]
+        from .keys import partition_stream
+
+        keys = list(self.subscriptions) + [(partition_stream(s.stream, i), s.group)
+                                           for s in self.partitioned
+                                           for i in range(s.partitions)]
         while True:
             for stream, group in keys:
                 try:
