@@ -214,3 +214,49 @@ def test_client_kill_and_unblock_through_the_front(embtest, emb):
     assert admin.execute_command("CLIENT", "UNBLOCK", blocked_id) == 1
     t.join(5)
     assert box == {"r": None}
+
+
+@pytest.mark.parametrize("url,path,kwargs", [
+    ("streamlite://", None, {}),
+    ("streamlite:///var/data/app", "/var/data/app", {}),
+    ("streamlite:///./data", "./data", {}),
+    ("streamlite:///../up", "../up", {}),
+    ("streamlite://rel/dir", "rel/dir", {}),
+    ("streamlite:///d?appendfsync=always&db=2&decode_responses=yes",
+     "/d", {"appendfsync": "always", "db": 2, "decode_responses": True}),
+    ("streamlite://?protocol=3", None, {"protocol": 3}),
+    ("streamlite:///with%20space", "/with space", {}),
+])
+def test_parse_url(url, path, kwargs):
+    from streamlite.embedded import parse_url
+
+    assert parse_url(url) == (path, kwargs)
+
+
+def test_from_url_passes_redis_urls_to_redis_py():
+    import redis.asyncio
+
+    r = streamlite.from_url("redis://127.0.0.1:1/3")
+    assert type(r) is redis.Redis
+    kw = r.connection_pool.connection_kwargs
+    assert (kw["host"], kw["port"], kw["db"]) == ("127.0.0.1", 1, 3)
+    ar = streamlite.from_url_async("redis://127.0.0.1:1/0")
+    assert isinstance(ar, redis.asyncio.Redis)
+
+
+def test_from_url_memory_and_options():
+    r = streamlite.from_url("streamlite://?decode_responses=true&protocol=3")
+    assert r.echo("x") == "x"
+    conn = r.connection_pool.get_connection()
+    assert conn._session.client.protocol == 3
+    r.connection_pool.release(conn)
+    r.close()
+    with pytest.raises(TypeError, match="need a data directory"):
+        streamlite.connect(appendfsync="always")
+
+
+def test_socket_only_arguments_are_ignored():
+    r = streamlite.connect(host="localhost", port=6379, socket_keepalive=True,
+                           ssl_cert_reqs="none")
+    assert r.ping()
+    r.close()
