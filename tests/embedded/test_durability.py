@@ -188,3 +188,32 @@ def test_url_options_reach_persistence(embtest, tmpdir_path):
     r.execute_command("EMBTEST.SET", "k", "v")
     assert r.execute_command("EMBTEST.GET", "k") == "v"
     r.close()
+
+
+def _eventually(pred, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return pred()
+
+
+def test_background_thread_expires_keys(emb):
+    needs("SET")
+    r = emb.client()
+    r.set("short", "v", px=30)
+    r.set("long", "v")
+    db = emb.engine.dbs[0]
+    # nobody reads "short": only the active expiry cycle can remove it
+    assert _eventually(lambda: b"short" not in db.data)
+    assert b"long" in db.data
+
+
+def test_background_thread_fsyncs_everysec(embtest, tmpdir_path):
+    r = streamlite.connect(tmpdir_path)  # appendfsync everysec
+    r.execute_command("EMBTEST.SET", "k", "v")
+    writer = r.connection_pool.embedded.persistence.writer
+    assert writer.size > 0
+    assert _eventually(lambda: not writer.unsynced)
+    r.close()
