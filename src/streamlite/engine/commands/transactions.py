@@ -13,7 +13,7 @@ How the pieces fit:
   expires before EXEC also aborts it (Redis 7). A key already expired when WATCH
   runs is deleted first, which is what Redis's per-watch ``expired`` flag amounts
   to (that key is logically absent, and only a later change should count).
-  SWAPDB must call ``signal_swapdb``.
+  SWAPDB signals the keys of both databases the same way (``Database``).
 - **EXEC** runs the queued commands through ``Engine.call`` (so they share the
   EXEC's time snapshot), with ``c.in_exec`` set: blocking commands answer as if
   timed out, and a ``Blocked`` that slips through becomes its timeout reply.
@@ -35,7 +35,6 @@ from ..replies import NULL_ARRAY, OK, Blocked, ErrorReply
 
 if TYPE_CHECKING:
     from ..core import Engine
-    from ..database import Database
 
 EXECABORT = b"EXECABORT Transaction discarded because of previous errors."
 
@@ -49,9 +48,8 @@ def watch_key(c: Client, key: bytes) -> None:
     if k in c.watched:
         return
     db = c.db
-    exp = db.expires.get(key)
-    if exp is not None and exp <= c.engine.now_ms():
-        db.lookup(key)  # already expired: delete it now, before we watch
+    if key in db.expires:
+        db.lookup(key)  # already expired: lazy expiry deletes it now, before we watch
     c.watched.add(k)
     c.engine.watched.setdefault(k, set()).add(c)
 
@@ -79,7 +77,7 @@ def watched_key_expired(c: Client) -> bool:
     dbs = eng.dbs
     for dbi, key in c.watched:
         exp = dbs[dbi].expires.get(key)
-        if exp is not None and exp <= now:
+        if exp is not None and now > exp:  # Redis's keyIsExpired
             return True
     return False
 
@@ -90,19 +88,6 @@ def discard_transaction(c: Client) -> None:
     c.multi_error = False
     c.dirty_cas = False
     unwatch_all(c)
-
-
-def signal_swapdb(engine: Engine, db1: Database, db2: Database) -> None:
-    """SWAPDB: invalidate WATCHes on keys that exist in either database.
-
-    Call before (or after: the test is symmetric) swapping the contents, as
-    Redis's ``touchAllWatchedKeysInDb(db1, db2)`` and ``(db2, db1)`` do.
-    """
-    for a, b in ((db1, db2), (db2, db1)):
-        for (dbi, key), clients in engine.watched.items():
-            if dbi == a.index and (key in a.data or key in b.data):
-                for w in clients:
-                    w.dirty_cas = True
 
 
 def queued_flags(c: Client) -> frozenset[str]:
