@@ -65,7 +65,6 @@ class Converter:
     def __init__(self, runtime: Any, api: Any) -> None:
         self.table_from = runtime.table_from
         self.rawget = api.rawget
-        self.next = api.next
         self.tostring = api.tostring
 
     # -- reply -> Lua -----------------------------------------------------------------
@@ -171,19 +170,12 @@ class Converter:
         m = get(v, b"map")
         if _lua_type(m) == "table":
             out: dict[Any, Any] = {}
-            k, x = self.next(m, None)
-            while k is not None:
+            for k, x in m.items():  # lua_next order, as Redis
                 out[_hashable(self.to_reply(k, resp))] = self.to_reply(x, resp)
-                k, x = self.next(m, k)
             return out
         s = get(v, b"set")
         if _lua_type(s) == "table":
-            members = RespSet()
-            k, _ = self.next(s, None)
-            while k is not None:
-                members.append(self.to_reply(k, resp))
-                k, _ = self.next(s, k)
-            return members
+            return RespSet([self.to_reply(k, resp) for k in s])
         arr: list[Any] = []
         j = 1
         while True:

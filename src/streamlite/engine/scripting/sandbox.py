@@ -72,33 +72,66 @@ end
 
 local W = {}  -- builtins wrapped to see through the proxies
 
-function W.rawset(t, k, v)
+-- argument checks as the C builtins do them (luaL_checktype ...), blaming the caller
+local function argerror(i, name, msg, level)
+  error(("bad argument #%d to '%s' (%s)"):format(i, name, msg), level or 3)
+end
+local function tname(n, i, v)
+  if i > n then return "no value" end
+  return type(v)
+end
+local function want_table(n, i, v, name)
+  if type(v) ~= "table" then argerror(i, name, "table expected, got " .. tname(n, i, v), 4) end
+end
+local function want_any(n, i, name)
+  if i > n then argerror(i, name, "value expected", 4) end
+end
+
+function W.rawset(...)
+  local n, t, k, v = select("#", ...), ...
+  want_table(n, 1, t, "rawset")
+  want_any(n, 2, "rawset")
+  want_any(n, 3, "rawset")
   if real_of[t] then error("Attempt to modify a readonly table", 0) end
   local r = rawset(t, k, v)
   return r
 end
-function W.rawget(t, k)
+function W.rawget(...)
+  local n, t, k = select("#", ...), ...
+  want_table(n, 1, t, "rawget")
+  want_any(n, 2, "rawget")
   local r = rawget(real_of[t] or t, k)
   return r
 end
-function W.next(t, k)
+function W.next(...)
+  local n, t, k = select("#", ...), ...
+  want_table(n, 1, t, "next")
   local a, b = next(real_of[t] or t, k)
   return a, b
 end
-function W.pairs(t)
+function W.pairs(...)
+  local n, t = select("#", ...), ...
+  want_table(n, 1, t, "pairs")
   local a, b, c = pairs(real_of[t] or t)
   return a, b, c
 end
-function W.ipairs(t)
+function W.ipairs(...)
+  local n, t = select("#", ...), ...
+  want_any(n, 1, "ipairs")
   local a, b, c = ipairs(real_of[t] or t)
   return a, b, c
 end
-function W.setmetatable(t, mt)
+function W.setmetatable(...)
+  local n, t, mt = select("#", ...), ...
+  want_table(n, 1, t, "setmetatable")
+  if mt ~= nil and type(mt) ~= "table" then argerror(2, "setmetatable", "nil or table expected") end
   if real_of[t] then error("Attempt to modify a readonly table", 0) end
   local r = setmetatable(t, mt)
   return r
 end
-function W.getmetatable(t)
+function W.getmetatable(...)
+  local n, t = select("#", ...), ...
+  want_any(n, 1, "getmetatable")
   if real_of[t] then return nil end
   local r = getmetatable(t)
   return r
@@ -106,13 +139,21 @@ end
 
 local ENV  -- the scripts' (protected) globals, set below
 
-function W.loadstring(s, chunkname)
+function W.loadstring(...)
+  local n, s, chunkname = select("#", ...), ...
+  if type(s) ~= "string" and type(s) ~= "number" then
+    argerror(1, "loadstring", "string expected, got " .. tname(n, 1, s))
+  end
   local f, e
   if chunkname == nil then f, e = loadstring(s) else f, e = loadstring(s, chunkname) end
   if f then setfenv(f, ENV) end
   return f, e
 end
-function W.load(fn, chunkname)
+function W.load(...)
+  local n, fn, chunkname = select("#", ...), ...
+  if type(fn) ~= "function" then
+    argerror(1, "load", "function expected, got " .. tname(n, 1, fn))
+  end
   local f, e
   if chunkname == nil then f, e = load(fn) else f, e = load(fn, chunkname) end
   if f then setfenv(f, ENV) end
