@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import glob
 from ..client import Client
+from ..errors import CommandError
 from ..registry import command
 from ..replies import MultiReply, Push, SimpleString
 
@@ -242,6 +243,11 @@ def pubsub(c: Client, argv: list[bytes]) -> object:
     # Engine.execute already resolved the subcommand and checked its arity.
     sub = argv[1].lower()
     eng = c.engine
+    if sub in (b"channels", b"shardchannels") and len(argv) > 3:
+        raise CommandError(
+            "ERR unknown subcommand or wrong number of arguments for '"
+            + argv[1][:128].decode("utf-8", "replace") + "'. Try PUBSUB HELP."
+        )
     if sub == b"channels":
         return _active(eng.channels, argv[2] if len(argv) > 2 else None)
     if sub == b"shardchannels":
