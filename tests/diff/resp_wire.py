@@ -16,6 +16,7 @@ reply, pushes for other clients at once.
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 from streamlite.engine import Engine
@@ -197,6 +198,10 @@ class Session:
         what Redis orders by its hash tables, like several matching patterns).
         """
         for n, (who, *argv) in enumerate(steps):
+            if who == "sleep":  # let time pass: really on Redis, on the engine's fake clock
+                time.sleep(argv[0] / 1000)
+                self.eng[0].engine.clock.advance(argv[0])  # type: ignore[attr-defined]
+                continue
             r, e = self.step(who, *argv)
             if unordered:
                 r = [sorted(x) for x in r]
