@@ -304,7 +304,8 @@ def test_numkeys(a):
         b"ERR Number of keys can't be greater than number of args"
     )
     assert a("EVAL", "return 1") == ErrorReply(b"ERR wrong number of arguments for 'eval' command")
-    assert a("EVALSHA", "x", "-1") == ErrorReply(b"ERR Number of keys can't be negative")
+    assert a("EVALSHA", "x", "-1") == ErrorReply(b"NOSCRIPT No matching script. Please use EVAL.")
+    assert a("EVALSHA", "a" * 40, "-1") == ErrorReply(b"ERR Number of keys can't be negative")
     assert a.engine.commands[b"eval"].key_positions([b"EVAL", b"s", b"2", b"a", b"b", b"c"]) == [3, 4]
 
 

@@ -28,6 +28,8 @@ def _eval_keys(argv: list[bytes]) -> list[int]:
 
 
 def _eval(c: Client, argv: list[bytes], evalsha: bool, ro: bool) -> object:
+    if evalsha and len(argv[1]) != 40:  # cannot match: Redis answers before anything else
+        raise CommandError(NOSCRIPT)
     numkeys = parse_int(argv[2])
     if numkeys > len(argv) - 3:
         raise CommandError("ERR Number of keys can't be greater than number of args")

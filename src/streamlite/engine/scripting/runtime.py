@@ -84,7 +84,7 @@ def parse_shebang(body: bytes) -> tuple[frozenset[str] | None, int]:
             raise CommandError(
                 "ERR Unknown lua shebang option: " + part.decode("utf-8", "replace")
             )
-        for f in part[6:].split(b","):
+        for f in part[6:].split(b",") if part[6:] else ():
             name = f.decode("utf-8", "replace")
             if name not in FLAG_NAMES:
                 raise CommandError("ERR Unexpected flag in script shebang: " + name)

@@ -137,6 +137,26 @@ function W.getmetatable(...)
   return r
 end
 
+-- Python callables standing for C functions look like functions
+local pyfn = setmetatable({}, {__mode = "k"})
+for _, f in pairs(py) do
+  if type(f) == "userdata" then pyfn[f] = true end
+end
+function W.type(...)
+  local n, v = select("#", ...), ...
+  want_any(n, 1, "type")
+  if pyfn[v] then return "function" end
+  local r = type(v)
+  return r
+end
+function W.tostring(...)
+  local n, v = select("#", ...), ...
+  want_any(n, 1, "tostring")
+  if pyfn[v] then return "function: builtin" end
+  local r = tostring(v)
+  return r
+end
+
 local ENV  -- the scripts' (protected) globals, set below
 
 function W.loadstring(...)
@@ -212,8 +232,8 @@ redis.REDIS_VERSION_NUM = py.version_num
 
 -- the globals scripts see ------------------------------------------------------------
 local lib = {}
-for _, name in ipairs({"tostring", "tonumber", "rawequal", "collectgarbage",
-                       "coroutine", "type", "select", "unpack", "gcinfo", "assert",
+for _, name in ipairs({"tonumber", "rawequal", "collectgarbage",
+                       "coroutine", "select", "unpack", "gcinfo", "assert",
                        "error", "_VERSION", "string", "table"}) do
   lib[name] = _G[name]
 end
