@@ -43,7 +43,10 @@ def _call(sock: socket.socket, reader: hiredis.Reader, argv: list[bytes]) -> obj
 
 
 def _aof_commands(path_glob: str) -> list[list[bytes]]:
-    data = b"".join(open(p, "rb").read() for p in sorted(glob.glob(path_glob)))
+    data = b""
+    for p in sorted(glob.glob(path_glob)):
+        with open(p, "rb") as f:
+            data += f.read()
     msgs, rest = split_messages(data)
     assert rest == b""
     out = []
