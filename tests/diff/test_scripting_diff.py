@@ -259,3 +259,53 @@ def test_scripts_and_transactions(session_factory):
         (0, "EVAL", "redis.call('set','c','1') error('after a write')", "0"),
         (0, "GET", "c"),
     ])
+
+
+LIBS = [
+    "return cjson.encode({1,2,3})", "return cjson.encode({})", "return cjson.encode({a=1})",
+    "return cjson.encode({a={b={1,2}}})", "return cjson.encode('a/b\"c\\\\d\\n\\t\\1\\127\\200')",
+    "return cjson.encode(1.5)", "return cjson.encode(0.1)", "return cjson.encode(1e20)",
+    "return cjson.encode(123456789012345)", "return cjson.encode(1/3)",
+    "return cjson.encode(100)", "return cjson.encode(1e15)", "return cjson.encode(1/0)",
+    "return cjson.encode(0/0)", "return cjson.encode(true)", "return cjson.encode(nil)",
+    "return cjson.encode(cjson.null)", "return cjson.encode({1,nil,3})",
+    "return cjson.encode({[1]=1,[10]=2})", "return cjson.encode({[1]=1,[20]=2})",
+    "return cjson.encode({x='b'})",
+    "return cjson.encode({[1.5]=1})", "return cjson.encode({[true]=1})",
+    "return cjson.encode(function() end)", "return cjson.encode()", "return cjson.encode(1,2)",
+    "return cjson.encode({[1]=1,[2]=2,[4]=4})", "return cjson.encode({[0]=1})",
+    "return cjson.encode({[-1]=1})", "return cjson.encode({{{{}}}})", "return cjson.encode('\\0')",
+    "return cjson.encode({a=cjson.null})",
+    "local t = {} for i=1,5 do t[i]=i end t[3]=nil return cjson.encode(t)",
+    "local t = {} local c = t for i=1,1100 do c[1] = {} c = c[1] end return cjson.encode(t)",
+    "return cjson.decode('[1,2,\"a\"]')", "return cjson.decode('{\"a\":1}').a",
+    "return type(cjson.decode('null'))", "return cjson.decode('null') == cjson.null",
+    "return cjson.decode('1.5')", "return tostring(cjson.decode('1.5'))",
+    "return cjson.decode('\"\\\\u00e9\"')", "return cjson.decode('\"\\\\ud83d\\\\ude00\"')",
+    "return cjson.decode('[')", "return cjson.decode('x')", "return cjson.decode('{\"a\":}')",
+    "return cjson.decode('[1,2] x')", "return cjson.decode('')", "return cjson.decode('\"abc')",
+    "return cjson.decode(1)", "return cjson.decode()", "return cjson.decode('[1e400]')",
+    "return cjson.decode('true')", "return cjson.decode('[true,false]')",
+    "return cjson.decode('\"\\\\/\"')", "return cjson.decode(' 1 ')", "return cjson.decode('[1,]')",
+    "return cjson.decode('01')", "return cjson.decode('-')", "return cjson.decode('\"\\\\x\"')",
+    "return cjson.decode('{1:2}')", "return cjson.decode('{\"a\" 1}')",
+    "return cjson.decode('{\"a\":1 \"b\"}')", "return cjson.decode('[1 2]')",
+    "return cjson.decode('\"\\\\u12\"')", "return cjson.decode('truex')",
+    "return cjson.decode(string.rep('[', 1001))",
+    "return cjson.decode('{\"a\":[1,{\"b\":null}]}').a[2].b == cjson.null",
+    "return cjson.decode('[[[[1]]]]')[1][1][1][1]",
+    "return tostring(cjson.null)", "return type(cjson.null)", "return type(cjson.encode)",
+    "return cjson.encode_keep_buffer", "return type(cjson.encode_max_depth)",
+    "return bit.tobit(2^32+1)", "return bit.tohex(255)", "return bit.tohex(-1, -4)",
+    "return bit.bnot(0)", "return bit.bor(1,2,4)", "return bit.bxor(3,1)",
+    "return bit.lshift(1,31)", "return bit.rshift(-1,28)", "return bit.arshift(-256,4)",
+    "return bit.rol(1,33)", "return bit.ror(1,1)", "return bit.bswap(0x12345678)",
+    "return bit.band()", "return bit.tohex(1.5)", "return bit.tohex(2.5)",
+    "return bit.band('3', 1)", "return bit.band('x', 1)", "return bit.tohex(10, 0)",
+    "return bit.tohex(10, 10)", "return bit.band(0xffffffff, -1)", "return type(bit.band)",
+]
+
+
+def test_cjson_and_bit(session_factory):
+    s = session_factory(2)
+    s.run(evals(*LIBS))

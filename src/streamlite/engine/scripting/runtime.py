@@ -22,6 +22,7 @@ from ... import REDIS_VERSION
 from ..errors import CommandError
 from ..replies import Blocked, ErrorReply
 from .convert import Converter, error_fields
+from .libs import Libs
 from .numbers import number_arg
 from .sandbox import BOOT
 
@@ -137,9 +138,9 @@ class Scripting:
                 b"unwrap": _unwrap,
                 b"version": version.encode(),
                 b"version_num": _version_num(version),
-                b"libs": rt.table_from({}),
             }
         )
+        py[b"libs"] = rt.table_from(Libs(self, rt).tables())
         loader = rt.eval("function(s, n) local f, e = loadstring(s, n) return f, e end")
         boot, err = loader(BOOT.encode(), b"=streamlite")
         if boot is None:  # pragma: no cover - a bug in BOOT
@@ -220,7 +221,10 @@ class Scripting:
             if ctx.error is not None:  # an engine bug surfaced inside redis.call
                 raise ctx.error
             if ok:
-                return conv.to_reply(result, ctx.resp)
+                try:
+                    return conv.to_reply(result, ctx.resp)
+                except RecursionError:
+                    return ErrorReply(b"ERR reached lua stack limit")
             return self._script_error(result, sha)
         finally:
             self.ctx, c.in_script, c.protocol = saved[0], saved[1], saved[2]

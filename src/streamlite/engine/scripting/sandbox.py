@@ -142,6 +142,11 @@ local pyfn = setmetatable({}, {__mode = "k"})
 for _, f in pairs(py) do
   if type(f) == "userdata" then pyfn[f] = true end
 end
+for _, lib in pairs(py.libs) do
+  for _, f in pairs(lib) do
+    if type(f) == "userdata" and f ~= lib.null then pyfn[f] = true end
+  end
+end
 function W.type(...)
   local n, v = select("#", ...), ...
   want_any(n, 1, "type")
