@@ -392,6 +392,17 @@ def test_evalsha_and_script_commands(a):
     assert a("SCRIPT", "LOAD") == ErrorReply(b"ERR wrong number of arguments for 'script|load' command")
 
 
+def test_info_figures(a):
+    s = get_scripting(a.engine)
+    assert s.info()["number_of_cached_scripts"] == 0
+    ev(a, "return 1")
+    a("SCRIPT", "LOAD", "return 2")
+    info = s.info()
+    assert info["number_of_cached_scripts"] == 2
+    assert info["used_memory_lua"] > 0 and info["used_memory_scripts_eval"] > 0
+    assert info["evicted_scripts"] == 0
+
+
 def test_eval_scripts_are_evicted_lru_script_load_ones_stay(a):
     s = get_scripting(a.engine)
     a("SCRIPT", "LOAD", "return 'kept'")

@@ -162,6 +162,20 @@ class Scripting:
         self.lru.clear()
         self._lua = self._api = self._conv = None
 
+    def info(self) -> dict[str, int]:
+        """Figures for INFO (memory / stats sections), Redis's field names."""
+        lua_mem = 0
+        if self._lua is not None:
+            lua_mem = int(self._lua.eval("collectgarbage('count')") * 1024)
+        scripts_mem = sum(len(s.body) + 40 + 64 for s in self.scripts.values())
+        return {
+            "used_memory_lua": lua_mem,
+            "used_memory_vm_eval": lua_mem,
+            "used_memory_scripts_eval": scripts_mem,
+            "number_of_cached_scripts": len(self.scripts),
+            "evicted_scripts": self.evicted_scripts,
+        }
+
     # -- the cache ----------------------------------------------------------------------
 
     def lookup(self, sha: bytes) -> Script | None:
