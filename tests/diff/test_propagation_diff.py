@@ -100,6 +100,12 @@ SCENARIOS = {
         ["EVAL", "redis.set_repl(redis.REPL_NONE) redis.call('set','h','1')"
                  " redis.set_repl(redis.REPL_ALL) redis.call('set','i','1')", "0"],
     ],
+    "function load and fcall": [
+        ["FUNCTION", "LOAD", "REPLACE", "#!lua name=plib\nredis.register_function('incr2',"
+         " function(k, a) redis.call('incr', k[1]) return redis.call('incr', k[1]) end)"],
+        ["FCALL", "incr2", "1", "n"],
+        ["FUNCTION", "DELETE", "plib"],
+    ],
     "failed write in exec": [["SET", "s", "v"], ["MULTI"], ["LPUSH", "s", "x"], ["SET", "t", "1"],
                              ["EXEC"]],
 }

@@ -106,6 +106,9 @@ class Scripting:
         self._lua: Any = None
         self._api: Any = None
         self._conv: Converter | None = None
+        from .functions import Functions
+
+        self.functions = Functions(self)
 
     # -- the interpreter ------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class Scripting:
                 b"random": self._lua_random,
                 b"randomseed": self._lua_randomseed,
                 b"unwrap": _unwrap,
+                b"register_function": self._lua_register_function,
                 b"version": version.encode(),
                 b"version_num": _version_num(version),
             }
@@ -157,10 +161,12 @@ class Scripting:
         return self._conv
 
     def reset(self) -> None:
-        """SCRIPT FLUSH: drop every script and start a fresh interpreter."""
+        """SCRIPT FLUSH: drop every script. Scripts cannot change the interpreter's
+        globals, so it is kept (it also holds the function libraries)."""
         self.scripts.clear()
         self.lru.clear()
-        self._lua = self._api = self._conv = None
+        if self._lua is not None:
+            self._lua.eval("collectgarbage('collect')")
 
     def info(self) -> dict[str, int]:
         """Figures for INFO (memory / stats sections), Redis's field names."""
@@ -174,6 +180,8 @@ class Scripting:
             "used_memory_scripts_eval": scripts_mem,
             "number_of_cached_scripts": len(self.scripts),
             "evicted_scripts": self.evicted_scripts,
+            "number_of_functions": len(self.functions.functions),
+            "number_of_libraries": len(self.functions.libraries),
         }
 
     # -- the cache ----------------------------------------------------------------------
@@ -213,13 +221,25 @@ class Scripting:
     def run(self, c: Client, sha: str, script: Script, keys: list[bytes],
             args: list[bytes], ro: bool) -> Any:
         """Run a cached script for ``c``; returns the reply."""
-        from ..commands.transactions import unit_end, unit_start
-
-        flags = script.flags
-        if flags is not None and "no-writes" not in flags and ro:
-            raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         if sha in self.lru:
             self.lru.move_to_end(sha)
+        return self._run(c, sha, script.fn, script.flags, keys, args, ro, function=False)
+
+    def call_function(self, c: Client, name: bytes, keys: list[bytes], args: list[bytes],
+                      ro: bool) -> Any:
+        """FCALL / FCALL_RO: numkeys was checked; CommandError if there is no such function."""
+        f = self.functions.find(name)
+        if f is None:
+            raise CommandError("ERR Function not found")
+        return self._run(c, f.name.decode("utf-8", "replace"), f.fn, f.flags, keys, args, ro,
+                         function=True)
+
+    def _run(self, c: Client, sha: str, fn: Any, flags: frozenset[str] | None,
+             keys: list[bytes], args: list[bytes], ro: bool, function: bool) -> Any:
+        from ..commands.transactions import unit_end, unit_start
+
+        if flags is not None and "no-writes" not in flags and ro:
+            raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         conv = self.conv
         api = self._api
         read_only = ro or (flags is not None and "no-writes" in flags)
@@ -230,8 +250,12 @@ class Scripting:
         c.in_script = True
         start = unit_start(eng)
         try:
-            api.set_args(self._lua.table_from(keys), self._lua.table_from(args))
-            ok, result = api.run(script.fn)
+            tkeys, targs = self._lua.table_from(keys), self._lua.table_from(args)
+            if function:
+                ok, result = api.run_function(fn, tkeys, targs)
+            else:
+                api.set_args(tkeys, targs)
+                ok, result = api.run(fn)
             if ctx.error is not None:  # an engine bug surfaced inside redis.call
                 raise ctx.error
             if ok:
@@ -340,6 +364,9 @@ class Scripting:
         if type(reply) is Blocked:
             reply = reply.timeout_reply
         return reply
+
+    def _lua_register_function(self, *args: Any) -> None:
+        self.functions.register(*args)
 
     def _lua_acl_check(self, *args: Any) -> bool:
         if not args:

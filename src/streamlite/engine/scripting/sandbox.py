@@ -273,6 +273,46 @@ end
 shown_G._G = ENV
 getmetatable("").__index = shown_G.string
 
+-- functions (FUNCTION LOAD / FCALL) ---------------------------------------------------
+-- Library code and the functions it registers share one environment, FENV, whose
+-- globals depend on the mode, as Redis swaps them: while loading only a small
+-- ``redis`` (register_function, log, versions) exists; when called, the globals
+-- of scripts without KEYS and ARGV.
+local function strict_index(tbl)
+  return function(t, k)
+    local v = tbl[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end
+end
+local fn_shown = {}
+for k, v in pairs(shown_G) do fn_shown[k] = v end
+local load_redis_shown = {
+  register_function = py.register_function, log = py.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = py.version, REDIS_VERSION_NUM = py.version_num,
+}
+local load_redis = setmetatable({}, {__index = strict_index(load_redis_shown),
+                                     __newindex = readonly, __metatable = false})
+real_of[load_redis] = load_redis_shown
+local load_shown = {redis = load_redis}
+local fmode = fn_shown
+local FENV = setmetatable({}, {
+  __index = function(t, k)
+    local v = fmode[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly,
+  __metatable = false,
+})
+fn_shown._G = FENV
+real_of[FENV] = fn_shown
+
 -- the error handler (Redis's __redis__err__handler; frames of this file skipped) ----
 local function handler(err)
   local level, first, pick = 2, nil, nil
@@ -311,6 +351,26 @@ end
 function api.run(f)
   local ok, r = xpcall(f, handler)
   return ok, r
+end
+function api.compile_library(code)
+  local f, e = loadstring(code, "@user_function")
+  if not f then return nil, e end
+  setfenv(f, FENV)
+  return f, nil
+end
+function api.load_library(f)  -- run library code in load mode: (ok, error value)
+  fmode, real_of[FENV] = load_shown, load_shown
+  local ok, e = pcall(f)
+  fmode, real_of[FENV] = fn_shown, fn_shown
+  if not ok then e = unwrapped(e) end
+  return ok, e
+end
+function api.run_function(f, keys, args)
+  local ok, r = xpcall(function() return f(keys, args) end, handler)
+  return ok, r
+end
+function api.is_function(v)
+  return type(v) == "function"
 end
 function api.set_args(keys, argv)
   shown_G.KEYS = keys
