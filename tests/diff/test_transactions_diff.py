@@ -285,3 +285,32 @@ def test_watch_and_expiry(session_factory):
         (0, "PING"),
         (0, "EXEC"),
     ])
+
+
+def test_watch_and_swapdb(session_factory):
+    s = session_factory(2, 2)
+    s.run([
+        # the watched key exists in the database swapped in: a change
+        (1, "SELECT", "1"),
+        (1, "SET", "k", "in db1"),
+        (1, "SELECT", "0"),
+        (0, "WATCH", "k"),
+        (1, "SWAPDB", "0", "1"),
+        (0, "MULTI"),
+        (0, "GET", "k"),
+        (0, "EXEC"),
+        # in neither database: no change
+        (0, "FLUSHALL"),
+        (0, "WATCH", "k"),
+        (1, "SWAPDB", "0", "1"),
+        (0, "MULTI"),
+        (0, "PING"),
+        (0, "EXEC"),
+        # it exists in the watched database and goes away
+        (0, "SET", "k", "v"),
+        (0, "WATCH", "k"),
+        (1, "SWAPDB", "0", "2"),
+        (0, "MULTI"),
+        (0, "GET", "k"),
+        (0, "EXEC"),
+    ])
