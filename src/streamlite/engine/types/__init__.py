@@ -1,0 +1,1 @@
+"""Value classes of the keyspace's collection types (list, set, sorted set, hash)."""
