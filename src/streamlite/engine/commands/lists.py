@@ -523,8 +523,8 @@ def brpoplpush(c: Client, argv: list[bytes]) -> Any:
          keys_fn=lambda argv: _mpop_keys(argv, 2))
 def blmpop(c: Client, argv: list[bytes]) -> Any:
     """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"""
-    deadline = parse_timeout(c, argv[1])
     keys, left, count = _parse_mpop(argv, 2, _LR)
+    deadline = parse_timeout(c, argv[1])
     if c.blocked is not None and not any_ready(c, keys, _is_nonempty_list):
         return block(c, keys, argv, deadline)
     r = _serve_mpop(c, keys, left, count)

@@ -618,8 +618,8 @@ def bzmpop(c: Client, argv: list[bytes]) -> Any:
     """BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]"""
     from .lists import _parse_mpop
 
-    deadline = parse_timeout(c, argv[1])
     keys, last, count = _parse_mpop(argv, 2, _MINMAX)
+    deadline = parse_timeout(c, argv[1])
     if c.blocked is not None and not any_ready(c, keys, _is_nonempty_zset):
         return block(c, keys, argv, deadline)
     r = _serve_mpop(c, keys, last, count, True)

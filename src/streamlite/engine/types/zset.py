@@ -222,7 +222,10 @@ class ZSetValue:
             else:
                 j = (sl.bisect_left if hi.ex else sl.bisect_right)((s, hi.value))
             return i, max(i, j)
-        # mixed scores: the listpack walk (forward from the head, or back from the tail)
+        # mixed scores: Redis's walk. First ``zzlIsInLexRange``: the last member must
+        # be >= min and the first <= max; then forward from the head, or back from the tail
+        if not _gte_min(sl[-1][1], lo) or not _lte_max(sl[0][1], hi):
+            return 0, 0
         if not rev:
             i = 0
             while i < n and not _gte_min(sl[i][1], lo):
