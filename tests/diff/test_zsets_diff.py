@@ -35,6 +35,27 @@ def test_score_parsing_and_formatting(redis_server):
     both_protocols(redis_server.port, script)
 
 
+def test_score_formatting_of_random_doubles(redis_conn, engine_conn):
+    """Every double prints as Redis's Grisu2 prints it (not always Python's repr)."""
+    import math
+    import random
+    import struct
+
+    rnd = random.Random(2024)
+    values = []
+    while len(values) < 3000:
+        v = struct.unpack("<d", struct.pack("<Q", rnd.getrandbits(64)))[0]
+        if not math.isnan(v):
+            values.append(v)
+        values.append(round(rnd.uniform(-1e4, 1e4), rnd.randint(0, 8)))
+    for i in range(0, len(values), 500):
+        chunk = values[i : i + 500]
+        args = [x for j, v in enumerate(chunk) for x in (repr(v), f"m{j}")]
+        members = [f"m{j}" for j in range(len(chunk))]
+        compare(redis_conn, engine_conn, [("DEL", "z"), ("ZADD", "z", *args), ("ZMSCORE", "z", *members),
+                                          ("ZRANGE", "z", "0", "-1", "WITHSCORES")])
+
+
 def test_zadd_options(redis_server):
     script = [
         ("ZADD", "z", "1", "a", "2", "b"),

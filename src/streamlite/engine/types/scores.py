@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 import re
+import struct
+from functools import lru_cache
 
 from ..errors import CommandError
 
@@ -101,25 +103,155 @@ def format_score(v: float) -> bytes:
     return _fpconv(v)
 
 
+# -- Grisu2, as Redis's fpconv_dtoa runs it -------------------------------------------
+#
+# Redis prints non-integral doubles with fpconv (Florian Loitsch's Grisu2). Its
+# digits round-trip but are not always the shortest or closest (``524.75385``
+# prints as ``524.7538500000001``), so Python's repr cannot stand in for it. This
+# is the same algorithm on 64-bit unsigned arithmetic (wrapping like C).
+
+_M64 = (1 << 64) - 1
+_HIDDEN = 1 << 52
+_EXPBIAS = 1023 + 52
+_TENS = [10**i for i in range(19, -1, -1)]  # 10^19 .. 10^0
+_NPOWERS, _STEP, _FIRST, _EXPMAX, _EXPMIN = 87, 8, -348, -32, -60
+
+
+def _cached_power(k: int) -> tuple[int, int]:
+    """10^k as a normalized 64-bit significand and binary exponent, rounded to nearest."""
+    from fractions import Fraction
+
+    v = Fraction(10) ** k
+    e = v.numerator.bit_length() - v.denominator.bit_length() - 64
+    while v / Fraction(2) ** e >= 1 << 64:
+        e += 1
+    while v / Fraction(2) ** e < 1 << 63:
+        e -= 1
+    f = v / Fraction(2) ** e
+    frac = int(f)
+    if f - frac >= Fraction(1, 2):
+        frac += 1
+    return frac, e
+
+
+_POWERS = [_cached_power(_FIRST + i * _STEP) for i in range(_NPOWERS)]
+
+
+def _find_cachedpow10(exp: int) -> tuple[int, int, int]:
+    approx = int(-(exp + _NPOWERS) * 0.30102999566398114)
+    idx = int((approx - _FIRST) / _STEP)
+    while True:
+        current = exp + _POWERS[idx][1] + 64
+        if current < _EXPMIN:
+            idx += 1
+            continue
+        if current > _EXPMAX:
+            idx -= 1
+            continue
+        frac, e = _POWERS[idx]
+        return frac, e, _FIRST + idx * _STEP
+
+
+def _multiply(af: int, ae: int, bf: int, be: int) -> tuple[int, int]:
+    lo = 0xFFFFFFFF
+    ah_bl = (af >> 32) * (bf & lo)
+    al_bh = (af & lo) * (bf >> 32)
+    al_bl = (af & lo) * (bf & lo)
+    ah_bh = (af >> 32) * (bf >> 32)
+    tmp = (ah_bl & lo) + (al_bh & lo) + (al_bl >> 32)
+    tmp += 1 << 31
+    return (ah_bh + (ah_bl >> 32) + (al_bh >> 32) + (tmp >> 32)) & _M64, ae + be + 64
+
+
+def _round_digit(digits: list[int], delta: int, rem: int, kappa: int, frac: int) -> None:
+    while (
+        rem < frac
+        and ((delta - rem) & _M64) >= kappa
+        and (((rem + kappa) & _M64) < frac or ((frac - rem) & _M64) > ((rem + kappa - frac) & _M64))
+    ):
+        digits[-1] -= 1
+        rem = (rem + kappa) & _M64
+
+
+def _grisu2(d: float) -> tuple[list[int], int]:
+    """The digits fpconv generates for positive ``d``, and the decimal exponent K."""
+    bits = struct.unpack("<Q", struct.pack("<d", d))[0]
+    frac = bits & (_HIDDEN - 1)
+    bexp = (bits >> 52) & 0x7FF
+    if bexp:
+        frac += _HIDDEN
+        exp = bexp - _EXPBIAS
+    else:
+        exp = -_EXPBIAS + 1
+    # boundaries (from the value before normalizing)
+    uf, ue = (frac << 1) + 1, exp - 1
+    while not uf & (_HIDDEN << 1):
+        uf <<= 1
+        ue -= 1
+    uf <<= 64 - 52 - 2
+    ue -= 64 - 52 - 2
+    l_shift = 2 if frac == _HIDDEN else 1
+    lf, le = (frac << l_shift) - 1, exp - l_shift
+    lf = (lf << (le - ue)) & _M64
+    # normalize w
+    wf, we = frac, exp
+    while not wf & _HIDDEN:
+        wf <<= 1
+        we -= 1
+    wf <<= 64 - 52 - 1
+    we -= 64 - 52 - 1
+    cf, ce, k = _find_cachedpow10(ue)
+    wf, we = _multiply(wf, we, cf, ce)
+    uf, ue = _multiply(uf, ue, cf, ce)
+    lf, _ = _multiply(lf, ue, cf, ce)
+    lf = (lf + 1) & _M64
+    uf = (uf - 1) & _M64
+    kk = -k
+    # generate_digits
+    wfrac = (uf - wf) & _M64
+    delta = (uf - lf) & _M64
+    shift = -ue
+    one = 1 << shift
+    part1 = uf >> shift
+    part2 = uf & (one - 1)
+    digits: list[int] = []
+    kappa = 10
+    i = 10
+    while kappa > 0:
+        div = _TENS[i]
+        digit = part1 // div
+        if digit or digits:
+            digits.append(digit)
+        part1 -= digit * div
+        kappa -= 1
+        tmp = ((part1 << shift) + part2) & _M64
+        if tmp <= delta:
+            kk += kappa
+            _round_digit(digits, delta, tmp, (div << shift) & _M64, wfrac)
+            return digits, kk
+        i += 1
+    unit = 18
+    while True:
+        part2 = (part2 * 10) & _M64
+        delta = (delta * 10) & _M64
+        kappa -= 1
+        digit = part2 >> shift
+        if digit or digits:
+            digits.append(digit)
+        part2 &= one - 1
+        if part2 < delta:
+            kk += kappa
+            _round_digit(digits, delta, part2, one, (wfrac * _TENS[unit]) & _M64)
+            return digits, kk
+        unit -= 1
+
+
+@lru_cache(maxsize=4096)
 def _fpconv(v: float) -> bytes:
+    """``fpconv_dtoa``'s text for a finite, non-zero double."""
     neg = v < 0
-    r = repr(-v if neg else v)
-    if "e" in r:
-        mant, e = r.split("e")
-        exp10 = int(e)
-    else:
-        mant, exp10 = r, 0
-    if "." in mant:
-        ip, fp = mant.split(".")
-    else:
-        ip, fp = mant, ""
-    if fp == "0":
-        fp = ""
-    digits = (ip + fp).lstrip("0")
-    k = exp10 - len(fp)
-    stripped = digits.rstrip("0")
-    k += len(digits) - len(stripped)
-    digits = stripped
+    dl, k = _grisu2(-v if neg else v)
+    digits = "".join(map(str, dl))
     nd = len(digits)
     exp = abs(k + nd - 1)
     sign = "-" if neg else ""
