@@ -712,8 +712,8 @@ def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes |
         raise CommandError(SYNTAX)
     db = c.db
     srcs: list[Any] = []
-    for k in argv[numkeys_idx + 1 : numkeys_idx + 1 + setnum]:
-        v = db.lookup(k)
+    for key in argv[numkeys_idx + 1 : numkeys_idx + 1 + setnum]:
+        v = db.lookup(key)
         if v is not None and type(v) is not ZSetValue and type(v) is not SetValue:
             raise CommandError(WRONGTYPE)
         srcs.append(v)
