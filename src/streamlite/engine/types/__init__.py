@@ -1,1 +1,1 @@
-"""Value classes of the keyspace's collection types (list, set, sorted set, hash)."""
+"""Value classes of the collection types (hash, list, set, sorted set); see each module."""
