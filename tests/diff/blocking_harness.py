@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from tests.diff.raw_resp import RawConn
-from tests.engine import stand_ins  # noqa: F401  (SET/DEL/EXISTS until merged)
 
 from streamlite.engine import Engine, FakeClock
 from streamlite.engine.blocking import BlockingManager

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from tests.diff.raw_resp import RawConn, RawEngine
-from tests.engine import stand_ins  # noqa: F401  (SET/DEL/EXISTS/TYPE until merged)
 from tests.support.diff import EngineConn, RedisConn, compare
 
 from streamlite.engine import Engine, FakeClock

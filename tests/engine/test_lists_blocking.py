@@ -5,7 +5,6 @@ a served pop propagates."""
 from __future__ import annotations
 
 import pytest
-from tests.engine import stand_ins  # noqa: F401
 
 from streamlite.engine import Engine, FakeClock
 from streamlite.engine.blocking import BlockingManager

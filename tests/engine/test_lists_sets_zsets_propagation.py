@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import random
 
-from tests.engine import stand_ins  # noqa: F401
-
 from streamlite.engine import Engine, FakeClock
 from streamlite.engine.blocking import BlockingManager
 from streamlite.engine.replies import Blocked

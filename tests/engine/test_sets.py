@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.engine import stand_ins  # noqa: F401
 
 from streamlite.engine.replies import ErrorReply, RespSet
 from streamlite.engine.types.set import Limits, SetValue

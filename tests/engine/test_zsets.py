@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.engine import stand_ins  # noqa: F401
 
 from streamlite.engine.replies import NULL_ARRAY, Double, ErrorReply
 from streamlite.engine.types.scores import fast_strtod, format_score, parse_score

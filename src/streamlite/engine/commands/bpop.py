@@ -5,12 +5,11 @@ timeout parsing and the decision to block, answer as timed out, or keep waiting.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from .. import longdouble
 from ..client import Client
 from ..errors import TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, CommandError
 from ..replies import NULL_ARRAY, Blocked
@@ -18,19 +17,11 @@ from ..replies import NULL_ARRAY, Blocked
 LLONG_MAX = (1 << 63) - 1
 TIMEOUT_RANGE = "ERR timeout is out of range"
 
-_DEC = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_HEX = re.compile(
-    rb"([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)(?:[pP]([+-]?[0-9]+))?"
-)
-_INF = re.compile(rb"[+-]?inf(?:inity)?", re.IGNORECASE)
-# x86 long double: largest finite value and smallest denormal
-_LDBL_MAX = Fraction(Decimal("1.18973149535723176502e+4932"))
-_LDBL_TRUE_MIN = Fraction(Decimal("3.64519953188247460253e-4951"))
 _TWO = Fraction(2)
 
 
 def _round_ld(x: Fraction) -> Fraction:
-    """``x`` rounded to the nearest x86 long double (64-bit mantissa, ties to even)."""
+    """``x`` rounded to the nearest x86 long double significand (64 bits, ties to even)."""
     if x == 0:
         return x
     a = abs(x)
@@ -43,33 +34,6 @@ def _round_ld(x: Fraction) -> Fraction:
     return r if x > 0 else -r
 
 
-def _string2ld(b: bytes) -> Fraction | float | None:
-    """A long double as Redis's ``string2ld`` reads it (exactly); None when it refuses."""
-    if not b or len(b) >= 5 * 1024 or b[:1] in b" \t\n\v\f\r" or b"\0" in b:
-        return None
-    if _DEC.fullmatch(b):
-        v = Fraction(Decimal(b.decode()))
-    else:
-        m = _HEX.fullmatch(b)
-        if m is not None and (m.group(2) or m.group(3)):
-            sign, ip, fp, exp = m.groups()
-            v = Fraction(int((ip + fp).decode() or "0", 16)) * _TWO ** (
-                int(exp or b"0") - 4 * len(fp)
-            )
-            if sign == b"-":
-                v = -v
-        elif _INF.fullmatch(b):
-            return -math.inf if b.startswith(b"-") else math.inf
-        else:
-            return None
-    a = abs(v)
-    if a > _LDBL_MAX:
-        return None  # overflow: HUGE_VAL with ERANGE
-    if a != 0 and a < _LDBL_TRUE_MIN / 2:
-        return None  # underflow to zero
-    return _round_ld(v)
-
-
 def parse_timeout(c: Client, arg: bytes) -> int | None:
     """A blocking command's timeout in seconds (``getTimeoutFromObjectOrReply``):
     the absolute deadline in ms on the engine clock, or None for 0 (forever).
@@ -77,7 +41,7 @@ def parse_timeout(c: Client, arg: bytes) -> int | None:
     Redis computes ``ceill(seconds * 1000.0)`` in long double arithmetic, so
     ``-0.001`` is not negative (it becomes -0.99999... ms); we round the same way.
     """
-    v = _string2ld(arg)
+    v = longdouble.parse(arg)  # string2ld
     if v is None:
         raise CommandError(TIMEOUT_NOT_FLOAT)
     if isinstance(v, float):  # infinities

@@ -16,8 +16,9 @@ from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..glob import match
 from ..registry import command
 from ..replies import RespSet
-from ..types.scan import parse_cursor, parse_scan_options, scan_buckets
+from ..scan import parse_cursor, scan_page
 from ..types.set import HASHTABLE, INTSET, Limits, SetValue
+from .keys import parse_scan_options
 
 SPOP_MOVE_STRATEGY_MUL = 5
 SREM_BATCH = 1024
@@ -175,7 +176,7 @@ def spop(c: Client, argv: list[bytes]) -> Any:
             lim = Limits(c.engine)
             fresh = SetValue.create(None, remaining, lim)
             fresh.add_many([m for m in s.members() if m in keep], lim)
-            s.d, s.enc, s._unsorted, s._scan = fresh.d, fresh.enc, False, None
+            s.replace_with(fresh)
         else:
             for m in popped:
                 s.remove(m)
@@ -365,12 +366,12 @@ def sscan(c: Client, argv: list[bytes]) -> Any:
     s = _get(c, argv[1])
     if s is None:
         return [b"0", []]
-    count, pat, _ = parse_scan_options(argv, 3)
-    if s.enc != HASHTABLE:
+    count, pat, _, _ = parse_scan_options(argv, 3, "sscan")
+    if s.enc != HASHTABLE:  # compact encodings answer everything at once, as Redis
         found = s.members()
         nxt = 0
     else:
-        nxt, found = scan_buckets(s.scan_index(), cursor, count)
+        nxt, found = scan_page(s, "scan_index", s.d, cursor, count)
     if pat is not None:
         found = [m for m in found if match(pat, m)]
     return [str(nxt).encode(), found]

@@ -19,11 +19,12 @@ from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..glob import match
 from ..registry import command
 from ..replies import NULL_ARRAY, Double
-from ..types.scan import parse_cursor, parse_scan_options, scan_buckets
+from ..scan import parse_cursor, scan_page
 from ..types.scores import fast_strtod, format_score, parse_score
 from ..types.set import SetValue
 from ..types.zset import LexBound, Limits, ZSetValue
 from .bpop import any_ready, block, no_blocking, parse_timeout
+from .keys import parse_scan_options
 
 NAN_ERR = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
@@ -870,7 +871,7 @@ def zscan(c: Client, argv: list[bytes]) -> Any:
     z = _get(c, argv[1])
     if z is None:
         return [b"0", []]
-    count, pat, _ = parse_scan_options(argv, 3)
+    count, pat, _, _ = parse_scan_options(argv, 3, "zscan")
     out: list[bytes] = []
     if z.listpack:
         nxt = 0
@@ -879,7 +880,7 @@ def zscan(c: Client, argv: list[bytes]) -> Any:
                 out.append(m)
                 out.append(format_score(s))
     else:
-        nxt, found = scan_buckets(z.scan_index(), cursor, count)
+        nxt, found = scan_page(z, "scan_index", z.scores, cursor, count)
         for m in found:
             if pat is None or match(pat, m):
                 out.append(m)

@@ -23,9 +23,9 @@ from itertools import islice
 from typing import Any
 
 from ..database import register_type
+from ..scan import ScanIndex
 from .config import conf_int
 from .listpack import str_to_int64
-from .scan import BucketIndex
 
 INTSET, LISTPACK, HASHTABLE = 0, 1, 2
 _ENC_NAMES = (b"intset", b"listpack", b"hashtable")
@@ -49,13 +49,13 @@ def _digits(v: int) -> int:
 class SetValue:
     """A Redis set."""
 
-    __slots__ = ("d", "enc", "_unsorted", "_scan")
+    __slots__ = ("d", "enc", "_unsorted", "scan_index")
 
     def __init__(self, enc: int = LISTPACK) -> None:
         self.d: dict[bytes, None] = {}
         self.enc = enc
         self._unsorted = False  # intset members not yet in numeric order
-        self._scan: BucketIndex | None = None
+        self.scan_index: ScanIndex | None = None  # SSCAN cursors (see engine/scan.py)
 
     @classmethod
     def create(cls, first: bytes | None, size_hint: int, lim: Limits) -> SetValue:
@@ -116,7 +116,8 @@ class SetValue:
         d = self.d
         if m in d:
             return False
-        self._scan = None
+        if self.scan_index is not None:
+            self.scan_index.add(m)
         enc = self.enc
         if enc == HASHTABLE:
             d[m] = None
@@ -168,21 +169,20 @@ class SetValue:
     def remove(self, m: bytes) -> bool:
         if m in self.d:
             del self.d[m]
-            self._scan = None
+            if self.scan_index is not None:
+                self.scan_index.discard(m)
             return True
         return False
 
     def pop_random(self) -> bytes:
         m = self.random_member()
-        del self.d[m]
-        self._scan = None
+        self.remove(m)
         return m
 
-    def scan_index(self) -> BucketIndex:
-        idx = self._scan
-        if idx is None:
-            idx = self._scan = BucketIndex(self.d, len(self.d))
-        return idx
+    def replace_with(self, other: SetValue) -> None:
+        """Take ``other``'s members and encoding (SPOP rebuilding a set in place)."""
+        self.d, self.enc, self._unsorted = other.d, other.enc, other._unsorted
+        self.scan_index = None
 
     def copy(self) -> SetValue:
         c = SetValue(self.enc)

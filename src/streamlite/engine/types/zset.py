@@ -23,8 +23,8 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from ..database import register_type
+from ..scan import ScanIndex
 from .config import conf_int
-from .scan import BucketIndex
 
 INF = math.inf
 
@@ -102,13 +102,13 @@ def _lte_max(m: bytes, hi: LexBound) -> bool:
 class ZSetValue:
     """A Redis sorted set."""
 
-    __slots__ = ("sl", "scores", "listpack", "_scan")
+    __slots__ = ("sl", "scores", "listpack", "scan_index")
 
     def __init__(self, listpack: bool = True) -> None:
         self.sl: SortedList = SortedList()
         self.scores: dict[bytes, float] = {}
         self.listpack = listpack
-        self._scan: BucketIndex | None = None
+        self.scan_index: ScanIndex | None = None  # ZSCAN cursors (see engine/scan.py)
 
     @classmethod
     def create(cls, size_hint: int, maxlen: int, lim: Limits) -> ZSetValue:
@@ -254,7 +254,8 @@ class ZSetValue:
     def _insert(self, m: bytes, s: float) -> None:
         self.scores[m] = s
         self.sl.add((s, m))
-        self._scan = None
+        if self.scan_index is not None:
+            self.scan_index.add(m)
 
     def insert(self, m: bytes, s: float, lim: Limits) -> None:
         """Add a new member (``zsetAdd``'s insert path, converting a listpack that outgrows)."""
@@ -278,7 +279,8 @@ class ZSetValue:
         if s is None:
             return False
         self.sl.remove((s, m))
-        self._scan = None
+        if self.scan_index is not None:
+            self.scan_index.discard(m)
         return True
 
     def delete_index_range(self, i: int, j: int) -> int:
@@ -286,23 +288,20 @@ class ZSetValue:
         if j <= i:
             return 0
         sl = self.sl
+        idx = self.scan_index
         for _, m in sl.islice(i, j):
             del self.scores[m]
+            if idx is not None:
+                idx.discard(m)
         del sl[i:j]
-        self._scan = None
         return j - i
 
     def pop(self, last: bool) -> tuple[float, bytes]:
         s, m = self.sl.pop(-1 if last else 0)
         del self.scores[m]
-        self._scan = None
+        if self.scan_index is not None:
+            self.scan_index.discard(m)
         return s, m
-
-    def scan_index(self) -> BucketIndex:
-        idx = self._scan
-        if idx is None:
-            idx = self._scan = BucketIndex(self.scores, len(self.scores))
-        return idx
 
     def copy(self) -> ZSetValue:
         z = ZSetValue(self.listpack)
