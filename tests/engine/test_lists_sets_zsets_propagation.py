@@ -123,6 +123,11 @@ def test_spop_propagation_forms():
     eng.effects = []
     eng.execute(c, _args(("SPOP", "s", 5)))
     assert eng.effects == [(0, [b"DEL", b"s"])]
+    eng.config["lazyfree-lazy-server-del"] = "yes"
+    eng.execute(c, _args(("SADD", "s", "a")))
+    eng.effects = []
+    eng.execute(c, _args(("SPOP", "s", 5)))
+    assert eng.effects == [(0, [b"UNLINK", b"s"])]
     eng.effects = []
     eng.execute(c, _args(("SPOP", "s")))
     eng.execute(c, _args(("SPOP", "s", 0)))

@@ -164,7 +164,8 @@ def spop(c: Client, argv: list[bytes]) -> Any:
     if count >= size:
         out = s.members()
         c.db.remove(key)
-        c.engine.rewrite(c, [b"DEL", key])
+        lazy = c.engine.config.get("lazyfree-lazy-server-del", "no") in ("yes", b"yes", True, 1)
+        c.engine.rewrite(c, [b"UNLINK" if lazy else b"DEL", key])
         return RespSet(out)
     remaining = size - count
     if remaining * SPOP_MOVE_STRATEGY_MUL > count:
