@@ -327,6 +327,8 @@ def ltrim(c: Client, argv: list[bytes]) -> Any:
         ltrim_n, rtrim_n = r[0], n - r[1] - 1
     lst.trim(ltrim_n, rtrim_n)
     _removed(c, key, lst)
+    if ltrim_n + rtrim_n == 0:
+        c.engine.rewrite(c)  # signalled (WATCH) but not a change: Redis propagates nothing
     return OK
 
 

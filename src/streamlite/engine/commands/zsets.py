@@ -563,7 +563,7 @@ def _serve_mpop(c: Client, keys: list[bytes], last: bool, count: int, blocking: 
             continue
         llen = len(z)
         items = _pop_items(c, key, z, count, last)
-        n = min(count, llen) if blocking else count
+        n = min(count, llen)
         c.engine.rewrite(c, [b"ZPOPMAX" if last else b"ZPOPMIN", key, str(n).encode()])
         return [key, [[m, _score(c, s)] for s, m in items]]
     return None
