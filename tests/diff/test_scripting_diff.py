@@ -309,3 +309,17 @@ LIBS = [
 def test_cjson_and_bit(session_factory):
     s = session_factory(2)
     s.run(evals(*LIBS))
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocking_commands_in_scripts_answer_as_timed_out(session_factory, proto):
+    s = session_factory(proto)
+    s.run(evals(
+        "return redis.call('blpop', 'nolist', '0')",
+        "return redis.pcall('brpop', 'nolist', '0')",
+        "return redis.call('bzpopmax', 'nozset', '0')",
+        "redis.setresp(3) return redis.call('blpop', 'nolist', '0')",
+        "redis.call('rpush', 'l', 'a') return redis.call('blpop', 'l', '0')",
+        "return redis.call('lpush', 'l', 'b', 'c')",
+        "return redis.call('lrange', 'l', 0, -1)",
+    ))

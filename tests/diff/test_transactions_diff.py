@@ -314,3 +314,18 @@ def test_watch_and_swapdb(session_factory):
         (0, "GET", "k"),
         (0, "EXEC"),
     ])
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocking_commands_inside_exec_answer_as_timed_out(session_factory, proto):
+    s = session_factory(proto)
+    s.run([
+        (0, "MULTI"),
+        (0, "BLPOP", "nolist", "0"),
+        (0, "BRPOP", "nolist", "1"),
+        (0, "BLMOVE", "nolist", "dst", "LEFT", "RIGHT", "0"),
+        (0, "BZPOPMIN", "nozset", "0"),
+        (0, "RPUSH", "l", "a"),
+        (0, "BLPOP", "l", "0"),
+        (0, "EXEC"),
+    ])

@@ -1,12 +1,10 @@
-"""Minimal stand-ins for data commands other helpers implement and that are not in
-main yet (LPUSH), so the transaction / pub-sub / scripting tests can run before
-those land.
+"""Test-only commands for the transaction / pub-sub / scripting tests.
 
 ``engine_with_standins`` gives an engine whose command table is the real one plus
-these stand-ins for the names that are *missing* from it: once the real commands
-are merged, they are used and the stand-ins are ignored. The stand-ins only
-follow Redis for what these tests exercise. ``TBLOCK`` and ``TADVANCE`` are test
-commands (a blocking command, and one that moves the fake clock).
+``TBLOCK`` (a blocking command: checks ``in_exec`` / ``in_script``) and
+``TADVANCE`` (moves the fake clock and answers the command's time snapshot).
+(It held stand-ins for data commands while other helpers were writing them;
+they are all in main now.) ``Conn`` is one client on an engine.
 """
 
 from __future__ import annotations
@@ -15,30 +13,8 @@ from typing import Any
 
 from streamlite.engine import Engine, FakeClock
 from streamlite.engine.client import Client
-from streamlite.engine.database import register_type
-from streamlite.engine.errors import wrongtype
 from streamlite.engine.registry import COMMANDS, Command
 from streamlite.engine.replies import Blocked
-
-
-class TList(list):  # type: ignore[type-arg]
-    pass
-
-
-register_type(TList, b"list")
-
-
-def _lpush(c: Client, argv: list[bytes]) -> Any:
-    v = c.db.lookup(argv[1])
-    if v is None:
-        v = TList()
-        c.db.set(argv[1], v)
-    elif type(v) is not TList:
-        raise wrongtype()
-    for x in argv[2:]:
-        v.insert(0, x)
-    c.db.touch(argv[1])
-    return len(v)
 
 
 def _tblock(c: Client, argv: list[bytes]) -> Any:
@@ -65,9 +41,6 @@ def _cmd(name: str, fn: Any, arity: int, flags: str, first: int = 0, last: int =
                    is_blocking="blocking" in fl)
 
 
-STANDINS = [
-    _cmd("lpush", _lpush, -3, "write denyoom fast", 1, 1, 1),
-]
 TEST_ONLY = [
     _cmd("tblock", _tblock, 2, "blocking", 1, 1, 1),
     _cmd("tadvance", _tadvance, 2, "fast", 0, 0, 0),
@@ -76,8 +49,6 @@ TEST_ONLY = [
 
 def command_table() -> dict[bytes, Command]:
     table = dict(COMMANDS)
-    for cmd in STANDINS:
-        table.setdefault(cmd.name.encode(), cmd)
     for cmd in TEST_ONLY:
         table[cmd.name.encode()] = cmd
     return table

@@ -546,3 +546,13 @@ def test_script_inside_exec_is_wrapped_once(a, eng):
     a("SET", "c", "1")
     a("EXEC")
     assert [argv[0] for _, argv in eng.effects] == [b"MULTI", b"set", b"set", b"SET", b"EXEC"]
+
+
+def test_pushes_to_the_caller_wait_for_its_protocol(eng):
+    # a front may encode a push when it is made: it must see the client's own protocol
+    a = Conn(eng, protocol=3)
+    a("SUBSCRIBE", "ch")
+    seen = []
+    a.client.push = lambda m: seen.append((m, a.client.protocol))
+    assert ev(a, "redis.call('publish', 'ch', 'x') return redis.call('publish', 'ch', 'y')") == 1
+    assert seen == [([b"message", b"ch", b"x"], 3), ([b"message", b"ch", b"y"], 3)]

@@ -245,9 +245,13 @@ class Scripting:
         read_only = ro or (flags is not None and "no-writes" in flags)
         ctx = RunContext(c, sha, read_only)
         eng = self.engine
-        saved = (self.ctx, c.in_script, c.protocol, c.db_index)
+        saved = (self.ctx, c.in_script, c.protocol, c.db_index, c.push)
         self.ctx = ctx
         c.in_script = True
+        # pushes for the caller itself (a script publishing to a channel it listens
+        # to) wait until its protocol is restored: a front may encode them at once
+        held: list[Any] = []
+        c.push = held.append
         start = unit_start(eng)
         try:
             tkeys, targs = self._lua.table_from(keys), self._lua.table_from(args)
@@ -265,10 +269,12 @@ class Scripting:
                     return ErrorReply(b"ERR reached lua stack limit")
             return self._script_error(result, sha)
         finally:
-            self.ctx, c.in_script, c.protocol = saved[0], saved[1], saved[2]
+            self.ctx, c.in_script, c.protocol, c.push = saved[0], saved[1], saved[2], saved[4]
             if c.db_index != saved[3]:
                 c.select(saved[3])
             unit_end(eng, start)
+            for msg in held:
+                c.push(msg)
 
     def _script_error(self, err: Any, sha: str) -> ErrorReply:
         """The reply for a failed script (Redis's ``luaCallFunction`` error branch)."""
