@@ -4,7 +4,6 @@ XDELEX, XTRIM, XSETID) and the node layout XINFO STREAM reports, against Redis 8
 from __future__ import annotations
 
 import pytest
-
 from tests.diff.stream_helpers import cmds, reset_config, run, set_config
 from tests.support.diff import EngineConn, RedisConn
 
