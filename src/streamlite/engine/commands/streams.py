@@ -54,6 +54,8 @@ def _idmp(c: Client, s: Stream) -> IdmpState:
 @command("xadd", -5, "write denyoom fast", 1, 1, 1, group=_G)
 def xadd(c: Client, argv: list[bytes]) -> Any:
     """XADD key [NOMKSTREAM] [KEEPREF | DELREF | ACKED] [IDMPAUTO pid | IDMP pid iid] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]"""
+    if argv[2] == b"*" and len(argv) & 1:
+        return _xadd_auto(c, argv)
     a = parse_add_trim(c, argv, xadd=True)
     field_pos = a.id_pos + 1
     nfields = len(argv) - field_pos
@@ -135,6 +137,42 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
         out[k : k + 2] = [b"IDMP", out[k + 1], iid]
     if out is not argv:
         c.engine.rewrite(c, out)
+    return reply
+
+
+def _xadd_auto(c: Client, argv: list[bytes]) -> Any:
+    """XADD key * field value ...: the common case, without options."""
+    key = argv[1]
+    db = c.db
+    s = db.data.get(key)
+    if type(s) is not Stream or (db.expires and key in db.expires):
+        s = get_stream(c, key)
+    created = s is None
+    if s is None:
+        s = Stream()
+    last = s.last_id
+    if last == MAX_ID:
+        raise CommandError(
+            "ERR The stream has exhausted the last possible ID, unable to add more items"
+        )
+    now = c.engine.now_ms()
+    sid = now << 64 if now > last >> 64 else last + 1
+    fields = argv[3:]
+    cfg = c.engine.config
+    s.add(
+        sid,
+        fields,
+        int(cfg.get("stream-node-max-entries", 100)),
+        int(cfg.get("stream-node-max-bytes", 4096)),
+    )
+    if created:
+        db.set(key, s)
+    else:
+        db.touch(key)
+    reply = b"%d-%d" % (sid >> 64, sid & SEQ_MASK)
+    out = list(argv)
+    out[2] = reply
+    c.engine.rewrite(c, out)
     return reply
 
 

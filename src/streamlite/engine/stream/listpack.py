@@ -44,6 +44,8 @@ def int_size(v: int) -> int:
 def str_size(b: bytes) -> int:
     """Bytes of a string element; strings that are canonical int64s are stored as integers."""
     n = len(b)
+    if n and (b[0] > 57 or b[0] < 45):  # cannot be an integer: the common case
+        return n + 2 if n < 64 else _long_str_size(n)
     if 0 < n <= 20:
         c = b[0]
         if (49 <= c <= 57 and b.isdigit()) or (n == 1 and c == 48) or (
@@ -54,6 +56,10 @@ def str_size(b: bytes) -> int:
                 return int_size(v)
     if n < 64:
         return n + 2  # 1 byte header, 1 byte back-length
+    return _long_str_size(n)
+
+
+def _long_str_size(n: int) -> int:
     enc = n + 2 if n < 4096 else n + 5
     return enc + backlen_size(enc)
 

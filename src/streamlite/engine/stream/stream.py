@@ -210,44 +210,54 @@ class Stream:
         reach ``max_bytes`` (Redis's ``streamAppendItem`` rules).
         """
         nodes = self._nodes
-        names = tuple(fields[0::2])
-        values = fields[1::2]
         node = nodes[-1] if nodes else None
         if node is not None:
             limit = max_bytes if 0 < max_bytes <= LISTPACK_MAX_SIZE else LISTPACK_MAX_SIZE
-            tot = 0
-            for x in fields:
-                tot += len(x)
-            if node.body + int_size(node.live) + int_size(node.dead) + tot >= limit or (
-                max_entries and len(node.flags) >= max_entries
-            ):
+            live = node.live
+            dead = node.dead
+            lp = node.body + (2 if live < 128 else int_size(live)) + (2 if dead < 128 else int_size(dead))
+            if lp + sum(map(len, fields)) >= limit or (max_entries and len(node.flags) >= max_entries):
                 node.seal()
                 node = None
         ms = sid >> 64
         seq = sid & _M64
         if node is None:
-            node = _Node(names)
+            node = _Node(tuple(fields[0::2]))
             nodes.append(node)
             self._keys.append(sid)
             mms = ms
             mseq = seq
             same = True
+            data = node.data
         else:
-            if type(node.data) is bytes:
-                node.data = bytearray(node.data)
-            mms = node.ids[0]
-            mseq = node.ids[1]
-            same = names == node.fields
-        data = node.data
+            data = node.data
+            if type(data) is bytes:
+                data = node.data = bytearray(data)
+            ids = node.ids
+            mms = ids[0]
+            mseq = ids[1]
+            mf = node.fields
+            nf2 = len(fields)
+            same = nf2 == 2 * len(mf)
+            if same:
+                for k in range(0, nf2, 2):
+                    if fields[k] != mf[k >> 1]:
+                        same = False
+                        break
         assert type(data) is bytearray
         node.offs.append(len(data))
         node.ids.append(ms)
         node.ids.append(seq)
-        nf = len(values)
-        size = int_size(signed64(ms - mms)) + int_size(signed64(seq - mseq)) + 2  # + flags
+        # listpack bytes: flags + ms delta + seq delta (+ numfields + names) + values + lp-count
+        d = ms - mms
+        size = 2 + (2 if 0 <= d <= 127 else int_size(signed64(d)))
+        d = seq - mseq
+        size += 2 if 0 <= d <= 127 else int_size(signed64(d))
+        nf = len(fields) >> 1
         if same:
             node.flags.append(F_SAME)
-            for v in values:
+            for k in range(1, len(fields), 2):
+                v = fields[k]
                 n = len(v)
                 if n < 128:
                     data.append(n)
