@@ -248,9 +248,10 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
             streams_arg = i + 1
             nstreams = argc - streams_arg
             if nstreams % 2:
+                what = "an ID or '>'" if xreadgroup else "an ID, '+', or '$'"
                 raise CommandError(
-                    f"ERR Unbalanced '{name}' list of streams: for each stream key an ID, "
-                    "'+', or '$' must be specified."
+                    f"ERR Unbalanced '{name}' list of streams: for each stream key {what} "
+                    "must be specified."
                 )
             nstreams //= 2
             break
