@@ -5,8 +5,7 @@ XCLAIM, XAUTOCLAIM) and XINFO, against Redis 8.2. Wall-clock fields are masked
 from __future__ import annotations
 
 import pytest
-
-from tests.diff.stream_helpers import cmds, reset_config, run, set_config
+from tests.diff.stream_helpers import cmds, reset_config, run
 from tests.support.diff import EngineConn, RedisConn
 
 
