@@ -389,20 +389,10 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
                 new_argv = list(argv)
             new_argv[pos] = format_id(ids[k])
     if rerun:
-        return Blocked([], new_argv, None)
+        return Blocked([], new_argv, None, NULL_ARRAY, wake_at)
     deadline = now + timeout if timeout > 0 else None
-    b = Blocked([(c.db_index, key) for key in keys], new_argv, deadline, NULL_ARRAY)
-    if wake_at is not None:
-        set_retry(b, wake_at)
-    return b
-
-
-def set_retry(b: Blocked, when: int) -> None:
-    """Ask the blocking manager to re-run ``b`` at ``when`` (XREADGROUP CLAIM)."""
-    try:
-        b.retry_at_ms = when  # type: ignore[attr-defined]
-    except AttributeError:
-        pass
+    # with CLAIM, also re-run when the oldest pending entry becomes idle enough
+    return Blocked([(c.db_index, key) for key in keys], new_argv, deadline, NULL_ARRAY, wake_at)
 
 
 class _MapKey(bytes):
