@@ -42,6 +42,9 @@ def dispatch_subcommand(c: Client, argv: list[bytes], container: str) -> Any:
     a = sub.arity
     if (a > 0 and n != a) or n < -a:
         raise CommandError(wrong_args(f"{container}|{sub.name}"))
+    if sub.is_write:
+        # the container is not a write itself: propagate the subcommand as given
+        c.engine.rewrite(c, argv)
     return sub.handler(c, argv)
 
 
