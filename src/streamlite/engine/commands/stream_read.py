@@ -350,6 +350,7 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
                 entries = serve_history(c, s, g, consumer, gt + 1 if gt < MAX_ID else 0, count)
                 out.append([key, entries])
                 continue
+            before = len(props)
             entries = []
             if claim >= 0:
                 entries = serve_claim(c, key, s, g, consumer, claim, count, props)
@@ -359,6 +360,8 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
                     c, key, s, g, consumer, g.last_id + 1, room, noack, props,
                     claim_format=claim >= 0,
                 )  # fmt: skip
+            if len(props) > before:
+                dirty += 1  # one change per stream served, as Redis counts it
             if entries:
                 out.append([key, entries])
             elif claim >= 0:
@@ -370,12 +373,13 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
                 start = gt + 1 if gt < MAX_ID else 0
                 out.append([key, [[format_id(sid), f] for sid, f in s.range(start, MAX_ID, count or None)]])
 
-    if xreadgroup and (props or dirty):
-        c.engine.dirty += len(props) + dirty
     if xreadgroup:
+        c.engine.dirty += dirty
         c.engine.rewrite(c, *props)
     if out:
         if c.protocol == 3:
+            if len({k for k, _ in out}) == len(out):
+                return dict(out)
             return {_MapKey(k): v for k, v in out}
         return out
     if timeout < 0 or c.in_exec or c.in_script:
