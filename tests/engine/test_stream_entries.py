@@ -223,10 +223,10 @@ def test_xrange_fuzzing_against_a_model(r):
     for _ in range(100):
         a = (rnd.randint(0, 300), rnd.randint(0, 3))
         b = (rnd.randint(0, 300), rnd.randint(0, 3))
-        got = r("XRANGE", "s", "%d-%d" % a, "%d-%d" % b)
+        got = r("XRANGE", "s", f"{a[0]}-{a[1]}", f"{b[0]}-{b[1]}")
         want = [b"%d-%d" % x for x in model if a <= x <= b]
         assert ids(got) == want
-        got = r("XREVRANGE", "s", "%d-%d" % b, "%d-%d" % a)
+        got = r("XREVRANGE", "s", f"{b[0]}-{b[1]}", f"{a[0]}-{a[1]}")
         assert ids(got) == list(reversed(want))
 
 
@@ -411,5 +411,5 @@ def test_value_encoding_and_memory(r, engine):
     assert s.encoding() == b"stream"
     small = s.mem_usage()
     for j in range(1000):
-        r("XADD", "s", "*", "field", "value-%d" % j)
+        r("XADD", "s", "*", "field", f"value-{j}")
     assert s.mem_usage() > small + 1000 * 10
