@@ -245,10 +245,10 @@ def xackdel(c: Client, argv: list[bytes]) -> Any:
 
     policy, at, n = _parse_policy_ids(argv, 3)
     s = get_stream(c, argv[1])
-    if s is None:
+    g = s.groups.get(argv[2]) if s is not None else None
+    if s is None or g is None:
         return [-1] * n
     ids = [parse_strict(x) for x in argv[at : at + n]]
-    g = s.groups.get(argv[2])
     out = [ack_and_delete(s, g, sid, policy) for sid in ids]
     if any(r != -1 for r in out):
         if 1 in out:
