@@ -210,3 +210,30 @@ def test_history_read_never_blocks(port):
         p XADD s 1-0 k v
         a ?
     """))
+
+
+def test_rename_serves_or_fails_xreadgroup_waiter(port):
+    run_blocking(port, steps("""
+        p XGROUP CREATE s g $ MKSTREAM
+        a XREADGROUP GROUP g alice BLOCK 0 STREAMS s >
+        p XGROUP CREATE s2 g $ MKSTREAM
+        p XADD s2 100 f1 v1
+        p RENAME s2 s
+        a ?
+        b XREADGROUP GROUP g bob BLOCK 0 STREAMS s >
+        p XADD s3 100 f1 v1
+        p RENAME s3 s
+        b ?
+    """))
+
+
+def test_xread_waiter_after_set_then_del(port):
+    run_blocking(port, steps("""
+        p XADD s 666 f v
+        a XREAD BLOCK 0 STREAMS s $
+        p SET s val1
+        a ?
+        p DEL s
+        p XADD s 667 f v
+        a ?
+    """))

@@ -413,3 +413,23 @@ def test_value_encoding_and_memory(r, engine):
     for j in range(1000):
         r("XADD", "s", "*", "field", f"value-{j}")
     assert s.mem_usage() > small + 1000 * 10
+
+
+def test_copy_duplicates_everything(r, engine):
+    engine.config["stream-node-max-entries"] = 3
+    for i in range(1, 9):
+        r("XADD", "s", f"{i}-0", "f", str(i))
+    r("XDEL", "s", "2-0")
+    r("XGROUP", "CREATE", "s", "g", "0")
+    r("XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", "s", ">")
+    r("XCLAIM", "s", "g", "bob", "0", "4-0", "FORCE", "JUSTID")
+    r("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+    assert r("COPY", "s", "t") == 1
+    full = r("XINFO", "STREAM", "s", "FULL")
+    assert r("XINFO", "STREAM", "t", "FULL") == full
+    # independent afterwards
+    r("XACK", "t", "g", "1-0")
+    r("XADD", "t", "100-0", "x", "y")
+    assert r("XINFO", "STREAM", "s", "FULL") == full
+    assert r("XADD", "t", "IDMP", "p", "i", "*", "f", "v") == r("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+    assert r("OBJECT", "ENCODING", "t") == b"stream"

@@ -71,6 +71,13 @@ class IdmpState:
             self._expire(pid, now)
         return sum(len(v) for v in self.producers.values())
 
+    def dup(self) -> IdmpState:
+        new = IdmpState(self.duration, self.maxsize)
+        new.producers = {pid: dict(iids) for pid, iids in self.producers.items()}
+        new.iids_added = self.iids_added
+        new.iids_duplicates = self.iids_duplicates
+        return new
+
     def mem_usage(self) -> int:
         size = 120
         for pid, iids in self.producers.items():

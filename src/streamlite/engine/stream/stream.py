@@ -511,6 +511,46 @@ class Stream:
             break
         return deleted
 
+    # -- copying ---------------------------------------------------------------
+
+    def dup(self) -> Stream:
+        """A deep copy (COPY): entries, counters, groups, consumers and PELs."""
+        from .groups import ConsumerGroup
+
+        new = Stream()
+        for node in self._nodes:
+            n = _Node.__new__(_Node)
+            n.ids = array("Q", node.ids)
+            n.flags = bytearray(node.flags)
+            n.offs = array("I", node.offs)
+            n.data = bytes(node.data)
+            n.fields = node.fields
+            n.live = node.live
+            n.dead = node.dead
+            n.body = node.body
+            new._nodes.append(n)
+        new._keys = list(self._keys)
+        new.length = self.length
+        new.last_id = self.last_id
+        new.max_deleted_id = self.max_deleted_id
+        new.entries_added = self.entries_added
+        for name, g in self.groups.items():
+            ng = ConsumerGroup(name, g.last_id, g.entries_read)
+            for cname, cons in g.consumers.items():
+                nc = ng.create_consumer(cname, cons.seen_time)
+                assert nc is not None
+                nc.active_time = cons.active_time
+            for sid, nack in g.pel.items():
+                owner = ng.consumers[nack.consumer.name] if nack.consumer is not None else None
+                if owner is None:
+                    ng.add_nack_orphan(sid, nack.delivery_time).delivery_count = nack.delivery_count
+                else:
+                    ng.add_nack(sid, owner, nack.delivery_time, nack.delivery_count)
+            new.groups[name] = ng
+        if self.idmp is not None:
+            new.idmp = self.idmp.dup()
+        return new
+
     # -- introspection ---------------------------------------------------------
 
     @property
