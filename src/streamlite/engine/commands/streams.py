@@ -346,7 +346,7 @@ def xsetid(c: Client, argv: list[bytes]) -> Any:
         s.entries_added = entries_added
     if max_del:
         s.max_deleted_id = max_del
-    c.db.touch(argv[1])
+    c.engine.dirty += 1  # Redis does not signal the key as modified here
     return OK
 
 
@@ -381,7 +381,7 @@ def xcfgset(c: Client, argv: list[bytes]) -> Any:
     st.configure(
         vals.get(b"IDMP-DURATION", st.duration), vals.get(b"IDMP-MAXSIZE", st.maxsize)
     )
-    c.db.touch(argv[1])
+    c.engine.dirty += 1
     return OK
 
 
