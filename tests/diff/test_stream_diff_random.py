@@ -4,8 +4,8 @@ XGROUP, XREADGROUP, XACK, XACKDEL, XCLAIM with explicit TIME, XAUTOCLAIM,
 XPENDING, XINFO, ranges, DEL) run on Redis 8.2 and on the engine, reply by reply.
 
 Kept deterministic: no ``*`` IDs, no idle thresholds (min-idle-time 0), wall-clock
-fields masked. Keyspace commands from the keys module (DEL, RENAME, COPY, TYPE,
-OBJECT ENCODING) are mixed in. Left out: approximate trims with DELREF/ACKED (Redis 8.2.3 deletes
+fields masked. Keyspace commands from the keys module (DEL, RENAME, COPY, SET,
+TYPE, OBJECT ENCODING) are mixed in. Left out: approximate trims with DELREF/ACKED (Redis 8.2.3 deletes
 nothing there, a bug newer Redis fixed and the engine follows the fix).
 """
 
@@ -66,7 +66,7 @@ def _command(data, state: dict) -> list[str]:
         "create", "setid", "destroy", "createconsumer", "delconsumer",
         "readgroup", "readgroup", "readgroup_hist", "xack", "xackdel", "xclaim", "xautoclaim",
         "xpending", "xpending_ext", "xrange", "xrevrange", "xread", "xlen",
-        "info", "info_full", "groups", "consumers", "del", "rename", "type", "copy",
+        "info", "info_full", "groups", "consumers", "del", "rename", "type", "copy", "set",
     ]))
     if kind == "xadd":
         state["ms"] += data.draw(st.integers(-1, 2))
@@ -177,6 +177,8 @@ def _command(data, state: dict) -> list[str]:
         return ["RENAME", key, data.draw(st.sampled_from(KEYS))]
     if kind == "type":
         return data.draw(st.sampled_from([["TYPE", key], ["OBJECT", "ENCODING", key], ["EXISTS", key]]))
+    if kind == "set":
+        return ["SET", key, "not-a-stream"]
     if kind == "copy":
         return ["COPY", key, data.draw(st.sampled_from(KEYS)), "REPLACE"]
     return ["DEL", key]
