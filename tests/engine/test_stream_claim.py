@@ -197,3 +197,16 @@ def test_claim_propagates_as_xclaim(r, clock, engine):
     assert engine.effects == [(0, [b"XCLAIM", b"s", b"g", b"consumer2", b"0", b"1-0", b"TIME",
                                    str(t).encode(), b"RETRYCOUNT", b"2", b"FORCE", b"JUSTID",
                                    b"LASTID", b"1-0"])]
+
+
+def test_claim_zero_idle_takes_each_pending_entry_once(r, clock):
+    for i in range(1, 2501):
+        r("XADD", "s", f"{i}-0", "f", "v")
+    r("XGROUP", "CREATE", "s", "g", "0")
+    r("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">")
+    r("XDEL", "s", "7-0", "2000-0")
+    got = r("XREADGROUP", "GROUP", "g", "c2", "CLAIM", "0", "STREAMS", "s", ">")
+    assert len(got[0][1]) == 2498
+    assert r("XPENDING", "s", "g")[0] == 2498
+    got = r("XREADGROUP", "GROUP", "g", "c3", "COUNT", "5", "CLAIM", "0", "STREAMS", "s", ">")
+    assert [e[0] for e in got[0][1]] == [b"1-0", b"2-0", b"3-0", b"4-0", b"5-0"]

@@ -16,6 +16,7 @@ and a consumer created by a NOACK read ``XGROUP CREATECONSUMER``.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from ..args import LLONG_MAX, parse_int
@@ -136,9 +137,8 @@ def serve_history(
     """Re-deliver this consumer's own pending entries with ID >= start."""
     now = c.engine.now_ms()
     out: list[Any] = []
-    for sid in list(consumer.pel.irange(minimum=start)):
-        if count and len(out) >= count:
-            break
+    it = consumer.pel.irange(minimum=start)
+    for sid in list(islice(it, count)) if count else list(it):
         fields = s.get(sid)
         if fields is None:
             out.append([format_id(sid), NULL_ARRAY])
@@ -167,27 +167,36 @@ def serve_claim(
     limit = (now - min_idle) if min_idle <= now else -1
     if limit < 0:
         return out
-    # time keys are (delivery_time << 128 | id); everything delivered at <= limit qualifies
-    picked = list(index.irange(maximum=(limit << 128) | ((1 << 128) - 1)))
-    for k in picked:
-        if count and len(out) >= count:
+    # time keys are (delivery_time << 128 | id); everything delivered at <= limit qualifies.
+    # Claimed entries move to time ``now`` (> limit), so each pass takes fresh ones.
+    # A claimed entry sorts after every older one, so meeting one again means done.
+    top = (limit << 128) | ((1 << 128) - 1)
+    claimed: set[int] = set()
+    done = False
+    while not done and (not count or len(out) < count):
+        want = count - len(out) if count else 1000
+        batch = list(islice(index.irange(maximum=top), want))
+        if not batch:
             break
-        sid = k & ((1 << 128) - 1)
-        nack = g.pel.get(sid)
-        if nack is None:
-            continue
-        fields = s.get(sid)
-        if fields is None:
+        for k in batch:
+            sid = k & ((1 << 128) - 1)
+            if sid in claimed:
+                done = True
+                break
+            claimed.add(sid)
+            nack = g.pel[sid]
+            fields = s.get(sid)
+            if fields is None:  # deleted meanwhile: drop it, as XCLAIM does
+                props.append(xclaim_argv(key, g, sid, nack))
+                g.remove_nack(sid)
+                continue
+            idle = now - nack.delivery_time
+            out.append([format_id(sid), fields, idle, nack.delivery_count])
+            g.set_owner(sid, nack, consumer)
+            g.set_time(sid, nack, now)
+            nack.delivery_count += 1
+            consumer.active_time = now
             props.append(xclaim_argv(key, g, sid, nack))
-            g.remove_nack(sid)
-            continue
-        idle = now - nack.delivery_time
-        out.append([format_id(sid), fields, idle, nack.delivery_count])
-        g.set_owner(sid, nack, consumer)
-        g.set_time(sid, nack, now)
-        nack.delivery_count += 1
-        consumer.active_time = now
-        props.append(xclaim_argv(key, g, sid, nack))
     return out
 
 
