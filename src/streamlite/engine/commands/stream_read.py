@@ -169,20 +169,21 @@ def serve_claim(
         return out
     # time keys are (delivery_time << 128 | id); everything delivered at <= limit qualifies.
     # Claimed entries move to time ``now`` (> limit), so each pass takes fresh ones.
-    # A claimed entry sorts after every older one, so meeting one again means done.
+    # Walk the time index upwards from a moving lower bound; a claimed entry moves
+    # to time ``now`` and may be met again further up: skip it then.
     top = (limit << 128) | ((1 << 128) - 1)
+    lo = 0
     claimed: set[int] = set()
-    done = False
-    while not done and (not count or len(out) < count):
+    while not count or len(out) < count:
         want = count - len(out) if count else 1000
-        batch = list(islice(index.irange(maximum=top), want))
+        batch = list(islice(index.irange(minimum=lo, maximum=top), want))
         if not batch:
             break
+        lo = batch[-1] + 1
         for k in batch:
             sid = k & ((1 << 128) - 1)
             if sid in claimed:
-                done = True
-                break
+                continue
             claimed.add(sid)
             nack = g.pel[sid]
             fields = s.get(sid)
