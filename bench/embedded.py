@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import shutil
@@ -93,6 +94,7 @@ def median_rate(make: Callable[[], Any], fn: Callable[[Any, int], float], n: int
                 repeats: int) -> float:
     rates = []
     for _ in range(repeats):
+        gc.collect()  # garbage of earlier runs must not bill this one (fair to both sides)
         r = make()
         try:
             rates.append(fn(r, n))
