@@ -142,12 +142,22 @@ class Host:
         self._holds = 0
         self._woken: list[Session] = []  # sessions given a reply during this batch
         self.sessions: dict[int, Session] = {}  # client id -> open session
+        # another front on this engine (``serve``): delivers its clients' blocked replies
+        # (``deliver_blocked(c, reply)``) and flushes their output (``after_batch()``)
+        self.foreign: Any = None
         self.closed = False
         eng = self.engine
         existing = eng.ext.get("blocking")
         self.blocking: BlockingManager = existing or BlockingManager(eng)
         eng.ext["blocking"] = self.blocking
         eng.ext["embedded"] = self
+        if getattr(eng, "memory_probe", 0) is None:  # INFO memory, maxmemory
+            try:
+                from ..server.memory import MemoryProbe
+
+                eng.memory_probe = MemoryProbe()  # type: ignore[attr-defined]
+            except ImportError:
+                pass
         if eng.ext.get("front") is None:
             from .front import EmbeddedFront
 
@@ -309,7 +319,7 @@ class Host:
                 if c.closing:
                     self.close_session(s)
             woken = self._finish() if (self.engine.ready_keys or self.persistence
-                                       or self._woken) else None
+                                       or self._woken or self.foreign) else None
         if woken:
             _wake_all(woken)
         return reply
@@ -321,6 +331,8 @@ class Host:
         p = self.persistence
         if p is not None:
             p.after_writes()
+        if self.foreign is not None:  # its clients may have output now (pushes, replies)
+            self.foreign.after_batch()
         woken = self._woken
         if woken:
             self._woken = []
@@ -337,9 +349,8 @@ class Host:
         """The reply of ``c``'s blocked command (served, timed out, unblocked)."""
         s = getattr(c, "session", None)
         if s is None:  # another front's client (``serve``): it delivers its own replies
-            deliver = getattr(c, "deliver_unblocked", None)
-            if deliver is not None:
-                deliver(reply)
+            if self.foreign is not None:
+                self.foreign.deliver_blocked(c, reply)
             return
         if s.closed:
             return
@@ -396,7 +407,8 @@ class Host:
         with self.lock:
             if self.closed or os.getpid() != self.pid:
                 return
-            self.engine.active_expire()
+            if self.engine.ext.get("active_expire", True):  # DEBUG SET-ACTIVE-EXPIRE
+                self.engine.active_expire()
             woken = self._finish()
             p = self.persistence
             if p is not None:
