@@ -12,16 +12,20 @@ a reply value (see ``replies``), then drains:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from . import commands as _commands  # noqa: F401  (registers every command)
 from .client import Client
 from .clock import Clock, SystemClock
+from .config import defaults as _config_defaults
 from .database import Database
-from .errors import CommandError, wrong_args
+from .errors import LOADING, NOAUTH, OOM, CommandError, wrong_args
 from .registry import COMMANDS, Command
 from .replies import ErrorReply
+
+_perf_ns = time.perf_counter_ns
 
 # Commands that run immediately inside MULTI instead of being queued.
 _MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
@@ -43,7 +47,8 @@ class Engine:
         self.clock: Clock = clock or SystemClock()
         self.dbs = [Database(self, i) for i in range(databases)]
         self.commands: dict[bytes, Command] = COMMANDS
-        self.config: dict[str, Any] = {}
+        self.config: dict[str, Any] = _config_defaults()
+        self.config["databases"] = databases
         self.loading = False  # True while replaying persisted data: no expiry
         self.dirty = 0  # changes since the last save
         self._next_client_id = 1
@@ -66,9 +71,14 @@ class Engine:
         # statistics
         self.stats_expired_keys = 0
         self.stats_commands = 0
-        self.command_stats: dict[str, list[int]] = {}  # name -> [calls, usec, failed]
+        # name -> [calls, usec, failed_calls, rejected_calls] (INFO commandstats)
+        self.command_stats: dict[str, list[int]] = {}
+        self.error_stats: dict[str, int] = {}  # error code -> count (INFO errorstats)
+        self.stats_error_replies = 0
         # hooks a front may set: called with (client, argv) for MONITOR-like feeds
         self.on_command: Callable[[Client, list[bytes]], None] | None = None
+        # how many bytes the process uses (a front sets it; maxmemory needs it)
+        self.memory_probe: Callable[[], int] | None = None
 
     # -- clients -------------------------------------------------------------
 
@@ -83,6 +93,8 @@ class Engine:
 
     def requirepass(self) -> bytes | None:
         pw = self.config.get("requirepass")
+        if isinstance(pw, str):
+            pw = pw.encode("utf-8", "surrogateescape")
         return pw or None
 
     # -- time ------------------------------------------------------------------
@@ -101,23 +113,76 @@ class Engine:
         return cmd
 
     def execute(self, c: Client, argv: list[bytes]) -> Any:
-        """Run one command for client ``c`` and return its reply value."""
+        """Run one command for client ``c`` and return its reply value.
+
+        The checks before running it follow Redis's ``processCommand``: command
+        name, arity, authentication, out of memory, loading; then MULTI queueing.
+        """
         cmd = self.commands.get(argv[0])
         if cmd is None:
             cmd = self.commands.get(argv[0].lower())
             if cmd is None:
                 if c.multi is not None:
                     c.multi_error = True
-                return _unknown(argv)
+                return self.count_error(_unknown(argv))
+        c.last_command = cmd
         n = len(argv)
+        if cmd.subcommands:
+            c.last_sub = argv[1] if n > 1 else None
         a = cmd.arity
         if (a > 0 and n != a) or n < -a:
             if c.multi is not None:
                 c.multi_error = True
-            return ErrorReply(wrong_args(cmd.name).encode())
+            return self.reject(cmd, ErrorReply(wrong_args(cmd.name).encode()))
+        if not c.authenticated or self.loading or (cmd.is_denyoom and self.config["maxmemory"]):
+            err = self.precheck(c, cmd)
+            if err is not None:
+                if c.multi is not None:
+                    c.multi_error = True
+                return self.reject(cmd, err)
         if c.multi is not None and cmd.name not in _MULTI_IMMEDIATE:
             return self.queue_multi(c, cmd, argv)
         return self.call(c, cmd, argv)
+
+    def precheck(self, c: Client, cmd: Command) -> ErrorReply | None:
+        """The slow-path checks of ``execute``: an error reply, or None to go on."""
+        if c.is_master:  # replaying the AOF: no checks
+            return None
+        if not c.authenticated and "no-auth" not in cmd.flags:
+            if self.requirepass() is None:
+                c.authenticated = True
+            else:
+                return ErrorReply(NOAUTH.encode())
+        if cmd.is_denyoom and self.over_maxmemory():
+            return ErrorReply(OOM.encode())
+        if self.loading and "loading" not in cmd.flags:
+            return ErrorReply(LOADING.encode())
+        return None
+
+    def over_maxmemory(self) -> bool:
+        """True when ``maxmemory`` is set and the process uses more (Redis's OOM state)."""
+        limit = self.config.get("maxmemory", 0)
+        return bool(limit) and self.used_memory() > limit
+
+    def used_memory(self) -> int:
+        probe = self.memory_probe
+        return probe() if probe is not None else 0
+
+    def reject(self, cmd: Command, err: ErrorReply) -> ErrorReply:
+        """Count a command refused before running (``rejected_calls``) and return ``err``."""
+        st = self.command_stats.get(cmd.name)
+        if st is None:
+            st = self.command_stats[cmd.name] = [0, 0, 0, 0]
+        st[3] += 1
+        return self.count_error(err)
+
+    def count_error(self, err: ErrorReply) -> ErrorReply:
+        """Count an error reply in INFO errorstats (by its code, e.g. ``ERR``)."""
+        self.stats_error_replies += 1
+        sp = err.find(b" ")
+        code = (err[:sp] if sp > 0 else bytes(err)).decode("utf-8", "replace")
+        self.error_stats[code] = self.error_stats.get(code, 0) + 1
+        return err
 
     def queue_multi(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
         """Queue a command inside MULTI (the transactions module may refine this)."""
@@ -139,6 +204,7 @@ class Engine:
         dirty_before = self.dirty
         saved_rewrite = self._rewrite
         self._rewrite = None
+        t0 = _perf_ns()
         try:
             reply = cmd.handler(c, argv)
         except CommandError as e:
@@ -154,7 +220,18 @@ class Engine:
                 self.effects.extend(rewrite)
             elif cmd.is_write:
                 self.effects.append((c.db_index, argv))
-        self.stats_commands += 1
+        if c.blocked is None:  # a blocked command's re-runs count once, as in Redis
+            st = self.command_stats.get(cmd.name)
+            if st is None:
+                st = self.command_stats[cmd.name] = [0, 0, 0, 0]
+            st[0] += 1
+            st[1] += (_perf_ns() - t0) // 1000
+            if type(reply) is ErrorReply:
+                st[2] += 1
+                self.count_error(reply)
+            self.stats_commands += 1
+            if self.on_command is not None and not cmd.skip_monitor:
+                self.on_command(c, argv)
         return reply
 
     def rewrite(self, c: Client, *argvs: list[bytes]) -> None:
