@@ -692,6 +692,9 @@ def load_lines(engine: Engine, lines: list[list[str]]) -> None:
         if not spec.multi_arg and len(argv) != 2:
             raise ConfigError(i, "wrong number of arguments")
         args = argv[1:]
+        if spec.multi_arg and len(args) == 1 and args[0]:
+            # --save "900 1": one argument holding several, split as Redis does
+            args = args[0].split()
         try:
             v = _parse_value(spec, args)
         except ConfigError as e:

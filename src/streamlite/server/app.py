@@ -528,6 +528,11 @@ class Server(Front):
     def feed_monitors(self, c: Client, argv: list[bytes]) -> None:
         if not self.monitors:
             return
+        cmd = self.engine.lookup_command(argv[0])
+        if cmd is not None and cmd.subcommands and len(argv) > 1:
+            sub = cmd.subcommands.get(argv[1].lower().decode("utf-8", "replace"))
+            if sub is not None and "admin" in sub.flags:
+                return  # admin subcommands (CONFIG GET, CLIENT LIST ...) are not shown
         line = monitor_line(c, argv, self.engine.clock.us())
         for conn in self.monitors.values():
             conn.out.append(line)

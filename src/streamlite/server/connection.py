@@ -4,12 +4,13 @@
 in order; the replies of one read go out in a single ``transport.write`` once
 the server has flushed the writes to the AOF (``Server.end_batch``).
 
-Parsing: hiredis (C) handles the common case, RESP arrays of bulk strings. The
-pure-Python ``RequestParser`` (Redis's exact rules and error texts) takes over
-for inline commands, unauthenticated clients (Redis limits their request sizes),
-large partial requests (so length limits are checked before the data arrives)
-and malformed input. To hand over mid-stream, the connection remembers the bytes
-fed to hiredis since the last point where hiredis had consumed everything.
+Parsing: hiredis (C) handles the common case, reads made of whole RESP arrays
+of bulk strings. The pure-Python ``RequestParser`` (Redis's exact rules and
+error texts) takes over for inline commands, unauthenticated clients (Redis
+limits their request sizes), reads that end inside a command (so length limits
+are checked before the rest arrives, as Redis does) and malformed input; it
+hands back to hiredis at the next command boundary. hiredis is only ever fed
+from a boundary, so the read itself is all a hand-over needs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from ..protocol.resp import encode
 if TYPE_CHECKING:
     from .app import Server
 
-_BIG_PENDING = 64 * 1024  # partial request size that moves parsing to RequestParser
 _OK_PLUS = b"+OK\r\n"
 
 
@@ -42,9 +42,6 @@ class Connection(asyncio.Protocol):
         self.client: Client = None  # type: ignore[assignment]
         self.reader = hiredis.Reader()
         self.parser: RequestParser | None = None
-        self.chunks: list[bytes] = []  # bytes fed to hiredis since its last boundary
-        self.skip = 0  # commands hiredis returned since that boundary
-        self.at_boundary = True
         self.pending: deque[list[bytes]] = deque()  # parsed, waiting (blocked, paused)
         self.waiting = False  # blocked or paused: new commands go to ``pending``
         self.out: list[bytes] = []
@@ -145,7 +142,7 @@ class Connection(asyncio.Protocol):
         self.client.last_interaction_ms = srv.now_ms()
         if self.parser is not None:
             self._parser_received(data)
-        elif self.at_boundary and data[0] != 0x2A:  # not '*': inline command
+        elif data[0] != 0x2A:  # not '*': an inline command
             self._use_parser(data)
             self._parser_received(b"")
         else:
@@ -153,57 +150,51 @@ class Connection(asyncio.Protocol):
         srv.end_batch(self)
 
     def _hiredis_received(self, data: bytes) -> None:
+        """Parse with hiredis; a read that ends mid-command goes to RequestParser.
+
+        hiredis is used only from a command boundary, so when it stops inside a
+        command (or meets something malformed) ``data`` and the number of
+        commands already taken from it are all the fallback needs.
+        """
         reader = self.reader
         reader.feed(data)
-        if not self.at_boundary:
-            self.chunks.append(data)
-        else:
-            self.chunks = [data]
-            self.skip = 0
-        self.at_boundary = False
         run = self.run
         pending = self.pending
+        done = 0
         while True:
             try:
                 argv = reader.gets()
             except hiredis.ProtocolError:
-                self._fallback()
-                return
+                break
             if argv is False:
                 break
             if type(argv) is list and argv:
                 for x in argv:
                     if type(x) is not bytes:
-                        self._fallback()
-                        return
-                self.skip += 1
-                if self.waiting:
-                    pending.append(argv)
-                elif not run(argv):
-                    break
-            elif argv is None or argv == []:
-                self.skip += 1  # empty or null multibulk: ignored, as Redis does
-            else:
-                self._fallback()
-                return
-            if not reader.has_data():
-                self.at_boundary = True
-                self.chunks = []
-                self.skip = 0
+                        break
+                else:
+                    done += 1
+                    if self.waiting:
+                        pending.append(argv)
+                    elif not run(argv):
+                        return  # closing
+                    if not reader.has_data():
+                        return  # at a command boundary: the common case
+                    continue
                 break
+            if argv is None or argv == []:
+                done += 1  # empty or null multibulk: ignored, as Redis does
+                if not reader.has_data():
+                    return
+                continue
+            break
         if self.closed or self.close_after_reply:
             return
-        if not self.at_boundary and sum(map(len, self.chunks)) > _BIG_PENDING:
-            self._fallback()
+        self._fallback(data, done)
 
-    def _fallback(self) -> None:
-        """Re-parse what hiredis has not turned into commands with RequestParser."""
-        data = b"".join(self.chunks)
-        skip = self.skip
-        self.chunks = []
-        self.skip = 0
+    def _fallback(self, data: bytes, skip: int) -> None:
+        """Re-parse ``data`` with RequestParser, skipping the ``skip`` commands already run."""
         self.reader = hiredis.Reader()
-        self.at_boundary = True
         self._use_parser(data)
         p = self.parser
         assert p is not None
@@ -254,7 +245,6 @@ class Connection(asyncio.Protocol):
         if (not p.pending() and not p.in_command() and c.authenticated
                 and not self.pending):
             self.parser = None
-            self.at_boundary = True
 
     def protocol_error(self, text: str) -> None:
         self.out.append(b"-" + text.encode("latin-1", "replace") + b"\r\n")

@@ -388,15 +388,19 @@ def _getkeys(argv: list[bytes]) -> tuple[Command, list[int]]:
         sub = cmd.subcommands.get(args[1].lower().decode("utf-8", "replace"))
         if sub is not None:
             cmd = sub
+    if cmd.first_key <= 0 and cmd.keys_fn is None:
+        raise CommandError("ERR The command has no key arguments")
     n, a = len(args), cmd.arity
     if (a > 0 and n != a) or n < -a:
         raise CommandError("ERR Invalid number of arguments specified for command")
     try:
         pos = cmd.key_positions(args)
     except (IndexError, ValueError, CommandError):
-        raise CommandError("ERR Invalid arguments specified for command")
+        pos = None
     if not pos:
-        raise CommandError("ERR The command has no key arguments")
+        if "no-mandatory-keys" in cmd.flags or "no_mandatory_keys" in cmd.flags:
+            return cmd, []
+        raise CommandError("ERR Invalid arguments specified for command")
     return cmd, [p for p in pos if p < len(args)]
 
 
