@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import redis
-
 from tests.support.diff import RedisConn
 from tests.support.redis_proc import ServerProc, start_streamlite
 

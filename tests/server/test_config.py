@@ -9,7 +9,6 @@ import tempfile
 
 import pytest
 import redis
-
 from tests.server.conftest import run_both
 from tests.support.diff import RedisConn
 from tests.support.redis_proc import free_port, wait_port
@@ -142,7 +141,8 @@ def test_options_and_config_file_and_rewrite():
         c.config_set("maxmemory", "3mb")
         c.config_set("timeout", "30")
         assert c.config_rewrite()
-        text = open(conf).read()
+        with open(conf) as f:
+            text = f.read()
         assert "# a comment" in text
         assert "maxmemory 3mb" in text and "maxmemory 2mb" not in text
         assert "hash-max-listpack-entries 100" in text or "hash-max-ziplist-entries 100" in text

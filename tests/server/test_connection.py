@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 import redis
-
 from tests.server.conftest import is_closed, run_both, spawn
 from tests.support.diff import RedisConn
 from tests.support.redis_proc import start_redis

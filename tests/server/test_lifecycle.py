@@ -12,7 +12,6 @@ import sys
 
 import pytest
 import redis
-
 from tests.server.conftest import send_raw, spawn
 from tests.support.diff import RedisConn
 from tests.support.redis_proc import free_port, wait_port

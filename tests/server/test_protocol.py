@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 from tests.server.conftest import send_raw
 
 pytestmark = pytest.mark.redis

@@ -7,7 +7,6 @@ import time
 
 import pytest
 import redis
-
 from tests.server.conftest import is_closed, run_both
 from tests.support.diff import RedisConn
 
