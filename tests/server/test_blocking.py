@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import redis
+from tests.support.diff import RedisConn
 
 from streamlite.engine.args import parse_float
 from streamlite.engine.client import Client
@@ -28,7 +29,6 @@ from streamlite.engine.database import register_type
 from streamlite.engine.registry import COMMANDS, command
 from streamlite.engine.replies import NULL_ARRAY, Blocked
 from streamlite.server.app import Server
-from tests.support.diff import RedisConn
 
 
 class TList(list):  # type: ignore[type-arg]
