@@ -244,3 +244,42 @@ def test_many_blocked_clients_and_timeouts_in_order(srv):
         assert _reply(conn) is None
     for conn in conns:
         conn.close()
+
+
+def test_loading_answers_loading_until_the_data_is_in(monkeypatch):
+    """While the persisted data loads (in a worker thread), commands without Redis's
+    ``loading`` flag get -LOADING and INFO reports loading:1."""
+    release = threading.Event()
+    started = threading.Event()
+    real_load = Server._load
+
+    def slow_load(self: Server) -> None:
+        self.engine.loading = True
+        started.set()
+        release.wait(20)
+        self.engine.loading = False
+        real_load(self)
+
+    monkeypatch.setattr(Server, "_load", slow_load)
+    engine = Engine()
+    s = InProcServer(engine)
+    s.thread.start()
+    assert started.wait(20)
+    deadline = time.monotonic() + 20
+    while not engine.config.get("port"):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    c = RedisConn(engine.config["port"])
+    try:
+        assert c.call("PING") == ("ERR", "LOADING Redis is loading the dataset in memory")
+        assert b"loading:1" in c.call("INFO", "persistence")
+        assert c.call("CONFIG", "GET", "hz") == [b"hz", b"10"]
+        assert c.call("NOSUCH")[1].startswith("ERR unknown command")
+        release.set()
+        assert s.ready.wait(20)
+        assert c.call("PING") == b"PONG"
+        assert b"loading:0" in c.call("INFO", "persistence")
+    finally:
+        release.set()
+        c.close()
+        s.stop()
