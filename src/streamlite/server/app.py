@@ -372,6 +372,16 @@ class Server(Front):
         self._arm_deadline()
         return True
 
+    def internal_error(self, c: Client, argv: list[bytes], e: BaseException) -> ErrorReply:
+        """An unexpected exception in a command: log it, answer an error, keep serving."""
+        import traceback
+
+        name = argv[0][:64].decode("utf-8", "replace")
+        self.log(f"Internal error running '{name}' for client id={c.id}: {e!r}\n"
+                 + "".join(traceback.format_exception(e)), "warning")
+        return self.engine.count_error(
+            ErrorReply(f"ERR internal error in '{name}': {type(e).__name__}".encode()))
+
     # -- while loading ---------------------------------------------------------------------
 
     def run_while_loading(self, c: Client, argv: list[bytes]) -> Any:
@@ -450,8 +460,6 @@ class Server(Front):
         size = t.get_write_buffer_size()
         c = conn.client
         cls = "pubsub" if (c.in_pubsub and c.protocol == 2) else "normal"
-        if getattr(c, "monitoring", False):
-            cls = "replica"
         hard, soft, secs = self.engine.config["client-output-buffer-limit"].get(cls, (0, 0, 0))
         over = False
         now = time.monotonic()

@@ -45,6 +45,8 @@ class Connection(asyncio.Protocol):
         self.pending: deque[list[bytes]] = deque()  # parsed, waiting (blocked, paused)
         self.waiting = False  # blocked or paused: new commands go to ``pending``
         self.out: list[bytes] = []
+        self.running = False  # executing one of its own commands
+        self.deferred: list[bytes] = []  # pushes to itself during that command
         self.closed = False
         self.close_after_reply = False
         self.net_in = 0
@@ -116,8 +118,12 @@ class Connection(asyncio.Protocol):
         """Deliver an out-of-band message (pub/sub) to this client."""
         if self.closed:
             return
-        self.out.append(encode(msg, self.client.protocol))
-        self.server.dirty.add(self)
+        data = encode(msg, self.client.protocol)
+        if self.running:  # a push to the client running the command follows its reply
+            self.deferred.append(data)
+        else:
+            self.out.append(data)
+            self.server.dirty.add(self)
 
     def flush(self) -> None:
         out = self.out
@@ -267,9 +273,18 @@ class Connection(asyncio.Protocol):
             reply = srv.run_while_loading(c, argv)
         else:
             mode = c.reply_mode
-            reply = self.engine.execute(c, argv)
+            self.running = True
+            try:
+                reply = self.engine.execute(c, argv)
+            except Exception as e:  # noqa: BLE001  (a bug in one command must not kill the server)
+                reply = srv.internal_error(c, argv, e)
+            finally:
+                self.running = False
             if type(reply) is Blocked:
                 srv.block(self, reply)
+                if self.deferred:
+                    self.out.extend(self.deferred)
+                    self.deferred.clear()
                 return True
             if mode != b"on":
                 if mode == b"skip":
@@ -286,6 +301,9 @@ class Connection(asyncio.Protocol):
                 self.out.append(_OK_PLUS)
             else:
                 self.out.append(encode(reply, c.protocol))
+        if self.deferred:
+            self.out.extend(self.deferred)
+            self.deferred.clear()
         if c.closing:
             self.close_after_reply = True
             return False
