@@ -172,3 +172,21 @@ def test_idle_timeout_closes_clients():
         c.close()
     finally:
         srv.cleanup()
+
+
+def test_config_set_appendonly_at_run_time(tmp_path):
+    srv = spawn(dir=str(tmp_path))
+    try:
+        c = redis.Redis(port=srv.port, decode_responses=True)
+        assert c.info("persistence")["aof_enabled"] == 0
+        assert c.config_set("appendonly", "yes")
+        assert c.config_set("appendfsync", "always")
+        assert c.info("persistence")["aof_enabled"] == 1
+        assert os.path.isdir(tmp_path / "appendonlydir")
+        manifest = tmp_path / "appendonlydir" / "appendonly.aof.manifest"
+        assert manifest.exists()
+        assert c.config_set("appendonly", "no")
+        assert c.info("persistence")["aof_enabled"] == 0
+        c.close()
+    finally:
+        srv.cleanup()
