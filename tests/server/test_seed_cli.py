@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 
 import pytest
 from tests.server.seed_cli import SEEDS, Block, Normalizer, all_blocks
@@ -59,7 +60,7 @@ def test_seed_redis_cli_sessions_match_redis(seed, redis_server, sl):
     for name, port in (("redis", redis_server.port), ("streamlite", sl.port)):
         subprocess.run(["redis-cli", "-p", str(port), "FLUSHALL"], capture_output=True,
                        timeout=30)
-        norm = Normalizer()
+        norm = Normalizer(int(time.time() * 1000))
         rows = []
         for block in blocks:
             for cmd, out in zip(block.commands, _session(port, block), strict=True):

@@ -16,6 +16,7 @@ from a boundary, so the read itself is all a hand-over needs.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from .app import Server
 
 _OK_PLUS = b"+OK\r\n"
+# hiredis allocates an array of the announced size at once: a header like
+# "*3000000000" would take gigabytes, so such reads go to RequestParser, which
+# checks the count first and grows the argument list as the data arrives.
+_HUGE_COUNT = re.compile(rb"\*\d{6}").search
 
 
 class Connection(asyncio.Protocol):
@@ -148,7 +153,7 @@ class Connection(asyncio.Protocol):
         self.client.last_interaction_ms = srv.now_ms()
         if self.parser is not None:
             self._parser_received(data)
-        elif data[0] != 0x2A:  # not '*': an inline command
+        elif data[0] != 0x2A or _HUGE_COUNT(data):  # inline, or a giant array header
             self._use_parser(data)
             self._parser_received(b"")
         else:
