@@ -1,0 +1,200 @@
+"""Framework benchmark: acknowledged messages per second with 1, 2 and 4 worker processes,
+and publish-to-handler latency percentiles at a fixed publish rate.
+
+    .venv/bin/python bench/framework.py                       # a fresh redis-server
+    .venv/bin/python bench/framework.py --url redis://127.0.0.1:6379/0
+    .venv/bin/python bench/framework.py --backend streamlite-server   # when it exists
+
+Throughput: N entries are published first; a group is created at ``$`` so the workers
+see nothing; once every worker is ready, ``XGROUP SETID <stream> <group> 0`` releases the
+whole backlog at once and the clock runs until the group has lag 0 and pending 0 (every
+entry handled and acknowledged). The handler is a no-op coroutine with a typed payload,
+so the number is the framework's own cost (read, decode, dispatch, ack).
+
+Latency: one worker; the producer publishes at a fixed rate with the send time in the
+payload; the handler records ``now - sent``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "src"))
+sys.path.insert(0, ROOT)
+
+STREAM = "bench:events"
+GROUP = "bench"
+
+
+def worker_main(url: str, mode: str, batch: int, concurrency: int) -> None:
+    from streamlite.events import App, ConsumerOptions, Context
+
+    app = App(url, defaults=ConsumerOptions(start_id="$", batch_size=batch,
+                                            concurrency=concurrency, block_ms=100,
+                                            claim_interval_ms=5_000))
+    lat: list[float] = []
+
+    if mode == "latency":
+        @app.handler(STREAM, group=GROUP)
+        async def on_event(evt: dict, ctx: Context) -> None:
+            lat.append(time.time() - evt["sent"])
+    else:
+        @app.handler(STREAM, group=GROUP)
+        async def on_event(evt: dict, ctx: Context) -> None:
+            return None
+
+    @app.after_startup
+    async def ready() -> None:
+        await app.redis.incr("bench:ready")
+
+    @app.on_shutdown
+    async def report() -> None:
+        if lat:
+            await app.redis.rpush("bench:lat", *[f"{x:.6f}" for x in lat])
+
+    app.run()
+
+
+def spawn(url: str, mode: str, n: int, batch: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen([sys.executable, __file__, "--worker", mode, "--url", url,
+                              "--batch", str(batch), "--concurrency", str(concurrency)])
+            for _ in range(n)]
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def wait_ready(c: Any, n: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while int(c.get("bench:ready") or 0) < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError("workers did not start")
+        time.sleep(0.05)
+
+
+def throughput(url: str, workers: int, n: int, batch: int, concurrency: int) -> float:
+    from streamlite.events import Event, Producer, connect
+
+    c = connect(url)
+    c.delete(STREAM, "bench:ready")
+    p = Producer(c)
+    for i in range(0, n, 10_000):
+        p.publish_many(STREAM, [Event({"order_id": j, "amount": 12.5}, event_type="ORDER")
+                                for j in range(i, min(n, i + 10_000))])
+    c.xgroup_create(STREAM, GROUP, id="$")
+    procs = spawn(url, "throughput", workers, batch, concurrency)
+    try:
+        wait_ready(c, workers)
+        t0 = time.perf_counter()
+        c.xgroup_setid(STREAM, GROUP, "0")
+        while True:
+            g = c.xinfo_groups(STREAM)[0]
+            if g["lag"] == 0 and g["pending"] == 0:
+                break
+            time.sleep(0.01)
+        dt = time.perf_counter() - t0
+    finally:
+        stop(procs)
+    c.delete(STREAM)
+    return n / dt
+
+
+def latency(url: str, rate: int, seconds: float, batch: int, concurrency: int) -> dict[str, float]:
+    from streamlite.events import Producer, connect
+
+    c = connect(url)
+    c.delete(STREAM, "bench:ready", "bench:lat")
+    c.xgroup_create(STREAM, GROUP, id="$", mkstream=True)
+    procs = spawn(url, "latency", 1, batch, concurrency)
+    try:
+        wait_ready(c, 1)
+        time.sleep(0.3)
+        p = Producer(c)
+        total = int(rate * seconds)
+        t0 = time.perf_counter()
+        for i in range(total):
+            due = t0 + i / rate
+            now = time.perf_counter()
+            if due > now:
+                time.sleep(due - now)
+            p.publish(STREAM, {"sent": time.time(), "i": i}, event_type="PING")
+        while True:
+            g = c.xinfo_groups(STREAM)[0]
+            if g["lag"] == 0 and g["pending"] == 0:
+                break
+            time.sleep(0.02)
+    finally:
+        stop(procs)
+    lat = sorted(float(x) * 1000 for x in c.lrange("bench:lat", 0, -1))
+    c.delete(STREAM, "bench:lat")
+
+    def pct(q: float) -> float:
+        return lat[min(len(lat) - 1, int(q * len(lat)))]
+
+    return {"count": len(lat), "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99),
+            "max_ms": lat[-1], "mean_ms": statistics.fmean(lat)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", help="an existing server (default: start a redis-server)")
+    ap.add_argument("--backend", default="redis", choices=["redis", "streamlite-server"])
+    ap.add_argument("--workers", default="1,2,4")
+    ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--rate", type=int, default=1000, help="latency test: publishes per second")
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    if a.worker:
+        worker_main(a.url, a.worker, a.batch, a.concurrency)
+        return
+    srv = None
+    url = a.url
+    if url is None:
+        from tests.support.redis_proc import start_redis, start_streamlite
+
+        srv = start_redis() if a.backend == "redis" else start_streamlite()
+        url = f"redis://127.0.0.1:{srv.port}/0"
+    results: dict[str, Any] = {"backend": a.backend if a.url is None else a.url,
+                               "messages": a.messages, "batch": a.batch,
+                               "concurrency": a.concurrency, "throughput": {}}
+    try:
+        for w in (int(x) for x in a.workers.split(",")):
+            rate = throughput(url, w, a.messages, a.batch, a.concurrency)
+            results["throughput"][w] = round(rate)
+            if not a.json:
+                print(f"{w} worker(s): {rate:,.0f} acked msg/s ({a.messages:,} messages)",
+                      flush=True)
+        lat = latency(url, a.rate, a.seconds, a.batch, a.concurrency)
+        results["latency"] = {"rate": a.rate, **{k: round(v, 3) for k, v in lat.items()}}
+        if not a.json:
+            print(f"latency at {a.rate}/s for {a.seconds:g}s ({lat['count']} msgs): "
+                  f"p50 {lat['p50_ms']:.2f} ms, p90 {lat['p90_ms']:.2f} ms, "
+                  f"p99 {lat['p99_ms']:.2f} ms, max {lat['max_ms']:.2f} ms")
+        else:
+            print(json.dumps(results))
+    finally:
+        if srv is not None:
+            srv.cleanup()
+
+
+if __name__ == "__main__":
+    main()

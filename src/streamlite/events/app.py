@@ -1,0 +1,309 @@
+"""The worker application: register handlers with a decorator, run them.
+
+::
+
+    from dataclasses import dataclass
+    from streamlite.events import App, Context
+
+    app = App("redis://localhost:6379")
+
+    @dataclass
+    class OrderCreated:
+        order_id: int
+        amount: float
+
+    @app.handler("orders", group="billing", event="ORDER_CREATED")
+    async def on_order(evt: OrderCreated, ctx: Context) -> None:
+        ...
+
+    if __name__ == "__main__":
+        app.run()          # until SIGTERM/SIGINT; then a graceful shutdown
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+
+from .codec import Codec
+from .connection import check_client, connect, connect_async
+from .consumer import ConsumerOptions, GroupConsumer
+from .handlers import HandlerSpec
+from .idempotency import AsyncIdempotency
+from .metrics import configure_logging, metrics, serve_metrics
+from .producer import AsyncProducer, Producer, Retention
+
+log = logging.getLogger("streamlite.events.app")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def unique_consumer_name(prefix: str | None = None) -> str:
+    """``<host>-<pid>-<random>``: unique per worker instance (pods, processes, restarts)."""
+    host = socket.gethostname().split(".")[0] or "host"
+    base = f"{host}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    return f"{prefix}-{base}" if prefix else base
+
+
+class App:
+    """A worker process's handlers, consumer groups and settings.
+
+    ``url`` (or ``client``, an asyncio redis-py client with ``decode_responses=False``)
+    says where the streams are. ``defaults`` are the :class:`ConsumerOptions` every
+    subscription starts from; ``@app.handler(..., batch_size=..., retry=...)`` overrides
+    them for one (stream, group). ``consumer_name`` is generated unique per instance
+    unless given (give a stable one only if exactly one process ever uses it: a restarted
+    worker with the same name finishes its own pending entries first).
+    """
+
+    def __init__(self, url: str | None = None, *, client: aioredis.Redis | None = None,
+                 consumer_name: str | None = None, defaults: ConsumerOptions | None = None,
+                 codec: str | Codec | None = None, producer_id: str | None = None,
+                 retention: Retention | dict[str, Retention] | None = None,
+                 grace_period_s: float = 30.0, metrics_port: int | None = None,
+                 metrics_interval_s: float = 10.0, idempotency_ttl_ms: int = 86_400_000,
+                 idempotency_lock_ms: int | None = None, log_json: bool | None = None,
+                 log_level: str | None = None) -> None:
+        if url is None and client is None:
+            raise ValueError("App needs a url or a client")
+        self.url = url
+        self._client = client
+        self.consumer_name = consumer_name or unique_consumer_name()
+        self.defaults = defaults or ConsumerOptions()
+        self.codec = codec
+        self.producer_id = producer_id
+        self.retention = retention
+        self.grace_period_s = grace_period_s
+        self.metrics_port = metrics_port
+        self.metrics_interval_s = metrics_interval_s
+        self.idempotency_ttl_ms = idempotency_ttl_ms
+        self.idempotency_lock_ms = idempotency_lock_ms
+        self.subscriptions: dict[tuple[str, str], tuple[ConsumerOptions, dict[str, HandlerSpec]]] = {}
+        self.partitioned: list[Any] = []
+        self.consumers: list[GroupConsumer] = []
+        self._redis: aioredis.Redis | None = None
+        self._producer: AsyncProducer | None = None
+        self._sync_producer: Producer | None = None
+        self._idem: AsyncIdempotency | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._bg: list[asyncio.Task[Any]] = []
+        self._after_startup: list[Callable[[], Any]] = []
+        self._on_shutdown: list[Callable[[], Any]] = []
+        if log_json is not None or log_level is not None:
+            configure_logging(log_level or "INFO", bool(log_json))
+
+    # ---------------------------------------------------------------- registration
+    def handler(self, stream: str, *, group: str, event: str | None = None,
+                idempotent: bool = False, **options: Any) -> Callable[[F], F]:
+        """Register ``fn`` for events of type ``event`` (all types when None) on ``stream``,
+        consumed by ``group``. Keyword options are :class:`ConsumerOptions` fields; they
+        apply to the whole (stream, group) and must agree between its handlers."""
+
+        def deco(fn: F) -> F:
+            self.add_handler(fn, stream, group=group, event=event, idempotent=idempotent,
+                             **options)
+            return fn
+
+        return deco
+
+    def add_handler(self, fn: Callable[..., Any], stream: str, *, group: str,
+                    event: str | None = None, idempotent: bool = False,
+                    **options: Any) -> None:
+        key = (stream, group)
+        opts = self.defaults.with_(**options) if options else self.defaults
+        if key in self.subscriptions:
+            prev, handlers = self.subscriptions[key]
+            if options and opts != prev:
+                if prev is not self.defaults:
+                    raise ValueError(f"conflicting options for stream {stream!r} group {group!r}")
+                self.subscriptions[key] = (opts, handlers)
+        else:
+            handlers = {}
+            self.subscriptions[key] = (opts, handlers)
+        ev = event or "*"
+        if ev in handlers:
+            raise ValueError(f"a handler for {ev!r} on {stream!r}/{group!r} already exists")
+        handlers[ev] = HandlerSpec.inspect(fn, ev, idempotent)
+
+    def partitioned_handler(self, stream: str, *, group: str, partitions: int,
+                            event: str | None = None, **options: Any) -> Callable[[F], F]:
+        """Register a handler on a partitioned stream (see :mod:`.partition`): per-key
+        order, each partition processed by one worker at a time."""
+        from .partition import PartitionedSubscription
+
+        def deco(fn: F) -> F:
+            for sub in self.partitioned:
+                if sub.stream == stream and sub.group == group:
+                    sub.add(fn, event)
+                    return fn
+            sub = PartitionedSubscription(self, stream, group, partitions, **options)
+            sub.add(fn, event)
+            self.partitioned.append(sub)
+            return fn
+
+        return deco
+
+    def after_startup(self, fn: F) -> F:
+        """Run ``fn()`` (sync or async) once consuming has started."""
+        self._after_startup.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: F) -> F:
+        """Run ``fn()`` (sync or async) after the graceful shutdown, before closing."""
+        self._on_shutdown.append(fn)
+        return fn
+
+    @staticmethod
+    async def _call_hooks(hooks: list[Callable[[], Any]]) -> None:
+        for fn in hooks:
+            res = fn()
+            if asyncio.iscoroutine(res):
+                await res
+
+    # ---------------------------------------------------------------- clients
+    @property
+    def redis(self) -> aioredis.Redis:
+        if self._redis is None:
+            if self._client is not None:
+                check_client(self._client)
+                self._redis = self._client
+            else:
+                assert self.url is not None
+                self._redis = connect_async(self.url)
+        return self._redis
+
+    @property
+    def producer(self) -> AsyncProducer:
+        if self._producer is None:
+            self._producer = AsyncProducer(self.redis, codec=self.codec,
+                                           producer_id=self.producer_id,
+                                           retention=self.retention)
+        return self._producer
+
+    @property
+    def sync_producer(self) -> Producer:
+        """A sync producer (for sync handlers); needs the App to have been given a url."""
+        if self._sync_producer is None:
+            if self.url is None:
+                raise RuntimeError("sync publishing needs App(url=...)")
+            self._sync_producer = Producer(connect(self.url), codec=self.codec,
+                                           producer_id=self.producer_id,
+                                           retention=self.retention)
+        return self._sync_producer
+
+    @property
+    def idempotency(self) -> AsyncIdempotency:
+        if self._idem is None:
+            lock = self.idempotency_lock_ms or max(self.defaults.claim_idle_ms, 10_000)
+            self._idem = AsyncIdempotency(self.redis, ttl_ms=self.idempotency_ttl_ms,
+                                          lock_ms=lock)
+        return self._idem
+
+    # ---------------------------------------------------------------- running
+    async def start(self) -> None:
+        """Create groups and start consuming (returns once everything runs)."""
+        if not self.subscriptions and not self.partitioned:
+            raise RuntimeError("no handlers registered")
+        self._stop_event = asyncio.Event()
+        if self.metrics_port is not None:
+            serve_metrics(self.metrics_port)
+        try:
+            for (stream, group), (opts, handlers) in self.subscriptions.items():
+                c = GroupConsumer(self, stream, group, opts, handlers)
+                self.consumers.append(c)
+                await c.start()
+            for sub in self.partitioned:
+                await sub.start()
+        except BaseException:
+            await self.stop(grace_s=0)  # undo what did start, then report
+            raise
+        loop = asyncio.get_running_loop()
+        if metrics().available:
+            self._bg.append(loop.create_task(self._gauges()))
+        log.info("worker started", extra={"consumer": self.consumer_name,
+                                          "subscriptions": len(self.consumers)
+                                          + len(self.partitioned)})
+        await self._call_hooks(self._after_startup)
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Graceful shutdown: stop reading, finish in-flight work (up to the grace
+        period), flush acknowledgements, close."""
+        grace = self.grace_period_s if grace_s is None else grace_s
+        for t in self._bg:
+            t.cancel()
+        await asyncio.gather(*(c.stop(grace) for c in self.consumers),
+                             *(s.stop(grace) for s in self.partitioned))
+        self.consumers.clear()
+        await self._call_hooks(self._on_shutdown)
+        if self._stop_event is not None:
+            self._stop_event.set()
+        if self._redis is not None and self._client is None:
+            await self._redis.aclose()
+            self._redis = None
+            self._producer = None
+            self._idem = None
+        log.info("worker stopped", extra={"consumer": self.consumer_name})
+
+    def request_stop(self) -> None:
+        """Ask a running :meth:`serve` to shut down (signal-handler safe)."""
+        if self._stop_event is not None:
+            self._stop_event.set()
+
+    async def serve(self, install_signal_handlers: bool = True) -> None:
+        """Run until :meth:`request_stop` (or SIGTERM/SIGINT), then stop gracefully."""
+        await self.start()
+        assert self._stop_event is not None
+        loop = asyncio.get_running_loop()
+        if install_signal_handlers:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                try:
+                    loop.add_signal_handler(sig, self._on_signal, sig)
+                except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
+                    signal.signal(sig, lambda s, f: loop.call_soon_threadsafe(self.request_stop))
+        await self._stop_event.wait()
+        self._stop_event = asyncio.Event()
+        failures = [c.failure for c in self.consumers if c.failure is not None]
+        await self.stop()
+        if failures:
+            raise RuntimeError("a consumer failed; the worker stopped") from failures[0]
+
+    def _on_signal(self, sig: int) -> None:
+        log.info("signal %s: shutting down", signal.Signals(sig).name)
+        self.request_stop()
+
+    def run(self) -> None:
+        """Blocking entry point: ``serve()`` on a new event loop (uvloop when present)."""
+        try:
+            import uvloop
+
+            uvloop.run(self.serve())
+        except ImportError:  # pragma: no cover
+            asyncio.run(self.serve())
+
+    async def _gauges(self) -> None:
+        from .scaling import group_stats
+
+        m = metrics()
+        from .keys import partition_stream
+
+        keys = list(self.subscriptions) + [(partition_stream(s.stream, i), s.group)
+                                           for s in self.partitioned
+                                           for i in range(s.partitions)]
+        while True:
+            for stream, group in keys:
+                try:
+                    st = await group_stats(self.redis, stream, group)
+                except Exception:
+                    continue
+                if st is not None:
+                    m.lag.labels(stream, group).set(st.lag if st.lag is not None else -1)
+                    m.pending.labels(stream, group).set(st.pending)
+            await asyncio.sleep(self.metrics_interval_s)

