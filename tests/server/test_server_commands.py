@@ -169,3 +169,37 @@ def test_monitor_with_redis_py(sl):
                 break
         other.close()
     c.close()
+
+
+def _silent(conn: RedisConn, wait: float = 0.3) -> bool:
+    conn.sock.settimeout(wait)
+    try:
+        conn.sock.recv(1, socket.MSG_PEEK)
+    except TimeoutError:
+        return True
+    return False
+
+
+def test_client_pause_like_redis(redis_server, sl):
+    from streamlite.engine.registry import COMMANDS
+
+    if b"set" not in COMMANDS:
+        pytest.fail("waiting for SET (keys/strings helper) to land in main")
+    for port in (redis_server.port, sl.port):
+        a, b = RedisConn(port), RedisConn(port)
+        # ALL: every command waits, even CLIENT UNPAUSE, until the pause ends
+        assert a.call("CLIENT", "PAUSE", "600", "ALL") == b"OK"
+        b.sock.sendall(b"PING\r\n")
+        assert _silent(b), port
+        b.sock.settimeout(20)
+        assert b.sock.recv(100) == b"+PONG\r\n"
+        # WRITE: reads go on, writes wait until CLIENT UNPAUSE
+        assert a.call("CLIENT", "PAUSE", "100000", "WRITE") == b"OK"
+        assert b.call("PING") == b"PONG"
+        b.sock.sendall(b"SET paused-key v\r\n")
+        assert _silent(b), port
+        assert a.call("CLIENT", "UNPAUSE") == b"OK"
+        b.sock.settimeout(20)
+        assert b.sock.recv(100) == b"+OK\r\n"
+        a.close()
+        b.close()
