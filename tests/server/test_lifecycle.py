@@ -190,3 +190,68 @@ def test_config_set_appendonly_at_run_time(tmp_path):
         c.close()
     finally:
         srv.cleanup()
+
+
+def _need(*names: str) -> None:
+    from streamlite.engine.registry import COMMANDS
+
+    missing = [n for n in names if n.encode() not in COMMANDS]
+    if missing:
+        pytest.fail(f"waiting for {', '.join(missing).upper()} to land in main")
+
+
+def test_acknowledged_writes_survive_kill_9(tmp_path):
+    """appendfsync always: a reply is sent only after its write is fsynced."""
+    _need("set", "get", "incr")
+    srv = spawn(["--appendonly", "yes", "--appendfsync", "always"], dir=str(tmp_path))
+    c = redis.Redis(port=srv.port)
+    for i in range(50):
+        c.set(f"k{i}", i)
+    last = c.incr("counter")
+    srv.stop(sig_kill=True)
+    c.close()
+    again = spawn(["--appendonly", "yes"], dir=str(tmp_path))
+    try:
+        c = redis.Redis(port=again.port)
+        assert c.get("k49") == b"49"
+        assert int(c.get("counter")) == last
+        c.close()
+    finally:
+        again.cleanup()
+
+
+def test_snapshot_on_shutdown_is_loaded_at_start(tmp_path):
+    _need("set", "get")
+    srv = spawn(["--save", "3600 1"], dir=str(tmp_path))
+    c = redis.Redis(port=srv.port)
+    c.set("persisted", "yes")
+    try:
+        c.shutdown()
+    except redis.ConnectionError:
+        pass
+    assert _wait_exit(srv) == 0
+    c.close()
+    again = spawn(dir=str(tmp_path))
+    try:
+        c = redis.Redis(port=again.port)
+        assert c.get("persisted") == b"yes"
+        c.close()
+    finally:
+        again.cleanup()
+
+
+def test_debug_reload_and_loadaof(tmp_path):
+    _need("set", "get", "dbsize")
+    srv = spawn(["--appendonly", "yes"], dir=str(tmp_path))
+    try:
+        c = redis.Redis(port=srv.port)
+        for i in range(20):
+            c.set(f"r{i}", i)
+        assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+        assert c.dbsize() == 20 and c.get("r7") == b"7"
+        c.set("after", "reload")
+        assert c.execute_command("DEBUG", "LOADAOF") == b"OK"
+        assert c.dbsize() == 21 and c.get("after") == b"reload"
+        c.close()
+    finally:
+        srv.cleanup()
