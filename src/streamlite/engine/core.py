@@ -70,6 +70,9 @@ class Engine:
         self.ext: dict[str, Any] = {}
         # statistics
         self.stats_expired_keys = 0
+        self.stats_expired_subkeys = 0  # hash fields deleted by their TTL (INFO expired_subkeys)
+        self.stats_expire_cycle_cap_reached = 0  # INFO expired_time_cap_reached_count
+        self.expire_cursor = 0  # database the next active expire cycle starts with
         self.stats_commands = 0
         # name -> [calls, usec, failed_calls, rejected_calls] (INFO commandstats)
         self.command_stats: dict[str, list[int]] = {}
@@ -284,20 +287,11 @@ class Engine:
     # -- active expiry ---------------------------------------------------------
 
     def active_expire(self, budget: int = 200) -> int:
-        """Delete up to ``budget`` expired keys (Redis's active expire cycle)."""
-        removed = 0
-        self._now_ms = self.clock.ms()
-        try:
-            for db in self.dbs:
-                if not db.expires:
-                    continue
-                now = self._now_ms
-                due = [k for k, t in db.expires.items() if t <= now][: budget - removed]
-                for k in due:
-                    db.lookup(k)
-                    removed += 1
-                if removed >= budget:
-                    break
-        finally:
-            self._now_ms = None
-        return removed
+        """Delete up to ``budget`` expired keys (Redis's active expire cycle).
+
+        Fronts call this periodically (Redis does from ``serverCron``, 10 times a
+        second). See ``expiry.active_expire_cycle``.
+        """
+        from .expiry import active_expire_cycle
+
+        return active_expire_cycle(self, budget)

@@ -1,0 +1,1 @@
+"""Value classes of the data types owned here (see each module's docstring)."""
