@@ -172,8 +172,17 @@ def unsubscribe_all(c: Client) -> None:
 
 
 def forget_client(c: Client) -> None:
-    """Drop ``c``'s WATCHes and subscriptions: called by fronts when it disconnects."""
+    """Drop ``c``'s MULTI state, WATCHes and subscriptions (disconnect, RESET).
+
+    Uses the engine's own ``drop_client`` when the transactions/pub-sub module
+    provides it.
+    """
+    drop = getattr(c.engine, "drop_client", None)
+    if drop is not None:
+        drop(c)
+        return
     c.multi = None
+    c.multi_error = False
     unwatch_all(c)
     unsubscribe_all(c)
 
@@ -181,10 +190,7 @@ def forget_client(c: Client) -> None:
 @command("reset", 1, "noscript loading stale fast no-auth allow-busy", group="connection")
 def reset(c: Client, argv: list[bytes]) -> object:
     """RESET"""
-    c.multi = None
-    c.multi_error = False
-    unwatch_all(c)
-    unsubscribe_all(c)
+    forget_client(c)
     c.reply_mode = b"on"
     c.protocol = 2
     c.name = b""
