@@ -289,7 +289,8 @@ class Server(Front):
     def remove(self, conn: Connection) -> None:
         c = conn.client
         self.conns.pop(c.id, None)
-        self.monitors.pop(c.id, None)
+        if c.id in self.monitors:
+            self.unmonitor(c)
         self.dirty.discard(conn)
         self.paused_conns.discard(conn)
         self.net_out_closed += conn.net_out
@@ -312,7 +313,17 @@ class Server(Front):
                 self.serve_blocked()
         p = self.persistence
         if p is not None and eng.effects:
-            p.after_writes()
+            try:
+                p.after_writes()
+            except OSError as e:
+                # the writes are not in the AOF: their replies must not go out
+                self.log(f"Error writing to the AOF: {e}; closing the clients of the "
+                         f"unlogged writes", "warning")
+                for d in [conn, *self.dirty]:
+                    if d is not None:
+                        d.abort()
+                self.dirty.clear()
+                return
         if conn is not None:
             conn.flush()
             if conn.close_after_reply:

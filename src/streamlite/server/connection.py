@@ -359,8 +359,8 @@ class Connection(asyncio.Protocol):
 def _fmt_addr(addr: Any) -> bytes:
     if isinstance(addr, tuple) and len(addr) >= 2:
         host, port = addr[0], addr[1]
-        if ":" in host:
-            return f"{host}:{port}".encode()
+        if ":" in host:  # IPv6, bracketed as Redis's anetFormatAddr does
+            return f"[{host}]:{port}".encode()
         return f"{host}:{port}".encode()
     if isinstance(addr, str):
         return f"{addr}:0".encode()
