@@ -1,1 +1,1 @@
-"""Value classes of the data types owned here (see each module's docstring)."""
+"""Value classes of the collection types (hash, list, set, sorted set); see each module."""
