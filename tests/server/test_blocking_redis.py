@@ -126,16 +126,21 @@ SCENARIOS = {
     ],
 }
 
+_XREAD = ("xadd", "xread")
 NEEDS = {
-    "xread": ("xadd", "xread"), "xreadgroup": ("xgroup", "xreadgroup", "xadd", "del"),
-    "client": ("xread", "xadd"), "pipelined": ("xread", "xadd"),
-    "blpop": ("blpop", "brpop", "rpush", "llen", "set", "multi"),
+    "xread-block-served": _XREAD, "xread-timeout": _XREAD, "xread-fifo-two-readers": _XREAD,
+    "xreadgroup-block": ("xgroup", "xreadgroup", "xadd", "xpending"),
+    "xreadgroup-stream-deleted": ("xgroup", "xreadgroup", "del"),
+    "client-unblock-xread": _XREAD, "pipelined-after-block": _XREAD,
+    "blpop-served-fifo": ("blpop", "brpop", "rpush", "llen"),
+    "blpop-timeout-and-wrongtype": ("blpop", "set"),
+    "blpop-inside-multi": ("blpop", "multi", "exec"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_blocking_matches_redis(name, redis_server, sl):
-    _need(*NEEDS[name.split("-")[0]])
+    _need(*NEEDS[name])
     steps = SCENARIOS[name]
     for port in (redis_server.port, sl.port):
         s = socket.create_connection(("127.0.0.1", port))
