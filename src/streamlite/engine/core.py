@@ -21,7 +21,7 @@ from .client import Client
 from .clock import Clock, SystemClock
 from .config import defaults as _config_defaults
 from .database import Database
-from .errors import LOADING, NOAUTH, OOM, CommandError, wrong_args
+from .errors import LOADING, NOAUTH, OOM, CommandError, unknown_subcommand, wrong_args
 from .registry import COMMANDS, Command
 from .replies import ErrorReply
 
@@ -29,6 +29,16 @@ _perf_ns = time.perf_counter_ns
 
 # Commands that run immediately inside MULTI instead of being queued.
 _MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+
+# The only commands a RESP2 client in subscribed mode may run (Redis's processCommand).
+_PUBSUB_ALLOWED = frozenset(
+    {"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
+     "punsubscribe", "quit", "reset"}
+)
+_PUBSUB_ONLY = (
+    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+    "are allowed in this context"
+)
 
 
 def _unknown(argv: list[bytes]) -> ErrorReply:
@@ -119,7 +129,8 @@ class Engine:
         """Run one command for client ``c`` and return its reply value.
 
         The checks before running it follow Redis's ``processCommand``: command
-        name, arity, authentication, out of memory, loading; then MULTI queueing.
+        (and subcommand) name, arity, MULTI restrictions, authentication, out of
+        memory, loading, subscribed mode; then MULTI queueing.
         """
         cmd = self.commands.get(argv[0])
         if cmd is None:
@@ -129,38 +140,63 @@ class Engine:
                     c.multi_error = True
                 return self.count_error(_unknown(argv))
         c.last_command = cmd
+        real = cmd  # the subcommand for containers (PUBSUB CHANNELS, ...), as lookupCommand
         n = len(argv)
-        if cmd.subcommands:
-            c.last_sub = argv[1] if n > 1 else None
-        a = cmd.arity
-        if (a > 0 and n != a) or n < -a:
-            if c.multi is not None:
-                c.multi_error = True
-            return self.reject(cmd, ErrorReply(wrong_args(cmd.name).encode()))
-        if not c.authenticated or self.loading or (cmd.is_denyoom and self.config["maxmemory"]):
-            err = self.precheck(c, cmd)
-            if err is not None:
+        if cmd.subcommands and n > 1:
+            c.last_sub = argv[1]
+            sub = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+            if sub is None:
                 if c.multi is not None:
                     c.multi_error = True
-                return self.reject(cmd, err)
+                name = argv[1][:128].decode("utf-8", "replace")
+                return self.count_error(
+                    ErrorReply(unknown_subcommand(name, argv[0].decode()).encode()))
+            real = sub
+        a = real.arity
+        if (a > 0 and n != a) or n < -a:
+            return self.reject(c, real, wrong_args(self.full_name(cmd, real)))
+        if c.multi is not None and "no-multi" in real.flags:
+            return self.reject(c, real, "ERR Command not allowed inside a transaction")
+        if (not c.authenticated or self.loading
+                or ((real.is_denyoom or c.multi is not None) and self.config["maxmemory"])):
+            err = self.precheck(c, real)
+            if err is not None:
+                return self.reject(c, real, err)
+        if (c.protocol == 2 and (c.channels or c.patterns or c.shard_channels)
+                and cmd.name not in _PUBSUB_ALLOWED):
+            return self.reject(c, real, _PUBSUB_ONLY.format(self.full_name(cmd, real)))
         if c.multi is not None and cmd.name not in _MULTI_IMMEDIATE:
             return self.queue_multi(c, cmd, argv)
         return self.call(c, cmd, argv)
 
-    def precheck(self, c: Client, cmd: Command) -> ErrorReply | None:
-        """The slow-path checks of ``execute``: an error reply, or None to go on."""
+    def precheck(self, c: Client, cmd: Command) -> str | None:
+        """The slow-path checks of ``execute``: an error text, or None to go on."""
         if c.is_master:  # replaying the AOF: no checks
             return None
         if not c.authenticated and "no-auth" not in cmd.flags:
             if self.requirepass() is None:
                 c.authenticated = True
             else:
-                return ErrorReply(NOAUTH.encode())
-        if cmd.is_denyoom and self.over_maxmemory():
-            return ErrorReply(OOM.encode())
+                return NOAUTH
+        if self.config["maxmemory"] and self._oom_applies(c, cmd) and self.over_maxmemory():
+            return OOM
         if self.loading and "loading" not in cmd.flags:
-            return ErrorReply(LOADING.encode())
+            return LOADING
         return None
+
+    def _oom_applies(self, c: Client, cmd: Command) -> bool:
+        """Whether ``cmd`` is refused when out of memory (Redis's ``processCommand``):
+        ``denyoom`` commands, anything queued inside MULTI (queueing takes memory),
+        and EXEC of a transaction holding ``denyoom`` commands."""
+        if cmd.is_denyoom:
+            return True
+        if c.multi is None:
+            return False
+        if cmd.name == "exec":
+            from .commands.transactions import queued_flags
+
+            return "denyoom" in queued_flags(c)
+        return cmd.name not in ("discard", "quit", "reset")
 
     def over_maxmemory(self) -> bool:
         """True when ``maxmemory`` is set and the process uses more (Redis's OOM state)."""
@@ -171,13 +207,35 @@ class Engine:
         probe = self.memory_probe
         return probe() if probe is not None else 0
 
-    def reject(self, cmd: Command, err: ErrorReply) -> ErrorReply:
-        """Count a command refused before running (``rejected_calls``) and return ``err``."""
-        st = self.command_stats.get(cmd.name)
-        if st is None:
-            st = self.command_stats[cmd.name] = [0, 0, 0, 0]
-        st[3] += 1
-        return self.count_error(err)
+    @staticmethod
+    def full_name(cmd: Command, real: Command) -> str:
+        """Redis's ``fullname``: ``get``, or ``pubsub|channels`` for a subcommand."""
+        return cmd.name if real is cmd else f"{cmd.name}|{real.name}"
+
+    def reject(self, c: Client, cmd: Command | None, msg: str) -> ErrorReply:
+        """Refuse a command before running it (Redis's ``rejectCommand``).
+
+        ``msg`` is the error as the client sees it (``"ERR ..."`` or ``"NOAUTH ..."``).
+        Inside MULTI the transaction is flagged so EXEC aborts; a refused EXEC
+        itself discards the transaction and answers ``EXECABORT Transaction
+        discarded because of: <msg without a leading "ERR ">``. Counted in
+        INFO commandstats (``rejected_calls``) and errorstats.
+        """
+        if cmd is not None:
+            st = self.command_stats.get(cmd.name)
+            if st is None:
+                st = self.command_stats[cmd.name] = [0, 0, 0, 0]
+            st[3] += 1
+        if c.multi is not None:
+            c.multi_error = True
+        if cmd is not None and cmd.name == "exec":
+            from .commands.transactions import discard_transaction
+
+            discard_transaction(c)
+            text = msg[4:] if msg.startswith("ERR ") else msg
+            return self.count_error(
+                ErrorReply(b"EXECABORT Transaction discarded because of: " + text.encode()))
+        return self.count_error(ErrorReply(msg.encode()))
 
     def count_error(self, err: ErrorReply) -> ErrorReply:
         """Count an error reply in INFO errorstats (by its code, e.g. ``ERR``)."""
@@ -188,15 +246,21 @@ class Engine:
         return err
 
     def queue_multi(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
-        """Queue a command inside MULTI (the transactions module may refine this)."""
+        """Queue a command inside MULTI (checks were done by ``execute``)."""
         from .replies import QUEUED
 
-        if "no-multi" in cmd.flags:
-            c.multi_error = True
-            return ErrorReply(b"ERR Command not allowed inside a transaction")
         assert c.multi is not None
-        c.multi.append(argv)
+        if not (c.multi_error or c.dirty_cas):  # a doomed transaction keeps nothing
+            c.multi.append(argv)
         return QUEUED
+
+    def drop_client(self, c: Client) -> None:
+        """Forget a closed connection: its MULTI state, WATCHes and subscriptions."""
+        from .commands.pubsub import unsubscribe_all
+        from .commands.transactions import discard_transaction
+
+        discard_transaction(c)
+        unsubscribe_all(c, notify=False)
 
     def call(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``cmd`` and collect its effects (Redis's ``call()``)."""
@@ -224,9 +288,14 @@ class Engine:
             elif cmd.is_write:
                 self.effects.append((c.db_index, argv))
         if c.blocked is None:  # a blocked command's re-runs count once, as in Redis
-            st = self.command_stats.get(cmd.name)
+            name = cmd.name
+            if cmd.subcommands and len(argv) > 1:
+                sub = argv[1].decode("utf-8", "replace").lower()
+                if sub in cmd.subcommands:
+                    name = f"{name}|{sub}"
+            st = self.command_stats.get(name)
             if st is None:
-                st = self.command_stats[cmd.name] = [0, 0, 0, 0]
+                st = self.command_stats[name] = [0, 0, 0, 0]
             st[0] += 1
             st[1] += (_perf_ns() - t0) // 1000
             if type(reply) is ErrorReply:

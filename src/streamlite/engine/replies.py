@@ -18,7 +18,13 @@ Python value       RESP2                       RESP3
 ``bool``           ``:1``/``:0``               ``#t``/``#f``
 ``Verbatim``       bulk string                 verbatim ``=txt:``
 ``Push``           array (pub/sub messages)    push ``>``
+``BigNumber``      bulk string                 big number ``(``
+``MultiReply``     its elements, one after     the other, as separate replies
 =================  ==========================  ==========================
+
+``MultiReply`` is for the few commands that answer more than once, like
+``SUBSCRIBE a b`` (one confirmation per channel): a front writes each element as
+its own reply, in order.
 """
 
 from __future__ import annotations
@@ -79,6 +85,18 @@ class Push(list):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+class BigNumber(bytes):
+    """A big number reply (RESP3 ``(``, RESP2 bulk string): the decimal digits."""
+
+    __slots__ = ()
+
+
+class MultiReply(list):  # type: ignore[type-arg]
+    """Several replies to one command, written one after the other (SUBSCRIBE a b)."""
+
+    __slots__ = ()
+
+
 OK = SimpleString(b"OK")
 QUEUED = SimpleString(b"QUEUED")
 PONG = SimpleString(b"PONG")
@@ -105,10 +123,11 @@ class Blocked:
     re-runs ``argv`` (which may differ from the original: e.g. ``$`` resolved to
     a concrete ID) whenever one of them is signalled, and replies
     ``timeout_reply`` once ``deadline_ms`` (absolute, engine clock; ``None`` =
-    forever) has passed.
+    forever) has passed. ``retry_at_ms`` (optional) asks for a re-run at that time
+    even if no key was touched.
     """
 
-    __slots__ = ("keys", "argv", "deadline_ms", "timeout_reply")
+    __slots__ = ("keys", "argv", "deadline_ms", "timeout_reply", "retry_at_ms")
 
     def __init__(
         self,
@@ -116,11 +135,15 @@ class Blocked:
         argv: list[bytes],
         deadline_ms: int | None,
         timeout_reply: Any = NULL_ARRAY,
+        retry_at_ms: int | None = None,
     ) -> None:
         self.keys = keys
         self.argv = argv
         self.deadline_ms = deadline_ms
         self.timeout_reply = timeout_reply
+        # re-run ``argv`` at this time even if no key was touched (XREADGROUP ... CLAIM
+        # waits for a pending entry to become idle enough); None = only on keys
+        self.retry_at_ms = retry_at_ms
 
     def __repr__(self) -> str:
         return f"Blocked(keys={self.keys!r}, deadline_ms={self.deadline_ms!r})"
