@@ -144,47 +144,9 @@ def hello(c: Client, argv: list[bytes]) -> object:
 # -- RESET ------------------------------------------------------------------------------
 
 
-def unwatch_all(c: Client) -> None:
-    """Forget every key ``c`` WATCHes (UNWATCH, RESET, disconnect)."""
-    watched = c.engine.watched
-    for k in c.watched:
-        s = watched.get(k)
-        if s is not None:
-            s.discard(c)
-            if not s:
-                del watched[k]
-    c.watched.clear()
-    c.dirty_cas = False
-
-
-def unsubscribe_all(c: Client) -> None:
-    """Leave every channel, pattern and shard channel (RESET, disconnect)."""
-    eng = c.engine
-    for reg, mine in ((eng.channels, c.channels), (eng.patterns, c.patterns),
-                      (eng.shard_channels, c.shard_channels)):
-        for ch in mine:
-            subs = reg.get(ch)
-            if subs is not None:
-                subs.pop(c, None)
-                if not subs:
-                    del reg[ch]
-        mine.clear()
-
-
 def forget_client(c: Client) -> None:
-    """Drop ``c``'s MULTI state, WATCHes and subscriptions (disconnect, RESET).
-
-    Uses the engine's own ``drop_client`` when the transactions/pub-sub module
-    provides it.
-    """
-    drop = getattr(c.engine, "drop_client", None)
-    if drop is not None:
-        drop(c)
-        return
-    c.multi = None
-    c.multi_error = False
-    unwatch_all(c)
-    unsubscribe_all(c)
+    """Drop ``c``'s MULTI state, WATCHes and subscriptions (disconnect, RESET)."""
+    c.engine.drop_client(c)
 
 
 @command("reset", 1, "noscript loading stale fast no-auth allow-busy", group="connection")
