@@ -16,6 +16,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+USAGE = """\
+usage: streamlite server [config-file] [--<config-name> value ...]
+
+Start the Redis-protocol server. Like redis-server: an optional redis.conf-style
+file first, then any config name CONFIG GET knows as --name value (applied after
+the file). Defaults: 127.0.0.1:6379, data in the current directory.
+"""
+
 HELP_OPTIONS = """\
 common options (any config name works, as with redis-server):
   --port N               TCP port (default 6379; 0 picks a free one)
@@ -137,7 +145,7 @@ def main(args: argparse.Namespace) -> int:
 
     options = list(args.options or [])
     if options and options[0] in ("-h", "--help"):
-        print(__doc__)
+        print(USAGE)
         print(HELP_OPTIONS)
         return 0
     if options and options[0] in ("-v", "--version"):
