@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -203,3 +204,28 @@ def test_client_pause_like_redis(redis_server, sl):
         assert b.sock.recv(100) == b"+OK\r\n"
         a.close()
         b.close()
+
+
+def _monitor_feed(port: int) -> list[str]:
+    mon = socket.create_connection(("127.0.0.1", port))
+    mon.settimeout(5)
+    mon.sendall(b"MONITOR\r\n")
+    assert mon.recv(100) == b"+OK\r\n"
+    c = RedisConn(port)
+    for cmd in (("SET", "a", "1"), ("EVAL", "redis.call('set','b','2') return 1", "0"),
+                ("MULTI",), ("SET", "c", "3"), ("INCR", "c"), ("EXEC",), ("SELECT", "3"),
+                ("CONFIG", "GET", "hz"), ("AUTH", "x"), ("ECHO", "bye")):
+        c.call(*cmd)
+    data = b""
+    while b'"bye"' not in data:
+        data += mon.recv(65536)
+    mon.close()
+    c.close()
+    # drop the timestamp and client address: "[db addr]" -> "[db]" / "[db lua]"
+    return [re.sub(r"^\+[\d.]+ \[(\d+) ([^\]]*)\]",
+                   lambda m: f"[{m.group(1)}{' lua' if m.group(2) == 'lua' else ''}]", ln)
+            for ln in data.decode().split("\r\n") if ln]
+
+
+def test_monitor_feed_matches_redis(redis_server, sl):
+    assert _monitor_feed(sl.port) == _monitor_feed(redis_server.port)

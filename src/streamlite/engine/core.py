@@ -271,6 +271,8 @@ class Engine:
         dirty_before = self.dirty
         saved_rewrite = self._rewrite
         self._rewrite = None
+        if cmd.monitor_first and self.on_command is not None and c.blocked is None:
+            self.on_command(c, argv)  # EVAL/FCALL show before their commands, as in Redis
         t0 = _perf_ns()
         try:
             reply = cmd.handler(c, argv)

@@ -38,6 +38,7 @@ class Command:
     is_blocking: bool = False
     is_denyoom: bool = False
     skip_monitor: bool = False  # admin commands are not shown to MONITOR
+    monitor_first: bool = False  # scripts: shown to MONITOR before the commands they run
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Positions of key arguments in ``argv`` (COMMAND GETKEYS, WATCH-like checks)."""
@@ -86,7 +87,8 @@ def command(
             is_write="write" in fl,
             is_blocking="blocking" in fl,
             is_denyoom="denyoom" in fl,
-            skip_monitor="admin" in fl or "skip_monitor" in fl,
+            skip_monitor="admin" in fl or "skip_monitor" in fl or "skip-monitor" in fl,
+            monitor_first=("skip_monitor" in fl or "skip-monitor" in fl) and "admin" not in fl,
         )
         if parent is None:
             COMMANDS[name.lower().encode()] = cmd
