@@ -229,3 +229,46 @@ def _monitor_feed(port: int) -> list[str]:
 
 def test_monitor_feed_matches_redis(redis_server, sl):
     assert _monitor_feed(sl.port) == _monitor_feed(redis_server.port)
+
+
+def _errorstats(port: int) -> tuple[dict[str, str], str]:
+    c = RedisConn(port)
+    c.call("CONFIG", "RESETSTAT")
+    for cmd in (("NOSUCH",), ("GET",), ("SET", "s", "v"), ("LPUSH", "s", "x"), ("XADD", "s", "*"),
+                ("MULTI",), ("NOSUCH",), ("EXEC",), ("XREADGROUP", "GROUP", "g", "c", "STREAMS",
+                                                      "nostream", ">"),
+                ("CONFIG", "SET", "nosuch", "1"), ("CLIENT", "NOSUCH")):
+        c.call(*cmd)
+    info = c.call("INFO", "errorstats").decode()
+    stats = c.call("INFO", "stats").decode()
+    c.call("DEL", "s")
+    c.close()
+    lines = dict(ln.split(":", 1) for ln in info.split("\r\n") if ln.startswith("errorstat_"))
+    total = next(ln for ln in stats.split("\r\n") if ln.startswith("total_error_replies"))
+    return lines, total
+
+
+def test_errorstats_match_redis(redis_server, sl):
+    assert _errorstats(sl.port) == _errorstats(redis_server.port)
+
+
+def _commandstats(port: int) -> dict[str, str]:
+    c = RedisConn(port)
+    c.call("CONFIG", "RESETSTAT")
+    for cmd in (("SET", "k", "v"), ("GET", "k"), ("GET",), ("LPUSH", "k", "x"), ("CONFIG", "GET", "hz"),
+                ("CONFIG", "SET", "hz"), ("CLIENT", "ID"), ("XADD", "st", "*", "f", "v"),
+                ("MULTI",), ("GET", "k"), ("EXEC",), ("DEL", "k", "st")):
+        c.call(*cmd)
+    info = c.call("INFO", "commandstats").decode()
+    c.close()
+    out = {}
+    for ln in info.split("\r\n"):
+        if ln.startswith("cmdstat_") and not ln.startswith("cmdstat_info"):
+            name, fields = ln.split(":", 1)
+            kept = [f for f in fields.split(",") if not f.startswith("usec")]
+            out[name] = ",".join(kept)
+    return out
+
+
+def test_commandstats_match_redis(redis_server, sl):
+    assert _commandstats(sl.port) == _commandstats(redis_server.port)

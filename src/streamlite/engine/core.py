@@ -154,17 +154,17 @@ class Engine:
             real = sub
         a = real.arity
         if (a > 0 and n != a) or n < -a:
-            return self.reject(c, real, wrong_args(self.full_name(cmd, real)))
+            return self.reject(c, real, wrong_args(self.full_name(cmd, real)), cmd)
         if c.multi is not None and "no-multi" in real.flags:
-            return self.reject(c, real, "ERR Command not allowed inside a transaction")
+            return self.reject(c, real, "ERR Command not allowed inside a transaction", cmd)
         if (not c.authenticated or self.loading
                 or ((real.is_denyoom or c.multi is not None) and self.config["maxmemory"])):
             err = self.precheck(c, real)
             if err is not None:
-                return self.reject(c, real, err)
+                return self.reject(c, real, err, cmd)
         if (c.protocol == 2 and (c.channels or c.patterns or c.shard_channels)
                 and cmd.name not in _PUBSUB_ALLOWED):
-            return self.reject(c, real, _PUBSUB_ONLY.format(self.full_name(cmd, real)))
+            return self.reject(c, real, _PUBSUB_ONLY.format(self.full_name(cmd, real)), cmd)
         if c.multi is not None and cmd.name not in _MULTI_IMMEDIATE:
             return self.queue_multi(c, cmd, argv)
         return self.call(c, cmd, argv)
@@ -212,19 +212,24 @@ class Engine:
         """Redis's ``fullname``: ``get``, or ``pubsub|channels`` for a subcommand."""
         return cmd.name if real is cmd else f"{cmd.name}|{real.name}"
 
-    def reject(self, c: Client, cmd: Command | None, msg: str) -> ErrorReply:
+    def reject(self, c: Client, cmd: Command | None, msg: str,
+               container: Command | None = None) -> ErrorReply:
         """Refuse a command before running it (Redis's ``rejectCommand``).
 
         ``msg`` is the error as the client sees it (``"ERR ..."`` or ``"NOAUTH ..."``).
         Inside MULTI the transaction is flagged so EXEC aborts; a refused EXEC
         itself discards the transaction and answers ``EXECABORT Transaction
         discarded because of: <msg without a leading "ERR ">``. Counted in
-        INFO commandstats (``rejected_calls``) and errorstats.
+        INFO commandstats (``rejected_calls``, under ``container|sub`` for a
+        subcommand) and errorstats.
         """
         if cmd is not None:
-            st = self.command_stats.get(cmd.name)
+            name = cmd.name
+            if container is not None and container is not cmd:
+                name = f"{container.name}|{cmd.name}"
+            st = self.command_stats.get(name)
             if st is None:
-                st = self.command_stats[cmd.name] = [0, 0, 0, 0]
+                st = self.command_stats[name] = [0, 0, 0, 0]
             st[3] += 1
         if c.multi is not None:
             c.multi_error = True
