@@ -42,7 +42,8 @@ class Client:
         self.in_exec = False
         self.created_ms = engine.clock.ms()
         self.last_interaction_ms = self.created_ms
-        self.last_command = b"NULL"
+        self.last_command: Any = b"NULL"  # the Command last executed (set by Engine.execute)
+        self.last_sub: bytes | None = None  # its subcommand, for containers (CLIENT LIST cmd=)
         self.addr = b"127.0.0.1:0"
         self.laddr = b"127.0.0.1:0"
         self.closing = False  # set by QUIT / CLIENT KILL

@@ -12,16 +12,20 @@ a reply value (see ``replies``), then drains:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from . import commands as _commands  # noqa: F401  (registers every command)
 from .client import Client
 from .clock import Clock, SystemClock
+from .config import defaults as _config_defaults
 from .database import Database
-from .errors import CommandError, unknown_subcommand, wrong_args
+from .errors import LOADING, NOAUTH, OOM, CommandError, unknown_subcommand, wrong_args
 from .registry import COMMANDS, Command
 from .replies import ErrorReply
+
+_perf_ns = time.perf_counter_ns
 
 # Commands that run immediately inside MULTI instead of being queued.
 _MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
@@ -53,7 +57,8 @@ class Engine:
         self.clock: Clock = clock or SystemClock()
         self.dbs = [Database(self, i) for i in range(databases)]
         self.commands: dict[bytes, Command] = COMMANDS
-        self.config: dict[str, Any] = {}
+        self.config: dict[str, Any] = _config_defaults()
+        self.config["databases"] = databases
         self.loading = False  # True while replaying persisted data: no expiry
         self.dirty = 0  # changes since the last save
         self._next_client_id = 1
@@ -79,9 +84,14 @@ class Engine:
         self.stats_expire_cycle_cap_reached = 0  # INFO expired_time_cap_reached_count
         self.expire_cursor = 0  # database the next active expire cycle starts with
         self.stats_commands = 0
-        self.command_stats: dict[str, list[int]] = {}  # name -> [calls, usec, failed]
+        # name -> [calls, usec, failed_calls, rejected_calls] (INFO commandstats)
+        self.command_stats: dict[str, list[int]] = {}
+        self.error_stats: dict[str, int] = {}  # error code -> count (INFO errorstats)
+        self.stats_error_replies = 0
         # hooks a front may set: called with (client, argv) for MONITOR-like feeds
         self.on_command: Callable[[Client, list[bytes]], None] | None = None
+        # how many bytes the process uses (a front sets it; maxmemory needs it)
+        self.memory_probe: Callable[[], int] | None = None
 
     # -- clients -------------------------------------------------------------
 
@@ -96,6 +106,8 @@ class Engine:
 
     def requirepass(self) -> bytes | None:
         pw = self.config.get("requirepass")
+        if isinstance(pw, str):
+            pw = pw.encode("utf-8", "surrogateescape")
         return pw or None
 
     # -- time ------------------------------------------------------------------
@@ -114,48 +126,111 @@ class Engine:
         return cmd
 
     def execute(self, c: Client, argv: list[bytes]) -> Any:
-        """Run one command for client ``c`` and return its reply value."""
+        """Run one command for client ``c`` and return its reply value.
+
+        The checks before running it follow Redis's ``processCommand``: command
+        (and subcommand) name, arity, MULTI restrictions, authentication, out of
+        memory, loading, subscribed mode; then MULTI queueing.
+        """
         cmd = self.commands.get(argv[0])
         if cmd is None:
             cmd = self.commands.get(argv[0].lower())
             if cmd is None:
                 if c.multi is not None:
                     c.multi_error = True
-                return _unknown(argv)
+                return self.count_error(_unknown(argv))
+        c.last_command = cmd
         real = cmd  # the subcommand for containers (PUBSUB CHANNELS, ...), as lookupCommand
         n = len(argv)
         if cmd.subcommands and n > 1:
+            c.last_sub = argv[1]
             sub = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower())
             if sub is None:
                 if c.multi is not None:
                     c.multi_error = True
                 name = argv[1][:128].decode("utf-8", "replace")
-                return ErrorReply(unknown_subcommand(name, argv[0].decode()).encode())
+                return self.count_error(
+                    ErrorReply(unknown_subcommand(name, argv[0].decode()).encode()))
             real = sub
         a = real.arity
         if (a > 0 and n != a) or n < -a:
-            return self.reject(c, real, wrong_args(self.full_name(cmd, real)))
+            return self.reject(c, real, wrong_args(self.full_name(cmd, real)), cmd)
         if c.multi is not None and "no-multi" in real.flags:
-            return self.reject(c, real, "ERR Command not allowed inside a transaction")
-        if c.protocol == 2 and cmd.name not in _PUBSUB_ALLOWED and c.in_pubsub:
-            return self.reject(c, real, _PUBSUB_ONLY.format(self.full_name(cmd, real)))
+            return self.reject(c, real, "ERR Command not allowed inside a transaction", cmd)
+        if (not c.authenticated or self.loading
+                or ((real.is_denyoom or c.multi is not None) and self.config["maxmemory"])):
+            err = self.precheck(c, real)
+            if err is not None:
+                return self.reject(c, real, err, cmd)
+        if (c.protocol == 2 and (c.channels or c.patterns or c.shard_channels)
+                and cmd.name not in _PUBSUB_ALLOWED):
+            return self.reject(c, real, _PUBSUB_ONLY.format(self.full_name(cmd, real)), cmd)
         if c.multi is not None and cmd.name not in _MULTI_IMMEDIATE:
             return self.queue_multi(c, cmd, argv)
         return self.call(c, cmd, argv)
+
+    def precheck(self, c: Client, cmd: Command) -> str | None:
+        """The slow-path checks of ``execute``: an error text, or None to go on."""
+        if c.is_master:  # replaying the AOF: no checks
+            return None
+        if not c.authenticated and "no-auth" not in cmd.flags:
+            if self.requirepass() is None:
+                c.authenticated = True
+            else:
+                return NOAUTH
+        if self.config["maxmemory"] and self._oom_applies(c, cmd) and self.over_maxmemory():
+            return OOM
+        if self.loading and "loading" not in cmd.flags:
+            return LOADING
+        return None
+
+    def _oom_applies(self, c: Client, cmd: Command) -> bool:
+        """Whether ``cmd`` is refused when out of memory (Redis's ``processCommand``):
+        ``denyoom`` commands, anything queued inside MULTI (queueing takes memory),
+        and EXEC of a transaction holding ``denyoom`` commands."""
+        if cmd.is_denyoom:
+            return True
+        if c.multi is None:
+            return False
+        if cmd.name == "exec":
+            from .commands.transactions import queued_flags
+
+            return "denyoom" in queued_flags(c)
+        return cmd.name not in ("discard", "quit", "reset")
+
+    def over_maxmemory(self) -> bool:
+        """True when ``maxmemory`` is set and the process uses more (Redis's OOM state)."""
+        limit = self.config.get("maxmemory", 0)
+        return bool(limit) and self.used_memory() > limit
+
+    def used_memory(self) -> int:
+        probe = self.memory_probe
+        return probe() if probe is not None else 0
 
     @staticmethod
     def full_name(cmd: Command, real: Command) -> str:
         """Redis's ``fullname``: ``get``, or ``pubsub|channels`` for a subcommand."""
         return cmd.name if real is cmd else f"{cmd.name}|{real.name}"
 
-    def reject(self, c: Client, cmd: Command | None, msg: str) -> ErrorReply:
+    def reject(self, c: Client, cmd: Command | None, msg: str,
+               container: Command | None = None) -> ErrorReply:
         """Refuse a command before running it (Redis's ``rejectCommand``).
 
         ``msg`` is the error as the client sees it (``"ERR ..."`` or ``"NOAUTH ..."``).
         Inside MULTI the transaction is flagged so EXEC aborts; a refused EXEC
         itself discards the transaction and answers ``EXECABORT Transaction
-        discarded because of: <msg without a leading "ERR ">``.
+        discarded because of: <msg without a leading "ERR ">``. Counted in
+        INFO commandstats (``rejected_calls``, under ``container|sub`` for a
+        subcommand) and errorstats.
         """
+        if cmd is not None:
+            name = cmd.name
+            if container is not None and container is not cmd:
+                name = f"{container.name}|{cmd.name}"
+            st = self.command_stats.get(name)
+            if st is None:
+                st = self.command_stats[name] = [0, 0, 0, 0]
+            st[3] += 1
         if c.multi is not None:
             c.multi_error = True
         if cmd is not None and cmd.name == "exec":
@@ -163,8 +238,17 @@ class Engine:
 
             discard_transaction(c)
             text = msg[4:] if msg.startswith("ERR ") else msg
-            return ErrorReply(b"EXECABORT Transaction discarded because of: " + text.encode())
-        return ErrorReply(msg.encode())
+            return self.count_error(
+                ErrorReply(b"EXECABORT Transaction discarded because of: " + text.encode()))
+        return self.count_error(ErrorReply(msg.encode()))
+
+    def count_error(self, err: ErrorReply) -> ErrorReply:
+        """Count an error reply in INFO errorstats (by its code, e.g. ``ERR``)."""
+        self.stats_error_replies += 1
+        sp = err.find(b" ")
+        code = (err[:sp] if sp > 0 else bytes(err)).decode("utf-8", "replace")
+        self.error_stats[code] = self.error_stats.get(code, 0) + 1
+        return err
 
     def queue_multi(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
         """Queue a command inside MULTI (checks were done by ``execute``)."""
@@ -192,6 +276,9 @@ class Engine:
         dirty_before = self.dirty
         saved_rewrite = self._rewrite
         self._rewrite = None
+        if cmd.monitor_first and self.on_command is not None and c.blocked is None:
+            self.on_command(c, argv)  # EVAL/FCALL show before their commands, as in Redis
+        t0 = _perf_ns()
         try:
             reply = cmd.handler(c, argv)
         except CommandError as e:
@@ -207,7 +294,23 @@ class Engine:
                 self.effects.extend(rewrite)
             elif cmd.is_write:
                 self.effects.append((c.db_index, argv))
-        self.stats_commands += 1
+        if c.blocked is None:  # a blocked command's re-runs count once, as in Redis
+            name = cmd.name
+            if cmd.subcommands and len(argv) > 1:
+                sub = argv[1].decode("utf-8", "replace").lower()
+                if sub in cmd.subcommands:
+                    name = f"{name}|{sub}"
+            st = self.command_stats.get(name)
+            if st is None:
+                st = self.command_stats[name] = [0, 0, 0, 0]
+            st[0] += 1
+            st[1] += (_perf_ns() - t0) // 1000
+            if type(reply) is ErrorReply:
+                st[2] += 1
+                self.count_error(reply)
+            self.stats_commands += 1
+            if self.on_command is not None and not cmd.skip_monitor:
+                self.on_command(c, argv)
         return reply
 
     def rewrite(self, c: Client, *argvs: list[bytes]) -> None:

@@ -26,6 +26,10 @@ TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
 INVALID_EXPIRE = "ERR invalid expire time in '{}' command"
 STREAM_ID_INVALID = "ERR Invalid stream ID specified as stream command argument"
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
+LOADING = "LOADING Redis is loading the dataset in memory"
 
 
 def wrong_args(name: str) -> str:

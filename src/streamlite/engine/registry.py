@@ -36,6 +36,9 @@ class Command:
     # hot-path booleans, derived from flags
     is_write: bool = False
     is_blocking: bool = False
+    is_denyoom: bool = False
+    skip_monitor: bool = False  # admin commands are not shown to MONITOR
+    monitor_first: bool = False  # scripts: shown to MONITOR before the commands they run
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Positions of key arguments in ``argv`` (COMMAND GETKEYS, WATCH-like checks)."""
@@ -83,6 +86,9 @@ def command(
             doc=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
             is_write="write" in fl,
             is_blocking="blocking" in fl,
+            is_denyoom="denyoom" in fl,
+            skip_monitor="admin" in fl or "skip_monitor" in fl or "skip-monitor" in fl,
+            monitor_first=("skip_monitor" in fl or "skip-monitor" in fl) and "admin" not in fl,
         )
         if parent is None:
             COMMANDS[name.lower().encode()] = cmd

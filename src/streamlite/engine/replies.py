@@ -101,6 +101,18 @@ OK = SimpleString(b"OK")
 QUEUED = SimpleString(b"QUEUED")
 PONG = SimpleString(b"PONG")
 
+
+class _NoReply:
+    """Returned by a command that sends nothing back (CLIENT REPLY OFF|SKIP)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_REPLY"
+
+
+NO_REPLY: Any = _NoReply()
+
 Reply = Union[int, bytes, None, list, dict, float, bool, "Blocked", Any]
 
 

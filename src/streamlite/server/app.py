@@ -1,0 +1,702 @@
+"""The Redis-protocol server: listening socket, connections, blocking, timers, shutdown.
+
+One ``Server`` owns the engine, its persistence and every ``Connection``. It is
+the engine's front (``engine.ext["front"]``): CLIENT LIST/KILL/UNBLOCK/PAUSE,
+MONITOR, SHUTDOWN and INFO ask it about connections and the process.
+
+The write path of one read from a client (``Connection.data_received``):
+run each complete command; then ``end_batch``: serve blocked clients whose keys
+were touched (and what they had pipelined behind), append the writes to the AOF
+(``Persistence.after_writes``, fsync under ``always``), and only then send the
+replies, one ``transport.write`` per connection.
+
+Periodically (``hz`` times a second): active expiry, persistence ``tick``
+(everysec fsync, save points, rewrites), client idle timeouts, output buffer
+soft limits. Blocking deadlines have their own timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..engine.blocking import BlockingManager
+from ..engine.client import Client
+from ..engine.core import Engine
+from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
+from ..engine.front import Front
+from ..engine.info import state as info_state
+from ..engine.replies import NO_REPLY, Blocked, ErrorReply
+from ..persistence.manager import Persistence, PersistenceConfig
+from .connection import Connection
+from .memory import MemoryProbe
+
+DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    b"password is set for the default user. In this mode connections are only accepted from "
+    b"the loopback interface. If you want to connect from external computers to Redis you may "
+    b"adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    b"'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from "
+    b"the same host the server is running, however MAKE SURE Redis is not publicly accessible "
+    b"from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+    b"Alternatively you can just disable the protected mode by editing the Redis configuration "
+    b"file, and setting the protected mode option to 'no', and then restarting the server. 3) "
+    b"If you started the server manually just for testing, restart it with the "
+    b"'--protected-mode no' option. 4) Set up an authentication password for the default user. "
+    b"NOTE: You only need to do one of the above things in order for the server to start "
+    b"accepting connections from the outside.\r\n"
+)
+MAXCLIENTS = b"-ERR max number of clients reached\r\n"
+UNBLOCKED = b"UNBLOCKED client unblocked via CLIENT UNBLOCK"
+_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
+_MAY_WRITE = frozenset({"publish", "spublish", "eval", "evalsha", "fcall", "pfcount"})
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    if ip.is_loopback:
+        return True
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool(mapped is not None and mapped.is_loopback)
+
+
+class Server(Front):
+    name = "server"
+
+    def __init__(self, engine: Engine, config_file: str | None = None) -> None:
+        self.engine = engine
+        self.config_path = config_file
+        engine.ext["front"] = self
+        self.memory = MemoryProbe()
+        engine.memory_probe = self.memory
+        self.blocking = BlockingManager(engine)
+        self.conns: dict[int, Connection] = {}
+        self.dirty: set[Connection] = set()
+        self.resume: list[Connection] = []
+        self.monitors: dict[int, Connection] = {}
+        self.paused_until = 0.0
+        self.pause_write_only = False
+        self.paused_conns: set[Connection] = set()
+        self._pause_handle: asyncio.TimerHandle | None = None
+        self._deadline_handle: asyncio.TimerHandle | None = None
+        self._deadline_at: int | None = None
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.servers: list[asyncio.base_events.Server] = []
+        self.listeners: list[str] = []
+        self.loading = False
+        self.persistence: Persistence | None = None
+        self.exit_code: int | None = None
+        self._stopped: asyncio.Event | None = None
+        self.start_time = time.time()
+        # stats
+        self.net_in = 0
+        self.net_out_closed = 0
+        self.connections_received = 0
+        self.rejected_connections = 0
+        self.stat_qbuf_disconnections = 0
+        self.stat_obuf_disconnections = 0
+        self._ops_samples: list[tuple[float, int]] = []
+        self.ops_per_sec = 0
+
+    # -- logging ---------------------------------------------------------------------
+
+    def log(self, msg: str, level: str = "notice") -> None:
+        want = _LEVELS.get(self.engine.config.get("loglevel", "notice"), 2)
+        if _LEVELS.get(level, 2) < want:
+            return
+        t = time.time()
+        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
+        mark = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}.get(level, "*")
+        line = f"{os.getpid()}:M {stamp} {mark} {msg}"
+        path = self.engine.config.get("logfile", "")
+        if path:
+            try:
+                with open(path, "a") as f:
+                    f.write(line + "\n")
+                return
+            except OSError:
+                pass
+        print(line, file=sys.stderr, flush=True)
+
+    def now_ms(self) -> int:
+        return self.engine.clock.ms()
+
+    # -- start / stop -------------------------------------------------------------------
+
+    def persistence_config(self) -> PersistenceConfig:
+        cfg = self.engine.config
+        return PersistenceConfig(
+            dir=cfg["dir"],
+            appendonly=cfg["appendonly"],
+            appendfsync=cfg["appendfsync"],
+            appendfilename=cfg["appendfilename"],
+            appenddirname=cfg["appenddirname"],
+            dbfilename=cfg["dbfilename"],
+            save=list(cfg["save"]),
+            aof_load_truncated=cfg["aof-load-truncated"],
+            auto_aof_rewrite_percentage=cfg["auto-aof-rewrite-percentage"],
+            auto_aof_rewrite_min_size=cfg["auto-aof-rewrite-min-size"],
+        )
+
+    async def start(self) -> None:
+        """Listen, then load the persisted data (clients get LOADING meanwhile)."""
+        loop = asyncio.get_running_loop()
+        self.loop = loop
+        self._stopped = asyncio.Event()
+        cfg = self.engine.config
+        self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
+        await self._listen(cfg["bind"], cfg["port"])
+        info_state(self.engine)
+        self.loading = True
+        try:
+            await loop.run_in_executor(None, self._load)
+        finally:
+            self.loading = False
+        info_state(self.engine)["startup_memory"] = self.memory.read()
+        self.log("Ready to accept connections tcp")
+        self._schedule_tick()
+
+    def _load(self) -> None:
+        assert self.persistence is not None
+        self.persistence.load()
+
+    async def _listen(self, binds: list[str], port: int) -> None:
+        loop = asyncio.get_running_loop()
+        backlog = self.engine.config.get("tcp-backlog", 511)
+        hosts = [b.lstrip("-") for b in binds] or ["0.0.0.0"]
+        hosts = ["0.0.0.0" if h == "*" else ("::" if h == "::*" else h) for h in hosts]
+        servers: list[Any] = []
+        for host in hosts:
+            try:
+                srv = await loop.create_server(lambda: Connection(self), host, port,
+                                               backlog=backlog, reuse_address=True)
+            except OSError as e:
+                optional = any(b.startswith("-") and b.lstrip("-") == host for b in binds)
+                if optional:
+                    continue
+                for s in servers:
+                    s.close()
+                raise OSError(e.errno, f"Could not create server TCP listening socket "
+                                       f"{host}:{port}: {e.strerror}") from e
+            servers.append(srv)
+        self.servers = servers
+        self.listeners = hosts
+        actual = port
+        for srv in servers:
+            for sock in srv.sockets:
+                actual = sock.getsockname()[1]
+        self.engine.config["port"] = actual
+        for h in hosts:
+            where = f"[{h}]:{actual}" if ":" in h else f"{h}:{actual}"
+            self.log(f"streamlite server listening on {where}")
+
+    async def wait_closed(self) -> int:
+        assert self._stopped is not None
+        await self._stopped.wait()
+        return self.exit_code or 0
+
+    def stop(self, code: int = 0) -> None:
+        """Close every listener and connection and let ``wait_closed`` return."""
+        if self.exit_code is not None:
+            return
+        self.exit_code = code
+        for srv in self.servers:
+            srv.close()
+        for conn in list(self.conns.values()):
+            conn.close()
+        for h in (self._tick_handle, self._deadline_handle, self._pause_handle):
+            if h is not None:
+                h.cancel()
+        self.memory.close()
+        if self._stopped is not None:
+            self._stopped.set()
+
+    def do_shutdown(self, save: bool | None, force: bool = False, reason: str = "") -> bool:
+        """Save (as asked), flush the AOF, close everything. False if saving failed."""
+        if self.exit_code is not None:
+            return True  # already shutting down
+        p = self.persistence
+        self.log(f"User requested shutdown...{reason}")
+        if self.loading:
+            save = False
+        if p is not None:
+            want_save = bool(self.engine.config.get("save")) if save is None else save
+            if want_save:
+                self.log("Saving the final snapshot before exiting.")
+                try:
+                    p.save()
+                    self.log("DB saved on disk")
+                except Exception as e:  # noqa: BLE001
+                    self.log(f"Error trying to save the DB, can't exit: {e}", "warning")
+                    if not force:
+                        return False
+            try:
+                p.close()
+            except Exception as e:  # noqa: BLE001
+                self.log(f"Error flushing the AOF at shutdown: {e}", "warning")
+                if not force:
+                    return False
+        self.log("streamlite is now ready to exit, bye bye...")
+        self.stop(0)
+        return True
+
+    def install_signal_handlers(self) -> None:
+        loop = self.loop
+        assert loop is not None
+        for sig, name in ((signal.SIGTERM, "shutdown-on-sigterm"),
+                          (signal.SIGINT, "shutdown-on-sigint")):
+            def handler(sig: int = sig, name: str = name) -> None:
+                how = self.engine.config.get(name, "default")
+                save = {"save": True, "nosave": False}.get(how)
+                signame = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+                self.log(f"Received {signame} scheduling shutdown...")
+                if not self.do_shutdown(save, force=how == "force"):
+                    self.log("Shutdown failed: keeps running", "warning")
+
+            try:
+                loop.add_signal_handler(sig, handler)
+            except (NotImplementedError, RuntimeError):
+                pass
+
+    # -- connections ----------------------------------------------------------------------
+
+    def refuse_connection(self, peer: Any) -> bytes | None:
+        self.connections_received += 1
+        cfg = self.engine.config
+        if len(self.conns) >= cfg.get("maxclients", 10000):
+            self.rejected_connections += 1
+            return MAXCLIENTS
+        if cfg.get("protected-mode", True) and not cfg.get("requirepass"):
+            host = peer[0] if isinstance(peer, tuple) else ""
+            if host and not _is_loopback(host):
+                self.rejected_connections += 1
+                return DENIED
+        return None
+
+    def add(self, conn: Connection) -> None:
+        self.conns[conn.client.id] = conn
+
+    def remove(self, conn: Connection) -> None:
+        c = conn.client
+        self.conns.pop(c.id, None)
+        if c.id in self.monitors:
+            self.unmonitor(c)
+        self.dirty.discard(conn)
+        self.paused_conns.discard(conn)
+        self.net_out_closed += conn.net_out
+        if c.blocked is not None:
+            self.blocking.unblock(c)
+
+    # -- the end of every batch of commands ---------------------------------------------------
+
+    def end_batch(self, conn: Connection | None = None) -> None:
+        eng = self.engine
+        if eng.ready_keys:
+            self.serve_blocked()
+        resume = self.resume
+        while resume:
+            r = resume.pop(0)
+            if not r.closed:
+                r.run_pending()
+                self.dirty.add(r)
+            if eng.ready_keys:
+                self.serve_blocked()
+        p = self.persistence
+        if p is not None and eng.effects:
+            try:
+                p.after_writes()
+            except OSError as e:
+                # the writes are not in the AOF: their replies must not go out
+                self.log(f"Error writing to the AOF: {e}; closing the clients of the "
+                         f"unlogged writes", "warning")
+                for d in [conn, *self.dirty]:
+                    if d is not None:
+                        d.abort()
+                self.dirty.clear()
+                return
+        if conn is not None:
+            conn.flush()
+            if conn.close_after_reply:
+                conn.close()
+        if self.dirty:
+            dirty = list(self.dirty)
+            self.dirty.clear()
+            for d in dirty:
+                d.flush()
+                if d.close_after_reply:
+                    d.close()
+
+    def serve_blocked(self) -> None:
+        for c, reply in self.blocking.serve_ready():
+            conn = self.conns.get(c.id)
+            if conn is not None:
+                conn.deliver(reply)
+        self._arm_deadline()
+
+    def block(self, conn: Connection, b: Blocked) -> None:
+        conn.waiting = True
+        self.blocking.block(conn.client, b)
+        if b.deadline_ms is not None and (self._deadline_at is None or b.deadline_ms < self._deadline_at):
+            self._arm_deadline()
+
+    def _arm_deadline(self) -> None:
+        nxt = self.blocking.next_deadline()
+        if nxt == self._deadline_at:
+            return
+        if self._deadline_handle is not None:
+            self._deadline_handle.cancel()
+            self._deadline_handle = None
+        self._deadline_at = nxt
+        if nxt is not None and self.loop is not None:
+            delay = max(0.0, (nxt - self.engine.clock.ms()) / 1000)
+            self._deadline_handle = self.loop.call_later(delay, self._deadline_fired)
+
+    def _deadline_fired(self) -> None:
+        self._deadline_handle = None
+        self._deadline_at = None
+        for c, reply in self.blocking.expire(self.engine.clock.ms()):
+            conn = self.conns.get(c.id)
+            if conn is not None:
+                conn.deliver(reply)
+        self.end_batch()
+        self._arm_deadline()
+
+    def blocked_count(self) -> int:
+        return sum(1 for conn in self.conns.values() if conn.client.blocked is not None)
+
+    def unblock(self, c: Client, error: bool) -> bool:
+        conn = self.conns.get(c.id)
+        b = self.blocking.unblock(c)
+        if b is None or conn is None:
+            return False
+        conn.deliver(ErrorReply(UNBLOCKED) if error else b.timeout_reply)
+        self._arm_deadline()
+        return True
+
+    def internal_error(self, c: Client, argv: list[bytes], e: BaseException) -> ErrorReply:
+        """An unexpected exception in a command: log it, answer an error, keep serving."""
+        import traceback
+
+        name = argv[0][:64].decode("utf-8", "replace")
+        self.log(f"Internal error running '{name}' for client id={c.id}: {e!r}\n"
+                 + "".join(traceback.format_exception(e)), "warning")
+        return self.engine.count_error(
+            ErrorReply(f"ERR internal error in '{name}': {type(e).__name__}".encode()))
+
+    # -- while loading ---------------------------------------------------------------------
+
+    def run_while_loading(self, c: Client, argv: list[bytes]) -> Any:
+        """Commands during the initial load: only those Redis allows while loading.
+
+        They run their handler directly: the loader thread owns the engine's
+        per-command state meanwhile.
+        """
+        eng = self.engine
+        cmd = eng.lookup_command(argv[0])
+        if cmd is None:
+            return eng.execute(c, argv)  # unknown command: no engine state touched
+        n, a = len(argv), cmd.arity
+        if (a > 0 and n != a) or n < -a:
+            return ErrorReply(wrong_args(cmd.name).encode())
+        if not c.authenticated and "no-auth" not in cmd.flags:
+            return ErrorReply(NOAUTH.encode())
+        if "loading" not in cmd.flags:
+            return ErrorReply(LOADING.encode())
+        try:
+            return cmd.handler(c, argv)
+        except CommandError as e:
+            return ErrorReply(e.msg.encode())
+
+    # -- periodic work ------------------------------------------------------------------------
+
+    def _schedule_tick(self) -> None:
+        if self.loop is None or self.exit_code is not None:
+            return
+        hz = max(1, min(500, int(self.engine.config.get("hz", 10))))
+        self._tick_handle = self.loop.call_later(1.0 / hz, self._tick)
+
+    def _tick(self) -> None:
+        try:
+            self.tick()
+        except Exception as e:  # noqa: BLE001  (a failing cron must not stop the server)
+            self.log(f"Error in periodic task: {e!r}", "warning")
+        self._schedule_tick()
+
+    def tick(self) -> None:
+        eng = self.engine
+        if self.loading:
+            return
+        if eng.ext.get("active_expire", True):
+            eng.active_expire()
+        if self.persistence is not None:
+            self.persistence.tick()
+        now = time.monotonic()
+        samples = self._ops_samples
+        samples.append((now, eng.stats_commands))
+        while len(samples) > 16:
+            samples.pop(0)
+        if len(samples) > 1 and samples[-1][0] > samples[0][0]:
+            self.ops_per_sec = int((samples[-1][1] - samples[0][1]) /
+                                   (samples[-1][0] - samples[0][0]))
+        timeout = eng.config.get("timeout", 0)
+        now_ms = eng.clock.ms()
+        for conn in list(self.conns.values()):
+            c = conn.client
+            if (timeout and c.blocked is None and not c.in_pubsub
+                    and not getattr(c, "monitoring", False)
+                    and now_ms - c.last_interaction_ms > timeout * 1000):
+                self.log(f"Closing idle client id={c.id}", "verbose")
+                conn.close()
+                continue
+            if conn.transport is not None and conn.transport.get_write_buffer_size():
+                self.check_output_limits(conn)
+        self.end_batch()
+
+    # -- output buffer limits -----------------------------------------------------------------
+
+    def check_output_limits(self, conn: Connection) -> None:
+        t = conn.transport
+        if t is None or conn.closed:
+            return
+        size = t.get_write_buffer_size()
+        c = conn.client
+        cls = "pubsub" if (c.in_pubsub and c.protocol == 2) else "normal"
+        hard, soft, secs = self.engine.config["client-output-buffer-limit"].get(cls, (0, 0, 0))
+        over = False
+        now = time.monotonic()
+        if hard and size >= hard:
+            over = True
+        elif soft and size >= soft:
+            if not conn.obuf_soft_since:
+                conn.obuf_soft_since = now
+            elif now - conn.obuf_soft_since >= secs:
+                over = True
+        else:
+            conn.obuf_soft_since = 0.0
+        if over:
+            self.stat_obuf_disconnections += 1
+            self.log(f"Client id={c.id} addr={c.addr.decode()} closed for overcoming of "
+                     f"output buffer limits.", "warning")
+            conn.abort()
+
+    # -- CLIENT PAUSE ------------------------------------------------------------------------
+
+    def pause_applies(self, argv: list[bytes]) -> bool:
+        if time.monotonic() >= self.paused_until:
+            return False
+        if not self.pause_write_only:
+            return True
+        cmd = self.engine.lookup_command(argv[0])
+        if cmd is None:
+            return False
+        return cmd.is_write or "may-replicate" in cmd.flags or cmd.name in _MAY_WRITE
+
+    def pause(self, timeout_ms: int, write_only: bool) -> None:
+        until = time.monotonic() + timeout_ms / 1000
+        # a pause only extends the current one, and WRITE never weakens ALL
+        if self.paused_until and time.monotonic() < self.paused_until:
+            write_only = write_only and self.pause_write_only
+            until = max(until, self.paused_until)
+        self.paused_until = until
+        self.pause_write_only = write_only
+        if self._pause_handle is not None:
+            self._pause_handle.cancel()
+        assert self.loop is not None
+        self._pause_handle = self.loop.call_later(max(0.0, until - time.monotonic()),
+                                                  self.unpause)
+
+    def unpause(self) -> None:
+        self.paused_until = 0.0
+        if self._pause_handle is not None:
+            self._pause_handle.cancel()
+            self._pause_handle = None
+        conns = list(self.paused_conns)
+        self.paused_conns.clear()
+        for conn in conns:
+            if not conn.closed:
+                self.resume.append(conn)
+        if self.loop is not None:
+            self.loop.call_soon(self.end_batch)
+
+    # -- MONITOR -----------------------------------------------------------------------------
+
+    def monitor(self, c: Client) -> None:
+        conn = self.conns.get(c.id)
+        if conn is None:
+            return
+        c.monitoring = True  # type: ignore[attr-defined]
+        self.monitors[c.id] = conn
+        self.engine.on_command = self.feed_monitors
+
+    def unmonitor(self, c: Client) -> None:
+        if self.monitors.pop(c.id, None) is not None:
+            c.monitoring = False  # type: ignore[attr-defined]
+        if not self.monitors:
+            self.engine.on_command = None
+
+    def feed_monitors(self, c: Client, argv: list[bytes]) -> None:
+        if not self.monitors:
+            return
+        cmd = self.engine.lookup_command(argv[0])
+        if cmd is not None and cmd.subcommands and len(argv) > 1:
+            sub = cmd.subcommands.get(argv[1].lower().decode("utf-8", "replace"))
+            if sub is not None and "admin" in sub.flags:
+                return  # admin subcommands (CONFIG GET, CLIENT LIST ...) are not shown
+        line = monitor_line(c, argv, self.engine.clock.us())
+        for conn in self.monitors.values():
+            conn.out.append(line)
+            self.dirty.add(conn)
+
+    # -- Front: other hooks ---------------------------------------------------------------------
+
+    def clients(self) -> list[Client]:
+        return [conn.client for conn in self.conns.values()]
+
+    def kill(self, c: Client) -> None:
+        conn = self.conns.get(c.id)
+        c.closing = True
+        if conn is not None:
+            conn.close_after_reply = True
+            self.dirty.add(conn)
+
+    def shutdown(self, c: Client, save: bool | None, now: bool, force: bool, abort: bool) -> Any:
+        if abort:
+            return ErrorReply(b"ERR No shutdown in progress.")
+        conn = self.conns.get(c.id)
+        if conn is not None:
+            conn.flush()
+        if not self.do_shutdown(save, force):
+            return ErrorReply(b"ERR Errors trying to SHUTDOWN. Check logs.")
+        return NO_REPLY
+
+    def config_changed(self, name: str, value: Any) -> str | None:
+        if name in ("port", "bind") and self.loop is not None:
+            return "Changing the listening address at run time is not supported by streamlite"
+        return None
+
+    def config_file(self) -> str | None:
+        return self.config_path
+
+    def client_info(self, c: Client) -> dict[str, Any]:
+        conn = self.conns.get(c.id)
+        return conn.info() if conn is not None else {}
+
+    def info_server(self) -> dict[str, Any]:
+        port = self.engine.config.get("port", 0)
+        out: dict[str, Any] = {
+            "tcp_port": port,
+            "config_file": os.path.abspath(self.config_path) if self.config_path else "",
+        }
+        binds = ",".join(f"bind={h}" for h in self.listeners)
+        out["listener0"] = f"name=tcp,{binds},port={port}"
+        return out
+
+    def info_clients(self) -> dict[str, Any]:
+        return {}
+
+    def info_stats(self) -> dict[str, Any]:
+        net_out = self.net_out_closed + sum(c.net_out for c in self.conns.values())
+        p = self.persistence
+        return {
+            "total_connections_received": self.connections_received,
+            "instantaneous_ops_per_sec": self.ops_per_sec,
+            "total_net_input_bytes": self.net_in,
+            "total_net_output_bytes": net_out,
+            "rejected_connections": self.rejected_connections,
+            "total_forks": getattr(p, "total_forks", 0) if p is not None else 0,
+            "client_query_buffer_limit_disconnections": self.stat_qbuf_disconnections,
+            "client_output_buffer_limit_disconnections": self.stat_obuf_disconnections,
+        }
+
+    def reset_stats(self) -> None:
+        self.net_in = 0
+        self.net_out_closed = -sum(c.net_out for c in self.conns.values())
+        self.connections_received = 0
+        self.rejected_connections = 0
+        self.stat_qbuf_disconnections = 0
+        self.stat_obuf_disconnections = 0
+
+    def debug_sleep(self, secs: float) -> None:
+        time.sleep(secs)
+
+
+def _repr_arg(a: bytes) -> str:
+    """Redis's ``sdscatrepr``."""
+    out = ['"']
+    for ch in a:
+        if ch in (0x5C, 0x22):
+            out.append("\\" + chr(ch))
+        elif ch == 0x0A:
+            out.append("\\n")
+        elif ch == 0x0D:
+            out.append("\\r")
+        elif ch == 0x09:
+            out.append("\\t")
+        elif ch == 0x07:
+            out.append("\\a")
+        elif ch == 0x08:
+            out.append("\\b")
+        elif 32 <= ch < 127:
+            out.append(chr(ch))
+        else:
+            out.append(f"\\x{ch:02x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _redact(argv: list[bytes]) -> list[bytes]:
+    name = argv[0].lower()
+    if name == b"auth":
+        return [argv[0]] + [b"(redacted)"] * (len(argv) - 1)
+    if name == b"hello":
+        out = list(argv)
+        for i in range(2, len(out) - 2):
+            if out[i].lower() == b"auth":
+                out[i + 1] = out[i + 2] = b"(redacted)"
+        return out
+    return argv
+
+
+def monitor_line(c: Client, argv: list[bytes], now_us: int) -> bytes:
+    """One MONITOR line: ``+1339518083.107412 [0 127.0.0.1:60866] "keys" "*"``."""
+    who = "lua" if c.in_script else c.addr.decode("utf-8", "replace")
+    args = " ".join(_repr_arg(a) for a in _redact(argv))
+    return (f"+{now_us // 1_000_000}.{now_us % 1_000_000:06d} [{c.db_index} {who}] {args}\r\n"
+            .encode("utf-8", "surrogateescape"))
+
+
+def run_server(engine: Engine, config_file: str | None = None,
+               on_ready: Callable[[Server], None] | None = None) -> int:
+    """Run a server for ``engine`` until SHUTDOWN or SIGTERM; returns the exit code."""
+    try:
+        import uvloop
+
+        runner: Any = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux/macOS
+        runner = asyncio.run
+
+    async def main() -> int:
+        server = Server(engine, config_file)
+        try:
+            await server.start()
+        except OSError as e:
+            server.log(str(e), "warning")
+            return 1
+        server.install_signal_handlers()
+        if on_ready is not None:
+            on_ready(server)
+        return await server.wait_closed()
+
+    code = runner(main())
+    return int(code or 0)
+

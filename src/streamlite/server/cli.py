@@ -1,0 +1,167 @@
+"""``streamlite server`` (and, for now, ``streamlite run``): start the Redis-protocol server.
+
+Arguments follow ``redis-server``: an optional config file (redis.conf format)
+first, then ``--<config-name> value ...`` pairs, applied after the file::
+
+    streamlite server --port 6380 --requirepass secret --appendonly yes
+    streamlite server ./streamlite.conf --maxmemory 100mb --save ""
+
+Every name ``CONFIG GET`` knows is accepted. Defaults differ from redis-server's in
+two ways: ``bind`` is 127.0.0.1 and ``dbfilename`` is ``dump.sldb`` (the snapshot is
+streamlite's own format, not RDB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+USAGE = """\
+usage: streamlite server [config-file] [--<config-name> value ...]
+
+Start the Redis-protocol server. Like redis-server: an optional redis.conf-style
+file first, then any config name CONFIG GET knows as --name value (applied after
+the file). Defaults: 127.0.0.1:6379, data in the current directory.
+"""
+
+HELP_OPTIONS = """\
+common options (any config name works, as with redis-server):
+  --port N               TCP port (default 6379; 0 picks a free one)
+  --bind ADDR [ADDR ..]  addresses to listen on (default 127.0.0.1)
+  --dir PATH             data directory (AOF, snapshots; default: current directory)
+  --requirepass PASS     password clients must AUTH with
+  --appendonly yes|no    append-only file (default no)
+  --appendfsync always|everysec|no
+  --save "SECS CHANGES .."  snapshot save points ("" disables)
+  --maxmemory BYTES      e.g. 100mb; writes are refused above it
+  --maxclients N         (default 10000)
+  --loglevel debug|verbose|notice|warning
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for name, what in (("server", "run the Redis-protocol server"),
+                       ("run", "run the server (until the seed application takes this over)")):
+        p = sub.add_parser(
+            name, help=what, description=f"streamlite {name}: {what}.",
+            epilog=HELP_OPTIONS, formatter_class=argparse.RawDescriptionHelpFormatter,
+            prefix_chars="\0",  # every --option is a config name: parsed by us
+        )
+        p.add_argument("options", nargs=argparse.REMAINDER,
+                       help="[config-file] [--name value ...]")
+        p.set_defaults(func=main)
+
+
+def split_options(argv: list[str]) -> tuple[str | None, list[list[str]]]:
+    """``[file] --a 1 --b x y`` -> (file, [["a", "1"], ["b", "x", "y"]]), as redis-server."""
+    config_file = None
+    j = 0
+    if argv and not argv[0].startswith("--"):
+        config_file = argv[0]
+        j = 1
+    lines: list[list[str]] = []
+    while j < len(argv):
+        a = argv[j]
+        if a.startswith("--"):
+            words = a[2:].split()
+            if not words:
+                raise ValueError(f"invalid option {a!r}")
+            lines.append(words)
+            nxt = argv[j + 1] if j + 1 < len(argv) else None
+            if words[0].lower() == "save" and len(words) == 1 and (nxt is None or nxt.startswith("--")):
+                lines[-1].append("")  # `--save` alone means no save points
+        else:
+            if not lines:
+                raise ValueError(f"unexpected argument {a!r}")
+            lines[-1].append(a)
+        j += 1
+    return config_file, lines
+
+
+def read_config_file(path: str) -> list[list[str]]:
+    """The directives of a redis.conf file (comments and blanks skipped)."""
+    from ..protocol.inline import split_args
+
+    if path == "-":
+        text = sys.stdin.read()
+    else:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            text = f.read()
+    out: list[list[str]] = []
+    for n, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip(" \t\r\n")
+        if not line or line.startswith("#"):
+            out.append([])
+            continue
+        args = split_args(line.encode("utf-8", "surrogateescape"))
+        if args is None:
+            raise ConfigFileError(n, line, "Unbalanced quotes in configuration line")
+        out.append([a.decode("utf-8", "surrogateescape") for a in args])
+    return out
+
+
+class ConfigFileError(Exception):
+    def __init__(self, line_no: int | None, line: str, msg: str) -> None:
+        super().__init__(msg)
+        self.line_no = line_no
+        self.line = line
+        self.msg = msg
+
+
+def build_engine(options: list[str]) -> tuple[object, str | None]:
+    """An engine configured from a config file and ``--name value`` options."""
+    import streamlite
+
+    from ..engine import config as cfgmod
+    from ..engine.core import Engine
+
+    config_file, opt_lines = split_options(options)
+    file_lines = read_config_file(config_file) if config_file else []
+    lines = file_lines + opt_lines
+    # databases must be known before the engine exists
+    dbs = 16
+    for ln in lines:
+        if len(ln) == 2 and ln[0].lower() == "databases":
+            try:
+                dbs = int(ln[1])
+            except ValueError:
+                pass
+    engine = Engine(databases=max(1, dbs))
+    try:
+        cfgmod.load_lines(engine, lines)
+    except cfgmod.ConfigError as e:
+        idx, msg = e.args
+        if idx < len(file_lines):
+            raise ConfigFileError(idx + 1, " ".join(lines[idx]), msg)
+        raise ConfigFileError(None, " ".join(lines[idx]), msg)
+    _ = streamlite
+    return engine, config_file
+
+
+def main(args: argparse.Namespace) -> int:
+    import streamlite
+
+    from .app import run_server
+
+    options = list(args.options or [])
+    if options and options[0] in ("-h", "--help"):
+        print(USAGE)
+        print(HELP_OPTIONS)
+        return 0
+    if options and options[0] in ("-v", "--version"):
+        print(f"streamlite {streamlite.__version__} (Redis {streamlite.REDIS_VERSION} semantics)")
+        return 0
+    try:
+        engine, config_file = build_engine(options)
+    except ConfigFileError as e:
+        print(f"\n*** FATAL CONFIG FILE ERROR (streamlite {streamlite.__version__}) ***",
+              file=sys.stderr)
+        if e.line_no is not None:
+            print(f"Reading the configuration file, at line {e.line_no}", file=sys.stderr)
+        print(f">>> '{e.line}'", file=sys.stderr)
+        print(e.msg, file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as e:
+        print(f"streamlite server: {e}", file=sys.stderr)
+        return 1
+    return run_server(engine, config_file)  # type: ignore[arg-type]

@@ -1,0 +1,368 @@
+"""One client connection: parse requests, run them, buffer the replies.
+
+``data_received`` parses every complete command in the bytes read and runs them
+in order; the replies of one read go out in a single ``transport.write`` once
+the server has flushed the writes to the AOF (``Server.end_batch``).
+
+Parsing: hiredis (C) handles the common case, reads made of whole RESP arrays
+of bulk strings. The pure-Python ``RequestParser`` (Redis's exact rules and
+error texts) takes over for inline commands, unauthenticated clients (Redis
+limits their request sizes), reads that end inside a command (so length limits
+are checked before the rest arrives, as Redis does) and malformed input; it
+hands back to hiredis at the next command boundary. hiredis is only ever fed
+from a boundary, so the read itself is all a hand-over needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import hiredis
+
+from ..engine.client import Client
+from ..engine.commands.connection import forget_client
+from ..engine.replies import NO_REPLY, OK, Blocked, ErrorReply
+from ..protocol.request import RequestError, RequestParser
+from ..protocol.resp import encode
+
+if TYPE_CHECKING:
+    from .app import Server
+
+_OK_PLUS = b"+OK\r\n"
+# hiredis allocates an array of the announced size at once: a header like
+# "*3000000000" would take gigabytes, so such reads go to RequestParser, which
+# checks the count first and grows the argument list as the data arrives.
+_HUGE_COUNT = re.compile(rb"\*\d{6}").search
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.engine = server.engine
+        self.transport: asyncio.Transport | None = None
+        self.client: Client = None  # type: ignore[assignment]
+        self.reader = hiredis.Reader()
+        self.parser: RequestParser | None = None
+        self.pending: deque[list[bytes]] = deque()  # parsed, waiting (blocked, paused)
+        self.waiting = False  # blocked or paused: new commands go to ``pending``
+        self.out: list[bytes] = []
+        self.running = False  # executing one of its own commands
+        self.deferred: list[bytes] = []  # pushes to itself during that command
+        self.closed = False
+        self.close_after_reply = False
+        self.net_in = 0
+        self.net_out = 0
+        self.cmds = 0
+        self.obuf_soft_since = 0.0
+
+    # -- connection lifecycle ------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        srv = self.server
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                ka = srv.engine.config.get("tcp-keepalive", 300)
+                if ka:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                    if hasattr(socket, "TCP_KEEPIDLE"):
+                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, ka)
+                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, ka // 3))
+                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+            except OSError:
+                pass
+        refusal = srv.refuse_connection(peer)
+        if refusal is not None:
+            self.closed = True
+            transport.write(refusal)  # type: ignore[attr-defined]
+            transport.close()
+            return
+        c = self.engine.client()
+        c.addr = _fmt_addr(peer)
+        c.laddr = _fmt_addr(local)
+        c.push = self.push
+        self.client = c
+        if not c.authenticated:
+            self._use_parser(b"")
+        srv.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.client is None:
+            return
+        self.closed = True
+        self.server.remove(self)
+        forget_client(self.client)
+
+    def close(self) -> None:
+        """Close after what is buffered has been sent."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.out:
+            self.flush()
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        self.closed = True
+        self.out.clear()
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- output --------------------------------------------------------------------
+
+    def push(self, msg: Any) -> None:
+        """Deliver an out-of-band message (pub/sub) to this client."""
+        if self.closed:
+            return
+        data = encode(msg, self.client.protocol)
+        if self.running:  # a push to the client running the command follows its reply
+            self.deferred.append(data)
+        else:
+            self.out.append(data)
+            self.server.dirty.add(self)
+
+    def flush(self) -> None:
+        out = self.out
+        if not out or self.transport is None:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        self.net_out += len(data)
+        self.transport.write(data)
+        if self.transport.get_write_buffer_size():
+            self.server.check_output_limits(self)
+
+    # -- input ---------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        srv = self.server
+        n = len(data)
+        self.net_in += n
+        srv.net_in += n
+        self.client.last_interaction_ms = srv.now_ms()
+        if self.parser is not None:
+            self._parser_received(data)
+        elif data[0] != 0x2A or _HUGE_COUNT(data):  # inline, or a giant array header
+            self._use_parser(data)
+            self._parser_received(b"")
+        else:
+            self._hiredis_received(data)
+        srv.end_batch(self)
+
+    def _hiredis_received(self, data: bytes) -> None:
+        """Parse with hiredis; a read that ends mid-command goes to RequestParser.
+
+        hiredis is used only from a command boundary, so when it stops inside a
+        command (or meets something malformed) ``data`` and the number of
+        commands already taken from it are all the fallback needs.
+        """
+        reader = self.reader
+        reader.feed(data)
+        run = self.run
+        pending = self.pending
+        done = 0
+        while True:
+            try:
+                argv = reader.gets()
+            except hiredis.ProtocolError:
+                break
+            if argv is False:
+                break
+            if type(argv) is list and argv:
+                for x in argv:
+                    if type(x) is not bytes:
+                        break
+                else:
+                    done += 1
+                    if self.waiting:
+                        pending.append(argv)
+                    elif not run(argv):
+                        return  # closing
+                    if not reader.has_data():
+                        return  # at a command boundary: the common case
+                    continue
+                break
+            if argv is None or argv == []:
+                done += 1  # empty or null multibulk: ignored, as Redis does
+                if not reader.has_data():
+                    return
+                continue
+            break
+        if self.closed or self.close_after_reply:
+            return
+        self._fallback(data, done)
+
+    def _fallback(self, data: bytes, skip: int) -> None:
+        """Re-parse ``data`` with RequestParser, skipping the ``skip`` commands already run."""
+        self.reader = hiredis.Reader()
+        self._use_parser(data)
+        p = self.parser
+        assert p is not None
+        try:
+            for _ in range(skip):
+                if p.get() is None:
+                    break
+        except RequestError:
+            pass
+        self._parser_received(b"")
+
+    def _use_parser(self, data: bytes) -> None:
+        p = RequestParser(self.engine.config.get("proto-max-bulk-len", 512 * 1024 * 1024))
+        p.authenticated = self.client.authenticated if self.client is not None else True
+        if data:
+            p.feed(data)
+        self.parser = p
+
+    def _parser_received(self, data: bytes) -> None:
+        p = self.parser
+        assert p is not None
+        if data:
+            p.feed(data)
+        c = self.client
+        limit = self.engine.config.get("client-query-buffer-limit", 1 << 30)
+        while not self.closed and not self.close_after_reply:
+            p.authenticated = c.authenticated
+            p.max_bulk = self.engine.config.get("proto-max-bulk-len", 512 * 1024 * 1024)
+            try:
+                argv = p.get()
+            except RequestError as e:
+                self.protocol_error(str(e))
+                return
+            if argv is None:
+                break
+            if not argv:
+                continue
+            if self.waiting:
+                self.pending.append(argv)
+            elif not self.run(argv):
+                break
+        if p.pending() > limit:
+            self.server.log(f"Closing client that reached max query buffer length (id={c.id})")
+            self.server.stat_qbuf_disconnections += 1
+            self.abort()
+            return
+        # back to hiredis at a command boundary once nothing special is needed
+        if (not p.pending() and not p.in_command() and c.authenticated
+                and not self.pending):
+            self.parser = None
+
+    def protocol_error(self, text: str) -> None:
+        self.out.append(b"-" + text.encode("latin-1", "replace") + b"\r\n")
+        self.engine.count_error(ErrorReply(text.encode("latin-1", "replace")))
+        self.close_after_reply = True
+
+    # -- running commands ------------------------------------------------------------
+
+    def run(self, argv: list[bytes]) -> bool:
+        """Run one command; False when the connection must stop reading input."""
+        c = self.client
+        srv = self.server
+        self.cmds += 1
+        if srv.paused_until and srv.pause_applies(argv):
+            self.pending.appendleft(argv)
+            self.waiting = True
+            srv.paused_conns.add(self)
+            return True
+        if srv.loading:
+            reply = srv.run_while_loading(c, argv)
+        else:
+            mode = c.reply_mode
+            self.running = True
+            try:
+                reply = self.engine.execute(c, argv)
+            except Exception as e:  # noqa: BLE001  (a bug in one command must not kill the server)
+                reply = srv.internal_error(c, argv, e)
+            finally:
+                self.running = False
+            if type(reply) is Blocked:
+                srv.block(self, reply)
+                if self.deferred:
+                    self.out.extend(self.deferred)
+                    self.deferred.clear()
+                return True
+            if mode != b"on":
+                if mode == b"skip":
+                    if c.reply_mode == b"skip":
+                        c.reply_mode = b"on"
+                    reply = NO_REPLY
+                elif c.reply_mode != b"on":
+                    reply = NO_REPLY
+        if reply is not NO_REPLY:
+            t = type(reply)
+            if t is bytes:
+                self.out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+            elif reply is OK:
+                self.out.append(_OK_PLUS)
+            else:
+                self.out.append(encode(reply, c.protocol))
+        if self.deferred:
+            self.out.extend(self.deferred)
+            self.deferred.clear()
+        if c.closing:
+            self.close_after_reply = True
+            return False
+        return True
+
+    def run_pending(self) -> None:
+        """Run commands that arrived while blocked or paused."""
+        self.waiting = False
+        pending = self.pending
+        while pending and not self.waiting and not self.closed and not self.close_after_reply:
+            if not self.run(pending.popleft()):
+                break
+        if not pending and self.parser is not None and not self.waiting:
+            self._parser_received(b"")
+
+    def deliver(self, reply: Any) -> None:
+        """The reply of a blocked command (served, timed out or unblocked)."""
+        self.out.append(encode(reply, self.client.protocol))
+        self.server.dirty.add(self)
+        self.server.resume.append(self)
+
+    # -- introspection (CLIENT LIST) ------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        t = self.transport
+        obl = t.get_write_buffer_size() if t is not None else 0
+        qbuf = self.parser.pending() if self.parser is not None else 0
+        sock = t.get_extra_info("socket") if t is not None else None
+        return {
+            "fd": sock.fileno() if sock is not None else -1,
+            "qbuf": qbuf,
+            "qbuf-free": 0,
+            "obl": obl,
+            "oll": 0,
+            "omem": obl,
+            "tot-mem": obl + qbuf,
+            "events": "rw" if obl else "r",
+            "tot-net-in": self.net_in,
+            "tot-net-out": self.net_out,
+            "tot-cmds": self.cmds,
+            "multi-mem": 0,
+            "argv-mem": 0,
+            "rbs": 16384,
+            "rbp": 16384,
+        }
+
+
+def _fmt_addr(addr: Any) -> bytes:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host, port = addr[0], addr[1]
+        if ":" in host:  # IPv6, bracketed as Redis's anetFormatAddr does
+            return f"[{host}]:{port}".encode()
+        return f"{host}:{port}".encode()
+    if isinstance(addr, str):
+        return f"{addr}:0".encode()
+    return b"?:0"
+
