@@ -9,12 +9,12 @@ __version__ = "0.1.0"
 REDIS_VERSION = "8.4.0"
 
 __all__ = ["REDIS_VERSION", "Embedded", "__version__", "connect", "connect_async",
-           "from_url", "from_url_async"]
+           "from_url", "from_url_async", "serve"]
 
 if TYPE_CHECKING:
-    from .embedded import Embedded, connect, connect_async, from_url, from_url_async
+    from .embedded import Embedded, connect, connect_async, from_url, from_url_async, serve
 
-_LAZY = {"Embedded", "connect", "connect_async", "from_url", "from_url_async"}
+_LAZY = {"Embedded", "connect", "connect_async", "from_url", "from_url_async", "serve"}
 
 
 def __getattr__(name: str) -> Any:

@@ -13,13 +13,14 @@ persistence, blocking and background work, one per directory), ``session`` (a
 connection's state in the engine), ``sync`` / ``aio`` (redis-py connection and
 pool classes), ``convert`` (reply values as redis-py's parser gives them),
 ``handshake`` (what redis-py does on connect), ``lockfile`` (one process per
-directory).
+directory), ``front`` (CLIENT LIST/KILL/UNBLOCK), ``served`` (the same engine over TCP).
 """
 
 from .aio import AsyncEmbeddedConnection, AsyncEmbeddedConnectionPool
 from .api import Embedded, connect, connect_async, from_url, from_url_async, parse_url
 from .host import EngineClosed, Host
 from .lockfile import DirectoryLocked
+from .served import ServedEngine, serve
 from .sync import EmbeddedConnection, EmbeddedConnectionPool
 
 __all__ = [
@@ -31,9 +32,11 @@ __all__ = [
     "EmbeddedConnectionPool",
     "EngineClosed",
     "Host",
+    "ServedEngine",
     "connect",
     "connect_async",
     "from_url",
     "from_url_async",
     "parse_url",
+    "serve",
 ]
