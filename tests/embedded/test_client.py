@@ -260,3 +260,40 @@ def test_socket_only_arguments_are_ignored():
                            ssl_cert_reqs="none")
     assert r.ping()
     r.close()
+
+
+def test_requirepass_and_auth(emb):
+    from redis.exceptions import AuthenticationError
+
+    emb.engine.config["requirepass"] = "secret"
+    try:
+        with pytest.raises(AuthenticationError):
+            emb.client().ping()  # NOAUTH
+        assert emb.client(password="secret").ping()
+        assert emb.client(username="default", password="secret", protocol=3).ping()
+        with pytest.raises(AuthenticationError):
+            emb.client(password="wrong").ping()
+    finally:
+        emb.engine.config["requirepass"] = ""
+
+
+def test_requirepass_asyncio(emb):
+    import asyncio
+
+    from redis.exceptions import AuthenticationError
+
+    emb.engine.config["requirepass"] = "secret"
+
+    async def main():
+        bad = emb.async_client()
+        with pytest.raises(AuthenticationError):
+            await bad.ping()
+        good = emb.async_client(password="secret")
+        assert await good.ping()
+        await bad.aclose()
+        await good.aclose()
+
+    try:
+        asyncio.run(main())
+    finally:
+        emb.engine.config["requirepass"] = ""

@@ -17,10 +17,10 @@ import time
 from typing import Any
 
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
-from redis.exceptions import ConnectionError, ResponseError, TimeoutError
+from redis.exceptions import ConnectionError, TimeoutError
 from redis.maint_notifications import MaintNotificationsConfig
 
-from .convert import PushReply, convert
+from .convert import PushReply, convert, raised_by
 from .handshake import handshake
 from .host import Host
 from .session import Packed, Session, encode_args, parse_packed
@@ -278,8 +278,11 @@ class AsyncEmbeddedConnection(AbstractConnection):
             if self.health_check_interval:
                 self.next_health_check = (asyncio.get_running_loop().time()
                                           + self.health_check_interval)
-            if isinstance(r, ResponseError):
-                raise r
+            err = raised_by(r)
+            if err is not None:
+                if isinstance(err, ConnectionError) and disconnect_on_error:
+                    self._close()
+                raise err
             return r
 
 

@@ -18,9 +18,9 @@ from typing import Any
 import redis
 import redis.asyncio
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
-from redis.exceptions import ResponseError
+from redis.exceptions import ConnectionError, ResponseError
 
-from .convert import convert
+from .convert import convert, raised_by
 from .host import QUEUED_REPLY
 from .session import encode_args
 
@@ -54,8 +54,11 @@ class EmbeddedRedis(redis.Redis):
                         enc.encoding if enc.decode_responses and not never_decode else None,
                         enc.encoding_errors,
                     )
-                    if isinstance(response, ResponseError):
-                        raise response
+                    err = raised_by(response)
+                    if err is not None:
+                        if isinstance(err, ConnectionError):
+                            conn.disconnect()
+                        raise err
             except ResponseError:
                 if EMPTY_RESPONSE in options:
                     return options[EMPTY_RESPONSE]
@@ -94,8 +97,11 @@ class AsyncEmbeddedRedis(redis.asyncio.Redis):
                         enc.encoding if enc.decode_responses and not never_decode else None,
                         enc.encoding_errors,
                     )
-                    if isinstance(response, ResponseError):
-                        raise response
+                    err = raised_by(response)
+                    if err is not None:
+                        if isinstance(err, ConnectionError):
+                            conn._close()
+                        raise err
             except ResponseError:
                 if EMPTY_RESPONSE in options:
                     return options[EMPTY_RESPONSE]

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from redis._parsers.base import BaseParser
+from redis.exceptions import ConnectionError, ResponseError
 
 from ..engine.args import format_double
 from ..engine.replies import (
@@ -55,6 +56,21 @@ class PushReply(list):  # type: ignore[type-arg]
     """A RESP3 push message (pub/sub), as hiredis marks it (``PushNotification``)."""
 
     __slots__ = ()
+
+
+def raised_by(r: Any) -> Exception | None:
+    """The exception redis-py raises for a converted reply, if any.
+
+    Error replies (``ResponseError`` and its subclasses) are raised by the
+    connection; those redis-py maps to a ``ConnectionError`` (NOAUTH, WRONGPASS:
+    ``AuthenticationError``) are raised by its parser, also as the first element
+    of an array, and cost the connection.
+    """
+    if isinstance(r, (ResponseError, ConnectionError)):
+        return r
+    if type(r) is list and r and isinstance(r[0], ConnectionError):
+        return r[0]
+    return None
 
 
 def error_of(v: bytes) -> Exception:

@@ -14,12 +14,12 @@ import time
 from typing import Any
 
 from redis.connection import AbstractConnection, ConnectionPool
-from redis.exceptions import ConnectionError, ResponseError, TimeoutError
+from redis.exceptions import ConnectionError, TimeoutError
 from redis.maint_notifications import MaintNotificationsConfig
 from redis.utils import SENTINEL
 
 from . import host as host_mod
-from .convert import PushReply, convert
+from .convert import PushReply, convert, raised_by
 from .handshake import handshake
 from .host import Host
 from .session import Packed, Session, encode_args, parse_packed
@@ -245,8 +245,11 @@ class EmbeddedConnection(AbstractConnection):
                 continue
             if self.health_check_interval:
                 self.next_health_check = time.monotonic() + self.health_check_interval  # type: ignore[assignment]
-            if isinstance(r, ResponseError):
-                raise r
+            err = raised_by(r)
+            if err is not None:
+                if isinstance(err, ConnectionError) and disconnect_on_error:
+                    self.disconnect()
+                raise err
             return r
 
 
