@@ -297,3 +297,12 @@ def test_requirepass_asyncio(emb):
         asyncio.run(main())
     finally:
         emb.engine.config["requirepass"] = ""
+
+
+def test_other_encodings(emb):
+    latin = emb.client(encoding="latin-1", decode_responses=True)
+    raw = emb.client()
+    assert latin.echo("é") == "é"
+    assert raw.echo("é".encode("latin-1")) == b"\xe9"
+    lenient = emb.client(encoding_errors="replace", decode_responses=True)
+    assert lenient.echo(b"\xff") == "\ufffd"

@@ -55,22 +55,38 @@ def _name_parts(first: Any) -> list[bytes]:
 def encode_args(args: tuple[Any, ...], encoder: Any) -> list[bytes]:
     """A redis-py command's arguments as the argv the engine takes (redis-py's rules)."""
     argv = list(_name_parts(args[0]))
+    add = argv.append
+    if encoder.encoding == "utf-8" and encoder.encoding_errors == "strict":
+        for a in args[1:]:  # the usual case, kept tight: it runs for every command
+            t = type(a)
+            if t is str:
+                add(a.encode())
+            elif t is bytes:
+                add(a)
+            else:
+                add(_encode_other(a, encoder))
+        return argv
     enc = encoder.encoding
     errs = encoder.encoding_errors
     for a in args[1:]:
         t = type(a)
-        if t is bytes:
-            argv.append(a)
-        elif t is str:
-            argv.append(a.encode(enc, errs))
-        elif t is int:
-            argv.append(b"%d" % a)
-        elif t is float:
-            argv.append(repr(a).encode())
+        if t is str:
+            add(a.encode(enc, errs))
+        elif t is bytes:
+            add(a)
         else:
-            v = encoder.encode(a)  # raises DataError for bool, None, ...
-            argv.append(v if type(v) is bytes else bytes(v))
+            add(_encode_other(a, encoder))
     return argv
+
+
+def _encode_other(a: Any, encoder: Any) -> bytes:
+    t = type(a)
+    if t is int:
+        return b"%d" % a
+    if t is float:
+        return repr(a).encode()
+    v = encoder.encode(a)  # raises DataError for bool, None, ...
+    return v if type(v) is bytes else bytes(v)
 
 
 def parse_packed(data: Any) -> list[list[bytes]]:
