@@ -116,7 +116,7 @@ def register(subparsers: Any) -> None:
                    help="API and dashboard only (consumers run elsewhere)")
     p.add_argument("--consumers", type=int, default=2,
                    help="consumers per group in this process (default %(default)s)")
-    p.add_argument("--concurrency", type=int, default=16,
+    p.add_argument("--concurrency", type=int, default=8,
                    help="handlers running at once per consumer and stream (default %(default)s)")
     p.add_argument("--consumer-prefix", default=None,
                    help="stable consumer names PREFIX-0.. (default: 'app' on the embedded "

@@ -17,7 +17,7 @@ class AppConfig:
     http: bool = True                 # serve the API and the dashboard
     workers: bool = True              # run the pipeline's consumers
     consumers: int = 2                # consumers per group in this process
-    concurrency: int = 16             # handlers at once per consumer and subscription
+    concurrency: int = 8              # handlers at once per consumer and subscription
     gateway_concurrency: int = 64     # the same for the payment gateway (latency-bound)
     consumer_prefix: str | None = None  # stable consumer names; None: unique per process
     initial_stock: int = 100_000

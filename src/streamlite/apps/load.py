@@ -216,8 +216,11 @@ async def run_load(api: str, *, orders: int, rate: float, mix: dict[str, float],
                     try:
                         async with http.post(f"{api}/api/orders", json=p.body,
                                              headers=headers) as resp:
-                            body = await resp.json(content_type=None)
-                            if resp.status in (200, 201):
+                            try:
+                                body = await resp.json(content_type=None)
+                            except ValueError:  # not JSON: a proxy's or a crash's page
+                                body = {}
+                            if resp.status in (200, 201) and "order_id" in body:
                                 res.accepted[body["order_id"]] = p.kind
                             elif resp.status >= 500 and attempt < 3:
                                 await asyncio.sleep(0.2 * (attempt + 1))

@@ -39,10 +39,23 @@ def is_embedded(url: str) -> bool:
     return url.startswith("streamlite:")
 
 
+POOL_SIZE = 512  # connections to a server at most; tasks wait for one beyond that
+
+
 def open_clients(url: str) -> tuple[Any, Any]:
-    """(asyncio client, sync client) for ``url``; a clear error if it cannot be had."""
+    """(asyncio client, sync client) for ``url``; a clear error if it cannot be had.
+
+    On a server, the asyncio client's pool blocks (rather than failing) when every
+    connection is busy: each consumer holds one for its blocking read, and handlers take
+    one per transaction."""
     try:
-        return connect_async(url), connect(url)
+        if is_embedded(url):
+            return connect_async(url), connect(url)
+        import redis.asyncio as aioredis
+
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE,
+                                                        timeout=30)
+        return aioredis.Redis(connection_pool=pool), connect(url)
     except Exception as e:
         if is_embedded(url):
             raise StartupError(
