@@ -189,9 +189,10 @@ class Broadcaster:
         self._listeners = 0
         self._task: asyncio.Task[None] | None = None
         self._seq = 0
+        self.closed = False
 
     async def _run(self) -> None:
-        while self._listeners > 0:
+        while self._listeners > 0 and not self.closed:
             try:
                 snap = await self.dashboard.snapshot()
             except asyncio.CancelledError:
@@ -206,16 +207,20 @@ class Broadcaster:
         self._task = None
 
     async def subscribe(self) -> Any:
-        """Async iterator of snapshots (the newest; slow clients skip some)."""
+        """Async iterator of snapshots (the newest; slow clients skip some); ends when
+        the broadcaster is closed."""
         self._listeners += 1
-        if self._task is None:
+        if self._task is None and not self.closed:
             self._task = asyncio.get_running_loop().create_task(self._run())
         seen = -1
         try:
-            while True:
+            while not self.closed:
                 async with self._cond:
                     last = seen
-                    await self._cond.wait_for(lambda last=last: self._seq != last)  # type: ignore[misc]
+                    await self._cond.wait_for(
+                        lambda last=last: self._seq != last or self.closed)  # type: ignore[misc]
+                    if self.closed:
+                        return
                     seen = self._seq
                     snap = self.latest
                 yield snap
@@ -223,7 +228,10 @@ class Broadcaster:
             self._listeners -= 1
 
     async def close(self) -> None:
-        self._listeners = 0
+        """Stop producing snapshots and end every subscriber's iteration."""
+        self.closed = True
+        async with self._cond:
+            self._cond.notify_all()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):

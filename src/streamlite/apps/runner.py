@@ -72,6 +72,7 @@ class Running:
     sync: Any
     workers: list[App] = field(default_factory=list)
     web_runner: Any = None
+    api: Any = None
     url: str | None = None  # the dashboard's URL
 
     def failure(self) -> BaseException | None:
@@ -113,8 +114,9 @@ async def start(cfg: AppConfig) -> Running:
 
             api = Api(r, sync, cfg.stream_maxlen, cfg.dashboard_interval_s)
             wa = make_web_app(api)
-            wa.on_shutdown.append(lambda _app: api.broadcaster.close())
-            runner = web.AppRunner(wa, handle_signals=False, access_log=None)
+            run.api = api
+            runner = web.AppRunner(wa, handle_signals=False, access_log=None,
+                                   shutdown_timeout=5)
             await runner.setup()
             site = web.TCPSite(runner, cfg.host, cfg.port)
             try:
@@ -133,6 +135,8 @@ async def start(cfg: AppConfig) -> Running:
 
 
 async def stop(run: Running, grace_s: float | None = None) -> None:
+    if run.api is not None:
+        await run.api.broadcaster.close()  # ends the dashboards' event streams
     if run.web_runner is not None:
         await run.web_runner.cleanup()
         run.web_runner = None
