@@ -78,7 +78,7 @@ class Dashboard:
         p.zcard(keys.ORDER_INDEX)
         res = await p.execute(raise_on_error=False)
         it = iter(res)
-        streams = []
+        streams: list[dict[str, Any]] = []
         for s in SHOWN_STREAMS:
             info, groups = next(it), next(it)
             if isinstance(info, Exception):
@@ -116,9 +116,10 @@ class Dashboard:
 
         # consumers of every group (second round trip: needs the group names)
         p = r.pipeline(transaction=False)
-        pairs = [(st["name"], g["name"]) for st in streams for g in st["groups"]]
-        for s, g in pairs:
-            p.xinfo_consumers(s, g)
+        pairs: list[tuple[str, str]] = [(st["name"], g["name"]) for st in streams
+                                        for g in st["groups"]]
+        for sname, gname in pairs:
+            p.xinfo_consumers(sname, gname)
         minutes = sorted(int(_s(m)) for m in minutes_raw or [])
         for m in minutes:
             p.hgetall(keys.analytics_minute_key(m))

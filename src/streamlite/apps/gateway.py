@@ -114,7 +114,10 @@ class Gateway:
             return ChargeResult(False, reason=DECLINE_TOKENS[token])
         txn = f"TXN-{order_id[4:]}-{random.randrange(16**6):06x}"
         record = json.dumps({"transaction_id": txn, "amount": amount, "token": token})
-        await self.r.hsetnx(keys.GATEWAY_CHARGES, order_id, record)
         # the first charge wins: a repeated call answers the recorded transaction
-        stored = json.loads(_s(await self.r.hget(keys.GATEWAY_CHARGES, order_id)))
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hsetnx(keys.GATEWAY_CHARGES, order_id, record)
+        pipe.hget(keys.GATEWAY_CHARGES, order_id)
+        _, raw = await pipe.execute()
+        stored = json.loads(_s(raw))
         return ChargeResult(True, transaction_id=stored["transaction_id"])

@@ -50,7 +50,7 @@ from .model import (
     SHIPPED,
     STOCK_RESERVED,
 )
-from .store import Change, change, get_order, once
+from .store import Change, Ops, change, get_order, once
 
 COURIERS = ["CJ대한통운", "한진택배", "롯데택배", "우체국택배"]
 UNDELIVERABLE_TLDS = {"invalid", "localhost"}
@@ -92,8 +92,8 @@ def _items(order: dict[str, Any]) -> list[dict[str, Any]]:
 def release_stock(c: Change, order: dict[str, Any]) -> None:
     for it in _items(order):
         k = keys.product_key(it["sku"])
-        c.pipe.hincrby(k, "stock", it["quantity"])
-        c.pipe.hincrby(k, "reserved", -it["quantity"])
+        c.ops.hincrby(k, "stock", it["quantity"])
+        c.ops.hincrby(k, "reserved", -it["quantity"])
 
 
 async def cancel_order(r: Any, order_id: str, maxlen: int) -> dict[str, Any] | None:
@@ -103,7 +103,6 @@ async def cancel_order(r: Any, order_id: str, maxlen: int) -> dict[str, Any] | N
     async def body(c: Change) -> dict[str, Any]:
         before = c.state
         assert before is not None
-        c.pipe.multi()
         released = before["status"] == RESERVED
         if released:
             release_stock(c, before)
@@ -112,7 +111,7 @@ async def cancel_order(r: Any, order_id: str, maxlen: int) -> dict[str, Any] | N
         c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, data)
         return after
 
-    return await change(r, order_id, CANCELLABLE, body, maxlen=maxlen)
+    return await change(r, order_id, CANCELLABLE, body, maxlen=maxlen, must_exist=False)
 
 
 def tracking_number(order_id: str) -> str:
@@ -141,48 +140,50 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     # ------------------------------------------------------------ 1. inventory
     @app.handler(keys.ORDER_RECEIVED, group=keys.G_INVENTORY, event=ORDER_CREATED)
     async def reserve_stock(evt: OrderRef) -> None:
-        order = await must_get(evt.order_id)
-        if order["status"] != RECEIVED:
-            return
-        items = _items(order)
-        pkeys = [keys.product_key(i["sku"]) for i in items]
-
         async def body(c: Change) -> None:
-            stock = [int(await c.pipe.hget(k, "stock") or 0) for k in pkeys]
-            c.pipe.multi()
+            assert c.state is not None
             oid = evt.order_id
-            for it, have in zip(items, stock, strict=True):
+            items = _items(c.state)
+            pkeys = [keys.product_key(i["sku"]) for i in items]
+            pipe = r.pipeline(transaction=False)
+            for k in pkeys:
+                pipe.hget(k, "stock")
+            stock = [int(x or 0) for x in await pipe.execute()]
+            for it, have, k in zip(items, stock, pkeys, strict=True):
                 if have < it["quantity"]:
+                    # still short when applied (else it was restocked: look again)
+                    c.ops.require(k, "stock", have)
                     info = {"order_id": oid, "sku": it["sku"], "name": it.get("name", ""),
                             "requested": it["quantity"], "available": have}
                     c.publish(keys.INVENTORY_CHECK, OUT_OF_STOCK, info)
-                    data = {"order_id": oid, "reason": CANCEL_OUT_OF_STOCK,
-                            "detail": f"{it['sku']}: {it['quantity']} asked, {have} in stock"}
-                    c.record(ORDER_CANCELLED, data)
-                    c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, data)
+                    why = {"order_id": oid, "reason": CANCEL_OUT_OF_STOCK,
+                           "detail": f"{it['sku']}: {it['quantity']} asked, {have} in stock"}
+                    c.record(ORDER_CANCELLED, why)
+                    c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, why)
                     return
             low = []
             for it, have, k in zip(items, stock, pkeys, strict=True):
-                c.pipe.hincrby(k, "stock", -it["quantity"])
-                c.pipe.hincrby(k, "reserved", it["quantity"])
+                # enough stock when applied, else look again (someone else took it)
+                c.ops.require_at_least(k, "stock", it["quantity"])
+                c.ops.hincrby(k, "stock", -it["quantity"])
+                c.ops.hincrby(k, "reserved", it["quantity"])
                 left = have - it["quantity"]
                 if left < cfg.low_stock_threshold <= have:
                     low.append({"order_id": oid, "sku": it["sku"], "name": it.get("name", ""),
                                 "stock": left, "threshold": cfg.low_stock_threshold})
-            data = {"order_id": oid, "items": [{"sku": i["sku"], "quantity": i["quantity"]}
-                                                for i in items]}
+            data: dict[str, Any] = {"order_id": oid, "items": [
+                {"sku": i["sku"], "quantity": i["quantity"]} for i in items]}
             c.record(STOCK_RESERVED, data)
             c.publish(keys.INVENTORY_CHECK, STOCK_RESERVED, data)
             for x in low:
                 c.publish(keys.INVENTORY_CHECK, LOW_STOCK, x, suffix=f":{x['sku']}")
 
-        await change(r, evt.order_id, {RECEIVED}, body, watch=pkeys, maxlen=maxlen)
+        await change(r, evt.order_id, {RECEIVED}, body, maxlen=maxlen)
 
     @app.handler(keys.PAYMENT_RESULT, group=keys.G_INVENTORY, event=PAYMENT_FAILED_EVENT)
     async def release_after_failed_payment(evt: OrderRef) -> None:
         async def body(c: Change) -> None:
             assert c.state is not None
-            c.pipe.multi()
             release_stock(c, c.state)
             data = {"order_id": evt.order_id, "reason": CANCEL_PAYMENT,
                     "detail": c.state.get("payment_error", ""), "stock_released": True}
@@ -196,7 +197,6 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     async def request_payment(evt: OrderRef) -> None:
         async def body(c: Change) -> None:
             assert c.state is not None
-            c.pipe.multi()
             data = {"order_id": evt.order_id, "amount": c.state["total_amount"],
                     "currency": c.state.get("currency", "KRW"),
                     "payment_token": c.state.get("payment_token", "tok_visa")}
@@ -208,7 +208,6 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     # ------------------------------------------------------------ 3. payment gateway
     async def payment_outcome(order_id: str, event_type: str, data: dict[str, Any]) -> None:
         async def body(c: Change) -> None:
-            c.pipe.multi()
             c.record(event_type, data)
             c.publish(keys.PAYMENT_RESULT, event_type, data)
             c.publish(keys.ORDER_EVENTS, event_type, data)
@@ -247,7 +246,6 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     @app.handler(keys.PAYMENT_RESULT, group=keys.G_SHIPPING, event=PAYMENT_COMPLETED)
     async def dispatch(evt: OrderRef) -> None:
         async def body(c: Change) -> None:
-            c.pipe.multi()
             crc = zlib.crc32(evt.order_id.encode())
             eta = date.fromtimestamp(c.ts_ms / 1000) + timedelta(days=2 + crc % 2)
             data = {"order_id": evt.order_id, "courier": COURIERS[crc % len(COURIERS)],
@@ -264,11 +262,10 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     async def complete(evt: OrderRef) -> None:
         async def body(c: Change) -> None:
             assert c.state is not None
-            c.pipe.multi()
             for it in _items(c.state):
                 k = keys.product_key(it["sku"])
-                c.pipe.hincrby(k, "reserved", -it["quantity"])
-                c.pipe.hincrby(k, "sold", it["quantity"])
+                c.ops.hincrby(k, "reserved", -it["quantity"])
+                c.ops.hincrby(k, "sold", it["quantity"])
             data = {"order_id": evt.order_id, "total_amount": c.state["total_amount"],
                     "items": [{"sku": i["sku"], "name": i.get("name", ""),
                                "quantity": i["quantity"]} for i in _items(c.state)]}
@@ -280,8 +277,7 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     # ------------------------------------------------------------ ranking (seed 000)
     @app.handler(keys.ORDER_EVENTS, group=keys.G_RANKING, event=ORDER_COMPLETED)
     async def rank(evt: Completed, ctx: Context) -> None:
-        def effect(p: Any) -> None:
-            p.multi()
+        def effect(p: Ops) -> None:
             for it in evt.items:
                 p.zincrby(keys.RANKING, it.quantity, it.sku)
 
@@ -307,8 +303,7 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
         minute = ctx.timestamp_ms // 60_000 * 60
         mkey = keys.analytics_minute_key(minute)
 
-        def effect(p: Any) -> None:
-            p.multi()
+        def effect(p: Ops) -> None:
             for f, n in incr.items():
                 p.hincrby(mkey, f, n)
                 p.hincrby(keys.ANALYTICS_TOTALS, f, n)
@@ -343,9 +338,8 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
         msg = {"to": email, "subject": f"[{order_id}] {SUBJECTS[t]}", "body": body,
                "order_id": order_id, "kind": t, "event_id": ctx.event_id}
 
-        def effect(p: Any) -> None:
-            p.multi()
-            p.xadd(keys.OUTBOX, msg, maxlen=OUTBOX_MAXLEN, approximate=True)
+        def effect(p: Ops) -> None:
+            p.xadd(keys.OUTBOX, msg, maxlen=OUTBOX_MAXLEN)
 
         await once(r, keys.G_NOTIFICATION, ctx.event_id, effect)
 
@@ -355,9 +349,8 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
         a = {"kind": kind, "severity": severity, "message": message, "order_id": order_id,
              "sku": sku, "at": str(ctx.timestamp_ms)}
 
-        def effect(p: Any) -> None:
-            p.multi()
-            p.xadd(keys.ALERTS, a, maxlen=ALERTS_MAXLEN, approximate=True)
+        def effect(p: Ops) -> None:
+            p.xadd(keys.ALERTS, a, maxlen=ALERTS_MAXLEN)
             p.hincrby(keys.ALERT_COUNTS, kind, 1)
 
         await once(r, keys.G_ALERTS, ctx.event_id, effect)

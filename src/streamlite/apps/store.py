@@ -1,23 +1,30 @@
-"""Reading and changing orders in Redis, every change atomic.
+"""Reading and changing orders in Redis, every change atomic and applied once.
 
-Two building blocks make every effect of the pipeline happen exactly once, however often
-a message is delivered (redelivery after a crash, a retry, a redrive):
+Every write of the pipeline goes through :func:`apply`: a list of write commands and the
+*guards* they depend on, sent as one Lua script call. The script checks the guards (a
+hash field equals a value, a hash field is at least a number, a key is absent) and, only
+if all hold, runs the commands; Redis runs a script atomically, so all or nothing is
+written and nothing can come in between the check and the writes. One round trip.
 
-* :func:`transact` runs ``WATCH keys`` / read / ``MULTI`` ... ``EXEC``, again from the
-  read when a watched key changed meanwhile (optimistic concurrency). A state change of
-  an order (:class:`Change`) watches the order's hash and checks its status first: the
-  state machine itself refuses to apply a step twice. The new state, the event appended
-  to the order's history, the stock counters and the events published to the next
-  stage's stream all go in the one MULTI/EXEC, so a crash leaves all or nothing.
+* :func:`change` moves an order to its next state: it reads the order, lets the stage
+  compute the new state (the reducer of :mod:`.model`) and the events to publish, and
+  applies them guarded by the order's ``version``. If the order changed meanwhile (or a
+  stock guard fails) it reads again and recomputes. A redelivered message finds the order
+  past that stage and writes nothing: the state machine refuses to apply a step twice.
+  The new state, the event appended to the order's history, the stock counters and the
+  events published to the next stage's stream are written together, so a crash leaves
+  all or nothing.
 * :func:`once` does the same for effects that are not order state changes (ranking,
   analytics, notifications, alerts): the effect and a marker ``done:{scope}:<event id>``
-  are written in one MULTI/EXEC while the marker is watched. A second delivery finds the
+  are written together, guarded by the marker's absence. A second delivery finds the
   marker and changes nothing. (The framework's ``idempotent=True`` helper sets its marker
-  after the effect; here the effect is itself a Redis write, so both go in one EXEC and
-  there is no window between them.)
+  after the effect; here the effect is itself a Redis write, so both go in one atomic
+  step and there is no window between them.)
 
-Everything here goes through redis-py's asyncio API only, so it runs the same on the
-embedded engine, the streamlite server and Redis.
+Everything goes through redis-py's asyncio API (``register_script``: EVALSHA), so it
+runs the same on the embedded engine, the streamlite server and Redis. Keys touched are
+not all declared in KEYS (fine on one node, as the pipeline's streams are shared anyway;
+Redis Cluster would need the keys of one apply in one slot).
 """
 
 from __future__ import annotations
@@ -26,12 +33,11 @@ import asyncio
 import json
 import random
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from redis.exceptions import WatchError
-
-from streamlite.events import Retry
+from streamlite.events import DeadLetter, Retry
 
 from . import keys
 from .model import (
@@ -49,6 +55,34 @@ T = TypeVar("T")
 
 CONTENT_TYPE = "application/json"
 DONE_TTL_MS = 7 * 86_400_000  # how long an applied effect is remembered
+
+# ARGV: <number of guards>, guards (eq key field value | ge key field number | absent key),
+# then commands, each as <argc> <arg1> ... <argc>. Returns 0 when applied, else the
+# number of the first guard that failed (nothing written).
+APPLY_LUA = """
+local unpack = unpack or table.unpack
+local i = 2
+for g = 1, tonumber(ARGV[1]) do
+  local kind = ARGV[i]
+  if kind == 'eq' then
+    if redis.call('HGET', ARGV[i + 1], ARGV[i + 2]) ~= ARGV[i + 3] then return g end
+    i = i + 4
+  elseif kind == 'ge' then
+    local v = redis.call('HGET', ARGV[i + 1], ARGV[i + 2])
+    if (tonumber(v) or 0) < tonumber(ARGV[i + 3]) then return g end
+    i = i + 4
+  else
+    if redis.call('EXISTS', ARGV[i + 1]) == 1 then return g end
+    i = i + 2
+  end
+end
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 0
+"""
 
 
 def now_ms() -> int:
@@ -78,51 +112,107 @@ def parse_entry(entry_id: Any, fields: Mapping[Any, Any]) -> HistoryEvent:
                         int(f.get("timestamp") or _s(entry_id).split("-")[0]), data)
 
 
-async def transact(r: Any, watch: list[str], body: Callable[[Any], Awaitable[T]],
-                   attempts: int = 200) -> T:
-    """``body(pipe)`` reads (immediately, watched), then calls ``pipe.multi()`` and queues
-    writes, or returns without ``multi()`` to write nothing. Repeated when a watched key
-    changed before EXEC. Gives up with :class:`Retry` (the message is delivered again
-    later) if it keeps losing."""
-    for n in range(attempts):
-        async with r.pipeline(transaction=True) as pipe:
-            try:
-                if watch:
-                    await pipe.watch(*watch)
-                result = await body(pipe)
-                if pipe.explicit_transaction:
-                    await pipe.execute()
-                return result
-            except WatchError:
-                await asyncio.sleep(random.random() * min(0.05, 0.0005 * 2 ** min(n, 7)))
-    raise Retry(f"gave up after {attempts} conflicting transactions on {watch}")
+class Ops:
+    """Guards and write commands for one atomic :func:`apply` (redis-py-like methods)."""
+
+    def __init__(self) -> None:
+        self.guards: list[Any] = []
+        self.n_guards = 0
+        self.cmds: list[Any] = []
+
+    # guards
+    def require(self, key: str, field: str, value: Any) -> None:
+        self.guards += ["eq", key, field, str(value)]
+        self.n_guards += 1
+
+    def require_at_least(self, key: str, field: str, n: int) -> None:
+        self.guards += ["ge", key, field, str(n)]
+        self.n_guards += 1
+
+    def require_absent(self, key: str) -> None:
+        self.guards += ["absent", key]
+        self.n_guards += 1
+
+    # writes
+    def command(self, *args: Any) -> None:
+        self.cmds += [len(args), *args]
+
+    def hset(self, key: str, mapping: Mapping[str, Any]) -> None:
+        flat: list[Any] = []
+        for k, v in mapping.items():
+            flat += [k, v]
+        self.command("HSET", key, *flat)
+
+    def hincrby(self, key: str, field: str, n: int) -> None:
+        self.command("HINCRBY", key, field, n)
+
+    def xadd(self, key: str, fields: Mapping[str, Any], maxlen: int | None = None) -> None:
+        flat: list[Any] = []
+        for k, v in fields.items():
+            flat += [k, v]
+        trim = ["MAXLEN", "~", maxlen] if maxlen else []
+        self.command("XADD", key, *trim, "*", *flat)
+
+    def zadd(self, key: str, mapping: Mapping[str, float]) -> None:
+        flat: list[Any] = []
+        for m, sc in mapping.items():
+            flat += [sc, m]
+        self.command("ZADD", key, *flat)
+
+    def zincrby(self, key: str, n: float, member: str) -> None:
+        self.command("ZINCRBY", key, n, member)
+
+    def set(self, key: str, value: Any, px: int | None = None) -> None:
+        self.command("SET", key, value, *(["PX", px] if px else []))
+
+    def expire(self, key: str, seconds: int) -> None:
+        self.command("EXPIRE", key, seconds)
+
+    def argv(self) -> list[Any]:
+        return [self.n_guards, *self.guards, *self.cmds]
+
+
+_SCRIPTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+async def apply(r: Any, ops: Ops) -> int:
+    """Run ``ops`` atomically if its guards hold: 0, else the failed guard's number."""
+    script = _SCRIPTS.get(r)
+    if script is None:
+        script = _SCRIPTS[r] = r.register_script(APPLY_LUA)
+    return int(await script(keys=[], args=ops.argv()))
+
+
+async def _backoff(n: int) -> None:
+    await asyncio.sleep(random.random() * min(0.05, 0.0005 * 2 ** min(n, 7)))
 
 
 class Change:
-    """What one state change of an order writes, queued on a MULTI (see :func:`change`)."""
+    """One state change of an order (see :func:`change`): ``record`` an event, ``publish``
+    events, and more writes and guards on ``ops``; applied together."""
 
-    def __init__(self, pipe: Any, order_id: str, state: dict[str, Any] | None, ts_ms: int,
+    def __init__(self, order_id: str, state: dict[str, Any] | None, ts_ms: int,
                  maxlen: int) -> None:
-        self.pipe = pipe
         self.order_id = order_id
         self.state = state
         self.ts_ms = ts_ms
         self.maxlen = maxlen
+        self.ops = Ops()
 
     def record(self, event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Append ``event_type`` to the order's history and store the state it leads to."""
         before = self.state
         after = apply_event(before, event_type, data, self.ts_ms)
-        p = self.pipe
-        p.hset(keys.order_key(self.order_id), mapping=to_hash(after))
-        p.xadd(keys.order_events_key(self.order_id),
+        o = self.ops
+        o.hset(keys.order_key(self.order_id), to_hash(after))
+        o.xadd(keys.order_events_key(self.order_id),
                envelope(event_type, data, self.event_id(event_type), self.ts_ms))
         if before is not None:
-            p.hincrby(keys.STATUS_COUNTS, before["status"], -1)
-        p.hincrby(keys.STATUS_COUNTS, after["status"], 1)
-        p.hincrby(keys.FUNNEL, after["status"], 1)
+            o.hincrby(keys.STATUS_COUNTS, before["status"], -1)
+        o.hincrby(keys.STATUS_COUNTS, after["status"], 1)
+        o.hincrby(keys.FUNNEL, after["status"], 1)
         if after["status"] == CANCELLED:
-            p.hincrby(keys.CANCEL_REASONS, str(data.get("reason", "")), 1)
+            o.hincrby(keys.CANCEL_REASONS, str(data.get("reason", "")), 1)
         self.state = after
         return after
 
@@ -133,50 +223,48 @@ class Change:
 
     def publish(self, stream: str, event_type: str, data: Mapping[str, Any],
                 suffix: str = "") -> None:
-        """Add an event to a pipeline stream (in the same EXEC as the state change)."""
-        self.pipe.xadd(stream, envelope(event_type, data, self.event_id(event_type, suffix),
-                                        self.ts_ms),
-                       maxlen=self.maxlen, approximate=True)
+        """Add an event to a pipeline stream (in the same atomic step as the change)."""
+        self.ops.xadd(stream, envelope(event_type, data, self.event_id(event_type, suffix),
+                                       self.ts_ms), maxlen=self.maxlen)
 
 
 async def change(r: Any, order_id: str, expect: frozenset[str] | set[str],
-                 body: Callable[[Change], Awaitable[T]], *, watch: list[str] = (),  # type: ignore[assignment]
-                 maxlen: int = 1_000_000) -> T | None:
-    """Run ``body`` if the order exists and its status is in ``expect``, atomically.
+                 body: Callable[[Change], Awaitable[T]], *, must_exist: bool = True,
+                 maxlen: int = 1_000_000, attempts: int = 100) -> T | None:
+    """Run ``body`` if the order's status is in ``expect``, and apply what it queued
+    atomically, provided the order is still at the version ``body`` saw.
 
-    Returns None (and writes nothing) when the order is missing or in another state:
-    the step was done already (a redelivery) or does not apply any more (cancelled)."""
+    Returns None (and writes nothing) when the order is in another state: the step was
+    done already (a redelivery) or does not apply any more (cancelled). A missing order
+    is a poison message (:class:`DeadLetter`) unless ``must_exist`` is False."""
     okey = keys.order_key(order_id)
-
-    async def tx(pipe: Any) -> T | None:
-        state = from_hash(await pipe.hgetall(okey))
-        if state is None or state["status"] not in expect:
+    for n in range(attempts):
+        state = from_hash(await r.hgetall(okey))
+        if state is None:
+            if must_exist:
+                raise DeadLetter(f"no order {order_id}")
             return None
-        c = Change(pipe, order_id, state, now_ms(), maxlen)
-        return await body(c)
+        if state["status"] not in expect:
+            return None
+        c = Change(order_id, state, now_ms(), maxlen)
+        c.ops.require(okey, "version", state["version"])
+        result = await body(c)
+        if not c.ops.cmds or await apply(r, c.ops) == 0:
+            return result
+        await _backoff(n)  # the order or a guarded counter moved: look again
+    raise Retry(f"order {order_id}: gave up after {attempts} conflicting changes")
 
-    return await transact(r, [okey, *watch], tx)
 
-
-async def once(r: Any, scope: str, ident: str,
-               effect: Callable[[Any], Awaitable[None] | None], *,
-               watch: list[str] = (), ttl_ms: int = DONE_TTL_MS) -> bool:  # type: ignore[assignment]
-    """Apply ``effect(pipe)`` (queued writes; reads before ``pipe.multi()`` are allowed
-    when their keys are in ``watch``) once per (scope, ident). False if done before."""
+async def once(r: Any, scope: str, ident: str, effect: Callable[[Ops], None], *,
+               ttl_ms: int = DONE_TTL_MS) -> bool:
+    """Apply the writes ``effect(ops)`` queues once per (scope, ident), atomically with
+    the marker that says so. False if it was done before."""
     marker = keys.done_key(scope, ident)
-
-    async def tx(pipe: Any) -> bool:
-        if await pipe.exists(marker):
-            return False
-        res = effect(pipe)
-        if asyncio.iscoroutine(res):
-            await res
-        if not pipe.explicit_transaction:
-            pipe.multi()
-        pipe.set(marker, 1, px=ttl_ms)
-        return True
-
-    return await transact(r, [marker, *watch], tx)
+    ops = Ops()
+    ops.require_absent(marker)
+    effect(ops)
+    ops.set(marker, 1, px=ttl_ms)
+    return await apply(r, ops) == 0
 
 
 # ---------------------------------------------------------------- orders
@@ -186,37 +274,39 @@ def order_id_for(n: int) -> str:
 
 async def create_order(r: Any, new: NewOrder, *, request_id: str | None = None,
                        maxlen: int = 1_000_000) -> tuple[dict[str, Any], bool]:
-    """Store a new order and publish ORDER_CREATED, in one MULTI/EXEC. With a
-    ``request_id`` (the Idempotency-Key of the request) a repeated request returns the
-    order the first one created, and False."""
-    order_id = order_id_for(int(await r.incr(keys.ORDER_SEQ)))
+    """Store a new order and publish ORDER_CREATED, atomically. With a ``request_id``
+    (the Idempotency-Key of the request) a repeated request returns the order the first
+    one created, and False."""
     rkey = keys.request_key(request_id) if request_id else None
+    if rkey is not None:
+        prev = await r.get(rkey)
+        if prev is not None:
+            return await _existing(r, _s(prev)), False
+    order_id = order_id_for(int(await r.incr(keys.ORDER_SEQ)))
+    ts = now_ms()
+    c = Change(order_id, None, ts, maxlen)
+    data = {"order_id": order_id, "customer_id": new.customer_id,
+            "customer_name": new.customer_name, "customer_email": new.customer_email,
+            "shipping_address": new.shipping_address, "items": new.items,
+            "total_amount": new.total_amount, "currency": "KRW",
+            "payment_token": new.payment_token}
+    if rkey is not None:
+        c.ops.require_absent(rkey)
+        c.ops.set(rkey, order_id, px=86_400_000)
+    state = c.record(ORDER_CREATED, data)
+    c.ops.zadd(keys.ORDER_INDEX, {order_id: ts})
+    c.publish(keys.ORDER_RECEIVED, ORDER_CREATED, data)
+    c.publish(keys.ORDER_EVENTS, ORDER_CREATED, data)
+    if await apply(r, c.ops) != 0:  # the same request, concurrently: it won
+        assert rkey is not None
+        return await _existing(r, _s(await r.get(rkey))), False
+    return state, True
 
-    async def tx(pipe: Any) -> tuple[str, bool]:
-        if rkey is not None:
-            prev = await pipe.get(rkey)
-            if prev is not None:
-                return _s(prev), False
-        pipe.multi()
-        ts = now_ms()
-        c = Change(pipe, order_id, None, ts, maxlen)
-        data = {"order_id": order_id, "customer_id": new.customer_id,
-                "customer_name": new.customer_name, "customer_email": new.customer_email,
-                "shipping_address": new.shipping_address, "items": new.items,
-                "total_amount": new.total_amount, "currency": "KRW",
-                "payment_token": new.payment_token}
-        c.record(ORDER_CREATED, data)
-        pipe.zadd(keys.ORDER_INDEX, {order_id: ts})
-        c.publish(keys.ORDER_RECEIVED, ORDER_CREATED, data)
-        c.publish(keys.ORDER_EVENTS, ORDER_CREATED, data)
-        if rkey is not None:
-            pipe.set(rkey, order_id, px=86_400_000)
-        return order_id, True
 
-    oid, created = await transact(r, [rkey] if rkey else [], tx)
-    state = await get_order(r, oid)
-    assert state is not None
-    return state, created
+async def _existing(r: Any, order_id: str) -> dict[str, Any]:
+    state = await get_order(r, order_id)
+    assert state is not None, order_id
+    return state
 
 
 async def get_order(r: Any, order_id: str) -> dict[str, Any] | None:

@@ -165,14 +165,15 @@ class Api:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) \
                 or len(ids) > 2000:
             return error(422, "give {\"ids\": [up to 2000 order ids]}")
-        out = {}
+        out: dict[str, dict[str, Any] | None] = {}
         for oid, o in zip(ids, await get_orders(self.r, ids), strict=True):
             if o is None:
                 out[oid] = None
                 continue
-            out[oid] = {k: o.get(k) for k in ("status", "created_ms", "paid_ms", "shipped_ms",
-                                             "completed_ms", "cancelled_ms", "cancel_reason")}
-            out[oid]["final"] = o["status"] in FINAL
+            info = {k: o.get(k) for k in ("status", "created_ms", "paid_ms", "shipped_ms",
+                                          "completed_ms", "cancelled_ms", "cancel_reason")}
+            info["final"] = o["status"] in FINAL
+            out[oid] = info
         return _json({"orders": out})
 
     # ------------------------------------------------------------ products, ranking, ...
