@@ -19,12 +19,22 @@ from . import commands as _commands  # noqa: F401  (registers every command)
 from .client import Client
 from .clock import Clock, SystemClock
 from .database import Database
-from .errors import CommandError, wrong_args
+from .errors import CommandError, unknown_subcommand, wrong_args
 from .registry import COMMANDS, Command
 from .replies import ErrorReply
 
 # Commands that run immediately inside MULTI instead of being queued.
 _MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+
+# The only commands a RESP2 client in subscribed mode may run (Redis's processCommand).
+_PUBSUB_ALLOWED = frozenset(
+    {"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
+     "punsubscribe", "quit", "reset"}
+)
+_PUBSUB_ONLY = (
+    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+    "are allowed in this context"
+)
 
 
 def _unknown(argv: list[bytes]) -> ErrorReply:
@@ -65,6 +75,9 @@ class Engine:
         self.ext: dict[str, Any] = {}
         # statistics
         self.stats_expired_keys = 0
+        self.stats_expired_subkeys = 0  # hash fields deleted by their TTL (INFO expired_subkeys)
+        self.stats_expire_cycle_cap_reached = 0  # INFO expired_time_cap_reached_count
+        self.expire_cursor = 0  # database the next active expire cycle starts with
         self.stats_commands = 0
         self.command_stats: dict[str, list[int]] = {}  # name -> [calls, usec, failed]
         # hooks a front may set: called with (client, argv) for MONITOR-like feeds
@@ -109,26 +122,66 @@ class Engine:
                 if c.multi is not None:
                     c.multi_error = True
                 return _unknown(argv)
+        real = cmd  # the subcommand for containers (PUBSUB CHANNELS, ...), as lookupCommand
         n = len(argv)
-        a = cmd.arity
+        if cmd.subcommands and n > 1:
+            sub = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+            if sub is None:
+                if c.multi is not None:
+                    c.multi_error = True
+                name = argv[1][:128].decode("utf-8", "replace")
+                return ErrorReply(unknown_subcommand(name, argv[0].decode()).encode())
+            real = sub
+        a = real.arity
         if (a > 0 and n != a) or n < -a:
-            if c.multi is not None:
-                c.multi_error = True
-            return ErrorReply(wrong_args(cmd.name).encode())
+            return self.reject(c, real, wrong_args(self.full_name(cmd, real)))
+        if c.multi is not None and "no-multi" in real.flags:
+            return self.reject(c, real, "ERR Command not allowed inside a transaction")
+        if c.protocol == 2 and cmd.name not in _PUBSUB_ALLOWED and c.in_pubsub:
+            return self.reject(c, real, _PUBSUB_ONLY.format(self.full_name(cmd, real)))
         if c.multi is not None and cmd.name not in _MULTI_IMMEDIATE:
             return self.queue_multi(c, cmd, argv)
         return self.call(c, cmd, argv)
 
+    @staticmethod
+    def full_name(cmd: Command, real: Command) -> str:
+        """Redis's ``fullname``: ``get``, or ``pubsub|channels`` for a subcommand."""
+        return cmd.name if real is cmd else f"{cmd.name}|{real.name}"
+
+    def reject(self, c: Client, cmd: Command | None, msg: str) -> ErrorReply:
+        """Refuse a command before running it (Redis's ``rejectCommand``).
+
+        ``msg`` is the error as the client sees it (``"ERR ..."`` or ``"NOAUTH ..."``).
+        Inside MULTI the transaction is flagged so EXEC aborts; a refused EXEC
+        itself discards the transaction and answers ``EXECABORT Transaction
+        discarded because of: <msg without a leading "ERR ">``.
+        """
+        if c.multi is not None:
+            c.multi_error = True
+        if cmd is not None and cmd.name == "exec":
+            from .commands.transactions import discard_transaction
+
+            discard_transaction(c)
+            text = msg[4:] if msg.startswith("ERR ") else msg
+            return ErrorReply(b"EXECABORT Transaction discarded because of: " + text.encode())
+        return ErrorReply(msg.encode())
+
     def queue_multi(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
-        """Queue a command inside MULTI (the transactions module may refine this)."""
+        """Queue a command inside MULTI (checks were done by ``execute``)."""
         from .replies import QUEUED
 
-        if "no-multi" in cmd.flags:
-            c.multi_error = True
-            return ErrorReply(b"ERR Command not allowed inside a transaction")
         assert c.multi is not None
-        c.multi.append(argv)
+        if not (c.multi_error or c.dirty_cas):  # a doomed transaction keeps nothing
+            c.multi.append(argv)
         return QUEUED
+
+    def drop_client(self, c: Client) -> None:
+        """Forget a closed connection: its MULTI state, WATCHes and subscriptions."""
+        from .commands.pubsub import unsubscribe_all
+        from .commands.transactions import discard_transaction
+
+        discard_transaction(c)
+        unsubscribe_all(c, notify=False)
 
     def call(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``cmd`` and collect its effects (Redis's ``call()``)."""
@@ -207,20 +260,11 @@ class Engine:
     # -- active expiry ---------------------------------------------------------
 
     def active_expire(self, budget: int = 200) -> int:
-        """Delete up to ``budget`` expired keys (Redis's active expire cycle)."""
-        removed = 0
-        self._now_ms = self.clock.ms()
-        try:
-            for db in self.dbs:
-                if not db.expires:
-                    continue
-                now = self._now_ms
-                due = [k for k, t in db.expires.items() if t <= now][: budget - removed]
-                for k in due:
-                    db.lookup(k)
-                    removed += 1
-                if removed >= budget:
-                    break
-        finally:
-            self._now_ms = None
-        return removed
+        """Delete up to ``budget`` expired keys (Redis's active expire cycle).
+
+        Fronts call this periodically (Redis does from ``serverCron``, 10 times a
+        second). See ``expiry.active_expire_cycle``.
+        """
+        from .expiry import active_expire_cycle
+
+        return active_expire_cycle(self, budget)

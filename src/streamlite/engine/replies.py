@@ -18,7 +18,13 @@ Python value       RESP2                       RESP3
 ``bool``           ``:1``/``:0``               ``#t``/``#f``
 ``Verbatim``       bulk string                 verbatim ``=txt:``
 ``Push``           array (pub/sub messages)    push ``>``
+``BigNumber``      bulk string                 big number ``(``
+``MultiReply``     its elements, one after     the other, as separate replies
 =================  ==========================  ==========================
+
+``MultiReply`` is for the few commands that answer more than once, like
+``SUBSCRIBE a b`` (one confirmation per channel): a front writes each element as
+its own reply, in order.
 """
 
 from __future__ import annotations
@@ -75,6 +81,18 @@ class Verbatim(bytes):
 
 class Push(list):  # type: ignore[type-arg]
     """An out-of-band message (pub/sub); RESP3 push, RESP2 array."""
+
+    __slots__ = ()
+
+
+class BigNumber(bytes):
+    """A big number reply (RESP3 ``(``, RESP2 bulk string): the decimal digits."""
+
+    __slots__ = ()
+
+
+class MultiReply(list):  # type: ignore[type-arg]
+    """Several replies to one command, written one after the other (SUBSCRIBE a b)."""
 
     __slots__ = ()
 

@@ -42,6 +42,16 @@ def _hash(key: bytes, v: Any) -> Iterator[Argv]:
         items.append(f)
         items.append(x)
     yield from _chunks([b"HSET", key], items, 2)
+    # field TTLs (hash field expiration), grouped by expiry time
+    ttls = getattr(v, "ttls", None)
+    if ttls:
+        by_when: dict[int, list[bytes]] = {}
+        for f, when in ttls.items():
+            by_when.setdefault(when, []).append(f)
+        for when, fields in by_when.items():
+            for i in range(0, len(fields), CHUNK):
+                part = fields[i : i + CHUNK]
+                yield [b"HPEXPIREAT", key, b"%d" % when, b"FIELDS", b"%d" % len(part), *part]
 
 
 def _set(key: bytes, v: Any) -> Iterator[Argv]:

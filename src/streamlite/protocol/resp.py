@@ -7,8 +7,10 @@ from typing import Any
 from ..engine.args import format_double
 from ..engine.replies import (
     NULL_ARRAY,
+    BigNumber,
     Double,
     ErrorReply,
+    MultiReply,
     Push,
     RespSet,
     SimpleString,
@@ -72,6 +74,14 @@ def _encode_into(out: list[bytes], v: Any, proto: int) -> None:
         out.append((b">%d\r\n" if proto == 3 else b"*%d\r\n") % len(v))
         for x in v:
             _encode_into(out, x, proto)
+    elif t is MultiReply:  # several replies back to back (SUBSCRIBE a b)
+        for x in v:
+            _encode_into(out, x, proto)
+    elif t is BigNumber:
+        if proto == 3:
+            out.append(b"(" + v + b"\r\n")
+        else:
+            _encode_into(out, bytes(v), proto)
     elif t is Verbatim:
         if proto == 3:
             out.append(b"=%d\r\ntxt:" % (len(v) + 4))

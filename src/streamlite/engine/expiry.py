@@ -1,0 +1,114 @@
+"""Key expiry: parsing expire arguments as Redis does, and the active expire cycle.
+
+Lazy expiry lives in ``Database.lookup``/``peek`` (a key is expired when ``now >
+when``, Redis's ``keyIsExpired``). The active cycle reclaims expired keys nobody
+reads, as Redis's ``activeExpireCycle`` does from ``serverCron``; fronts call
+``engine.active_expire()`` periodically.
+
+Redis samples random keys of its (unordered) expires dict and repeats while more
+than 10% of a sample was expired. Each database here keeps its TTLs in a
+time-ordered heap instead (``Database.exp_heap``, the approach Redis itself takes
+for hash fields with its ``ebuckets``), so a cycle pops exactly the keys that are
+due, oldest first, and stops at its budget: no sampling error, no wasted probes.
+Heap entries made stale by a changed TTL or a deleted key are skipped when popped
+and compacted away when they outnumber live TTLs.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING
+
+from .args import LLONG_MAX, parse_int
+from .errors import INVALID_EXPIRE, NOT_INTEGER, CommandError
+
+if TYPE_CHECKING:
+    from .core import Engine
+
+LLONG_MIN = -LLONG_MAX - 1
+
+
+def invalid_expire(cmd: str) -> CommandError:
+    return CommandError(INVALID_EXPIRE.format(cmd))
+
+
+def set_expire_ms(raw: bytes, unit_ms: int, relative: bool, now_ms: int, cmd: str) -> int:
+    """An absolute expire time in ms from a SET/GETEX/SETEX-style argument.
+
+    As Redis's ``getExpireMillisecondsOrReply``: a strict integer, strictly
+    positive, no overflow when converted to ms and made absolute.
+    """
+    v = parse_int(raw, NOT_INTEGER)
+    if v <= 0 or (unit_ms == 1000 and v > LLONG_MAX // 1000):
+        raise invalid_expire(cmd)
+    v *= unit_ms
+    if relative:
+        if v > LLONG_MAX - now_ms:
+            raise invalid_expire(cmd)
+        v += now_ms
+    return v
+
+
+def expire_cmd_ms(raw: bytes, unit_ms: int, basetime: int, cmd: str) -> int:
+    """The absolute ms of an EXPIRE-family argument (negative values allowed)."""
+    v = parse_int(raw, NOT_INTEGER)
+    if unit_ms == 1000:
+        if v > LLONG_MAX // 1000 or v < -(LLONG_MAX // 1000):
+            raise invalid_expire(cmd)
+        v *= 1000
+    if v > LLONG_MAX - basetime:
+        raise invalid_expire(cmd)
+    return v + basetime
+
+
+def active_expire_cycle(engine: Engine, budget: int = 200) -> int:
+    """Delete up to ``budget`` expired keys, databases visited round-robin.
+
+    Returns how many keys were deleted. Each deletion propagates a ``DEL`` and
+    counts in ``engine.stats_expired_keys``, as a lazy one does.
+    """
+    from . import lfu
+
+    if engine.loading or engine._depth:
+        return 0  # never in the middle of a command (its time snapshot must hold)
+    lfu.refresh_policy(engine)  # serverCron-like housekeeping
+    removed = 0
+    ndb = len(engine.dbs)
+    start = engine.expire_cursor % ndb
+    engine._now_ms = now = engine.clock.ms()
+    try:
+        for step in range(ndb):
+            db = engine.dbs[(start + step) % ndb]
+            if db.expires:
+                removed += _expire_db(db, now, budget - removed)
+            if db.hexp_heap and removed < budget:
+                from .types.hash import active_expire_fields
+
+                removed += active_expire_fields(db, now, budget - removed)
+            if removed >= budget:
+                engine.expire_cursor = (start + step) % ndb  # resume here next time
+                engine.stats_expire_cycle_cap_reached += 1
+                break
+        else:
+            engine.expire_cursor = start
+    finally:
+        engine._now_ms = None
+    return removed
+
+
+def _expire_db(db, now: int, budget: int) -> int:  # type: ignore[no-untyped-def]
+    heap = db.exp_heap
+    exp = db.expires
+    if len(heap) < len(exp):  # someone set TTLs without set_expire: re-index
+        db.rebuild_exp_heap()
+        heap = db.exp_heap
+    removed = 0
+    probes = 0
+    while heap and heap[0][0] < now and removed < budget and probes < 4 * budget:
+        when, key = heapq.heappop(heap)
+        probes += 1
+        if exp.get(key) != when:
+            continue  # stale: TTL changed or key gone
+        if db._expire_if_due(key):
+            removed += 1
+    return removed

@@ -1,0 +1,390 @@
+"""The Lua side of scripting: Redis's script environment, written in Lua.
+
+``BOOT`` runs once per Lua state (``lupa.lua51``: Lua 5.1, as Redis embeds). It
+receives a table of Python callbacks and returns the functions Python needs.
+What it builds, following Redis 7+/8:
+
+- A **globals table that scripts cannot change**: scripts run with a proxy as
+  their environment; reading a missing global raises ``Script attempted to
+  access nonexistent global variable 'x'``, assigning anything raises ``Attempt
+  to modify a readonly table``. The library tables (``string``, ``math``,
+  ``redis`` ...) are read-only proxies too; ``rawset``/``setmetatable`` on a
+  protected table fail the same way; ``rawget``/``next``/``pairs``/``ipairs``
+  see through the proxies.
+- Only Redis's globals: no ``io``, ``os`` (but ``os.clock``), ``debug``,
+  ``print``, ``dofile``, ``loadfile``, ``require``, ``module``, ``setfenv``,
+  ``getfenv``, ``newproxy``. ``loadstring``/``load`` compile into the protected
+  environment.
+- The ``redis`` table: ``call``, ``pcall``, ``error_reply``, ``status_reply``,
+  ``sha1hex``, ``log`` and ``LOG_*``, ``setresp``, ``set_repl`` and ``REPL_*``,
+  ``replicate_commands``, ``breakpoint``, ``debug``, ``acl_check_cmd``,
+  ``REDIS_VERSION``, ``REDIS_VERSION_NUM``. ``math.random`` is Redis's rand48.
+- ``pcall`` turns a Redis error table into its message, as Redis's does.
+- The functions Redis implements in C and that can raise (``redis.call``,
+  ``redis.pcall``, ``redis.log`` ..., ``math.random``) are Python callables:
+  like C functions they add no Lua frame, so an error keeps the user's line
+  even in ``return redis.call(...)`` (a tail call). They raise ``ScriptError``,
+  whose value reaches Lua code through ``py.unwrap``. The builtins wrapped
+  in Lua to see through the proxies (``pairs``, ``next``, ``rawget`` ...) do add
+  a frame: their rare errors may point at a different line than Redis's.
+- The **error handler** shapes failures as Redis does: a table
+  ``{err=..., source=..., line=...}``, where a non-table error becomes
+  ``'ERR ' .. tostring(err)``, and the position is the user's frame. Frames of
+  this file stand for Redis's C functions, so they are skipped when looking
+  for that frame.
+"""
+
+BOOT = r"""
+local py = ...
+local type, error, tostring, tonumber, select = type, error, tostring, tonumber, select
+local rawget, rawset, rawequal, next, pairs, ipairs = rawget, rawset, rawequal, next, pairs, ipairs
+local setmetatable, getmetatable, pcall, xpcall, unpack = setmetatable, getmetatable, pcall, xpcall, unpack
+local loadstring, load, setfenv = loadstring, load, setfenv
+local getinfo = debug.getinfo
+local HERE = getinfo(1, "S").source
+
+-- read-only proxies ---------------------------------------------------------------
+local real_of = setmetatable({}, {__mode = "k"})   -- proxy -> table it shows
+
+local function readonly(t, k, v)
+  error("Attempt to modify a readonly table", 2)
+end
+
+local function protect(t, seen)
+  if seen[t] then return seen[t] end
+  local shown = {}
+  local proxy = setmetatable({}, {__index = shown, __newindex = readonly, __metatable = false})
+  seen[t] = proxy
+  real_of[proxy] = shown
+  for k, v in next, t do
+    if type(v) == "table" then v = protect(v, seen) end
+    rawset(shown, k, v)
+  end
+  return proxy
+end
+
+-- errors raised by Python callbacks arrive as userdata: py.unwrap gives the value
+local unwrap = py.unwrap
+local function unwrapped(e)
+  if type(e) == "userdata" then e = unwrap(e) end
+  return e
+end
+
+local W = {}  -- builtins wrapped to see through the proxies
+
+-- argument checks as the C builtins do them (luaL_checktype ...), blaming the caller
+local function argerror(i, name, msg, level)
+  error(("bad argument #%d to '%s' (%s)"):format(i, name, msg), level or 3)
+end
+local function tname(n, i, v)
+  if i > n then return "no value" end
+  return type(v)
+end
+local function want_table(n, i, v, name)
+  if type(v) ~= "table" then argerror(i, name, "table expected, got " .. tname(n, i, v), 4) end
+end
+local function want_any(n, i, name)
+  if i > n then argerror(i, name, "value expected", 4) end
+end
+
+function W.rawset(...)
+  local n, t, k, v = select("#", ...), ...
+  want_table(n, 1, t, "rawset")
+  want_any(n, 2, "rawset")
+  want_any(n, 3, "rawset")
+  if real_of[t] then error("Attempt to modify a readonly table", 0) end
+  local r = rawset(t, k, v)
+  return r
+end
+function W.rawget(...)
+  local n, t, k = select("#", ...), ...
+  want_table(n, 1, t, "rawget")
+  want_any(n, 2, "rawget")
+  local r = rawget(real_of[t] or t, k)
+  return r
+end
+function W.next(...)
+  local n, t, k = select("#", ...), ...
+  want_table(n, 1, t, "next")
+  local a, b = next(real_of[t] or t, k)
+  return a, b
+end
+function W.pairs(...)
+  local n, t = select("#", ...), ...
+  want_table(n, 1, t, "pairs")
+  local a, b, c = pairs(real_of[t] or t)
+  return a, b, c
+end
+function W.ipairs(...)
+  local n, t = select("#", ...), ...
+  want_any(n, 1, "ipairs")
+  local a, b, c = ipairs(real_of[t] or t)
+  return a, b, c
+end
+function W.setmetatable(...)
+  local n, t, mt = select("#", ...), ...
+  want_table(n, 1, t, "setmetatable")
+  if mt ~= nil and type(mt) ~= "table" then argerror(2, "setmetatable", "nil or table expected") end
+  if real_of[t] then error("Attempt to modify a readonly table", 0) end
+  local r = setmetatable(t, mt)
+  return r
+end
+function W.getmetatable(...)
+  local n, t = select("#", ...), ...
+  want_any(n, 1, "getmetatable")
+  if real_of[t] then return nil end
+  local r = getmetatable(t)
+  return r
+end
+
+-- Python callables standing for C functions look like functions
+local pyfn = setmetatable({}, {__mode = "k"})
+for _, f in pairs(py) do
+  if type(f) == "userdata" then pyfn[f] = true end
+end
+for _, lib in pairs(py.libs) do
+  for _, f in pairs(lib) do
+    if type(f) == "userdata" and f ~= lib.null then pyfn[f] = true end
+  end
+end
+function W.type(...)
+  local n, v = select("#", ...), ...
+  want_any(n, 1, "type")
+  if pyfn[v] then return "function" end
+  local r = type(v)
+  return r
+end
+function W.tostring(...)
+  local n, v = select("#", ...), ...
+  want_any(n, 1, "tostring")
+  if pyfn[v] then return "function: builtin" end
+  local r = tostring(v)
+  return r
+end
+
+local ENV  -- the scripts' (protected) globals, set below
+
+function W.loadstring(...)
+  local n, s, chunkname = select("#", ...), ...
+  if type(s) ~= "string" and type(s) ~= "number" then
+    argerror(1, "loadstring", "string expected, got " .. tname(n, 1, s))
+  end
+  local f, e
+  if chunkname == nil then f, e = loadstring(s) else f, e = loadstring(s, chunkname) end
+  if f then setfenv(f, ENV) end
+  return f, e
+end
+function W.load(...)
+  local n, fn, chunkname = select("#", ...), ...
+  if type(fn) ~= "function" then
+    argerror(1, "load", "function expected, got " .. tname(n, 1, fn))
+  end
+  local f, e
+  if chunkname == nil then f, e = load(fn) else f, e = load(fn, chunkname) end
+  if f then setfenv(f, ENV) end
+  return f, e
+end
+
+-- Redis's pcall: an error table {err=...} is returned as its message
+local function pack(...) return select("#", ...), {...} end
+function W.pcall(...)
+  local n, r = pack(pcall(...))
+  if not r[1] then
+    local e = unwrapped(r[2])
+    if type(e) == "table" then
+      local m = e.err
+      if type(m) == "string" or type(m) == "number" then e = m end
+    end
+    r[2] = e
+  end
+  return unpack(r, 1, n)
+end
+function W.xpcall(f, h)
+  local n, r = pack(xpcall(f, function(e) return h(unwrapped(e)) end))
+  return unpack(r, 1, n)
+end
+
+-- the redis table: what can raise is a Python callable (no Lua frame, as in C)
+local redis = {}
+redis.call = py.call
+redis.pcall = py.pcall
+redis.log = py.log
+redis.setresp = py.setresp
+redis.set_repl = py.set_repl
+redis.sha1hex = py.sha1hex
+redis.acl_check_cmd = py.acl_check_cmd
+local function err_table(msg)
+  return {err = msg}
+end
+function redis.error_reply(...)
+  local n, e = select("#", ...), ...
+  if n ~= 1 or type(e) ~= "string" then return err_table("ERR wrong number or type of arguments") end
+  local r = py.error_table(e)
+  return r
+end
+function redis.status_reply(...)
+  local n, s = select("#", ...), ...
+  if n ~= 1 or type(s) ~= "string" then return err_table("ERR wrong number or type of arguments") end
+  return {ok = s}
+end
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+function redis.replicate_commands() return true end
+function redis.breakpoint() return false end
+function redis.debug() end
+redis.REDIS_VERSION = py.version
+redis.REDIS_VERSION_NUM = py.version_num
+
+-- the globals scripts see ------------------------------------------------------------
+local lib = {}
+for _, name in ipairs({"tonumber", "rawequal", "collectgarbage",
+                       "coroutine", "select", "unpack", "gcinfo", "assert",
+                       "error", "_VERSION", "string", "table"}) do
+  lib[name] = _G[name]
+end
+for name, f in pairs(W) do lib[name] = f end
+local m = {}
+for k, v in pairs(math) do m[k] = v end
+m.random, m.randomseed = py.random, py.randomseed
+lib.math = m
+lib.os = {clock = os.clock}
+lib.redis = redis
+for name, t in pairs(py.libs) do lib[name] = t end
+
+local seen = {}
+local shown_G = {}
+ENV = setmetatable({}, {
+  __index = function(t, k)
+    local v = shown_G[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly,
+  __metatable = false,
+})
+seen[lib] = ENV
+real_of[ENV] = shown_G
+for k, v in pairs(lib) do
+  if type(v) == "table" then v = protect(v, seen) end
+  shown_G[k] = v
+end
+shown_G._G = ENV
+getmetatable("").__index = shown_G.string
+
+-- functions (FUNCTION LOAD / FCALL) ---------------------------------------------------
+-- Library code and the functions it registers share one environment, FENV, whose
+-- globals depend on the mode, as Redis swaps them: while loading only a small
+-- ``redis`` (register_function, log, versions) exists; when called, the globals
+-- of scripts without KEYS and ARGV.
+local function strict_index(tbl)
+  return function(t, k)
+    local v = tbl[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end
+end
+local fn_shown = {}
+for k, v in pairs(shown_G) do fn_shown[k] = v end
+local load_redis_shown = {
+  register_function = py.register_function, log = py.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = py.version, REDIS_VERSION_NUM = py.version_num,
+}
+local load_redis = setmetatable({}, {__index = strict_index(load_redis_shown),
+                                     __newindex = readonly, __metatable = false})
+real_of[load_redis] = load_redis_shown
+local load_shown = {redis = load_redis}
+local fmode = fn_shown
+local FENV = setmetatable({}, {
+  __index = function(t, k)
+    local v = fmode[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly,
+  __metatable = false,
+})
+fn_shown._G = FENV
+real_of[FENV] = fn_shown
+
+-- the error handler (Redis's __redis__err__handler; frames of this file skipped) ----
+local function handler(err)
+  local level, first, pick = 2, nil, nil
+  while true do
+    local i = getinfo(level, "nSl")
+    if not i then break end
+    if i.source ~= HERE then
+      if first == nil then
+        first = i
+        if i.what ~= "C" then pick = i break end
+      else
+        pick = i
+        break
+      end
+    end
+    level = level + 1
+  end
+  err = unwrapped(err)
+  if type(err) ~= "table" then
+    err = {err = "ERR " .. tostring(err)}
+  end
+  if pick then
+    err.source = pick.source
+    err.line = pick.currentline
+  end
+  return err
+end
+
+local api = {}
+function api.compile(body)
+  local f, e = loadstring(body, "@user_script")
+  if not f then return nil, e end
+  setfenv(f, ENV)
+  return f, nil
+end
+function api.run(f)
+  local ok, r = xpcall(f, handler)
+  return ok, r
+end
+function api.compile_library(code)
+  local f, e = loadstring(code, "@user_function")
+  if not f then return nil, e end
+  setfenv(f, FENV)
+  return f, nil
+end
+function api.load_library(f)  -- run library code in load mode: (ok, error value)
+  fmode, real_of[FENV] = load_shown, load_shown
+  local ok, e = pcall(f)
+  fmode, real_of[FENV] = fn_shown, fn_shown
+  if not ok then e = unwrapped(e) end
+  return ok, e
+end
+function api.run_function(f, keys, args)
+  local ok, r = xpcall(function() return f(keys, args) end, handler)
+  return ok, r
+end
+function api.is_function(v)
+  return type(v) == "function"
+end
+function api.set_args(keys, argv)
+  shown_G.KEYS = keys
+  shown_G.ARGV = argv
+end
+api.rawget = rawget
+api.next = next
+api.tostring = tostring
+api.tonumber = tonumber
+api.type = type
+function api.where()  -- luaL_where(L, 1) as seen from a Python callback
+  local i = getinfo(3, "Sl")
+  if i and i.currentline > 0 then return i.short_src .. ":" .. i.currentline .. ": " end
+  return ""
+end
+return api
+"""
