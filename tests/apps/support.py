@@ -45,6 +45,7 @@ class AppProc:
     api: str = ""
     lines: list[str] = field(default_factory=list)
     err_path: str = ""
+    cwd: str = ROOT
 
     def start(self, timeout: float = 60) -> AppProc:
         import tempfile
@@ -57,7 +58,7 @@ class AppProc:
             cmd.append("--no-http")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      stderr=open(self.err_path, "w"),  # noqa: SIM115
-                                     text=True, env=env(), cwd=ROOT)
+                                     text=True, env=env(), cwd=self.cwd)
         q: queue.Queue[str | None] = queue.Queue()
 
         def pump() -> None:

@@ -288,9 +288,10 @@ async def run_load(api: str, *, orders: int, rate: float, mix: dict[str, float],
         "final": len(res.final), "unfinished": len(res.accepted) - len(res.final),
         "statuses": dict(statuses), "cancel_reasons": dict(reasons),
         "shipped": len(shipped),
-        "latency_ms": {p: round(percentile(lat, p), 1) for p in (50, 90, 99)}
+        "latency_ms": {f"p{p}": round(percentile(lat, p), 1) for p in (50, 90, 99)}
         | {"max": round(lat[-1], 1) if lat else None},
-        "latency_completed_ms": {p: round(percentile(lat_c, p), 1) for p in (50, 90, 99)},
+        "latency_completed_ms": {f"p{p}": round(percentile(lat_c, p), 1)
+                                 for p in (50, 90, 99)},
         "throughput_shipped_per_s": round(len(shipped) / span_s, 1) if shipped else 0.0,
         "span_seconds": round(span_s, 3),
     }
@@ -309,8 +310,8 @@ def report(r: dict[str, Any], out: Any = sys.stdout) -> None:
         f"(expected {r['expected_rejections']}); errors: {err}",
         f"final:       {r['final']} ({st}){f'; cancelled: {why}' if why else ''}; "
         f"unfinished: {r['unfinished']}",
-        f"latency:     created -> shipped, {r['shipped']} orders: p50 {lat[50]:.1f} ms, "
-        f"p90 {lat[90]:.1f} ms, p99 {lat[99]:.1f} ms, max {lat['max']} ms",
+        f"latency:     created -> shipped, {r['shipped']} orders: p50 {lat['p50']:.1f} ms, "
+        f"p90 {lat['p90']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']} ms",
         f"throughput:  {r['throughput_shipped_per_s']:.1f} orders shipped/s "
         f"(first created to last shipped: {r['span_seconds']:.1f} s)",
     ]
