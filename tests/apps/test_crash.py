@@ -7,11 +7,17 @@ import asyncio
 import threading
 import time
 
+from streamlite.apps.keys import SUBSCRIPTIONS
 from streamlite.apps.load import run_load
 
-from .support import FAST, AppProc, check_invariants, http, order_body, wait_final
+from .support import FAST, AppProc, check_invariants, http, order_body, wait_final, wait_until
 
 SLOW_GATEWAY = ["--payment-latency-ms", "40"]
+
+
+def _consumer_names(app: AppProc) -> set[str]:
+    line = next(ln for ln in app.lines if "consumers:" in ln)
+    return set(line.rsplit("(", 1)[1].rstrip(")\n").split(", "))
 
 
 def _in_flight(api: str) -> int:
@@ -45,9 +51,21 @@ def test_worker_process_killed_and_replaced(backend):
         worker.kill()
         assert in_flight > 0  # killed mid-run, with orders half way
         time.sleep(0.5)
-        replacement = AppProc(backend.url, [*FAST, *SLOW_GATEWAY], http=False).start()
+        replacement = AppProc(backend.url, [*FAST, *SLOW_GATEWAY, "--forget-consumers-after",
+                                            "3"], http=False).start()
         t.join(150)
         assert not t.is_alive()
+        # the dead process's consumers, once their entries were claimed, are forgotten
+        dead = _consumer_names(worker)
+        r = backend.client()
+        try:
+            wait_until(lambda: not dead & {c["name"] for s, g in SUBSCRIPTIONS
+                                           for c in r.xinfo_consumers(s, g)},
+                       timeout=30, what="dead consumers forgotten")
+            alive = {c["name"] for c in r.xinfo_consumers(*SUBSCRIPTIONS[0])}
+            assert _consumer_names(replacement) <= alive
+        finally:
+            r.close()
     finally:
         t.join(1)
         if replacement is not None:

@@ -50,6 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         claim_interval_ms=args.claim_interval_ms, max_deliveries=args.max_deliveries,
         payment_max_deliveries=args.payment_max_deliveries,
         retry_backoff_ms=args.retry_backoff_ms, dashboard_interval_s=args.dashboard_interval,
+        forget_consumers_after_s=args.forget_consumers_after,
         gateway=GatewaySettings(latency_ms=args.payment_latency_ms,
                                 transient_failure_rate=args.payment_failure_rate))
     try:
@@ -143,6 +144,9 @@ def register(subparsers: Any) -> None:
                    help="how often to look for them (default %(default)s)")
     p.add_argument("--dashboard-interval", type=float, default=1.0,
                    help="seconds between dashboard updates (default %(default)s)")
+    p.add_argument("--forget-consumers-after", type=float, default=600.0,
+                   help="delete consumers idle this many seconds with nothing pending "
+                        "(stopped or dead processes); 0: never (default %(default)s)")
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser(

@@ -30,4 +30,5 @@ class AppConfig:
     retry_backoff_ms: int = 200
     grace_period_s: float = 10.0
     dashboard_interval_s: float = 1.0
+    forget_consumers_after_s: float = 600.0  # delete idle consumers holding nothing
     gateway: GatewaySettings = field(default_factory=GatewaySettings)

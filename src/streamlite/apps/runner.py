@@ -75,6 +75,8 @@ class Running:
     api: Any = None
     url: str | None = None  # the dashboard's URL
 
+    janitor: asyncio.Task[None] | None = None
+
     def failure(self) -> BaseException | None:
         for app in self.workers:
             for c in app.consumers:
@@ -104,6 +106,9 @@ async def start(cfg: AppConfig) -> Running:
                 app = build_worker(cfg, r, name)
                 await app.start()
                 run.workers.append(app)
+            if cfg.forget_consumers_after_s > 0:
+                run.janitor = asyncio.get_running_loop().create_task(
+                    forget_dead_consumers(r, cfg.forget_consumers_after_s))
         if cfg.http:
             try:
                 from aiohttp import web
@@ -134,7 +139,32 @@ async def start(cfg: AppConfig) -> Running:
     return run
 
 
+async def forget_dead_consumers(r: Any, after_s: float) -> None:
+    """Delete consumers that have not read for ``after_s`` and hold nothing (processes
+    that died or were stopped: their pending entries were claimed by live ones). A live
+    consumer reads every ``block_ms``, so its idle time stays small."""
+    every_s = max(0.5, min(30.0, after_s / 2))
+    while True:
+        for stream, group in keys.SUBSCRIPTIONS:
+            try:
+                for c in await r.xinfo_consumers(stream, group):
+                    d = {(k.decode() if isinstance(k, bytes) else k): v for k, v in c.items()}
+                    if int(d.get("pending", 0)) == 0 and int(d.get("idle", 0)) > after_s * 1000:
+                        name = d["name"].decode() if isinstance(d["name"], bytes) else d["name"]
+                        await r.xgroup_delconsumer(stream, group, name)
+                        log.info("forgot consumer %s of %s/%s", name, stream, group)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a missing group (flushed), a hiccup: next round
+                continue
+        await asyncio.sleep(every_s)
+
+
 async def stop(run: Running, grace_s: float | None = None) -> None:
+    if run.janitor is not None:
+        run.janitor.cancel()
+        with contextlib.suppress(BaseException):
+            await run.janitor
     if run.api is not None:
         await run.api.broadcaster.close()  # ends the dashboards' event streams
     if run.web_runner is not None:
