@@ -261,3 +261,29 @@ def test_gateway_settings_and_ranking(app):
     from streamlite.apps.keys import SUBSCRIPTIONS
 
     assert set(SUBSCRIPTIONS) <= groups
+
+
+def test_seed_style_entry_is_a_dead_letter(app):
+    """Seed 001 (5-1) adds a broken order by hand; it has no order behind it and goes to
+    the dead-letter stream, where the dashboard shows it and it can be purged."""
+    if not app.backend.multiprocess:
+        pytest.skip("embedded: the app's process holds the engine; no second client")
+    r = app.backend.client()
+    try:
+        r.xadd("order-received", {
+            "order_id": "ORD-2024-004", "customer_id": "2004", "product_name": "문제상품",
+            "quantity": "1", "unit_price": "1000000", "total_amount": "1000000",
+            "customer_email": "invalid-email", "shipping_address": "",
+            "order_time": "2024-05-23T11:00:00Z"})
+    finally:
+        r.close()
+
+    def dead():
+        st, d = http("GET", f"{app.api}/api/dlq")
+        return {x["stream"]: x for x in d["dead_letters"]}["order-received"]["entries"]
+
+    entries = wait_until(dead, what="the seed's broken order in the DLQ")
+    assert entries[0]["group"] == "inventory" and "not an order event" in entries[0]["error"]
+    st, res = http("POST", f"{app.api}/api/dlq/order-received/purge", {})
+    assert st == 200 and res["purged"] == 1
+    assert dead() == []

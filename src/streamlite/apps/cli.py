@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any
@@ -64,6 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from .load import main_json, parse_mix, report, run_load, self_hosted
+    from .runner import StartupError
 
     try:
         mix = parse_mix(args.failure_mix)
@@ -79,11 +81,15 @@ def cmd_load(args: argparse.Namespace) -> int:
                           "timeout_s": args.timeout, "quiet": args.quiet or args.json}
     try:
         if args.self_hosted:
-            url = args.url or f"streamlite://{tempfile.mkdtemp(prefix='streamlite-load-')}"
-            result = _run_loop(self_hosted(url, **kw))
+            tmp = None if args.url else tempfile.mkdtemp(prefix="streamlite-load-")
+            try:
+                result = _run_loop(self_hosted(args.url or f"streamlite://{tmp}", **kw))
+            finally:
+                if tmp is not None:
+                    shutil.rmtree(tmp, ignore_errors=True)
         else:
             result = _run_loop(run_load(args.api, **kw))
-    except ConnectionError as e:
+    except (ConnectionError, StartupError) as e:
         print(f"streamlite: error: {e}", file=sys.stderr)
         return 3
     except ValueError as e:

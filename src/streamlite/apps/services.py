@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from streamlite.events import App, ConsumerOptions, Context, DeadLetter, Retry, RetryPolicy
+from streamlite.events import (
+    App,
+    ConsumerOptions,
+    Context,
+    DeadLetter,
+    Message,
+    Retry,
+    RetryPolicy,
+)
 
 from . import keys
 from .config import AppConfig
@@ -179,6 +187,13 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
                 c.publish(keys.INVENTORY_CHECK, LOW_STOCK, x, suffix=f":{x['sku']}")
 
         await change(r, evt.order_id, {RECEIVED}, body, maxlen=maxlen)
+
+    @app.handler(keys.ORDER_RECEIVED, group=keys.G_INVENTORY)
+    async def not_an_order(msg: Message) -> None:
+        # e.g. seed 001's hand-written `XADD order-received * order_id ... customer_email
+        # "invalid-email"`: no order behind it, it can never be processed
+        raise DeadLetter(f"not an order event (event type {msg.event_type!r}); orders are "
+                         "created with POST /api/orders")
 
     @app.handler(keys.PAYMENT_RESULT, group=keys.G_INVENTORY, event=PAYMENT_FAILED_EVENT)
     async def release_after_failed_payment(evt: OrderRef) -> None:
