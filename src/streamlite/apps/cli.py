@@ -64,6 +64,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        print("streamlite: error: the load generator needs aiohttp: "
+              "pip install 'streamlite[app]'", file=sys.stderr)
+        return 3
     from .load import main_json, parse_mix, report, run_load, self_hosted
     from .runner import StartupError
 

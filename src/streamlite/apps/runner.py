@@ -57,12 +57,21 @@ def open_clients(url: str) -> tuple[Any, Any]:
                                                         timeout=30)
         return aioredis.Redis(connection_pool=pool), connect(url)
     except Exception as e:
-        if is_embedded(url):
+        if is_embedded(url) and not _has_embedded():
             raise StartupError(
                 f"the embedded engine is not available in this build ({e}).\n"
                 "Run against a server instead, e.g. `streamlite run --url "
                 "redis://127.0.0.1:6379/0` (a Redis or `streamlite server`).") from e
-        raise StartupError(f"cannot use {url}: {e}") from e
+        raise StartupError(f"cannot open {url}: {e}") from e
+
+
+def _has_embedded() -> bool:
+    import streamlite
+
+    try:
+        return callable(getattr(streamlite, "from_url"))  # noqa: B009 - lazy attribute
+    except AttributeError:
+        return False
 
 
 @dataclass
