@@ -28,12 +28,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from streamlite.events import DeadLetters
 
@@ -46,6 +48,7 @@ from .services import cancel_order
 from .store import create_order, get_order, get_orders, history, recent_orders, state_at
 
 MAX_BODY = 64 * 1024
+log = logging.getLogger("streamlite.apps.web")
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -330,6 +333,12 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         if e.content_type == "application/json" or not request.path.startswith("/api/"):
             raise
         return error(e.status, e.reason)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception as e:  # e.g. the backend went away: say so, as JSON
+        log.exception("%s %s failed", request.method, request.path)
+        return error(503 if isinstance(e, RedisError) else 500,
+                     f"{type(e).__name__}: {e}")
 
 
 def make_web_app(api: Api) -> web.Application:
