@@ -36,8 +36,15 @@ class BlockingManager:
         for k in b.keys:
             self.by_key.setdefault(k, {})[c] = None
         self.engine.block_on(b.keys)
-        if b.deadline_ms is not None:
-            heapq.heappush(self._deadlines, (b.deadline_ms, next(self._seq), c, b))
+        self._schedule(c, b)
+
+    def _schedule(self, c: Client, b: Blocked) -> None:
+        when = b.deadline_ms
+        retry = b.retry_at_ms
+        if retry is not None and (when is None or retry < when):
+            when = retry
+        if when is not None:
+            heapq.heappush(self._deadlines, (when, next(self._seq), c, b))
 
     def unblock(self, c: Client) -> Blocked | None:
         """Forget ``c``'s blocked command (served, timed out, disconnected, CLIENT UNBLOCK)."""
@@ -69,20 +76,40 @@ class BlockingManager:
                         continue
                     reply = eng.execute(c, b.argv)
                     if type(reply) is Blocked:
-                        continue  # still nothing for it: keeps its place
+                        # still nothing for it: keeps its place
+                        if reply.retry_at_ms != b.retry_at_ms:
+                            b.retry_at_ms = reply.retry_at_ms
+                            self._schedule(c, b)
+                        continue
                     self.unblock(c)
                     out.append((c, reply))
         return out
 
     def expire(self, now_ms: int) -> list[tuple[Client, Any]]:
-        """Clients whose deadline passed, unblocked, with their timeout replies."""
+        """Clients whose deadline passed, unblocked, with their timeout replies.
+
+        A client whose ``retry_at_ms`` came first is re-run instead: served if its
+        command now answers, else it keeps waiting (rescheduled).
+        """
         out: list[tuple[Client, Any]] = []
         dl = self._deadlines
         while dl and dl[0][0] <= now_ms:
             _, _, c, b = heapq.heappop(dl)
-            if c.blocked is b:
+            if c.blocked is not b:
+                continue
+            if b.deadline_ms is not None and b.deadline_ms <= now_ms:
                 self.unblock(c)
                 out.append((c, b.timeout_reply))
+            elif b.retry_at_ms is not None and b.retry_at_ms <= now_ms:
+                reply = self.engine.execute(c, b.argv)
+                if type(reply) is Blocked:
+                    b.retry_at_ms = reply.retry_at_ms
+                    if b.retry_at_ms is not None and b.retry_at_ms <= now_ms:
+                        b.retry_at_ms = None  # nothing claimable after all
+                    self._schedule(c, b)
+                else:
+                    self.unblock(c)
+                    out.append((c, reply))
         return out
 
     def next_deadline(self) -> int | None:

@@ -111,10 +111,11 @@ class Blocked:
     re-runs ``argv`` (which may differ from the original: e.g. ``$`` resolved to
     a concrete ID) whenever one of them is signalled, and replies
     ``timeout_reply`` once ``deadline_ms`` (absolute, engine clock; ``None`` =
-    forever) has passed.
+    forever) has passed. ``retry_at_ms`` (optional) asks for a re-run at that time
+    even if no key was touched.
     """
 
-    __slots__ = ("keys", "argv", "deadline_ms", "timeout_reply")
+    __slots__ = ("keys", "argv", "deadline_ms", "timeout_reply", "retry_at_ms")
 
     def __init__(
         self,
@@ -122,11 +123,15 @@ class Blocked:
         argv: list[bytes],
         deadline_ms: int | None,
         timeout_reply: Any = NULL_ARRAY,
+        retry_at_ms: int | None = None,
     ) -> None:
         self.keys = keys
         self.argv = argv
         self.deadline_ms = deadline_ms
         self.timeout_reply = timeout_reply
+        # re-run ``argv`` at this time even if no key was touched (XREADGROUP ... CLAIM
+        # waits for a pending entry to become idle enough); None = only on keys
+        self.retry_at_ms = retry_at_ms
 
     def __repr__(self) -> str:
         return f"Blocked(keys={self.keys!r}, deadline_ms={self.deadline_ms!r})"

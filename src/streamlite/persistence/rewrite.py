@@ -89,6 +89,10 @@ def _stream(key: bytes, s: Any) -> Iterator[Argv]:
         b"ENTRIESADDED", b"%d" % s.entries_added,
         b"MAXDELETEDID", format_id(s.max_deleted_id),
     ]
+    idmp = getattr(s, "idmp", None)
+    if idmp is not None:  # XCFGSET settings (the remembered iids are not carried)
+        yield [b"XCFGSET", key, b"IDMP-DURATION", b"%d" % idmp.duration,
+               b"IDMP-MAXSIZE", b"%d" % idmp.maxsize]
     for gname, g in s.groups.items():
         yield [b"XGROUP", b"CREATE", key, gname, format_id(g.last_id),
                b"ENTRIESREAD", b"%d" % g.entries_read]

@@ -11,6 +11,8 @@ from . import (  # noqa: F401
     server,
     sets,
     stream_groups,
+    stream_info,
+    stream_read,
     streams,
     strings,
     transactions,

@@ -1,20 +1,24 @@
 """Stream IDs: ``<ms>-<seq>``, both unsigned 64-bit, held as one int ``ms << 64 | seq``.
 
 One int compares, hashes and sorts exactly like Redis's ``streamID`` and costs
-far less than a tuple.
+far less than a tuple. Parsing follows Redis's ``streamGenericParseIDOrReply``
+(including its use of ``string2ull``, which falls back to ``strtoull``).
 """
 
 from __future__ import annotations
 
 from ..errors import CommandError
 
-SEQ_BITS = 64
 SEQ_MASK = (1 << 64) - 1
 U64_MAX = (1 << 64) - 1
 MIN_ID = 0
 MAX_ID = (U64_MAX << 64) | U64_MAX
 
 INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+INVALID_START = "ERR invalid start ID for the interval"
+INVALID_END = "ERR invalid end ID for the interval"
+
+_SPACE = b" \t\n\v\f\r"
 
 
 def make_id(ms: int, seq: int) -> int:
@@ -34,12 +38,49 @@ def format_id(i: int) -> bytes:
     return b"%d-%d" % (i >> 64, i & SEQ_MASK)
 
 
-def _u64(b: bytes) -> int | None:
-    # strtoull-like but strict: digits only (Redis uses string2ull)
-    if not b or len(b) > 20 or not b.isdigit():
+def _strtoull(s: bytes) -> int | None:
+    """C's ``strtoull(s, &end, 10)`` that must consume all of ``s`` (None = rejected)."""
+    i = 0
+    n = len(s)
+    while i < n and s[i] in _SPACE:
+        i += 1
+    neg = False
+    if i < n and s[i] in b"+-":
+        neg = s[i] == 0x2D
+        i += 1
+    digits = s[i:]
+    if not digits or not digits.isdigit() or not digits.isascii():
+        return None
+    v = int(digits)
+    if v > U64_MAX:
+        return None  # ERANGE
+    return (-v) & U64_MAX if neg else v
+
+
+def _string2ll(b: bytes) -> int | None:
+    """Redis's strict ``string2ll``: canonical decimal, int64 range, else None."""
+    n = len(b)
+    if n == 0 or n > 20 or not b.isascii():
+        return None
+    if b == b"0":
+        return 0
+    digits = b[1:] if b[0] == 0x2D else b
+    if not digits or not digits.isdigit() or digits[0] == 0x30:
         return None
     v = int(b)
-    return v if v <= U64_MAX else None
+    if v < -(1 << 63) or v > (1 << 63) - 1:
+        return None
+    return v
+
+
+def _u64(b: bytes) -> int | None:
+    """Redis's ``string2ull``: ``string2ll`` (negatives rejected), else ``strtoull``."""
+    v = _string2ll(b)
+    if v is not None:
+        return v if v >= 0 else None
+    if not b:
+        return None
+    return _strtoull(b)
 
 
 def parse_id(
@@ -51,9 +92,12 @@ def parse_id(
     """Parse a stream ID as Redis's ``streamGenericParseIDOrReply``.
 
     ``-`` and ``+`` mean the smallest and largest ID unless ``strict``; an ID
-    without ``-seq`` gets ``missing_seq`` (0 for range starts, U64_MAX for ends)
-    unless ``strict``, which also requires both parts.
+    without ``-seq`` gets ``missing_seq`` (0 for range starts, U64_MAX for ends).
     """
+    if len(b) > 127:
+        raise CommandError(msg)
+    if b"\0" in b:  # Redis works on a C string copy
+        b = b[: b.index(b"\0")]
     if len(b) == 1:
         if b == b"-":
             if strict:
@@ -65,27 +109,66 @@ def parse_id(
             return MAX_ID
     dash = b.find(b"-")
     if dash < 0:
-        if strict:
-            raise CommandError(msg)
         ms = _u64(b)
         if ms is None:
             raise CommandError(msg)
         return (ms << 64) | missing_seq
     ms = _u64(b[:dash])
+    if ms is None:
+        raise CommandError(msg)
     seq = _u64(b[dash + 1 :])
-    if ms is None or seq is None:
+    if seq is None:
         raise CommandError(msg)
     return (ms << 64) | seq
 
 
-def parse_range_bound(b: bytes, is_start: bool) -> tuple[int, bool]:
-    """Parse an XRANGE bound; returns ``(id, exclusive)``; ``(`` prefix = exclusive."""
-    if b[:1] == b"(":
-        if len(b) == 1:
+def parse_xadd_id(b: bytes) -> tuple[int, bool]:
+    """The ID argument of XADD: ``(id, seq_given)``; ``<ms>-*`` gives seq_given False."""
+    if len(b) > 127:
+        raise CommandError(INVALID_ID)
+    if b"\0" in b:
+        b = b[: b.index(b"\0")]
+    if b in (b"-", b"+"):
+        raise CommandError(INVALID_ID)
+    dash = b.find(b"-")
+    if dash >= 0 and b[dash + 1 :] == b"*":
+        ms = _u64(b[:dash])
+        if ms is None:
             raise CommandError(INVALID_ID)
-        i = parse_id(b[1:], 0 if is_start else U64_MAX, strict=False)
-        inner = b[1:]
-        if inner in (b"-", b"+"):
-            raise CommandError(INVALID_ID)
-        return i, True
-    return parse_id(b, 0 if is_start else U64_MAX), False
+        return ms << 64, False
+    return parse_id(b, 0, strict=True), True
+
+
+def parse_strict(b: bytes) -> int:
+    """An ID where ``-``/``+`` are not allowed (XACK, XCLAIM, XDEL, XSETID...)."""
+    if b.isdigit() and b.isascii() and 0 < len(b) <= 20 and (b[0] != 0x30 or len(b) == 1):
+        v = int(b)
+        if v <= U64_MAX:
+            return v << 64
+    return parse_id(b, 0, strict=True)
+
+
+def incr_id(i: int) -> int | None:
+    """The next ID, or None past the largest one (Redis's ``streamIncrID`` failing)."""
+    return None if i == MAX_ID else i + 1
+
+
+def decr_id(i: int) -> int | None:
+    """The previous ID, or None before 0-0."""
+    return None if i == 0 else i - 1
+
+
+def parse_interval(b: bytes, is_start: bool) -> int:
+    """An XRANGE/XPENDING/XAUTOCLAIM bound: ``(`` makes it exclusive; returns an inclusive ID."""
+    if len(b) > 1 and b[:1] == b"(":
+        i = parse_id(b[1:], 0 if is_start else U64_MAX, strict=True)
+        if is_start:
+            j = incr_id(i)
+            if j is None:
+                raise CommandError(INVALID_START)
+        else:
+            j = decr_id(i)
+            if j is None:
+                raise CommandError(INVALID_END)
+        return j
+    return parse_id(b, 0 if is_start else U64_MAX)

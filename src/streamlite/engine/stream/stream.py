@@ -1,8 +1,20 @@
-"""The stream value: entries in ID order plus the bookkeeping Redis keeps.
+"""The stream value: entries in compact blocks, plus the bookkeeping Redis keeps.
 
-This is the interface the stream commands and consumer groups use. The storage
-behind it (``_ids`` + ``_entries``) is the simple first version; the stream
-storage owner replaces it with compact blocks without changing this interface.
+Layout (modelled on Redis's radix tree of listpacks):
+
+- Entries live in *nodes* of up to ``stream-node-max-entries`` entries (default
+  100), closed early when the listpack Redis would use reaches
+  ``stream-node-max-bytes`` (default 4096; bytes counted as a listpack counts
+  them, see ``listpack``). ``_keys`` holds each node's first ("master") ID, so a
+  lookup is a bisect over nodes plus a binary search inside one node.
+- A node stores its IDs in one ``array('Q')`` (ms, seq pairs), one flag byte per
+  entry (deleted, same-fields-as-master), one offset per entry and the field data
+  as one byte string: each value (and, when the entry's field names differ from
+  the node's master fields, the field names too) prefixed by a varint length.
+  The master field names are stored once per node, as Redis's master entry does.
+- Deleting marks a tombstone flag; a node whose last live entry is deleted is
+  dropped (as Redis drops the listpack). Tombstones stay until then, and count
+  toward the node's size, exactly as in Redis.
 
 IDs are ints (``ms << 64 | seq``, see ``ids``); an entry's fields are a flat list
 ``[f1, v1, f2, v2, ...]`` of bytes.
@@ -10,20 +22,158 @@ IDs are ints (``ms << 64 | seq``, see ``ids``); an entry's fields are a flat lis
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..database import register_type
+from .listpack import LP_EMPTY, int_size, signed64, str_size
 
 if TYPE_CHECKING:
     from .groups import ConsumerGroup
 
+F_DELETED = 1
+F_SAME = 2
+_M64 = (1 << 64) - 1
+LISTPACK_MAX_SIZE = 1 << 30
+
+# Trim strategies and reference policies (XADD/XTRIM/XDELEX/XACKDEL).
+TRIM_MAXLEN = 1
+TRIM_MINID = 2
+KEEPREF = 0
+DELREF = 1
+ACKED = 2
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 128:
+        out.append((n & 127) | 128)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+class _Node:
+    """One block of entries (Redis: one listpack in the radix tree)."""
+
+    __slots__ = ("ids", "flags", "offs", "data", "fields", "live", "dead", "body")
+
+    def __init__(self, fields: tuple[bytes, ...]) -> None:
+        self.ids = array("Q")
+        self.flags = bytearray()
+        self.offs = array("I")
+        self.data: bytes | bytearray = bytearray()
+        self.fields = fields
+        self.live = 0
+        self.dead = 0
+        # listpack bytes without the live/deleted counters
+        self.body = LP_EMPTY + int_size(len(fields)) + sum(map(str_size, fields)) + 2
+
+    @property
+    def lp_bytes(self) -> int:
+        return self.body + int_size(self.live) + int_size(self.dead)
+
+    def __len__(self) -> int:
+        return len(self.flags)
+
+    def id_at(self, j: int) -> int:
+        ids = self.ids
+        return (ids[2 * j] << 64) | ids[2 * j + 1]
+
+    def last_id(self) -> int:
+        """ID of the last entry, tombstone or not (Redis's lpGetEdgeStreamID)."""
+        return self.id_at(len(self.flags) - 1)
+
+    def first_id(self) -> int:
+        return (self.ids[0] << 64) | self.ids[1]
+
+    def find_ge(self, sid: int) -> int:
+        """Index of the first entry with ID >= sid (len if none)."""
+        lo, hi = 0, len(self.flags)
+        ids = self.ids
+        ms, seq = sid >> 64, sid & _M64
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            m = ids[2 * mid]
+            if m < ms or (m == ms and ids[2 * mid + 1] < seq):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def find_le(self, sid: int) -> int:
+        """Index of the last entry with ID <= sid (-1 if none)."""
+        lo, hi = 0, len(self.flags)
+        ids = self.ids
+        ms, seq = sid >> 64, sid & _M64
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            m = ids[2 * mid]
+            if m < ms or (m == ms and ids[2 * mid + 1] <= seq):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo - 1
+
+    def index_of(self, sid: int) -> int:
+        """Index of the entry with this exact ID (live or not), -1 if absent."""
+        j = self.find_ge(sid)
+        if j < len(self.flags) and self.ids[2 * j] == sid >> 64 and self.ids[2 * j + 1] == sid & _M64:
+            return j
+        return -1
+
+    def decode(self, j: int) -> list[bytes]:
+        data = self.data if type(self.data) is bytes else bytes(self.data)
+        pos = self.offs[j]
+        out: list[bytes] = []
+        app = out.append
+        if self.flags[j] & F_SAME:
+            for f in self.fields:
+                n = data[pos]
+                pos += 1
+                if n >= 128:
+                    n, pos = _read_varint(data, pos - 1)
+                app(f)
+                app(data[pos : pos + n])
+                pos += n
+            return out
+        cnt = data[pos]
+        pos += 1
+        if cnt >= 128:
+            cnt, pos = _read_varint(data, pos - 1)
+        for _ in range(cnt * 2):
+            n = data[pos]
+            pos += 1
+            if n >= 128:
+                n, pos = _read_varint(data, pos - 1)
+            app(data[pos : pos + n])
+            pos += n
+        return out
+
+    def seal(self) -> None:
+        """The node stopped being the tail: drop growth slack."""
+        if type(self.data) is bytearray:
+            self.data = bytes(self.data)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    n = 0
+    shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        n |= (b & 127) << shift
+        if b < 128:
+            return n, pos
+        shift += 7
+
 
 class Stream:
     __slots__ = (
-        "_ids",
-        "_entries",
+        "_nodes",
+        "_keys",
         "length",
         "last_id",
         "max_deleted_id",
@@ -34,78 +184,445 @@ class Stream:
     )
 
     def __init__(self) -> None:
-        self._ids: list[int] = []
-        self._entries: dict[int, list[bytes]] = {}
+        self._nodes: list[_Node] = []
+        self._keys: list[int] = []  # master ID of each node, ascending
         self.length = 0  # live entries
         self.last_id = 0  # last-generated-id (XADD / XSETID)
         self.max_deleted_id = 0  # max-deleted-entry-id
         self.entries_added = 0  # entries-added over the stream's lifetime
         self.groups: dict[bytes, ConsumerGroup] = {}  # creation order
-        self.idmp: Any = None  # IDMP (idempotent XADD) state, owned by XADD
+        self.idmp: Any = None  # IDMP (idempotent XADD) state, see ``idmp``
         self.cfg: Any = None  # XCFGSET settings, None = defaults
 
-    # -- entries ---------------------------------------------------------------
+    # -- adding ----------------------------------------------------------------
 
-    def add(self, sid: int, fields: list[bytes]) -> None:
-        """Append an entry; ``sid`` must be greater than every ID present."""
-        self._ids.append(sid)
-        self._entries[sid] = fields
+    def add(
+        self,
+        sid: int,
+        fields: list[bytes],
+        max_entries: int = 100,
+        max_bytes: int = 4096,
+    ) -> None:
+        """Append an entry; ``sid`` must be greater than every ID present.
+
+        ``fields`` is the flat field/value list. A new node starts when the tail
+        node holds ``max_entries`` entries (live or deleted) or its listpack would
+        reach ``max_bytes`` (Redis's ``streamAppendItem`` rules).
+        """
+        nodes = self._nodes
+        node = nodes[-1] if nodes else None
+        if node is not None:
+            limit = max_bytes if 0 < max_bytes <= LISTPACK_MAX_SIZE else LISTPACK_MAX_SIZE
+            live = node.live
+            dead = node.dead
+            lp = node.body + (2 if live < 128 else int_size(live)) + (2 if dead < 128 else int_size(dead))
+            if lp + sum(map(len, fields)) >= limit or (max_entries and len(node.flags) >= max_entries):
+                node.seal()
+                node = None
+        ms = sid >> 64
+        seq = sid & _M64
+        if node is None:
+            node = _Node(tuple(fields[0::2]))
+            nodes.append(node)
+            self._keys.append(sid)
+            mms = ms
+            mseq = seq
+            same = True
+            data = node.data
+        else:
+            data = node.data
+            if type(data) is bytes:
+                data = node.data = bytearray(data)
+            ids = node.ids
+            mms = ids[0]
+            mseq = ids[1]
+            mf = node.fields
+            nf2 = len(fields)
+            same = nf2 == 2 * len(mf)
+            if same:
+                for k in range(0, nf2, 2):
+                    if fields[k] != mf[k >> 1]:
+                        same = False
+                        break
+        assert type(data) is bytearray
+        node.offs.append(len(data))
+        node.ids.append(ms)
+        node.ids.append(seq)
+        # listpack bytes: flags + ms delta + seq delta (+ numfields + names) + values + lp-count
+        d = ms - mms
+        size = 2 + (2 if 0 <= d <= 127 else int_size(signed64(d)))
+        d = seq - mseq
+        size += 2 if 0 <= d <= 127 else int_size(signed64(d))
+        nf = len(fields) >> 1
+        if same:
+            node.flags.append(F_SAME)
+            for k in range(1, len(fields), 2):
+                v = fields[k]
+                n = len(v)
+                if n < 128:
+                    data.append(n)
+                else:
+                    data += _varint(n)
+                data += v
+                size += str_size(v)
+            size += int_size(nf + 3)
+        else:
+            node.flags.append(0)
+            if nf < 128:
+                data.append(nf)
+            else:
+                data += _varint(nf)
+            for x in fields:
+                n = len(x)
+                if n < 128:
+                    data.append(n)
+                else:
+                    data += _varint(n)
+                data += x
+                size += str_size(x)
+            size += int_size(nf) + int_size(2 * nf + 4)
+        node.body += size
+        node.live += 1
         self.length += 1
+        self.entries_added += 1
+        self.last_id = sid
+
+    # -- reading ---------------------------------------------------------------
+
+    def _locate(self, sid: int) -> tuple[_Node | None, int, int]:
+        """(node, node index, entry index) of ``sid`` (live or tombstone)."""
+        keys = self._keys
+        i = bisect_right(keys, sid) - 1
+        if i < 0:
+            return None, -1, -1
+        node = self._nodes[i]
+        j = node.index_of(sid)
+        if j < 0:
+            return None, -1, -1
+        return node, i, j
 
     def get(self, sid: int) -> list[bytes] | None:
-        return self._entries.get(sid)
+        """Fields of the live entry ``sid``, or None."""
+        node, _, j = self._locate(sid)
+        if node is None or node.flags[j] & F_DELETED:
+            return None
+        return node.decode(j)
 
     def __contains__(self, sid: int) -> bool:
-        return sid in self._entries
+        node, _, j = self._locate(sid)
+        return node is not None and not node.flags[j] & F_DELETED
 
-    def delete(self, sid: int) -> bool:
-        """Remove one entry; True if it was there. (Callers update max_deleted_id.)"""
-        if self._entries.pop(sid, None) is None:
-            return False
-        i = bisect_left(self._ids, sid)
-        del self._ids[i]
-        self.length -= 1
-        return True
+    exists = __contains__
 
     def range(
         self, start: int, end: int, count: int | None = None, rev: bool = False
     ) -> Iterator[tuple[int, list[bytes]]]:
-        """Entries with ``start <= id <= end`` in ID order (reverse if ``rev``)."""
-        if count is not None and count <= 0 or start > end:
+        """Live entries with ``start <= id <= end`` in ID order (reverse if ``rev``)."""
+        for sid, node, j in self._walk(start, end, rev):
+            yield sid, node.decode(j)
+            if count is not None:
+                count -= 1
+                if count <= 0:
+                    return
+
+    def range_ids(self, start: int, end: int, rev: bool = False) -> Iterator[int]:
+        """IDs of live entries in ``[start, end]``."""
+        for sid, _, _ in self._walk(start, end, rev):
+            yield sid
+
+    def _walk(
+        self, start: int, end: int, rev: bool, tombstones: bool = False
+    ) -> Iterator[tuple[int, _Node, int]]:
+        if start > end or not self._nodes:
             return
-        ids = self._ids
-        lo = bisect_left(ids, start)
-        hi = bisect_right(ids, end)
-        rng = range(hi - 1, lo - 1, -1) if rev else range(lo, hi)
-        n = 0
-        for i in rng:
-            sid = ids[i]
-            yield sid, self._entries[sid]
-            n += 1
-            if count is not None and n >= count:
-                return
+        nodes = self._nodes
+        keys = self._keys
+        if not rev:
+            i = max(bisect_right(keys, start) - 1, 0)
+            first = True
+            while i < len(nodes):
+                node = nodes[i]
+                if not first and keys[i] > end:
+                    return
+                j = node.find_ge(start) if first else 0
+                first = False
+                ids = node.ids
+                flags = node.flags
+                n = len(flags)
+                while j < n:
+                    sid = (ids[2 * j] << 64) | ids[2 * j + 1]
+                    if sid > end:
+                        return
+                    if tombstones or not flags[j] & F_DELETED:
+                        yield sid, node, j
+                    j += 1
+                i += 1
+        else:
+            i = bisect_right(keys, end) - 1
+            first = True
+            while i >= 0:
+                node = nodes[i]
+                j = node.find_le(end) if first else len(node.flags) - 1
+                first = False
+                ids = node.ids
+                flags = node.flags
+                while j >= 0:
+                    sid = (ids[2 * j] << 64) | ids[2 * j + 1]
+                    if sid < start:
+                        return
+                    if tombstones or not flags[j] & F_DELETED:
+                        yield sid, node, j
+                    j -= 1
+                i -= 1
+
+    def first_entry(self) -> tuple[int, list[bytes]] | None:
+        for sid, node, j in self._walk(0, (1 << 128) - 1, False):
+            return sid, node.decode(j)
+        return None
+
+    def last_entry(self) -> tuple[int, list[bytes]] | None:
+        for sid, node, j in self._walk(0, (1 << 128) - 1, True):
+            return sid, node.decode(j)
+        return None
 
     @property
     def first_id(self) -> int:
-        """ID of the first live entry, 0 when empty."""
-        return self._ids[0] if self._ids else 0
+        """ID of the first live entry, 0 when empty (XINFO's recorded-first-entry-id)."""
+        for sid, _, _ in self._walk(0, (1 << 128) - 1, False):
+            return sid
+        return 0
 
-    def first_entry(self) -> tuple[int, list[bytes]] | None:
-        if not self._ids:
-            return None
-        sid = self._ids[0]
-        return sid, self._entries[sid]
+    def last_valid_id(self) -> int:
+        """ID of the last live entry, 0 when empty (Redis's streamLastValidID)."""
+        for sid, _, _ in self._walk(0, (1 << 128) - 1, True):
+            return sid
+        return 0
 
-    def last_entry(self) -> tuple[int, list[bytes]] | None:
-        if not self._ids:
-            return None
-        sid = self._ids[-1]
-        return sid, self._entries[sid]
+    def first_id_any(self) -> int | None:
+        """First ID stored, tombstones included (Redis's streamGetEdgeID without skipping)."""
+        for sid, _, _ in self._walk(0, (1 << 128) - 1, False, tombstones=True):
+            return sid
+        return None
+
+    # -- deleting --------------------------------------------------------------
+
+    def delete(self, sid: int) -> bool:
+        """Remove one live entry; True if it was there. (Callers update max_deleted_id.)"""
+        node, i, j = self._locate(sid)
+        if node is None or node.flags[j] & F_DELETED:
+            return False
+        self._tombstone(node, i, j, drop_empty=True)
+        return True
+
+    def _tombstone(self, node: _Node, i: int, j: int, drop_empty: bool) -> None:
+        self.length -= 1
+        if drop_empty and node.live == 1:
+            del self._nodes[i]
+            del self._keys[i]
+            return
+        node.flags[j] |= F_DELETED
+        node.live -= 1
+        node.dead += 1
+
+    def _drop_node(self, i: int) -> None:
+        node = self._nodes[i]
+        self.length -= node.live
+        del self._nodes[i]
+        del self._keys[i]
+
+    def trim(
+        self,
+        strategy: int,
+        maxlen: int = 0,
+        minid: int = 0,
+        approx: bool = False,
+        limit: int = 0,
+        policy: int = KEEPREF,
+        acked: Callable[[int], bool] | None = None,
+        on_delete: Callable[[int], None] | None = None,
+    ) -> int:
+        """Trim from the head as Redis's ``streamTrim``; returns entries removed.
+
+        Whole nodes go while they lie entirely in the trimmed range; the first
+        node that does not is trimmed entry by entry unless ``approx``. With
+        ``ACKED`` only entries ``acked(id)`` may go (others are skipped); with
+        ``DELREF`` ``on_delete(id)`` is called for every removed entry.
+        """
+        if strategy == 0:
+            return 0
+        nodes = self._nodes
+        deleted = 0
+        i = 0
+        while i < len(nodes):
+            if strategy == TRIM_MAXLEN and self.length <= maxlen:
+                break
+            node = nodes[i]
+            entries = node.live
+            if limit and deleted + entries > limit:
+                break
+            if strategy == TRIM_MAXLEN:
+                remove_node = self.length - entries >= maxlen
+            else:
+                remove_node = node.last_id() < minid
+            if remove_node:
+                if policy == ACKED and acked is not None:
+                    live = [
+                        (node.id_at(j), j)
+                        for j in range(len(node.flags))
+                        if not node.flags[j] & F_DELETED
+                    ]
+                    ok = [(sid, j) for sid, j in live if acked(sid)]
+                    if len(ok) == len(live):
+                        self._drop_node(i)
+                        deleted += entries
+                        continue
+                    for _sid, j in ok:
+                        self._tombstone(node, i, j, drop_empty=False)
+                    deleted += len(ok)
+                    i += 1
+                    continue
+                if policy == DELREF and on_delete is not None:
+                    for j in range(len(node.flags)):
+                        if not node.flags[j] & F_DELETED:
+                            on_delete(node.id_at(j))
+                self._drop_node(i)
+                deleted += entries
+                continue
+            if approx:
+                break
+            # trim inside this node, entry by entry
+            flags = node.flags
+            for j in range(len(flags)):
+                if strategy == TRIM_MAXLEN:
+                    if self.length <= maxlen:
+                        break
+                else:
+                    if node.id_at(j) >= minid:
+                        break
+                if flags[j] & F_DELETED:
+                    continue
+                sid = node.id_at(j)
+                if policy == ACKED and acked is not None and not acked(sid):
+                    continue
+                if policy == DELREF and on_delete is not None:
+                    on_delete(sid)
+                self._tombstone(node, i, j, drop_empty=False)
+                deleted += 1
+            break
+        return deleted
+
+    # -- copying ---------------------------------------------------------------
+
+    def dup(self) -> Stream:
+        """A deep copy (COPY): entries, counters, groups, consumers and PELs."""
+        from .groups import ConsumerGroup
+
+        new = Stream()
+        for node in self._nodes:
+            n = _Node.__new__(_Node)
+            n.ids = array("Q", node.ids)
+            n.flags = bytearray(node.flags)
+            n.offs = array("I", node.offs)
+            n.data = bytes(node.data)
+            n.fields = node.fields
+            n.live = node.live
+            n.dead = node.dead
+            n.body = node.body
+            new._nodes.append(n)
+        new._keys = list(self._keys)
+        new.length = self.length
+        new.last_id = self.last_id
+        new.max_deleted_id = self.max_deleted_id
+        new.entries_added = self.entries_added
+        for name, g in self.groups.items():
+            ng = ConsumerGroup(name, g.last_id, g.entries_read)
+            for cname, cons in g.consumers.items():
+                nc = ng.create_consumer(cname, cons.seen_time)
+                assert nc is not None
+                nc.active_time = cons.active_time
+            for sid, nack in g.pel.items():
+                owner = ng.consumers[nack.consumer.name] if nack.consumer is not None else None
+                if owner is None:
+                    ng.add_nack_orphan(sid, nack.delivery_time).delivery_count = nack.delivery_count
+                else:
+                    ng.add_nack(sid, owner, nack.delivery_time, nack.delivery_count)
+            new.groups[name] = ng
+        if self.idmp is not None:
+            new.idmp = self.idmp.dup()
+        return new
+
+    # -- introspection ---------------------------------------------------------
 
     @property
     def node_count(self) -> int:
         """Storage blocks (XINFO's radix-tree-keys)."""
-        return (len(self._ids) + 99) // 100
+        return len(self._nodes)
+
+    def rax_nodes(self) -> int:
+        """Nodes of the radix tree Redis would hold for these node keys.
+
+        Redis keys each listpack by its master ID as 16 big-endian bytes in a
+        compressed radix tree; for a set of equal-length keys that tree is
+        canonical: one node per branching point, one compressed node per chain
+        of single-child steps, one leaf per key, plus the root's prefix.
+        """
+        keys = self._keys
+        n = len(keys)
+        if n == 0:
+            return 1
+        if n == 1:
+            return 2
+        internal = 0
+        compressed = 0  # edges parent(d) -> child(c) with c > d + 1 hold a compressed node
+        stack: list[int] = []  # depths of the internal nodes on the rightmost path
+        last = 16  # depth of the subtree root completed most recently (a leaf: 16)
+        prev = keys[0]
+        for k in keys[1:]:
+            lcp = 16 - ((prev ^ k).bit_length() + 7) // 8
+            prev = k
+            while stack and stack[-1] > lcp:
+                d = stack.pop()
+                if last > d + 1:
+                    compressed += 1
+                last = d
+            if not stack or stack[-1] < lcp:
+                stack.append(lcp)
+                internal += 1
+            if last > lcp + 1:
+                compressed += 1
+            last = 16
+        while stack:
+            d = stack.pop()
+            if last > d + 1:
+                compressed += 1
+            last = d
+        return n + internal + compressed + (1 if last > 0 else 0)
+
+    def encoding(self) -> bytes:
+        return b"stream"
+
+    def mem_usage(self) -> int:
+        """Bytes held: node arrays and data, plus groups and their PELs."""
+        size = 120 + 8 * (len(self._nodes) + len(self._keys)) * 2
+        for node in self._nodes:
+            size += (
+                120
+                + node.ids.buffer_info()[1] * node.ids.itemsize
+                + 64
+                + node.offs.buffer_info()[1] * node.offs.itemsize
+                + 64
+                + len(node.flags)
+                + 57
+                + len(node.data)
+                + 33
+                + 56
+                + sum(33 + len(f) for f in node.fields)
+            )
+        for g in self.groups.values():
+            size += g.mem_usage()
+        if self.idmp is not None:
+            size += self.idmp.mem_usage()
+        return size
 
 
 register_type(Stream, b"stream")
