@@ -53,7 +53,7 @@ def main() -> int:
         url = f"streamlite://{tmp}"
     port = free_port()
     py = sys.executable
-    err = tempfile.TemporaryFile(mode="w+")
+    err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the app
     app = subprocess.Popen([py, "-m", "streamlite", "run", "--url", url, "--port", str(port),
                             "--consumers", str(a.consumers)], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=err)
