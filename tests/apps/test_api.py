@@ -287,3 +287,31 @@ def test_seed_style_entry_is_a_dead_letter(app):
     st, res = http("POST", f"{app.api}/api/dlq/order-received/purge", {})
     assert st == 200 and res["purged"] == 1
     assert dead() == []
+
+
+def test_dashboard_page_and_event_stream(app):
+    """The page is served, and the event stream sends snapshots (what the page renders),
+    also without a browser."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{app.api}/", timeout=10) as resp:
+        html = resp.read().decode()
+        assert resp.headers["Content-Type"].startswith("text/html")
+    assert "EventSource" in html and "/api/dashboard/events" in html
+    with urllib.request.urlopen(f"{app.api}/api/dashboard/events", timeout=10) as resp:
+        assert resp.headers["Content-Type"].startswith("text/event-stream")
+        seen = []
+        for raw in resp:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+                if len(seen) == 2:
+                    break
+    assert seen[1]["time_ms"] > seen[0]["time_ms"]
+    snap = seen[-1]
+    for k in ("streams", "dlq", "ranking", "funnel", "status_counts", "alerts", "minutes",
+              "products", "gateway", "totals"):
+        assert k in snap
+    g = snap["streams"][0]["groups"][0]
+    assert {"lag", "pending", "consumers", "min_idle_ms", "consumer_list"} <= set(g)
