@@ -213,7 +213,8 @@ class Broadcaster:
         self._listeners += 1
         if self._task is None and not self.closed:
             self._task = asyncio.get_running_loop().create_task(self._run())
-        seen = -1
+        # the newest snapshot at once if there is one, else wait for the first
+        seen = -1 if self.latest is not None else self._seq
         try:
             while not self.closed:
                 async with self._cond:
