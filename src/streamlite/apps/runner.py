@@ -117,7 +117,8 @@ async def start(cfg: AppConfig) -> Running:
                 run.workers.append(app)
             if cfg.forget_consumers_after_s > 0:
                 run.janitor = asyncio.get_running_loop().create_task(
-                    forget_dead_consumers(r, cfg.forget_consumers_after_s))
+                    forget_dead_consumers(r, cfg.forget_consumers_after_s,
+                                          {a.consumer_name for a in run.workers}))
         if cfg.http:
             try:
                 from aiohttp import web
@@ -148,18 +149,22 @@ async def start(cfg: AppConfig) -> Running:
     return run
 
 
-async def forget_dead_consumers(r: Any, after_s: float) -> None:
+async def forget_dead_consumers(r: Any, after_s: float,
+                                own: frozenset[str] | set[str] = frozenset()) -> None:
     """Delete consumers that have not read for ``after_s`` and hold nothing (processes
     that died or were stopped: their pending entries were claimed by live ones). A live
-    consumer reads every ``block_ms``, so its idle time stays small."""
+    consumer reads every ``block_ms``, so its idle time stays small; this process's own
+    consumers are never touched."""
     every_s = max(0.5, min(30.0, after_s / 2))
     while True:
         for stream, group in keys.SUBSCRIPTIONS:
             try:
                 for c in await r.xinfo_consumers(stream, group):
                     d = {(k.decode() if isinstance(k, bytes) else k): v for k, v in c.items()}
+                    name = d["name"].decode() if isinstance(d["name"], bytes) else d["name"]
+                    if name in own:
+                        continue
                     if int(d.get("pending", 0)) == 0 and int(d.get("idle", 0)) > after_s * 1000:
-                        name = d["name"].decode() if isinstance(d["name"], bytes) else d["name"]
                         await r.xgroup_delconsumer(stream, group, name)
                         log.info("forgot consumer %s of %s/%s", name, stream, group)
             except asyncio.CancelledError:
