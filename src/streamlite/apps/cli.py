@@ -36,6 +36,20 @@ def _run_loop(coro: Any) -> Any:
         return asyncio.run(coro)
 
 
+def _logging(level: str, json_logs: bool) -> None:
+    """The framework's and the application's logs on stderr (framework format)."""
+    import logging
+
+    from streamlite.events import configure_logging
+
+    configure_logging(level.upper(), json_logs)
+    events = logging.getLogger("streamlite.events")
+    apps = logging.getLogger("streamlite.apps")
+    apps.handlers[:] = list(events.handlers)
+    apps.setLevel(level.upper())
+    apps.propagate = False
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import StartupError, serve
 
@@ -43,6 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("streamlite: error: --no-http and --no-workers leave nothing to run",
               file=sys.stderr)
         return 2
+    _logging(args.log_level, args.log_json)
     cfg = AppConfig(
         url=args.url, host=args.host, port=args.port, http=not args.no_http,
         workers=not args.no_workers, consumers=args.consumers, concurrency=args.concurrency,
@@ -156,6 +171,10 @@ def register(subparsers: Any) -> None:
                    help="how often to look for them (default %(default)s)")
     p.add_argument("--dashboard-interval", type=float, default=1.0,
                    help="seconds between dashboard updates (default %(default)s)")
+    p.add_argument("--log-level", default="warning",
+                   choices=["debug", "info", "warning", "error"],
+                   help="log level on stderr (default %(default)s: retries and dead letters)")
+    p.add_argument("--log-json", action="store_true", help="logs as JSON lines")
     p.add_argument("--forget-consumers-after", type=float, default=600.0,
                    help="delete consumers idle this many seconds with nothing pending "
                         "(stopped or dead processes); 0: never (default %(default)s)")
