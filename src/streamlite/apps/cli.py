@@ -18,15 +18,6 @@ def _default_url() -> str:
     return os.environ.get("STREAMLITE_URL", DEFAULT_URL)
 
 
-def _take_over(subparsers: Any, name: str) -> None:
-    """Drop a subcommand another module registered under ``name`` (the server helper
-    had a temporary ``run``): this module owns it."""
-    if name in subparsers.choices:
-        del subparsers.choices[name]
-        subparsers._choices_actions[:] = [a for a in subparsers._choices_actions
-                                          if a.dest != name]
-
-
 def _run_loop(coro: Any) -> Any:
     try:
         import uvloop
@@ -126,7 +117,6 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    _take_over(subparsers, "run")
     p = subparsers.add_parser(
         "run", help="the order pipeline: HTTP API, live dashboard and every consumer",
         description="Start the seed application: order API, dashboard and the pipeline's "
