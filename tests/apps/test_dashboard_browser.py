@@ -1,0 +1,54 @@
+"""The dashboard in a real browser: Debian's chromium driven by playwright-core (npm).
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``), node, and
+``npm install --prefix tests/apps/browser``; skipped, saying which is missing, without."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from .support import FAST, AppProc
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def missing() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is not installed (apt-get install -y chromium)"
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
+        return "playwright-core is not installed (npm install --prefix tests/apps/browser)"
+    return None
+
+
+def test_dashboard_live_numbers_and_redrive(backend):
+    why = missing()
+    if why:
+        pytest.skip(why)
+    app = AppProc(backend.url, [*FAST, "--payment-failure-rate", "0",
+                                "--payment-max-deliveries", "3"]).start()
+    shot = os.path.join(tempfile.gettempdir(), f"streamlite-dashboard-{backend.name}.png")
+    try:
+        p = subprocess.run(["node", os.path.join(HERE, "dashboard.js"), app.api, shot],
+                           capture_output=True, text=True, timeout=240, cwd=HERE)
+    finally:
+        rc = app.stop()
+    assert p.stdout.strip(), p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["ok"], out.get("error", "") + "\n" + app.stderr()[-2000:]
+    assert rc == 0
+    assert out["completed_after_orders"] >= out["completed_before"] + 20
+    assert out["received_len_after"] >= out["received_len_before"] + 20
+    assert out["ranking"] >= 2 and out["groups"] >= 11
+    assert out["funnel_completed"] >= 20
+    assert out["dlq_before"] >= 3 and "payment-gateway" in out["error_shown"]
+    assert out["dlq_after"] == 0
+    assert out["completed_final"] >= out["completed_after_orders"] + 3
