@@ -266,3 +266,21 @@ def test_blocking_inside_multi_answers_at_once(backend):
     p = r.pipeline(transaction=True)
     p.blpop("nothing", 0)
     assert p.execute() == [None]
+
+
+def test_hundreds_of_blocked_readers(embtest, emb):
+    """More concurrent blocked readers than redis-py's default pool size (100)."""
+    async def main():
+        a, w = emb.async_client(), emb.async_client()
+        waiters = [asyncio.create_task(a.execute_command("EMBTEST.BPOP", f"q{i}", 0))
+                   for i in range(150)]
+        await asyncio.sleep(0.05)
+        for i in range(150):
+            await w.execute_command("EMBTEST.PUSH", f"q{i}", i)
+        got = await asyncio.wait_for(asyncio.gather(*waiters), 10)
+        await a.aclose()
+        await w.aclose()
+        return got
+
+    got = asyncio.run(main())
+    assert got == [[f"q{i}".encode(), str(i).encode()] for i in range(150)]

@@ -131,8 +131,14 @@ def _clean_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return kw
 
 
+# An embedded connection costs a session object, no socket: the pool may hold many
+# (every blocked reader holds one), far more than redis-py's default of 100.
+DEFAULT_MAX_CONNECTIONS = 10_000
+
+
 def _sync_client(host: Host, spec: Any, redis_kwargs: dict[str, Any]) -> redis.Redis:
     kw = _clean_kwargs(redis_kwargs)
+    kw["max_connections"] = kw.get("max_connections") or DEFAULT_MAX_CONNECTIONS
     single = kw.pop("single_connection_client", False)
     kw.setdefault("retry", None)
     pool = EmbeddedConnectionPool(host, spec=spec, **kw)
@@ -143,6 +149,7 @@ def _sync_client(host: Host, spec: Any, redis_kwargs: dict[str, Any]) -> redis.R
 
 def _async_client(host: Host, spec: Any, redis_kwargs: dict[str, Any]) -> redis.asyncio.Redis:
     kw = _clean_kwargs(redis_kwargs)
+    kw["max_connections"] = kw.get("max_connections") or DEFAULT_MAX_CONNECTIONS
     single = kw.pop("single_connection_client", False)
     kw.setdefault("retry", None)
     pool = AsyncEmbeddedConnectionPool(host, spec=spec, **kw)
