@@ -217,3 +217,40 @@ def test_background_thread_fsyncs_everysec(embtest, tmpdir_path):
     assert writer.size > 0
     assert _eventually(lambda: not writer.unsynced)
     r.close()
+
+
+def test_config_shows_and_changes_the_persistence(tmpdir_path):
+    needs("CONFIG", "SET")
+    r = streamlite.connect(tmpdir_path, decode_responses=True)
+    assert r.config_get("dir") == {"dir": os.path.realpath(tmpdir_path)}
+    assert r.config_get("appendonly") == {"appendonly": "yes"}
+    assert r.config_get("appendfsync") == {"appendfsync": "everysec"}
+    assert r.config_set("appendfsync", "always")
+    p = r.connection_pool.embedded.persistence
+    assert p.cfg.appendfsync == "always" and p.writer.fsync_policy == "always"
+    r.set("k", "v")
+    assert not p.writer.unsynced  # fsynced before the reply
+    r.close()
+
+
+def test_closing_the_directory_releases_waiting_readers(embtest, tmpdir_path):
+    import threading
+
+    import redis
+
+    r = streamlite.connect(tmpdir_path)
+    box = {}
+
+    def wait():
+        try:
+            box["r"] = r.execute_command("EMBTEST.BPOP", "q", 0)
+        except redis.ConnectionError as e:
+            box["e"] = e
+
+    t = threading.Thread(target=wait)
+    t.start()
+    host = r.connection_pool.embedded
+    assert _eventually(lambda: len(host.blocking) == 1)
+    host.close()
+    t.join(5)
+    assert isinstance(box.get("e"), redis.ConnectionError)

@@ -117,6 +117,22 @@ def split_persistence_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _show_config(engine: Engine, cfg: PersistenceConfig) -> None:
+    """What CONFIG GET answers for persistence: the directory's actual settings
+    (CONFIG SET on them then acts on the running persistence, as in the server)."""
+    conf = engine.config
+    for name, value in (
+        ("dir", cfg.dir), ("appendonly", cfg.appendonly), ("appendfsync", cfg.appendfsync),
+        ("appendfilename", cfg.appendfilename), ("appenddirname", cfg.appenddirname),
+        ("dbfilename", cfg.dbfilename), ("save", list(cfg.save)),
+        ("aof-load-truncated", cfg.aof_load_truncated),
+        ("auto-aof-rewrite-percentage", cfg.auto_aof_rewrite_percentage),
+        ("auto-aof-rewrite-min-size", cfg.auto_aof_rewrite_min_size),
+    ):
+        if name in conf or not conf:
+            conf[name] = value
+
+
 class EngineClosed(RedisConnectionError):
     """The embedded engine was closed (or the process forked since it was opened)."""
 
@@ -174,6 +190,7 @@ class Host:
                 self._lock_fd = None
                 raise
             self.persistence = p
+            _show_config(eng, cfg)
         _ticker.add(self)
 
     def __repr__(self) -> str:
@@ -218,6 +235,8 @@ class Host:
             if os.getpid() != self.pid:
                 return  # a forked child: never touch the parent's files
             try:
+                for s in list(self.sessions.values()):  # their readers get ConnectionError
+                    self.close_session(s)
                 for c in list(self._blocked_clients()):
                     self.blocking.unblock(c)
                 if self.persistence is not None:
