@@ -473,3 +473,27 @@ def test_aof_rewrite_and_copy_keep_released_entries(clock):
     assert full[b"groups"][0][b"nacked-count"] == 4
     out = eng.execute(cc, _b("XREADGROUP", "GROUP", "g", "z", "CLAIM", "0", "STREAMS", "s2", ">"))
     assert [x[0] for x in out[0][1]][:4] == [b"2-0", b"1-0", b"6-0", b"4-0"]
+
+
+def test_claim_count_takes_the_zone_in_order_across_calls(r):
+    for i in range(1, 5):
+        r("XADD", "s", f"{i}-0", "f", "v")
+    r("XGROUP", "CREATE", "s", "g", "0")
+    r("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">")
+    r("XNACK", "s", "g", "FAIL", "IDS", "3", "4-0", "2-0", "3-0")
+    first = r("XREADGROUP", "GROUP", "g", "c2", "COUNT", "2", "CLAIM", "60000", "STREAMS", "s", ">")
+    assert [e[0] for e in first[0][1]] == [b"4-0", b"2-0"]
+    assert group_full(r, "s")[b"nacked-count"] == 1
+    second = r("XREADGROUP", "GROUP", "g", "c3", "COUNT", "2", "CLAIM", "60000", "STREAMS", "s", ">")
+    assert [e[0] for e in second[0][1]] == [b"3-0"]  # 1-0 is not idle for a minute
+
+
+def test_xpending_idle_filter_keeps_released_entries(r, clock):
+    # guessed: a released entry is "immediately claimable with any min-idle-time"
+    # (xnack.md), so XPENDING's IDLE filter, which lists claim candidates, keeps it
+    r("XADD", "s", "1-0", "f", "v")
+    r("XADD", "s", "2-0", "f", "v")
+    r("XGROUP", "CREATE", "s", "g", "0")
+    r("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+    r("XNACK", "s", "g", "FAIL", "IDS", "1", "2-0")
+    assert r("XPENDING", "s", "g", "IDLE", "60000", "-", "+", "10") == [[b"2-0", b"", -1, 1]]
