@@ -311,6 +311,13 @@ class Engine:
             self.stats_commands += 1
             if self.on_command is not None and not cmd.skip_monitor:
                 self.on_command(c, argv)
+        elif type(reply) is ErrorReply:
+            # a re-run that ends in an error (the group destroyed under XREADGROUP):
+            # Redis's updateStatsOnUnblock counts it as a failed call and an error
+            st = self.command_stats.get(cmd.name)
+            if st is not None:
+                st[2] += 1
+            self.count_error(reply)
         return reply
 
     def rewrite(self, c: Client, *argvs: list[bytes]) -> None:
