@@ -9,6 +9,9 @@ The worker that claims it (the delivery counter goes up by one) runs the handler
 The same XAUTOCLAIM recovers entries of dead consumers, after ``claim_idle_ms``. A delay
 is therefore at most ``claim_idle_ms``, and precise to about ``claim_interval_ms``.
 After ``max_deliveries`` failed deliveries the message goes to the dead-letter stream.
+
+A retry due now (delay 0) on a server with ``XNACK`` (Redis 8.8+, streamlite) is given
+back at once with ``XNACK ... FAIL`` (see :mod:`.pel`); Redis 8.2 uses ``IDLE`` as above.
 """
 
 from __future__ import annotations
