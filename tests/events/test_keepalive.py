@@ -351,3 +351,43 @@ def has_idmp(rc) -> bool:
     finally:
         rc.delete("idmp-probe")
     return True
+
+
+def test_backoff_then_release_with_xnack(backend, rc):
+    """A retry after a backoff. With XNACK the worker keeps the entry for the backoff
+    (still its own, kept fresh) and then releases it (``XNACK ... FAIL``): it is retried
+    although ``claim_idle_ms`` is 10 minutes. On Redis 8.2 the entry is aged instead
+    (``XCLAIM ... IDLE claim_idle_ms - delay``) and reclaimed when the backoff is over.
+    Either way it runs twice in all, the second time on delivery 2."""
+    Producer(backend.url).publish("jobs", {"i": 1})
+    calls: list[int] = []
+    app = App(backend.url, defaults=opts(claim_idle_ms=600_000, claim_interval_ms=100))
+
+    @app.handler("jobs", group="workers")
+    async def h(payload: dict, ctx: Context) -> None:
+        calls.append(ctx.delivery_count)
+        if ctx.delivery_count == 1:
+            raise Retry("later", delay_ms=3_000)
+
+    during: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        await app.start()
+        for _ in range(600):
+            if calls and not during:
+                await asyncio.sleep(0.2)
+                during.extend(rc.xpending_range("jobs", "workers", "-", "+", 1))
+            if len(calls) == 2 and rc.xpending("jobs", "workers")["pending"] == 0:
+                break
+            await asyncio.sleep(0.025)
+        await app.stop(2)
+
+    asyncio.run(asyncio.wait_for(go(), 40))
+    assert calls == [1, 2]
+    assert rc.xpending("jobs", "workers")["pending"] == 0
+    (p,) = during
+    assert p["consumer"] == app.consumer_name.encode() and p["times_delivered"] == 1
+    if has_xnack(rc):
+        assert p["time_since_delivered"] < 3_000  # held, not aged
+    else:
+        assert p["time_since_delivered"] >= 600_000 - 3_000  # aged for XAUTOCLAIM

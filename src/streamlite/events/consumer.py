@@ -22,9 +22,10 @@ Tasks, all on the app's event loop:
 
 On a server with ``XNACK`` (Redis 8.8+, streamlite), a graceful shutdown releases the
 entries read but not started (``XNACK ... SILENT``: the delivery does not count) so other
-consumers take them at once, and a retry with no delay is released with ``XNACK ...
-FAIL``. Elsewhere the worker handles them before stopping, and retries with ``XCLAIM ...
-IDLE`` (see :mod:`.retry`).
+consumers take them at once, and a failed entry is released with ``XNACK ... FAIL`` once
+its backoff is over (at once for a retry with no delay; during the backoff the worker
+keeps it alive). Elsewhere the worker handles them before stopping, and retries with
+``XCLAIM ... IDLE`` (see :mod:`.retry`).
 
 Delivery counts come from the server: entries read with ``>`` are on their first
 delivery; for entries read from the PEL or claimed, one ``XPENDING`` range query per batch
@@ -143,6 +144,9 @@ class GroupConsumer:
         self.divert = False
         self.unstarted: list[tuple[Message, int]] = []
         self._pel_lock = asyncio.Lock()  # keepalive vs. retry scheduling (IDLE)
+        # with XNACK, failed entries waiting out their backoff here (kept alive), then
+        # released: entry ID -> (the task that releases it, when it is due, monotonic s)
+        self.delayed: dict[str, tuple[asyncio.Task[None], float]] = {}
 
     # ----------------------------------------------------------------- lifecycle
     async def ensure_group(self) -> None:
@@ -212,6 +216,8 @@ class GroupConsumer:
                 log.warning("grace period over, %d handlers cancelled", len(still),
                             extra={"stream": self.stream, "group": self.group})
                 await asyncio.wait(still, timeout=1)
+        if self.delayed:  # backoffs in progress: handed over with IDLE (they are woken)
+            await asyncio.wait([t for t, _ in self.delayed.values()], timeout=5)
         if self.keepalive is not None:
             self.keepalive.cancel()
             await asyncio.wait([self.keepalive], timeout=1)
@@ -526,6 +532,16 @@ class GroupConsumer:
             return
         delay = exc.delay_ms if isinstance(exc, Retry) and exc.delay_ms is not None \
             else policy.delay_ms(count)
+        if delay > 0 and self.xnack and not self.stopping:
+            # hold it (the keepalive keeps it ours) for the backoff, then give it back
+            # with XNACK: the next XAUTOCLAIM of any worker takes it, never earlier
+            now = time.monotonic()
+            self.held[msg.id] = now
+            task = asyncio.get_running_loop().create_task(
+                self._release_after(msg.id, now + delay / 1000))
+            self.delayed[msg.id] = (task, now + delay / 1000)
+            self._child(self.m.retried, "retry", et).inc()
+            return
         self.held.pop(msg.id, None)  # no more keepalive: it must age now
         assert self.pel is not None
         try:
@@ -544,6 +560,37 @@ class GroupConsumer:
                      extra={"stream": self.stream, "group": self.group, "entry_id": msg.id})
             return
         self._child(self.m.retried, "retry", et).inc()
+
+    async def _release_after(self, entry_id: str, due: float) -> None:
+        """The end of a backoff on a server with XNACK: ``XNACK ... FAIL`` (the entry is
+        released to the group; the failed delivery counts). Woken early by a stop: the
+        entry is then left to age (``XCLAIM ... IDLE claim_idle_ms - remaining``), so
+        another worker takes it when the backoff is over."""
+        assert self.pel is not None
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), max(0.0, due - time.monotonic()))
+            self.held.pop(entry_id, None)  # the keepalive leaves it alone from now on
+            async with self._pel_lock:
+                if not self.stopping:
+                    done = await self.pel.nack("FAIL", [entry_id])
+                else:
+                    left_ms = max(0, int((due - time.monotonic()) * 1000))
+                    done = await self.pel.touch([entry_id],
+                                                max(0, self.opts.claim_idle_ms - left_ms))
+            if entry_id not in done:
+                log.info("retry of %s: no longer pending for this consumer", entry_id,
+                         extra={"stream": self.stream, "group": self.group,
+                                "entry_id": entry_id})
+        except (*TRANSIENT, ResponseError) as e:
+            # it stays pending, ours, and no longer kept alive: reclaimed after
+            # claim_idle_ms
+            log.warning("could not release %s after its backoff: %s", entry_id, e,
+                        extra={"stream": self.stream, "group": self.group,
+                               "entry_id": entry_id})
+        finally:
+            self.held.pop(entry_id, None)
+            self.delayed.pop(entry_id, None)
 
     async def _dead_letter(self, msg: Message, count: int, exc: BaseException | None,
                            reason: str | None = None) -> None:

@@ -10,8 +10,9 @@ The same XAUTOCLAIM recovers entries of dead consumers, after ``claim_idle_ms``.
 is therefore at most ``claim_idle_ms``, and precise to about ``claim_interval_ms``.
 After ``max_deliveries`` failed deliveries the message goes to the dead-letter stream.
 
-A retry due now (delay 0) on a server with ``XNACK`` (Redis 8.8+, streamlite) is given
-back at once with ``XNACK ... FAIL`` (see :mod:`.pel`); Redis 8.2 uses ``IDLE`` as above.
+On a server with ``XNACK`` (Redis 8.8+, streamlite) the worker instead keeps the entry
+for the delay and then gives it back with ``XNACK ... FAIL`` (see :mod:`.consumer`), so
+the delay is not capped by ``claim_idle_ms``; Redis 8.2 uses ``IDLE`` as above.
 """
 
 from __future__ import annotations
