@@ -391,3 +391,39 @@ def test_backoff_then_release_with_xnack(backend, rc):
         assert p["time_since_delivered"] < 3_000  # held, not aged
     else:
         assert p["time_since_delivered"] >= 600_000 - 3_000  # aged for XAUTOCLAIM
+
+
+def test_poison_messages_dead_lettered_once_through_kill9(backend, rc):
+    """Worker processes share many poison messages (each fails every delivery, retried
+    across processes) while one of them is killed with kill -9 mid-run and a new one
+    starts: every poison message ends in the DLQ exactly once, the good ones are
+    handled, nothing stays pending."""
+    backend.need_processes()
+    p = Producer(backend.url)
+    p.publish_many("jobs", [{"i": i} for i in range(20)])
+    from streamlite.events import Event
+
+    poison = p.publish_many("jobs", [Event({"bad": i}, event_type="POISON") for i in range(20)])
+    args = ("--max-deliveries", "3", "--backoff", "30", "--claim-idle", "500",
+            "--claim-interval", "100", "--sleep-ms", "20", "--concurrency", "4")
+    ws = [start_worker(backend.url, *args) for _ in range(2)]
+    dl = DeadLetters(rc, "jobs")
+    try:
+        wait_for(lambda: 0 < dl.count() < 20, timeout=40, what="dead-lettering under way")
+        ws[0].send_signal(signal.SIGKILL)
+        ws[0].wait(10)
+        ws.append(start_worker(backend.url, *args))
+        wait_for(lambda: dl.count() >= 20 and settled(rc), timeout=60,
+                 what="every poison message dead-lettered")
+    finally:
+        for w in ws:
+            if w.poll() is None:
+                w.terminate()
+        for w in ws:
+            w.wait(15)
+    originals = Counter(e.as_dict()["original_id"] for e in dl.list(count=1000))
+    assert originals == Counter(poison)  # each exactly once
+    assert rc.xpending("jobs", "workers")["pending"] == 0
+    good = {r[0] for r in seen(rc)} - {Message.from_entry("jobs", i, f).event_id
+                                        for i, f in rc.xrange("jobs") if i.decode() in poison}
+    assert len(good) == 20
