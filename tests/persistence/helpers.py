@@ -29,6 +29,7 @@ class Durable:
         opts.update(cfg)
         self.logs: list[str] = []
         self.engine = Engine(clock)
+        self.engine.config["enable-debug-command"] = "yes"
         self.p = Persistence(self.engine, PersistenceConfig(dir=path, **opts), log=self.logs.append)
         self.p.load()
         self.client = self.engine.client()
@@ -42,27 +43,38 @@ class Durable:
         self.p.close()
 
 
-def _scrub_times(v: Any) -> Any:
+def _scrub(v: Any, drop: tuple[bytes, ...]) -> Any:
     if isinstance(v, list):
-        return [_scrub_times(x) for x in v]
+        return [_scrub(x, drop) for x in v]
     if isinstance(v, dict):
-        return {k: _scrub_times(x) for k, x in v.items()
-                if k not in (b"seen-time", b"active-time")}
+        return {k: _scrub(x, drop) for k, x in v.items() if k not in drop}
     return v
 
 
-def canonical(engine: Engine, times: bool = True) -> dict[tuple[int, bytes], Any]:
+TIMES = (b"seen-time", b"active-time")
+LAYOUT = (b"radix-tree-keys", b"radix-tree-nodes", b"iids-added", b"iids-duplicates")
+
+
+def canonical(engine: Engine, times: bool = True, layout: bool = True
+              ) -> dict[tuple[int, bytes], Any]:
     """Every key of every database: (type, expiry, value), independent of internals.
 
     Streams are their ``XINFO STREAM key FULL`` (every entry, group, consumer and
     pending entry with delivery time and count); ``times=False`` leaves out the
-    consumers' seen/active times, which an AOF replay does not carry (nor does Redis's).
+    consumers' seen/active times, which an AOF replay does not carry (nor does Redis's);
+    ``layout=False`` leaves out how entries are split in nodes and the IDMP counters
+    (a rewrite into plain commands re-adds entries without the deleted ones, as
+    Redis's does, and no command sets those counters).
     """
     c = engine.client()
+    now = engine.clock.ms()
     out: dict[tuple[int, bytes], Any] = {}
     for db in engine.dbs:
         c.select(db.index)
         for key in sorted(db.data):
+            when = db.expires.get(key)
+            if when is not None and when <= now:
+                continue  # logically gone, whether or not it was deleted yet
             v = db.data[key]
             t = type_name(v)
             if t == b"string":
@@ -74,11 +86,16 @@ def canonical(engine: Engine, times: bool = True) -> dict[tuple[int, bytes], Any
             elif t == b"zset":
                 val = sorted((m, repr(s)) for m, s in v.scores.items())
             elif t == b"hash":
-                val = (sorted(v.d.items()), sorted((v.ttls or {}).items()))
+                ttls = v.ttls or {}
+                live = {f: x for f, x in v.d.items() if not (f in ttls and ttls[f] < now)}
+                if not live:
+                    continue
+                val = (sorted(live.items()), sorted((f, w) for f, w in ttls.items() if f in live))
             else:
                 full = engine.execute(c, [b"XINFO", b"STREAM", key, b"FULL", b"COUNT", b"0"])
-                val = full if times else _scrub_times(full)
-            out[(db.index, key)] = (t, db.expires.get(key), val)
+                drop = (() if times else TIMES) + (() if layout else LAYOUT)
+                val = _scrub(full, drop) if drop else full
+            out[(db.index, key)] = (t, when, val)
     fns = get_scripting(engine).functions.libraries
     out[(-1, b"functions")] = sorted((name, lib.code) for name, lib in fns.items())
     return out
