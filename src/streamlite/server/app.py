@@ -246,10 +246,8 @@ class Server(Front):
                         return False
             try:
                 p.close()
-            except Exception as e:  # noqa: BLE001
-                self.log(f"Error flushing the AOF at shutdown: {e}", "warning")
-                if not force:
-                    return False
+            except Exception as e:  # noqa: BLE001  (Redis logs it and exits all the same)
+                self.log(f"Fail to fsync the AOF file: {e}", "warning")
         self.log("streamlite is now ready to exit, bye bye...")
         self.stop(0)
         return True
