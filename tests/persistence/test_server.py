@@ -163,7 +163,7 @@ def test_rewrites_and_bgsaves_under_load_lose_nothing(tmp_path):
         for p in prods:
             p.t.start()
         marks = []
-        for rnd in range(4):
+        for _ in range(4):
             time.sleep(0.3)
             assert r.bgrewriteaof()
             wait_no_child(r)
