@@ -179,3 +179,33 @@ def test_redis_refuses_our_payloads_with_its_own_error(redis_conn, engine_conn):
     p = engine_conn.call("DUMP", "a")
     assert redis_conn.call("RESTORE", "a", "0", p) == (
         "ERR", "ERR DUMP payload version or checksum are wrong")
+
+
+def test_checksum_valid_damaged_stream_payloads_never_break_the_engine(r):
+    """A body damaged before the CRC was computed (a buggy or hostile client): RESTORE
+    refuses it or stores a stream that every read still handles."""
+    from streamlite.engine.crc64 import crc64
+
+    for i in range(60):
+        r("XADD", "s", f"{i + 1}-0", "f", f"v{i}", *(["g", "x"] if i % 5 == 0 else []))
+    r("XDEL", "s", "3-0")
+    r("XGROUP", "CREATE", "s", "g", "0")
+    r("XREADGROUP", "GROUP", "g", "c", "COUNT", "10", "STREAMS", "s", ">")
+    good = r("DUMP", "s")
+    body = good[:-10]
+    rng = random.Random(9)
+    outcomes = set()
+    for _ in range(400):
+        bad = bytearray(body)
+        for _ in range(rng.randrange(1, 3)):
+            bad[rng.randrange(1, len(bad))] = rng.randrange(256)
+        data = bytes(bad) + PAYLOAD_VERSION.to_bytes(2, "little")
+        payload = data + crc64(data).to_bytes(8, "little")
+        reply = r("RESTORE", "t", "0", payload, "REPLACE")
+        outcomes.add(reply)
+        if reply == b"OK":
+            for cmd in (("XINFO", "STREAM", "t", "FULL"), ("XRANGE", "t", "-", "+"),
+                        ("XREVRANGE", "t", "+", "-"), ("XPENDING", "t", "g", "-", "+", "10"),
+                        ("XLEN", "t"), ("XADD", "t", "*", "a", "b")):
+                r(*cmd)
+    assert b"ERR Bad data format" in outcomes

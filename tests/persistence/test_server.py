@@ -327,3 +327,21 @@ def test_info_persistence_has_redis_fields(tmp_path):
     finally:
         srv.cleanup()
         ref.cleanup()
+
+
+def test_a_damaged_aof_stops_the_server_with_a_clear_message(tmp_path):
+    srv = start(str(tmp_path), *ALWAYS)
+    r = connect(srv)
+    r.set("a", "1")
+    srv.stop(sig_kill=True)
+    incr = tmp_path / "appendonlydir" / "appendonly.aof.1.incr.aof"
+    size = incr.stat().st_size
+    with open(incr, "ab") as f:
+        f.write(b"*2\r\n$4\r\nINCR\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n")
+    cmd = [sys.executable, "-m", "streamlite", "server", "--port", str(free_port()),
+           "--bind", "127.0.0.1", "--dir", str(tmp_path), *ALWAYS]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    srv.cleanup()
+    assert out.returncode == 1
+    assert "Fatal error loading the DB" in out.stderr
+    assert f"appendonly.aof.1.incr.aof at offset {size}" in out.stderr

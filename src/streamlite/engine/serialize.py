@@ -72,6 +72,7 @@ _u64 = struct.Struct("<Q")
 _i64 = struct.Struct("<q")
 _id = struct.Struct("<QQ")
 _footer = struct.Struct("<HQ")
+_node_hdr = struct.Struct("<IIQI")  # live, deleted, listpack bytes, then the IDs blob length
 
 
 class FormatError(Exception):
@@ -173,13 +174,14 @@ def _enc_stream(out: list[bytes], s: Stream) -> None:
             index[cname] = i
             _blob(out, cname)
             out.append(struct.pack("<qq", cons.seen_time, cons.active_time))
-        out.append(_u64.pack(len(g.pel)))
-        rec = struct.Struct("<QQqQi")
+        rec = struct.Struct("<QQqQI")
         parts = []
         for sid, nack in g.pel.items():
-            owner = index[nack.consumer.name] if nack.consumer is not None else -1
+            if nack.consumer is None:  # only exists inside one XCLAIM ... FORCE
+                continue
             parts.append(rec.pack(sid >> 64, sid & _M64, nack.delivery_time,
-                                  nack.delivery_count, owner))
+                                  nack.delivery_count, index[nack.consumer.name]))
+        out.append(_u64.pack(len(parts)))
         out.append(b"".join(parts))
 
 
@@ -318,17 +320,61 @@ def _finish(v: Any, r: Reader) -> Any:
     return v
 
 
-def load_payload(payload: bytes, engine: Engine) -> Any:
-    """RESTORE: the value of a payload whose footer ``payload_version`` accepted."""
+def load_payload(payload: bytes, engine: Engine, deep: bool = True) -> Any:
+    """RESTORE: the value of a payload whose footer ``payload_version`` accepted.
+
+    ``deep`` also checks every stream entry's encoding (a payload from a client may
+    have been damaged before its CRC was computed); the AOF's own RESTOREs skip it.
+    """
     ver = struct.unpack_from("<H", payload, len(payload) - 10)[0]
     body = memoryview(payload)[:-10]
     if ver == PAYLOAD_VERSION:
-        return load_value(body, engine)
+        v = load_value(body, engine)
+        if deep and type(v) is Stream:
+            validate_stream(v)
+        return v
     if ver < 0x4000:
         from .rdbcompat import load_redis_value
 
         return load_redis_value(body, engine)
     raise FormatError(f"unknown payload version {ver}")
+
+
+def _varint_size(n: int) -> int:
+    size = 1
+    while n >= 128:
+        n >>= 7
+        size += 1
+    return size
+
+
+def validate_stream(s: Stream) -> None:
+    """Deep check of a decoded stream's nodes: IDs ascending, every entry's fields
+    exactly filling its bytes (Redis's ``sanitize-dump-payload``, for streams)."""
+    prev = -1
+    for n in s._nodes:
+        data = n.data
+        end = len(data)
+        nf = len(n.fields)
+        for j in range(len(n.flags)):
+            sid = n.id_at(j)
+            if sid <= prev:
+                raise FormatError("stream IDs out of order")
+            prev = sid
+            stop = n.offs[j + 1] if j + 1 < len(n.flags) else end
+            try:
+                fields = n.decode(j)
+            except IndexError:
+                raise FormatError("stream entry past its node's data")
+            if n.flags[j] & 2:
+                size = sum(_varint_size(len(v)) + len(v) for v in fields[1::2])
+                if len(fields) != 2 * nf:
+                    raise FormatError("bad stream entry")
+            else:
+                size = _varint_size(len(fields) // 2) + sum(_varint_size(len(x)) + len(x)
+                                                             for x in fields)
+            if n.offs[j] + size != stop or not fields:
+                raise FormatError("stream entry does not fill its bytes")
 
 
 # -- rebuilding values as Redis's loader does ----------------------------------------------
@@ -428,30 +474,58 @@ def _dec_stream(r: Reader) -> Stream:
     nnodes = r.u32()
     live_total = 0
     prev_last = -1
-    node_hdr = struct.Struct("<IIQ")
     nodes = s._nodes
     keys = s._keys
+    # the hot loop of loading a big stream: reads inlined, one node per iteration
+    buf, pos, end = r.buf, r.pos, r.end
+    u32_at = _u32.unpack_from
+    hdr_at = _node_hdr.unpack_from
+    new_node = _Node.__new__
     for _ in range(nnodes):
-        n = _Node.__new__(_Node)
-        n.fields = tuple(r.strvec())
-        n.live, n.dead, n.body = r.unpack(node_hdr)
-        ids = r.array_blob("Q")
-        flags = bytearray(r.blob())
-        offs = r.array_blob("I")
-        data = r.blob()
+        (nf,) = u32_at(buf, pos)
+        lens = struct.unpack_from(f"<{nf}I", buf, pos + 4)
+        pos += 4 + 4 * nf
+        fields = []
+        for ln in lens:
+            fields.append(bytes(buf[pos : pos + ln]))
+            pos += ln
+        live, dead, body, idlen = hdr_at(buf, pos)
+        pos += 20
+        ids = array("Q")
+        ids.frombytes(buf[pos : pos + idlen])
+        pos += idlen
+        (flen,) = u32_at(buf, pos)
+        flags = bytearray(buf[pos + 4 : pos + 4 + flen])
+        pos += 4 + flen
+        (olen,) = u32_at(buf, pos)
+        offs = array("I")
+        offs.frombytes(buf[pos + 4 : pos + 4 + olen])
+        pos += 4 + olen
+        (dlen,) = u32_at(buf, pos)
+        data = bytes(buf[pos + 4 : pos + 4 + dlen])
+        pos += 4 + dlen
+        if pos > end:
+            raise FormatError("stream node past the end of the value")
+        if _BIG:  # pragma: no cover
+            ids.byteswap()
+            offs.byteswap()
         cnt = len(flags)
-        if not cnt or len(ids) != 2 * cnt or len(offs) != cnt or n.live + n.dead != cnt:
+        if (not cnt or len(ids) != 2 * cnt or len(offs) != cnt or live + dead != cnt
+                or offs[-1] >= max(len(data), 1) or offs[0] != 0
+                or flags.count(F_DELETED) + flags.count(F_DELETED | 2) != dead):
             raise FormatError("inconsistent stream node")
-        if max(offs) > len(data) or flags.count(F_DELETED) + flags.count(F_DELETED | 2) != n.dead:
-            raise FormatError("inconsistent stream node")
+        n = new_node(_Node)
+        n.fields = tuple(fields)
+        n.live, n.dead, n.body = live, dead, body
         n.ids, n.flags, n.offs, n.data = ids, flags, offs, data
         first = (ids[0] << 64) | ids[1]
         if first <= prev_last:
             raise FormatError("stream nodes out of order")
-        prev_last = n.last_id()
+        prev_last = (ids[-2] << 64) | ids[-1]
         nodes.append(n)
         keys.append(first)
-        live_total += n.live
+        live_total += live
+    r.pos = pos
     if live_total != s.length or (nodes and prev_last > s.last_id):
         raise FormatError("stream counters do not match its entries")
     if nodes:
@@ -470,7 +544,7 @@ def _dec_stream(r: Reader) -> Stream:
                 iids[iid] = (sid, r.i64())
             st.producers[pid] = iids
         s.idmp = st
-    rec = struct.Struct("<QQqQi")
+    rec = struct.Struct("<QQqQI")
     for _ in range(r.u32()):
         name = r.blob()
         g = ConsumerGroup(name, r.sid(), r.i64())
@@ -486,13 +560,12 @@ def _dec_stream(r: Reader) -> Stream:
         npel = r.u64()
         raw = r.take(npel * rec.size)
         for ms, seq, when, count, owner in rec.iter_unpack(raw):
-            sid = (ms << 64) | seq
-            if owner < 0:
-                g.add_nack_orphan(sid, when).delivery_count = count
-            elif owner < len(consumers):
-                g.add_nack(sid, consumers[owner], when, count)
-            else:
+            if owner >= len(consumers):
                 raise FormatError("PEL entry of an unknown consumer")
+            sid = (ms << 64) | seq
+            if sid in g.pel:
+                raise FormatError("duplicate PEL entry")
+            g.add_nack(sid, consumers[owner], when, count)
         if name in s.groups:
             raise FormatError("duplicate consumer group")
         s.groups[name] = g

@@ -34,7 +34,12 @@ from ..engine.front import Front
 from ..engine.info import state as info_state
 from ..engine.replies import NO_REPLY, Blocked, ErrorReply
 from ..persistence.aof import AofWriteError
-from ..persistence.manager import ALWAYS_WRITE_FATAL, Persistence, PersistenceConfig
+from ..persistence.manager import (
+    ALWAYS_WRITE_FATAL,
+    LoadError,
+    Persistence,
+    PersistenceConfig,
+)
 from .connection import Connection
 from .memory import MemoryProbe
 
@@ -718,6 +723,9 @@ def run_server(engine: Engine, config_file: str | None = None,
             await server.start()
         except OSError as e:
             server.log(str(e), "warning")
+            return 1
+        except LoadError as e:  # a damaged AOF or snapshot: refuse to serve part of it
+            server.log(f"Fatal error loading the DB: {e}. Exiting.", "warning")
             return 1
         server.install_signal_handlers()
         if on_ready is not None:

@@ -78,7 +78,7 @@ def restore(c: Client, argv: list[bytes]) -> Any:
     if ver is None or (ver > MAX_REDIS_RDB_VERSION and ver < 0x4000):
         raise CommandError(BAD_PAYLOAD)
     try:
-        value = load_payload(payload, c.engine)
+        value = load_payload(payload, c.engine, deep=not c.is_master)
     except (FormatError, struct.error, ValueError, IndexError, OverflowError):
         raise CommandError(BAD_FORMAT)
     eng = c.engine
