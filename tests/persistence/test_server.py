@@ -332,7 +332,7 @@ def test_info_persistence_has_redis_fields(tmp_path):
 def test_a_damaged_aof_stops_the_server_with_a_clear_message(tmp_path):
     srv = start(str(tmp_path), *ALWAYS)
     r = connect(srv)
-    r.set("a", "1")
+    r.set("a", "not a number")
     srv.stop(sig_kill=True)
     incr = tmp_path / "appendonlydir" / "appendonly.aof.1.incr.aof"
     size = incr.stat().st_size
