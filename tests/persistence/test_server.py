@@ -153,6 +153,10 @@ class Producer:
                 self.acked.extend(sid(x) for x in ids)
         except (redis.ConnectionError, redis.TimeoutError):
             pass
+        except BaseException as e:  # noqa: BLE001
+            self.error = e
+
+    error: BaseException | None = None
 
 
 def test_rewrites_and_bgsaves_under_load_lose_nothing(tmp_path):
@@ -235,6 +239,7 @@ def test_everysec_kill_9_keeps_what_was_written(tmp_path):
         srv.stop(sig_kill=True)
         prod.stop.set()
         prod.t.join(10)
+        assert prod.error is None and prod.acked, prod.error
         srv = start(str(tmp_path), *args)
         connect(srv)
         info = check_stream_consistent(srv.port, "load")
@@ -297,12 +302,17 @@ def test_always_write_error_exits_without_acknowledging(tmp_path):
         r = redis.Redis(port=srv.port, socket_timeout=10, retry=Retry(NoBackoff(), 0))
         connect(srv)
         acked = []
-        with pytest.raises((redis.ConnectionError, redis.TimeoutError)):
+        with pytest.raises((redis.ConnectionError, redis.TimeoutError)) as exc:
             for i in range(5000):
                 r.set(f"k{i}", "v" * 100)
                 acked.append(i)
-        assert srv.proc.wait(10) == 1
+        try:
+            code = srv.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            srv.proc.kill()
+            code = None
         log = srv.proc.stderr.read().decode() if srv.proc.stderr else ""
+        assert code == 1, (log, exc.value, len(acked))
         assert "Can't recover from AOF write error when the AOF fsync policy is 'always'" in log
         srv = start(str(tmp_path), "--appendonly", "yes")
         r = connect(srv)

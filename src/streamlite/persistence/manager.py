@@ -179,14 +179,14 @@ class Persistence:
                 self.loaded_keys, self.loaded_expired = loaded.keys, loaded.expired
                 self.log(f"DB loaded from disk: {time.monotonic() - t0:.3f} seconds "
                          f"({loaded.keys} keys, {loaded.expired} expired keys skipped)")
+            if not self.loaded_keys:
+                self.loaded_keys = sum(len(db) for db in eng.dbs)
+            self.dirty_at_save = eng.dirty
+            if self.cfg.appendonly:  # still "loading" for clients: a base may be written
+                self._open_aof()
         finally:
             eng.loading = False
         self.loading_time_ms = int((time.monotonic() - t0) * 1000)
-        if not self.loaded_keys:
-            self.loaded_keys = sum(len(db) for db in eng.dbs)
-        self.dirty_at_save = eng.dirty
-        if self.cfg.appendonly:
-            self._open_aof()
 
     def _read_manifest(self) -> Manifest:
         with open(self.manifest_path, "rb") as f:
