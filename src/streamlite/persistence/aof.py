@@ -206,6 +206,12 @@ class AofWriter:
         self.size += len(data)
         return len(data)
 
+    def flush(self) -> None:
+        """``write``, then fsync under ``always`` (what fronts called before ``commit``)."""
+        self.write()
+        if self.fsync_policy == "always":
+            self.fsync()
+
     def fsync(self) -> None:
         """fdatasync now (raises AofWriteError)."""
         if self.synced_size >= self.size:

@@ -688,13 +688,16 @@ class Persistence:
         finally:
             eng.effects = saved
 
-    def close(self) -> None:
-        """Shutdown: stop a background job, write and fsync the AOF (raises on failure)."""
+    def close(self, kill_children: bool = False) -> None:
+        """Shutdown: let a background job finish (or kill it), write and fsync the AOF.
+
+        Raises ``AofWriteError`` when the last write or fsync fails.
+        """
         if self._child is not None:
-            if self._child.enabling:
-                self.wait_children()
-            else:
+            if kill_children and not self._child.enabling:
                 self._kill_child()
+            else:
+                self.wait_children()
         w = self.writer
         if w is not None:
             self.stage()
