@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
 import redis
 
 from tests.support.diff import RedisConn
-from tests.support.redis_proc import ServerProc, start_streamlite
+from tests.support.redis_proc import ServerProc, free_port, wait_port
 
 
 def start(dir: str, *args: str) -> ServerProc:
-    return start_streamlite(list(args), dir=dir)
+    """``streamlite server`` on a free port in ``dir``; its log goes to ``dir/server.log``
+    (shown if it exits before listening)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlite", "server", "--port", str(port),
+           "--bind", "127.0.0.1", "--dir", dir, *args]
+    os.makedirs(dir, exist_ok=True)
+    log = open(os.path.join(dir, "server.log"), "ab")  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    finally:
+        log.close()
+    try:
+        wait_port(port, proc=proc)
+    except (RuntimeError, TimeoutError) as e:
+        proc.kill()
+        proc.wait()
+        with open(os.path.join(dir, "server.log"), "rb") as f:
+            tail = f.read()[-3000:].decode(errors="replace")
+        raise RuntimeError(f"{e}; its log ends with:\n{tail}") from None
+    return ServerProc(proc, port, dir, False, args=cmd)
 
 
 def connect(srv: ServerProc, **kw: Any) -> redis.Redis:
