@@ -321,10 +321,10 @@ class Server(Front):
         p = self.persistence
         if p is not None and p.writer is not None:
             staged = p.stage()
-            if self._commit_scheduled or (staged and p.cfg.appendfsync == "always"
-                                          and self.loop is not None):
-                # group commit: one write + fsync for every client served in this turn of
-                # the event loop; replies (reads too: they may show these writes) wait for it
+            if self._commit_scheduled or (staged and self.loop is not None):
+                # group commit: one write (and under ``always`` one fsync) for every client
+                # served in this turn of the event loop; replies (reads too: they may show
+                # these writes) wait for it
                 if conn is not None:
                     self.dirty.add(conn)
                 if not self._commit_scheduled:
