@@ -477,3 +477,20 @@ def test_turning_the_aof_on_at_start_makes_its_base_from_the_snapshot(tmp_path):
     d3 = Durable(str(tmp_path))
     assert d3("GET", "a") == b"1"
     d3.close()
+
+
+def test_save_points_start_a_bgsave(tmp_path):
+    d = Durable(str(tmp_path), appendonly=False, save=[(3600, 1000), (0, 3)])
+    d("SET", "a", "1")
+    d("SET", "b", "1")
+    d.p.tick()
+    assert d.p.child_kind is None  # 2 changes: no save point reached
+    d("SET", "c", "1")
+    d.p.tick()
+    assert d.p.child_kind == "save"
+    assert any("3 changes in 0 seconds. Saving..." in m for m in d.logs)
+    d.p.wait_children()
+    info = d.p.info()
+    assert info["rdb_changes_since_last_save"] == 0 and info["rdb_saves"] == 1
+    assert d("LASTSAVE") == info["rdb_last_save_time"]
+    d.close()

@@ -122,7 +122,7 @@ def _length(r: Reader) -> int:
 def _string(r: Reader) -> bytes:
     n, special = _length_enc(r)
     if not special:
-        return r.bytes(n)
+        return r.read_bytes(n)
     if n == 0:
         return b"%d" % struct.unpack("<b", r.take(1))[0]
     if n == 1:
@@ -132,7 +132,7 @@ def _string(r: Reader) -> bytes:
     if n == 3:
         clen = _length(r)
         ulen = _length(r)
-        return lzf_decompress(r.bytes(clen), ulen)
+        return lzf_decompress(r.read_bytes(clen), ulen)
     raise FormatError("unknown string encoding")
 
 

@@ -226,7 +226,7 @@ class Reader:
         self.pos = p + n
         return self.buf[p : p + n]
 
-    def bytes(self, n: int) -> bytes:
+    def read_bytes(self, n: int) -> bytes:
         return bytes(self.take(n))
 
     def unpack(self, st: struct.Struct) -> tuple[Any, ...]:
@@ -253,9 +253,9 @@ class Reader:
         return int((ms << 64) | seq)
 
     def blob(self) -> bytes:
-        return self.bytes(self.u32())
+        return self.read_bytes(self.u32())
 
-    def array(self, code: str, n: int) -> array:
+    def read_array(self, code: str, n: int) -> array:
         a = array(code)
         a.frombytes(self.take(n * a.itemsize))
         if _BIG:  # pragma: no cover
@@ -268,13 +268,13 @@ class Reader:
         size = array(code).itemsize
         if n % size:
             raise FormatError(f"array of {n} bytes at offset {self.pos}")
-        return self.array(code, n // size)
+        return self.read_array(code, n // size)
 
     def strvec(self) -> list[bytes]:
         n = self.u32()
-        lens = self.array("I", n)
+        lens = self.read_array("I", n)
         total = sum(lens)
-        blob = self.bytes(total)
+        blob = self.read_bytes(total)
         out = []
         p = 0
         for ln in lens:
@@ -286,7 +286,7 @@ class Reader:
 def decode_value(t: int, r: Reader, engine: Engine) -> Any:
     """The value of type ``t`` whose body ``r`` holds (up to ``r.end``)."""
     if t == T_STRING:
-        return r.bytes(r.end - r.pos)
+        return r.read_bytes(r.end - r.pos)
     if t == T_LIST:
         return _dec_list(r.strvec(), engine)
     if t == T_SET:
@@ -294,13 +294,13 @@ def decode_value(t: int, r: Reader, engine: Engine) -> Any:
         return _dec_set(enc, r.strvec(), engine)
     if t == T_ZSET:
         members = r.strvec()
-        scores = r.array("d", len(members))
+        scores = r.read_array("d", len(members))
         return _dec_zset(members, list(scores), engine)
     if t == T_HASH:
         flags = r.u8()
         flat = r.strvec()
         tfields = r.strvec()
-        whens = r.array("q", len(tfields))
+        whens = r.read_array("q", len(tfields))
         return _dec_hash(flags, flat, dict(zip(tfields, whens, strict=True)), engine)
     if t == T_STREAM:
         return _dec_stream(r)

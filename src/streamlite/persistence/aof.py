@@ -270,12 +270,17 @@ class AofWriter:
             self.fd = -1
 
 
+_DIGITS = bytes(len(str(i)) for i in range(10000))  # decimal digits of small lengths
+
+
 def _cmd_len(argv: list[bytes]) -> int:
-    n = len(str(len(argv))) + 3
-    for a in argv:
-        la = len(a)
-        n += len(str(la)) + 5 + la
-    return n
+    """Bytes of ``argv`` as RESP (``*N``, then ``$len`` and the bytes of each)."""
+    lens = list(map(len, argv))
+    try:
+        digits = sum(map(_DIGITS.__getitem__, lens))
+    except IndexError:
+        digits = sum(len(str(x)) for x in lens)
+    return len(str(len(argv))) + 3 + 5 * len(lens) + sum(lens) + digits
 
 
 def _has_error(reply: Any) -> ErrorReply | None:

@@ -341,21 +341,25 @@ class Persistence:
             elif self._pending_save:
                 self._pending_save = False
                 self.bgsave()
-            elif self._save_point_due():
-                self.log("changes in seconds. Saving...")
+            elif (point := self._save_point_due()) is not None:
+                self.log(f"{point[1]} changes in {point[0]} seconds. Saving...")
                 self.bgsave()
             elif self._auto_rewrite_due():
                 self.log("Starting automatic rewriting of AOF")
                 self.bgrewriteaof()
 
-    def _save_point_due(self) -> bool:
+    def _save_point_due(self) -> tuple[int, int] | None:
+        """The (seconds, changes) save point that is due, if any."""
         changes = self.engine.dirty - self.dirty_at_save
         if not changes or not self.cfg.save:
-            return False
+            return None
         elapsed = time.time() - self.lastsave
         if not self.last_bgsave_ok and elapsed < 5:  # CONFIG_BGSAVE_RETRY_DELAY
-            return False
-        return any(changes >= n and elapsed >= secs for secs, n in self.cfg.save)
+            return None
+        for secs, n in self.cfg.save:
+            if changes >= n and elapsed >= secs:
+                return secs, n
+        return None
 
     def _auto_rewrite_due(self) -> bool:
         w = self.writer
