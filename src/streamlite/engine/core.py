@@ -69,6 +69,9 @@ class Engine:
         self._rewrite: list[tuple[int, list[bytes]]] | None = None
         # effects for persistence: None = nobody listens
         self.effects: list[tuple[int, list[bytes]]] | None = None
+        # wrap a top-level command that propagates several commands in MULTI/EXEC, as
+        # Redis 7 does for an execution unit (persistence turns it on for the AOF)
+        self.wrap_units = False
         # blocking: keys somebody blocks on -> count, and keys signalled since last drain
         self.blocked_on: dict[tuple[int, bytes], int] = {}
         self.ready_keys: dict[tuple[int, bytes], None] = {}
@@ -306,7 +309,12 @@ class Engine:
         self._rewrite = saved_rewrite
         if self.effects is not None and self.dirty != dirty_before:
             if rewrite is not None:
-                self.effects.extend(rewrite)
+                if top and self.wrap_units and len(rewrite) > 1:
+                    self.effects.append((rewrite[0][0], [b"MULTI"]))
+                    self.effects.extend(rewrite)
+                    self.effects.append((rewrite[-1][0], [b"EXEC"]))
+                else:
+                    self.effects.extend(rewrite)
             elif cmd.is_write:
                 self.effects.append((c.db_index, argv))
         if c.blocked is None:  # a blocked command's re-runs count once, as in Redis

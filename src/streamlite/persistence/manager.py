@@ -133,6 +133,7 @@ class Persistence:
         self._pending_save = False
         os.makedirs(config.dir, exist_ok=True)
         engine.ext["persistence"] = self
+        engine.wrap_units = True  # a command that propagates several goes in MULTI/EXEC
 
     # -- paths -----------------------------------------------------------------
 
