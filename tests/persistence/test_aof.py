@@ -494,3 +494,14 @@ def test_save_points_start_a_bgsave(tmp_path):
     assert info["rdb_changes_since_last_save"] == 0 and info["rdb_saves"] == 1
     assert d("LASTSAVE") == info["rdb_last_save_time"]
     d.close()
+
+
+def test_flushall_with_save_points_rewrites_the_snapshot(tmp_path):
+    d = Durable(str(tmp_path), appendonly=False, save=[(3600, 1)])
+    d("SET", "a", "1")
+    d("SAVE")
+    assert d("FLUSHALL") == b"OK"
+    d.p.writer = None  # a crash: nothing more is written
+    d2 = Durable(str(tmp_path), appendonly=False)
+    assert d2("DBSIZE") == 0  # the flushed data does not come back
+    d2.close()

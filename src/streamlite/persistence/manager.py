@@ -397,6 +397,16 @@ class Persistence:
         self.rdb_saves += 1
         self._update_write_error()
 
+    def after_flushall(self) -> None:
+        """FLUSHALL: stop a BGSAVE (its data is gone) and, with save points set, save now."""
+        if self._child is not None and self._child.kind == "save":
+            self._kill_child()
+        if self.cfg.save:
+            try:
+                self.save()
+            except OSError as e:
+                self.log(f"Failed saving the DB after FLUSHALL: {e}")
+
     def bgsave(self, schedule: bool = False) -> str:
         """BGSAVE [SCHEDULE]: fork a child that writes the snapshot. Redis's replies."""
         ch = self._child
