@@ -138,6 +138,7 @@ def populate_every_type(e: Engine) -> None:
     r("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "7", "STREAMS", "s", ">")
     r("XACK", "s", "g1", "1001-1", "1002-2")
     r("XCLAIM", "s", "g1", "carol", "0", "1003-0", "RETRYCOUNT", "5")
+    r("XNACK", "s", "g1", "FAIL", "IDS", "2", "1004-1", "1000-0")  # the NACK zone (8.8)
     r("XGROUP", "CREATECONSUMER", "s", "g2", "idle")
     r("XADD", "s", "IDMP", "p1", "i1", "*", "k", "v")
     r("XADD", "s", "IDMPAUTO", "p2", "*", "k", "w")

@@ -61,7 +61,8 @@ T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_STREAM = range(6)
 TYPE_CODES = {b"string": T_STRING, b"list": T_LIST, b"set": T_SET, b"zset": T_ZSET,
               b"hash": T_HASH, b"stream": T_STREAM}
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a group's PEL keeps XNACK-released entries and the NACK zone order
+RELEASED = 0xFFFFFFFF  # owner index of a PEL entry released by XNACK (no consumer)
 PAYLOAD_VERSION = 0x4000 + FORMAT_VERSION  # DUMP footer: ours, never a Redis RDB version
 _M64 = (1 << 64) - 1
 _BIG = sys.byteorder == "big"
@@ -135,7 +136,14 @@ def encode_value(v: Any) -> tuple[int, list[bytes]]:
 
 
 def _enc_stream(out: list[bytes], s: Stream) -> None:
-    """Counters; nodes; IDMP; groups (consumers, then the group PEL naming owners)."""
+    """Counters; nodes; IDMP; groups (consumers, then the group PEL naming owners,
+    then the NACK zone's IDs in release order).
+
+    Per group: blob name, last ID, i64 entries-read; u32 consumer count, each a blob
+    name and i64 seen-time, i64 active-time; u64 PEL count, each record ms, seq (u64),
+    i64 delivery time, u64 delivery count, u32 owner (index of a consumer above, or
+    ``RELEASED`` for an entry XNACK released); u64 NACK-zone count and its IDs.
+    """
     out.append(_u64.pack(s.length))
     out.append(_sid(s.last_id))
     out.append(_sid(s.max_deleted_id))
@@ -176,13 +184,21 @@ def _enc_stream(out: list[bytes], s: Stream) -> None:
             out.append(struct.pack("<qq", cons.seen_time, cons.active_time))
         rec = struct.Struct("<QQqQI")
         parts = []
+        nacked = g.nacked
         for sid, nack in g.pel.items():
-            if nack.consumer is None:  # only exists inside one XCLAIM ... FORCE
+            if nack.consumer is not None:
+                owner = index[nack.consumer.name]
+            elif sid in nacked:  # released by XNACK: in the NACK zone, unowned
+                owner = RELEASED
+            else:  # an orphan only exists inside one XCLAIM ... FORCE
                 continue
             parts.append(rec.pack(sid >> 64, sid & _M64, nack.delivery_time,
-                                  nack.delivery_count, index[nack.consumer.name]))
+                                  nack.delivery_count, owner))
         out.append(_u64.pack(len(parts)))
         out.append(b"".join(parts))
+        # the NACK zone's order (release order, which XREADGROUP ... CLAIM serves)
+        out.append(_u64.pack(len(nacked)))
+        out.append(b"".join(map(_sid, nacked)))
 
 
 def value_bytes(v: Any) -> bytes:
@@ -559,13 +575,27 @@ def _dec_stream(r: Reader) -> Stream:
             consumers.append(cons)
         npel = r.u64()
         raw = r.take(npel * rec.size)
+        released = 0
         for ms, seq, when, count, owner in rec.iter_unpack(raw):
-            if owner >= len(consumers):
-                raise FormatError("PEL entry of an unknown consumer")
             sid = (ms << 64) | seq
             if sid in g.pel:
                 raise FormatError("duplicate PEL entry")
+            if owner == RELEASED:
+                g.add_nack_orphan(sid, when).delivery_count = count
+                released += 1
+                continue
+            if owner >= len(consumers):
+                raise FormatError("PEL entry of an unknown consumer")
             g.add_nack(sid, consumers[owner], when, count)
+        nnacked = r.u64()
+        if nnacked != released:
+            raise FormatError("NACK zone does not match the released PEL entries")
+        for _ in range(nnacked):
+            sid = r.sid()
+            nack = g.pel.get(sid)
+            if nack is None or nack.consumer is not None or sid in g.nacked:
+                raise FormatError("bad NACK zone entry")
+            g.nacked[sid] = None
         if name in s.groups:
             raise FormatError("duplicate consumer group")
         s.groups[name] = g

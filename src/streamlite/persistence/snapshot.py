@@ -1,11 +1,11 @@
 """Snapshot files (SAVE, BGSAVE, save points, DEBUG RELOAD, shutdown).
 
-Format version 2 (integers little-endian; the value bodies are ``engine.serialize``'s,
+Format version 3 (integers little-endian; the value bodies are ``engine.serialize``'s,
 the same bytes DUMP carries)::
 
     offset  size  what
     0       8     magic  b"SLSNAP\\r\\n"
-    8       2     format version (2)
+    8       2     format version (3)
     10      8     creation time, unix ms
     18      ...   records, each starting with an opcode byte:
                     0xF5 FUNCTION   u32 length, the library's code (FUNCTION LOAD text)
@@ -23,7 +23,10 @@ half-loaded. A key whose TTL has passed is skipped, as Redis's loader does.
 Files are written to a temp name, fsynced, renamed into place, and the
 directory fsynced.
 
-Version 1 files (a RESP command stream body and a CRC-32) are still read.
+Version 1 files (a RESP command stream body and a CRC-32, written by the first
+releases) are still read. Version 2 (the same layout as 3, but a consumer group's
+body without the XNACK NACK zone) only ever existed on a development branch and is
+refused.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from ..engine.serialize import FormatError, Reader, _finish, decode_value, encod
 from .aof import fsync_dir
 
 MAGIC = b"SLSNAP\r\n"
-VERSION = 2
+VERSION = 3
 OP_FUNCTION = 0xF5
 OP_SELECTDB = 0xFE
 OP_EXPIRE = 0xFC
