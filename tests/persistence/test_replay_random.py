@@ -220,6 +220,12 @@ GENS: dict[str, list[Gen]] = {
     "xclaim": [lambda w: (lambda k: ["XCLAIM", k, f"g{w.num(0, 3)}", f"c{w.num(0, 4)}", "0",
                                      *w.ids(k), *w.rng.choice([[], ["JUSTID"], ["FORCE"],
                                                                ["RETRYCOUNT", "3"]])])(w.key("x"))],
+    "xnack": [lambda w: (lambda k: ["XNACK", k, f"g{w.num(0, 3)}",
+                                    w.rng.choice(["SILENT", "FAIL", "FATAL"]), "IDS", "2",
+                                    *w.ids(k, 2), *w.rng.choice([[], ["FORCE"],
+                                                                 ["RETRYCOUNT", "2"]])])(w.key("x")),
+              lambda w: ["XREADGROUP", "GROUP", f"g{w.num(0, 3)}", f"c{w.num(0, 4)}",
+                         "COUNT", "3", "CLAIM", "0", "STREAMS", w.key("x"), ">"]],
     "xautoclaim": [lambda w: ["XAUTOCLAIM", w.key("x"), f"g{w.num(0, 3)}", f"c{w.num(0, 4)}",
                               "0", "0-0", "COUNT", "3", *w.rng.choice([[], ["JUSTID"]])]],
     # functions (subcommands of FUNCTION), scripts, transactions
