@@ -15,8 +15,11 @@ snapshot"):
   entry by entry with their IDs, then ``XSETID`` restores the counters, and
   groups, consumers and pending entries are recreated with ``XGROUP
   CREATE``/``CREATECONSUMER`` and ``XCLAIM ... FORCE JUSTID`` carrying delivery
-  times and counts. (Consumers' seen/active times and the remembered IDMP iids
-  are not carried: Redis's rewrite does not carry them either.)
+  times and counts; entries released by XNACK (Redis 8.8's NACK zone) follow, in
+  release order, as ``XNACK key group FAIL IDS 1 id RETRYCOUNT n FORCE``, the form
+  Redis writes. (Consumers' seen/active times, the remembered IDMP iids and the IDMP
+  counters are not carried, nor pending entries whose stream entry was deleted:
+  XCLAIM and XNACK ``FORCE`` skip IDs not in the stream, in Redis as here.)
 
 Both start with ``FUNCTION LOAD`` for every function library.
 """
@@ -122,7 +125,7 @@ def _stream(key: bytes, s: Any) -> Iterator[Argv]:
                     b"RETRYCOUNT", b"%d" % nack.delivery_count,
                     b"JUSTID", b"FORCE",
                 ]
-        for sid in getattr(g, "nacked", ()):  # released by XNACK, in release order
+        for sid in g.nacked:  # released by XNACK, in release order
             yield [b"XNACK", key, gname, b"FAIL", b"IDS", b"1", format_id(sid),
                    b"RETRYCOUNT", b"%d" % g.pel[sid].delivery_count, b"FORCE"]
 
