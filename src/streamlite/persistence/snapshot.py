@@ -154,7 +154,7 @@ def read_snapshot(engine: Engine, path: str) -> Loaded:
     magic, version, created = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise SnapshotError(f"Wrong signature trying to load snapshot {name}")
-    if version == 1:
+    if data[8:10] == b"\x00\x01":  # version 1 wrote its header big-endian
         return _read_v1(data, name)
     if version != VERSION:
         raise SnapshotError(f"Can't handle snapshot format version {version} in {name}")
@@ -241,10 +241,16 @@ def _read_v1(data: bytes, name: str) -> Loaded:
     if zlib.crc32(data[: hdr.size + n]) != crc:
         raise SnapshotError(f"Wrong checksum loading snapshot {name}: the file is damaged")
     reader = hiredis.Reader()
-    reader.feed(data[hdr.size : hdr.size + n])
     cmds = []
-    while (argv := reader.gets()) is not False:
-        cmds.append(argv)
+    body = memoryview(data)[hdr.size : hdr.size + n]
+    # fed in small pieces: hiredis moves the unread rest of its buffer every ~1 KB it
+    # parses, so one big feed makes parsing quadratic in the file size
+    for i in range(0, n, 1 << 16):
+        reader.feed(body[i : i + (1 << 16)])
+        while (argv := reader.gets()) is not False:
+            cmds.append(argv)
+    if reader.has_data():
+        raise SnapshotError(f"Bad snapshot {name}: incomplete command at the end")
     return Loaded(created_ms=created, commands=cmds)
 
 
