@@ -42,9 +42,11 @@ def test_a_damaged_version_1_snapshot_is_refused(tmp_path):
     populate_every_type(src)
     path = str(tmp_path / "dump.sldb")
     write_v1(src, path)
-    data = bytearray(open(path, "rb").read())
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
     data[len(data) // 2] ^= 0x40
-    open(path, "wb").write(bytes(data))
+    with open(path, "wb") as f:
+        f.write(bytes(data))
     with pytest.raises(SnapshotError, match="checksum"):
         Durable(str(tmp_path), clock, appendonly=False)
     os.unlink(path)
