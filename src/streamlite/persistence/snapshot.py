@@ -242,11 +242,11 @@ def _read_v1(data: bytes, name: str) -> Loaded:
         raise SnapshotError(f"Wrong checksum loading snapshot {name}: the file is damaged")
     reader = hiredis.Reader()
     cmds = []
-    body = memoryview(data)[hdr.size : hdr.size + n]
     # fed in small pieces: hiredis moves the unread rest of its buffer every ~1 KB it
     # parses, so one big feed makes parsing quadratic in the file size
-    for i in range(0, n, 1 << 16):
-        reader.feed(body[i : i + (1 << 16)])
+    step = 1 << 16
+    for i in range(0, n, step):
+        reader.feed(data, hdr.size + i, min(step, n - i))
         while (argv := reader.gets()) is not False:
             cmds.append(argv)
     if reader.has_data():
