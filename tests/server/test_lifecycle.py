@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -183,6 +184,10 @@ def test_config_set_appendonly_at_run_time(tmp_path):
         assert c.config_set("appendfsync", "always")
         assert c.info("persistence")["aof_enabled"] == 1
         assert os.path.isdir(tmp_path / "appendonlydir")
+        # as in Redis, the AOF's base is written by a background rewrite
+        deadline = time.monotonic() + 10
+        while c.info("persistence")["aof_rewrite_in_progress"] and time.monotonic() < deadline:
+            time.sleep(0.02)
         manifest = tmp_path / "appendonlydir" / "appendonly.aof.manifest"
         assert manifest.exists()
         assert c.config_set("appendonly", "no")
