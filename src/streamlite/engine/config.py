@@ -240,25 +240,35 @@ def _fmt_obuf(v: dict[str, tuple[int, int, int]]) -> str:
 
 
 _NOTIFY_ALL = "g$lshzxetd"
+_NOTIFY_ORDER = "g$lshzxetdnoc"  # the classes, in the order CONFIG GET lists them
 
 
 def _parse_notify(args: list[str]) -> str:
+    """Redis's ``keyspaceEventsStringToFlags``: the value kept is every enabled
+    letter (``A`` expanded, so ``n``/``o``/``c`` given with ``A`` are kept); CONFIG
+    GET shows it as Redis does (``_fmt_notify``)."""
     if len(args) != 1:
         raise ConfigError("wrong number of arguments")
     flags: set[str] = set()
     for ch in args[0]:
         if ch == "A":
             flags.update(_NOTIFY_ALL)
-        elif ch in "g$lshzxeKEtmdn":
+        elif ch in "g$lshzxeKEtmdnoc":
             flags.add(ch)
         else:
             raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-    if all(ch in flags for ch in _NOTIFY_ALL):
+    return "".join(ch for ch in _NOTIFY_ORDER + "KEm" if ch in flags)
+
+
+def _fmt_notify(v: str) -> str:
+    """Redis's ``keyspaceEventsFlagsToString``: ``A`` when every class of it is on
+    (then ``n``, ``o`` and ``c`` are not shown, as in Redis), then ``K``, ``E``, ``m``."""
+    v = v.replace("A", _NOTIFY_ALL)  # values set before A was kept expanded
+    if all(ch in v for ch in _NOTIFY_ALL):
         out = "A"
     else:
-        out = "".join(ch for ch in "g$lshzxetdn" if ch in flags)
-    out += "".join(ch for ch in "KEm" if ch in flags)
-    return out
+        out = "".join(ch for ch in _NOTIFY_ORDER if ch in v)
+    return out + "".join(ch for ch in "KEm" if ch in v)
 
 
 def notify_flags(engine: Engine) -> str:
@@ -548,7 +558,7 @@ SPECS: list[Spec] = [
     _sp("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
         _fmt_percentiles, frozenset({"multi-arg"})),
     # -- events
-    _sp("notify-keyspace-events", "", _parse_notify, None),
+    _sp("notify-keyspace-events", "", _parse_notify, _fmt_notify),
     # -- data types
     _n("hash-max-listpack-entries", 512, 0, LONG_MAX, alias="hash-max-ziplist-entries"),
     _mem("hash-max-listpack-value", 64, 0, LONG_MAX, alias="hash-max-ziplist-value"),

@@ -1,0 +1,81 @@
+"""Keyspace notifications (Redis's ``notify.c``).
+
+A command that changed a key calls ``notify(c, cls, event, key)`` with Redis's
+class letter and event name, in the order Redis does:
+
+=====  =================================================  ==============================
+class  events                                             config letter
+=====  =================================================  ==============================
+g      del, rename_from/to, expire, persist, copy_to,     ``g`` (generic)
+       move_from/to, restore, ...
+$ l s  string / list / set commands                        ``$`` ``l`` ``s``
+h z t  hash / sorted set / stream commands                 ``h`` ``z`` ``t``
+x      expired (lazy and active expiry)                   ``x``
+e      evicted (never: no eviction policy evicts)         ``e``
+n      new (a key added to the keyspace)                  ``n`` (not in ``A``)
+m      keymiss (a read found no key)                      ``m`` (not in ``A``)
+o c    overwritten, type_changed                          ``o`` ``c`` (not in ``A``)
+=====  =================================================  ==============================
+
+When the class is enabled by ``notify-keyspace-events``, it publishes
+``__keyspace@<db>__:<key>`` -> event (``K``) and ``__keyevent@<db>__:<event>``
+-> key (``E``) through ``commands.pubsub.publish``, so subscribers get them as any
+PUBLISH (RESP2 and RESP3, server and embedded). With notifications off (the
+default: an empty config value) a call costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .commands.pubsub import publish
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .core import Engine
+
+_CONFIG = "notify-keyspace-events"
+
+# config value -> (enabled classes, keyspace channel on, keyevent channel on)
+_parsed: dict[str, tuple[frozenset[str], bool, bool]] = {}
+
+
+def _flags(v: str) -> tuple[frozenset[str], bool, bool]:
+    got = _parsed.get(v)
+    if got is None:
+        letters = frozenset(v.replace("A", "g$lshzxetd"))
+        got = _parsed[v] = (letters, "K" in letters, "E" in letters)
+    return got
+
+
+def notify(c: Client, cls: str, event: bytes, key: bytes) -> None:
+    """Notify ``event`` of class ``cls`` on ``key`` in the client's database."""
+    v = c.engine.config.get(_CONFIG)
+    if v:
+        _publish(c.engine, c.db_index, v, cls, event, key)
+
+
+def notify_db(engine: Engine, dbid: int, cls: str, event: bytes, key: bytes) -> None:
+    """Notify ``event`` on ``key`` in database ``dbid`` (expiry, MOVE's target)."""
+    v = engine.config.get(_CONFIG)
+    if v:
+        _publish(engine, dbid, v, cls, event, key)
+
+
+def enabled(engine: Engine, cls: str) -> bool:
+    """Whether events of class ``cls`` would be published (to skip costly work)."""
+    v = engine.config.get(_CONFIG)
+    if not v:
+        return False
+    letters, ks, ke = _flags(v)
+    return cls in letters and (ks or ke)
+
+
+def _publish(engine: Engine, dbid: int, v: str, cls: str, event: bytes, key: bytes) -> None:
+    letters, ks, ke = _flags(v)
+    if cls not in letters or engine.loading:
+        return
+    if ks:
+        publish(engine, b"__keyspace@%d__:%b" % (dbid, key), event)
+    if ke:
+        publish(engine, b"__keyevent@%d__:%b" % (dbid, event), key)

@@ -1,0 +1,135 @@
+"""Keyspace notifications against a real Redis 8.2, byte for byte.
+
+Connection 0 subscribes with ``PSUBSCRIBE __key*__:*``; connection 1 runs a
+script; after every step both transcripts (connection 1's replies, connection 0's
+pmessages) must be identical on Redis and on the engine (``resp_wire.Session``).
+Redis runs with its active expiry off (``DEBUG SET-ACTIVE-EXPIRE 0``), so keys
+expire lazily when touched, or when a step ``("ACTIVE",)`` runs one active expire
+cycle on both sides.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from tests.diff.resp_wire import Session
+from tests.engine.standins import engine_with_standins
+from tests.support.redis_proc import ServerProc, have_redis, start_redis
+
+from streamlite.engine import FakeClock
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture(scope="module")
+def debug_redis() -> Iterator[ServerProc]:
+    if not have_redis():
+        pytest.skip("needs redis-server")
+    srv = start_redis(extra=["--enable-debug-command", "yes"])
+    yield srv
+    srv.cleanup()
+
+
+def run(srv: ServerProc, flags: str, script: list[tuple[Any, ...]], protocol: int = 2,
+        pattern: str = "__key*__:*") -> None:
+    """Run ``script`` (commands of connection 1) with notifications ``flags`` on;
+    connection 0 (RESP ``protocol``) is subscribed to ``pattern``."""
+    eng = engine_with_standins(FakeClock(int(time.time() * 1000)))
+    s = Session(srv.port, eng, [protocol, 2])
+    r1 = s.redis[1]
+    try:
+        r1.send("FLUSHALL")
+        r1.send("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        r1.until_ping()
+        steps: list[tuple[Any, ...]] = [
+            ("CONFIG", "SET", "notify-keyspace-events", flags),
+            ("PSUBSCRIBE", pattern),
+            *script,
+        ]
+        for n, cmd in enumerate(steps):
+            if cmd[0] == "SLEEP":  # let TTLs pass: really on Redis, on the fake clock
+                ms = cmd[1] if len(cmd) > 1 else 20
+                time.sleep(ms / 1000)
+                eng.clock.advance(ms)  # type: ignore[attr-defined]
+                continue
+            if cmd[0] == "ACTIVE":  # one active expire cycle on both sides
+                r1.send("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+                r1.until_ping()
+                time.sleep(0.3)
+                r1.send("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+                r1.until_ping()
+                eng.active_expire()
+                r, e = [s.redis[0].until_ping()], [s.eng[0].until_ping()]
+            else:
+                who = 0 if cmd[0] == "PSUBSCRIBE" else 1
+                r, e = s.step(who, *cmd)
+            assert r == e, f"step {n}: {cmd!r}\n  redis:      {r!r}\n  streamlite: {e!r}"
+    finally:
+        r1.send("CONFIG", "SET", "notify-keyspace-events", "")
+        r1.send("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        r1.until_ping()
+        s.close()
+
+
+# -- streams ---------------------------------------------------------------------------
+
+
+def test_stream_commands(debug_redis):
+    run(debug_redis, "KEA", [
+        ("XADD", "s", "1-1", "f", "v"),
+        ("XADD", "s", "2-1", "f", "v"),
+        ("XADD", "s", "MAXLEN", "2", "3-1", "f", "v"),
+        ("XADD", "s", "MAXLEN", "5", "4-1", "f", "v"),
+        ("XADD", "nos", "NOMKSTREAM", "*", "f", "v"),
+        ("XADD", "s", "1-1", "f", "v"),
+        ("XTRIM", "s", "MAXLEN", "10"),
+        ("XTRIM", "s", "MAXLEN", "1"),
+        ("XDEL", "s", "1-1"),
+        ("XDEL", "s", "4-1"),
+        ("XSETID", "s", "10-1"),
+        ("XADD", "s", "11-1", "f", "v"),
+        ("XSETID", "nos", "10-1"),
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XGROUP", "CREATE", "s2", "g", "$", "MKSTREAM"),
+        ("XGROUP", "CREATECONSUMER", "s", "g", "c1"),
+        ("XGROUP", "CREATECONSUMER", "s", "g", "c1"),
+        ("XGROUP", "SETID", "s", "g", "0"),
+        ("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", ">"),
+        ("XCLAIM", "s", "g", "c4", "0", "11-1"),
+        ("XCLAIM", "s", "g", "c4", "0", "99-1"),
+        ("XCLAIM", "s", "g", "c5", "0", "99-1"),
+        ("XAUTOCLAIM", "s", "g", "c6", "0", "0"),
+        ("XAUTOCLAIM", "s", "g", "c6", "0", "0"),
+        ("XAUTOCLAIM", "s", "g", "c7", "0", "0", "JUSTID"),
+        ("XACK", "s", "g", "11-1"),
+        ("XACK", "s", "g", "11-1"),
+        ("XGROUP", "DELCONSUMER", "s", "g", "c1"),
+        ("XGROUP", "DELCONSUMER", "s", "g", "nope"),
+        ("XGROUP", "DESTROY", "s", "g"),
+        ("XGROUP", "DESTROY", "s", "g"),
+        ("DEL", "s", "s2"),
+    ])
+
+
+def test_stream_delex_ackdel(debug_redis):
+    run(debug_redis, "KEA", [
+        ("XADD", "s", "1-1", "f", "v"),
+        ("XADD", "s", "2-1", "f", "v"),
+        ("XADD", "s", "3-1", "f", "v"),
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", ">"),
+        ("XDELEX", "s", "IDS", "1", "9-1"),
+        ("XDELEX", "s", "ACKED", "IDS", "2", "1-1", "3-1"),
+        ("XDELEX", "s", "KEEPREF", "IDS", "1", "3-1"),
+        ("XACKDEL", "s", "g", "IDS", "1", "9-1"),
+        ("XACKDEL", "s", "g", "KEEPREF", "IDS", "1", "1-1"),
+        ("XACKDEL", "s", "g", "IDS", "1", "2-1"),
+        ("XADD", "s", "MAXLEN", "0", "4-1", "f", "v"),
+        ("XTRIM", "s", "MAXLEN", "0"),
+    ])
