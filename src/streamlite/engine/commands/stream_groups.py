@@ -16,6 +16,7 @@ from typing import Any
 from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError, unknown_subcommand, wrong_args
+from ..notify import notify
 from ..registry import command
 from ..replies import NULL_ARRAY, OK, SimpleString
 from ..stream.groups import INVALID_ENTRIES_READ, LLONG_MAX, ConsumerGroup, bump_delivery
@@ -165,6 +166,7 @@ def xgroup_create(c: Client, argv: list[bytes]) -> Any:
         raise CommandError("BUSYGROUP Consumer Group name already exists")
     s.groups[argv[3]] = ConsumerGroup(argv[3], sid, _cap_entries_read(s, entries_read))
     _mark(c)
+    notify(c, "t", b"xgroup-create", argv[2])
     return OK
 
 
@@ -179,6 +181,7 @@ def xgroup_setid(c: Client, argv: list[bytes]) -> Any:
     g.last_id = sid
     g.entries_read = _cap_entries_read(s, entries_read)
     _mark(c)
+    notify(c, "t", b"xgroup-setid", argv[2])
     return OK
 
 
@@ -190,6 +193,7 @@ def xgroup_destroy(c: Client, argv: list[bytes]) -> Any:
         return 0
     del s.groups[argv[3]]
     c.db.touch(argv[2])  # wakes XREADGROUP waiters: they answer NOGROUP
+    notify(c, "t", b"xgroup-destroy", argv[2])
     return 1
 
 
@@ -202,6 +206,7 @@ def xgroup_createconsumer(c: Client, argv: list[bytes]) -> Any:
     if created is None:
         return 0
     _mark(c)
+    notify(c, "t", b"xgroup-createconsumer", argv[2])
     return 1
 
 
@@ -215,6 +220,7 @@ def xgroup_delconsumer(c: Client, argv: list[bytes]) -> Any:
         return 0
     pending = g.delete_consumer(consumer)
     _mark(c)
+    notify(c, "t", b"xgroup-delconsumer", argv[2])
     return pending
 
 
@@ -253,6 +259,7 @@ def xackdel(c: Client, argv: list[bytes]) -> Any:
     if any(r != -1 for r in out):
         if 1 in out:
             c.db.touch(argv[1])
+            notify(c, "t", b"xdel", argv[1])
         else:
             _mark(c)
     return out
@@ -489,6 +496,7 @@ def xclaim(c: Client, argv: list[bytes]) -> Any:
     if consumer is None:
         consumer = g.create_consumer(argv[3], now)
         dirty += 1
+        notify(c, "t", b"xgroup-createconsumer", key)
     assert consumer is not None
     consumer.seen_time = now
     out: list[Any] = []
@@ -578,6 +586,7 @@ def xautoclaim(c: Client, argv: list[bytes]) -> Any:
     if consumer is None:
         consumer = g.create_consumer(argv[3], now)
         dirty += 1
+        notify(c, "t", b"xgroup-createconsumer", key)
     assert consumer is not None
     consumer.seen_time = now
     attempts = count * 10

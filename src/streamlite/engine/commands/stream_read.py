@@ -27,6 +27,7 @@ from typing import Any
 from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
+from ..notify import notify
 from ..registry import command
 from ..replies import NULL_ARRAY, Blocked
 from ..stream.groups import (
@@ -471,6 +472,7 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
                 consumer = g.create_consumer(consumername, now)
                 assert consumer is not None
                 dirty += 1
+                notify(c, "t", b"xgroup-createconsumer", key)
                 if noack:
                     props.append([b"XGROUP", b"CREATECONSUMER", key, g.name, consumername])
             consumer.seen_time = now

@@ -10,6 +10,7 @@ from typing import Any
 from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
+from ..notify import notify
 from ..registry import command
 from ..replies import NULL_ARRAY, OK
 from ..stream.idmp import DEFAULT_DURATION, DEFAULT_MAXSIZE, IdmpState, auto_iid
@@ -117,12 +118,14 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
     s.add(sid, fields, max_entries, max_bytes)
     if iid is not None and a.idmp_pid is not None:
         _idmp(c, s).record(a.idmp_pid, iid, sid, now)
-    if a.strategy:
-        trim_stream(s, a)
+    trimmed = trim_stream(s, a) if a.strategy else 0
     if created:
         db.set(key, s)
     else:
         db.touch(key)
+    notify(c, "t", b"xadd", key)
+    if trimmed:
+        notify(c, "t", b"xtrim", key)
     reply = format_id(sid)
     # propagate the concrete effect: the generated ID, an exact trim, an explicit iid
     out = argv
@@ -169,6 +172,7 @@ def _xadd_auto(c: Client, argv: list[bytes]) -> Any:
         db.set(key, s)
     else:
         db.touch(key)
+    notify(c, "t", b"xadd", key)
     reply = b"%d-%d" % (sid >> 64, sid & SEQ_MASK)
     out = list(argv)
     out[2] = reply
@@ -236,6 +240,7 @@ def xdel(c: Client, argv: list[bytes]) -> Any:
             deleted += 1
     if deleted:
         c.db.touch(argv[1])
+        notify(c, "t", b"xdel", argv[1])
     return deleted
 
 
@@ -282,6 +287,7 @@ def xdelex(c: Client, argv: list[bytes]) -> Any:
     out = [delete_with_policy(s, sid, policy) for sid in ids]
     if 1 in out:
         c.db.touch(argv[1])
+        notify(c, "t", b"xdel", argv[1])
     return out
 
 
@@ -297,6 +303,7 @@ def xtrim(c: Client, argv: list[bytes]) -> Any:
         if a.approx:
             c.engine.rewrite(c, rewrite_trim_args(argv, s, a))
         c.db.touch(argv[1])
+        notify(c, "t", b"xtrim", argv[1])
     return deleted
 
 
@@ -347,6 +354,7 @@ def xsetid(c: Client, argv: list[bytes]) -> Any:
     if max_del:
         s.max_deleted_id = max_del
     c.engine.dirty += 1  # Redis does not signal the key as modified here
+    notify(c, "t", b"xsetid", argv[1])
     return OK
 
 
