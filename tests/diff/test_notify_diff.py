@@ -133,3 +133,107 @@ def test_stream_delex_ackdel(debug_redis):
         ("XADD", "s", "MAXLEN", "0", "4-1", "f", "v"),
         ("XTRIM", "s", "MAXLEN", "0"),
     ])
+
+
+# -- generic -------------------------------------------------------------------------
+
+
+def test_generic_commands(debug_redis):
+    run(debug_redis, "KEA", [
+        ("SET", "a", "1"),
+        ("SET", "b", "2"),
+        ("DEL", "a", "nope", "b"),
+        ("SET", "a", "1"),
+        ("UNLINK", "a"),
+        ("SET", "a", "1"),
+        ("RENAME", "a", "b"),
+        ("SET", "a", "x"),
+        ("RENAME", "a", "b"),
+        ("RENAMENX", "b", "c"),
+        ("SET", "d", "1"),
+        ("RENAMENX", "c", "d"),
+        ("RENAME", "c", "c"),
+        ("COPY", "c", "e"),
+        ("COPY", "c", "e"),
+        ("COPY", "c", "e", "REPLACE"),
+        ("COPY", "c", "e", "DB", "1"),
+        ("MOVE", "e", "2"),
+        ("MOVE", "e", "2"),
+        ("EXPIRE", "c", "100"),
+        ("EXPIRE", "c", "100", "NX"),
+        ("PEXPIRE", "c", "100000", "GT"),
+        ("EXPIREAT", "c", "99999999999"),
+        ("PEXPIREAT", "c", "99999999999999"),
+        ("PERSIST", "c"),
+        ("PERSIST", "c"),
+        ("EXPIRE", "c", "-1"),
+        ("EXPIRE", "nope", "10"),
+        ("SET", "r", "v"),
+        ("EXPIRE", "r", "100"),
+        ("PEXPIREAT", "r", "1"),
+        ("XADD", "s", "1-1", "f", "v"),
+        ("DUMP", "s"),
+    ])
+
+
+def test_restore(debug_redis):
+    payload = bytes.fromhex("000a68656c6c6f776f726c640c00a65eb2a54b32fd6c")  # "helloworld"
+    run(debug_redis, "KEA", [
+        ("RESTORE", "k", "0", payload),
+        ("RESTORE", "k", "0", payload),
+        ("RESTORE", "k", "0", payload, "REPLACE"),
+        ("RESTORE", "k", "1", payload, "REPLACE", "ABSTTL"),
+        ("RESTORE", "k2", "100000", payload),
+    ])
+
+
+def test_new_class_and_expired(debug_redis):
+    run(debug_redis, "KEA" + "n", [
+        ("SET", "a", "1"),
+        ("SET", "a", "2"),
+        ("XADD", "s", "1-1", "f", "v"),
+        ("XGROUP", "CREATE", "s2", "g", "$", "MKSTREAM"),
+        ("RENAME", "a", "b"),
+        ("COPY", "b", "c"),
+        ("MOVE", "c", "3"),
+        ("PEXPIRE", "b", "5"),
+        ("PEXPIRE", "s", "5"),
+        ("SET", "ex", "1", "PX", "5"),
+        ("SLEEP", 20),
+        ("GET", "b"),
+        ("XLEN", "s"),
+        ("EXISTS", "ex"),
+        ("SET", "act", "1", "PX", "5"),
+        ("SLEEP", 20),
+        ("ACTIVE",),
+    ])
+
+
+@pytest.mark.parametrize("flags", ["Kx", "Ex", "E$", "K$", "Kg", "Et", "Kn", "En", "KEA", "KEAn",
+                                   "A", "g$lshztxed", "KEl", "KEm"])
+def test_class_filtering(debug_redis, flags):
+    run(debug_redis, flags, [
+        ("SET", "a", "1", "PX", "5"),
+        ("APPEND", "a", "2"),
+        ("XADD", "s", "1-1", "f", "v"),
+        ("LPUSH", "l", "x"),
+        ("DEL", "s"),
+        ("GET", "missing"),
+        ("SLEEP", 20),
+        ("GET", "a"),
+    ])
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_resp_versions_and_patterns(debug_redis, proto):
+    run(debug_redis, "KEA", [
+        ("XADD", "s", "1-1", "f", "v"),
+        ("SELECT", "5"),
+        ("XADD", "s", "1-1", "f", "v"),
+        ("DEL", "s"),
+    ], protocol=proto)
+    run(debug_redis, "KEA", [
+        ("XADD", "s", "1-1", "f", "v"),
+        ("XADD", "t", "1-1", "f", "v"),
+        ("DEL", "s", "t"),
+    ], protocol=proto, pattern="__keyevent@0__:x*")

@@ -127,6 +127,10 @@ class Database:
         eng.dirty = dirty
         eng.propagate_expired(self.index, key)
         eng.stats_expired_keys += 1
+        if eng.config.get("notify-keyspace-events"):
+            from .notify import notify_db
+
+            notify_db(eng, self.index, "x", b"expired", key)
         return True
 
     # -- writing -------------------------------------------------------------
@@ -152,6 +156,10 @@ class Database:
         if self.lfu is not None and new:
             _lfu.access(self, key, t, new=True)
         self.touch(key)
+        if new and eng.config.get("notify-keyspace-events"):
+            from .notify import notify_db
+
+            notify_db(eng, self.index, "n", b"new", key)
 
     def remove(self, key: bytes) -> bool:
         """Delete ``key``; True if it existed. Touches it."""

@@ -19,6 +19,7 @@ from .. import lfu
 from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
+from ..notify import notify
 from ..registry import command
 from ..replies import OK
 from ..serialize import FormatError, dump_payload, load_payload, payload_version
@@ -90,6 +91,7 @@ def restore(c: Client, argv: list[bytes]) -> Any:
         if deleted:
             lazy = eng.config.get("lazyfree-lazy-server-del", False)
             eng.rewrite(c, [b"UNLINK" if lazy else b"DEL", key])
+            notify(c, "g", b"del", key)
         else:
             eng.rewrite(c)
         return OK
@@ -108,4 +110,5 @@ def restore(c: Client, argv: list[bytes]) -> Any:
                 db.lfu[key] = (lfu._minutes(now) << 8) | freq
     elif idle >= 0:
         db.access[key] = now - idle * 1000
+    notify(c, "g", b"restore", key)
     return OK

@@ -19,6 +19,7 @@ from ..client import Client
 from ..database import Database, type_name
 from ..errors import DB_INDEX, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..glob import match
+from ..notify import notify, notify_db
 from ..registry import COMMANDS, command
 from ..replies import OK, SimpleString
 from ..scan import parse_cursor, scan_page
@@ -72,15 +73,23 @@ def place(src: Database, key: bytes, dst: Database, dkey: bytes, v: Any,
 @command("del", -2, "write", 1, -1, 1, group="generic")
 def del_(c: Client, argv: list[bytes]) -> int:
     """DEL key [key ...]"""
-    db = c.db
-    return sum(1 for k in argv[1:] if db.delete(k))
+    return _del(c, argv)
 
 
 @command("unlink", -2, "write fast", 1, -1, 1, group="generic")
 def unlink(c: Client, argv: list[bytes]) -> int:
     """UNLINK key [key ...]"""
+    return _del(c, argv)
+
+
+def _del(c: Client, argv: list[bytes]) -> int:
     db = c.db
-    return sum(1 for k in argv[1:] if db.delete(k))
+    n = 0
+    for k in argv[1:]:
+        if db.delete(k):
+            notify(c, "g", b"del", k)
+            n += 1
+    return n
 
 
 @command("exists", -2, "readonly fast", 1, -1, 1, group="generic")
@@ -211,6 +220,8 @@ def _rename(c: Client, argv: list[bytes], nx: bool) -> Any:
         db.remove(dst)
     place(db, src, db, dst, v, when)
     db.remove(src)
+    notify(c, "g", b"rename_from", src)
+    notify(c, "g", b"rename_to", dst)
     return 1 if nx else OK
 
 
@@ -255,6 +266,7 @@ def copy_(c: Client, argv: list[bytes]) -> int:
             return 0
         dst_db.remove(newkey)
     place(src_db, key, dst_db, newkey, dup_value(v), when)
+    notify_db(c.engine, dst_db.index, "g", b"copy_to", newkey)
     return 1
 
 
@@ -274,6 +286,8 @@ def move(c: Client, argv: list[bytes]) -> int:
         return 0
     place(src, key, dst, key, v, when)
     src.remove(key)
+    notify(c, "g", b"move_from", key)
+    notify_db(c.engine, dst.index, "g", b"move_to", key)
     return 1
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from ..client import Client
 from ..errors import CommandError
 from ..expiry import expire_cmd_ms
+from ..notify import notify
 from ..registry import command
 
 _NX, _XX, _GT, _LT = 1, 2, 4, 8
@@ -60,8 +61,10 @@ def _expire_generic(c: Client, argv: list[bytes], unit_ms: int, relative: bool) 
     if when <= eng.now_ms() and not eng.loading and not c.is_master:
         db.remove(key)
         eng.rewrite(c, [b"DEL", key])
+        notify(c, "g", b"del", key)
         return 1
     db.set_expire(key, when)
+    notify(c, "g", b"expire", key)
     if cmd != "pexpireat":
         eng.rewrite(c, [b"PEXPIREAT", key, b"%d" % when, *argv[3:]])
     return 1
@@ -133,4 +136,7 @@ def persist(c: Client, argv: list[bytes]) -> int:
     db = c.db
     if db.lookup(argv[1]) is None:
         return 0
-    return 1 if db.persist(argv[1]) else 0
+    if not db.persist(argv[1]):
+        return 0
+    notify(c, "g", b"persist", argv[1])
+    return 1
