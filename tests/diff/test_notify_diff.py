@@ -161,7 +161,7 @@ def test_generic_commands(debug_redis):
         ("MOVE", "e", "2"),
         ("EXPIRE", "c", "100"),
         ("EXPIRE", "c", "100", "NX"),
-        ("PEXPIRE", "c", "100000", "GT"),
+        ("PEXPIRE", "c", "200000", "GT"),
         ("EXPIREAT", "c", "99999999999"),
         ("PEXPIREAT", "c", "99999999999999"),
         ("PERSIST", "c"),
@@ -237,3 +237,85 @@ def test_resp_versions_and_patterns(debug_redis, proto):
         ("XADD", "t", "1-1", "f", "v"),
         ("DEL", "s", "t"),
     ], protocol=proto, pattern="__keyevent@0__:x*")
+
+
+# -- strings -------------------------------------------------------------------------
+
+
+def test_string_commands(debug_redis):
+    run(debug_redis, "KEA", [
+        ("SET", "a", "1"),
+        ("SET", "a", "2", "NX"),
+        ("SET", "a", "2", "XX", "GET"),
+        ("SET", "b", "2", "XX"),
+        ("SET", "a", "3", "EX", "100"),
+        ("SET", "a", "3", "PXAT", "99999999999999", "GET"),
+        ("SET", "a", "3", "KEEPTTL"),
+        ("SETNX", "a", "1"),
+        ("SETNX", "b", "1"),
+        ("SETEX", "c", "100", "v"),
+        ("PSETEX", "c", "100000", "v"),
+        ("GETSET", "c", "w"),
+        ("GETDEL", "c"),
+        ("GETDEL", "c"),
+        ("GETEX", "a", "EX", "100"),
+        ("GETEX", "a", "PERSIST"),
+        ("GETEX", "a", "PERSIST"),
+        ("GETEX", "a"),
+        ("GETEX", "a", "PXAT", "1"),
+        ("MSET", "x", "1", "y", "2"),
+        ("MSETNX", "x", "1", "z", "2"),
+        ("MSETNX", "z", "1", "w", "2"),
+        ("INCR", "n"),
+        ("DECR", "n"),
+        ("INCRBY", "n", "5"),
+        ("DECRBY", "n", "5"),
+        ("INCRBYFLOAT", "n", "1.5"),
+        ("INCR", "x", "y"),
+        ("APPEND", "s", "ab"),
+        ("APPEND", "s", "cd"),
+        ("SETRANGE", "s", "1", "X"),
+        ("SETRANGE", "s", "1", ""),
+        ("SETRANGE", "s2", "1", ""),
+        ("SETRANGE", "s2", "2", "yy"),
+        ("GET", "s"),
+        ("LCS", "s", "s2"),
+        ("STRLEN", "s"),
+    ])
+
+
+# -- lists ---------------------------------------------------------------------------
+
+
+def test_list_commands(debug_redis):
+    run(debug_redis, "KEA", [
+        ("LPUSH", "l", "a", "b", "c"),
+        ("RPUSH", "l", "d"),
+        ("LPUSHX", "l", "e"),
+        ("RPUSHX", "l", "f"),
+        ("LPUSHX", "nope", "e"),
+        ("LINSERT", "l", "BEFORE", "a", "z"),
+        ("LINSERT", "l", "AFTER", "nope", "z"),
+        ("LSET", "l", "0", "q"),
+        ("LREM", "l", "0", "z"),
+        ("LREM", "l", "0", "nope"),
+        ("LTRIM", "l", "0", "-1"),
+        ("LTRIM", "l", "1", "-1"),
+        ("LPOP", "l"),
+        ("RPOP", "l", "2"),
+        ("LPOP", "l", "0"),
+        ("LMOVE", "l", "m", "LEFT", "RIGHT"),
+        ("RPOPLPUSH", "l", "m"),
+        ("LMOVE", "m", "m", "LEFT", "LEFT"),
+        ("LMPOP", "2", "nope", "m", "LEFT", "COUNT", "5"),
+        ("RPUSH", "l2", "a", "b"),
+        ("BLPOP", "nope", "l2", "0"),
+        ("BRPOP", "l2", "0"),
+        ("RPUSH", "l3", "a", "b"),
+        ("BLMOVE", "l3", "l4", "RIGHT", "LEFT", "0"),
+        ("BRPOPLPUSH", "l3", "l4", "0"),
+        ("BLMPOP", "0", "1", "l4", "RIGHT", "COUNT", "1"),
+        ("RPUSH", "l5", "a", "b"),
+        ("LTRIM", "l5", "5", "10"),
+        ("LREM", "l4", "1", "b"),
+    ])

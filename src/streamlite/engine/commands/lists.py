@@ -14,6 +14,7 @@ from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..database import Database
 from ..errors import SYNTAX, CommandError
+from ..notify import notify
 from ..registry import command
 from ..replies import NULL_ARRAY, OK
 from ..types.config import conf_int
@@ -58,11 +59,14 @@ def _range_count(arg: bytes, lo: int, msg: str) -> int:
     return v
 
 
-def _removed(c: Client, key: bytes, lst: ListValue) -> None:
-    """After elements left ``lst`` (``listElementsRemoved``): delete it when empty,
-    else maybe convert back to a listpack; signal the key either way."""
+def _removed(c: Client, key: bytes, lst: ListValue, event: bytes) -> None:
+    """After elements left ``lst`` (``listElementsRemoved``): notify ``event``;
+    delete it when empty (notifying ``del``), else maybe convert back to a
+    listpack; signal the key either way."""
+    notify(c, "l", event, key)
     if not lst.items:
         c.db.remove(key)
+        notify(c, "g", b"del", key)
     else:
         lst.shrink_check(_fill(c))
         c.db.touch(key)
@@ -81,6 +85,7 @@ def _push_into(c: Client, key: bytes, lst: ListValue | None, values: list[bytes]
         c.db.set(key, lst)
     else:
         c.db.touch(key)
+    notify(c, "l", b"lpush" if left else b"rpush", key)
     return lst
 
 
@@ -145,6 +150,7 @@ def linsert(c: Client, argv: list[bytes]) -> Any:
         if x == pivot:
             lst.insert(i + 1 if after else i, argv[4])
             c.db.touch(key)
+            notify(c, "l", b"linsert", key)
             return len(lst)
     return -1
 
@@ -276,6 +282,7 @@ def lset(c: Client, argv: list[bytes]) -> Any:
     lst.set(i, argv[3])
     lst.shrink_check(fill)
     c.db.touch(key)
+    notify(c, "l", b"lset", key)
     return OK
 
 
@@ -309,7 +316,7 @@ def lrem(c: Client, argv: list[bytes]) -> Any:
                 out.reverse()
             lst.replace_all(out)
     if removed:
-        _removed(c, key, lst)
+        _removed(c, key, lst, b"lrem")
     return removed
 
 
@@ -329,13 +336,16 @@ def ltrim(c: Client, argv: list[bytes]) -> Any:
     else:
         ltrim_n, rtrim_n = r[0], n - r[1] - 1
     lst.trim(ltrim_n, rtrim_n)
-    _removed(c, key, lst)
+    _removed(c, key, lst, b"ltrim")
     if ltrim_n + rtrim_n == 0:
         c.engine.rewrite(c)  # signalled (WATCH) but not a change: Redis propagates nothing
     return OK
 
 
 # -- pops ------------------------------------------------------------------------------
+
+
+_POP = {LEFT: b"lpop", RIGHT: b"rpop"}
 
 
 def _pop(c: Client, argv: list[bytes], left: bool) -> Any:
@@ -351,7 +361,7 @@ def _pop(c: Client, argv: list[bytes], left: bool) -> Any:
         return []
     n = min(count, len(lst))
     out = [lst.pop(left) for _ in range(n)]
-    _removed(c, key, lst)
+    _removed(c, key, lst, _POP[left])
     return out if has_count else out[0]
 
 
@@ -377,7 +387,7 @@ def _move(c: Client, src: bytes, dst: bytes, wherefrom: bool, whereto: bool) -> 
     if dlst is None and src == dst:
         dlst = slst
     _push_into(c, dst, dlst, [v], whereto)
-    _removed(c, src, slst)
+    _removed(c, src, slst, _POP[wherefrom])
     return v
 
 
@@ -440,7 +450,7 @@ def _serve_mpop(c: Client, keys: list[bytes], left: bool, count: int) -> Any:
             continue
         n = min(count, len(lst))
         out = [lst.pop(left) for _ in range(n)]
-        _removed(c, key, lst)
+        _removed(c, key, lst, _POP[left])
         c.engine.rewrite(c, [b"LPOP" if left else b"RPOP", key, str(n).encode()])
         return [key, out]
     return None
@@ -472,7 +482,7 @@ def _bpop(c: Client, argv: list[bytes], left: bool) -> Any:
         if lst is None or not lst.items:
             continue
         v = lst.pop(left)
-        _removed(c, key, lst)
+        _removed(c, key, lst, _POP[left])
         c.engine.rewrite(c, [b"LPOP" if left else b"RPOP", key])
         return [key, v]
     if no_blocking(c):

@@ -20,6 +20,7 @@ from ..client import Client
 from ..database import Database
 from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_args
 from ..expiry import set_expire_ms
+from ..notify import notify
 from ..registry import command
 from ..replies import OK
 
@@ -117,8 +118,10 @@ def _set_generic(c: Client, key: bytes, val: bytes, flags: int, expire: bytes | 
     if (flags & _F_NX and found) or (flags & _F_XX and not found):
         return reply if flags & _F_GET else fail
     db.set(key, val, keep_ttl=bool(flags & _F_KEEPTTL))
+    notify(c, "$", b"set", key)
     if when is not None:
         db.set_expire(key, when)
+        notify(c, "g", b"expire", key)
         if not flags & _F_PXAT:
             c.engine.rewrite(c, [b"SET", key, val, b"PXAT", b"%d" % when])
     return reply
@@ -181,6 +184,7 @@ def getset(c: Client, argv: list[bytes]) -> Any:
     """GETSET key value"""
     old = get_string(c.db, argv[1])
     c.db.set(argv[1], argv[2])
+    notify(c, "$", b"set", argv[1])
     c.engine.rewrite(c, [b"SET", argv[1], argv[2]])
     return old
 
@@ -191,6 +195,7 @@ def getdel(c: Client, argv: list[bytes]) -> Any:
     v = get_string(c.db, argv[1])
     if v is not None:
         c.db.remove(argv[1])
+        notify(c, "g", b"del", argv[1])
         c.engine.rewrite(c, [b"DEL", argv[1]])
     return v
 
@@ -211,11 +216,14 @@ def getex(c: Client, argv: list[bytes]) -> Any:
                 and not c.is_master:
             db.remove(key)
             eng.rewrite(c, [b"DEL", key])
+            notify(c, "g", b"del", key)
         else:
             db.set_expire(key, when)
             eng.rewrite(c, [b"PEXPIREAT", key, b"%d" % when])
+            notify(c, "g", b"expire", key)
     elif flags & _F_PERSIST and db.persist(key):
         eng.rewrite(c, [b"PERSIST", key])
+        notify(c, "g", b"persist", key)
     return v
 
 
@@ -245,6 +253,7 @@ def delex(c: Client, argv: list[bytes]) -> int:
         return 0
     db.remove(key)
     c.engine.rewrite(c, [b"DEL", key])
+    notify(c, "g", b"del", key)
     return 1
 
 
@@ -267,6 +276,7 @@ def mset(c: Client, argv: list[bytes]) -> Any:
     db = c.db
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
+        notify(c, "$", b"set", argv[i])
     return OK
 
 
@@ -281,6 +291,7 @@ def msetnx(c: Client, argv: list[bytes]) -> Any:
             return 0
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
+        notify(c, "$", b"set", argv[i])
     return 1
 
 
@@ -310,8 +321,10 @@ def msetex(c: Client, argv: list[bytes]) -> Any:
         return 0
     for i in range(2, end, 2):
         db.set(argv[i], argv[i + 1], keep_ttl=bool(flags & _F_KEEPTTL))
+        notify(c, "$", b"set", argv[i])
         if when is not None:
             db.set_expire(argv[i], when)
+            notify(c, "g", b"expire", argv[i])
     if when is not None and not flags & _F_PXAT:
         c.engine.rewrite(c, [b"MSETEX", argv[1], *argv[2:end], b"PXAT", b"%d" % when])
     return 1
@@ -329,6 +342,7 @@ def _incr(c: Client, key: bytes, incr: int) -> int:
         raise CommandError(OVERFLOW)
     new = old + incr
     db.set(key, b"%d" % new, keep_ttl=True)
+    notify(c, "$", b"incrby", key)
     return new
 
 
@@ -376,6 +390,7 @@ def incrbyfloat(c: Client, argv: list[bytes]) -> bytes:
     out = longdouble.format_human(new)
     db.set(key, out, keep_ttl=True)
     strenc.set_explicit(db, key, out, strenc.non_int(key, out, key in db.expires))
+    notify(c, "$", b"incrbyfloat", key)
     c.engine.rewrite(c, [b"SET", key, out, b"KEEPTTL"])
     return out
 
@@ -391,11 +406,13 @@ def append(c: Client, argv: list[bytes]) -> int:
     v = get_string(db, key)
     if v is None:
         db.set(key, argv[2])
+        notify(c, "$", b"append", key)
         return len(argv[2])
     _check_length(c, len(v), len(argv[2]))
     new = v + argv[2]
     db.set(key, new, keep_ttl=True)
     strenc.set_explicit(db, key, new, strenc.RAW)
+    notify(c, "$", b"append", key)
     return len(new)
 
 
@@ -464,6 +481,7 @@ def setrange(c: Client, argv: list[bytes]) -> int:
     new = v[:offset] + val + v[offset + len(val):]
     db.set(key, new, keep_ttl=True)
     strenc.set_explicit(db, key, new, strenc.RAW)
+    notify(c, "$", b"setrange", key)
     return len(new)
 
 
