@@ -319,3 +319,73 @@ def test_list_commands(debug_redis):
         ("LTRIM", "l5", "5", "10"),
         ("LREM", "l4", "1", "b"),
     ])
+
+
+# -- hashes --------------------------------------------------------------------------
+
+
+def test_hash_commands(debug_redis):
+    run(debug_redis, "KEA", [
+        ("HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"),
+        ("HMSET", "h", "e", "5"),
+        ("HSETNX", "h", "a", "1"),
+        ("HSETNX", "h", "z", "1"),
+        ("HINCRBY", "h", "n", "1"),
+        ("HINCRBYFLOAT", "h", "f", "1.5"),
+        ("HDEL", "h", "z", "nope"),
+        ("HDEL", "h", "nope"),
+        ("HEXPIRE", "h", "100", "FIELDS", "2", "a", "b"),
+        ("HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"),
+        ("HPEXPIRE", "h", "0", "FIELDS", "1", "a"),
+        ("HEXPIREAT", "h", "1", "FIELDS", "2", "b", "nope"),
+        ("HPERSIST", "h", "FIELDS", "1", "c"),
+        ("HEXPIRE", "h", "100", "FIELDS", "1", "c"),
+        ("HPERSIST", "h", "FIELDS", "1", "c"),
+        ("HGETDEL", "h", "FIELDS", "2", "c", "nope"),
+        ("HSET", "h2", "a", "1", "b", "2"),
+        ("HGETDEL", "h2", "FIELDS", "2", "a", "b"),
+        ("HSET", "h3", "a", "1", "b", "2"),
+        ("HGETEX", "h3", "EX", "100", "FIELDS", "1", "a"),
+        ("HGETEX", "h3", "PERSIST", "FIELDS", "1", "a"),
+        ("HGETEX", "h3", "PXAT", "1", "FIELDS", "2", "a", "b"),
+        ("HSETEX", "h4", "EX", "100", "FIELDS", "1", "a", "1"),
+        ("HSETEX", "h4", "FIELDS", "1", "b", "1"),
+        ("HSETEX", "h4", "FNX", "FIELDS", "1", "b", "1"),
+        ("HSETEX", "h4", "KEEPTTL", "FIELDS", "1", "a", "2"),
+        ("HSETEX", "h4", "PXAT", "1", "FIELDS", "2", "a", "1", "b", "2"),
+        ("HSETEX", "h5", "PXAT", "1", "FIELDS", "1", "a", "1"),
+        ("HSET", "h6", "a", "1", "b", "2"),
+        ("HDEL", "h6", "a", "b"),
+    ])
+
+
+def test_hash_field_expiry(debug_redis):
+    run(debug_redis, "KEA", [
+        ("HSET", "h", "a", "1", "b", "2", "c", "3"),
+        ("HPEXPIRE", "h", "5", "FIELDS", "2", "a", "b"),
+        ("SLEEP",),
+        ("HMGET", "h", "a", "b", "c"),
+        ("HPEXPIRE", "h", "0", "FIELDS", "1", "c"),
+        ("HSET", "h2", "a", "1", "b", "2", "c", "3"),
+        ("HPEXPIRE", "h2", "5", "FIELDS", "3", "a", "b", "c"),
+        ("SLEEP",),
+        ("HMGET", "h2", "a", "b", "c"),
+        ("HSET", "h3", "a", "1", "b", "2", "c", "3"),
+        ("HPEXPIRE", "h3", "5", "FIELDS", "2", "a", "b"),
+        ("SLEEP",),
+        ("HSETEX", "h3", "FIELDS", "2", "a", "1", "b", "2"),
+        ("HPEXPIRE", "h3", "5", "FIELDS", "2", "a", "b"),
+        ("SLEEP",),
+        ("HGETDEL", "h3", "FIELDS", "1", "a"),
+        ("HPEXPIRE", "h3", "5", "FIELDS", "1", "c"),
+        ("SLEEP",),
+        ("HINCRBY", "h3", "c", "1"),
+        ("HSET", "h6", "a", "1", "b", "2"),
+        ("HPEXPIRE", "h6", "5", "FIELDS", "1", "a"),
+        ("SLEEP",),
+        ("HGET", "h6", "a"),
+        ("HSET", "h7", "a", "1", "b", "2"),
+        ("HPEXPIRE", "h7", "5", "FIELDS", "2", "a", "b"),
+        ("SLEEP",),
+        ("ACTIVE",),
+    ])

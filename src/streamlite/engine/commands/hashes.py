@@ -15,6 +15,7 @@ from ..client import Client
 from ..database import Database
 from ..errors import OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_args
 from ..glob import match
+from ..notify import notify
 from ..registry import command
 from ..replies import OK
 from ..scan import parse_cursor, scan_page
@@ -54,6 +55,7 @@ def after_delete(c: Client, key: bytes, h: Hash) -> None:
     """Drop the key once its last field is gone; signal the change otherwise."""
     if len(h) == 0:
         c.db.remove(key)
+        notify(c, "g", b"del", key)
     else:
         c.db.touch(key)
 
@@ -84,6 +86,7 @@ def _hset(c: Client, argv: list[bytes]) -> int:
             n += 1
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
+    notify(c, "h", b"hset", argv[1])
     return n
 
 
@@ -98,6 +101,7 @@ def hsetnx(c: Client, argv: list[bytes]) -> int:
     h.set(argv[2], argv[3])
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
+    notify(c, "h", b"hset", argv[1])
     return 1
 
 
@@ -151,6 +155,7 @@ def hdel(c: Client, argv: list[bytes]) -> int:
             if len(h) == 0:
                 break
     if n:
+        notify(c, "h", b"hdel", argv[1])
         after_delete(c, argv[1], h)
     return n
 
@@ -194,6 +199,7 @@ def hincrby(c: Client, argv: list[bytes]) -> int:
     h.set(argv[2], val, keep_ttl=True)
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
+    notify(c, "h", b"hincrby", argv[1])
     return new
 
 
@@ -220,6 +226,7 @@ def hincrbyfloat(c: Client, argv: list[bytes]) -> bytes:
     h.set(argv[2], out, keep_ttl=True)
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
+    notify(c, "h", b"hincrbyfloat", argv[1])
     c.engine.rewrite(c, [b"HSETEX", argv[1], b"KEEPTTL", b"FIELDS", b"1", argv[2], out])
     return out
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..args import parse_int
 from ..client import Client
 from ..errors import NOT_INTEGER, CommandError, wrong_args
+from ..notify import notify
 from ..registry import command
 from ..types.hash import expire_fields, track_ttl
 from .hashes import get_hash, hash_for_write
@@ -111,11 +112,18 @@ def _hexpire(c: Client, argv: list[bytes], unit_ms: int, relative: bool) -> Any:
             flag = [argv[3]] if cond else []
             eng.rewrite(c, [b"HPEXPIREAT", key, b"%d" % when, *flag, b"FIELDS",
                             b"%d" % len(updated), *updated])
-        if len(h) == 0:
-            c.db.remove(key)
-        else:
-            c.db.touch(key)
+        notify(c, "h", b"hdel" if deleted else b"hexpire", key)
+        _drop_if_empty(c, key, h)
     return out
+
+
+def _drop_if_empty(c: Client, key: bytes, h: Any) -> None:
+    """Delete the hash once its last field is gone (notifying ``del``), else signal it."""
+    if len(h) == 0:
+        c.db.remove(key)
+        notify(c, "g", b"del", key)
+    else:
+        c.db.touch(key)
 
 
 @command("hexpire", -6, "write fast", 1, 1, 1, group="hash")
@@ -209,6 +217,7 @@ def hpersist(c: Client, argv: list[bytes]) -> Any:
             out.append(-1)
     if changed:
         c.db.touch(argv[1])
+        notify(c, "h", b"hpersist", argv[1])
     return out
 
 
@@ -234,10 +243,8 @@ def hgetdel(c: Client, argv: list[bytes]) -> Any:
             gone.append(f)
     if gone:  # propagated with every field asked for, as Redis does
         c.engine.rewrite(c, [b"HDEL", key, *fields])
-        if len(h) == 0:
-            c.db.remove(key)
-        else:
-            c.db.touch(key)
+        notify(c, "h", b"hdel", key)
+        _drop_if_empty(c, key, h)
     return out
 
 
@@ -273,21 +280,21 @@ def hgetex(c: Client, argv: list[bytes]) -> Any:
             for f in present:
                 h.delete(f)
             eng.rewrite(c, [b"HDEL", key, *present])
+            notify(c, "h", b"hdel", key)
         else:
             for f in present:
                 h.set_ttl(f, when)
             track_ttl(c.db, key, when)
             eng.rewrite(c, [b"HPEXPIREAT", key, b"%d" % when, b"FIELDS",
                             b"%d" % len(present), *present])
-        if len(h) == 0:
-            c.db.remove(key)
-        else:
-            c.db.touch(key)
+            notify(c, "h", b"hexpire", key)
+        _drop_if_empty(c, key, h)
     elif persist:
         done = [f for f in present if h.persist(f)]
         if done:  # propagated with every field asked for, as Redis does
             eng.rewrite(c, [b"HPERSIST", key, b"FIELDS", b"%d" % len(fields), *fields])
             c.db.touch(key)
+            notify(c, "h", b"hpersist", key)
     return out
 
 
@@ -345,8 +352,8 @@ def hsetex(c: Client, argv: list[bytes]) -> Any:
         when = _abs_ms(raw, unit, c.engine.now_ms() if rel else 0, "hsetex")
     h = get_hash(c.db, key)
     names = pairs[::2]
-    if h is not None:
-        expire_fields(c.db, key, h, c.engine.now_ms(), names)
+    if h is not None:  # HSETEX drops expired fields silently (no hexpired), as Redis
+        expire_fields(c.db, key, h, c.engine.now_ms(), names, notify=False)
         if len(h) == 0:
             h = None
     if cond == b"fnx" and h is not None and any(f in h for f in names):
@@ -359,14 +366,18 @@ def hsetex(c: Client, argv: list[bytes]) -> Any:
         h.set(pairs[j], pairs[j + 1], keep_ttl=keepttl)
     h.convert_if_needed(c.engine)
     eng = c.engine
+    notify(c, "h", b"hset", key)
     if when is not None and _past(c, when):
         for f in names:
             h.delete(f)
         eng.rewrite(c, [b"HDEL", key, *dict.fromkeys(names)])
+        notify(c, "h", b"hdel", key)
         if len(h) == 0:
             c.db.remove(key)
+            notify(c, "g", b"del", key)
             return 1
     elif when is not None:
+        notify(c, "h", b"hexpire", key)
         for f in names:
             h.set_ttl(f, when)
         track_ttl(c.db, key, when)

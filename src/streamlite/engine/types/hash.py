@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..database import register_type
+from ..notify import notify_db
 from ..scan import ScanIndex
 
 if TYPE_CHECKING:
@@ -200,11 +201,12 @@ def rebuild_hexp_heap(db: Database) -> None:
 
 
 def expire_fields(db: Database, key: bytes, h: Hash, now: int,
-                  fields: list[bytes] | None = None) -> int:
+                  fields: list[bytes] | None = None, notify: bool = True) -> int:
     """Delete the expired fields of ``h`` (all, or those among ``fields``).
 
     Each goes to the AOF as ``HDEL key field``; a hash left empty is deleted. Like
     key expiry, this signals the key but is not a change of the running command.
+    Notifies one ``hexpired`` (then ``del`` for an emptied hash), as Redis does.
     """
     ttls = h.ttls
     eng = db.engine
@@ -221,8 +223,12 @@ def expire_fields(db: Database, key: bytes, h: Hash, now: int,
         h.delete(f)
         eng.propagate(db.index, [b"HDEL", key, f])
     eng.stats_expired_subkeys += len(due)
+    if notify:
+        notify_db(eng, db.index, "h", b"hexpired", key)
     if len(h) == 0:
         db.remove(key)
+        if notify:
+            notify_db(eng, db.index, "g", b"del", key)
     else:
         db.touch(key)
     eng.dirty = dirty
