@@ -389,3 +389,85 @@ def test_hash_field_expiry(debug_redis):
         ("SLEEP",),
         ("ACTIVE",),
     ])
+
+
+# -- sets ------------------------------------------------------------------------------
+
+
+def test_set_commands(debug_redis):
+    run(debug_redis, "KEA", [
+        ("SADD", "s", "a", "b", "c", "d"),
+        ("SADD", "s", "a"),
+        ("SREM", "s", "a", "nope"),
+        ("SREM", "s", "nope"),
+        ("SMOVE", "s", "t", "b"),
+        ("SMOVE", "s", "t", "nope"),
+        ("SADD", "s", "b"),
+        ("SMOVE", "s", "t", "b"),
+        ("SMOVE", "t", "t", "b"),
+        ("SPOP", "s", "0"),
+        ("SPOP", "nope"),
+        ("SADD", "u", "1"),
+        ("SPOP", "u", "1"),
+        ("SPOP", "t"),
+        ("SPOP", "t"),
+        ("SPOP", "t"),
+        ("SADD", "x", "1", "2"),
+        ("SPOP", "x", "5"),
+        ("SADD", "a", "1", "2", "3"),
+        ("SADD", "b", "2", "3", "4"),
+        ("SINTERSTORE", "d", "a", "b"),
+        ("SUNIONSTORE", "d", "a", "b"),
+        ("SDIFFSTORE", "d", "a", "b"),
+        ("SINTERSTORE", "d", "a", "nope"),
+        ("SINTERSTORE", "d", "a", "nope"),
+        ("SDIFFSTORE", "d", "a", "a"),
+        ("SREM", "a", "1", "2", "3"),
+    ])
+
+
+# -- sorted sets -----------------------------------------------------------------------
+
+
+def test_zset_commands(debug_redis):
+    run(debug_redis, "KEA", [
+        ("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"),
+        ("ZADD", "z", "1", "a"),
+        ("ZADD", "z", "NX", "9", "a"),
+        ("ZADD", "z", "XX", "9", "a"),
+        ("ZADD", "z", "XX", "9", "nope"),
+        ("ZADD", "z", "INCR", "1", "a"),
+        ("ZADD", "z", "GT", "INCR", "-1", "a"),
+        ("ZINCRBY", "z", "1", "f"),
+        ("ZADD", "nz", "XX", "1", "a"),
+        ("ZREM", "z", "f", "nope"),
+        ("ZREM", "z", "nope"),
+        ("ZREMRANGEBYRANK", "z", "0", "0"),
+        ("ZREMRANGEBYRANK", "z", "10", "20"),
+        ("ZREMRANGEBYSCORE", "z", "3", "3"),
+        ("ZREMRANGEBYSCORE", "z", "30", "30"),
+        ("ZADD", "lz", "0", "a", "0", "b", "0", "c"),
+        ("ZREMRANGEBYLEX", "lz", "[a", "[b"),
+        ("ZREMRANGEBYLEX", "lz", "[a", "[c"),
+        ("ZPOPMIN", "z"),
+        ("ZPOPMAX", "z", "0"),
+        ("ZPOPMAX", "z", "1"),
+        ("ZADD", "z", "1", "a", "2", "b", "3", "c"),
+        ("ZMPOP", "2", "nope", "z", "MIN", "COUNT", "1"),
+        ("ZMPOP", "1", "z", "MAX", "COUNT", "5"),
+        ("ZADD", "z", "1", "a", "2", "b"),
+        ("BZPOPMIN", "z", "0"),
+        ("BZPOPMAX", "z", "0"),
+        ("ZADD", "z", "1", "a", "2", "b"),
+        ("BZMPOP", "0", "1", "z", "MIN", "COUNT", "2"),
+        ("ZADD", "a", "1", "x", "2", "y"),
+        ("ZADD", "b", "2", "y", "3", "z"),
+        ("ZUNIONSTORE", "d", "2", "a", "b"),
+        ("ZINTERSTORE", "d", "2", "a", "b"),
+        ("ZDIFFSTORE", "d", "2", "a", "b"),
+        ("ZINTERSTORE", "d", "2", "a", "nope"),
+        ("ZINTERSTORE", "d", "2", "a", "nope"),
+        ("ZRANGESTORE", "d", "a", "0", "-1"),
+        ("ZRANGESTORE", "d", "a", "5", "10"),
+        ("ZRANGESTORE", "d", "a", "5", "10"),
+    ])

@@ -14,6 +14,7 @@ from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..glob import match
+from ..notify import notify
 from ..registry import command
 from ..replies import RespSet
 from ..scan import parse_cursor, scan_page
@@ -29,9 +30,11 @@ def _get(c: Client, key: bytes) -> SetValue | None:
     return v
 
 
-def _after_remove(c: Client, key: bytes, s: SetValue) -> None:
+def _after_remove(c: Client, key: bytes, s: SetValue, event: bytes = b"srem") -> None:
+    notify(c, "s", event, key)
     if len(s) == 0:
         c.db.remove(key)
+        notify(c, "g", b"del", key)
     else:
         c.db.touch(key)
 
@@ -52,6 +55,8 @@ def sadd(c: Client, argv: list[bytes]) -> Any:
         c.db.set(key, s)
     elif added:
         c.db.touch(key)
+    if added:
+        notify(c, "s", b"sadd", key)
     return added
 
 
@@ -126,6 +131,9 @@ def smove(c: Client, argv: list[bytes]) -> Any:
         db.set(dst_key, dst)
     elif dst.add(m, lim):
         db.touch(dst_key)
+    else:
+        return 1
+    notify(c, "s", b"sadd", dst_key)
     return 1
 
 
@@ -150,7 +158,7 @@ def spop(c: Client, argv: list[bytes]) -> Any:
         if s is None:
             return None
         m = s.pop_random()
-        _after_remove(c, key, s)
+        _after_remove(c, key, s, b"spop")
         c.engine.rewrite(c, [b"SREM", key, m])
         return m
     msg = "ERR value is out of range, must be positive"
@@ -164,6 +172,8 @@ def spop(c: Client, argv: list[bytes]) -> Any:
     if count >= size:
         out = s.members()
         c.db.remove(key)
+        notify(c, "s", b"spop", key)
+        notify(c, "g", b"del", key)
         lazy = c.engine.config.get("lazyfree-lazy-server-del", "no") in ("yes", b"yes", True, 1)
         c.engine.rewrite(c, [b"UNLINK" if lazy else b"DEL", key])
         return RespSet(out)
@@ -183,6 +193,7 @@ def spop(c: Client, argv: list[bytes]) -> Any:
                 s.remove(m)
         random.shuffle(popped)
     c.db.touch(key)
+    notify(c, "s", b"spop", key)
     _propagate_srem(c, key, popped)
     return RespSet(popped)
 
@@ -219,11 +230,13 @@ def _load_sets(c: Client, keys: list[bytes]) -> list[SetValue | None]:
     return [_get(c, k) for k in keys]
 
 
-def _store(c: Client, dst_key: bytes, result: SetValue) -> int:
+def _store(c: Client, dst_key: bytes, result: SetValue, event: bytes) -> int:
     if len(result):
         c.db.set(dst_key, result)
+        notify(c, "s", event, dst_key)
         return len(result)
-    c.db.delete(dst_key)
+    if c.db.delete(dst_key):
+        notify(c, "g", b"del", dst_key)
     return 0
 
 
@@ -252,7 +265,7 @@ def _sinter(c: Client, keys: list[bytes], dst: bytes | None) -> Any:
     lim = Limits(c.engine)
     result = SetValue(INTSET)
     result.add_many(members or [], lim)
-    return _store(c, dst, result)
+    return _store(c, dst, result, b"sinterstore")
 
 
 @command("sinter", -2, "readonly", 1, -1, 1, group="set")
@@ -330,7 +343,7 @@ def _union_diff(c: Client, keys: list[bytes], dst: bytes | None, diff: bool) -> 
                     break
     if dst is None:
         return RespSet(result.members())
-    return _store(c, dst, result)
+    return _store(c, dst, result, b"sdiffstore" if diff else b"sunionstore")
 
 
 @command("sunion", -2, "readonly", 1, -1, 1, group="set")

@@ -17,6 +17,7 @@ from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..glob import match
+from ..notify import notify
 from ..registry import command
 from ..replies import NULL_ARRAY, Double
 from ..scan import parse_cursor, scan_page
@@ -54,9 +55,11 @@ def _with_scores(c: Client, items: list[tuple[float, bytes]]) -> list[Any]:
     return out
 
 
-def _after_remove(c: Client, key: bytes, z: ZSetValue) -> None:
+def _after_remove(c: Client, key: bytes, z: ZSetValue, event: bytes) -> None:
+    notify(c, "z", event, key)
     if len(z) == 0:
         c.db.remove(key)
+        notify(c, "g", b"del", key)
     else:
         c.db.touch(key)
 
@@ -183,6 +186,8 @@ def _zadd(c: Client, argv: list[bytes], flags: set[bytes], scoreidx: int) -> Any
             c.db.set(key, z)
     elif added or updated:
         c.db.touch(key)
+    if added or updated:
+        notify(c, "z", b"zincr" if incr else b"zadd", key)
     if incr:
         return _score(c, score) if processed else None
     return added + updated if ch else added
@@ -293,6 +298,7 @@ def zrevrank(c: Client, argv: list[bytes]) -> Any:
 # -- the ZRANGE family -------------------------------------------------------------------
 
 RANK, SCORE, LEX = 0, 1, 2
+_ZREMRANGE_EVENTS = {RANK: b"zremrangebyrank", SCORE: b"zremrangebyscore", LEX: b"zremrangebylex"}
 
 
 def _zrange(
@@ -363,10 +369,12 @@ def _zrange(
             items = _slice(z, i, k, rev, offset, limit)
     if store is not None:
         if not items:
-            c.db.delete(store)
+            if c.db.delete(store):
+                notify(c, "g", b"del", store)
             return 0
         lim = Limits(c.engine)
         c.db.set(store, ZSetValue.build(((m, s) for s, m in items), lim))
+        notify(c, "z", b"zrangestore", store)
         return len(items)
     if withscores:
         return _with_scores(c, items)
@@ -451,7 +459,7 @@ def zrem(c: Client, argv: list[bytes]) -> Any:
             if len(z) == 0:
                 break
     if deleted:
-        _after_remove(c, key, z)
+        _after_remove(c, key, z, b"zrem")
     return deleted
 
 
@@ -478,7 +486,7 @@ def _zremrange(c: Client, argv: list[bytes], rangetype: int) -> Any:
         i, k = z.lex_bounds(lo, hi)
     deleted = z.delete_index_range(i, k)
     if deleted:
-        _after_remove(c, key, z)
+        _after_remove(c, key, z, _ZREMRANGE_EVENTS[rangetype])
     return deleted
 
 
@@ -506,7 +514,7 @@ def zremrangebylex(c: Client, argv: list[bytes]) -> Any:
 def _pop_items(c: Client, key: bytes, z: ZSetValue, count: int, last: bool) -> list[tuple[float, bytes]]:
     n = min(count, len(z))
     items = [z.pop(last) for _ in range(n)]
-    _after_remove(c, key, z)
+    _after_remove(c, key, z, b"zpopmax" if last else b"zpopmin")
     return items
 
 
@@ -700,6 +708,7 @@ def _aggregate(target: float, val: float, agg: int) -> float:
 
 
 INTER, UNION, DIFF = 0, 1, 2
+_STORE_EVENTS = {INTER: b"zinterstore", UNION: b"zunionstore", DIFF: b"zdiffstore"}
 
 
 def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes | None,
@@ -793,9 +802,11 @@ def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes |
                     result[m] = score if cur is None else _aggregate(cur, score, agg)
     if dst is not None:
         if not result:
-            db.delete(dst)
+            if db.delete(dst):
+                notify(c, "g", b"del", dst)
             return 0
         db.set(dst, ZSetValue.build(result.items(), Limits(c.engine)))
+        notify(c, "z", _STORE_EVENTS[op], dst)
         return len(result)
     items = sorted((s, m) for m, s in result.items())
     if withscores:
