@@ -172,7 +172,6 @@ def test_generic_commands(debug_redis):
         ("EXPIRE", "r", "100"),
         ("PEXPIREAT", "r", "1"),
         ("XADD", "s", "1-1", "f", "v"),
-        ("DUMP", "s"),
     ])
 
 
@@ -470,4 +469,39 @@ def test_zset_commands(debug_redis):
         ("ZRANGESTORE", "d", "a", "0", "-1"),
         ("ZRANGESTORE", "d", "a", "5", "10"),
         ("ZRANGESTORE", "d", "a", "5", "10"),
+    ])
+
+
+def test_keymiss(debug_redis):
+    run(debug_redis, "KEm", [
+        ("GET", "a"),
+        ("MGET", "a", "b", "a"),
+        ("EXISTS", "a", "b"),
+        ("TYPE", "a"),
+        ("TTL", "a"),
+        ("PTTL", "a"),
+        ("STRLEN", "a"),
+        ("GETRANGE", "a", "0", "1"),
+        ("HGET", "h", "f"),
+        ("HGETALL", "h"),
+        ("LRANGE", "l", "0", "-1"),
+        ("LLEN", "l"),
+        ("SMEMBERS", "s"),
+        ("SCARD", "s"),
+        ("ZSCORE", "z", "m"),
+        ("ZRANGE", "z", "0", "-1"),
+        ("XRANGE", "x", "-", "+"),
+        ("XLEN", "x"),
+        ("XREAD", "STREAMS", "x", "0"),
+        ("OBJECT", "ENCODING", "a"),
+        ("DUMP", "a"),
+        ("SET", "a", "1", "PX", "5"),
+        ("GET", "a"),
+        ("SLEEP",),
+        ("GET", "a"),
+        ("XADD", "x", "NOMKSTREAM", "*", "f", "v"),
+        ("LPUSHX", "l", "a"),
+        ("DEL", "a"),
+        ("INCR", "n"),
+        ("GET", "n"),
     ])

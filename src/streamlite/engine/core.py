@@ -97,6 +97,8 @@ class Engine:
         self.on_command: Callable[[Client, list[bytes]], None] | None = None
         # how many bytes the process uses (a front sets it; maxmemory needs it)
         self.memory_probe: Callable[[], int] | None = None
+        # the command whose handler is running (keyspace notifications: keymiss)
+        self.running: Command | None = None
 
     # -- clients -------------------------------------------------------------
 
@@ -294,6 +296,8 @@ class Engine:
         dirty_before = self.dirty
         saved_rewrite = self._rewrite
         self._rewrite = None
+        saved_running = self.running
+        self.running = cmd
         if cmd.monitor_first and self.on_command is not None and c.blocked is None:
             self.on_command(c, argv)  # EVAL/FCALL show before their commands, as in Redis
         t0 = _perf_ns()
@@ -303,6 +307,7 @@ class Engine:
             reply = ErrorReply(e.msg.encode())
         finally:
             self._depth -= 1
+            self.running = saved_running
             if top:
                 self._now_ms = None
         rewrite = self._rewrite

@@ -74,8 +74,12 @@ class Database:
         """
         v = self.data.get(key)
         if v is None:
+            if self.engine.config.get("notify-keyspace-events"):
+                self.missed(key)
             return None
         if self.expires and key in self.expires and self._expire_if_due(key):
+            if self.engine.config.get("notify-keyspace-events"):
+                self.missed(key)
             return None
         eng = self.engine
         t = eng._now_ms
@@ -90,10 +94,21 @@ class Database:
         """Like ``lookup`` (lazy expiry included) without counting an access."""
         v = self.data.get(key)
         if v is None:
+            if self.engine.config.get("notify-keyspace-events"):
+                self.missed(key)
             return None
         if self.expires and key in self.expires and self._expire_if_due(key):
+            if self.engine.config.get("notify-keyspace-events"):
+                self.missed(key)
             return None
         return v
+
+    def missed(self, key: bytes) -> None:
+        """A lookup found no ``key``: Redis's ``keymiss`` event (class ``m``), for
+        the lookups of commands that do not write (Redis's ``lookupKeyRead``)."""
+        from .notify import keymiss
+
+        keymiss(self.engine, self.index, key)
 
     def get_typed(self, key: bytes, cls: type) -> Any:
         """Like lookup, raising WRONGTYPE if the value is not a ``cls``."""

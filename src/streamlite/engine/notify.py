@@ -79,3 +79,17 @@ def _publish(engine: Engine, dbid: int, v: str, cls: str, event: bytes, key: byt
         publish(engine, b"__keyspace@%d__:%b" % (dbid, key), event)
     if ke:
         publish(engine, b"__keyevent@%d__:%b" % (dbid, event), key)
+
+
+# commands whose lookups Redis makes with LOOKUP_NONOTIFY (objectCommandLookup)
+_NO_KEYMISS = frozenset({"object", "memory", "debug"})
+
+
+def keymiss(engine: Engine, dbid: int, key: bytes) -> None:
+    """A read found no ``key`` (Redis's ``lookupKeyRead`` miss): ``keymiss`` when
+    the ``m`` class is on and the running command does not write."""
+    v = engine.config.get(_CONFIG)
+    cmd = engine.running
+    if (v and cmd is not None and not cmd.is_write and cmd.name not in _NO_KEYMISS
+            and "m" in _flags(v)[0]):
+        _publish(engine, dbid, v, "m", b"keymiss", key)
