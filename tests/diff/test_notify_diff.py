@@ -505,3 +505,111 @@ def test_keymiss(debug_redis):
         ("INCR", "n"),
         ("GET", "n"),
     ])
+
+
+# -- transactions, scripts, blocked clients ----------------------------------------------
+
+
+def test_multi_exec_and_scripts(debug_redis):
+    run(debug_redis, "KEA", [
+        ("MULTI",),
+        ("XADD", "s", "1-1", "f", "v"),
+        ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+        ("LPUSH", "l", "a"),
+        ("LPOP", "l"),
+        ("DEL", "s"),
+        ("EXEC",),
+        ("EVAL", "redis.call('XADD', KEYS[1], '1-1', 'f', 'v');"
+                 "redis.call('SET', 'k', 'v', 'EX', 100);"
+                 "redis.call('XTRIM', KEYS[1], 'MAXLEN', 0);"
+                 "return redis.call('DEL', KEYS[1], 'k')", "1", "s"),
+        ("EVAL", "return redis.call('GET', 'nope')", "0"),
+        ("FUNCTION", "LOAD", "#!lua name=nlib\n"
+         "redis.register_function('nf', function(keys, args) "
+         "return redis.call('XADD', keys[1], '*', 'f', 'v') ~= nil end)"),
+        ("FCALL", "nf", "1", "fs"),
+        ("FUNCTION", "DELETE", "nlib"),
+    ])
+
+
+def _blocking_events(port: int, flags: str, setup: list[tuple[Any, ...]],
+                     blocking: tuple[Any, ...], trigger: list[tuple[Any, ...]]) -> None:
+    """A subscriber, a client blocked on ``blocking`` and a writer running
+    ``trigger``: the replies and the notifications, Redis vs the engine's
+    ``BlockingManager`` (the served client's events come after the trigger's)."""
+    from tests.diff.raw_resp import RawConn
+    from tests.diff.resp_wire import EngineWire, RedisWire
+
+    from streamlite.engine import Engine, FakeClock
+    from streamlite.engine.blocking import BlockingManager
+    from streamlite.engine.replies import Blocked
+    from streamlite.protocol.resp import encode
+
+    # Redis
+    ctl = RawConn(port)
+    ctl.call("FLUSHALL")
+    ctl.call("CONFIG", "SET", "notify-keyspace-events", flags)
+    sub = RedisWire(port)
+    blocker = RawConn(port)
+    blocker.call("CLIENT", "SETNAME", "nblocker")
+    try:
+        sub.send("PSUBSCRIBE", "__key*__:*")
+        sub.until_ping()
+        r_replies = [ctl.call(*cmd) for cmd in setup]
+        blocker.send(*blocking)
+        for _ in range(1000):  # until Redis lists it as blocked
+            if b"name=nblocker" in ctl.call("CLIENT", "LIST", "TYPE", "normal") and \
+                    b"flags=b" in b"".join(line for line in ctl.call("CLIENT", "LIST").split(b"\n")
+                                           if b"name=nblocker" in line):
+                break
+            time.sleep(0.002)
+        r_replies += [ctl.call(*cmd) for cmd in trigger]
+        r_replies.append(blocker.read())
+        r_events = sub.until_ping()
+    finally:
+        ctl.call("CONFIG", "SET", "notify-keyspace-events", "")
+        for conn in (ctl, sub, blocker):
+            conn.close()
+    # engine
+    eng = Engine(FakeClock())
+    mgr = BlockingManager(eng)
+    esub = EngineWire(eng)
+    writer = eng.client()
+    bl = eng.client()
+
+    def ex(c: Any, cmd: tuple[Any, ...]) -> Any:
+        return eng.execute(c, [a if isinstance(a, bytes) else str(a).encode() for a in cmd])
+
+    ex(writer, ("CONFIG", "SET", "notify-keyspace-events", flags))
+    esub.send("PSUBSCRIBE", "__key*__:*")
+    esub.until_ping()
+    e_replies = [encode(ex(writer, cmd), 2) for cmd in setup]
+    b = ex(bl, blocking)
+    assert type(b) is Blocked
+    mgr.block(bl, b)
+    served: list[Any] = []
+    for cmd in trigger:
+        e_replies.append(encode(ex(writer, cmd), 2))
+        served += mgr.serve_ready()
+    assert [c for c, _ in served] == [bl]
+    e_replies.append(encode(served[0][1], 2))
+    e_events = esub.until_ping()
+    assert r_replies == e_replies
+    assert r_events == e_events
+
+
+@pytest.mark.parametrize("case", ["blpop", "blmove", "bzpopmin", "xreadgroup", "xread"])
+def test_blocked_client_wakeups(debug_redis, case):
+    setups: dict[str, Any] = {
+        "blpop": ([], ("BLPOP", "l", "0"), [("RPUSH", "l", "a")]),
+        "blmove": ([], ("BLMOVE", "l", "m", "LEFT", "RIGHT", "0"), [("RPUSH", "l", "a", "b")]),
+        "bzpopmin": ([], ("BZPOPMIN", "z", "0"), [("ZADD", "z", "1", "a")]),
+        "xreadgroup": ([("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")],
+                       ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+                       [("XADD", "s", "1-1", "f", "v")]),
+        "xread": ([], ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+                  [("XADD", "s", "1-1", "f", "v")]),
+    }
+    setup, blocking, trigger = setups[case]
+    _blocking_events(debug_redis.port, "KEA", setup, blocking, trigger)
