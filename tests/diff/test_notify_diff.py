@@ -175,14 +175,32 @@ def test_generic_commands(debug_redis):
     ])
 
 
-def test_restore(debug_redis):
-    payload = bytes.fromhex("000a68656c6c6f776f726c640c00a65eb2a54b32fd6c")  # "helloworld"
-    run(debug_redis, "KEA", [
-        ("RESTORE", "k", "0", payload),
-        ("RESTORE", "k", "0", payload),
-        ("RESTORE", "k", "0", payload, "REPLACE"),
-        ("RESTORE", "k", "1", payload, "REPLACE", "ABSTTL"),
-        ("RESTORE", "k2", "100000", payload),
+def _payloads(srv: ServerProc) -> tuple[bytes, bytes]:
+    """DUMP payloads made by Redis: a string and a list."""
+    from tests.support.diff import RedisConn
+
+    r = RedisConn(srv.port)
+    try:
+        r.call("SET", "__p1", "helloworld")
+        r.call("RPUSH", "__p2", "a", "b")
+        out = (r.call("DUMP", "__p1"), r.call("DUMP", "__p2"))
+        r.call("DEL", "__p1", "__p2")
+        return out
+    finally:
+        r.close()
+
+
+@pytest.mark.parametrize("flags", ["KEA", "KEAocn"])
+def test_restore(debug_redis, flags):
+    s, lst = _payloads(debug_redis)
+    run(debug_redis, flags, [
+        ("RESTORE", "k", "0", s),
+        ("RESTORE", "k", "0", s),
+        ("RESTORE", "k", "0", s, "REPLACE"),
+        ("RESTORE", "k", "0", lst, "REPLACE"),
+        ("RESTORE", "k", "1", s, "REPLACE", "ABSTTL"),
+        ("RESTORE", "k2", "100000", lst),
+        ("RESTORE", "k3", "1", lst, "ABSTTL"),
     ])
 
 
@@ -613,3 +631,55 @@ def test_blocked_client_wakeups(debug_redis, case):
     }
     setup, blocking, trigger = setups[case]
     _blocking_events(debug_redis.port, "KEA", setup, blocking, trigger)
+
+
+@pytest.mark.parametrize("flags", ["KEAocn", "Ko", "Ec", "Koc"])
+def test_overwritten_and_type_changed(debug_redis, flags):
+    run(debug_redis, flags, [
+        ("SET", "a", "1"),
+        ("SET", "a", "2", "EX", "100"),
+        ("SET", "a", "2", "NX"),
+        ("LPUSH", "l", "x"),
+        ("SET", "l", "1"),
+        ("SET", "l", "2", "GET"),
+        ("LPUSH", "l2", "x"),
+        ("RENAME", "l2", "l"),
+        ("SET", "b", "1"),
+        ("COPY", "b", "l", "REPLACE"),
+        ("COPY", "b", "l"),
+        ("COPY", "b", "l", "DB", "1", "REPLACE"),
+        ("SET", "c", "1"),
+        ("RENAME", "c", "l"),
+        ("RENAMENX", "b", "l"),
+        ("SADD", "s1", "a"),
+        ("SUNIONSTORE", "l", "s1"),
+        ("SUNIONSTORE", "l", "s1"),
+        ("SDIFFSTORE", "l", "s1", "s1"),
+        ("SET", "x", "1"),
+        ("INCRBYFLOAT", "x", "1.5"),
+        ("INCR", "n"),
+        ("APPEND", "x", "a"),
+        ("SETRANGE", "x", "0", "b"),
+        ("HSET", "h", "a", "1"),
+        ("SET", "h", "1"),
+        ("MSET", "q", "1", "h", "2", "l", "3"),
+        ("MSETNX", "r", "1", "t", "2"),
+        ("GETSET", "q", "5"),
+        ("ZADD", "z", "1", "a"),
+        ("ZUNIONSTORE", "q", "1", "z"),
+        ("ZRANGESTORE", "q", "z", "0", "-1"),
+        ("ZINTERSTORE", "z2", "1", "z"),
+        ("LPUSH", "lm", "a"),
+        ("LMOVE", "lm", "lm2", "LEFT", "LEFT"),
+        ("SET", "lm2", "x"),
+        ("SET", "e", "1", "PX", "5"),
+        ("SET", "f", "1", "PX", "5"),
+        ("SET", "g", "1", "PX", "5"),
+        ("SADD", "s", "a"),
+        ("SET", "sq", "1", "PX", "5"),
+        ("SLEEP",),
+        ("SET", "e", "2"),
+        ("MSET", "f", "2"),
+        ("GETSET", "g", "2"),
+        ("SUNIONSTORE", "sq", "s"),
+    ])

@@ -93,3 +93,17 @@ def keymiss(engine: Engine, dbid: int, key: bytes) -> None:
     if (v and cmd is not None and not cmd.is_write and cmd.name not in _NO_KEYMISS
             and "m" in _flags(v)[0]):
         _publish(engine, dbid, v, "m", b"keymiss", key)
+
+
+def overwritten(c: Client, key: bytes, old: object, new: object, dbid: int | None = None) -> None:
+    """``key``'s whole value ``old`` was replaced by ``new`` (SET, a *STORE, RENAME,
+    COPY, RESTORE): ``overwritten`` (class ``o``) and, when the type differs,
+    ``type_changed`` (class ``c``), as Redis 8.2. Nothing when ``old`` is None."""
+    if old is None:
+        return
+    v = c.engine.config.get(_CONFIG)
+    if v:
+        idx = c.db_index if dbid is None else dbid
+        _publish(c.engine, idx, v, "o", b"overwritten", key)
+        if type(old) is not type(new):
+            _publish(c.engine, idx, v, "c", b"type_changed", key)

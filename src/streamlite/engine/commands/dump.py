@@ -19,7 +19,7 @@ from .. import lfu
 from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
-from ..notify import notify
+from ..notify import notify, overwritten
 from ..registry import command
 from ..replies import OK
 from ..serialize import FormatError, dump_payload, load_payload, payload_version
@@ -83,6 +83,7 @@ def restore(c: Client, argv: list[bytes]) -> Any:
     except (FormatError, struct.error, ValueError, IndexError, OverflowError):
         raise CommandError(BAD_FORMAT)
     eng = c.engine
+    old = db.peek(key) if replace else None
     deleted = db.remove(key) if replace else False
     now = eng.now_ms()
     if ttl and not absttl:
@@ -111,4 +112,5 @@ def restore(c: Client, argv: list[bytes]) -> Any:
     elif idle >= 0:
         db.access[key] = now - idle * 1000
     notify(c, "g", b"restore", key)
+    overwritten(c, key, old, value)
     return OK

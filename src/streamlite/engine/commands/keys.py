@@ -19,7 +19,7 @@ from ..client import Client
 from ..database import Database, type_name
 from ..errors import DB_INDEX, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..glob import match
-from ..notify import notify, notify_db
+from ..notify import notify, notify_db, overwritten
 from ..registry import COMMANDS, command
 from ..replies import OK, SimpleString
 from ..scan import parse_cursor, scan_page
@@ -214,7 +214,8 @@ def _rename(c: Client, argv: list[bytes], nx: bool) -> Any:
     if src == dst:
         return 0 if nx else OK
     when = db.expires.get(src)
-    if db.peek(dst) is not None:
+    old = db.peek(dst)
+    if old is not None:
         if nx:
             return 0
         db.remove(dst)
@@ -222,6 +223,7 @@ def _rename(c: Client, argv: list[bytes], nx: bool) -> Any:
     db.remove(src)
     notify(c, "g", b"rename_from", src)
     notify(c, "g", b"rename_to", dst)
+    overwritten(c, dst, old, v)
     return 1 if nx else OK
 
 
@@ -261,12 +263,14 @@ def copy_(c: Client, argv: list[bytes]) -> int:
     if v is None:
         return 0
     when = src_db.expires.get(key)
-    if dst_db.peek(newkey) is not None:
+    old = dst_db.peek(newkey)
+    if old is not None:
         if not replace:
             return 0
         dst_db.remove(newkey)
     place(src_db, key, dst_db, newkey, dup_value(v), when)
     notify_db(c.engine, dst_db.index, "g", b"copy_to", newkey)
+    overwritten(c, newkey, old, v, dst_db.index)
     return 1
 
 

@@ -14,7 +14,7 @@ from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..glob import match
-from ..notify import notify
+from ..notify import notify, overwritten
 from ..registry import command
 from ..replies import RespSet
 from ..scan import parse_cursor, scan_page
@@ -232,7 +232,9 @@ def _load_sets(c: Client, keys: list[bytes]) -> list[SetValue | None]:
 
 def _store(c: Client, dst_key: bytes, result: SetValue, event: bytes) -> int:
     if len(result):
+        old = c.db.peek(dst_key)
         c.db.set(dst_key, result)
+        overwritten(c, dst_key, old, result)
         notify(c, "s", event, dst_key)
         return len(result)
     if c.db.delete(dst_key):

@@ -20,7 +20,7 @@ from ..client import Client
 from ..database import Database
 from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_args
 from ..expiry import set_expire_ms
-from ..notify import notify
+from ..notify import notify, overwritten
 from ..registry import command
 from ..replies import OK
 
@@ -118,6 +118,7 @@ def _set_generic(c: Client, key: bytes, val: bytes, flags: int, expire: bytes | 
     if (flags & _F_NX and found) or (flags & _F_XX and not found):
         return reply if flags & _F_GET else fail
     db.set(key, val, keep_ttl=bool(flags & _F_KEEPTTL))
+    overwritten(c, key, cur, val)
     notify(c, "$", b"set", key)
     if when is not None:
         db.set_expire(key, when)
@@ -184,6 +185,7 @@ def getset(c: Client, argv: list[bytes]) -> Any:
     """GETSET key value"""
     old = get_string(c.db, argv[1])
     c.db.set(argv[1], argv[2])
+    overwritten(c, argv[1], old, argv[2])
     notify(c, "$", b"set", argv[1])
     c.engine.rewrite(c, [b"SET", argv[1], argv[2]])
     return old
@@ -275,7 +277,9 @@ def mset(c: Client, argv: list[bytes]) -> Any:
         raise CommandError(wrong_args("mset"))
     db = c.db
     for i in range(1, len(argv), 2):
+        old = db.peek(argv[i])
         db.set(argv[i], argv[i + 1])
+        overwritten(c, argv[i], old, argv[i + 1])
         notify(c, "$", b"set", argv[i])
     return OK
 
@@ -320,7 +324,9 @@ def msetex(c: Client, argv: list[bytes]) -> Any:
     if (flags & _F_NX and any(present)) or (flags & _F_XX and not all(present)):
         return 0
     for i in range(2, end, 2):
+        old = db.peek(argv[i])
         db.set(argv[i], argv[i + 1], keep_ttl=bool(flags & _F_KEEPTTL))
+        overwritten(c, argv[i], old, argv[i + 1])
         notify(c, "$", b"set", argv[i])
         if when is not None:
             db.set_expire(argv[i], when)

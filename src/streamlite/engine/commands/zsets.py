@@ -17,7 +17,7 @@ from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..glob import match
-from ..notify import notify
+from ..notify import notify, overwritten
 from ..registry import command
 from ..replies import NULL_ARRAY, Double
 from ..scan import parse_cursor, scan_page
@@ -373,7 +373,10 @@ def _zrange(
                 notify(c, "g", b"del", store)
             return 0
         lim = Limits(c.engine)
-        c.db.set(store, ZSetValue.build(((m, s) for s, m in items), lim))
+        old = c.db.peek(store)
+        new = ZSetValue.build(((m, s) for s, m in items), lim)
+        c.db.set(store, new)
+        overwritten(c, store, old, new)
         notify(c, "z", b"zrangestore", store)
         return len(items)
     if withscores:
@@ -805,7 +808,10 @@ def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes |
             if db.delete(dst):
                 notify(c, "g", b"del", dst)
             return 0
-        db.set(dst, ZSetValue.build(result.items(), Limits(c.engine)))
+        old = db.peek(dst)
+        new = ZSetValue.build(result.items(), Limits(c.engine))
+        db.set(dst, new)
+        overwritten(c, dst, old, new)
         notify(c, "z", _STORE_EVENTS[op], dst)
         return len(result)
     items = sorted((s, m) for m, s in result.items())
