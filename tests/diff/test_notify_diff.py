@@ -403,6 +403,9 @@ def test_hash_field_expiry(debug_redis):
         ("HGET", "h6", "a"),
         ("HSET", "h7", "a", "1", "b", "2"),
         ("HPEXPIRE", "h7", "5", "FIELDS", "2", "a", "b"),
+        ("HSET", "h8", "a", "1", "b", "2"),
+        ("HPEXPIRE", "h8", "5", "FIELDS", "1", "a"),
+        ("HDEL", "h8", "a"),  # gone before its TTL: active expiry says nothing of it
         ("SLEEP",),
         ("ACTIVE",),
     ])

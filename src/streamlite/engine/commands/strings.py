@@ -118,7 +118,8 @@ def _set_generic(c: Client, key: bytes, val: bytes, flags: int, expire: bytes | 
     if (flags & _F_NX and found) or (flags & _F_XX and not found):
         return reply if flags & _F_GET else fail
     db.set(key, val, keep_ttl=bool(flags & _F_KEEPTTL))
-    overwritten(c, key, cur, val)
+    if cur is not None:
+        overwritten(c, key, cur, val)
     notify(c, "$", b"set", key)
     if when is not None:
         db.set_expire(key, when)
