@@ -528,6 +528,49 @@ def test_keymiss(debug_redis):
     ])
 
 
+def test_keymiss_of_writing_commands(debug_redis):
+    """Writes that read a key as Redis's ``lookupKeyRead`` does report its miss."""
+    run(debug_redis, "KEm", [
+        ("SUNIONSTORE", "d", "m1", "m2"),
+        ("SINTERSTORE", "d", "m1"),
+        ("SDIFFSTORE", "d", "m1", "m2"),
+        ("ZUNIONSTORE", "d", "2", "m1", "m2"),
+        ("ZINTERSTORE", "d", "1", "m1"),
+        ("ZDIFFSTORE", "d", "1", "m1"),
+        ("ZRANGESTORE", "d", "m1", "0", "-1"),
+        ("SINTERCARD", "1", "m1"),
+        ("COPY", "m1", "x"),
+        ("RENAME", "m1", "x"),
+        ("LMOVE", "m1", "m2", "LEFT", "LEFT"),
+        ("GETDEL", "m1"),
+        ("GETEX", "m1"),
+        ("GETEX", "m1", "EX", "10"),
+        ("SET", "m1", "v", "GET"),
+        ("SET", "m2", "v"),
+        ("GETSET", "m3", "v"),
+        ("SET", "m3", "w", "NX", "GET"),
+        ("DEL", "m1", "m2", "m3"),
+        ("EXPIRE", "m2", "10"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+        ("XCLAIM", "s", "g", "c", "0", "0-1"),
+        ("XAUTOCLAIM", "s", "g", "c", "0", "0"),
+        ("XACK", "s", "g", "0-1"),
+        ("XACKDEL", "s", "g", "IDS", "1", "1-1"),
+        ("XDELEX", "s", "IDS", "1", "1-1"),
+        ("XDEL", "s", "1-1"),
+        ("XTRIM", "s", "MAXLEN", "0"),
+        ("XADD", "s", "NOMKSTREAM", "*", "f", "v"),
+        ("XSETID", "s", "1-1"),
+        ("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "nope", ">", ">"),
+        ("LPUSHX", "l", "a"), ("LPOP", "l"), ("LMPOP", "1", "l", "LEFT"), ("SPOP", "l"),
+        ("SREM", "l", "a"), ("ZPOPMIN", "l"), ("HDEL", "l", "a"), ("PERSIST", "l"),
+        ("MOVE", "l", "1"), ("HGETDEL", "l", "FIELDS", "1", "a"), ("ZADD", "l", "XX", "1", "a"),
+        ("EVAL", "return redis.call('GET', KEYS[1])", "1", "m8"),
+    ])
+
+
 # -- transactions, scripts, blocked clients ----------------------------------------------
 
 

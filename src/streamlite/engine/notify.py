@@ -81,8 +81,9 @@ def _publish(engine: Engine, dbid: int, v: str, cls: str, event: bytes, key: byt
         publish(engine, b"__keyevent@%d__:%b" % (dbid, event), key)
 
 
-# commands whose lookups Redis makes with LOOKUP_NONOTIFY (objectCommandLookup)
-_NO_KEYMISS = frozenset({"object", "memory", "debug"})
+# commands whose lookups never report keymiss: LOOKUP_NONOTIFY (objectCommandLookup) and
+# XGROUP, a container whose subcommands all write (lookupKeyWrite)
+_NO_KEYMISS = frozenset({"object", "memory", "debug", "xgroup"})
 
 
 def keymiss(engine: Engine, dbid: int, key: bytes) -> None:
@@ -107,3 +108,14 @@ def overwritten(c: Client, key: bytes, old: object, new: object, dbid: int | Non
         _publish(c.engine, idx, v, "o", b"overwritten", key)
         if type(old) is not type(new):
             _publish(c.engine, idx, v, "c", b"type_changed", key)
+
+
+def read_miss(c: Client, key: bytes, value: object) -> None:
+    """A write command read ``key`` as Redis does with ``lookupKeyRead`` (a *STORE's
+    sources, COPY's source, GETDEL, XACK, XREADGROUP, ...) and found nothing:
+    ``keymiss``. (A read-only command's misses are reported by ``Database``.)"""
+    if value is None:
+        v = c.engine.config.get(_CONFIG)
+        cmd = c.engine.running
+        if v and cmd is not None and cmd.is_write and "m" in _flags(v)[0]:
+            _publish(c.engine, c.db_index, v, "m", b"keymiss", key)

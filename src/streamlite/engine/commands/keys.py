@@ -19,7 +19,7 @@ from ..client import Client
 from ..database import Database, type_name
 from ..errors import DB_INDEX, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..glob import match
-from ..notify import notify, notify_db, overwritten
+from ..notify import notify, notify_db, overwritten, read_miss
 from ..registry import COMMANDS, command
 from ..replies import OK, SimpleString
 from ..scan import parse_cursor, scan_page
@@ -261,6 +261,7 @@ def copy_(c: Client, argv: list[bytes]) -> int:
         raise CommandError(SAME_OBJECT)
     v = src_db.lookup(key)
     if v is None:
+        read_miss(c, key, v)
         return 0
     when = src_db.expires.get(key)
     old = dst_db.peek(newkey)

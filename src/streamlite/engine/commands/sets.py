@@ -14,7 +14,7 @@ from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..glob import match
-from ..notify import notify, overwritten
+from ..notify import notify, overwritten, read_miss
 from ..registry import command
 from ..replies import RespSet
 from ..scan import parse_cursor, scan_page
@@ -227,7 +227,12 @@ def srandmember(c: Client, argv: list[bytes]) -> Any:
 
 def _load_sets(c: Client, keys: list[bytes]) -> list[SetValue | None]:
     """Every key's set (None when missing), WRONGTYPE on the first non-set."""
-    return [_get(c, k) for k in keys]
+    out = []
+    for k in keys:
+        s = _get(c, k)
+        read_miss(c, k, s)
+        out.append(s)
+    return out
 
 
 def _store(c: Client, dst_key: bytes, result: SetValue, event: bytes) -> int:

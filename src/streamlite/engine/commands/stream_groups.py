@@ -16,7 +16,7 @@ from typing import Any
 from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError, unknown_subcommand, wrong_args
-from ..notify import notify
+from ..notify import notify, read_miss
 from ..registry import command
 from ..replies import NULL_ARRAY, OK, SimpleString
 from ..stream.groups import INVALID_ENTRIES_READ, LLONG_MAX, ConsumerGroup, bump_delivery
@@ -231,6 +231,7 @@ def xgroup_delconsumer(c: Client, argv: list[bytes]) -> Any:
 def xack(c: Client, argv: list[bytes]) -> Any:
     """XACK key group id [id ...]"""
     s = get_stream(c, argv[1])
+    read_miss(c, argv[1], s)
     g = s.groups.get(argv[2]) if s is not None else None
     if g is None:
         return 0
@@ -251,6 +252,7 @@ def xackdel(c: Client, argv: list[bytes]) -> Any:
 
     policy, at, n = _parse_policy_ids(argv, 3)
     s = get_stream(c, argv[1])
+    read_miss(c, argv[1], s)
     g = s.groups.get(argv[2]) if s is not None else None
     if s is None or g is None:
         return [-1] * n
@@ -437,6 +439,7 @@ def xclaim(c: Client, argv: list[bytes]) -> Any:
     """XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]"""
     key = argv[1]
     s = get_stream(c, key)
+    read_miss(c, key, s)
     g = s.groups.get(argv[2]) if s is not None else None
     if s is None or g is None:
         raise nogroup(key, argv[2])
@@ -577,6 +580,7 @@ def xautoclaim(c: Client, argv: list[bytes]) -> Any:
             raise CommandError(SYNTAX)
         j += 1
     s = get_stream(c, key)
+    read_miss(c, key, s)
     g = s.groups.get(argv[2]) if s is not None else None
     if s is None or g is None:
         raise nogroup(key, argv[2])

@@ -27,7 +27,7 @@ from typing import Any
 from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
-from ..notify import notify
+from ..notify import notify, read_miss
 from ..registry import command
 from ..replies import NULL_ARRAY, Blocked
 from ..stream.groups import (
@@ -416,6 +416,7 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
         key = keys[k]
         s = get_stream(c, key)
         if groupname is not None:
+            read_miss(c, key, s)
             g = s.groups.get(groupname) if s is not None else None
             if g is None:
                 raise nogroup_xreadgroup(key, groupname)

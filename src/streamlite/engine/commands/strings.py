@@ -20,7 +20,7 @@ from ..client import Client
 from ..database import Database
 from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_args
 from ..expiry import set_expire_ms
-from ..notify import notify, overwritten
+from ..notify import notify, overwritten, read_miss
 from ..registry import command
 from ..replies import OK
 
@@ -111,7 +111,10 @@ def _set_generic(c: Client, key: bytes, val: bytes, flags: int, expire: bytes | 
     reply: Any = ok
     if flags & _F_GET:
         reply = get_string(db, key)
-    cur = db.lookup(key)
+        read_miss(c, key, reply)
+        cur = reply
+    else:
+        cur = db.lookup(key)
     found = cur is not None
     if (flags & _CONDS & ~(_F_NX | _F_XX)) and not condition_holds(cur, flags, cmp):
         return reply if flags & _F_GET else fail
@@ -185,6 +188,7 @@ def get(c: Client, argv: list[bytes]) -> Any:
 def getset(c: Client, argv: list[bytes]) -> Any:
     """GETSET key value"""
     old = get_string(c.db, argv[1])
+    read_miss(c, argv[1], old)
     c.db.set(argv[1], argv[2])
     overwritten(c, argv[1], old, argv[2])
     notify(c, "$", b"set", argv[1])
@@ -196,6 +200,7 @@ def getset(c: Client, argv: list[bytes]) -> Any:
 def getdel(c: Client, argv: list[bytes]) -> Any:
     """GETDEL key"""
     v = get_string(c.db, argv[1])
+    read_miss(c, argv[1], v)
     if v is not None:
         c.db.remove(argv[1])
         notify(c, "g", b"del", argv[1])
@@ -211,6 +216,7 @@ def getex(c: Client, argv: list[bytes]) -> Any:
     key = argv[1]
     v = get_string(db, key)
     if v is None:
+        read_miss(c, key, v)
         return None
     eng = c.engine
     if expire is not None:

@@ -17,7 +17,7 @@ from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..glob import match
-from ..notify import notify, overwritten
+from ..notify import notify, overwritten, read_miss
 from ..registry import command
 from ..replies import NULL_ARRAY, Double
 from ..scan import parse_cursor, scan_page
@@ -353,6 +353,7 @@ def _zrange(
     else:
         lo, hi = _lex_range(argv[minidx], argv[maxidx])
     z = _get(c, key)
+    read_miss(c, key, z)
     items: list[tuple[float, bytes]] = []
     if z is not None:
         if rangetype == RANK:
@@ -727,6 +728,7 @@ def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes |
     srcs: list[Any] = []
     for key in argv[numkeys_idx + 1 : numkeys_idx + 1 + setnum]:
         v = db.lookup(key)
+        read_miss(c, key, v)
         if v is not None and type(v) is not ZSetValue and type(v) is not SetValue:
             raise CommandError(WRONGTYPE)
         srcs.append(v)
