@@ -729,3 +729,20 @@ def test_overwritten_and_type_changed(debug_redis, flags):
         ("GETSET", "g", "2"),
         ("SUNIONSTORE", "sq", "s"),
     ])
+
+
+def test_keyspace_walks_expire_without_keymiss(debug_redis):
+    run(debug_redis, "KEmx", [
+        ("SET", "e1", "1", "PX", "5"),
+        ("SLEEP",),
+        ("SCAN", "0"),
+        ("SET", "e2", "1", "PX", "5"),
+        ("SLEEP",),
+        ("RANDOMKEY",),
+        ("SET", "e3", "1", "PX", "5"),
+        ("SLEEP",),
+        ("KEYS", "*"),
+        ("SET", "e4", "1", "PX", "5"),
+        ("SLEEP",),
+        ("EXISTS", "e4"),
+    ])

@@ -81,9 +81,10 @@ def _publish(engine: Engine, dbid: int, v: str, cls: str, event: bytes, key: byt
         publish(engine, b"__keyevent@%d__:%b" % (dbid, event), key)
 
 
-# commands whose lookups never report keymiss: LOOKUP_NONOTIFY (objectCommandLookup) and
+# commands whose lookups never report keymiss: LOOKUP_NONOTIFY (objectCommandLookup), the
+# keyspace walks (expireIfNeeded without a lookup) and
 # XGROUP, a container whose subcommands all write (lookupKeyWrite)
-_NO_KEYMISS = frozenset({"object", "memory", "debug", "xgroup"})
+_NO_KEYMISS = frozenset({"object", "memory", "debug", "xgroup", "scan", "keys", "randomkey"})
 
 
 def keymiss(engine: Engine, dbid: int, key: bytes) -> None:
