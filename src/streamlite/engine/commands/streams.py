@@ -141,12 +141,13 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
 
 
 def _xadd_auto(c: Client, argv: list[bytes]) -> Any:
-    """XADD key * field value ...: the common case, without options."""
+    """XADD key * field value ...: the common case, without options (the hot path)."""
     key = argv[1]
     db = c.db
     s = db.data.get(key)
     if type(s) is not Stream or (db.expires and key in db.expires):
         s = get_stream(c, key)
+    eng = c.engine
     created = s is None
     if s is None:
         s = Stream()
@@ -155,24 +156,21 @@ def _xadd_auto(c: Client, argv: list[bytes]) -> Any:
         raise CommandError(
             "ERR The stream has exhausted the last possible ID, unable to add more items"
         )
-    now = c.engine.now_ms()
+    now = eng.now_ms()
     sid = now << 64 if now > last >> 64 else last + 1
-    fields = argv[3:]
-    cfg = c.engine.config
-    s.add(
-        sid,
-        fields,
-        int(cfg.get("stream-node-max-entries", 100)),
-        int(cfg.get("stream-node-max-bytes", 4096)),
-    )
+    cfg = eng.config
+    s.add(sid, argv[3:], cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
     if created:
         db.set(key, s)
-    else:
+    elif eng.watched or eng.blocked_on:
         db.touch(key)
-    reply = b"%d-%d" % (sid >> 64, sid & SEQ_MASK)
-    out = list(argv)
-    out[2] = reply
-    c.engine.rewrite(c, out)
+    else:
+        eng.dirty += 1  # db.touch(key) when nobody watches or waits on a key
+    reply = format_id(sid)
+    if eng.effects is not None:  # propagated with the generated ID
+        out = argv.copy()
+        out[2] = reply
+        eng.rewrite(c, out)
     return reply
 
 

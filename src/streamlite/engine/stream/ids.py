@@ -33,9 +33,22 @@ def id_seq(i: int) -> int:
     return i & SEQ_MASK
 
 
+# format_id is on every path that answers entries: the ``<ms>-`` prefix of recent
+# milliseconds and the small sequence numbers are kept ready
+_SMALL = [b"%d" % i for i in range(4096)]
+_PREFIX: dict[int, bytes] = {}
+
+
 def format_id(i: int) -> bytes:
     """``1700000000000-0`` as bytes."""
-    return b"%d-%d" % (i >> 64, i & SEQ_MASK)
+    ms = i >> 64
+    p = _PREFIX.get(ms)
+    if p is None:
+        if len(_PREFIX) >= 256:
+            _PREFIX.clear()
+        p = _PREFIX[ms] = b"%d-" % ms
+    seq = i & SEQ_MASK
+    return p + _SMALL[seq] if seq < 4096 else p + b"%d" % seq
 
 
 def _strtoull(s: bytes) -> int | None:

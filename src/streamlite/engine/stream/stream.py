@@ -58,9 +58,9 @@ def _varint(n: int) -> bytes:
 class _Node:
     """One block of entries (Redis: one listpack in the radix tree)."""
 
-    __slots__ = ("ids", "flags", "offs", "data", "fields", "live", "dead", "body")
+    __slots__ = ("ids", "flags", "offs", "data", "fields", "live", "dead", "body", "same_size")
 
-    def __init__(self, fields: tuple[bytes, ...]) -> None:
+    def __init__(self, fields: list[bytes]) -> None:
         self.ids = array("Q")
         self.flags = bytearray()
         self.offs = array("I")
@@ -70,6 +70,9 @@ class _Node:
         self.dead = 0
         # listpack bytes without the live/deleted counters
         self.body = LP_EMPTY + int_size(len(fields)) + sum(map(str_size, fields)) + 2
+        # listpack bytes of an entry with the master fields, besides its ID and values:
+        # its flags (2) and its lp-count
+        self.same_size = 2 + int_size(len(fields) + 3)
 
     @property
     def lp_bytes(self) -> int:
@@ -208,84 +211,104 @@ class Stream:
         ``fields`` is the flat field/value list. A new node starts when the tail
         node holds ``max_entries`` entries (live or deleted) or its listpack would
         reach ``max_bytes`` (Redis's ``streamAppendItem`` rules).
+
+        This is the hot path of XADD: the listpack size of the entry is counted
+        inline (``str_size``'s common case: a short value that cannot be an
+        integer), and a node precomputes what is the same for all its entries.
         """
         nodes = self._nodes
-        node = nodes[-1] if nodes else None
-        if node is not None:
-            limit = max_bytes if 0 < max_bytes <= LISTPACK_MAX_SIZE else LISTPACK_MAX_SIZE
+        ms = sid >> 64
+        seq = sid & _M64
+        if nodes:
+            node = nodes[-1]
             live = node.live
             dead = node.dead
             lp = node.body + (2 if live < 128 else int_size(live)) + (2 if dead < 128 else int_size(dead))
+            limit = max_bytes if 0 < max_bytes <= LISTPACK_MAX_SIZE else LISTPACK_MAX_SIZE
             if lp + sum(map(len, fields)) >= limit or (max_entries and len(node.flags) >= max_entries):
                 node.seal()
-                node = None
-        ms = sid >> 64
-        seq = sid & _M64
-        if node is None:
-            node = _Node(tuple(fields[0::2]))
-            nodes.append(node)
-            self._keys.append(sid)
-            mms = ms
-            mseq = seq
-            same = True
-            data = node.data
-        else:
-            data = node.data
-            if type(data) is bytes:
-                data = node.data = bytearray(data)
-            ids = node.ids
-            mms = ids[0]
-            mseq = ids[1]
-            mf = node.fields
-            nf2 = len(fields)
-            same = nf2 == 2 * len(mf)
-            if same:
-                for k in range(0, nf2, 2):
-                    if fields[k] != mf[k >> 1]:
-                        same = False
-                        break
+            else:
+                data = node.data
+                if type(data) is not bytearray:
+                    data = node.data = bytearray(data)
+                ids = node.ids
+                node.offs.append(len(data))
+                # listpack bytes: flags + ms delta + seq delta (+ numfields + names)
+                # + values + lp-count
+                d = ms - ids[0]
+                size = 2 if 0 <= d <= 127 else int_size(signed64(d))
+                d = seq - ids[1]
+                size += 2 if 0 <= d <= 127 else int_size(signed64(d))
+                ids.append(ms)
+                ids.append(seq)
+                if fields[0::2] == node.fields:
+                    node.flags.append(F_SAME)
+                    size += node.same_size
+                    for v in fields[1::2]:
+                        n = len(v)
+                        if 0 < n < 64 and (v[0] > 57 or v[0] < 45):
+                            size += n + 2
+                            data.append(n)
+                        else:
+                            size += str_size(v)
+                            if n < 128:
+                                data.append(n)
+                            else:
+                                data += _varint(n)
+                        data += v
+                else:
+                    size += self._add_fields(node, data, fields)
+                node.body += size
+                node.live = live + 1
+                self.length += 1
+                self.entries_added += 1
+                self.last_id = sid
+                return
+        # a new node: this entry is its master entry
+        node = _Node(fields[0::2])
+        nodes.append(node)
+        self._keys.append(sid)
+        data = node.data
         assert type(data) is bytearray
-        node.offs.append(len(data))
+        node.offs.append(0)
         node.ids.append(ms)
         node.ids.append(seq)
-        # listpack bytes: flags + ms delta + seq delta (+ numfields + names) + values + lp-count
-        d = ms - mms
-        size = 2 + (2 if 0 <= d <= 127 else int_size(signed64(d)))
-        d = seq - mseq
-        size += 2 if 0 <= d <= 127 else int_size(signed64(d))
-        nf = len(fields) >> 1
-        if same:
-            node.flags.append(F_SAME)
-            for k in range(1, len(fields), 2):
-                v = fields[k]
-                n = len(v)
-                if n < 128:
-                    data.append(n)
-                else:
-                    data += _varint(n)
-                data += v
-                size += str_size(v)
-            size += int_size(nf + 3)
-        else:
-            node.flags.append(0)
-            if nf < 128:
-                data.append(nf)
+        node.flags.append(F_SAME)
+        size = 4 + node.same_size
+        for v in fields[1::2]:
+            n = len(v)
+            if n < 128:
+                data.append(n)
             else:
-                data += _varint(nf)
-            for x in fields:
-                n = len(x)
-                if n < 128:
-                    data.append(n)
-                else:
-                    data += _varint(n)
-                data += x
-                size += str_size(x)
-            size += int_size(nf) + int_size(2 * nf + 4)
+                data += _varint(n)
+            data += v
+            size += str_size(v)
         node.body += size
-        node.live += 1
+        node.live = 1
         self.length += 1
         self.entries_added += 1
         self.last_id = sid
+
+    @staticmethod
+    def _add_fields(node: _Node, data: bytearray, fields: list[bytes]) -> int:
+        """An entry whose field names differ from the node's master fields: the
+        names are stored too. Returns its listpack bytes besides its ID."""
+        node.flags.append(0)
+        nf = len(fields) >> 1
+        if nf < 128:
+            data.append(nf)
+        else:
+            data += _varint(nf)
+        size = 0
+        for x in fields:
+            n = len(x)
+            if n < 128:
+                data.append(n)
+            else:
+                data += _varint(n)
+            data += x
+            size += str_size(x)
+        return 2 + size + int_size(nf) + int_size(2 * nf + 4)
 
     # -- reading ---------------------------------------------------------------
 
@@ -525,6 +548,7 @@ class Stream:
             n.offs = array("I", node.offs)
             n.data = bytes(node.data)
             n.fields = node.fields
+            n.same_size = node.same_size
             n.live = node.live
             n.dead = node.dead
             n.body = node.body
