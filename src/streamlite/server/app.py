@@ -90,6 +90,7 @@ class Server(Front):
         self._deadline_handle: asyncio.TimerHandle | None = None
         self._deadline_at: int | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
+        self._commit_handle: asyncio.Handle | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.servers: list[asyncio.base_events.Server] = []
         self.listeners: list[str] = []
@@ -214,7 +215,8 @@ class Server(Front):
             srv.close()
         for conn in list(self.conns.values()):
             conn.close()
-        for h in (self._tick_handle, self._deadline_handle, self._pause_handle):
+        for h in (self._tick_handle, self._deadline_handle, self._pause_handle,
+                  self._commit_handle):
             if h is not None:
                 h.cancel()
         self.memory.close()
@@ -313,6 +315,14 @@ class Server(Front):
                 self.serve_blocked()
         p = self.persistence
         if p is not None and eng.effects:
+            if conn is not None and self.loop is not None and p.cfg.appendfsync == "always":
+                # group commit, as Redis's beforeSleep: the reads of every client in
+                # this loop iteration share one write + fsync (``_commit``, run by the
+                # loop before it reads again); their replies wait for it
+                self.dirty.add(conn)
+                if self._commit_handle is None:
+                    self._commit_handle = self.loop.call_soon(self._commit)
+                return
             try:
                 p.after_writes()
             except OSError as e:
@@ -335,6 +345,10 @@ class Server(Front):
                 d.flush()
                 if d.close_after_reply:
                     d.close()
+
+    def _commit(self) -> None:
+        self._commit_handle = None
+        self.end_batch()
 
     def serve_blocked(self) -> None:
         for c, reply in self.blocking.serve_ready():
