@@ -63,17 +63,10 @@ def parse_float(b: bytes, msg: str = NOT_FLOAT, allow_nan: bool = False) -> floa
 
 
 def format_double(v: float) -> bytes:
-    """Format a double as Redis replies it (``%.17g`` with inf handling)."""
-    if math.isinf(v):
-        return b"inf" if v > 0 else b"-inf"
-    if v == int(v) and abs(v) < 1e17:
-        return str(int(v)).encode()
-    r = repr(v)
-    if "e" in r:
-        mant, exp = r.split("e")
-        ex = int(exp)
-        r = f"{mant}e{'-' if ex < 0 else '+'}{abs(ex):02d}"
-    return r.encode()
+    """Format a double as Redis replies it (``d2string``/fpconv digits, inf, -0)."""
+    from .types.scores import format_score
+
+    return format_score(v)
 
 
 @dataclass(slots=True)

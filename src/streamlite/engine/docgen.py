@@ -27,7 +27,7 @@ GROUP_TITLES = {
 
 
 def _line(cmd: Command, prefix: str = "") -> str:
-    doc = cmd.doc or cmd.name.upper()
+    doc = (cmd.doc or cmd.name.upper()).replace("|", "\\|")  # a literal | inside a table cell
     flags = ", ".join(sorted(f for f in cmd.flags if f in ("write", "readonly", "blocking", "admin")))
     return f"| `{prefix}{cmd.name.upper()}` | `{doc}` | {flags} |"
 
