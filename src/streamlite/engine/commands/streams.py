@@ -55,7 +55,37 @@ def _idmp(c: Client, s: Stream) -> IdmpState:
 def xadd(c: Client, argv: list[bytes]) -> Any:
     """XADD key [NOMKSTREAM] [KEEPREF | DELREF | ACKED] [IDMPAUTO pid | IDMP pid iid] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]"""
     if argv[2] == b"*" and len(argv) & 1:
-        return _xadd_auto(c, argv)
+        # XADD key * field value ...: the common case, without options (the hot path)
+        key = argv[1]
+        db = c.db
+        s = db.data.get(key)
+        if type(s) is not Stream or (db.expires and key in db.expires):
+            s = get_stream(c, key)
+        eng = c.engine
+        created = s is None
+        if s is None:
+            s = Stream()
+        last = s.last_id
+        if last == MAX_ID:
+            raise CommandError(
+                "ERR The stream has exhausted the last possible ID, unable to add more items"
+            )
+        now = eng.now_ms()
+        sid = now << 64 if now > last >> 64 else last + 1
+        cfg = eng.config
+        s.add(sid, argv[3:], cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
+        if created:
+            db.set(key, s)
+        elif eng.watched or eng.blocked_on:
+            db.touch(key)
+        else:
+            eng.dirty += 1  # db.touch(key) when nobody watches or waits on a key
+        reply = format_id(sid)
+        if eng.effects is not None:  # propagated with the generated ID
+            out = argv.copy()
+            out[2] = reply
+            eng.rewrite(c, out)
+        return reply
     a = parse_add_trim(c, argv, xadd=True)
     field_pos = a.id_pos + 1
     nfields = len(argv) - field_pos
@@ -137,40 +167,6 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
         out[k : k + 2] = [b"IDMP", out[k + 1], iid]
     if out is not argv:
         c.engine.rewrite(c, out)
-    return reply
-
-
-def _xadd_auto(c: Client, argv: list[bytes]) -> Any:
-    """XADD key * field value ...: the common case, without options (the hot path)."""
-    key = argv[1]
-    db = c.db
-    s = db.data.get(key)
-    if type(s) is not Stream or (db.expires and key in db.expires):
-        s = get_stream(c, key)
-    eng = c.engine
-    created = s is None
-    if s is None:
-        s = Stream()
-    last = s.last_id
-    if last == MAX_ID:
-        raise CommandError(
-            "ERR The stream has exhausted the last possible ID, unable to add more items"
-        )
-    now = eng.now_ms()
-    sid = now << 64 if now > last >> 64 else last + 1
-    cfg = eng.config
-    s.add(sid, argv[3:], cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
-    if created:
-        db.set(key, s)
-    elif eng.watched or eng.blocked_on:
-        db.touch(key)
-    else:
-        eng.dirty += 1  # db.touch(key) when nobody watches or waits on a key
-    reply = format_id(sid)
-    if eng.effects is not None:  # propagated with the generated ID
-        out = argv.copy()
-        out[2] = reply
-        eng.rewrite(c, out)
     return reply
 
 

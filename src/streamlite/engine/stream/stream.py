@@ -247,7 +247,13 @@ class Stream:
                     for v in fields[1::2]:
                         n = len(v)
                         if 0 < n < 64 and (v[0] > 57 or v[0] < 45):
-                            size += n + 2
+                            size += n + 2  # cannot be an integer
+                            data.append(n)
+                        elif 0 < n < 19 and 48 < v[0] <= 57 and v.isdigit():
+                            # a canonical integer below 10**18: listpack's int sizes
+                            x = int(v)
+                            size += (2 if x < 128 else 3 if x < 4096 else 4 if x < 32768
+                                     else 5 if x < 8388608 else 6 if x < 2147483648 else 10)
                             data.append(n)
                         else:
                             size += str_size(v)
