@@ -96,11 +96,17 @@ def serve_new(
     claim_format: bool = False,
 ) -> list[Any]:
     """Deliver entries >= start to ``consumer`` (streamReplyWithRange with a group)."""
-    now = c.engine.now_ms()
-    out: list[Any] = []
+    eng = c.engine
+    now = eng.now_ms()
     advanced = False
     first = s.first_id
-    for sid, fields in s.range(start, MAX_ID, count or None):
+    sids: list[int] = []
+    out = s.entries(start, MAX_ID, count or -1, False, sids)
+    # the propagated XCLAIMs only matter when someone persists them; otherwise a
+    # placeholder keeps ``props`` counting the changes
+    build = eng.effects is not None
+    pel = g.pel
+    for k, sid in enumerate(sids):
         if sid > g.last_id:
             if (
                 g.entries_read != INVALID_ENTRIES_READ
@@ -113,11 +119,9 @@ def serve_new(
             g.last_id = sid
             advanced = True
         if claim_format:
-            out.append([format_id(sid), fields, 0, 0])
-        else:
-            out.append([format_id(sid), fields])
+            out[k] += (0, 0)
         if not noack:
-            nack = g.pel.get(sid)
+            nack = pel.get(sid)
             if nack is None:
                 nack = g.add_nack(sid, consumer, now)
             else:
@@ -125,10 +129,14 @@ def serve_new(
                 g.set_time(sid, nack, now)
                 nack.delivery_count = 1
             consumer.active_time = now
-            props.append(xclaim_argv(key, g, sid, nack))
+            props.append(xclaim_argv(key, g, sid, nack) if build else _UNPROPAGATED)
     if advanced:
         props.append(setid_argv(key, g))
     return out
+
+
+# stands for a propagated command nobody will read (effects are off)
+_UNPROPAGATED: list[bytes] = []
 
 
 def serve_history(

@@ -26,7 +26,6 @@ from .stream_common import (
     NO_SUCH_KEY,
     POLICIES,
     delete_with_policy,
-    entry_reply,
     get_stream,
     node_limits,
     parse_add_trim,
@@ -197,10 +196,7 @@ def _xrange(c: Client, argv: list[bytes], rev: bool) -> Any:
         return []
     if count == 0:
         return NULL_ARRAY
-    return [
-        entry_reply(sid, f)
-        for sid, f in s.range(start, end, None if count < 0 else count, rev)
-    ]
+    return s.entries(start, end, count, rev)
 
 
 @command("xrange", -4, "readonly", 1, 1, 1, group=_G)

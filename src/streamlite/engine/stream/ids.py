@@ -154,7 +154,15 @@ def parse_xadd_id(b: bytes) -> tuple[int, bool]:
 
 def parse_strict(b: bytes) -> int:
     """An ID where ``-``/``+`` are not allowed (XACK, XCLAIM, XDEL, XSETID...)."""
-    if b.isdigit() and b.isascii() and 0 < len(b) <= 20 and (b[0] != 0x30 or len(b) == 1):
+    dash = b.find(b"-")
+    if 0 < dash < 20 and len(b) - dash < 21:
+        # ``<ms>-<seq>`` of ASCII digits, each below 10**19: what parse_id makes of
+        # it (string2ll, else strtoull, which also takes leading zeros) is int()
+        ms = b[:dash]
+        seq = b[dash + 1 :]
+        if ms.isdigit() and seq.isdigit():
+            return (int(ms) << 64) | int(seq)
+    elif b.isdigit() and 0 < len(b) <= 20 and (b[0] != 0x30 or len(b) == 1):
         v = int(b)
         if v <= U64_MAX:
             return v << 64

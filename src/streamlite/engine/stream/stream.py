@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..database import register_type
+from .ids import _SMALL as _SMALL_INTS
+from .ids import format_id
 from .listpack import LP_EMPTY, int_size, signed64, str_size
 
 if TYPE_CHECKING:
@@ -353,6 +355,86 @@ class Stream:
                 count -= 1
                 if count <= 0:
                     return
+
+    def entries(
+        self, start: int, end: int, count: int = -1, rev: bool = False,
+        sids: list[int] | None = None,
+    ) -> list[list[Any]]:
+        """``[[id, fields], ...]`` of the live entries in ``[start, end]`` (XRANGE's
+        reply), at most ``count`` of them (``count < 0``: all); ``sids`` (if given)
+        receives their IDs as ints.
+
+        The same entries as ``range``, built in one loop (the read hot path: the
+        common entry, with the node's master fields, is decoded inline).
+        """
+        out: list[list[Any]] = []
+        if start > end or not self._nodes or count == 0:
+            return out
+        if rev:
+            for sid, node, j in self._walk(start, end, True):
+                out.append([format_id(sid), node.decode(j)])
+                if sids is not None:
+                    sids.append(sid)
+                if len(out) == count:
+                    break
+            return out
+        nodes = self._nodes
+        keys = self._keys
+        append = out.append
+        small = _SMALL_INTS
+        last_ms = -1
+        prefix = b""
+        i = max(bisect_right(keys, start) - 1, 0)
+        first = True
+        while i < len(nodes):
+            node = nodes[i]
+            if not first and keys[i] > end:
+                break
+            j = node.find_ge(start) if first else 0
+            first = False
+            ids = node.ids
+            flags = node.flags
+            offs = node.offs
+            data = node.data
+            if type(data) is not bytes:
+                data = bytes(data)
+            names = node.fields
+            n = len(flags)
+            while j < n:
+                ms = ids[2 * j]
+                seq = ids[2 * j + 1]
+                sid = (ms << 64) | seq
+                if sid > end:
+                    return out
+                fl = flags[j]
+                if not fl & F_DELETED:
+                    if fl & F_SAME:
+                        pos = offs[j]
+                        fields = []
+                        app = fields.append
+                        for name in names:
+                            ln = data[pos]
+                            if ln < 128:
+                                pos += 1
+                            else:
+                                ln, pos = _read_varint(data, pos)
+                            app(name)
+                            app(data[pos : pos + ln])
+                            pos += ln
+                    else:
+                        fields = node.decode(j)
+                    if ms != last_ms:
+                        last_ms = ms
+                        prefix = b"%d-" % ms
+                    append([prefix + small[seq] if seq < 4096 else prefix + b"%d" % seq,
+                            fields])
+                    if sids is not None:
+                        sids.append(sid)
+                    if len(out) == count:
+                        return out
+                j += 1
+            i += 1
+        return out
 
     def range_ids(self, start: int, end: int, rev: bool = False) -> Iterator[int]:
         """IDs of live entries in ``[start, end]``."""
