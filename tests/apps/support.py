@@ -171,6 +171,27 @@ def wait_until(fn: Any, timeout: float = 60, interval: float = 0.2, what: str = 
     raise TimeoutError(f"timed out waiting for {what or fn}: last {last!r}")
 
 
+def wait_drained(api: str, timeout: float = 90) -> None:
+    """Wait until every consumer group the dashboard shows has nothing pending and no
+    lag, twice in a row. An order is final before the fan-out consumers (analytics,
+    ranking, notification, alerts) have necessarily seen its last events, and a handler
+    that failed is retried only after its backoff: stop the app before that and the
+    check below would see a count that is merely late."""
+    def drained() -> bool:
+        st, snap = http("GET", f"{api}/api/dashboard")
+        assert st == 200, snap
+        return all(g["pending"] == 0 and not g["lag"]
+                   for s in snap["streams"] for g in s["groups"])
+
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"consumer groups not drained in {timeout}s")
+        quiet = quiet + 1 if drained() else 0
+        time.sleep(0.3)
+
+
 # ---------------------------------------------------------------- invariants
 def _json(v: str) -> Any:
     return json.loads(v)

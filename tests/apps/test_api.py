@@ -12,7 +12,7 @@ from .support import FAST, AppProc, http, order_body, wait_final, wait_until
 
 @pytest.fixture(scope="module", params=["redis", "embedded"])
 def app(request, redis_proc):
-    from .conftest import Backend, embedded_available
+    from .conftest import Backend
 
     if request.param == "redis":
         if redis_proc is None:
@@ -22,9 +22,6 @@ def app(request, redis_proc):
 
         redis.Redis.from_url(url).flushdb()
     else:
-        why = embedded_available()
-        if why:
-            pytest.skip(f"embedded: {why}")
         import tempfile
 
         url = f"streamlite://{tempfile.mkdtemp(prefix='streamlite-api-')}"

@@ -10,7 +10,16 @@ import time
 from streamlite.apps.keys import SUBSCRIPTIONS
 from streamlite.apps.load import run_load
 
-from .support import FAST, AppProc, check_invariants, http, order_body, wait_final, wait_until
+from .support import (
+    FAST,
+    AppProc,
+    check_invariants,
+    http,
+    order_body,
+    wait_drained,
+    wait_final,
+    wait_until,
+)
 
 SLOW_GATEWAY = ["--payment-latency-ms", "40"]
 
@@ -55,6 +64,7 @@ def test_worker_process_killed_and_replaced(backend):
                                             "3"], http=False).start()
         t.join(150)
         assert not t.is_alive()
+        wait_drained(api.api)
         # the dead process's consumers, once their entries were claimed, are forgotten
         dead = _consumer_names(worker)
         r = backend.client()
@@ -102,6 +112,7 @@ def test_whole_app_killed_and_restarted(backend):
     try:
         final = wait_final(app2.api, ids, timeout=90)
         assert len(final) == len(ids)
+        wait_drained(app2.api)
     finally:
         assert app2.stop() == 0
     r = backend.client()

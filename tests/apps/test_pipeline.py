@@ -10,7 +10,7 @@ import pytest
 
 from streamlite.apps.load import run_load
 
-from .support import FAST, AppProc, check_invariants
+from .support import FAST, AppProc, check_invariants, wait_drained
 
 MIX = {"payment": 0.05, "email": 0.02, "stock": 0.03, "gateway": 0.02, "invalid": 0.01}
 
@@ -20,6 +20,7 @@ def test_thousand_orders_with_failures(backend):
     try:
         result = asyncio.run(run_load(app.api, orders=1000, rate=400, mix=MIX, seed=7,
                                       concurrency=32, timeout_s=150, quiet=True))
+        wait_drained(app.api)
     finally:
         rc = app.stop()
     assert rc == 0, app.stderr()[-3000:]
@@ -56,6 +57,7 @@ def test_restart_resumes_after_graceful_stop(backend, n):
     try:
         final = wait_final(app2.api, ids, timeout=60)
         assert {s["status"] for s in final.values()} == {"COMPLETED"}
+        wait_drained(app2.api)
     finally:
         assert app2.stop() == 0
     r = backend.client()
