@@ -85,6 +85,16 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
             out[2] = reply
             eng.rewrite(c, out)
         return reply
+    arg = argv[2]
+    if len(argv) & 1 and arg[:1].isdigit():
+        # XADD key <ms>-<seq> field value ...: an explicit ID without options (AOF
+        # replay, copies); anything else takes the general path below
+        dash = arg.find(b"-")
+        if 0 < dash < 20 and len(arg) - dash < 21:
+            ms = arg[:dash]
+            seq = arg[dash + 1 :]
+            if ms.isdigit() and seq.isdigit():
+                return _xadd_explicit(c, argv, (int(ms) << 64) | int(seq))
     a = parse_add_trim(c, argv, xadd=True)
     field_pos = a.id_pos + 1
     nfields = len(argv) - field_pos
@@ -167,6 +177,37 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
     if out is not argv:
         c.engine.rewrite(c, out)
     return reply
+
+
+def _xadd_explicit(c: Client, argv: list[bytes], sid: int) -> Any:
+    """XADD key <ms>-<seq> field value ...: the checks of the general path, in its order."""
+    if sid == 0:
+        raise CommandError("ERR The ID specified in XADD must be greater than 0-0")
+    key = argv[1]
+    db = c.db
+    s = get_stream(c, key)
+    created = s is None
+    if s is None:
+        s = Stream()
+    last = s.last_id
+    if last == MAX_ID:
+        raise CommandError(
+            "ERR The stream has exhausted the last possible ID, unable to add more items"
+        )
+    if sid <= last:
+        raise CommandError(
+            "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+        )
+    fields = argv[3:]
+    if sum(map(len, fields)) > LISTPACK_MAX_SIZE:
+        raise CommandError("ERR Elements are too large to be stored")
+    cfg = c.engine.config
+    s.add(sid, fields, cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
+    if created:
+        db.set(key, s)
+    else:
+        db.touch(key)
+    return format_id(sid)
 
 
 @command("xlen", 2, "readonly fast", 1, 1, 1, group=_G)
