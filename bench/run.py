@@ -7,7 +7,7 @@ The results are printed and written to ``docs/benchmarks.md`` between the
 ``bench:run`` markers (the hand-written sections around them stay), with the
 date, the machine and the command.
 
-    python -m bench.run [--quick] [--repeats 3] [--only NAME ...] [--no-write]
+    python -m bench.run [--quick] [--repeats 5] [--only NAME ...] [--no-write]
 
 Names for ``--only``: ping ping_p32 xadd xadd_p32 xrange xreadgroup memory
 xadd_always load embedded persistence curves (``curves`` runs ``bench.curves``
@@ -265,7 +265,7 @@ def startup_load(name: str, n: int) -> float:
         r.close()
         p.stop()
         t0 = time.perf_counter()
-        p2 = start(name, extra, dir=d)
+        p2 = start(name, extra, dir=d, ready=False)
         r2 = redis.Redis(port=p2.port)
         try:
             while True:
@@ -535,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds (median)")
+    ap.add_argument("--repeats", type=int, default=5, help="interleaved rounds (median)")
     ap.add_argument("--only", nargs="*", choices=ALL, help="run only these rows")
     ap.add_argument("--debian-redis", action="store_true",
                     help="add Debian's redis-server 7.0 to the PING/XADD rows")

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 
 from tests.support.redis_proc import (
@@ -49,7 +50,34 @@ def have_debian_redis() -> bool:
     return os.access(DEBIAN_REDIS, os.X_OK) and redis_server_binary() != DEBIAN_REDIS
 
 
-def start(name: str, extra: Sequence[str] = (), dir: str | None = None) -> ServerProc:
+def start(name: str, extra: Sequence[str] = (), dir: str | None = None,
+          ready: bool = True) -> ServerProc:
+    """Start server ``name``; with ``ready``, return once it answers PING (not LOADING)."""
+    p = _start(name, extra, dir)
+    if ready:
+        wait_ready(p.port)
+    return p
+
+
+def wait_ready(port: int, timeout: float = 600.0) -> None:
+    import redis
+
+    r = redis.Redis(port=port)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                r.ping()
+                return
+            except redis.exceptions.BusyLoadingError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+    finally:
+        r.close()
+
+
+def _start(name: str, extra: Sequence[str] = (), dir: str | None = None) -> ServerProc:
     if name == "redis":
         return start_redis(extra, dir=dir)
     if name == "redis7":

@@ -46,7 +46,12 @@ def test_node_bytes_match_the_listpack_arithmetic() -> None:
             fields: list[bytes] = []
             for n in names:
                 fields += [n, rnd.choice(VALUES)]
-            sid += rnd.choice([1, 300, 1 << 64, 7 << 64])
+            step = rnd.random()
+            if step < 0.5:
+                sid += rnd.choice([1, 300, 5000])
+            else:  # a later millisecond, its sequence from anywhere (negative deltas too)
+                ms = (sid >> 64) + rnd.choice([1, 7, 200, 5000, 1 << 40])
+                sid = (ms << 64) | rnd.choice([0, 3, 130, 4097, 40000, 1 << 50])
             s.add(sid, fields, max_entries, max_bytes)
             added.append((sid, fields))
         i = 0

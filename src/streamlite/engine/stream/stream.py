@@ -238,9 +238,9 @@ class Stream:
                 # listpack bytes: flags + ms delta + seq delta (+ numfields + names)
                 # + values + lp-count
                 d = ms - ids[0]
-                size = 2 if 0 <= d <= 127 else int_size(signed64(d))
-                d = seq - ids[1]
-                size += 2 if 0 <= d <= 127 else int_size(signed64(d))
+                size = 2 if 0 <= d <= 127 else 3 if -4096 <= d <= 4095 else int_size(signed64(d))
+                d = seq - ids[1]  # negative when the ms moved on and the seq restarted
+                size += 2 if 0 <= d <= 127 else 3 if -4096 <= d <= 4095 else int_size(signed64(d))
                 ids.append(ms)
                 ids.append(seq)
                 if fields[0::2] == node.fields:
