@@ -12,7 +12,8 @@ size the engine runs, through ``Engine.execute`` (dispatch included, no network)
 - ``XAUTOCLAIM s pel c2 0 <random start> COUNT 10``,
   both on group ``pel`` whose PEL holds every entry up to ``--pel-max``.
 
-Each point is the median of 5 batches of 400 operations. A flat curve means the
+Each point is the median of 5 batches of 400 operations, with the objects built
+so far frozen out of the garbage collector's way. A flat curve means the
 operation does not depend on the stream's (or the PEL's) size. The plot goes to
 ``docs/scaling.png``; a markdown table is printed (and returned for
 ``bench.run``).
@@ -21,6 +22,7 @@ operation does not depend on the stream's (or the PEL's) size. The plot goes to
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import sys
@@ -52,7 +54,13 @@ def _sizes(max_n: int) -> list[int]:
 
 
 def _time(fn: Callable[[], None], batch: int = BATCH) -> float:
-    """Microseconds per operation: median of BATCHES batches of ``batch`` calls."""
+    """Microseconds per operation: median of BATCHES batches of ``batch`` calls.
+
+    The heap built so far is frozen first (``gc.freeze``): otherwise a full
+    collection, whose cost grows with every object alive (a million pending
+    entries are millions of objects), lands in some batches and not others."""
+    gc.collect()
+    gc.freeze()
     per = []
     for _ in range(BATCHES):
         t0 = time.perf_counter()

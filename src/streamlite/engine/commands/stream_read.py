@@ -115,7 +115,7 @@ def serve_new(
             ):
                 g.entries_read += 1
             elif s.entries_added:
-                g.entries_read = estimate_entries_read(s, sid)
+                g.entries_read = estimate_entries_read(s, sid, first)
             g.last_id = sid
             advanced = True
         if claim_format:

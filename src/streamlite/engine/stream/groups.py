@@ -177,10 +177,11 @@ def range_has_tombstones(s: Stream, start: int | None, end: int | None) -> bool:
     return lo <= s.max_deleted_id <= hi
 
 
-def estimate_entries_read(s: Stream, sid: int) -> int:
+def estimate_entries_read(s: Stream, sid: int, first: int | None = None) -> int:
     """Redis's ``streamEstimateDistanceFromFirstEverEntry``: entries-read for ``sid``.
 
-    Returns -1 when it cannot be known.
+    Returns -1 when it cannot be known. ``first`` is ``s.first_id`` when the
+    caller already has it (XREADGROUP asks once per entry served).
     """
     if not s.entries_added:
         return 0
@@ -192,7 +193,8 @@ def estimate_entries_read(s: Stream, sid: int) -> int:
         return s.entries_added
     if sid > s.last_id:
         return INVALID_ENTRIES_READ
-    first = s.first_id
+    if first is None:
+        first = s.first_id
     if not s.max_deleted_id or s.max_deleted_id < first:
         if sid < first:
             return s.entries_added - s.length
