@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-# The Redis version whose semantics streamlite implements (INFO server).
-REDIS_VERSION = "8.4.0"
+# The Redis version whose semantics streamlite implements (INFO server): its stream
+# features up to 8.10 (XNACK 8.8, XREAD/XREADGROUP MAXCOUNT and MAXSIZE 8.10).
+REDIS_VERSION = "8.10.0"
 
 __all__ = ["REDIS_VERSION", "Embedded", "__version__", "connect", "connect_async",
            "from_url", "from_url_async", "serve"]

@@ -2,7 +2,8 @@
 normalising what cannot agree (wall-clock times) and what Redis 8.2 lacks.
 
 The reference server is Redis 8.2.3; the engine implements newer stream features
-too (8.6's IDMP fields in XINFO STREAM), which are dropped before comparing.
+too (8.6's IDMP fields in XINFO STREAM, 8.8's ``nacked-count`` in XINFO STREAM
+FULL), which are dropped before comparing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ IDMP_FIELDS = {
     b"iids-added",
     b"iids-duplicates",
 }
+# XINFO STREAM FULL group field added by Redis 8.8 (XNACK)
+NACK_FIELDS = {b"nacked-count"}
+NEWER_FIELDS = IDMP_FIELDS | NACK_FIELDS
 TIME_FIELDS = {b"seen-time", b"active-time", b"idle", b"inactive"}
 _MAP_KEYS = IDMP_FIELDS | TIME_FIELDS | {
     b"length",
@@ -58,18 +62,18 @@ def _norm_pending(v: Any) -> Any:
 
 
 def norm_info(v: Any) -> Any:
-    """Drop IDMP fields, mask wall-clock fields, recursively (RESP2 flat maps and RESP3 dicts)."""
+    """Drop fields newer than 8.2, mask wall-clock fields, recursively (RESP2 flat maps and RESP3 dicts)."""
     if isinstance(v, dict):
         return {
             k: (_mask_time(x) if k in TIME_FIELDS else _norm_pending(norm_info(x)) if k == b"pending" else norm_info(x))
             for k, x in v.items()
-            if k not in IDMP_FIELDS
+            if k not in NEWER_FIELDS
         }
     if isinstance(v, list):
         if _is_flat_map(v):
             out: list[Any] = []
             for k, x in zip(v[0::2], v[1::2], strict=True):
-                if k in IDMP_FIELDS:
+                if k in NEWER_FIELDS:
                     continue
                 if k in TIME_FIELDS:
                     x = _mask_time(x)

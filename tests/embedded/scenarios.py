@@ -38,10 +38,11 @@ Scenario = Generator[Call, Any, None]
 # -- normalisation -----------------------------------------------------------------
 
 _ID = re.compile(r"^\d{12,}-\d+$")
-# XINFO STREAM fields newer than the reference Redis 8.2 (IDMP, Redis 8.6): streamlite
-# follows the newest Redis, so they are left out of the comparison
+# XINFO STREAM fields newer than the reference Redis 8.2 (IDMP, Redis 8.6; FULL's
+# nacked-count, Redis 8.8): streamlite follows the newest Redis, so they are left out
+# of the comparison
 _NEWER_THAN_REFERENCE = {"idmp-duration", "idmp-maxsize", "pids-tracked", "iids-tracked",
-                         "iids-added", "iids-duplicates"}
+                         "iids-added", "iids-duplicates", "nacked-count"}
 _TIME_KEYS = {"idle", "inactive", "seen-time", "active-time", "time_since_delivered",
               "idle-time", "elapsed"}
 

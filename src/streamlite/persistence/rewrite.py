@@ -106,6 +106,9 @@ def _stream(key: bytes, s: Any) -> Iterator[Argv]:
                     b"RETRYCOUNT", b"%d" % nack.delivery_count,
                     b"JUSTID", b"FORCE",
                 ]
+        for sid in getattr(g, "nacked", ()):  # released by XNACK, in release order
+            yield [b"XNACK", key, gname, b"FAIL", b"IDS", b"1", format_id(sid),
+                   b"RETRYCOUNT", b"%d" % g.pel[sid].delivery_count, b"FORCE"]
 
 
 REWRITERS: dict[bytes, Callable[[bytes, Any], Iterator[Argv]]] = {

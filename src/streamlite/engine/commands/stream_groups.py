@@ -1,5 +1,5 @@
 """Consumer group commands: XGROUP (CREATE, CREATECONSUMER, DELCONSUMER, DESTROY,
-SETID, HELP), XACK, XACKDEL, XPENDING, XCLAIM, XAUTOCLAIM.
+SETID, HELP), XACK, XACKDEL, XNACK, XPENDING, XCLAIM, XAUTOCLAIM.
 
 Like Redis, these change group state without signalling the key as modified
 (no WATCH invalidation), except XGROUP CREATE ... MKSTREAM (creates the key) and
@@ -18,7 +18,7 @@ from ..client import Client
 from ..errors import SYNTAX, CommandError, unknown_subcommand, wrong_args
 from ..registry import command
 from ..replies import NULL_ARRAY, OK, SimpleString
-from ..stream.groups import INVALID_ENTRIES_READ, ConsumerGroup
+from ..stream.groups import INVALID_ENTRIES_READ, LLONG_MAX, ConsumerGroup, bump_delivery
 from ..stream.ids import (
     format_id,
     parse_id,
@@ -258,6 +258,106 @@ def xackdel(c: Client, argv: list[bytes]) -> Any:
     return out
 
 
+# -- XNACK (Redis 8.8) -----------------------------------------------------------
+
+_NACK_MODES = {b"SILENT": 0, b"FAIL": 1, b"FATAL": 2}
+
+
+def _parse_xnack(argv: list[bytes]) -> tuple[int, list[bytes], int, bool]:
+    """(mode, ID arguments, RETRYCOUNT or -1, FORCE) of an XNACK command line."""
+    mode = _NACK_MODES.get(argv[3].upper())
+    if mode is None:
+        raise CommandError("ERR mode must be SILENT, FAIL, or FATAL")
+    ids: list[bytes] | None = None
+    retrycount = -1
+    force = False
+    argc = len(argv)
+    i = 4
+    while i < argc:
+        more = argc - 1 - i
+        up = argv[i].upper()
+        if up == b"IDS" and more:
+            try:
+                numids = parse_int(argv[i + 1])
+            except CommandError:
+                raise CommandError("ERR Number of IDs must be a positive integer")
+            if numids <= 0:
+                raise CommandError("ERR Number of IDs must be a positive integer")
+            if numids > more - 1:
+                raise CommandError("ERR The `numids` parameter must match the number of arguments")
+            ids = argv[i + 2 : i + 2 + numids]
+            i += 2 + numids
+            continue
+        if up == b"RETRYCOUNT" and more:
+            bad = "ERR Invalid RETRYCOUNT option argument for XNACK"
+            retrycount = parse_int(argv[i + 1], bad)
+            if retrycount < 0:
+                raise CommandError(bad)
+            i += 2
+            continue
+        if up == b"FORCE":
+            force = True
+            i += 1
+            continue
+        raise CommandError(SYNTAX)
+    if ids is None:
+        raise CommandError(SYNTAX)
+    return mode, ids, retrycount, force
+
+
+@command("xnack", -7, "write fast", 1, 1, 1, group=_G)
+def xnack(c: Client, argv: list[bytes]) -> Any:
+    """XNACK key group <SILENT | FAIL | FATAL> IDS numids id [id ...] [RETRYCOUNT count] [FORCE]"""
+    mode, raw_ids, retrycount, force = _parse_xnack(argv)
+    ids = [parse_strict(x) for x in raw_ids]
+    key = argv[1]
+    s = get_stream(c, key)
+    g = s.groups.get(argv[2]) if s is not None else None
+    if s is None or g is None:
+        c.engine.rewrite(c)
+        return 0
+    released = 0
+    props: list[list[bytes]] = []
+    for sid in ids:
+        nack = g.pel.get(sid)
+        if nack is None:
+            if not force or sid not in s:
+                continue
+            count = retrycount if retrycount >= 0 else (LLONG_MAX if mode == 2 else 0)
+            g.add_released(sid, count)
+        else:
+            if retrycount >= 0:
+                count = retrycount
+            elif mode == 0:  # SILENT: the delivery did not count
+                count = max(0, nack.delivery_count - 1)
+            elif mode == 1:  # FAIL: unchanged
+                count = nack.delivery_count
+            else:  # FATAL: never again
+                count = LLONG_MAX
+            g.release(sid, nack, count)
+        released += 1
+        # as Redis writes a released entry (AOF rewrite, replication): explicit count
+        props.append([
+            b"XNACK", key, g.name, b"FAIL", b"IDS", b"1", format_id(sid),
+            b"RETRYCOUNT", b"%d" % count, b"FORCE",
+        ])  # fmt: skip
+    c.engine.rewrite(c, *props)
+    if released:
+        _mark(c, released)
+        _signal_ready(c, key)
+    return released
+
+
+def _signal_ready(c: Client, key: bytes) -> None:
+    """Wake clients blocked on ``key`` (XREADGROUP ... CLAIM can now claim the
+    released entries) without signalling the key as modified (no WATCH
+    invalidation), like Redis's ``signalKeyAsReady``."""
+    eng = c.engine
+    k = (c.db.index, key)
+    if k in eng.blocked_on:
+        eng.ready_keys[k] = None
+
+
 # -- XPENDING ------------------------------------------------------------------
 
 
@@ -309,12 +409,16 @@ def xpending(c: Client, argv: list[bytes]) -> Any:
         if not count:
             break
         nack = pel[sid]
-        if minidle and now - nack.delivery_time < minidle:
+        if nack.consumer is not None and minidle and now - nack.delivery_time < minidle:
             continue
         count -= 1
-        out.append(
-            [format_id(sid), nack.consumer.name, max(0, now - nack.delivery_time), nack.delivery_count]
-        )
+        if nack.consumer is None:  # released by XNACK: no owner, idle reported as -1
+            out.append([format_id(sid), b"", -1, nack.delivery_count])
+        else:
+            out.append([
+                format_id(sid), nack.consumer.name, max(0, now - nack.delivery_time),
+                nack.delivery_count,
+            ])  # fmt: skip
     return out
 
 
@@ -392,7 +496,7 @@ def xclaim(c: Client, argv: list[bytes]) -> Any:
         nack = g.pel.get(sid)
         if sid not in s:
             if nack is not None:
-                props.append(_xclaim_prop(key, g, raw, nack))
+                props.append(_xclaim_prop(key, g, raw, nack, consumer))
                 propagate_last = False
                 dirty += 1
                 g.remove_nack(sid)
@@ -407,7 +511,7 @@ def xclaim(c: Client, argv: list[bytes]) -> Any:
         if retrycount >= 0:
             nack.delivery_count = retrycount
         elif not justid:
-            nack.delivery_count += 1
+            bump_delivery(nack)
         g.set_owner(sid, nack, consumer)
         if justid:
             out.append(format_id(sid))
@@ -415,7 +519,7 @@ def xclaim(c: Client, argv: list[bytes]) -> Any:
             fields = s.get(sid)
             out.append(entry_reply(sid, fields or []))
         consumer.active_time = now
-        props.append(_xclaim_prop(key, g, raw, nack))
+        props.append(_xclaim_prop(key, g, raw, nack, consumer))
         propagate_last = False
         dirty += 1
     if propagate_last:
@@ -427,9 +531,11 @@ def xclaim(c: Client, argv: list[bytes]) -> Any:
     return out
 
 
-def _xclaim_prop(key: bytes, g: ConsumerGroup, raw: bytes, nack: Any) -> list[bytes]:
+def _xclaim_prop(
+    key: bytes, g: ConsumerGroup, raw: bytes, nack: Any, claimer: Any
+) -> list[bytes]:
     """XCLAIM propagation, keeping the ID argument as the client wrote it (Redis does)."""
-    argv = xclaim_argv(key, g, 0, nack)
+    argv = xclaim_argv(key, g, 0, nack, claimer)
     argv[5] = raw
     return argv
 
@@ -496,17 +602,17 @@ def xautoclaim(c: Client, argv: list[bytes]) -> Any:
             nack = g.pel[sid]
             if sid not in s:
                 if build:
-                    props.append(xclaim_argv(key, g, sid, nack))
+                    props.append(xclaim_argv(key, g, sid, nack, consumer))
                 dirty += 1
                 g.remove_nack(sid)
                 deleted.append(format_id(sid))
                 count -= 1
                 continue
-            if minidle and now - nack.delivery_time < minidle:
+            if nack.consumer is not None and minidle and now - nack.delivery_time < minidle:
                 continue
             g.set_time(sid, nack, now)
             if not justid:
-                nack.delivery_count += 1
+                bump_delivery(nack)
             g.set_owner(sid, nack, consumer)
             if justid:
                 claimed.append(format_id(sid))

@@ -4,7 +4,8 @@ Fields come in Redis's order; maps are dicts (RESP3 maps, RESP2 flat arrays).
 ``radix-tree-keys`` is the number of storage nodes, which close where Redis
 closes its listpacks; ``radix-tree-nodes`` is the node count of the radix tree
 Redis would hold over those nodes' keys (see ``Stream.rax_nodes``). The Redis 8.6
-IDMP fields follow ``recorded-first-entry-id``.
+IDMP fields follow ``recorded-first-entry-id``; FULL's groups end with the Redis
+8.8 ``nacked-count`` (entries released by XNACK).
 """
 
 from __future__ import annotations
@@ -125,9 +126,8 @@ def xinfo_stream(c: Client, argv: list[bytes]) -> Any:
         for sid, nack in g.pel.items():
             if count and len(pending) >= count:
                 break
-            pending.append(
-                [format_id(sid), nack.consumer.name, nack.delivery_time, nack.delivery_count]
-            )
+            owner = nack.consumer.name if nack.consumer is not None else b""  # XNACK-released
+            pending.append([format_id(sid), owner, nack.delivery_time, nack.delivery_count])
         consumers = []
         for cons in g.consumers.values():
             cpend: list[Any] = []
@@ -154,6 +154,7 @@ def xinfo_stream(c: Client, argv: list[bytes]) -> Any:
                 b"pel-count": len(g.pel),
                 b"pending": pending,
                 b"consumers": consumers,
+                b"nacked-count": len(g.nacked),  # Redis 8.8
             }
         )
     out[b"groups"] = groups

@@ -12,10 +12,15 @@ Propagation follows Redis: XREADGROUP never propagates itself; each delivered
 entry becomes ``XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID
 LASTID last``, an advanced last-delivered ID ``XGROUP SETID ... ENTRIESREAD n``,
 and a consumer created by a NOACK read ``XGROUP CREATECONSUMER``.
+
+MAXCOUNT and MAXSIZE (Redis 8.10) cap the whole reply across its streams (see
+``ReplyBudget``); COUNT stays a per-stream cap and MAXCOUNT may not be below it.
+With CLAIM, entries released by XNACK are claimed first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
@@ -28,6 +33,7 @@ from ..stream.groups import (
     INVALID_ENTRIES_READ,
     Consumer,
     ConsumerGroup,
+    bump_delivery,
     estimate_entries_read,
     range_has_tombstones,
 )
@@ -56,6 +62,13 @@ def nogroup_xreadgroup(key: bytes, group: bytes) -> CommandError:
     )
 
 
+def _parse_positive(b: bytes, err: str) -> int:
+    v = parse_int(b, err)
+    if v <= 0:
+        raise CommandError(err)
+    return v
+
+
 def _parse_timeout(b: bytes) -> int:
     try:
         v = parse_int(b, "ERR timeout is not an integer or out of range")
@@ -66,10 +79,64 @@ def _parse_timeout(b: bytes) -> int:
     return v
 
 
-def xclaim_argv(key: bytes, group: ConsumerGroup, sid: int, nack: Any) -> list[bytes]:
-    """Redis's ``streamPropagateXCLAIM``."""
+class ReplyBudget:
+    """MAXCOUNT / MAXSIZE (Redis 8.10): caps on the whole XREAD/XREADGROUP reply,
+    across all its streams, served in the order the caller named them.
+
+    An entry is emitted only while fewer than MAXCOUNT entries were and, for
+    MAXSIZE, while the reply so far is under MAXSIZE bytes; the very first entry
+    of the reply is always allowed (a single oversized entry still comes back,
+    so a reader always progresses). The size is the RESP encoding of the reply
+    in the client's protocol (Redis measures the bytes it added to the client's
+    reply buffer, headers included; ours counts the same elements).
+    """
+
+    __slots__ = ("maxcount", "maxsize", "entries", "size", "resp3")
+
+    def __init__(self, maxcount: int, maxsize: int, resp3: bool) -> None:
+        self.maxcount = maxcount
+        self.maxsize = maxsize
+        self.entries = 0
+        self.size = 4  # the outer array (map) header
+        self.resp3 = resp3
+
+    def open(self) -> bool:
+        """May one more entry be emitted?"""
+        if self.maxcount and self.entries >= self.maxcount:
+            return False
+        return not (self.maxsize and self.entries and self.size >= self.maxsize)
+
+    def spend(self, item: Any) -> None:
+        self.entries += 1
+        if self.maxsize:
+            self.size += resp_size(item, self.resp3)
+
+    def stream_header(self, key: bytes) -> None:
+        if self.maxsize:  # [key, [entries...]] (RESP3: a map pair)
+            self.size += 4 + resp_size(key, self.resp3) + 4
+
+
+def resp_size(v: Any, resp3: bool) -> int:
+    """Bytes of ``v`` encoded as RESP (bulk strings, integers, arrays, nulls)."""
+    if isinstance(v, bytes):
+        n = len(v)
+        return n + len(str(n)) + 5
+    if isinstance(v, int):
+        return len(str(v)) + 3
+    if isinstance(v, list):
+        return len(str(len(v))) + 3 + sum(resp_size(x, resp3) for x in v)
+    return 3 if resp3 else 5  # a null (XREADGROUP history of a deleted entry)
+
+
+def xclaim_argv(
+    key: bytes, group: ConsumerGroup, sid: int, nack: Any, claimer: Consumer | None = None
+) -> list[bytes]:
+    """Redis's ``streamPropagateXCLAIM``. An entry released by XNACK has no owner:
+    it is written with ``claimer`` (the consumer the command runs as)."""
+    owner = nack.consumer if nack.consumer is not None else claimer
+    assert owner is not None
     return [
-        b"XCLAIM", key, group.name, nack.consumer.name, b"0", format_id(sid),
+        b"XCLAIM", key, group.name, owner.name, b"0", format_id(sid),
         b"TIME", b"%d" % nack.delivery_time, b"RETRYCOUNT", b"%d" % nack.delivery_count,
         b"FORCE", b"JUSTID", b"LASTID", format_id(group.last_id),
     ]  # fmt: skip
@@ -94,6 +161,7 @@ def serve_new(
     noack: bool,
     props: list[list[bytes]],
     claim_format: bool = False,
+    budget: ReplyBudget | None = None,
 ) -> list[Any]:
     """Deliver entries >= start to ``consumer`` (streamReplyWithRange with a group)."""
     eng = c.engine
@@ -107,6 +175,9 @@ def serve_new(
     build = eng.effects is not None
     pel = g.pel
     for k, sid in enumerate(sids):
+        if budget is not None and not budget.open():
+            del out[k:]
+            break
         if sid > g.last_id:
             if (
                 g.entries_read != INVALID_ENTRIES_READ
@@ -120,6 +191,8 @@ def serve_new(
             advanced = True
         if claim_format:
             out[k] += (0, 0)
+        if budget is not None:
+            budget.spend(out[k])
         if not noack:
             nack = pel.get(sid)
             if nack is None:
@@ -140,21 +213,32 @@ _UNPROPAGATED: list[bytes] = []
 
 
 def serve_history(
-    c: Client, s: Stream, g: ConsumerGroup, consumer: Consumer, start: int, count: int
+    c: Client,
+    s: Stream,
+    g: ConsumerGroup,
+    consumer: Consumer,
+    start: int,
+    count: int,
+    budget: ReplyBudget | None = None,
 ) -> list[Any]:
     """Re-deliver this consumer's own pending entries with ID >= start."""
     now = c.engine.now_ms()
     out: list[Any] = []
     it = consumer.pel.irange(minimum=start)
     for sid in list(islice(it, count)) if count else list(it):
+        if budget is not None and not budget.open():
+            break
         fields = s.get(sid)
         if fields is None:
-            out.append([format_id(sid), NULL_ARRAY])
+            item = [format_id(sid), NULL_ARRAY]
         else:
-            out.append([format_id(sid), fields])
+            item = [format_id(sid), fields]
             nack = g.pel[sid]
             g.set_time(sid, nack, now)
-            nack.delivery_count += 1
+            bump_delivery(nack)
+        out.append(item)
+        if budget is not None:
+            budget.spend(item)
     return out
 
 
@@ -167,59 +251,82 @@ def serve_claim(
     min_idle: int,
     count: int,
     props: list[list[bytes]],
+    budget: ReplyBudget | None = None,
 ) -> list[Any]:
-    """XREADGROUP ... CLAIM: take over pending entries idle >= min_idle, oldest first."""
+    """XREADGROUP ... CLAIM: take over pending entries idle >= min_idle, oldest first.
+
+    Entries released by XNACK come first, in the order they were released (they
+    are claimable whatever ``min_idle``), then the others by delivery time.
+    """
     now = c.engine.now_ms()
     out: list[Any] = []
-    index = g.by_time()
-    limit = (now - min_idle) if min_idle <= now else -1
-    if limit < 0:
-        return out
-    # time keys are (delivery_time << 128 | id); everything delivered at <= limit qualifies.
-    # Claimed entries move to time ``now`` (> limit), so each pass takes fresh ones.
-    # Walk the time index upwards from a moving lower bound; a claimed entry moves
-    # to time ``now`` and may be met again further up: skip it then.
-    top = (limit << 128) | ((1 << 128) - 1)
-    lo = 0
     claimed: set[int] = set()
-    while not count or len(out) < count:
-        want = count - len(out) if count else 1000
-        batch = list(islice(index.irange(minimum=lo, maximum=top), want))
-        if not batch:
+    for sid in _claimable(g, now - min_idle):
+        if count and len(out) >= count:
             break
+        if budget is not None and not budget.open():
+            break
+        if sid in claimed:
+            continue
+        claimed.add(sid)
+        nack = g.pel[sid]
+        fields = s.get(sid)
+        if fields is None:  # deleted meanwhile: drop it, as XCLAIM does
+            props.append(xclaim_argv(key, g, sid, nack, consumer))
+            g.remove_nack(sid)
+            continue
+        idle = now - nack.delivery_time
+        item = [format_id(sid), fields, idle, nack.delivery_count]
+        out.append(item)
+        if budget is not None:
+            budget.spend(item)
+        g.set_owner(sid, nack, consumer)
+        g.set_time(sid, nack, now)
+        bump_delivery(nack)
+        consumer.active_time = now
+        props.append(xclaim_argv(key, g, sid, nack))
+    return out
+
+
+_ID_MASK = (1 << 128) - 1
+
+
+def _claimable(g: ConsumerGroup, limit: int) -> Iterator[int]:
+    """IDs XREADGROUP ... CLAIM may take, best first: the NACK zone (FIFO), then the
+    pending entries delivered at or before ``limit`` by delivery time.
+
+    Time keys are ``delivery_time << 128 | id``. A claimed entry moves to time
+    ``now`` and may be met again further up (the caller skips it); the index is
+    walked in batches from a moving lower bound because claiming changes it.
+    """
+    yield from list(g.nacked)
+    if limit < 0:
+        return
+    index = g.by_time()
+    top = (limit << 128) | _ID_MASK
+    lo = 0
+    while True:
+        batch = list(islice(index.irange(minimum=lo, maximum=top), 256))
+        if not batch:
+            return
         lo = batch[-1] + 1
         for k in batch:
-            sid = k & ((1 << 128) - 1)
-            if sid in claimed:
-                continue
-            claimed.add(sid)
-            nack = g.pel[sid]
-            fields = s.get(sid)
-            if fields is None:  # deleted meanwhile: drop it, as XCLAIM does
-                props.append(xclaim_argv(key, g, sid, nack))
-                g.remove_nack(sid)
-                continue
-            idle = now - nack.delivery_time
-            out.append([format_id(sid), fields, idle, nack.delivery_count])
-            g.set_owner(sid, nack, consumer)
-            g.set_time(sid, nack, now)
-            nack.delivery_count += 1
-            consumer.active_time = now
-            props.append(xclaim_argv(key, g, sid, nack))
-    return out
+            yield k & _ID_MASK
 
 
 def next_claim_time(g: ConsumerGroup, min_idle: int) -> int | None:
     """When the oldest pending entry of ``g`` becomes claimable (ms), or None."""
     if not g.pel:
         return None
+    if g.nacked:
+        return 0
     first = g.by_time()[0] >> 128
     return first + min_idle
 
 
 @command("xread", -4, "readonly blocking movablekeys", 0, 0, 0, group=_G, keys_fn=_keys_fn)
 def xread(c: Client, argv: list[bytes]) -> Any:
-    """XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]"""
+    """XREAD [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]"""
     return _xread(c, argv, False)
 
 
@@ -227,7 +334,7 @@ def xread(c: Client, argv: list[bytes]) -> Any:
     "xreadgroup", -7, "write blocking movablekeys", 0, 0, 0, group=_G, keys_fn=_keys_fn
 )
 def xreadgroup(c: Client, argv: list[bytes]) -> Any:
-    """XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [CLAIM min-idle-time] [NOACK] STREAMS key [key ...] id [id ...]"""
+    """XREADGROUP GROUP group consumer [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds] [CLAIM min-idle-time] [NOACK] STREAMS key [key ...] id [id ...]"""
     return _xread(c, argv, True)
 
 
@@ -235,6 +342,8 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
     argc = len(argv)
     timeout = -1
     count = 0
+    maxcount = 0
+    maxsize = 0
     streams_arg = 0
     nstreams = 0
     noack = False
@@ -254,6 +363,12 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
             count = parse_int(argv[i])
             if count < 0:
                 count = 0
+        elif up == b"MAXCOUNT" and more:
+            i += 1
+            maxcount = _parse_positive(argv[i], "ERR MAXCOUNT must be a positive integer")
+        elif up == b"MAXSIZE" and more:
+            i += 1
+            maxsize = _parse_positive(argv[i], "ERR MAXSIZE must be a positive integer")
         elif up == b"CLAIM" and more and xreadgroup:
             i += 1
             try:
@@ -294,6 +409,10 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
         raise CommandError(SYNTAX)
     if xreadgroup and groupname is None:
         raise CommandError("ERR Missing GROUP option for XREADGROUP")
+    if maxcount and count and maxcount < count:
+        # MAXCOUNT caps the whole reply, COUNT each stream
+        raise CommandError("ERR MAXCOUNT must be greater than or equal to COUNT")
+    budget = ReplyBudget(maxcount, maxsize, c.protocol == 3) if maxcount or maxsize else None
 
     db = c.db
     rerun = c.blocked is not None
@@ -348,6 +467,8 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
     dirty = 0
     wake_at: int | None = None
     for k in range(nstreams):
+        if budget is not None and not budget.open():
+            break  # MAXCOUNT/MAXSIZE reached: the remaining streams are skipped
         key = keys[k]
         s = db.lookup(key)
         if s is None:
@@ -365,23 +486,28 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
                     props.append([b"XGROUP", b"CREATECONSUMER", key, g.name, consumername])
             consumer.seen_time = now
             if history:
-                entries = serve_history(c, s, g, consumer, gt + 1 if gt < MAX_ID else 0, count)
+                start = gt + 1 if gt < MAX_ID else 0
+                entries = serve_history(c, s, g, consumer, start, count, budget)
                 out.append([key, entries])
+                if budget is not None:
+                    budget.stream_header(key)
                 continue
             before = len(props)
             entries = []
             if claim >= 0:
-                entries = serve_claim(c, key, s, g, consumer, claim, count, props)
+                entries = serve_claim(c, key, s, g, consumer, claim, count, props, budget)
             room = count - len(entries) if count else 0
             if (not count or room > 0) and s.length and s.last_valid_id() > g.last_id:
                 entries += serve_new(
                     c, key, s, g, consumer, g.last_id + 1, room, noack, props,
-                    claim_format=claim >= 0,
+                    claim_format=claim >= 0, budget=budget,
                 )  # fmt: skip
             if len(props) > before:
                 dirty += 1  # one change per stream served, as Redis counts it
             if entries:
                 out.append([key, entries])
+                if budget is not None:
+                    budget.stream_header(key)
             elif claim >= 0:
                 t = next_claim_time(g, claim)
                 if t is not None and (wake_at is None or t < wake_at):
@@ -389,7 +515,18 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
         else:
             if s.length and s.last_valid_id() > gt:
                 start = gt + 1 if gt < MAX_ID else 0
-                out.append([key, [[format_id(sid), f] for sid, f in s.range(start, MAX_ID, count or None)]])
+                if budget is None:
+                    items = [[format_id(sid), f] for sid, f in s.range(start, MAX_ID, count or None)]
+                else:
+                    items = []
+                    for sid, f in s.range(start, MAX_ID, count or None):
+                        if not budget.open():
+                            break
+                        item = [format_id(sid), f]
+                        items.append(item)
+                        budget.spend(item)
+                    budget.stream_header(key)
+                out.append([key, items])
 
     if xreadgroup:
         c.engine.dirty += dirty

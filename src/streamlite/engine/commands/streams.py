@@ -91,10 +91,10 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
         # replay, copies); anything else takes the general path below
         dash = arg.find(b"-")
         if 0 < dash < 20 and len(arg) - dash < 21:
-            ms = arg[:dash]
-            seq = arg[dash + 1 :]
-            if ms.isdigit() and seq.isdigit():
-                return _xadd_explicit(c, argv, (int(ms) << 64) | int(seq))
+            msb = arg[:dash]
+            seqb = arg[dash + 1 :]
+            if msb.isdigit() and seqb.isdigit():
+                return _xadd_explicit(c, argv, (int(msb) << 64) | int(seqb))
     a = parse_add_trim(c, argv, xadd=True)
     field_pos = a.id_pos + 1
     nfields = len(argv) - field_pos

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from .stream import Stream
 
 INVALID_ENTRIES_READ = -1  # Redis's SCG_INVALID_ENTRIES_READ
+LLONG_MAX = (1 << 63) - 1  # delivery counters saturate here (XNACK FATAL sets it)
+
+
+def bump_delivery(nack: NACK) -> None:
+    """One more delivery; the counter saturates at LLONG_MAX (a FATAL-NACKed entry)."""
+    if nack.delivery_count < LLONG_MAX:
+        nack.delivery_count += 1
 
 
 class NACK:
@@ -47,7 +54,7 @@ class Consumer:
 
 
 class ConsumerGroup:
-    __slots__ = ("name", "last_id", "entries_read", "pel", "consumers", "_by_time")
+    __slots__ = ("name", "last_id", "entries_read", "pel", "consumers", "_by_time", "nacked")
 
     def __init__(self, name: bytes, last_id: int, entries_read: int) -> None:
         self.name = name
@@ -58,6 +65,10 @@ class ConsumerGroup:
         # (delivery_time << 128 | id) of every NACK, built on first use by
         # XREADGROUP ... CLAIM and maintained from then on
         self._by_time: SortedList | None = None
+        # the NACK zone (XNACK): released entries, unowned, delivery time 0, in the
+        # order they were released (Redis keeps them FIFO at the head of its
+        # time-ordered PEL list); XREADGROUP ... CLAIM serves them first
+        self.nacked: dict[int, None] = {}
 
     # -- consumers -------------------------------------------------------------
 
@@ -106,6 +117,8 @@ class ConsumerGroup:
             return None
         if nack.consumer is not None:
             nack.consumer.pel.remove(sid)
+        else:
+            self.nacked.pop(sid, None)
         self._untime(nack.delivery_time, sid)
         return nack
 
@@ -114,8 +127,28 @@ class ConsumerGroup:
             return
         if nack.consumer is not None:
             nack.consumer.pel.remove(sid)
+        else:
+            self.nacked.pop(sid, None)  # a released entry leaves the NACK zone
         consumer.pel.add(sid)
         nack.consumer = consumer
+
+    def release(self, sid: int, nack: NACK, count: int) -> None:
+        """XNACK: unown ``sid``, set its delivery time to 0 and its counter to
+        ``count``, and put it at the tail of the NACK zone."""
+        if nack.consumer is not None:
+            nack.consumer.pel.remove(sid)
+            nack.consumer = None
+        self.set_time(sid, nack, 0)
+        nack.delivery_count = count
+        self.nacked.pop(sid, None)
+        self.nacked[sid] = None
+
+    def add_released(self, sid: int, count: int) -> NACK:
+        """XNACK ... FORCE for an ID not pending: a new released (unowned) entry."""
+        nack = self.add_nack_orphan(sid, 0)
+        nack.delivery_count = count
+        self.nacked[sid] = None
+        return nack
 
     def set_time(self, sid: int, nack: NACK, when: int) -> None:
         if nack.delivery_time == when:

@@ -410,7 +410,7 @@ class Stream:
                 if not fl & F_DELETED:
                     if fl & F_SAME:
                         pos = offs[j]
-                        fields = []
+                        fields: list[bytes] = []
                         app = fields.append
                         for name in names:
                             ln = data[pos]
@@ -658,6 +658,7 @@ class Stream:
                     ng.add_nack_orphan(sid, nack.delivery_time).delivery_count = nack.delivery_count
                 else:
                     ng.add_nack(sid, owner, nack.delivery_time, nack.delivery_count)
+            ng.nacked = dict(g.nacked)  # the XNACK zone, in release order
             new.groups[name] = ng
         if self.idmp is not None:
             new.idmp = self.idmp.dup()
