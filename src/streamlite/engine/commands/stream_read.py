@@ -31,11 +31,11 @@ from ..registry import command
 from ..replies import NULL_ARRAY, Blocked
 from ..stream.groups import (
     INVALID_ENTRIES_READ,
+    NACK,
     Consumer,
     ConsumerGroup,
     bump_delivery,
     estimate_entries_read,
-    range_has_tombstones,
 )
 from ..stream.ids import MAX_ID, format_id, parse_strict
 from ..stream.stream import Stream
@@ -174,6 +174,9 @@ def serve_new(
     # placeholder keeps ``props`` counting the changes
     build = eng.effects is not None
     pel = g.pel
+    cpel_add = consumer.pel.add
+    maxdel = s.max_deleted_id if s.length else 0
+    by_time = g.time_index()
     for k, sid in enumerate(sids):
         if budget is not None and not budget.open():
             del out[k:]
@@ -182,7 +185,7 @@ def serve_new(
             if (
                 g.entries_read != INVALID_ENTRIES_READ
                 and g.last_id >= first
-                and not range_has_tombstones(s, g.last_id, None)
+                and not (maxdel and g.last_id <= maxdel)  # range_has_tombstones(s, last, None)
             ):
                 g.entries_read += 1
             elif s.entries_added:
@@ -196,7 +199,12 @@ def serve_new(
         if not noack:
             nack = pel.get(sid)
             if nack is None:
-                nack = g.add_nack(sid, consumer, now)
+                if by_time is None:  # g.add_nack(sid, consumer, now), one frame less
+                    nack = NACK(consumer, now)
+                    pel[sid] = nack
+                    cpel_add(sid)
+                else:
+                    nack = g.add_nack(sid, consumer, now)
             else:
                 g.set_owner(sid, nack, consumer)
                 g.set_time(sid, nack, now)

@@ -162,6 +162,10 @@ class ConsumerGroup:
         if self._by_time is not None:
             self._by_time.discard((when << 128) | sid)
 
+    def time_index(self) -> SortedList | None:
+        """The delivery-time index if something built it (see ``by_time``), else None."""
+        return self._by_time
+
     def by_time(self) -> SortedList:
         """Pending IDs ordered by delivery time (then ID), as ``time << 128 | id``."""
         if self._by_time is None:
