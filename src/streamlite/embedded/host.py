@@ -330,7 +330,11 @@ class Host:
                 self.run(s, [argv])
                 return QUEUED_REPLY
             c = s.client
-            reply = self._exec(s, argv)
+            s.running = True  # self._exec(s, argv), one frame less
+            try:
+                reply = self.engine.execute(c, argv)
+            finally:
+                s.running = False
             t = type(reply)
             if t is Blocked or t is MultiReply or reply is NO_REPLY or s.after or c.closing:
                 self._emit(s, reply)
