@@ -325,3 +325,12 @@ def test_encoding_by_count(redis_conn, engine_conn):
             same_encoding(r, e, "l")
         compare(r, e, [("RPUSH", "k", "a", "b", "c", "d", "e")])
         same_encoding(r, e, "k")
+
+
+def test_lset_out_of_range_still_converts(redis_conn, engine_conn):
+    # found by hypothesis: Redis converts to a quicklist before it checks the index
+    r, e = redis_conn, engine_conn
+    compare(r, e, [("LPUSH", "l", "y" * 3000, "y" * 3000), ("LSET", "l", "2", "y" * 3000)])
+    same_encoding(r, e, "l")
+    compare(r, e, [("LSET", "l", "0", "z")])
+    same_encoding(r, e, "l")

@@ -264,12 +264,15 @@ def lset(c: Client, argv: list[bytes]) -> Any:
     if lst is None:
         raise CommandError("ERR no such key")
     index = parse_int(argv[2])
+    # Redis converts before it looks at the index (lsetCommand calls
+    # listTypeTryConversionAppend first): a big element turns the list into a
+    # quicklist even when the index is out of range and nothing is set.
+    fill = _fill(c)
+    lst.grow_check(fill, (argv[3],))
     n = len(lst)
     i = index + n if index < 0 else index
     if i < 0 or i >= n:
         raise CommandError("ERR index out of range")
-    fill = _fill(c)
-    lst.grow_check(fill, (argv[3],))
     lst.set(i, argv[3])
     lst.shrink_check(fill)
     c.db.touch(key)
