@@ -55,7 +55,7 @@ def main() -> int:
     py = sys.executable
     err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the app
     app = subprocess.Popen([py, "-m", "streamlite", "run", "--url", url, "--port", str(port),
-                            "--consumers", str(a.consumers)], cwd=ROOT,
+                            "--consumers", str(a.consumers), "--demo", "0"], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=err)
     try:
         try:

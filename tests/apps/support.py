@@ -19,10 +19,10 @@ from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# fast retries and reclaiming, so failure scenarios finish in seconds
+# fast retries and reclaiming, so failure scenarios finish in seconds; no demo traffic
 FAST = ["--claim-idle-ms", "1500", "--claim-interval-ms", "200", "--retry-backoff-ms", "50",
         "--payment-latency-ms", "2", "--payment-failure-rate", "0.05",
-        "--dashboard-interval", "0.3"]
+        "--dashboard-interval", "0.3", "--demo", "0"]  # no demo orders unless a test asks
 
 
 def env() -> dict[str, str]:

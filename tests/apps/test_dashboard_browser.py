@@ -34,7 +34,7 @@ def test_dashboard_live_numbers_and_redrive(backend):
     if why:
         pytest.skip(why)
     app = AppProc(backend.url, [*FAST, "--payment-failure-rate", "0",
-                                "--payment-max-deliveries", "3"]).start()
+                                "--payment-max-deliveries", "3", "--demo", "5"]).start()
     shot = os.path.join(tempfile.gettempdir(), f"streamlite-dashboard-{backend.name}.png")
     try:
         p = subprocess.run(["node", os.path.join(HERE, "dashboard.js"), app.api, shot],
@@ -45,6 +45,8 @@ def test_dashboard_live_numbers_and_redrive(backend):
     out = json.loads(p.stdout.strip().splitlines()[-1])
     assert out["ok"], out.get("error", "") + "\n" + app.stderr()[-2000:]
     assert rc == 0
+    assert out["demo_state_running"].startswith("demo running: 5 orders/s")
+    assert out["demo_button_paused"] == "resume demo" and out["demo_paused_api"] is True
     assert out["completed_after_orders"] >= out["completed_before"] + 20
     assert out["received_len_after"] >= out["received_len_before"] + 20
     assert out["ranking"] >= 2 and out["groups"] >= 11

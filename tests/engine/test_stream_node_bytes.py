@@ -63,3 +63,23 @@ def test_node_bytes_match_the_listpack_arithmetic() -> None:
                        for j, (_, f) in enumerate(entries))
         assert i == len(added)
         assert [f for _, f in s.range(0, (1 << 128) - 1)] == [f for _, f in added]
+
+
+def test_restored_stream_appends_like_the_original(r) -> None:  # type: ignore[no-untyped-def]
+    """A stream loaded from DUMP (RESTORE, snapshots, the AOF base) keeps appending
+    to its tail node with the master fields, byte for byte as the stream it came from."""
+    for i in range(5):
+        r("XADD", "src", f"1-{i}", "a", "x", "b", str(i))
+    payload = r("DUMP", "src")
+    assert r("RESTORE", "dst", "0", payload) == b"OK"
+    for key in ("src", "dst"):
+        for i in range(5, 9):
+            r("XADD", key, f"1-{i}", "a", "y", "b", str(i))
+        r("XADD", key, "2-0", "other", "z")
+    src, dst = (r.engine.dbs[0].data[k] for k in (b"src", b"dst"))  # type: ignore[attr-defined]
+    assert len(src._nodes) == len(dst._nodes) == 1
+    a, b = src._nodes[0], dst._nodes[0]
+    assert (bytes(a.data), a.flags, a.offs, a.ids, a.body, list(a.fields)) == (
+        bytes(b.data), b.flags, b.offs, b.ids, b.body, list(b.fields))
+    assert r("XRANGE", "src", "-", "+") == r("XRANGE", "dst", "-", "+")
+    assert r("MEMORY", "USAGE", "src") == r("MEMORY", "USAGE", "dst")

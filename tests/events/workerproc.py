@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--backoff", type=int, default=100)
     ap.add_argument("--grace", type=float, default=10)
     ap.add_argument("--block", type=int, default=500)
+    ap.add_argument("--no-xnack", action="store_true", help="never use XNACK")
     a = ap.parse_args()
 
     app = App(a.url, consumer_name=a.consumer, grace_period_s=a.grace,
@@ -41,6 +42,7 @@ def main() -> None:
                                        concurrency=a.concurrency, block_ms=a.block,
                                        claim_idle_ms=a.claim_idle,
                                        claim_interval_ms=a.claim_interval,
+                                       use_xnack=not a.no_xnack,
                                        retry=RetryPolicy(max_deliveries=a.max_deliveries,
                                                          backoff_ms=a.backoff, jitter=0)))
 

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -64,6 +65,11 @@ def test_maxclients():
     srv = spawn(["--maxclients", "2"])
     try:
         a, b = RedisConn(srv.port), RedisConn(srv.port)
+        # the server listens before it loads, as Redis does: PING answers LOADING until
+        # the (empty) load is over, which on a busy machine can be after the connect
+        deadline = time.monotonic() + 20
+        while a.call("PING") != b"PONG" and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert a.call("PING") == b.call("PING") == b"PONG"
         assert send_raw(srv.port, b"PING\r\n", until_closed=True) == \
             b"-ERR max number of clients reached\r\n"
@@ -183,6 +189,10 @@ def test_config_set_appendonly_at_run_time(tmp_path):
         assert c.config_set("appendfsync", "always")
         assert c.info("persistence")["aof_enabled"] == 1
         assert os.path.isdir(tmp_path / "appendonlydir")
+        # as in Redis, the AOF's base is written by a background rewrite
+        deadline = time.monotonic() + 10
+        while c.info("persistence")["aof_rewrite_in_progress"] and time.monotonic() < deadline:
+            time.sleep(0.02)
         manifest = tmp_path / "appendonlydir" / "appendonly.aof.manifest"
         assert manifest.exists()
         assert c.config_set("appendonly", "no")

@@ -67,8 +67,30 @@ RESP3 = [
     (0, b"UNSUBSCRIBE\r\n"),
 ]
 
+# (un)subscribe confirmations and messages are pushes: Redis writes them even
+# under CLIENT REPLY OFF or SKIP, in RESP2 too (Redis's own pubsub.tcl checks it)
+REPLY_OFF = [
+    (0, b"CLIENT REPLY OFF\r\n"),
+    (0, b"SUBSCRIBE a b\r\n"),
+    (0, b"PSUBSCRIBE a*\r\n"),
+    (1, b"PUBLISH a hi\r\n"),
+    (0, b"PING\r\n"),
+    (0, b"UNSUBSCRIBE a\r\n"),
+    (0, b"PUNSUBSCRIBE\r\n"),
+    (0, b"UNSUBSCRIBE\r\n"),
+    (0, b"CLIENT REPLY ON\r\n"),
+    (0, b"CLIENT REPLY SKIP\r\n"),
+    (0, b"SUBSCRIBE c\r\n"),
+    (0, b"ECHO after-skip\r\n"),
+]
+REPLY_OFF_RESP3 = [(0, b"HELLO 3\r\n"), *REPLY_OFF]
 
-@pytest.mark.parametrize("steps", [RESP2, RESP3], ids=["resp2", "resp3"])
+
+@pytest.mark.parametrize(
+    "steps",
+    [RESP2, RESP3, REPLY_OFF, REPLY_OFF_RESP3],
+    ids=["resp2", "resp3", "reply-off-resp2", "reply-off-resp3"],
+)
 def test_pubsub_matches_redis(redis_server, sl, steps):
     want = _script(redis_server.port, steps)
     got = _script(sl.port, steps)

@@ -272,3 +272,32 @@ def _commandstats(port: int) -> dict[str, str]:
 
 def test_commandstats_match_redis(redis_server, sl):
     assert _commandstats(sl.port) == _commandstats(redis_server.port)
+
+
+def _unblocked_error_stats(port: int) -> tuple[bytes, str, str, str]:
+    # Redis's stream-cgroups.tcl: a blocked XREADGROUP ended by XGROUP DESTROY is a failed call
+    c, blocked = RedisConn(port), socket.create_connection(("127.0.0.1", port))
+    c.call("CONFIG", "RESETSTAT")
+    c.call("DEL", "bs")
+    c.call("XGROUP", "CREATE", "bs", "g", "$", "MKSTREAM")
+    blocked.sendall(b"XREADGROUP GROUP g alice BLOCK 0 STREAMS bs >\r\n")
+    deadline = time.time() + 5
+    while b"blocked_clients:1" not in c.call("INFO", "clients") and time.time() < deadline:
+        time.sleep(0.01)
+    c.call("XGROUP", "DESTROY", "bs", "g")
+    blocked.settimeout(5)
+    err = blocked.recv(1000)
+    info = c.call("INFO", "all").decode().split("\r\n")
+    c.call("DEL", "bs")
+    c.close()
+    blocked.close()
+
+    def line(prefix: str) -> str:
+        return re.sub(r"usec=\d+,usec_per_call=[\d.]+,", "", next(ln for ln in info if ln.startswith(prefix)))
+
+    return (err, line("errorstat_NOGROUP"),
+            line("cmdstat_xreadgroup"), line("total_error_replies"))
+
+
+def test_unblocked_error_counts_like_redis(redis_server, sl):
+    assert _unblocked_error_stats(sl.port) == _unblocked_error_stats(redis_server.port)

@@ -41,6 +41,16 @@ def _logging(level: str, json_logs: bool) -> None:
     apps.propagate = False
 
 
+def _rate(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= v <= 1000:
+        raise argparse.ArgumentTypeError("from 0 to 1000 orders per second")
+    return v
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import StartupError, serve
 
@@ -57,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         claim_interval_ms=args.claim_interval_ms, max_deliveries=args.max_deliveries,
         payment_max_deliveries=args.payment_max_deliveries,
         retry_backoff_ms=args.retry_backoff_ms, dashboard_interval_s=args.dashboard_interval,
-        forget_consumers_after_s=args.forget_consumers_after,
+        forget_consumers_after_s=args.forget_consumers_after, demo_rate=args.demo,
         gateway=GatewaySettings(latency_ms=args.payment_latency_ms,
                                 transient_failure_rate=args.payment_failure_rate))
     try:
@@ -165,6 +175,9 @@ def register(subparsers: Any) -> None:
                    choices=["debug", "info", "warning", "error"],
                    help="log level on stderr (default %(default)s: retries and dead letters)")
     p.add_argument("--log-json", action="store_true", help="logs as JSON lines")
+    p.add_argument("--demo", type=_rate, default=2.0, metavar="RATE",
+                   help="demo orders per second placed by this process (with the HTTP "
+                        "server), pausable from the dashboard; 0: none (default %(default)s)")
     p.add_argument("--forget-consumers-after", type=float, default=600.0,
                    help="delete consumers idle this many seconds with nothing pending "
                         "(stopped or dead processes); 0: never (default %(default)s)")

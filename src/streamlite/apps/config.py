@@ -32,3 +32,4 @@ class AppConfig:
     dashboard_interval_s: float = 1.0
     forget_consumers_after_s: float = 600.0  # delete idle consumers holding nothing
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    demo_rate: float = 0.0            # demo orders per second placed by this process (HTTP)

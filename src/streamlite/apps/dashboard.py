@@ -40,8 +40,9 @@ def _int(v: Any, default: int | None = 0) -> int | None:
 
 
 class Dashboard:
-    def __init__(self, r: Any) -> None:
+    def __init__(self, r: Any, demo: Any = None) -> None:
         self.r = r
+        self.demo = demo  # a DemoTraffic, shown with its control
         self._last: dict[str, tuple[float, int]] = {}  # stream -> (time, entries added)
         self._rates: dict[str, float] = {}
 
@@ -176,6 +177,7 @@ class Dashboard:
             "alert_counts": {_s(k): int(v) for k, v in _d(alert_counts).items()},
             "products": list(products.values()),
             "gateway": gw.as_dict(),
+            "demo": self.demo.as_dict() if self.demo is not None else None,
         }
 
 

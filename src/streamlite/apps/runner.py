@@ -125,9 +125,11 @@ async def start(cfg: AppConfig) -> Running:
             except ImportError as e:
                 raise StartupError("the HTTP API needs aiohttp: pip install "
                                    "'streamlite[app]'") from e
+            from .demo import DemoTraffic
             from .web import Api, make_web_app
 
-            api = Api(r, sync, cfg.stream_maxlen, cfg.dashboard_interval_s)
+            api = Api(r, sync, cfg.stream_maxlen, cfg.dashboard_interval_s,
+                      demo=DemoTraffic(r, cfg.demo_rate, cfg.stream_maxlen))
             wa = make_web_app(api)
             run.api = api
             runner = web.AppRunner(wa, handle_signals=False, access_log=None,
@@ -140,6 +142,7 @@ async def start(cfg: AppConfig) -> Running:
                 await runner.cleanup()
                 raise StartupError(f"cannot listen on {cfg.host}:{cfg.port}: {e}") from e
             run.web_runner = runner
+            api.demo.start()
             port = runner.addresses[0][1] if runner.addresses else cfg.port
             host = cfg.host if cfg.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
             run.url = f"http://{host}:{port}/"
@@ -180,6 +183,7 @@ async def stop(run: Running, grace_s: float | None = None) -> None:
         with contextlib.suppress(BaseException):
             await run.janitor
     if run.api is not None:
+        await run.api.demo.stop()
         await run.api.broadcaster.close()  # ends the dashboards' event streams
     if run.web_runner is not None:
         await run.web_runner.cleanup()
@@ -200,6 +204,10 @@ def banner(run: Running, out: Any = sys.stdout) -> None:
     if run.url:
         lines += [f"  dashboard:  {run.url}",
                   f"  API:        {run.url}api/orders"]
+    if run.api is not None:
+        d = run.api.demo
+        lines.append(f"  demo:       {d.rate:g} orders/s (pause on the dashboard; --demo 0: "
+                     "none)" if d.rate > 0 else "  demo:       off (--demo RATE places orders)")
     if run.workers:
         lines.append(f"  consumers:  {len(keys.SUBSCRIPTIONS)} subscriptions x "
                      f"{len(run.workers)} consumers ({', '.join(a.consumer_name for a in run.workers)})")

@@ -42,6 +42,7 @@ from streamlite.events import DeadLetters
 from . import keys
 from .catalog import load_products
 from .dashboard import Broadcaster, Dashboard
+from .demo import MAX_RATE, DemoTraffic
 from .gateway import GatewaySettings, read_settings, write_settings
 from .model import FINAL, ValidationError, validate_order
 from .services import cancel_order
@@ -91,11 +92,12 @@ async def read_json(request: web.Request) -> Any:
 
 class Api:
     def __init__(self, r: Any, sync_client: Any, maxlen: int,
-                 interval_s: float = 1.0) -> None:
+                 interval_s: float = 1.0, demo: DemoTraffic | None = None) -> None:
         self.r = r
         self.sync = sync_client
         self.maxlen = maxlen
-        self.dashboard = Dashboard(r)
+        self.demo = demo if demo is not None else DemoTraffic(r, 0.0, maxlen)
+        self.dashboard = Dashboard(r, self.demo)
         self.broadcaster = Broadcaster(self.dashboard, interval_s)
         self._catalog: dict[str, dict[str, Any]] | None = None
 
@@ -294,6 +296,28 @@ class Api:
         await write_settings(self.r, new)
         return _json(new.as_dict())
 
+    # ------------------------------------------------------------ demo traffic
+    async def demo_get(self, request: web.Request) -> web.Response:
+        return _json(self.demo.as_dict())
+
+    async def demo_put(self, request: web.Request) -> web.Response:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            return error(422, "send an object")
+        errs = [{"field": k, "message": "unknown field"} for k in body
+                if k not in ("paused", "rate")]
+        paused = body.get("paused")
+        rate = body.get("rate")
+        if paused is not None and not isinstance(paused, bool):
+            errs.append({"field": "paused", "message": "true or false"})
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
+                                 or not 0 <= rate <= MAX_RATE):
+            errs.append({"field": "rate", "message": f"a number from 0 to {MAX_RATE:g}"})
+        if errs:
+            return error(422, "invalid demo settings", errs)
+        await self.demo.update(paused=paused, rate=rate)
+        return _json(self.demo.as_dict())
+
     # ------------------------------------------------------------ dashboard
     async def page(self, request: web.Request) -> web.Response:
         html = resources.files("streamlite.apps").joinpath("static/dashboard.html").read_text(
@@ -362,6 +386,8 @@ def make_web_app(api: Api) -> web.Application:
     app.router.add_post("/api/dlq/{stream}/purge", a.dlq_purge)
     app.router.add_get("/api/gateway", a.gateway_get)
     app.router.add_put("/api/gateway", a.gateway_put)
+    app.router.add_get("/api/demo", a.demo_get)
+    app.router.add_put("/api/demo", a.demo_put)
     app.router.add_get("/api/dashboard", a.snapshot)
     app.router.add_get("/api/dashboard/events", a.sse)
     return app

@@ -375,6 +375,9 @@ def _set_pcfg(attr: str) -> Callable[[Engine, Any], str | None]:
         p = _persistence(engine)
         if p is not None:
             setattr(p.cfg, attr, v)
+            refresh = getattr(p, "_update_write_error", None)
+            if refresh is not None:  # save points / stop-writes-on-bgsave-error changed
+                refresh()
         return None
 
     return apply
@@ -490,7 +493,7 @@ SPECS: list[Spec] = [
     # -- snapshotting
     _sp("save", [(3600, 1), (300, 100), (60, 10000)], _parse_save, _fmt_save,
         frozenset({"multi-arg"}), apply=_set_pcfg("save")),
-    _b("stop-writes-on-bgsave-error", True),
+    _b("stop-writes-on-bgsave-error", True, apply=_set_pcfg("stop_writes_on_bgsave_error")),
     _b("rdbcompression", True),
     _b("rdbchecksum", True, flags=_I),
     _s("dbfilename", "dump.sldb", flags=frozenset({"protected"}),
@@ -513,7 +516,7 @@ SPECS: list[Spec] = [
     _mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024, 0, LLONG_MAX,
          apply=_set_pcfg("auto_aof_rewrite_min_size")),
     _b("aof-load-truncated", True, apply=_set_pcfg("aof_load_truncated")),
-    _b("aof-use-rdb-preamble", True),
+    _b("aof-use-rdb-preamble", True, apply=_set_pcfg("aof_use_rdb_preamble")),
     _b("aof-timestamp-enabled", False),
     _b("aof-rewrite-incremental-fsync", True),
     _b("aof-disable-auto-gc", False),

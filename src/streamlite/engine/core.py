@@ -64,12 +64,17 @@ class Engine:
         self.config["databases"] = databases
         self.loading = False  # True while replaying persisted data: no expiry
         self.dirty = 0  # changes since the last save
+        # set by persistence while it cannot write (Redis's -MISCONF): refuses writes
+        self.write_error: str | None = None
         self._next_client_id = 1
         self._now_ms: int | None = None  # time snapshot for the running command
         self._depth = 0
         self._rewrite: list[tuple[int, list[bytes]]] | None = None
         # effects for persistence: None = nobody listens
         self.effects: list[tuple[int, list[bytes]]] | None = None
+        # wrap a top-level command that propagates several commands in MULTI/EXEC, as
+        # Redis 7 does for an execution unit (persistence turns it on for the AOF)
+        self.wrap_units = False
         # blocking: keys somebody blocks on -> count, and keys signalled since last drain
         self.blocked_on: dict[tuple[int, bytes], int] = {}
         self.ready_keys: dict[tuple[int, bytes], None] = {}
@@ -166,7 +171,8 @@ class Engine:
                     c.multi_error = True
                 return self.count_error(_unknown(argv))
         c.last_command = cmd
-        if not (cmd.subcommands or c.multi is not None or not c.authenticated or self.loading):
+        if not (cmd.subcommands or c.multi is not None or not c.authenticated or self.loading
+                or self.write_error is not None):
             # the common case, the same checks in the same order: arity, out of
             # memory (only denyoom commands outside MULTI), subscribed mode
             n = len(argv)
@@ -198,7 +204,7 @@ class Engine:
             return self.reject(c, real, wrong_args(self.full_name(cmd, real)), cmd)
         if c.multi is not None and "no-multi" in real.flags:
             return self.reject(c, real, "ERR Command not allowed inside a transaction", cmd)
-        if (not c.authenticated or self.loading
+        if (not c.authenticated or self.loading or self.write_error is not None
                 or ((real.is_denyoom or c.multi is not None) and self.config["maxmemory"])):
             err = self.precheck(c, real)
             if err is not None:
@@ -221,9 +227,22 @@ class Engine:
                 return NOAUTH
         if self.config["maxmemory"] and self._oom_applies(c, cmd) and self.over_maxmemory():
             return OOM
+        if self.write_error is not None and self._denied_on_disk_error(c, cmd):
+            return self.write_error
         if self.loading and "loading" not in cmd.flags:
             return LOADING
         return None
+
+    def _denied_on_disk_error(self, c: Client, cmd: Command) -> bool:
+        """Redis's ``writeCommandsDeniedByDiskError`` applies to writes (EXEC of a
+        transaction holding writes included) and to PING."""
+        if cmd.is_write or cmd.name == "ping":
+            return True
+        if cmd.name == "exec" and c.multi is not None:
+            from .commands.transactions import queued_flags
+
+            return "write" in queued_flags(c)
+        return False
 
     def _oom_applies(self, c: Client, cmd: Command) -> bool:
         """Whether ``cmd`` is refused when out of memory (Redis's ``processCommand``):
@@ -333,7 +352,12 @@ class Engine:
         self._rewrite = saved_rewrite
         if self.effects is not None and self.dirty != dirty_before:
             if rewrite is not None:
-                self.effects.extend(rewrite)
+                if not depth and self.wrap_units and len(rewrite) > 1:
+                    self.effects.append((rewrite[0][0], [b"MULTI"]))
+                    self.effects.extend(rewrite)
+                    self.effects.append((rewrite[-1][0], [b"EXEC"]))
+                else:
+                    self.effects.extend(rewrite)
             elif cmd.is_write:
                 self.effects.append((c.db_index, argv))
         if c.blocked is None:  # a blocked command's re-runs count once, as in Redis
@@ -353,6 +377,13 @@ class Engine:
             self.stats_commands += 1
             if self.on_command is not None and not cmd.skip_monitor:
                 self.on_command(c, argv)
+        elif type(reply) is ErrorReply:
+            # a re-run that ends in an error (the group destroyed under XREADGROUP):
+            # Redis's updateStatsOnUnblock counts it as a failed call and an error
+            st = self.command_stats.get(cmd.name)
+            if st is not None:
+                st[2] += 1
+            self.count_error(reply)
         return reply
 
     def rewrite(self, c: Client, *argvs: list[bytes]) -> None:

@@ -97,6 +97,7 @@ class App:
         self._bg: list[asyncio.Task[Any]] = []
         self._after_startup: list[Callable[[], Any]] = []
         self._on_shutdown: list[Callable[[], Any]] = []
+        self._xnack: bool | None = None  # the server has XNACK (probed once)
         if log_json is not None or log_level is not None:
             configure_logging(log_level or "INFO", bool(log_json))
 
@@ -207,6 +208,16 @@ class App:
                                           lock_ms=lock)
         return self._idem
 
+    async def xnack_supported(self, stream: str, group: str) -> bool:
+        """Whether the server has ``XNACK`` (probed once per app, on a group of its own)."""
+        if self._xnack is None:
+            from .pel import xnack_supported
+
+            self._xnack = await xnack_supported(self.redis, stream, group)
+            log.info("XNACK %s", "available" if self._xnack else "not available: "
+                     "releasing with XCLAIM ... IDLE and handling read entries on shutdown")
+        return self._xnack
+
     # ---------------------------------------------------------------- running
     async def start(self) -> None:
         """Create groups and start consuming (returns once everything runs)."""
@@ -250,6 +261,7 @@ class App:
             self._redis = None
             self._producer = None
             self._idem = None
+            self._xnack = None
         log.info("worker stopped", extra={"consumer": self.consumer_name})
 
     def request_stop(self) -> None:

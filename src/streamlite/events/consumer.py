@@ -12,7 +12,20 @@ Tasks, all on the app's event loop:
 * **workers**: ``concurrency`` coroutines run the handlers (sync handlers in a thread
   pool of the same size);
 * **acker**: acknowledges finished entries with one ``XACK`` carrying every ID finished
-  since the previous one (acks are batched, never one round trip per message).
+  since the previous one (acks are batched, never one round trip per message);
+* **keepalive**: every ``claim_idle_ms / 6``, the entries this worker has held for
+  ``claim_idle_ms / 3`` or longer (running, or waiting for a free handler) get their idle
+  time reset (``XCLAIM ... IDLE 0 JUSTID``, only for entries still pending for this
+  consumer, see :mod:`.pel`), so no other consumer reclaims them while this one is alive
+  however long a handler runs. A dead worker stops refreshing: its entries are reclaimed
+  after ``claim_idle_ms``.
+
+On a server with ``XNACK`` (Redis 8.8+, streamlite), a graceful shutdown releases the
+entries read but not started (``XNACK ... SILENT``: the delivery does not count) so other
+consumers take them at once, and a failed entry is released with ``XNACK ... FAIL`` once
+its backoff is over (at once for a retry with no delay; during the backoff the worker
+keeps it alive). Elsewhere the worker handles them before stopping, and retries with
+``XCLAIM ... IDLE`` (see :mod:`.retry`).
 
 Delivery counts come from the server: entries read with ``>`` are on their first
 delivery; for entries read from the PEL or claimed, one ``XPENDING`` range query per batch
@@ -23,6 +36,7 @@ with more deliveries than that, e.g. after crashes) goes to the dead-letter stre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -35,12 +49,13 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .context import Context
-from .dlq import dead_letter_fields, same_slot
+from .dlq import dead_letter_fields
 from .envelope import Message
 from .handlers import HandlerSpec
 from .idempotency import SKIPPED
 from .keys import dlq_stream
 from .metrics import metrics
+from .pel import PendingOps
 from .retry import Retry, RetryPolicy
 
 if TYPE_CHECKING:
@@ -66,6 +81,7 @@ class ConsumerOptions:
     dead_letter_stream: str | None = None  # default: {stream}:dlq
     dead_letter_maxlen: int | None = 100_000
     ack_unhandled: bool = True     # ack event types with no handler (else leave pending)
+    use_xnack: bool = True         # release entries with XNACK where the server has it
 
     def with_(self, **kw: Any) -> ConsumerOptions:
         return replace(self, **kw)
@@ -103,16 +119,34 @@ class GroupConsumer:
         self.space = asyncio.Event()
         self.space.set()
         self.stopping = False
+        self.stop_event = asyncio.Event()  # set with stopping: wakes sleeping tasks
+        self.closing = False
         self.acks: list[str] = []
         self.ack_event = asyncio.Event()
         self.tasks: list[asyncio.Task[Any]] = []
         self.workers: list[asyncio.Task[Any]] = []
         self.acker: asyncio.Task[Any] | None = None
+        self.keepalive: asyncio.Task[Any] | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.m = metrics()
         self._children: dict[tuple[str, str], Any] = {}
         self.pending_done = asyncio.Event()  # own PEL drained (tests, ordering)
         self.failure: BaseException | None = None
+        # entries this worker holds (queued or running) -> when their idle time was
+        # last reset (monotonic s); the keepalive refreshes the old ones
+        self.held: dict[str, float] = {}
+        # held entries found to be no longer ours (another consumer claimed them):
+        # not started if still queued
+        self.lost: set[str] = set()
+        self.pel: PendingOps | None = None
+        self.xnack = False  # the server has XNACK (and use_xnack allows it)
+        # shutting down with XNACK: workers set aside what they dequeue, to be released
+        self.divert = False
+        self.unstarted: list[tuple[Message, int]] = []
+        self._pel_lock = asyncio.Lock()  # keepalive vs. retry scheduling (IDLE)
+        # with XNACK, failed entries waiting out their backoff here (kept alive), then
+        # released: entry ID -> (the task that releases it, when it is due, monotonic s)
+        self.delayed: dict[str, tuple[asyncio.Task[None], float]] = {}
 
     # ----------------------------------------------------------------- lifecycle
     async def ensure_group(self) -> None:
@@ -126,6 +160,9 @@ class GroupConsumer:
 
     async def start(self) -> None:
         await self.ensure_group()
+        self.pel = PendingOps(self.app.redis, self.stream, self.group, self.consumer)
+        if not self.opts.noack and self.opts.use_xnack:
+            self.xnack = await self.app.xnack_supported(self.stream, self.group)
         if any(not h.is_async for h in self.handlers.values()):
             self.pool = ThreadPoolExecutor(self.opts.concurrency,
                                            thread_name_prefix=f"h-{self.stream}")
@@ -134,6 +171,8 @@ class GroupConsumer:
         self.tasks = [loop.create_task(self._reader())]
         if not self.opts.noack:
             self.tasks.append(loop.create_task(self._claimer()))
+            self.keepalive = loop.create_task(self._keepalive())
+            self.keepalive.add_done_callback(self._task_done)
         self.acker = loop.create_task(self._acker())
         for t in (*self.tasks, self.acker):
             t.add_done_callback(self._task_done)
@@ -152,8 +191,11 @@ class GroupConsumer:
             self.app.request_stop()
 
     async def stop(self, grace_s: float) -> None:
-        """Stop reading; let in-flight work finish within ``grace_s``; flush acks."""
+        """Stop reading; release (XNACK) or finish what was read; let in-flight work
+        finish within ``grace_s``; flush acks."""
         self.stopping = True
+        self.stop_event.set()
+        self.divert = self.xnack and not self.opts.noack
         self.space.set()
         deadline = time.monotonic() + grace_s
         # readers return within block_ms; claimers at their next tick
@@ -161,6 +203,8 @@ class GroupConsumer:
             _, pending = await asyncio.wait(self.tasks, timeout=max(0.0, grace_s))
             for t in pending:
                 t.cancel()
+        if self.divert:
+            await self._release_unstarted()
         for _ in self.workers:
             self.queue.put_nowait(None)
         left = max(0.0, deadline - time.monotonic())
@@ -172,6 +216,11 @@ class GroupConsumer:
                 log.warning("grace period over, %d handlers cancelled", len(still),
                             extra={"stream": self.stream, "group": self.group})
                 await asyncio.wait(still, timeout=1)
+        if self.delayed:  # backoffs in progress: handed over with IDLE (they are woken)
+            await asyncio.wait([t for t, _ in self.delayed.values()], timeout=5)
+        if self.keepalive is not None:
+            self.keepalive.cancel()
+            await asyncio.wait([self.keepalive], timeout=1)
         self.ack_event.set()
         self.closing = True
         if self.acker is not None:
@@ -183,6 +232,32 @@ class GroupConsumer:
             await self._flush_acks()
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _release_unstarted(self) -> None:
+        """Shutdown on a server with XNACK: entries read but not started go back to the
+        group at once (``XNACK ... SILENT``: this delivery does not count) instead of
+        being handled during the grace period."""
+        items, self.unstarted = self.unstarted, []
+        self.divert = False  # from now on (nothing more is read) workers handle them
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            if item is not None:
+                items.append(item)
+        if not items:
+            return
+        assert self.pel is not None
+        try:
+            released = await self.pel.nack("SILENT", [m.id for m, _ in items])
+        except (*TRANSIENT, ResponseError) as e:
+            log.warning("could not release %d unstarted entries: %s (handling them)",
+                        len(items), e, extra={"stream": self.stream, "group": self.group})
+            for it in items:
+                self.queue.put_nowait(it)
+            return
+        for m, _ in items:  # the others are no longer ours: nothing to do
+            self.held.pop(m.id, None)
+        log.info("released %d entries not started (XNACK SILENT)", len(released),
+                 extra={"stream": self.stream, "group": self.group})
 
     # ----------------------------------------------------------------- reading
     async def _wait_space(self) -> int:
@@ -224,12 +299,14 @@ class GroupConsumer:
             await self._dispatch_known(rows, from_pel=True)
         self.pending_done.set()
         # 2) new entries
+        stream = self.stream
+        from_entry = Message.from_entry
         while not self.stopping:
             n = await self._wait_space()
             if self.stopping:
                 break
             try:
-                resp = await r.xreadgroup(self.group, self.consumer, {self.stream: ">"},
+                resp = await r.xreadgroup(self.group, self.consumer, {stream: ">"},
                                           count=n, block=self.opts.block_ms,
                                           noack=self.opts.noack)
                 delay = 0.2
@@ -241,15 +318,26 @@ class GroupConsumer:
                     await self.ensure_group()
                     continue
                 raise
-            for eid, fields in entries_of(resp):
-                self._enqueue(Message.from_entry(self.stream, eid, fields or {}), 1)
+            rows = entries_of(resp)
+            if not rows:
+                continue
+            now = time.monotonic()
+            held = self.held
+            put = self.queue.put_nowait
+            self.inflight += len(rows)
+            for eid, fields in rows:
+                msg = from_entry(stream, eid, fields or {})
+                if not self.opts.noack:
+                    held[msg.id] = now
+                put((msg, 1))
 
     async def _claimer(self) -> None:
         r = self.app.redis
         interval = self.opts.claim_interval_ms / 1000
         cursor = "0-0"
         while not self.stopping:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), interval)
             if self.stopping:
                 break
             try:
@@ -293,6 +381,9 @@ class GroupConsumer:
             if not fields:  # the entry was deleted/trimmed while pending: nothing to do
                 gone.append(sid)
                 continue
+            if sid in self.held:  # already queued or running here (a late keepalive)
+                continue
+            self.lost.discard(sid)
             self._enqueue(Message.from_entry(self.stream, sid, fields), counts.get(sid, 1))
         if gone:
             self.acks.extend(gone)
@@ -300,7 +391,48 @@ class GroupConsumer:
 
     def _enqueue(self, msg: Message, count: int) -> None:
         self.inflight += 1
+        if not self.opts.noack:
+            self.held[msg.id] = time.monotonic()
         self.queue.put_nowait((msg, count))
+
+    # ----------------------------------------------------------------- keepalive
+    async def _keepalive(self) -> None:
+        """Reset the idle time of entries held for ``claim_idle_ms / 3`` or longer,
+        every ``claim_idle_ms / 6``: an entry is never older than half ``claim_idle_ms``
+        while its worker lives."""
+        every = max(0.01, self.opts.claim_idle_ms / 6000)
+        max_age = self.opts.claim_idle_ms / 3000
+        delay = 0.2
+        while True:
+            await asyncio.sleep(every)
+            now = time.monotonic()
+            stale = [i for i, t in self.held.items() if now - t >= max_age]
+            if not stale:
+                continue
+            assert self.pel is not None
+            try:
+                async with self._pel_lock:
+                    stale = [i for i in stale if i in self.held]
+                    kept = await self.pel.touch(stale, 0) if stale else set()
+                delay = 0.2
+            except TRANSIENT as e:
+                delay = await self._transient("keepalive", e, delay)
+                continue
+            except ResponseError as e:
+                if "NOGROUP" not in str(e):
+                    log.warning("keepalive: %s", e,
+                                extra={"stream": self.stream, "group": self.group})
+                continue
+            for i in stale:
+                if i in kept:
+                    if i in self.held:
+                        self.held[i] = now
+                elif self.held.pop(i, None) is not None:
+                    self.lost.add(i)
+                    log.warning("entry %s is no longer pending for this consumer (another "
+                                "consumer claimed it, or it was acknowledged elsewhere)", i,
+                                extra={"stream": self.stream, "group": self.group,
+                                       "entry_id": i})
 
     # ----------------------------------------------------------------- processing
     def _child(self, metric: Any, name: str, event_type: str) -> Any:
@@ -312,12 +444,19 @@ class GroupConsumer:
 
     async def _worker(self) -> None:
         q = self.queue
+        lost = self.lost
         while True:
             item = await q.get()
             if item is None:
                 return
             msg, count = item
             try:
+                if self.divert:  # shutting down: released instead (see stop)
+                    self.unstarted.append(item)
+                    continue
+                if lost and msg.id in lost:  # claimed by another consumer while queued
+                    lost.discard(msg.id)
+                    continue
                 await self._process(msg, count)
             except asyncio.CancelledError:
                 raise
@@ -333,6 +472,8 @@ class GroupConsumer:
         if spec is None:
             if self.opts.ack_unhandled and not self.opts.noack:
                 self._ack(msg.id)
+            else:
+                self.held.pop(msg.id, None)
             return
         et = msg.event_type
         retry = self.opts.retry
@@ -391,28 +532,87 @@ class GroupConsumer:
             return
         delay = exc.delay_ms if isinstance(exc, Retry) and exc.delay_ms is not None \
             else policy.delay_ms(count)
-        idle = max(0, self.opts.claim_idle_ms - delay)
+        if delay > 0 and self.xnack and not self.stopping:
+            # hold it (the keepalive keeps it ours) for the backoff, then give it back
+            # with XNACK: the next XAUTOCLAIM of any worker takes it, never earlier
+            now = time.monotonic()
+            self.held[msg.id] = now
+            task = asyncio.get_running_loop().create_task(
+                self._release_after(msg.id, now + delay / 1000))
+            self.delayed[msg.id] = (task, now + delay / 1000)
+            self._child(self.m.retried, "retry", et).inc()
+            return
+        self.held.pop(msg.id, None)  # no more keepalive: it must age now
+        assert self.pel is not None
         try:
-            await self.app.redis.xclaim(self.stream, self.group, self.consumer, 0, [msg.id],
-                                        idle=idle, justid=True)
-        except TRANSIENT as e:
+            async with self._pel_lock:
+                if delay <= 0 and self.xnack:
+                    # retry now: released, any consumer of the group claims it at once
+                    done = await self.pel.nack("FAIL", [msg.id])
+                else:
+                    idle = max(0, self.opts.claim_idle_ms - delay)
+                    done = await self.pel.touch([msg.id], idle)
+        except (*TRANSIENT, ResponseError) as e:
             log.warning("could not schedule retry of %s: %s (it stays pending)", msg.id, e)
+            done = {msg.id}
+        if msg.id not in done:
+            log.info("retry of %s not scheduled: no longer pending for this consumer", msg.id,
+                     extra={"stream": self.stream, "group": self.group, "entry_id": msg.id})
+            return
         self._child(self.m.retried, "retry", et).inc()
+
+    async def _release_after(self, entry_id: str, due: float) -> None:
+        """The end of a backoff on a server with XNACK: ``XNACK ... FAIL`` (the entry is
+        released to the group; the failed delivery counts). Woken early by a stop: the
+        entry is then left to age (``XCLAIM ... IDLE claim_idle_ms - remaining``), so
+        another worker takes it when the backoff is over."""
+        assert self.pel is not None
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), max(0.0, due - time.monotonic()))
+            self.held.pop(entry_id, None)  # the keepalive leaves it alone from now on
+            async with self._pel_lock:
+                if not self.stopping:
+                    done = await self.pel.nack("FAIL", [entry_id])
+                else:
+                    left_ms = max(0, int((due - time.monotonic()) * 1000))
+                    done = await self.pel.touch([entry_id],
+                                                max(0, self.opts.claim_idle_ms - left_ms))
+            if entry_id not in done:
+                log.info("retry of %s: no longer pending for this consumer", entry_id,
+                         extra={"stream": self.stream, "group": self.group,
+                                "entry_id": entry_id})
+        except (*TRANSIENT, ResponseError) as e:
+            # it stays pending, ours, and no longer kept alive: reclaimed after
+            # claim_idle_ms
+            log.warning("could not release %s after its backoff: %s", entry_id, e,
+                        extra={"stream": self.stream, "group": self.group,
+                               "entry_id": entry_id})
+        finally:
+            self.held.pop(entry_id, None)
+            self.delayed.pop(entry_id, None)
 
     async def _dead_letter(self, msg: Message, count: int, exc: BaseException | None,
                            reason: str | None = None) -> None:
+        """Dead letter + XACK in one script, only if the entry is still pending for this
+        consumer: an entry is dead-lettered once, whoever else tried."""
+        self.held.pop(msg.id, None)
         flat = dead_letter_fields(msg.fields, stream=self.stream, entry_id=msg.id,
                                   group=self.group, consumer=self.consumer, deliveries=count,
                                   exc=exc, reason=reason)
-        maxlen = self.opts.dead_letter_maxlen
-        trim = ["MAXLEN", "~", maxlen] if maxlen else []
-        pipe = self.app.redis.pipeline(transaction=same_slot(self.dlq, self.stream))
-        pipe.execute_command("XADD", self.dlq, *trim, "*", *flat)
-        pipe.xack(self.stream, self.group, msg.id)
+        assert self.pel is not None
         try:
-            await pipe.execute()
-        except TRANSIENT as e:
-            log.error("could not dead-letter %s: %s (it stays pending)", msg.id, e)
+            dl_id = await self.pel.dead_letter(self.dlq, msg.id, flat,
+                                               self.opts.dead_letter_maxlen)
+        except (*TRANSIENT, ResponseError) as e:
+            log.error("could not dead-letter %s: %s (it stays pending)", msg.id, e,
+                      extra={"stream": self.stream, "group": self.group, "entry_id": msg.id})
+            return
+        if dl_id is None:
+            log.warning("%s not dead-lettered: no longer pending for this consumer (another "
+                        "consumer claimed it, or it was acknowledged)", msg.id,
+                        extra={"stream": self.stream, "group": self.group,
+                               "entry_id": msg.id})
             return
         self._child(self.m.dead_lettered, "dlq", msg.event_type).inc()
         log.error("dead-lettered %s after %d deliveries", msg.id, count,
@@ -421,11 +621,10 @@ class GroupConsumer:
 
     # ----------------------------------------------------------------- acks
     def _ack(self, entry_id: str) -> None:
+        self.held.pop(entry_id, None)
         self.acks.append(entry_id)
         if len(self.acks) == 1:
             self.ack_event.set()
-
-    closing = False
 
     async def _flush_acks(self) -> None:
         ids, self.acks = self.acks, []

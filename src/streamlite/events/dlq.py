@@ -11,7 +11,8 @@ A dead letter is the original entry's fields, unchanged, plus these (all prefixe
 
 The dead-letter stream of ``orders`` is ``{orders}:dlq`` (see :mod:`.keys`): the same
 hash slot as ``orders``, so the worker adds the dead letter and acknowledges the original
-in one MULTI/EXEC, and redrive adds the entry back and deletes the dead letter in one too.
+in one script (:mod:`.pel`), and redrive adds the entry back and deletes the dead letter
+in one MULTI/EXEC.
 """
 
 from __future__ import annotations

@@ -36,11 +36,12 @@ from redis.exceptions import ResponseError
 
 from .consumer import TRANSIENT, ConsumerOptions, entries_of
 from .context import Context
-from .dlq import dead_letter_fields, same_slot
+from .dlq import dead_letter_fields
 from .envelope import Message
 from .handlers import HandlerSpec
 from .keys import colocated, dlq_stream, partition_stream
 from .metrics import metrics
+from .pel import PendingOps
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -210,10 +211,12 @@ class _Partition:
                                   group=sub.group, consumer=sub.app.consumer_name,
                                   deliveries=count, exc=exc, reason=reason)
         await self.flush()
-        pipe = sub.app.redis.pipeline(transaction=same_slot(self.dlq, self.stream))
-        pipe.execute_command("XADD", self.dlq, "*", *flat)
-        pipe.xack(self.stream, sub.group, msg.id)
-        await pipe.execute()
+        ops = PendingOps(sub.app.redis, self.stream, sub.group, sub.app.consumer_name)
+        # only while still ours: a previous owner that lost its lease writes nothing
+        if await ops.dead_letter(self.dlq, msg.id, flat, sub.opts.dead_letter_maxlen) is None:
+            log.warning("%s not dead-lettered: no longer pending for this consumer", msg.id,
+                        extra={"stream": self.stream, "group": sub.group})
+            return
         sub.m.dead_lettered.labels(self.stream, sub.group, msg.event_type).inc()
 
 

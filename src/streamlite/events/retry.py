@@ -9,6 +9,10 @@ The worker that claims it (the delivery counter goes up by one) runs the handler
 The same XAUTOCLAIM recovers entries of dead consumers, after ``claim_idle_ms``. A delay
 is therefore at most ``claim_idle_ms``, and precise to about ``claim_interval_ms``.
 After ``max_deliveries`` failed deliveries the message goes to the dead-letter stream.
+
+On a server with ``XNACK`` (Redis 8.8+, streamlite) the worker instead keeps the entry
+for the delay and then gives it back with ``XNACK ... FAIL`` (see :mod:`.consumer`), so
+the delay is not capped by ``claim_idle_ms``; Redis 8.2 uses ``IDLE`` as above.
 """
 
 from __future__ import annotations

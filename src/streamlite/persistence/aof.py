@@ -3,25 +3,42 @@
 ``<dir>/<appenddirname>/`` holds a manifest, one base file and the incremental
 files written since the base was made::
 
-    appendonly.aof.manifest        file appendonly.aof.1.base.aof seq 1 type b
-                                   file appendonly.aof.1.incr.aof seq 1 type i
-    appendonly.aof.1.base.aof      the dataset as commands (see rewrite.py)
-    appendonly.aof.1.incr.aof      every write since, as Redis propagates it
+    appendonly.aof.manifest        file appendonly.aof.2.base.aof seq 2 type b
+                                   file appendonly.aof.5.incr.aof seq 5 type i
+    appendonly.aof.2.base.aof      the dataset when the base was made (rewrite.py)
+    appendonly.aof.5.incr.aof      every write since, as Redis propagates it
 
 Every file is a plain RESP command stream (Redis's AOF format), so
-``redis-check-aof`` reads it. The manifest is replaced atomically (write a temp
+``redis-check-aof`` reads them. The manifest is replaced atomically (write a temp
 file, fsync, rename, fsync the directory).
+
+Writing (``AofWriter``): ``feed`` encodes a batch of effects into a buffer;
+``write`` appends the buffer with ``os.write``; ``fsync`` is ``fdatasync``. A
+failed write leaves the file as it was before the batch (a partial write is cut
+off again) and keeps the batch in the buffer, to retry: what happens next is the
+manager's decision (``manager.py``).
+
+Loading (``replay``): commands run through the engine with a client flagged as
+the AOF's; the file is read in chunks. A truncated tail (an incomplete last
+command, or a MULTI without EXEC) is dropped, and cut from the file, when
+allowed; anything else that is wrong (not RESP, not a command, an unknown
+command, a command that answers an error) raises ``AofError`` naming the file
+and the byte offset of the command.
 """
 
 from __future__ import annotations
 
+import errno as _errno
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import hiredis
 
 from ..engine.core import Engine
+from ..engine.replies import ErrorReply
 from ..protocol.resp import encode_command
 
 
@@ -29,11 +46,15 @@ class AofError(Exception):
     """The AOF cannot be loaded (corrupt, or truncated where that is not allowed)."""
 
 
+class AofWriteError(OSError):
+    """Writing or fsyncing the AOF failed (``errno``/``strerror`` say why)."""
+
+
 @dataclass
 class AofFile:
     name: str
     seq: int
-    kind: str  # "b" base, "i" incremental
+    kind: str  # "b" base, "i" incremental, "h" history
 
 
 @dataclass
@@ -54,24 +75,40 @@ class Manifest:
     def dump(self) -> bytes:
         return b"".join(
             b"file %s seq %d type %s\n" % (f.name.encode(), f.seq, f.kind.encode())
-            for f in self.files
+            for f in self.files if f.kind in ("b", "i")
         )
 
     @classmethod
     def parse(cls, data: bytes, path: str) -> Manifest:
+        """Redis's manifest grammar: ``key value`` pairs per line, unknown keys ignored."""
         m = cls()
+        if not data.strip():
+            raise AofError(f"Found an empty AOF manifest: {path}")
+        last_incr = 0
         for n, raw in enumerate(data.splitlines(), 1):
-            line = raw.strip()
-            if not line or line.startswith(b"#"):
+            if raw.startswith(b"#"):
                 continue
+            line = raw.strip()
             parts = line.split()
-            kv = dict(zip(parts[0::2], parts[1::2], strict=False))
-            try:
-                m.files.append(AofFile(kv[b"file"].decode(), int(kv[b"seq"]), kv[b"type"].decode()))
-            except (KeyError, ValueError):
+            if not line or len(parts) < 6 or len(parts) % 2:
                 raise AofError(f"Invalid AOF manifest file format: {path} line {n}")
-            if m.files[-1].kind not in ("b", "i"):
-                raise AofError(f"Unknown AOF file type in {path} line {n}")
+            kv = {k.lower(): v for k, v in zip(parts[0::2], parts[1::2], strict=True)}
+            try:
+                af = AofFile(kv[b"file"].decode(), int(kv[b"seq"]), kv[b"type"][:1].decode())
+            except (KeyError, ValueError, UnicodeDecodeError):
+                raise AofError(f"Invalid AOF manifest file format: {path} line {n}")
+            if "/" in af.name or af.name in ("", ".", ".."):
+                raise AofError(f"File can't be a path, just a filename: {path} line {n}")
+            if af.kind == "b":
+                if m.base is not None:
+                    raise AofError(f"Found duplicate base file information: {path} line {n}")
+            elif af.kind == "i":
+                if af.seq <= last_incr:
+                    raise AofError(f"Found a non-monotonic sequence number: {path} line {n}")
+                last_incr = af.seq
+            elif af.kind != "h":
+                raise AofError(f"Unknown AOF file type: {path} line {n}")
+            m.files.append(af)
         return m
 
 
@@ -84,73 +121,176 @@ def fsync_dir(path: str) -> None:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(os.path.dirname(path) or ".")
+    """Replace ``path`` with ``data``: temp file, fsync, rename, fsync the directory."""
+    d = os.path.dirname(path) or "."
+    tmp = os.path.join(d, f"temp-{os.path.basename(path)}.{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(d)
 
 
 class AofWriter:
-    """Appends propagated commands to one incremental file.
-
-    ``feed`` encodes into a buffer; ``flush`` writes the buffer (and under
-    ``always`` fsyncs) — fronts call it before sending the replies of the writes.
-    """
+    """Appends propagated commands to one incremental file."""
 
     def __init__(self, path: str, fsync_policy: str) -> None:
         self.path = path
         self.fsync_policy = fsync_policy
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self.size = os.fstat(self.fd).st_size
+        self.size = os.fstat(self.fd).st_size  # bytes in the file
+        self.synced_size = self.size  # bytes known to be on disk
         self._buf: list[bytes] = []
-        self._db = -1
-        self.unsynced = False  # written but not yet fsynced
+        self._db = -1  # the database the file's last SELECT chose (-1: none yet)
+        self._bg: threading.Thread | None = None
+        self.bg_error: OSError | None = None  # a background fsync failed
+        self.delayed_fsyncs = 0
+
+    # -- buffering --------------------------------------------------------------------
 
     def feed(self, effects: list[tuple[int, list[bytes]]]) -> None:
         buf = self._buf
         for db, argv in effects:
             if db != self._db:
-                buf.append(encode_command([b"SELECT", b"%d" % db]))
+                buf.append(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(db)), db))
                 self._db = db
             buf.append(encode_command(argv))
 
+    def feed_raw(self, data: bytes) -> None:
+        self._buf.append(data)
+
     @property
-    def pending(self) -> bool:
-        return bool(self._buf)
+    def pending(self) -> int:
+        """Bytes buffered, not yet written."""
+        return sum(map(len, self._buf))
+
+    @property
+    def unsynced(self) -> bool:
+        return self.synced_size < self.size
+
+    # -- writing ----------------------------------------------------------------------
+
+    def write(self) -> int:
+        """Append the buffer to the file; raises AofWriteError, keeping the buffer."""
+        if not self._buf:
+            return 0
+        data = self._buf[0] if len(self._buf) == 1 else b"".join(self._buf)
+        view = memoryview(data)
+        done = 0
+        try:
+            while done < len(data):
+                n = os.write(self.fd, view[done:])
+                if n <= 0:
+                    raise OSError(_errno.ENOSPC, os.strerror(_errno.ENOSPC))
+                done += n
+        except OSError as e:
+            if done:  # a partial write: cut it off again, as Redis does
+                try:
+                    os.ftruncate(self.fd, self.size)
+                    done = 0
+                except OSError:  # cannot: keep what went out, retry the rest
+                    self.size += done
+                    data = data[done:]
+            self._buf = [data]
+            code = e.errno or _errno.EIO
+            raise AofWriteError(code, e.strerror or os.strerror(code)) from None
+        self._buf = []
+        self.size += len(data)
+        return len(data)
 
     def flush(self) -> None:
-        if self._buf:
-            data = b"".join(self._buf)
-            self._buf = []
-            view = memoryview(data)
-            while view:
-                n = os.write(self.fd, view)
-                view = view[n:]
-            self.size += len(data)
-            self.unsynced = True
-        if self.fsync_policy == "always" and self.unsynced:
+        """``write``, then fsync under ``always`` (what fronts called before ``commit``)."""
+        self.write()
+        if self.fsync_policy == "always":
             self.fsync()
 
     def fsync(self) -> None:
-        if self.unsynced:
-            self.unsynced = False
+        """fdatasync now (raises AofWriteError)."""
+        if self.synced_size >= self.size:
+            return
+        self.wait_bg()
+        size = self.size
+        try:
             os.fdatasync(self.fd)
+        except OSError as e:
+            code = e.errno or _errno.EIO
+            raise AofWriteError(code, e.strerror or os.strerror(code)) from None
+        self.synced_size = size
+
+    def fsync_in_background(self) -> bool:
+        """everysec: fdatasync on a helper thread unless one is still running."""
+        if self.synced_size >= self.size:
+            return True
+        if self._bg is not None and self._bg.is_alive():
+            self.delayed_fsyncs += 1
+            return False
+        size = self.size
+        fd = self.fd
+
+        def run() -> None:
+            try:
+                os.fdatasync(fd)
+            except OSError as e:
+                self.bg_error = e
+                return
+            self.bg_error = None
+            self.synced_size = max(self.synced_size, size)
+
+        t = threading.Thread(target=run, name="aof-fsync", daemon=True)
+        self._bg = t
+        t.start()
+        return True
+
+    def wait_bg(self) -> None:
+        t = self._bg
+        if t is not None:
+            t.join()
+            self._bg = None
+
+    @property
+    def bg_fsync_running(self) -> bool:
+        return self._bg is not None and self._bg.is_alive()
 
     def close(self) -> None:
-        self.flush()
-        self.fsync()
-        os.close(self.fd)
+        """Write and fsync what is left, then close (raises AofWriteError)."""
+        try:
+            self.write()
+            self.fsync()
+        finally:
+            self.wait_bg()
+            os.close(self.fd)
+            self.fd = -1
+
+
+_DIGITS = bytes(len(str(i)) for i in range(10000))  # decimal digits of small lengths
 
 
 def _cmd_len(argv: list[bytes]) -> int:
-    n = len(str(len(argv))) + 3
-    for a in argv:
-        la = len(a)
-        n += len(str(la)) + 5 + la
-    return n
+    """Bytes of ``argv`` as RESP (``*N``, then ``$len`` and the bytes of each)."""
+    lens = list(map(len, argv))
+    try:
+        digits = sum(map(_DIGITS.__getitem__, lens))
+    except IndexError:
+        digits = sum(len(str(x)) for x in lens)
+    return len(str(len(argv))) + 3 + 5 * len(lens) + sum(lens) + digits
+
+
+def _has_error(reply: Any) -> ErrorReply | None:
+    if type(reply) is ErrorReply:
+        return reply
+    if type(reply) is list:  # EXEC
+        for x in reply:
+            if type(x) is ErrorReply:
+                return x
+    return None
 
 
 def replay(
@@ -159,80 +299,85 @@ def replay(
     *,
     allow_truncated: bool,
     log: Callable[[str], None],
-    chunk: int = 1 << 22,
-    start: int = 0,
-    end: int | None = None,
+    chunk: int = 1 << 16,  # hiredis moves the unread rest of its buffer every ~1 KB
+                           # parsed: a big feed makes parsing quadratic (4 MB: 8x slower)
+    progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Execute the commands of one AOF-format file; return the count executed.
-
-    A truncated tail (an incomplete last command, or a MULTI without EXEC) is
-    dropped — and cut from the file — when ``allow_truncated``; otherwise, and for
-    anything that is not a RESP command, raise ``AofError`` naming file and offset.
-    """
+    """Execute the commands of one AOF-format file; return the count executed."""
     name = os.path.basename(path)
     client = engine.client()
     client.is_master = True
     reader = hiredis.Reader()
-    pos = start  # offset of the next command to parse
+    pos = 0  # offset of the next command to parse
     multi_start = -1
     count = 0
-    with open(path, "rb") as f:
-        f.seek(start)
-        remaining = None if end is None else end - start
-        while True:
-            size = chunk if remaining is None else min(chunk, remaining)
-            data = f.read(size) if size else b""
-            if remaining is not None:
-                remaining -= len(data)
-            if data:
-                reader.feed(data)
+    lookup = engine.lookup_command
+    execute = engine.execute
+    try:
+        with open(path, "rb") as f:
             while True:
-                try:
-                    argv = reader.gets()
-                except hiredis.ProtocolError as e:
-                    raise AofError(
-                        f"Bad file format reading the append only file {name} at offset {pos}: {e}"
-                    )
-                if argv is False:
+                data = f.read(chunk)
+                if data:
+                    reader.feed(data)
+                while True:
+                    try:
+                        argv = reader.gets()
+                    except hiredis.ProtocolError as e:
+                        raise AofError(
+                            f"Bad file format reading the append only file {name} at offset "
+                            f"{pos}: {e}"
+                        )
+                    if argv is False:
+                        break
+                    if type(argv) is not list or not argv or any(type(a) is not bytes for a in argv):
+                        raise AofError(
+                            f"Bad file format reading the append only file {name} at offset "
+                            f"{pos}: not a command"
+                        )
+                    cmd = lookup(argv[0])
+                    if cmd is None:
+                        raise AofError(
+                            f"Unknown command '{argv[0][:64].decode(errors='replace')}' reading "
+                            f"the append only file {name} at offset {pos}"
+                        )
+                    if cmd.name == "multi":
+                        if multi_start >= 0:
+                            raise AofError(f"Unexpected MULTI in the append only file {name} "
+                                           f"at offset {pos}")
+                        multi_start = pos
+                    elif cmd.name == "exec":
+                        if multi_start < 0:
+                            raise AofError(f"Unexpected EXEC in the append only file {name} "
+                                           f"at offset {pos}")
+                        multi_start = -1
+                    err = _has_error(execute(client, argv))
+                    if err is not None:
+                        raise AofError(
+                            f"Error replaying the append only file {name} at offset {pos}: "
+                            f"'{argv[0][:64].decode(errors='replace')}' failed with "
+                            f"{err.decode(errors='replace')}"
+                        )
+                    count += 1
+                    pos += _cmd_len(argv)
+                if not data:
                     break
-                if (
-                    type(argv) is not list
-                    or not argv
-                    or any(type(a) is not bytes for a in argv)
-                ):
-                    raise AofError(
-                        f"Bad file format reading the append only file {name} at offset {pos}: "
-                        "not a command"
-                    )
-                name0 = argv[0].lower()
-                if engine.lookup_command(name0) is None:
-                    raise AofError(
-                        f"Unknown command '{argv[0].decode(errors='replace')}' reading the "
-                        f"append only file {name} at offset {pos}"
-                    )
-                if name0 == b"multi":
-                    multi_start = pos
-                elif name0 == b"exec":
-                    multi_start = -1
-                engine.execute(client, argv)
-                count += 1
-                pos += _cmd_len(argv)
-            if not data:
-                break
-    file_end = start + (os.path.getsize(path) - start if end is None else end - start)
-    cut = pos if multi_start < 0 else multi_start
-    if cut < file_end:
-        what = "MULTI without EXEC" if multi_start >= 0 else "incomplete command"
-        if not allow_truncated:
-            raise AofError(
-                f"Bad file format reading the append only file {name}: {what} at offset {cut} "
-                f"(file size {file_end}); fix with redis-check-aof --fix or set aof-load-truncated yes"
-            )
-        log(
-            f"!!! Warning: short read while loading the AOF file {name}: {what} at offset "
-            f"{cut}, file size {file_end}. Truncating the AOF at offset {cut} !!!"
-        )
-        os.truncate(path, cut)
-        client.multi = None
-    engine.drop_client(client) if hasattr(engine, "drop_client") else None
+                if progress is not None:
+                    progress(len(data))
+        file_end = os.path.getsize(path)
+        cut = pos if multi_start < 0 else multi_start
+        if cut < file_end:
+            what = "MULTI without EXEC" if multi_start >= 0 else "incomplete command"
+            if not allow_truncated:
+                raise AofError(
+                    f"Unexpected end of file reading the append only file {name}: {what} at "
+                    f"offset {cut} (file size {file_end}). You can: 1) make a backup of the AOF, "
+                    f"then run redis-check-aof --fix <manifest>; 2) set aof-load-truncated yes"
+                )
+            log(f"!!! Warning: short read while loading the AOF file {name} ({what} at offset "
+                f"{cut}, file size {file_end})!!!")
+            log(f"!!! Truncating the AOF {name} at offset {cut} !!!")
+            os.truncate(path, cut)
+            client.multi = None
+    finally:
+        engine.drop_client(client)
     return count

@@ -4,22 +4,35 @@ A front (server or embedded) owns one ``Persistence`` and calls:
 
 - ``load()`` once before serving;
 - ``after_writes()`` after executing commands and BEFORE sending their replies:
-  it moves the engine's effects into the AOF and flushes it (fsync under
-  ``appendfsync always``), so no client sees a reply for a write that is not in
-  the log;
-- ``tick()`` periodically (about every 100 ms): ``everysec`` fsync, save points,
-  automatic AOF rewrite, and reaping of background children;
+  it moves the engine's effects into the AOF, writes them and (``appendfsync
+  always``) fsyncs, so no client sees a reply for a write that is not in the log.
+  A front that batches (group commit) calls ``stage()`` after each client's
+  commands and ``commit()`` once before sending the replies of all of them;
+- ``tick()`` periodically (about every 100 ms): ``everysec`` fsync, retrying a
+  failed AOF write, save points, automatic AOF rewrite, reaping background jobs;
 - ``close()`` at shutdown.
 
+Disk errors follow Redis. Under ``appendfsync always`` a failed write or fsync
+raises ``AofWriteError`` out of ``after_writes``/``commit``: the replies of that
+batch must not be sent (the server exits, as Redis does; embedded callers get the
+exception). Under ``everysec``/``no`` the batch stays buffered and is retried on
+every ``tick``; meanwhile, and while the last BGSAVE failed with save points set
+and ``stop-writes-on-bgsave-error yes``, write commands (and PING) get Redis's
+``-MISCONF`` errors (``engine.write_error``).
+
 Background work (BGSAVE, BGREWRITEAOF) forks, as Redis does: the child writes a
-point-in-time copy of the dataset while the parent keeps serving. During an AOF
-rewrite new writes already go to a fresh incremental file listed in the
-manifest, so nothing written meanwhile is lost whatever happens to the child.
+point-in-time copy of the dataset while the parent keeps serving. When a rewrite
+starts, new writes go to a fresh incremental file, listed in the manifest at
+once, so nothing written meanwhile depends on the child; when the child is done
+the new base replaces the old base and incremental files in one manifest switch
+(temp file, fsync, rename, fsync the directory).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -27,11 +40,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.core import Engine
-from .aof import AofError, AofFile, AofWriter, Manifest, fsync_dir, replay, write_atomic
-from .snapshot import SnapshotError, load_snapshot, write_snapshot
-from .snapshot import commands_bytes as _commands_bytes
+from .aof import (
+    AofError,
+    AofFile,
+    AofWriteError,
+    AofWriter,
+    Manifest,
+    replay,
+    write_atomic,
+)
+from .rewrite import base_bytes
+from .snapshot import Loaded, SnapshotError, install, load_snapshot, read_snapshot, write_snapshot
 
 LoadError = (AofError, SnapshotError)
+
+RDB_MISCONF = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error."
+)
+ALWAYS_WRITE_FATAL = ("Can't recover from AOF write error when the AOF fsync policy is 'always'. "
+                      "Exiting...")
 
 
 @dataclass
@@ -46,10 +77,24 @@ class PersistenceConfig:
     aof_load_truncated: bool = True
     auto_aof_rewrite_percentage: int = 100
     auto_aof_rewrite_min_size: int = 64 * 1024 * 1024
+    aof_use_rdb_preamble: bool = True
+    stop_writes_on_bgsave_error: bool = True
 
 
 def _default_log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class _Child:
+    pid: int
+    kind: str  # "save" | "rewrite"
+    started: float
+    dirty: int = 0
+    tmp: str = ""  # rewrite: the temp base file the child writes
+    base: AofFile | None = None
+    incr: AofFile | None = None
+    enabling: bool = False  # CONFIG SET appendonly yes: the AOF exists once this succeeds
 
 
 class Persistence:
@@ -64,16 +109,31 @@ class Persistence:
         self.lastsave = int(time.time())
         self.last_bgsave_ok = True
         self.last_rewrite_ok = True
+        self.aof_write_ok = True
+        self.aof_write_error = ""  # strerror of the last failed write/fsync
         self.dirty_at_save = 0
         self.aof_base_size = 0
-        self.loading_time_ms = 0
+        self.aof_rewrite_base_size = 0
+        self.rdb_saves = 0
+        self.aof_rewrites = 0
+        self.rewrite_failures = 0  # consecutive
+        self.rewrite_not_before = 0.0
+        self.last_bgsave_secs = -1
+        self.last_rewrite_secs = -1
+        self.total_forks = 0
+        self.loading_started = 0
+        self.loading_total = 0
+        self.loading_done = 0
         self.loaded_keys = 0
-        self._child: tuple[int, str, Any] | None = None  # (pid, kind, data)
+        self.loaded_expired = 0
+        self.loading_time_ms = 0
+        self._child: _Child | None = None
         self._last_fsync = time.monotonic()
         self._pending_rewrite = False
         self._pending_save = False
         os.makedirs(config.dir, exist_ok=True)
         engine.ext["persistence"] = self
+        engine.wrap_units = True  # a command that propagates several goes in MULTI/EXEC
 
     # -- paths -----------------------------------------------------------------
 
@@ -92,57 +152,99 @@ class Persistence:
     def _aof_path(self, name: str) -> str:
         return os.path.join(self.aof_dir, name)
 
+    def _file(self, kind: str, seq: int | None = None) -> AofFile:
+        seq = self.manifest.next_seq(kind) if seq is None else seq
+        word = "base" if kind == "b" else "incr"
+        return AofFile(f"{self.cfg.appendfilename}.{seq}.{word}.aof", seq, kind)
+
     # -- loading -----------------------------------------------------------------
 
     def load(self) -> None:
-        """Load the AOF (when enabled and present) or else the snapshot, then open the AOF."""
+        """Load the AOF (when enabled and present) or else the snapshot, then open the AOF.
+
+        Raises ``AofError``/``SnapshotError`` (naming file and offset) when the
+        data cannot be loaded whole; nothing is half-loaded.
+        """
         eng = self.engine
         t0 = time.monotonic()
+        self.loading_started = int(time.time())
         eng.loading = True
         try:
             if self.cfg.appendonly and os.path.exists(self.manifest_path):
-                self._load_aof()
+                self._load_aof(eng)
+                self._remove_strays()
             elif os.path.exists(self.snapshot_path):
-                n = load_snapshot(eng, self.snapshot_path)
-                self.log(f"DB loaded from snapshot {self.cfg.dbfilename}: {n} commands")
+                self.loading_total = os.path.getsize(self.snapshot_path)
+                loaded = load_snapshot(eng, self.snapshot_path)
+                self.loading_done = self.loading_total
+                self.loaded_keys, self.loaded_expired = loaded.keys, loaded.expired
+                self.log(f"DB loaded from disk: {time.monotonic() - t0:.3f} seconds "
+                         f"({loaded.keys} keys, {loaded.expired} expired keys skipped)")
+            if not self.loaded_keys:
+                self.loaded_keys = sum(len(db) for db in eng.dbs)
+            self.dirty_at_save = eng.dirty
+            if self.cfg.appendonly:  # still "loading" for clients: a base may be written
+                self._open_aof()
         finally:
             eng.loading = False
         self.loading_time_ms = int((time.monotonic() - t0) * 1000)
-        self.loaded_keys = sum(len(db) for db in eng.dbs)
-        self.dirty_at_save = eng.dirty
-        if self.cfg.appendonly:
-            self._open_aof()
 
-    def _load_aof(self) -> None:
+    def _read_manifest(self) -> Manifest:
         with open(self.manifest_path, "rb") as f:
-            self.manifest = Manifest.parse(f.read(), self.manifest_path)
-        files = ([self.manifest.base] if self.manifest.base else []) + self.manifest.incrs
-        total = 0
-        for i, af in enumerate(files):
-            path = self._aof_path(af.name)
+            return Manifest.parse(f.read(), self.manifest_path)
+
+    def _load_aof(self, target: Engine) -> None:
+        self.manifest = m = self._read_manifest()
+        files = ([m.base] if m.base else []) + m.incrs
+        paths = [self._aof_path(af.name) for af in files]
+        for af, path in zip(files, paths, strict=True):
             if not os.path.exists(path):
-                raise AofError(f"The AOF file {af.name} listed in the manifest doesn't exist")
+                raise AofError(f"The AOF file {af.name} listed in the manifest "
+                               f"{os.path.basename(self.manifest_path)} doesn't exist")
+        self.loading_total = sum(os.path.getsize(p) for p in paths)
+        total = 0
+        for i, (af, path) in enumerate(zip(files, paths, strict=True)):
+            t0 = time.monotonic()
             last = i == len(files) - 1
             total += replay(
-                self.engine, path,
-                allow_truncated=last and self.cfg.aof_load_truncated, log=self.log,
+                target, path, allow_truncated=last and self.cfg.aof_load_truncated,
+                log=self.log, progress=self._progress,
             )
-        if self.manifest.base:
-            self.aof_base_size = os.path.getsize(self._aof_path(self.manifest.base.name))
+            kind = "base" if af.kind == "b" else "incr"
+            self.log(f"DB loaded from {kind} file {af.name}: {time.monotonic() - t0:.3f} seconds")
+        self.loading_done = self.loading_total
+        self.aof_base_size = os.path.getsize(paths[0]) if m.base else 0
+        self.aof_rewrite_base_size = self.aof_base_size
         self.log(f"DB loaded from append only file: {total} commands")
+
+    def _progress(self, n: int) -> None:
+        self.loading_done += n
+
+    def _remove_strays(self) -> None:
+        """Files in the AOF directory no manifest names (a crashed rewrite's leftovers)."""
+        keep = {f.name for f in self.manifest.files if f.kind in ("b", "i")}
+        prefix = self.cfg.appendfilename + "."
+        for name in os.listdir(self.aof_dir):
+            if name in keep or name.endswith(".manifest"):
+                continue
+            if name.startswith("temp-") or name.startswith(prefix):
+                with contextlib.suppress(OSError):
+                    os.unlink(self._aof_path(name))
 
     def _open_aof(self) -> None:
         """Open the last incremental file for appending, creating the AOF if needed."""
         os.makedirs(self.aof_dir, exist_ok=True)
         self.engine.effects = []
-        if not self.manifest.files:
-            # a new AOF: its base is the current dataset (empty on a fresh start)
+        if not self.manifest.files and os.path.exists(self.manifest_path):
+            self.manifest = self._read_manifest()
+        if not self.manifest.base and not self.manifest.incrs:
+            # a new AOF: its base is the current dataset (what was loaded, or nothing)
+            self.log(f"Creating AOF base file {self._file('b').name} on server start")
             self._rewrite_foreground()
             return
         incrs = self.manifest.incrs
         if not incrs:
-            af = AofFile(f"{self.cfg.appendfilename}.{self.manifest.next_seq('i')}.incr.aof",
-                         self.manifest.next_seq("i"), "i")
+            af = self._file("i")
             self.manifest.files.append(af)
             write_atomic(self.manifest_path, self.manifest.dump())
             incrs = [af]
@@ -150,23 +252,88 @@ class Persistence:
 
     # -- the write path ----------------------------------------------------------
 
+    def stage(self) -> bool:
+        """Move the engine's effects into the AOF buffer; True if something is pending."""
+        w = self.writer
+        if w is None:
+            return False
+        eff = self.engine.effects
+        if eff:
+            self.engine.effects = []
+            w.feed(eff)
+        return bool(w._buf)
+
+    def commit(self) -> None:
+        """Write the buffer (and fsync under ``always``) before replies are sent."""
+        w = self.writer
+        if w is None or not (w._buf or (w.unsynced and self.cfg.appendfsync == "always")):
+            return
+        always = self.cfg.appendfsync == "always"
+        try:
+            w.write()
+        except AofWriteError as e:
+            self._write_failed(e)
+            if always:
+                raise
+            return
+        if not self.aof_write_ok and w.bg_error is None:
+            self.aof_write_ok = True
+            self.log("AOF write error looks solved, Redis can write again.")
+            self._update_write_error()
+        if always:
+            try:
+                w.fsync()
+            except AofWriteError as e:
+                self._write_failed(e, fsync=True)
+                raise
+
     def after_writes(self) -> None:
         """Log the effects of the commands just run; call before sending their replies."""
-        w = self.writer
-        eff = self.engine.effects
-        if w is None or not eff:
-            return
-        self.engine.effects = []
-        w.feed(eff)
-        w.flush()
+        if self.stage() or (self.writer is not None and self.writer.unsynced
+                            and self.cfg.appendfsync == "always"):
+            self.commit()
+
+    def _write_failed(self, e: OSError, fsync: bool = False) -> None:
+        self.aof_write_ok = False
+        self.aof_write_error = e.strerror or str(e)
+        what = "fsync" if fsync else "write"
+        if self.cfg.appendfsync == "always":
+            self.log(f"Can't persist AOF for {what} error when the AOF fsync policy is "
+                     f"'always': {self.aof_write_error}")
+        else:
+            self.log(f"Error writing to the AOF file: {self.aof_write_error}")
+        self._update_write_error()
+
+    def _update_write_error(self) -> None:
+        """Set the engine's MISCONF error (or clear it) from the disk error state."""
+        err: str | None = None
+        if self.cfg.stop_writes_on_bgsave_error and self.cfg.save and not self.last_bgsave_ok:
+            err = RDB_MISCONF
+        elif self.writer is not None and (not self.aof_write_ok or self.writer.bg_error):
+            why = self.aof_write_error
+            if self.writer.bg_error is not None:
+                why = self.writer.bg_error.strerror or str(self.writer.bg_error)
+            err = f"MISCONF Errors writing to the AOF file: {why}"
+        self.engine.write_error = err
 
     def tick(self) -> None:
         w = self.writer
-        if w is not None and self.cfg.appendfsync == "everysec":
-            now = time.monotonic()
-            if now - self._last_fsync >= 1.0:
-                self._last_fsync = now
-                w.fsync()
+        if w is not None:
+            if w._buf:  # a write failed earlier: retry (Redis retries from serverCron)
+                with contextlib.suppress(AofWriteError):
+                    self.commit()
+            if self.cfg.appendfsync == "everysec":
+                now = time.monotonic()
+                if now - self._last_fsync >= 1.0 and w.unsynced and w.fsync_in_background():
+                    self._last_fsync = now
+            if w.bg_error is not None and self.aof_write_ok:
+                self.aof_write_ok = False
+                self.aof_write_error = w.bg_error.strerror or str(w.bg_error)
+                self.log(f"Error fsyncing the AOF file: {self.aof_write_error}")
+            elif w.bg_error is None and not self.aof_write_ok and not w._buf:
+                self.aof_write_ok = True
+                self.log("AOF write error looks solved, Redis can write again.")
+            self._update_write_error()
         self._reap_child()
         if self._child is None:
             if self._pending_rewrite:
@@ -175,33 +342,42 @@ class Persistence:
             elif self._pending_save:
                 self._pending_save = False
                 self.bgsave()
-            elif self._save_point_due():
+            elif (point := self._save_point_due()) is not None:
+                self.log(f"{point[1]} changes in {point[0]} seconds. Saving...")
                 self.bgsave()
             elif self._auto_rewrite_due():
                 self.log("Starting automatic rewriting of AOF")
                 self.bgrewriteaof()
 
-    def _save_point_due(self) -> bool:
+    def _save_point_due(self) -> tuple[int, int] | None:
+        """The (seconds, changes) save point that is due, if any."""
         changes = self.engine.dirty - self.dirty_at_save
         if not changes or not self.cfg.save:
-            return False
+            return None
         elapsed = time.time() - self.lastsave
-        return any(changes >= n and elapsed >= secs for secs, n in self.cfg.save)
+        if not self.last_bgsave_ok and elapsed < 5:  # CONFIG_BGSAVE_RETRY_DELAY
+            return None
+        for secs, n in self.cfg.save:
+            if changes >= n and elapsed >= secs:
+                return secs, n
+        return None
 
     def _auto_rewrite_due(self) -> bool:
         w = self.writer
         pct = self.cfg.auto_aof_rewrite_percentage
-        if w is None or not pct:
+        if w is None or not pct or time.monotonic() < self.rewrite_not_before:
             return False
         size = self.aof_size()
-        if size < self.cfg.auto_aof_rewrite_min_size:
+        if size <= self.cfg.auto_aof_rewrite_min_size:
             return False
-        base = max(self.aof_base_size, 1)
+        base = max(self.aof_rewrite_base_size, 1)
         return (size - base) * 100 // base >= pct
 
     def aof_size(self) -> int:
         total = 0
         for af in self.manifest.files:
+            if af.kind not in ("b", "i"):
+                continue
             try:
                 total += os.path.getsize(self._aof_path(af.name))
             except OSError:
@@ -211,236 +387,399 @@ class Persistence:
     # -- snapshots ---------------------------------------------------------------
 
     def save(self) -> None:
-        """SAVE: write the snapshot in the foreground."""
+        """SAVE: write the snapshot in the foreground (raises OSError on failure)."""
+        if self._child is not None and self._child.kind == "save":
+            raise RuntimeError("ERR Background save already in progress")
         write_snapshot(self.engine, self.snapshot_path)
         self.lastsave = int(time.time())
         self.dirty_at_save = self.engine.dirty
         self.last_bgsave_ok = True
+        self.rdb_saves += 1
+        self._update_write_error()
 
-    def bgsave(self) -> str:
-        """BGSAVE: fork a child that writes the snapshot. Returns Redis's status text."""
-        if self._child is not None:
-            kind = self._child[1]
+    def after_flushall(self) -> None:
+        """FLUSHALL: stop a BGSAVE (its data is gone) and, with save points set, save now."""
+        if self._child is not None and self._child.kind == "save":
+            self._kill_child()
+        if self.cfg.save:
+            try:
+                self.save()
+            except OSError as e:
+                self.log(f"Failed saving the DB after FLUSHALL: {e}")
+
+    def bgsave(self, schedule: bool = False) -> str:
+        """BGSAVE [SCHEDULE]: fork a child that writes the snapshot. Redis's replies."""
+        ch = self._child
+        if ch is not None:
+            if ch.kind == "save":
+                raise RuntimeError("ERR Background save already in progress")
+            if schedule:
+                self._pending_save = True
+                return "Background saving scheduled"
             raise RuntimeError(
-                "ERR Background save already in progress" if kind == "save" else
-                "ERR Background append only file rewriting already in progress"
+                "ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
             )
         dirty = self.engine.dirty
-        pid = self._fork(lambda: write_snapshot(self.engine, self.snapshot_path))
-        self._child = (pid, "save", dirty)
+        path = self.snapshot_path
+        pid = self._fork(lambda: write_snapshot(self.engine, path))
+        self._child = _Child(pid, "save", time.monotonic(), dirty=dirty)
+        self.log(f"Background saving started by pid {pid}")
         return "Background saving started"
 
     # -- AOF rewrite -------------------------------------------------------------
 
-    def _new_incr(self) -> AofFile:
-        seq = self.manifest.next_seq("i")
-        return AofFile(f"{self.cfg.appendfilename}.{seq}.incr.aof", seq, "i")
+    def _write_base(self, path: str) -> None:
+        """Write the current dataset as a base file at ``path`` (fsynced)."""
+        with open(path, "wb", buffering=0) as f:
+            buf: list[bytes] = []
+            n = 0
+            for piece in base_bytes(self.engine, self.cfg.aof_use_rdb_preamble):
+                buf.append(piece)
+                n += len(piece)
+                if n >= 1 << 20:
+                    f.write(b"".join(buf))
+                    buf, n = [], 0
+            f.write(b"".join(buf))
+            os.fsync(f.fileno())
 
     def _rewrite_foreground(self) -> None:
         """Write a base file from the current data and start a new incremental file."""
-        base = AofFile(f"{self.cfg.appendfilename}.{self.manifest.next_seq('b')}.base.aof",
-                       self.manifest.next_seq("b"), "b")
-        incr = self._new_incr()
-        self._write_base(self._aof_path(base.name))
+        base = self._file("b")
+        incr = self._file("i")
+        tmp = self._aof_path(f"temp-rewriteaof-{os.getpid()}.aof")
+        try:
+            self._write_base(tmp)
+            os.replace(tmp, self._aof_path(base.name))
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         old = list(self.manifest.files)
         if self.writer is not None:
             self.writer.close()
-        self.manifest = Manifest([base, incr])
         self.writer = AofWriter(self._aof_path(incr.name), self.cfg.appendfsync)
+        self.manifest = Manifest([base, incr])
         write_atomic(self.manifest_path, self.manifest.dump())
         self._remove_files(old)
         self.aof_base_size = os.path.getsize(self._aof_path(base.name))
-
-    def _write_base(self, path: str) -> None:
-        tmp = path + f".tmp-{os.getpid()}"
-        with open(tmp, "wb") as f:
-            for piece in _commands_bytes(self.engine):
-                f.write(piece)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(os.path.dirname(path))
+        self.aof_rewrite_base_size = self.aof_size()
 
     def bgrewriteaof(self) -> str:
         """BGREWRITEAOF: new writes go to a new incremental file; a child writes the base."""
-        if self._child is not None:
-            if self._child[1] == "rewrite":
+        ch = self._child
+        if ch is not None:
+            if ch.kind == "rewrite":
                 raise RuntimeError("ERR Background append only file rewriting already in progress")
             self._pending_rewrite = True
             return "Background append only file rewriting scheduled"
-        if self.writer is None:  # AOF off: Redis still rewrites into a fresh AOF
-            os.makedirs(self.aof_dir, exist_ok=True)
-        else:
+        os.makedirs(self.aof_dir, exist_ok=True)
+        if self.writer is not None:
+            # everything so far goes to the current incremental file; from now on a new one
             self.after_writes()
             self.writer.close()
-        incr = self._new_incr()
-        self.manifest.files.append(incr)
-        write_atomic(self.manifest_path, self.manifest.dump())
-        if self.writer is not None or self.cfg.appendonly:
+            self.writer = None
+            incr: AofFile | None = self._file("i")
+            assert incr is not None
+            self.manifest.files.append(incr)
+            write_atomic(self.manifest_path, self.manifest.dump())
             self.writer = AofWriter(self._aof_path(incr.name), self.cfg.appendfsync)
-            self.engine.effects = self.engine.effects or []
-        seq = self.manifest.next_seq("b")
-        base = AofFile(f"{self.cfg.appendfilename}.{seq}.base.aof", seq, "b")
-        path = self._aof_path(base.name)
-        pid = self._fork(lambda: self._write_base(path))
-        self._child = (pid, "rewrite", (base, incr))
+        else:
+            incr = None  # AOF off: Redis still rewrites, into a base with no increment
+            if not self.manifest.files and os.path.exists(self.manifest_path):
+                self.manifest = self._read_manifest()
+        return self._start_rewrite(incr, enabling=False)
+
+    def _start_rewrite(self, incr: AofFile | None, enabling: bool) -> str:
+        tmp = self._aof_path(f"temp-rewriteaof-bg-{os.getpid()}.aof")
+        try:
+            pid = self._fork(lambda: self._write_base(tmp))
+        except OSError as e:
+            self.log(f"Can't rewrite append only file in background: fork: {e}")
+            raise RuntimeError("ERR Can't execute an AOF background rewriting. Please check "
+                               "the server logs for more information.")
+        self._child = _Child(pid, "rewrite", time.monotonic(), tmp=tmp,
+                             base=self._file("b"), incr=incr, enabling=enabling)
+        self.log(f"Background append only file rewriting started by pid {pid}")
         return "Background append only file rewriting started"
 
-    def _finish_rewrite(self, base: AofFile, incr: AofFile) -> None:
-        old = [f for f in self.manifest.files if f.kind == "b" or f.seq < incr.seq]
-        self.manifest = Manifest([base] + [f for f in self.manifest.incrs if f.seq >= incr.seq])
+    def _finish_rewrite(self, ch: _Child) -> None:
+        base = ch.base
+        assert base is not None
+        base_path = self._aof_path(base.name)
+        os.replace(ch.tmp, base_path)
+        if ch.enabling:  # the temp incremental file becomes the AOF's first one
+            assert self.writer is not None
+            incr = self._file("i", max(self.manifest.next_seq("i"), 1))
+            os.replace(self.writer.path, self._aof_path(incr.name))
+            self.writer.path = self._aof_path(incr.name)
+            keep = [incr]
+        else:
+            keep = [f for f in self.manifest.incrs if ch.incr is not None and f.seq >= ch.incr.seq]
+        old = list(self.manifest.files)
+        self.manifest = Manifest([base, *keep])
         write_atomic(self.manifest_path, self.manifest.dump())
         self._remove_files(old)
-        self.aof_base_size = os.path.getsize(self._aof_path(base.name))
+        self.aof_base_size = os.path.getsize(base_path)
+        self.aof_rewrite_base_size = self.aof_size()
+        self.aof_rewrites += 1
+        self.rewrite_failures = 0
         self.log("Background AOF rewrite finished successfully")
 
     def _remove_files(self, files: list[AofFile]) -> None:
         keep = {f.name for f in self.manifest.files}
         for f in files:
             if f.name not in keep:
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     os.unlink(self._aof_path(f.name))
-                except FileNotFoundError:
-                    pass
 
     # -- children ----------------------------------------------------------------
 
     def _fork(self, work: Callable[[], Any]) -> int:
-        self.after_writes()
         if self.writer is not None:
-            self.writer.flush()
+            self.after_writes()
         pid = os.fork()
         if pid == 0:  # child: write and leave without running the parent's cleanup
             code = 0
             try:
+                with contextlib.suppress(ValueError, OSError):
+                    signal.set_wakeup_fd(-1)  # the parent's event loop must not hear us
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    with contextlib.suppress(ValueError, OSError):
+                        signal.signal(sig, signal.SIG_DFL)
                 work()
             except BaseException as e:  # noqa: BLE001
-                try:
+                with contextlib.suppress(OSError):
                     os.write(2, f"background job failed: {e!r}\n".encode())
-                except OSError:
-                    pass
                 code = 1
             os._exit(code)
+        self.total_forks += 1
         return pid
 
     def _reap_child(self, block: bool = False) -> None:
-        if self._child is None:
+        ch = self._child
+        if ch is None:
             return
-        pid, kind, data = self._child
         try:
-            done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+            done, status = os.waitpid(ch.pid, 0 if block else os.WNOHANG)
         except ChildProcessError:
-            done, status = pid, 1 << 8
+            done, status = ch.pid, 1 << 8
         if done == 0:
             return
         self._child = None
         ok = os.waitstatus_to_exitcode(status) == 0
-        if kind == "save":
+        secs = int(time.monotonic() - ch.started)
+        if ch.kind == "save":
             self.last_bgsave_ok = ok
+            self.last_bgsave_secs = secs
             if ok:
                 self.lastsave = int(time.time())
-                self.dirty_at_save = data
+                self.dirty_at_save = ch.dirty
+                self.rdb_saves += 1
                 self.log("Background saving terminated with success")
             else:
                 self.log("Background saving error")
-        else:
-            self.last_rewrite_ok = ok
-            if ok:
-                self._finish_rewrite(*data)
-            else:
-                self.log("Background AOF rewrite terminated with error")
+            self._update_write_error()
+            return
+        self.last_rewrite_secs = secs
+        if ok:
+            try:
+                self._finish_rewrite(ch)
+            except OSError as e:
+                ok = False
+                self.log(f"Error finishing the AOF rewrite: {e}")
+        self.last_rewrite_ok = ok
+        if not ok:
+            with contextlib.suppress(OSError):
+                os.unlink(ch.tmp)
+            self.rewrite_failures += 1
+            if self.rewrite_failures >= 3:  # Redis's aofRewriteLimited: back off
+                delay = min(60 * 2 ** (self.rewrite_failures - 3), 3600)
+                self.rewrite_not_before = time.monotonic() + delay
+            self.log("Background AOF rewrite terminated with error")
+            if ch.enabling:
+                self.log("Redis needs to enable the AOF but can't write its base: AOF stays off")
+                self._stop_aof(remove=True)
+
+    def _kill_child(self) -> None:
+        ch = self._child
+        if ch is None:
+            return
+        with contextlib.suppress(OSError):
+            os.kill(ch.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(ch.pid, 0)
+        self._child = None
+        if ch.tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(ch.tmp)
+        if ch.kind == "save":
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.cfg.dir, f"temp-{ch.pid}.sldb"))
 
     def wait_children(self) -> None:
-        """Block until a running background job ends (tests, shutdown)."""
+        """Block until a running background job ends (tests, shutdown), then finish it."""
         self._reap_child(block=True)
 
     @property
     def child_kind(self) -> str | None:
-        return self._child[1] if self._child else None
+        return self._child.kind if self._child else None
 
     # -- run-time switches --------------------------------------------------------
 
     def set_appendonly(self, on: bool) -> None:
-        """CONFIG SET appendonly: turning it on writes the current data first, as Redis."""
+        """CONFIG SET appendonly: on writes the current data first (in a child), as Redis."""
         if on == self.cfg.appendonly:
             return
-        self.cfg.appendonly = on
-        if on:
-            os.makedirs(self.aof_dir, exist_ok=True)
-            self.engine.effects = []
-            if os.path.exists(self.manifest_path):
-                with open(self.manifest_path, "rb") as f:
-                    self.manifest = Manifest.parse(f.read(), self.manifest_path)
-            self._rewrite_foreground()
-        else:
-            if self.writer is not None:
-                self.writer.close()
-            self.writer = None
-            self.engine.effects = None
-
-    def debug_reload(self) -> None:
-        """DEBUG RELOAD: save a snapshot, empty the dataset, load it back."""
-        self.save()
-        self._empty()
-        self.engine.loading = True
+        if not on:
+            self.cfg.appendonly = False
+            self._stop_aof(remove=self._child is not None and self._child.enabling)
+            return
+        if self._child is not None:
+            self.wait_children()
+        os.makedirs(self.aof_dir, exist_ok=True)
+        if os.path.exists(self.manifest_path):
+            self.manifest = self._read_manifest()
+        tmp_incr = self._aof_path(f"temp-{self.cfg.appendfilename}.incr")
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_incr)
+        self.writer = AofWriter(tmp_incr, self.cfg.appendfsync)
+        self.engine.effects = []
+        self.cfg.appendonly = True
         try:
-            load_snapshot(self.engine, self.snapshot_path)
-        finally:
-            self.engine.loading = False
-        self.engine.effects = [] if self.writer is not None else None
+            self._start_rewrite(None, enabling=True)
+        except RuntimeError:
+            self._stop_aof(remove=True)
+            raise OSError("fork failed")
+
+    def _stop_aof(self, remove: bool) -> None:
+        ch = self._child
+        if ch is not None and ch.kind == "rewrite":
+            self._kill_child()
+        w = self.writer
+        self.writer = None
+        self.engine.effects = None
+        self.cfg.appendonly = False
+        if w is not None:
+            with contextlib.suppress(OSError):
+                w.close()
+            if remove:
+                with contextlib.suppress(OSError):
+                    os.unlink(w.path)
+        self.aof_write_ok = True
+        self._update_write_error()
+
+    @property
+    def aof_enabling(self) -> bool:
+        return self._child is not None and self._child.enabling
+
+    def debug_reload(self, save: bool = True) -> None:
+        """DEBUG RELOAD: save a snapshot, then replace the dataset with what it holds."""
+        if save:
+            self.save()
+        loaded = read_snapshot(self.engine, self.snapshot_path)
+        self._install(loaded)
 
     def debug_loadaof(self) -> None:
-        """DEBUG LOADAOF: flush the AOF, empty the dataset, load the AOF back."""
+        """DEBUG LOADAOF: flush the AOF, load it into a scratch engine, then swap it in."""
         if self.writer is None:
             raise RuntimeError("ERR AOF is not enabled")
         self.after_writes()
         self.writer.fsync()
-        self._empty()
-        self.engine.loading = True
+        scratch = Engine(self.engine.clock, databases=len(self.engine.dbs))
+        scratch.config = self.engine.config
+        scratch.loading = True
+        self._load_aof(scratch)
+        from ..engine.scripting.runtime import get_scripting
+
+        libs = [lib.code for lib in get_scripting(scratch).functions.libraries.values()]
+        self._install(Loaded(dbs={db.index: db for db in scratch.dbs}, functions=libs))
+
+    def _install(self, loaded: Loaded) -> None:
+        eng = self.engine
+        saved = eng.effects
+        eng.effects = None
         try:
-            self._load_aof()
+            install(eng, loaded)
         finally:
-            self.engine.loading = False
-        self.engine.effects = []
+            eng.effects = saved
 
-    def _empty(self) -> None:
-        saved = self.engine.effects
-        self.engine.effects = None
-        for db in self.engine.dbs:
-            db.clear()
-        self.engine.effects = saved
+    def close(self, kill_children: bool = False) -> None:
+        """Shutdown: let a background job finish (or kill it), write and fsync the AOF.
 
-    def close(self) -> None:
-        self._reap_child(block=True)
-        self.after_writes()
-        if self.writer is not None:
-            self.writer.close()
+        Raises ``AofWriteError`` when the last write or fsync fails.
+        """
+        if self._child is not None:
+            if kill_children and not self._child.enabling:
+                self._kill_child()
+            else:
+                self.wait_children()
+        w = self.writer
+        if w is not None:
+            self.stage()
             self.writer = None
+            w.close()
 
     # -- INFO persistence ----------------------------------------------------------
 
     def info(self) -> dict[str, Any]:
         eng = self.engine
-        kind = self.child_kind
-        return {
-            "loading": 0,
+        ch = self._child
+        kind = ch.kind if ch else None
+        running = int(time.monotonic() - ch.started) if ch else -1
+        w = self.writer
+        out: dict[str, Any] = {
+            "loading": int(eng.loading),
             "async_loading": 0,
             "current_cow_peak": 0,
             "current_cow_size": 0,
+            "current_cow_size_age": 0,
             "current_fork_perc": "0.00",
             "current_save_keys_processed": 0,
             "current_save_keys_total": 0,
+        }
+        if eng.loading:
+            total = max(self.loading_total, 1)
+            elapsed = max(time.time() - self.loading_started, 0.001)
+            done = min(self.loading_done, total)
+            out.update({
+                "loading_start_time": self.loading_started,
+                "loading_total_bytes": self.loading_total,
+                "loading_rdb_used_mem": 0,
+                "loading_loaded_bytes": done,
+                "loading_loaded_perc": f"{done * 100 / total:.2f}",
+                "loading_eta_seconds": int((total - done) / max(done / elapsed, 1)),
+            })
+        out.update({
             "rdb_changes_since_last_save": eng.dirty - self.dirty_at_save,
             "rdb_bgsave_in_progress": int(kind == "save"),
             "rdb_last_save_time": self.lastsave,
             "rdb_last_bgsave_status": "ok" if self.last_bgsave_ok else "err",
+            "rdb_last_bgsave_time_sec": self.last_bgsave_secs,
+            "rdb_current_bgsave_time_sec": running if kind == "save" else -1,
+            "rdb_saves": self.rdb_saves,
+            "rdb_last_cow_size": 0,
+            "rdb_last_load_keys_expired": self.loaded_expired,
+            "rdb_last_load_keys_loaded": self.loaded_keys,
             "aof_enabled": int(self.cfg.appendonly),
             "aof_rewrite_in_progress": int(kind == "rewrite"),
             "aof_rewrite_scheduled": int(self._pending_rewrite),
+            "aof_last_rewrite_time_sec": self.last_rewrite_secs,
+            "aof_current_rewrite_time_sec": running if kind == "rewrite" else -1,
             "aof_last_bgrewrite_status": "ok" if self.last_rewrite_ok else "err",
-            "aof_last_write_status": "ok",
-            "aof_current_size": self.aof_size() if self.cfg.appendonly else 0,
-            "aof_base_size": self.aof_base_size,
-            "loading_loaded_keys": self.loaded_keys,
-            "loading_time_ms": self.loading_time_ms,
-        }
+            "aof_rewrites": self.aof_rewrites,
+            "aof_rewrites_consecutive_failures": self.rewrite_failures,
+            "aof_last_write_status": "ok" if self.aof_write_ok else "err",
+            "aof_last_cow_size": 0,
+            "module_fork_in_progress": 0,
+            "module_fork_last_cow_size": 0,
+        })
+        if self.cfg.appendonly:
+            out.update({
+                "aof_current_size": self.aof_size(),
+                "aof_base_size": self.aof_base_size,
+                "aof_pending_rewrite": int(self._pending_rewrite),
+                "aof_buffer_length": w.pending if w is not None else 0,
+                "aof_pending_bio_fsync": int(w is not None and w.bg_fsync_running),
+                "aof_delayed_fsync": w.delayed_fsyncs if w is not None else 0,
+            })
+        return out

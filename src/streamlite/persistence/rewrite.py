@@ -1,11 +1,27 @@
-"""The dataset as the shortest list of commands that rebuilds it.
+"""The dataset as commands: the base file of an AOF rewrite.
 
-Used for the AOF base file (BGREWRITEAOF) and for snapshots: both are streams of
-commands, so one loader serves both. Big values are split into commands of at most
-``CHUNK`` items, as Redis's ``rewriteAppendOnlyFile`` does. Streams are rebuilt
-entry by entry with their IDs, then ``XSETID`` restores the counters, and groups,
-consumers and pending entries are recreated with ``XGROUP CREATE``/``CREATECONSUMER``
-and ``XCLAIM ... FORCE JUSTID`` carrying delivery times and counts.
+Two forms, chosen by ``aof-use-rdb-preamble`` (Redis's name for "the base is a
+snapshot"):
+
+- ``yes`` (the default): ``restore_commands``. Each key is one
+  ``RESTORE key <abs-ms|0> <payload> ABSTTL`` whose payload is the DUMP
+  serialization (``engine.serialize``): a stream of a million entries is one
+  command carrying its packed nodes, groups and PELs, loaded without replaying a
+  single XADD. The file stays a RESP command stream, so ``redis-check-aof``
+  reads it.
+- ``no``: ``dataset_commands``, plain Redis commands (SET, RPUSH, HSET, XADD ...)
+  that any Redis can replay. Big values are split into commands of at most
+  ``CHUNK`` items, as Redis's ``rewriteAppendOnlyFile`` does. Streams are rebuilt
+  entry by entry with their IDs, then ``XSETID`` restores the counters, and
+  groups, consumers and pending entries are recreated with ``XGROUP
+  CREATE``/``CREATECONSUMER`` and ``XCLAIM ... FORCE JUSTID`` carrying delivery
+  times and counts; entries released by XNACK (Redis 8.8's NACK zone) follow, in
+  release order, as ``XNACK key group FAIL IDS 1 id RETRYCOUNT n FORCE``, the form
+  Redis writes. (Consumers' seen/active times, the remembered IDMP iids and the IDMP
+  counters are not carried, nor pending entries whose stream entry was deleted:
+  XCLAIM and XNACK ``FORCE`` skip IDs not in the stream, in Redis as here.)
+
+Both start with ``FUNCTION LOAD`` for every function library.
 """
 
 from __future__ import annotations
@@ -16,7 +32,10 @@ from typing import Any
 from ..engine.args import format_double
 from ..engine.core import Engine
 from ..engine.database import type_name
+from ..engine.scripting.runtime import get_scripting
+from ..engine.serialize import dump_payload
 from ..engine.stream.ids import format_id
+from ..protocol.resp import encode_command
 
 CHUNK = 64
 
@@ -106,7 +125,7 @@ def _stream(key: bytes, s: Any) -> Iterator[Argv]:
                     b"RETRYCOUNT", b"%d" % nack.delivery_count,
                     b"JUSTID", b"FORCE",
                 ]
-        for sid in getattr(g, "nacked", ()):  # released by XNACK, in release order
+        for sid in g.nacked:  # released by XNACK, in release order
             yield [b"XNACK", key, gname, b"FAIL", b"IDS", b"1", format_id(sid),
                    b"RETRYCOUNT", b"%d" % g.pel[sid].delivery_count, b"FORCE"]
 
@@ -121,11 +140,30 @@ REWRITERS: dict[bytes, Callable[[bytes, Any], Iterator[Argv]]] = {
 }
 
 
+def function_commands(engine: Engine) -> Iterator[tuple[int, Argv]]:
+    for lib in get_scripting(engine).functions.libraries.values():
+        yield 0, [b"FUNCTION", b"LOAD", lib.code]
+
+
+def restore_commands(engine: Engine) -> Iterator[tuple[int, Argv]]:
+    """``(db_index, argv)``: one ``RESTORE ... ABSTTL`` per live key."""
+    yield from function_commands(engine)
+    now = engine.clock.ms()
+    for db in engine.dbs:
+        expires = db.expires
+        for key, value in list(db.data.items()):
+            when = expires.get(key) if expires else None
+            if when is not None and when <= now:
+                continue
+            yield db.index, [b"RESTORE", key, b"%d" % (when or 0), dump_payload(value), b"ABSTTL"]
+
+
 def dataset_commands(engine: Engine) -> Iterator[tuple[int, Argv]]:
     """``(db_index, argv)`` for every command that rebuilds ``engine``'s data.
 
     Expired keys are skipped; TTLs are written as absolute ``PEXPIREAT``.
     """
+    yield from function_commands(engine)
     now = engine.clock.ms()
     for db in engine.dbs:
         expires = db.expires
@@ -137,3 +175,13 @@ def dataset_commands(engine: Engine) -> Iterator[tuple[int, Argv]]:
                 yield db.index, argv
             if when is not None:
                 yield db.index, [b"PEXPIREAT", key, b"%d" % when]
+
+
+def base_bytes(engine: Engine, preamble: bool) -> Iterator[bytes]:
+    """The base file's content, RESP-encoded with a SELECT before each database's keys."""
+    cur = -1
+    for db, argv in (restore_commands(engine) if preamble else dataset_commands(engine)):
+        if db != cur:
+            yield encode_command([b"SELECT", b"%d" % db])
+            cur = db
+        yield encode_command(argv)

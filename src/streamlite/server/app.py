@@ -33,7 +33,13 @@ from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
 from ..engine.front import Front
 from ..engine.info import state as info_state
 from ..engine.replies import NO_REPLY, Blocked, ErrorReply
-from ..persistence.manager import Persistence, PersistenceConfig
+from ..persistence.aof import AofWriteError
+from ..persistence.manager import (
+    ALWAYS_WRITE_FATAL,
+    LoadError,
+    Persistence,
+    PersistenceConfig,
+)
 from .connection import Connection
 from .memory import MemoryProbe
 
@@ -90,12 +96,12 @@ class Server(Front):
         self._deadline_handle: asyncio.TimerHandle | None = None
         self._deadline_at: int | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
-        self._commit_handle: asyncio.Handle | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.servers: list[asyncio.base_events.Server] = []
         self.listeners: list[str] = []
         self.loading = False
         self.persistence: Persistence | None = None
+        self._commit_scheduled = False  # a group commit (appendfsync always) is queued
         self.exit_code: int | None = None
         self._stopped: asyncio.Event | None = None
         self.start_time = time.time()
@@ -147,6 +153,8 @@ class Server(Front):
             aof_load_truncated=cfg["aof-load-truncated"],
             auto_aof_rewrite_percentage=cfg["auto-aof-rewrite-percentage"],
             auto_aof_rewrite_min_size=cfg["auto-aof-rewrite-min-size"],
+            aof_use_rdb_preamble=cfg["aof-use-rdb-preamble"],
+            stop_writes_on_bgsave_error=cfg["stop-writes-on-bgsave-error"],
         )
 
     async def start(self) -> None:
@@ -215,8 +223,7 @@ class Server(Front):
             srv.close()
         for conn in list(self.conns.values()):
             conn.close()
-        for h in (self._tick_handle, self._deadline_handle, self._pause_handle,
-                  self._commit_handle):
+        for h in (self._tick_handle, self._deadline_handle, self._pause_handle):
             if h is not None:
                 h.cancel()
         self.memory.close()
@@ -244,10 +251,8 @@ class Server(Front):
                         return False
             try:
                 p.close()
-            except Exception as e:  # noqa: BLE001
-                self.log(f"Error flushing the AOF at shutdown: {e}", "warning")
-                if not force:
-                    return False
+            except Exception as e:  # noqa: BLE001  (Redis logs it and exits all the same)
+                self.log(f"Fail to fsync the AOF file: {e}", "warning")
         self.log("streamlite is now ready to exit, bye bye...")
         self.stop(0)
         return True
@@ -314,26 +319,21 @@ class Server(Front):
             if eng.ready_keys:
                 self.serve_blocked()
         p = self.persistence
-        if p is not None and eng.effects:
-            if conn is not None and self.loop is not None and p.cfg.appendfsync == "always":
-                # group commit, as Redis's beforeSleep: the reads of every client in
-                # this loop iteration share one write + fsync (``_commit``, run by the
-                # loop before it reads again); their replies wait for it
-                self.dirty.add(conn)
-                if self._commit_handle is None:
-                    self._commit_handle = self.loop.call_soon(self._commit)
+        if p is not None and p.writer is not None:
+            staged = p.stage()
+            if self._commit_scheduled or (staged and self.loop is not None):
+                # group commit: one write (and under ``always`` one fsync) for every client
+                # served in this turn of the event loop; replies (reads too: they may show
+                # these writes) wait for it
+                if conn is not None:
+                    self.dirty.add(conn)
+                if not self._commit_scheduled:
+                    self._commit_scheduled = True
+                    assert self.loop is not None
+                    self.loop.call_soon(self._group_commit)
                 return
-            try:
-                p.after_writes()
-            except OSError as e:
-                # the writes are not in the AOF: their replies must not go out
-                self.log(f"Error writing to the AOF: {e}; closing the clients of the "
-                         f"unlogged writes", "warning")
-                for d in [conn, *self.dirty]:
-                    if d is not None:
-                        d.abort()
-                self.dirty.clear()
-                return
+            if staged:
+                self._commit(p)
         if conn is not None:
             conn.flush()
             if conn.close_after_reply:
@@ -346,9 +346,27 @@ class Server(Front):
                 if d.close_after_reply:
                     d.close()
 
-    def _commit(self) -> None:
-        self._commit_handle = None
-        self.end_batch()
+    def _commit(self, p: Persistence) -> None:
+        try:
+            p.commit()
+        except AofWriteError:
+            # appendfsync always: these writes are not on disk and their replies (and any
+            # read that saw them) must never go out; Redis exits here, and so do we
+            self.log(ALWAYS_WRITE_FATAL, "warning")
+            os._exit(1)
+
+    def _group_commit(self) -> None:
+        self._commit_scheduled = False
+        p = self.persistence
+        if p is not None and p.writer is not None:
+            p.stage()
+            self._commit(p)
+        dirty = list(self.dirty)
+        self.dirty.clear()
+        for d in dirty:
+            d.flush()
+            if d.close_after_reply:
+                d.close()
 
     def serve_blocked(self) -> None:
         for c, reply in self.blocking.serve_ready():
@@ -705,6 +723,9 @@ def run_server(engine: Engine, config_file: str | None = None,
             await server.start()
         except OSError as e:
             server.log(str(e), "warning")
+            return 1
+        except LoadError as e:  # a damaged AOF or snapshot: refuse to serve part of it
+            server.log(f"Fatal error loading the DB: {e}. Exiting.", "warning")
             return 1
         server.install_signal_handlers()
         if on_ready is not None:

@@ -25,7 +25,7 @@ import hiredis
 
 from ..engine.client import Client
 from ..engine.commands.connection import forget_client
-from ..engine.replies import NO_REPLY, OK, Blocked, ErrorReply
+from ..engine.replies import NO_REPLY, OK, Blocked, ErrorReply, MultiReply, Push
 from ..protocol.request import RequestError, RequestParser
 from ..protocol.resp import encode
 
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from .app import Server
 
 _OK_PLUS = b"+OK\r\n"
+_SUBSCRIBE_COMMANDS = frozenset(
+    (b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe", b"sunsubscribe")
+)
 # hiredis allocates an array of the announced size at once: a header like
 # "*3000000000" would take gigabytes, so such reads go to RequestParser, which
 # checks the count first and grows the argument list as the data arrives.
@@ -327,11 +330,17 @@ class Connection(asyncio.Protocol):
                     self.deferred.clear()
                 return True
             if mode != b"on":
+                # (un)subscribe confirmations are pushes: Redis writes them even
+                # under CLIENT REPLY OFF/SKIP (CLIENT_PUSHING), in RESP2 too
+                pushed = (type(reply) is Push or type(reply) is MultiReply) and (
+                    argv[0].lower() in _SUBSCRIBE_COMMANDS
+                )
                 if mode == b"skip":
                     if c.reply_mode == b"skip":
                         c.reply_mode = b"on"
-                    reply = NO_REPLY
-                elif c.reply_mode != b"on":
+                    if not pushed:
+                        reply = NO_REPLY
+                elif c.reply_mode != b"on" and not pushed:
                     reply = NO_REPLY
         if reply is not NO_REPLY:
             t = type(reply)

@@ -1,4 +1,5 @@
-// Drives the dashboard in headless Debian chromium: sees live numbers change as orders
+// Drives the dashboard in headless Debian chromium: sees demo orders arrive and pauses
+// them with the page's button, sees live numbers change as orders
 // flow, starts a gateway outage with the page's button, waits for payments to be
 // dead-lettered, ends the outage, clicks "redrive" and sees the dead letters go.
 // usage: node dashboard.js <app url> <screenshot.png>   (prints one JSON line)
@@ -44,6 +45,19 @@ const num = (sel) => `Number((document.querySelector(${JSON.stringify(sel)})?.te
     await page.waitForFunction(() => document.querySelector("#conn").textContent === "live",
                                null, { timeout: T });
     await page.waitForFunction(`!Number.isNaN(${num("#kpi-completed")})`, null, { timeout: T });
+
+    // demo traffic (streamlite run --demo 5): orders arrive by themselves; pause it
+    await page.waitForFunction(() => document.querySelector("#demo-toggle").textContent === "pause demo",
+                               null, { timeout: T });
+    const demoOrders = await page.evaluate(num("#kpi-orders"));
+    await page.waitForFunction(`${num("#kpi-orders")} >= ${demoOrders + 3}`, null, { timeout: T });
+    out.demo_state_running = await page.$eval("#demo-state", (el) => el.textContent);
+    await page.click("#demo-toggle");
+    await page.waitForFunction(() => document.querySelector("#demo-state").textContent.startsWith("demo paused"),
+                               null, { timeout: T });
+    out.demo_button_paused = await page.$eval("#demo-toggle", (el) => el.textContent);
+    out.demo_paused_api = (await (await fetch(api + "/api/demo")).json()).paused;
+
     out.completed_before = await page.evaluate(num("#kpi-completed"));
     out.received_len_before = await page.evaluate(num('tr[data-stream="order-received"] .len'));
 

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401
     connection,
+    dump,
     hashes,
     keys,
     lists,

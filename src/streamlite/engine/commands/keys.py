@@ -301,6 +301,11 @@ def flushall(c: Client, argv: list[bytes]) -> Any:
     _flush_flags(argv)
     for db in c.engine.dbs:
         db.clear()
+    # Redis's flushAllDataAndResetRDB: with save points set the snapshot is rewritten at
+    # once (empty), so that a restart cannot bring the flushed data back
+    hook = getattr(c.engine.ext.get("persistence"), "after_flushall", None)
+    if hook is not None:
+        hook()
     return OK
 
 

@@ -1,7 +1,9 @@
 """Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE.
 
 The engine does no I/O itself: these call the persistence layer a front attached
-as ``engine.ext["persistence"]`` (see ``streamlite.persistence``).
+as ``engine.ext["persistence"]`` (see ``streamlite.persistence``). Replies and
+errors are Redis's (``rdb.c`` saveCommand/bgsaveCommand, ``aof.c``
+bgrewriteaofCommand).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import time
 from typing import Any
 
 from ..client import Client
-from ..errors import CommandError
+from ..errors import SYNTAX, CommandError
 from ..registry import command
 from ..replies import OK, SimpleString
 
@@ -28,7 +30,13 @@ def save(c: Client, argv: list[bytes]) -> Any:
     p = _persistence(c)
     if p.child_kind == "save":
         raise CommandError("ERR Background save already in progress")
-    p.save()
+    try:
+        p.save()
+    except OSError as e:
+        log = getattr(p, "log", None)
+        if log is not None:
+            log(f"Failed saving the DB: {e}")
+        raise CommandError("ERR")
     return OK
 
 
@@ -36,18 +44,17 @@ def save(c: Client, argv: list[bytes]) -> Any:
 def bgsave(c: Client, argv: list[bytes]) -> Any:
     """BGSAVE [SCHEDULE]"""
     schedule = False
-    if len(argv) == 2 and argv[1].upper() == b"SCHEDULE":
+    if len(argv) == 2 and argv[1].lower() == b"schedule":
         schedule = True
     elif len(argv) > 1:
-        raise CommandError("ERR syntax error")
+        raise CommandError(SYNTAX)
     p = _persistence(c)
-    if p.child_kind == "rewrite" and schedule:
-        p._pending_save = True
-        return SimpleString(b"Background saving scheduled")
     try:
-        return SimpleString(p.bgsave().encode())
+        return SimpleString(p.bgsave(schedule=schedule).encode())
     except RuntimeError as e:
         raise CommandError(str(e))
+    except OSError as e:
+        raise CommandError(f"ERR Background save failed: {e}")
 
 
 @command("bgrewriteaof", 1, "admin noscript no-async-loading", group="server")
@@ -58,6 +65,9 @@ def bgrewriteaof(c: Client, argv: list[bytes]) -> Any:
         return SimpleString(p.bgrewriteaof().encode())
     except RuntimeError as e:
         raise CommandError(str(e))
+    except OSError:
+        raise CommandError("ERR Can't execute an AOF background rewriting. Please check the "
+                           "server logs for more information.")
 
 
 @command("lastsave", 1, "fast loading stale", group="server")

@@ -670,11 +670,7 @@ def debug(c: Client, argv: list[bytes]) -> object:
             % (enc, key_memory(argv[2], v))
         )
     if sub == b"reload":
-        p = eng.ext.get("persistence")
-        if p is None:
-            raise CommandError("ERR Error trying to save the DB, no data directory configured")
-        p.debug_reload()
-        return OK
+        return _debug_reload(c, argv)
     if sub == b"loadaof":
         p = eng.ext.get("persistence")
         if p is None:
@@ -683,6 +679,10 @@ def debug(c: Client, argv: list[bytes]) -> object:
             p.debug_loadaof()
         except RuntimeError as e:
             raise CommandError(str(e))
+        except Exception as e:  # noqa: BLE001  (a load error: the data was not replaced)
+            _log(eng, f"DEBUG LOADAOF failed: {e}")
+            raise CommandError("ERR Error trying to load the AOF, check server logs.")
+        _log(eng, "Append Only File loaded by DEBUG LOADAOF")
         return OK
     if sub == b"set-active-expire" and len(argv) == 3:
         eng.ext["active_expire"] = parse_int(argv[2]) != 0
@@ -714,6 +714,42 @@ def debug(c: Client, argv: list[bytes]) -> object:
         f"ERR unknown subcommand or wrong number of arguments for '{_s(argv[1])}'. "
         "Try DEBUG HELP."
     )
+
+
+def _log(eng: Any, msg: str) -> None:
+    logger = getattr(front_of(eng), "log", None)
+    if logger is not None:
+        logger(msg)
+
+
+def _debug_reload(c: Client, argv: list[bytes]) -> object:
+    """DEBUG RELOAD [NOSAVE]: save the snapshot, then replace the data with what it holds."""
+    eng = c.engine
+    p = eng.ext.get("persistence")
+    save = True
+    for opt in argv[2:]:
+        o = opt.lower()
+        if o == b"nosave":
+            save = False
+        elif o not in (b"merge", b"noflush"):
+            raise CommandError(SYNTAX)
+        else:
+            raise CommandError(f"ERR DEBUG RELOAD {_s(opt).upper()} is not supported by streamlite")
+    if p is None:
+        raise CommandError("ERR Error trying to save the DB, check the server logs.")
+    if save:
+        try:
+            p.save()
+        except (OSError, RuntimeError) as e:
+            _log(eng, f"DEBUG RELOAD: error saving the DB: {e}")
+            raise CommandError("ERR Error trying to save the DB, check the server logs.")
+    try:
+        p.debug_reload(save=False)
+    except Exception as e:  # noqa: BLE001  (nothing was replaced)
+        _log(eng, f"DEBUG RELOAD: error loading the snapshot: {e}")
+        raise CommandError("ERR Error trying to load the RDB dump, check server logs.")
+    _log(eng, "DB reloaded by DEBUG RELOAD")
+    return OK
 
 
 def _string_encoding(v: Any) -> bytes:

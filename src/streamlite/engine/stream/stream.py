@@ -57,6 +57,12 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
+def same_size(nfields: int) -> int:
+    """Listpack bytes of an entry with its node's ``nfields`` master fields, besides
+    its ID and values: its flags (2) and its lp-count (``_Node.same_size``)."""
+    return 2 + int_size(nfields + 3)
+
+
 class _Node:
     """One block of entries (Redis: one listpack in the radix tree)."""
 
@@ -72,9 +78,7 @@ class _Node:
         self.dead = 0
         # listpack bytes without the live/deleted counters
         self.body = LP_EMPTY + int_size(len(fields)) + sum(map(str_size, fields)) + 2
-        # listpack bytes of an entry with the master fields, besides its ID and values:
-        # its flags (2) and its lp-count
-        self.same_size = 2 + int_size(len(fields) + 3)
+        self.same_size = same_size(len(fields))
 
     @property
     def lp_bytes(self) -> int:
