@@ -246,8 +246,9 @@ def startup_load(name: str, n: int) -> float:
     """Seconds from process start to serving ``n`` entries from an AOF.
 
     Both servers run with ``appendonly yes``; after the fill ``BGREWRITEAOF``
-    compacts the AOF into its base file (Redis: an RDB preamble; streamlite: the
-    commands that rebuild the data), then the server is restarted on it."""
+    compacts the AOF into its base file (Redis: an RDB preamble; streamlite: one
+    RESTORE per key with its DUMP payload, ``aof-use-rdb-preamble yes`` as in Redis),
+    then the server is restarted on it."""
     d = tempfile.mkdtemp(prefix=f"bench-load-{name}-")
     extra = ["--appendonly", "yes", "--appendfsync", "no"]
     try:
@@ -459,7 +460,7 @@ def run_all(a: argparse.Namespace) -> tuple[list[Result], list[str], list[str]]:
         results.append(res)
         notes.append("Startup load: seconds from starting the process to XLEN answering the "
                      "full count, from an AOF compacted by BGREWRITEAOF (Redis: RDB preamble; "
-                     "streamlite: the commands that rebuild the data).")
+                     "streamlite: one RESTORE per key carrying its DUMP payload).")
 
     if "embedded" in only:
         makers = embedded_makers()
