@@ -306,3 +306,66 @@ def test_other_encodings(emb):
     assert raw.echo("é".encode("latin-1")) == b"\xe9"
     lenient = emb.client(encoding_errors="replace", decode_responses=True)
     assert lenient.echo(b"\xff") == "\ufffd"
+
+
+def test_open_and_close_race_on_one_directory(tmp_path):
+    """Clients opening a data directory while its last user closes it always end up on
+    an open engine (no EngineClosed between opening and holding), and see every write."""
+    errors: list[BaseException] = []
+    path = str(tmp_path / "data")
+
+    def worker() -> None:
+        try:
+            for _ in range(40):
+                r = streamlite.connect(path)
+                r.incr("n")
+                r.close()
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    r = streamlite.connect(path)
+    try:
+        assert r.get("n") == b"240"
+    finally:
+        r.close()
+
+
+def test_async_open_and_close_race_on_one_directory(tmp_path):
+    import asyncio
+
+    path = str(tmp_path / "data")
+
+    async def worker() -> None:
+        for _ in range(30):
+            r = streamlite.connect_async(path)
+            await r.incr("n")
+            await r.aclose()
+
+    async def total() -> bytes | None:
+        r = streamlite.connect_async(path)
+        try:
+            return await r.get("n")
+        finally:
+            await r.aclose()
+
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            asyncio.run(worker())
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=guarded) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert asyncio.run(total()) == b"120"

@@ -64,6 +64,7 @@ COURIERS = ["CJ대한통운", "한진택배", "롯데택배", "우체국택배"]
 UNDELIVERABLE_TLDS = {"invalid", "localhost"}
 ALERTS_MAXLEN = 10_000
 OUTBOX_MAXLEN = 1_000_000
+_REJECTED = "rejected: "  # payment_error prefix of a request the gateway refuses for good
 
 
 @dataclass
@@ -236,6 +237,12 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     async def charge(evt: OrderRef, ctx: Context) -> None:
         order = await must_get(evt.order_id)
         if order["status"] != PAYMENT_PROCESSING:
+            err = order.get("payment_error", "")
+            if err.startswith(_REJECTED):
+                # a worker died after failing the order and before dead-lettering the
+                # request: finish that now (dead-lettering is idempotent)
+                raise DeadLetter(f"{evt.order_id}: payment gateway rejected the request: "
+                                 f"{err[len(_REJECTED):]}")
             return
         amount = int(order["total_amount"])
         try:
@@ -246,7 +253,7 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
             # a poison message: the order fails now, the message goes to the DLQ for a look
             await payment_outcome(evt.order_id, PAYMENT_FAILED_EVENT,
                                   {"order_id": evt.order_id, "amount": amount,
-                                   "reason": f"rejected: {e}"})
+                                   "reason": f"{_REJECTED}{e}"})
             raise DeadLetter(f"{evt.order_id}: payment gateway rejected the request: {e}")
         if res.approved:
             await payment_outcome(evt.order_id, PAYMENT_COMPLETED,

@@ -13,7 +13,7 @@ from ..engine.clock import Clock
 from ..engine.core import Engine
 from .aio import AsyncEmbeddedConnectionPool
 from .client import AsyncEmbeddedRedis, EmbeddedRedis
-from .host import Host, open_host, split_persistence_options
+from .host import Host, hold_or_reopen, open_host, split_persistence_options
 from .sync import EmbeddedConnectionPool
 
 SCHEME = "streamlite://"
@@ -51,7 +51,7 @@ class Embedded:
                     f"persistence options {sorted(persistence_options)} need a data directory"
                 )
             self._host = _host_of(engine, clock)
-        self._host.hold()
+        self._host = hold_or_reopen(self._host, self._spec, clock)
         self._closed = False
 
     @property

@@ -495,21 +495,42 @@ _registry_lock = threading.Lock()
 def open_host(path: str, options: dict[str, Any], clock: Clock | None = None) -> Host:
     """The process's host for ``path``, opened (loaded, locked) if it is not open yet."""
     key = os.path.realpath(path)
-    with _registry_lock:
-        h = _registry.get(key)
-        if h is not None and not h.closed and h.pid == os.getpid():
-            if options:
-                want = persistence_config(key, options)
-                have = h.persistence.cfg if h.persistence else None
-                if have is not None and want != have:
-                    raise ValueError(
-                        f"{key} is already open in this process with other persistence "
-                        f"options ({have}); open it with the same options or none"
-                    )
+    while True:
+        with _registry_lock:
+            h = _registry.get(key)
+            if h is None or h.pid != os.getpid():
+                h = Host(key, clock=clock, options=options)
+                _registry[key] = h
+                return h
+            if not h.closed:
+                if options:
+                    want = persistence_config(key, options)
+                    have = h.persistence.cfg if h.persistence else None
+                    if have is not None and want != have:
+                        raise ValueError(
+                            f"{key} is already open in this process with other persistence "
+                            f"options ({have}); open it with the same options or none"
+                        )
+                return h
+        # its last user is closing it (flush, unlock, forget): wait, then open it again.
+        # close() holds h.lock and then takes _registry_lock, so wait outside the latter.
+        with h.lock:
+            _registry_forget(h)
+
+
+def hold_or_reopen(h: Host, spec: tuple[str, dict[str, Any]] | None,
+                   clock: Clock | None = None) -> Host:
+    """Hold ``h``; if its last user has closed it (perhaps just now, between opening and
+    holding) and ``spec`` (path, options) tells how to find it, open it again and hold
+    that. Returns the host held."""
+    while True:
+        try:
+            h.hold()
             return h
-        h = Host(key, clock=clock, options=options)
-        _registry[key] = h
-        return h
+        except EngineClosed:
+            if spec is None:
+                raise
+        h = open_host(spec[0], spec[1], clock)
 
 
 def _registry_forget(h: Host) -> None:

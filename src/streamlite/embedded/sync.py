@@ -21,7 +21,7 @@ from redis.utils import SENTINEL
 from . import host as host_mod
 from .convert import PushReply, convert, raised_by
 from .handshake import handshake
-from .host import Host
+from .host import Host, hold_or_reopen
 from .session import Packed, Session, encode_args, parse_packed
 
 _CLOSED = "Connection closed by server."
@@ -281,22 +281,17 @@ class EmbeddedConnectionPool(ConnectionPool):
     def _hold(self) -> None:
         with self._hold_lock:
             if not self._held:
-                self._host.hold()
+                self._host = hold_or_reopen(self._host, self._spec)
+                self.connection_kwargs["embedded"] = self._host
                 self._held = True
 
     def current_host(self) -> Host:
         """The open host for this pool's engine (reopening a closed data directory)."""
         with self._hold_lock:
             if self._host.closed and self._spec is not None:
-                from .host import open_host
-
-                path, options = self._spec
-                self._host = open_host(path, options)
                 self._held = False
-                self.connection_kwargs["embedded"] = self._host
-            host = self._host
         self._hold()
-        return host
+        return self._host
 
     @property
     def embedded(self) -> Host:

@@ -15,6 +15,7 @@ from .. import config as cfgmod
 from .. import info as infomod
 from ..args import parse_float, parse_int
 from ..client import Client
+from ..digest import dataset_digest, value_digest
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
 from ..front import front_of
 from ..registry import COMMANDS, Command, command
@@ -632,6 +633,8 @@ _DEBUG_HELP = [
     "    Return a Redis protocol error with <string> as message.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of the specified keys.",
     "PROTOCOL <type>",
@@ -695,13 +698,11 @@ def debug(c: Client, argv: list[bytes]) -> object:
             logger("DEBUG LOG: " + _s(argv[2]))
         return OK
     if sub == b"digest-value":
-        import hashlib
-
-        out = []
-        for k in argv[2:]:
-            v = c.db.lookup(k)
-            out.append(b"0" * 40 if v is None else hashlib.sha1(repr(v).encode()).hexdigest().encode())
-        return out
+        # as Redis: the stored value, even if logically expired (no lazy expiry)
+        return [SimpleString(b"0" * 40 if (v := c.db.data.get(k)) is None
+                             else value_digest(v, c.db.expires.get(k))) for k in argv[2:]]
+    if sub == b"digest" and len(argv) == 2:
+        return SimpleString(dataset_digest(eng))
     if sub == b"protocol" and len(argv) == 3:
         return _debug_protocol(c, argv[2].lower())
     if sub == b"change-repl-id":
