@@ -123,4 +123,23 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None) -> Serve
     env = dict(os.environ)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     wait_port(port, proc=proc)
+    wait_loaded(port)
     return ServerProc(proc, port, d, owns, args=args)
+
+
+def wait_loaded(port: int, timeout: float = 30.0) -> None:
+    """Wait until the server answers PING with something other than -LOADING (a server
+    listens before it has loaded its data, as Redis does)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                s.sendall(b"PING\r\n")
+                reply = s.recv(256)
+        except OSError:
+            reply = b""
+        if reply and not reply.startswith(b"-LOADING"):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"127.0.0.1:{port} still loading after {timeout} s")
+        time.sleep(0.02)

@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 import redis.asyncio
-from redis.client import EMPTY_RESPONSE, NEVER_DECODE
+from redis.client import EMPTY_RESPONSE, NEVER_DECODE, CaseInsensitiveDict
 from redis.exceptions import ConnectionError, ResponseError
 
 from .convert import convert, raised_by
@@ -36,7 +36,10 @@ class EmbeddedRedis(redis.Redis):
     """A ``redis.Redis`` whose single commands take a short path into the engine."""
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
-        if self._single_connection_client or _is_himport(args[0]):
+        name = args[0]
+        if self._single_connection_client or (
+            (type(name) is not str or name[:1] in "Hh") and _is_himport(name)
+        ):
             return super().execute_command(*args, **options)
         pool = self.connection_pool
         conn = pool.get_connection()
@@ -45,10 +48,12 @@ class EmbeddedRedis(redis.Redis):
             never_decode = NEVER_DECODE in options
             try:
                 value = s.host.call(s, encode_args(args, conn.encoder))
-                if value is QUEUED_REPLY:
+                enc = conn.encoder
+                if type(value) is bytes and not enc.decode_responses:
+                    response = value  # a bulk string, not decoded: convert() would keep it
+                elif value is QUEUED_REPLY:
                     response = conn.read_response(disable_decoding=never_decode)
                 else:
-                    enc = conn.encoder
                     response = convert(
                         value, s.client.protocol,
                         enc.encoding if enc.decode_responses and not never_decode else None,
@@ -69,7 +74,11 @@ class EmbeddedRedis(redis.Redis):
             options.pop(NEVER_DECODE, None)
             options.pop(EMPTY_RESPONSE, None)
             options.pop("keys", None)
-        cb = self.response_callbacks.get(args[0])
+        cbs = self.response_callbacks
+        if type(cbs) is CaseInsensitiveDict and type(name) is str:
+            cb = dict.get(cbs, name.upper())  # its get(), one frame less
+        else:
+            cb = cbs.get(name)
         if cb is not None:
             return cb(response, **options)
         return response

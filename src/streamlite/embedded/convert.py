@@ -92,6 +92,26 @@ def convert(v: Any, proto: int, encoding: str | None, errors: str = "strict") ->
         # leaves inline: stream replies are lists of lists of bulk strings
         out_list: list[Any] = []
         add = out_list.append
+        if encoding is None:
+            # without decoding, one level more inline: an entry [id, [field, value ...]]
+            # costs one call instead of two
+            for x in v:
+                tx = type(x)
+                if tx is bytes or tx is int:
+                    add(x)
+                elif tx is list:
+                    inner: list[Any] = []
+                    iadd = inner.append
+                    for y in x:
+                        ty = type(y)
+                        if ty is bytes or ty is int:
+                            iadd(y)
+                        else:
+                            iadd(convert(y, proto, None, errors))
+                    add(inner)
+                else:
+                    add(convert(x, proto, None, errors))
+            return out_list
         for x in v:
             tx = type(x)
             if tx is bytes:

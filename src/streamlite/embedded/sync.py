@@ -228,8 +228,13 @@ class EmbeddedConnection(AbstractConnection):
                         self.disconnect()
                     raise
             value = out.popleft()
-            c = s.client
             enc = self.encoder
+            if type(value) is bytes and (disable_decoding or not enc.decode_responses):
+                # a bulk string kept as bytes: what convert() would give, and no error
+                if self.health_check_interval:
+                    self.next_health_check = time.monotonic() + self.health_check_interval  # type: ignore[assignment]
+                return value
+            c = s.client
             try:
                 r = convert(value, c.protocol,
                             None if disable_decoding or not enc.decode_responses else enc.encoding,

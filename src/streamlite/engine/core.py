@@ -56,7 +56,10 @@ class Engine:
     def __init__(self, clock: Clock | None = None, databases: int = 16) -> None:
         self.clock: Clock = clock or SystemClock()
         self.dbs = [Database(self, i) for i in range(databases)]
-        self.commands: dict[bytes, Command] = COMMANDS
+        self._commands: dict[bytes, Command] = COMMANDS
+        # the command for each exact spelling seen (b"XADD", b"xadd" ...): one dict
+        # lookup per command instead of a miss and a lower-cased second try
+        self._by_spelling: dict[bytes, Command] = {}
         self.config: dict[str, Any] = _config_defaults()
         self.config["databases"] = databases
         self.loading = False  # True while replaying persisted data: no expiry
@@ -126,10 +129,33 @@ class Engine:
 
     # -- dispatch --------------------------------------------------------------
 
+    @property
+    def commands(self) -> dict[bytes, Command]:
+        """The command table (lower-case name -> Command)."""
+        return self._commands
+
+    @commands.setter
+    def commands(self, table: dict[bytes, Command]) -> None:
+        self._commands = table
+        self._by_spelling = {}
+
     def lookup_command(self, name: bytes) -> Command | None:
-        cmd = self.commands.get(name)
+        cmd = self._commands.get(name)
         if cmd is None:
-            cmd = self.commands.get(name.lower())
+            cmd = self._commands.get(name.lower())
+        return cmd
+
+    def _lookup_spelling(self, name: bytes) -> Command | None:
+        """``lookup_command``, remembering the spelling (a bounded cache)."""
+        cmd = self._commands.get(name)
+        if cmd is None:
+            cmd = self._commands.get(name.lower())
+            if cmd is None:
+                return None
+        cache = self._by_spelling
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[name] = cmd
         return cmd
 
     def execute(self, c: Client, argv: list[bytes]) -> Any:
@@ -139,14 +165,30 @@ class Engine:
         (and subcommand) name, arity, MULTI restrictions, authentication, out of
         memory, loading, subscribed mode; then MULTI queueing.
         """
-        cmd = self.commands.get(argv[0])
+        cmd = self._by_spelling.get(argv[0])
         if cmd is None:
-            cmd = self.commands.get(argv[0].lower())
+            cmd = self._lookup_spelling(argv[0])
             if cmd is None:
                 if c.multi is not None:
                     c.multi_error = True
                 return self.count_error(_unknown(argv))
         c.last_command = cmd
+        if not (cmd.subcommands or c.multi is not None or not c.authenticated or self.loading
+                or self.write_error is not None):
+            # the common case, the same checks in the same order: arity, out of
+            # memory (only denyoom commands outside MULTI), subscribed mode
+            n = len(argv)
+            a = cmd.arity
+            if (a > 0 and n != a) or n < -a:
+                return self.reject(c, cmd, wrong_args(cmd.name), cmd)
+            if cmd.is_denyoom and self.config["maxmemory"]:
+                err = self.precheck(c, cmd)
+                if err is not None:
+                    return self.reject(c, cmd, err, cmd)
+            if (c.protocol == 2 and (c.channels or c.patterns or c.shard_channels)
+                    and cmd.name not in _PUBSUB_ALLOWED):
+                return self.reject(c, cmd, _PUBSUB_ONLY.format(cmd.name), cmd)
+            return self.call(c, cmd, argv)
         real = cmd  # the subcommand for containers (PUBSUB CHANNELS, ...), as lookupCommand
         n = len(argv)
         if cmd.subcommands and n > 1:
@@ -289,10 +331,10 @@ class Engine:
 
     def call(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``cmd`` and collect its effects (Redis's ``call()``)."""
-        top = self._depth == 0
-        if top:
+        depth = self._depth
+        if not depth:
             self._now_ms = self.clock.ms()
-        self._depth += 1
+        self._depth = depth + 1
         dirty_before = self.dirty
         saved_rewrite = self._rewrite
         self._rewrite = None
@@ -306,15 +348,16 @@ class Engine:
         except CommandError as e:
             reply = ErrorReply(e.msg.encode())
         finally:
-            self._depth -= 1
+            self._depth = depth
             self.running = saved_running
-            if top:
+            if not depth:
                 self._now_ms = None
+        usec = (_perf_ns() - t0) // 1000
         rewrite = self._rewrite
         self._rewrite = saved_rewrite
         if self.effects is not None and self.dirty != dirty_before:
             if rewrite is not None:
-                if top and self.wrap_units and len(rewrite) > 1:
+                if not depth and self.wrap_units and len(rewrite) > 1:
                     self.effects.append((rewrite[0][0], [b"MULTI"]))
                     self.effects.extend(rewrite)
                     self.effects.append((rewrite[-1][0], [b"EXEC"]))
@@ -332,7 +375,7 @@ class Engine:
             if st is None:
                 st = self.command_stats[name] = [0, 0, 0, 0]
             st[0] += 1
-            st[1] += (_perf_ns() - t0) // 1000
+            st[1] += usec
             if type(reply) is ErrorReply:
                 st[2] += 1
                 self.count_error(reply)

@@ -45,6 +45,7 @@ from .database import type_name
 from .stream.groups import ConsumerGroup
 from .stream.idmp import IdmpState
 from .stream.stream import F_DELETED, Stream, _Node
+from .stream.stream import same_size as node_same_size
 from .types import list as _list
 from .types.hash import Hash
 from .types.list import ListValue
@@ -531,7 +532,8 @@ def _dec_stream(r: Reader) -> Stream:
                 or flags.count(F_DELETED) + flags.count(F_DELETED | 2) != dead):
             raise FormatError("inconsistent stream node")
         n = new_node(_Node)
-        n.fields = tuple(fields)
+        n.fields = list(fields)  # a list, as Stream.add compares it with fields[0::2]
+        n.same_size = node_same_size(len(fields))
         n.live, n.dead, n.body = live, dead, body
         n.ids, n.flags, n.offs, n.data = ids, flags, offs, data
         first = (ids[0] << 64) | ids[1]

@@ -34,8 +34,22 @@ def _encode_into(out: list[bytes], v: Any, proto: int) -> None:
     elif t is list or t is tuple:
         n = len(v)
         out.append(_ARR_CACHE[n] if n < 1024 else b"*%d\r\n" % n)
-        for x in v:
-            _encode_into(out, x, proto)
+        for x in v:  # bulk strings inline: stream entries are lists of lists of them
+            tx = type(x)
+            if tx is bytes:
+                n = len(x)
+                out += (_LEN_CACHE[n] if n < 1024 else b"$%d\r\n" % n, x, b"\r\n")
+            elif tx is list:
+                n = len(x)
+                out.append(_ARR_CACHE[n] if n < 1024 else b"*%d\r\n" % n)
+                for y in x:
+                    if type(y) is bytes:
+                        n = len(y)
+                        out += (_LEN_CACHE[n] if n < 1024 else b"$%d\r\n" % n, y, b"\r\n")
+                    else:
+                        _encode_into(out, y, proto)
+            else:
+                _encode_into(out, x, proto)
     elif t is SimpleString:
         out.append(b"+" + v + b"\r\n")
     elif t is ErrorReply:

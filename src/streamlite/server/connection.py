@@ -169,15 +169,23 @@ class Connection(asyncio.Protocol):
         hiredis is used only from a command boundary, so when it stops inside a
         command (or meets something malformed) ``data`` and the number of
         commands already taken from it are all the fallback needs.
+
+        The common case (not paused, not loading, replies on) runs each command
+        inline: this loop is the server's hot path.
         """
         reader = self.reader
         reader.feed(data)
-        run = self.run
+        gets = reader.gets
+        has_data = reader.has_data
         pending = self.pending
+        srv = self.server
+        c = self.client
+        execute = self.engine.execute
+        append = self.out.append
         done = 0
         while True:
             try:
-                argv = reader.gets()
+                argv = gets()
             except hiredis.ProtocolError:
                 break
             if argv is False:
@@ -190,15 +198,42 @@ class Connection(asyncio.Protocol):
                     done += 1
                     if self.waiting:
                         pending.append(argv)
-                    elif not run(argv):
-                        return  # closing
-                    if not reader.has_data():
+                    elif srv.paused_until or srv.loading or c.reply_mode != b"on":
+                        if not self.run(argv):
+                            return  # closing
+                    else:  # self.run(argv), inlined
+                        self.cmds += 1
+                        self.running = True
+                        try:
+                            reply = execute(c, argv)
+                        except Exception as e:  # noqa: BLE001  (a bug in one command must not kill the server)
+                            reply = srv.internal_error(c, argv, e)
+                        finally:
+                            self.running = False
+                        t = type(reply)
+                        if t is bytes:
+                            append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                        elif reply is OK:
+                            append(_OK_PLUS)
+                        elif t is Blocked:
+                            srv.block(self, reply)
+                        elif reply is not NO_REPLY:
+                            append(encode(reply, c.protocol))
+                        if self.deferred:
+                            self.out.extend(self.deferred)
+                            self.deferred.clear()
+                        if c.closing:
+                            self.close_after_reply = True
+                            return
+                    # hiredis is asked only here, after a whole command: inside one
+                    # it may have consumed every byte and still wait for more
+                    if not has_data():
                         return  # at a command boundary: the common case
                     continue
                 break
             if argv is None or argv == []:
                 done += 1  # empty or null multibulk: ignored, as Redis does
-                if not reader.has_data():
+                if not has_data():
                     return
                 continue
             break

@@ -237,9 +237,22 @@ def xack(c: Client, argv: list[bytes]) -> Any:
         return 0
     ids = [parse_strict(x) for x in argv[3:]]
     acked = 0
-    for sid in ids:
-        if g.remove_nack(sid) is not None:
-            acked += 1
+    if g.time_index() is None:
+        # g.remove_nack(sid) inline for the common case (no delivery-time index)
+        pop = g.pel.pop
+        for sid in ids:
+            nack = pop(sid, None)
+            if nack is not None:
+                owner = nack.consumer
+                if owner is not None:
+                    owner.pel.remove(sid)
+                else:
+                    g.nacked.pop(sid, None)
+                acked += 1
+    else:
+        for sid in ids:
+            if g.remove_nack(sid) is not None:
+                acked += 1
     if acked:
         _mark(c, acked)
     return acked
@@ -594,39 +607,51 @@ def xautoclaim(c: Client, argv: list[bytes]) -> Any:
     assert consumer is not None
     consumer.seen_time = now
     attempts = count * 10
-    candidates = list(islice(g.pel.irange(minimum=start), min(attempts, len(g.pel)) + 1))
     claimed: list[Any] = []
     deleted: list[bytes] = []
     props: list[list[bytes]] = []
-    examined = 0
-    for sid in candidates:
-        if not attempts or not count:
-            break
-        attempts -= 1
-        examined += 1
-        nack = g.pel[sid]
-        if sid not in s:
-            props.append(xclaim_argv(key, g, sid, nack, consumer))
-            dirty += 1
-            g.remove_nack(sid)
-            deleted.append(format_id(sid))
+    build = c.engine.effects is not None  # propagated XCLAIMs only matter then
+    # the PEL is read in small batches from ``start`` (a claimed entry is not removed,
+    # a deleted one is): one more ID than can be examined, the next one is the cursor
+    cursor = 0
+    lo = start
+    while True:
+        want = min(attempts, count) + 1
+        batch = list(islice(g.pel.irange(minimum=lo), want))
+        stop = False
+        for sid in batch:
+            if not attempts or not count:
+                cursor = sid
+                stop = True
+                break
+            attempts -= 1
+            nack = g.pel[sid]
+            if sid not in s:
+                if build:
+                    props.append(xclaim_argv(key, g, sid, nack, consumer))
+                dirty += 1
+                g.remove_nack(sid)
+                deleted.append(format_id(sid))
+                count -= 1
+                continue
+            if nack.consumer is not None and minidle and now - nack.delivery_time < minidle:
+                continue
+            g.set_time(sid, nack, now)
+            if not justid:
+                bump_delivery(nack)
+            g.set_owner(sid, nack, consumer)
+            if justid:
+                claimed.append(format_id(sid))
+            else:
+                claimed.append(entry_reply(sid, s.get(sid) or []))
             count -= 1
-            continue
-        if nack.consumer is not None and minidle and now - nack.delivery_time < minidle:
-            continue
-        g.set_time(sid, nack, now)
-        if not justid:
-            bump_delivery(nack)
-        g.set_owner(sid, nack, consumer)
-        if justid:
-            claimed.append(format_id(sid))
-        else:
-            claimed.append(entry_reply(sid, s.get(sid) or []))
-        count -= 1
-        consumer.active_time = now
-        props.append(xclaim_argv(key, g, sid, nack))
-        dirty += 1
-    cursor = candidates[examined] if examined < len(candidates) else 0
+            consumer.active_time = now
+            if build:
+                props.append(xclaim_argv(key, g, sid, nack))
+            dirty += 1
+        if stop or len(batch) < want:
+            break  # the cursor is set, or the PEL ends: cursor 0
+        lo = batch[-1] + 1
     if dirty:
         _mark(c, dirty)
     c.engine.rewrite(c, *props)

@@ -32,11 +32,11 @@ from ..registry import command
 from ..replies import NULL_ARRAY, Blocked
 from ..stream.groups import (
     INVALID_ENTRIES_READ,
+    NACK,
     Consumer,
     ConsumerGroup,
     bump_delivery,
     estimate_entries_read,
-    range_has_tombstones,
 )
 from ..stream.ids import MAX_ID, format_id, parse_strict
 from ..stream.stream import Stream
@@ -165,41 +165,60 @@ def serve_new(
     budget: ReplyBudget | None = None,
 ) -> list[Any]:
     """Deliver entries >= start to ``consumer`` (streamReplyWithRange with a group)."""
-    now = c.engine.now_ms()
-    out: list[Any] = []
+    eng = c.engine
+    now = eng.now_ms()
     advanced = False
     first = s.first_id
-    for sid, fields in s.range(start, MAX_ID, count or None):
+    sids: list[int] = []
+    out = s.entries(start, MAX_ID, count or -1, False, sids)
+    # the propagated XCLAIMs only matter when someone persists them; otherwise a
+    # placeholder keeps ``props`` counting the changes
+    build = eng.effects is not None
+    pel = g.pel
+    cpel_add = consumer.pel.add
+    maxdel = s.max_deleted_id if s.length else 0
+    by_time = g.time_index()
+    for k, sid in enumerate(sids):
         if budget is not None and not budget.open():
+            del out[k:]
             break
         if sid > g.last_id:
             if (
                 g.entries_read != INVALID_ENTRIES_READ
                 and g.last_id >= first
-                and not range_has_tombstones(s, g.last_id, None)
+                and not (maxdel and g.last_id <= maxdel)  # range_has_tombstones(s, last, None)
             ):
                 g.entries_read += 1
             elif s.entries_added:
-                g.entries_read = estimate_entries_read(s, sid)
+                g.entries_read = estimate_entries_read(s, sid, first)
             g.last_id = sid
             advanced = True
-        item = [format_id(sid), fields, 0, 0] if claim_format else [format_id(sid), fields]
-        out.append(item)
+        if claim_format:
+            out[k] += (0, 0)
         if budget is not None:
-            budget.spend(item)
+            budget.spend(out[k])
         if not noack:
-            nack = g.pel.get(sid)
+            nack = pel.get(sid)
             if nack is None:
-                nack = g.add_nack(sid, consumer, now)
+                if by_time is None:  # g.add_nack(sid, consumer, now), one frame less
+                    nack = NACK(consumer, now)
+                    pel[sid] = nack
+                    cpel_add(sid)
+                else:
+                    nack = g.add_nack(sid, consumer, now)
             else:
                 g.set_owner(sid, nack, consumer)
                 g.set_time(sid, nack, now)
                 nack.delivery_count = 1
             consumer.active_time = now
-            props.append(xclaim_argv(key, g, sid, nack))
+            props.append(xclaim_argv(key, g, sid, nack) if build else _UNPROPAGATED)
     if advanced:
         props.append(setid_argv(key, g))
     return out
+
+
+# stands for a propagated command nobody will read (effects are off)
+_UNPROPAGATED: list[bytes] = []
 
 
 def serve_history(

@@ -27,7 +27,6 @@ from .stream_common import (
     NO_SUCH_KEY,
     POLICIES,
     delete_with_policy,
-    entry_reply,
     get_stream,
     node_limits,
     parse_add_trim,
@@ -56,7 +55,49 @@ def _idmp(c: Client, s: Stream) -> IdmpState:
 def xadd(c: Client, argv: list[bytes]) -> Any:
     """XADD key [NOMKSTREAM] [KEEPREF | DELREF | ACKED] [IDMPAUTO pid | IDMP pid iid] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]"""
     if argv[2] == b"*" and len(argv) & 1:
-        return _xadd_auto(c, argv)
+        # XADD key * field value ...: the common case, without options (the hot path)
+        key = argv[1]
+        db = c.db
+        s = db.data.get(key)
+        if type(s) is not Stream or (db.expires and key in db.expires):
+            s = get_stream(c, key)
+        eng = c.engine
+        created = s is None
+        if s is None:
+            s = Stream()
+        last = s.last_id
+        if last == MAX_ID:
+            raise CommandError(
+                "ERR The stream has exhausted the last possible ID, unable to add more items"
+            )
+        now = eng.now_ms()
+        sid = now << 64 if now > last >> 64 else last + 1
+        cfg = eng.config
+        s.add(sid, argv[3:], cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
+        if created:
+            db.set(key, s)
+        elif eng.watched or eng.blocked_on:
+            db.touch(key)
+        else:
+            eng.dirty += 1  # db.touch(key) when nobody watches or waits on a key
+        if cfg["notify-keyspace-events"]:  # keyspace notifications on (one dict lookup)
+            notify(c, "t", b"xadd", key)
+        reply = format_id(sid)
+        if eng.effects is not None:  # propagated with the generated ID
+            out = argv.copy()
+            out[2] = reply
+            eng.rewrite(c, out)
+        return reply
+    arg = argv[2]
+    if len(argv) & 1 and arg[:1].isdigit():
+        # XADD key <ms>-<seq> field value ...: an explicit ID without options (AOF
+        # replay, copies); anything else takes the general path below
+        dash = arg.find(b"-")
+        if 0 < dash < 20 and len(arg) - dash < 21:
+            msb = arg[:dash]
+            seqb = arg[dash + 1 :]
+            if msb.isdigit() and seqb.isdigit():
+                return _xadd_explicit(c, argv, (int(msb) << 64) | int(seqb))
     a = parse_add_trim(c, argv, xadd=True)
     field_pos = a.id_pos + 1
     nfields = len(argv) - field_pos
@@ -143,13 +184,13 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
     return reply
 
 
-def _xadd_auto(c: Client, argv: list[bytes]) -> Any:
-    """XADD key * field value ...: the common case, without options."""
+def _xadd_explicit(c: Client, argv: list[bytes], sid: int) -> Any:
+    """XADD key <ms>-<seq> field value ...: the checks of the general path, in its order."""
+    if sid == 0:
+        raise CommandError("ERR The ID specified in XADD must be greater than 0-0")
     key = argv[1]
     db = c.db
-    s = db.data.get(key)
-    if type(s) is not Stream or (db.expires and key in db.expires):
-        s = get_stream(c, key)
+    s = get_stream(c, key)
     created = s is None
     if s is None:
         s = Stream()
@@ -158,26 +199,21 @@ def _xadd_auto(c: Client, argv: list[bytes]) -> Any:
         raise CommandError(
             "ERR The stream has exhausted the last possible ID, unable to add more items"
         )
-    now = c.engine.now_ms()
-    sid = now << 64 if now > last >> 64 else last + 1
+    if sid <= last:
+        raise CommandError(
+            "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+        )
     fields = argv[3:]
+    if sum(map(len, fields)) > LISTPACK_MAX_SIZE:
+        raise CommandError("ERR Elements are too large to be stored")
     cfg = c.engine.config
-    s.add(
-        sid,
-        fields,
-        int(cfg.get("stream-node-max-entries", 100)),
-        int(cfg.get("stream-node-max-bytes", 4096)),
-    )
+    s.add(sid, fields, cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
     if created:
         db.set(key, s)
     else:
         db.touch(key)
     notify(c, "t", b"xadd", key)
-    reply = b"%d-%d" % (sid >> 64, sid & SEQ_MASK)
-    out = list(argv)
-    out[2] = reply
-    c.engine.rewrite(c, out)
-    return reply
+    return format_id(sid)
 
 
 @command("xlen", 2, "readonly fast", 1, 1, 1, group=_G)
@@ -207,10 +243,7 @@ def _xrange(c: Client, argv: list[bytes], rev: bool) -> Any:
         return []
     if count == 0:
         return NULL_ARRAY
-    return [
-        entry_reply(sid, f)
-        for sid, f in s.range(start, end, None if count < 0 else count, rev)
-    ]
+    return s.entries(start, end, count, rev)
 
 
 @command("xrange", -4, "readonly", 1, 1, 1, group=_G)

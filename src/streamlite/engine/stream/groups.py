@@ -162,6 +162,10 @@ class ConsumerGroup:
         if self._by_time is not None:
             self._by_time.discard((when << 128) | sid)
 
+    def time_index(self) -> SortedList | None:
+        """The delivery-time index if something built it (see ``by_time``), else None."""
+        return self._by_time
+
     def by_time(self) -> SortedList:
         """Pending IDs ordered by delivery time (then ID), as ``time << 128 | id``."""
         if self._by_time is None:
@@ -210,10 +214,11 @@ def range_has_tombstones(s: Stream, start: int | None, end: int | None) -> bool:
     return lo <= s.max_deleted_id <= hi
 
 
-def estimate_entries_read(s: Stream, sid: int) -> int:
+def estimate_entries_read(s: Stream, sid: int, first: int | None = None) -> int:
     """Redis's ``streamEstimateDistanceFromFirstEverEntry``: entries-read for ``sid``.
 
-    Returns -1 when it cannot be known.
+    Returns -1 when it cannot be known. ``first`` is ``s.first_id`` when the
+    caller already has it (XREADGROUP asks once per entry served).
     """
     if not s.entries_added:
         return 0
@@ -225,7 +230,8 @@ def estimate_entries_read(s: Stream, sid: int) -> int:
         return s.entries_added
     if sid > s.last_id:
         return INVALID_ENTRIES_READ
-    first = s.first_id
+    if first is None:
+        first = s.first_id
     if not s.max_deleted_id or s.max_deleted_id < first:
         if sid < first:
             return s.entries_added - s.length

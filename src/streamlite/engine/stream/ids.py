@@ -33,9 +33,22 @@ def id_seq(i: int) -> int:
     return i & SEQ_MASK
 
 
+# format_id is on every path that answers entries: the ``<ms>-`` prefix of recent
+# milliseconds and the small sequence numbers are kept ready
+_SMALL = [b"%d" % i for i in range(4096)]
+_PREFIX: dict[int, bytes] = {}
+
+
 def format_id(i: int) -> bytes:
     """``1700000000000-0`` as bytes."""
-    return b"%d-%d" % (i >> 64, i & SEQ_MASK)
+    ms = i >> 64
+    p = _PREFIX.get(ms)
+    if p is None:
+        if len(_PREFIX) >= 256:
+            _PREFIX.clear()
+        p = _PREFIX[ms] = b"%d-" % ms
+    seq = i & SEQ_MASK
+    return p + _SMALL[seq] if seq < 4096 else p + b"%d" % seq
 
 
 def _strtoull(s: bytes) -> int | None:
@@ -141,7 +154,15 @@ def parse_xadd_id(b: bytes) -> tuple[int, bool]:
 
 def parse_strict(b: bytes) -> int:
     """An ID where ``-``/``+`` are not allowed (XACK, XCLAIM, XDEL, XSETID...)."""
-    if b.isdigit() and b.isascii() and 0 < len(b) <= 20 and (b[0] != 0x30 or len(b) == 1):
+    dash = b.find(b"-")
+    if 0 < dash < 20 and len(b) - dash < 21:
+        # ``<ms>-<seq>`` of ASCII digits, each below 10**19: what parse_id makes of
+        # it (string2ll, else strtoull, which also takes leading zeros) is int()
+        ms = b[:dash]
+        seq = b[dash + 1 :]
+        if ms.isdigit() and seq.isdigit():
+            return (int(ms) << 64) | int(seq)
+    elif b.isdigit() and 0 < len(b) <= 20 and (b[0] != 0x30 or len(b) == 1):
         v = int(b)
         if v <= U64_MAX:
             return v << 64

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..database import register_type
+from .ids import _SMALL as _SMALL_INTS
+from .ids import format_id
 from .listpack import LP_EMPTY, int_size, signed64, str_size
 
 if TYPE_CHECKING:
@@ -55,12 +57,18 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
+def same_size(nfields: int) -> int:
+    """Listpack bytes of an entry with its node's ``nfields`` master fields, besides
+    its ID and values: its flags (2) and its lp-count (``_Node.same_size``)."""
+    return 2 + int_size(nfields + 3)
+
+
 class _Node:
     """One block of entries (Redis: one listpack in the radix tree)."""
 
-    __slots__ = ("ids", "flags", "offs", "data", "fields", "live", "dead", "body")
+    __slots__ = ("ids", "flags", "offs", "data", "fields", "live", "dead", "body", "same_size")
 
-    def __init__(self, fields: tuple[bytes, ...]) -> None:
+    def __init__(self, fields: list[bytes]) -> None:
         self.ids = array("Q")
         self.flags = bytearray()
         self.offs = array("I")
@@ -70,6 +78,7 @@ class _Node:
         self.dead = 0
         # listpack bytes without the live/deleted counters
         self.body = LP_EMPTY + int_size(len(fields)) + sum(map(str_size, fields)) + 2
+        self.same_size = same_size(len(fields))
 
     @property
     def lp_bytes(self) -> int:
@@ -208,84 +217,110 @@ class Stream:
         ``fields`` is the flat field/value list. A new node starts when the tail
         node holds ``max_entries`` entries (live or deleted) or its listpack would
         reach ``max_bytes`` (Redis's ``streamAppendItem`` rules).
+
+        This is the hot path of XADD: the listpack size of the entry is counted
+        inline (``str_size``'s common case: a short value that cannot be an
+        integer), and a node precomputes what is the same for all its entries.
         """
         nodes = self._nodes
-        node = nodes[-1] if nodes else None
-        if node is not None:
-            limit = max_bytes if 0 < max_bytes <= LISTPACK_MAX_SIZE else LISTPACK_MAX_SIZE
+        ms = sid >> 64
+        seq = sid & _M64
+        if nodes:
+            node = nodes[-1]
             live = node.live
             dead = node.dead
             lp = node.body + (2 if live < 128 else int_size(live)) + (2 if dead < 128 else int_size(dead))
+            limit = max_bytes if 0 < max_bytes <= LISTPACK_MAX_SIZE else LISTPACK_MAX_SIZE
             if lp + sum(map(len, fields)) >= limit or (max_entries and len(node.flags) >= max_entries):
                 node.seal()
-                node = None
-        ms = sid >> 64
-        seq = sid & _M64
-        if node is None:
-            node = _Node(tuple(fields[0::2]))
-            nodes.append(node)
-            self._keys.append(sid)
-            mms = ms
-            mseq = seq
-            same = True
-            data = node.data
-        else:
-            data = node.data
-            if type(data) is bytes:
-                data = node.data = bytearray(data)
-            ids = node.ids
-            mms = ids[0]
-            mseq = ids[1]
-            mf = node.fields
-            nf2 = len(fields)
-            same = nf2 == 2 * len(mf)
-            if same:
-                for k in range(0, nf2, 2):
-                    if fields[k] != mf[k >> 1]:
-                        same = False
-                        break
+            else:
+                data = node.data
+                if type(data) is not bytearray:
+                    data = node.data = bytearray(data)
+                ids = node.ids
+                node.offs.append(len(data))
+                # listpack bytes: flags + ms delta + seq delta (+ numfields + names)
+                # + values + lp-count
+                d = ms - ids[0]
+                size = 2 if 0 <= d <= 127 else 3 if -4096 <= d <= 4095 else int_size(signed64(d))
+                d = seq - ids[1]  # negative when the ms moved on and the seq restarted
+                size += 2 if 0 <= d <= 127 else 3 if -4096 <= d <= 4095 else int_size(signed64(d))
+                ids.append(ms)
+                ids.append(seq)
+                if fields[0::2] == node.fields:
+                    node.flags.append(F_SAME)
+                    size += node.same_size
+                    for v in fields[1::2]:
+                        n = len(v)
+                        if 0 < n < 64 and (v[0] > 57 or v[0] < 45):
+                            size += n + 2  # cannot be an integer
+                            data.append(n)
+                        elif 0 < n < 19 and 48 < v[0] <= 57 and v.isdigit():
+                            # a canonical integer below 10**18: listpack's int sizes
+                            x = int(v)
+                            size += (2 if x < 128 else 3 if x < 4096 else 4 if x < 32768
+                                     else 5 if x < 8388608 else 6 if x < 2147483648 else 10)
+                            data.append(n)
+                        else:
+                            size += str_size(v)
+                            if n < 128:
+                                data.append(n)
+                            else:
+                                data += _varint(n)
+                        data += v
+                else:
+                    size += self._add_fields(node, data, fields)
+                node.body += size
+                node.live = live + 1
+                self.length += 1
+                self.entries_added += 1
+                self.last_id = sid
+                return
+        # a new node: this entry is its master entry
+        node = _Node(fields[0::2])
+        nodes.append(node)
+        self._keys.append(sid)
+        data = node.data
         assert type(data) is bytearray
-        node.offs.append(len(data))
+        node.offs.append(0)
         node.ids.append(ms)
         node.ids.append(seq)
-        # listpack bytes: flags + ms delta + seq delta (+ numfields + names) + values + lp-count
-        d = ms - mms
-        size = 2 + (2 if 0 <= d <= 127 else int_size(signed64(d)))
-        d = seq - mseq
-        size += 2 if 0 <= d <= 127 else int_size(signed64(d))
-        nf = len(fields) >> 1
-        if same:
-            node.flags.append(F_SAME)
-            for k in range(1, len(fields), 2):
-                v = fields[k]
-                n = len(v)
-                if n < 128:
-                    data.append(n)
-                else:
-                    data += _varint(n)
-                data += v
-                size += str_size(v)
-            size += int_size(nf + 3)
-        else:
-            node.flags.append(0)
-            if nf < 128:
-                data.append(nf)
+        node.flags.append(F_SAME)
+        size = 4 + node.same_size
+        for v in fields[1::2]:
+            n = len(v)
+            if n < 128:
+                data.append(n)
             else:
-                data += _varint(nf)
-            for x in fields:
-                n = len(x)
-                if n < 128:
-                    data.append(n)
-                else:
-                    data += _varint(n)
-                data += x
-                size += str_size(x)
-            size += int_size(nf) + int_size(2 * nf + 4)
+                data += _varint(n)
+            data += v
+            size += str_size(v)
         node.body += size
-        node.live += 1
+        node.live = 1
         self.length += 1
         self.entries_added += 1
         self.last_id = sid
+
+    @staticmethod
+    def _add_fields(node: _Node, data: bytearray, fields: list[bytes]) -> int:
+        """An entry whose field names differ from the node's master fields: the
+        names are stored too. Returns its listpack bytes besides its ID."""
+        node.flags.append(0)
+        nf = len(fields) >> 1
+        if nf < 128:
+            data.append(nf)
+        else:
+            data += _varint(nf)
+        size = 0
+        for x in fields:
+            n = len(x)
+            if n < 128:
+                data.append(n)
+            else:
+                data += _varint(n)
+            data += x
+            size += str_size(x)
+        return 2 + size + int_size(nf) + int_size(2 * nf + 4)
 
     # -- reading ---------------------------------------------------------------
 
@@ -324,6 +359,86 @@ class Stream:
                 count -= 1
                 if count <= 0:
                     return
+
+    def entries(
+        self, start: int, end: int, count: int = -1, rev: bool = False,
+        sids: list[int] | None = None,
+    ) -> list[list[Any]]:
+        """``[[id, fields], ...]`` of the live entries in ``[start, end]`` (XRANGE's
+        reply), at most ``count`` of them (``count < 0``: all); ``sids`` (if given)
+        receives their IDs as ints.
+
+        The same entries as ``range``, built in one loop (the read hot path: the
+        common entry, with the node's master fields, is decoded inline).
+        """
+        out: list[list[Any]] = []
+        if start > end or not self._nodes or count == 0:
+            return out
+        if rev:
+            for sid, node, j in self._walk(start, end, True):
+                out.append([format_id(sid), node.decode(j)])
+                if sids is not None:
+                    sids.append(sid)
+                if len(out) == count:
+                    break
+            return out
+        nodes = self._nodes
+        keys = self._keys
+        append = out.append
+        small = _SMALL_INTS
+        last_ms = -1
+        prefix = b""
+        i = max(bisect_right(keys, start) - 1, 0)
+        first = True
+        while i < len(nodes):
+            node = nodes[i]
+            if not first and keys[i] > end:
+                break
+            j = node.find_ge(start) if first else 0
+            first = False
+            ids = node.ids
+            flags = node.flags
+            offs = node.offs
+            data = node.data
+            if type(data) is not bytes:
+                data = bytes(data)
+            names = node.fields
+            n = len(flags)
+            while j < n:
+                ms = ids[2 * j]
+                seq = ids[2 * j + 1]
+                sid = (ms << 64) | seq
+                if sid > end:
+                    return out
+                fl = flags[j]
+                if not fl & F_DELETED:
+                    if fl & F_SAME:
+                        pos = offs[j]
+                        fields: list[bytes] = []
+                        app = fields.append
+                        for name in names:
+                            ln = data[pos]
+                            if ln < 128:
+                                pos += 1
+                            else:
+                                ln, pos = _read_varint(data, pos)
+                            app(name)
+                            app(data[pos : pos + ln])
+                            pos += ln
+                    else:
+                        fields = node.decode(j)
+                    if ms != last_ms:
+                        last_ms = ms
+                        prefix = b"%d-" % ms
+                    append([prefix + small[seq] if seq < 4096 else prefix + b"%d" % seq,
+                            fields])
+                    if sids is not None:
+                        sids.append(sid)
+                    if len(out) == count:
+                        return out
+                j += 1
+            i += 1
+        return out
 
     def range_ids(self, start: int, end: int, rev: bool = False) -> Iterator[int]:
         """IDs of live entries in ``[start, end]``."""
@@ -525,6 +640,7 @@ class Stream:
             n.offs = array("I", node.offs)
             n.data = bytes(node.data)
             n.fields = node.fields
+            n.same_size = node.same_size
             n.live = node.live
             n.dead = node.dead
             n.body = node.body
