@@ -121,12 +121,14 @@ def _set_generic(c: Client, key: bytes, val: bytes, flags: int, expire: bytes | 
     if (flags & _F_NX and found) or (flags & _F_XX and not found):
         return reply if flags & _F_GET else fail
     db.set(key, val, keep_ttl=bool(flags & _F_KEEPTTL))
-    if cur is not None:
+    events = c.engine.config["notify-keyspace-events"]  # one lookup when they are off
+    if events:
         overwritten(c, key, cur, val)
-    notify(c, "$", b"set", key)
+        notify(c, "$", b"set", key)
     if when is not None:
         db.set_expire(key, when)
-        notify(c, "g", b"expire", key)
+        if events:
+            notify(c, "g", b"expire", key)
         if not flags & _F_PXAT:
             c.engine.rewrite(c, [b"SET", key, val, b"PXAT", b"%d" % when])
     return reply
