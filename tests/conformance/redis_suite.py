@@ -22,6 +22,7 @@ import glob
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,16 @@ def run_unit(src: str, port: int, unit: str, timeout: float) -> UnitResult:
     return res
 
 
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.settimeout(5)
+            sock.sendall(b"PING\r\n")
+            return bool(sock.recv(64))
+    except OSError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--units", nargs="+", default=DEFAULT_UNITS)
@@ -104,15 +115,26 @@ def main(argv: list[str] | None = None) -> int:
     src = redis_source(args.src)
     servers: dict[str, ServerProc] = {}
     rows = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on kill too
     try:
         servers["redis"] = start_redis(["--enable-debug-command", "yes"])
         log = os.path.join(tempfile.gettempdir(), "streamlite-redis-suite.log")
         servers["streamlite"] = start_streamlite(["--enable-debug-command", "yes",
                                                   "--logfile", log])
         print(f"streamlite's log: {log}", file=sys.stderr)
+        starters = {"redis": lambda: start_redis(["--enable-debug-command", "yes"]),
+                    "streamlite": lambda: start_streamlite(["--enable-debug-command", "yes",
+                                                            "--logfile", log])}
         for i, unit in enumerate(args.units, 1):
             t0 = time.monotonic()
-            got = {name: run_unit(src, s.port, unit, args.timeout) for name, s in servers.items()}
+            got = {}
+            for name in list(servers):
+                got[name] = run_unit(src, servers[name].port, unit, args.timeout)
+                if not _answers(servers[name].port):
+                    # a server that stopped answering would fail every later unit
+                    got[name].aborted += f" ({name} stopped answering; restarted)"
+                    servers[name].cleanup()
+                    servers[name] = starters[name]()
             ours, ref = got["streamlite"], got["redis"]
             only = [t for t in ours.failed if t not in ref.failed]
             print(f"[{i}/{len(args.units)}] {unit}: streamlite {ours.ok} ok, redis {ref.ok} ok, "
