@@ -67,7 +67,7 @@ def redis_source(given: str | None) -> str:
 
 def run_unit(src: str, port: int, unit: str, timeout: float) -> UnitResult:
     cmd = ["./runtest", "--host", "127.0.0.1", "--port", str(port), "--single", f"unit/{unit}",
-           "--tags", "-needs:repl", "--clients", "1"]
+           "--tags", "-needs:repl", "--clients", "1", "--baseport", str(_free_base())]
     p = subprocess.Popen(cmd, cwd=src, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          start_new_session=True)
     res = UnitResult()
@@ -95,6 +95,17 @@ def run_unit(src: str, port: int, unit: str, timeout: float) -> UnitResult:
     return res
 
 
+def _free_base() -> int:
+    """A base port whose 32 ports below it (the Tcl test server's range) look free."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = int(sock.getsockname()[1]) + 32
+        if base < 65000:
+            return base
+    return 21111
+
+
 def _answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
@@ -118,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on kill too
     try:
         servers["redis"] = start_redis(["--enable-debug-command", "yes"])
-        log = os.path.join(tempfile.gettempdir(), "streamlite-redis-suite.log")
+        fd, log = tempfile.mkstemp(prefix="streamlite-redis-suite-", suffix=".log")
+        os.close(fd)
         servers["streamlite"] = start_streamlite(["--enable-debug-command", "yes",
                                                   "--logfile", log])
         print(f"streamlite's log: {log}", file=sys.stderr)
