@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench conformance clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or run: make PY=python3 ...)"; exit 1; }
@@ -38,6 +38,11 @@ $(BENCH_STAMP): $(TEST_STAMP) pyproject.toml
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
+
+# Redis's own Tcl test suite against streamlite and redis-server (needs tclsh and a
+# deb-src line for `apt-get source redis`, or REDIS_SRC=<a redis source tree>)
+conformance: $(TEST_STAMP)
+	$(BIN)/python -m tests.conformance.redis_suite --out docs/conformance-results.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

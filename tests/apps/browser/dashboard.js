@@ -12,6 +12,7 @@ const { chromium } = require("playwright-core");
 const api = process.argv[2].replace(/\/$/, "");
 const shot = process.argv[3];
 const T = 60000;
+const GATEWAY_REFRESH_MS = 1500;  // > the gateway's settings cache (0.5 s), with a margin
 
 async function post(url, body) {
   const r = await fetch(api + url, { method: "POST", headers: { "Content-Type": "application/json" },
@@ -75,6 +76,9 @@ const num = (sel) => `Number((document.querySelector(${JSON.stringify(sel)})?.te
     await page.click("#gw-outage");
     await page.waitForFunction(() => document.querySelector("#gw-outage").dataset.outage === "1",
                                null, { timeout: T });
+    // the gateway re-reads its settings at most every 0.5 s (apps/gateway.py): orders
+    // charged sooner would still be approved, and fewer than 3 would be dead-lettered
+    await page.waitForTimeout(GATEWAY_REFRESH_MS);
     for (let i = 100; i < 103; i++) await post("/api/orders", order(i));
     const dlqSel = 'tr[data-dlq="payment-processing"] .dlq-count';
     await page.waitForFunction(`${num(dlqSel)} >= 3`, null, { timeout: T });
@@ -84,6 +88,7 @@ const num = (sel) => `Number((document.querySelector(${JSON.stringify(sel)})?.te
     await page.click("#gw-outage");
     await page.waitForFunction(() => document.querySelector("#gw-outage").dataset.outage === "0",
                                null, { timeout: T });
+    await page.waitForTimeout(GATEWAY_REFRESH_MS);  // the outage is over for the gateway too
 
     // redrive from the page: the dead letters go, the orders complete
     const completedBefore = await page.evaluate(num("#kpi-completed"));
