@@ -96,13 +96,24 @@ def run_unit(src: str, port: int, unit: str, timeout: float) -> UnitResult:
 
 
 def _free_base() -> int:
-    """A base port whose 32 ports below it (the Tcl test server's range) look free."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            base = int(sock.getsockname()[1]) + 32
-        if base < 65000:
+    """A ``--baseport`` for runtest whose Tcl test-server range (the 32 ports below it)
+    is free, and whose spawned-server range (8,000 ports above it) stays below 65536."""
+    import random
+
+    for _ in range(200):
+        base = random.randrange(22_000, 57_000)
+        socks = []
+        try:
+            for port in range(base - 32, base):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
             return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
     return 21111
 
 
