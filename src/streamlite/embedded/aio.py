@@ -22,7 +22,8 @@ from redis.maint_notifications import MaintNotificationsConfig
 
 from .convert import PushReply, convert, raised_by
 from .handshake import handshake
-from .host import Host, hold_or_reopen
+from .holding import HostHold
+from .host import Host
 from .session import Packed, Session, encode_args, parse_packed
 
 _CLOSED = "Connection closed by server."
@@ -286,7 +287,7 @@ class AsyncEmbeddedConnection(AbstractConnection):
             return r
 
 
-class AsyncEmbeddedConnectionPool(ConnectionPool):
+class AsyncEmbeddedConnectionPool(HostHold, ConnectionPool):
     """redis-py's asyncio pool of ``AsyncEmbeddedConnection``s on one host (see the sync
     pool: it holds a data directory open until it is closed)."""
 
@@ -294,31 +295,10 @@ class AsyncEmbeddedConnectionPool(ConnectionPool):
 
     def __init__(self, embedded: Host, *, spec: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("maint_notifications_config", MaintNotificationsConfig(enabled=False))
-        self._spec = spec
-        self._host = embedded
-        self._held = False
-        self._hold_lock = threading.Lock()
+        self._init_hold(embedded, spec)
         super().__init__(connection_class=AsyncEmbeddedConnection, embedded=embedded, **kwargs)
         self.connection_kwargs["pool"] = self
         self._hold()
-
-    def _hold(self) -> None:
-        with self._hold_lock:
-            if not self._held:
-                self._host = hold_or_reopen(self._host, self._spec)
-                self.connection_kwargs["embedded"] = self._host
-                self._held = True
-
-    def current_host(self) -> Host:
-        with self._hold_lock:
-            if self._host.closed and self._spec is not None:
-                self._held = False
-        self._hold()
-        return self._host
-
-    @property
-    def embedded(self) -> Host:
-        return self._host
 
     async def get_connection(self, command_name: Any = None, *keys: Any,
                              **options: Any) -> Any:
@@ -359,10 +339,7 @@ class AsyncEmbeddedConnectionPool(ConnectionPool):
     async def disconnect(self, inuse_connections: bool = True) -> None:
         await super().disconnect(inuse_connections)
         if inuse_connections:
-            with self._hold_lock:
-                held, self._held = self._held, False
-            if held:
-                self._host.release()
+            self._unhold()
 
     async def aclose(self) -> None:
         await self.disconnect()

@@ -21,7 +21,8 @@ from redis.utils import SENTINEL
 from . import host as host_mod
 from .convert import PushReply, convert, raised_by
 from .handshake import handshake
-from .host import Host, hold_or_reopen
+from .holding import HostHold
+from .host import Host
 from .session import Packed, Session, encode_args, parse_packed
 
 _CLOSED = "Connection closed by server."
@@ -258,7 +259,7 @@ class EmbeddedConnection(AbstractConnection):
             return r
 
 
-class EmbeddedConnectionPool(ConnectionPool):
+class EmbeddedConnectionPool(HostHold, ConnectionPool):
     """redis-py's pool of ``EmbeddedConnection``s on one host.
 
     The pool holds its host open while it is open: a data directory stays loaded
@@ -270,32 +271,10 @@ class EmbeddedConnectionPool(ConnectionPool):
 
     def __init__(self, embedded: Host, *, spec: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("maint_notifications_config", MaintNotificationsConfig(enabled=False))
-        self._spec = spec  # how to find the host again: (path, options) or None
-        self._host = embedded
-        self._held = False
-        self._hold_lock = threading.Lock()
+        self._init_hold(embedded, spec)
         super().__init__(connection_class=EmbeddedConnection, embedded=embedded, **kwargs)
         self.connection_kwargs["pool"] = self
         self._hold()
-
-    def _hold(self) -> None:
-        with self._hold_lock:
-            if not self._held:
-                self._host = hold_or_reopen(self._host, self._spec)
-                self.connection_kwargs["embedded"] = self._host
-                self._held = True
-
-    def current_host(self) -> Host:
-        """The open host for this pool's engine (reopening a closed data directory)."""
-        with self._hold_lock:
-            if self._host.closed and self._spec is not None:
-                self._held = False
-        self._hold()
-        return self._host
-
-    @property
-    def embedded(self) -> Host:
-        return self._host
 
     def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
         if self.pid != host_mod.PID:
@@ -348,10 +327,7 @@ class EmbeddedConnectionPool(ConnectionPool):
     def disconnect(self, inuse_connections: bool = True) -> None:
         super().disconnect(inuse_connections)
         if inuse_connections:
-            with self._hold_lock:
-                held, self._held = self._held, False
-            if held:
-                self._host.release()
+            self._unhold()
 
     def close(self) -> None:
         self.disconnect()
