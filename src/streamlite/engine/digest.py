@@ -70,6 +70,10 @@ def _stream(s: Any) -> bytes:
 
 def value_digest(v: Any, expire_ms: int | None) -> bytes:
     """The 40 hex digits of ``v``'s digest (with its key's absolute expiry, if any)."""
+    return _value(v, expire_ms).hex().encode()
+
+
+def _value(v: Any, expire_ms: int | None) -> bytes:
     if isinstance(v, bytes):
         d = _h(b"string", v)
     elif isinstance(v, ListValue):
@@ -92,7 +96,7 @@ def value_digest(v: Any, expire_ms: int | None) -> bytes:
         d = _h(type(v).__name__.encode(), repr(v).encode())
     if expire_ms is not None:
         d = _mix(d, _h(b"!!expire!!", b"%d" % expire_ms))
-    return d.hex().encode()
+    return d
 
 
 def dataset_digest(engine: Any) -> bytes:
@@ -105,7 +109,7 @@ def dataset_digest(engine: Any) -> bytes:
         empty = False
         dbd = _h(b"db", b"%d" % index)
         for k, v in db.data.items():
-            kd = _mix(_h(k), bytes.fromhex(value_digest(v, db.expires.get(k)).decode()))
+            kd = _mix(_h(k), _value(v, db.expires.get(k)))
             dbd = _xor(dbd, kd)
         acc = _mix(acc, dbd)
     return b"0" * 40 if empty else acc.hex().encode()
