@@ -33,6 +33,7 @@ from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
 from ..engine.front import Front
 from ..engine.info import state as info_state
 from ..engine.replies import NO_REPLY, Blocked, ErrorReply
+from ..persistence import datadir
 from ..persistence.aof import AofWriteError
 from ..persistence.manager import (
     ALWAYS_WRITE_FATAL,
@@ -103,6 +104,7 @@ class Server(Front):
         self.persistence: Persistence | None = None
         self._commit_scheduled = False  # a group commit (appendfsync always) is queued
         self.exit_code: int | None = None
+        self.lock_fd: int | None = None  # the data directory's lock (``datadir``)
         self._stopped: asyncio.Event | None = None
         self.start_time = time.time()
         # stats
@@ -158,11 +160,14 @@ class Server(Front):
         )
 
     async def start(self) -> None:
-        """Listen, then load the persisted data (clients get LOADING meanwhile)."""
+        """Lock the data directory, listen, then load the persisted data (clients get
+        LOADING meanwhile). Raises ``DirectoryHeld`` before touching anything when
+        another process holds the directory."""
         loop = asyncio.get_running_loop()
         self.loop = loop
         self._stopped = asyncio.Event()
         cfg = self.engine.config
+        self.lock_fd = datadir.lock_directory(cfg["dir"])
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
         await self._listen(cfg["bind"], cfg["port"])
         info_state(self.engine)
@@ -208,6 +213,12 @@ class Server(Front):
         for h in hosts:
             where = f"[{h}]:{actual}" if ":" in h else f"{h}:{actual}"
             self.log(f"streamlite server listening on {where}")
+
+    def unlock(self) -> None:
+        """Give the data directory up (after the last write to its files)."""
+        if self.lock_fd is not None:
+            datadir.unlock_directory(self.lock_fd)
+            self.lock_fd = None
 
     async def wait_closed(self) -> int:
         assert self._stopped is not None
@@ -707,6 +718,17 @@ def monitor_line(c: Client, argv: list[bytes], now_us: int) -> bytes:
             .encode("utf-8", "surrogateescape"))
 
 
+def refuse_held(server: Server, e: datadir.DirectoryHeld) -> None:
+    """The data directory belongs to another process: say whose, and how to reach it,
+    on stderr (also when a logfile is set: the server never started)."""
+    msg = (f"Data directory {e.path} is in use by process {e.pid}: not starting (two "
+           f"processes writing one AOF would corrupt it). Stop process {e.pid} first, or "
+           f"use the data through it.")
+    server.log(msg, "warning")
+    if server.engine.config.get("logfile"):
+        print(msg, file=sys.stderr, flush=True)
+
+
 def run_server(engine: Engine, config_file: str | None = None,
                on_ready: Callable[[Server], None] | None = None) -> int:
     """Run a server for ``engine`` until SHUTDOWN or SIGTERM; returns the exit code."""
@@ -720,17 +742,23 @@ def run_server(engine: Engine, config_file: str | None = None,
     async def main() -> int:
         server = Server(engine, config_file)
         try:
-            await server.start()
-        except OSError as e:
-            server.log(str(e), "warning")
-            return 1
-        except LoadError as e:  # a damaged AOF or snapshot: refuse to serve part of it
-            server.log(f"Fatal error loading the DB: {e}. Exiting.", "warning")
-            return 1
-        server.install_signal_handlers()
-        if on_ready is not None:
-            on_ready(server)
-        return await server.wait_closed()
+            try:
+                await server.start()
+            except datadir.DirectoryHeld as e:
+                refuse_held(server, e)
+                return 1
+            except OSError as e:
+                server.log(str(e), "warning")
+                return 1
+            except LoadError as e:  # a damaged AOF or snapshot: refuse to serve part of it
+                server.log(f"Fatal error loading the DB: {e}. Exiting.", "warning")
+                return 1
+            server.install_signal_handlers()
+            if on_ready is not None:
+                on_ready(server)
+            return await server.wait_closed()
+        finally:
+            server.unlock()
 
     code = runner(main())
     return int(code or 0)
