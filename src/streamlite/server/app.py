@@ -105,6 +105,7 @@ class Server(Front):
         self._commit_scheduled = False  # a group commit (appendfsync always) is queued
         self.exit_code: int | None = None
         self.lock_fd: int | None = None  # the data directory's lock (``datadir``)
+        self.owner_socket: datadir.OwnerSocket | None = None  # embedded processes attach here
         self._stopped: asyncio.Event | None = None
         self.start_time = time.time()
         # stats
@@ -177,8 +178,35 @@ class Server(Front):
         finally:
             self.loading = False
         info_state(self.engine)["startup_memory"] = self.memory.read()
+        await self._listen_owner_socket()
         self.log("Ready to accept connections tcp")
         self._schedule_tick()
+
+    async def _listen_owner_socket(self) -> None:
+        """Serve the loaded data directory on its Unix socket too, where embedded processes
+        (``streamlite.connect(dir)``) attach; bound only now, so that connecting there
+        means the data is loaded."""
+        assert self.loop is not None and self.lock_fd is not None
+        d = self.engine.config["dir"]
+        try:
+            owner = datadir.bind_socket(d, self.lock_fd)
+        except OSError as e:
+            self.log(f"Cannot serve {d} on a Unix socket ({e}): embedded processes cannot "
+                     "attach to this server", "warning")
+            return
+        try:
+            srv = await self.loop.create_unix_server(lambda: Connection(self), sock=owner.sock,
+                                                     backlog=self.engine.config.get("tcp-backlog", 511))
+        except OSError as e:
+            owner.unlink()
+            owner.sock.close()
+            self.log(f"Cannot serve {d} on a Unix socket ({e})", "warning")
+            return
+        self.servers.append(srv)
+        self.owner_socket = owner
+        datadir.record_socket(self.lock_fd, owner.path)
+        self.log(f"The data directory {d} is served on unix socket {owner.path} too "
+                 f"(streamlite.connect({d!r}) attaches there)")
 
     def _load(self) -> None:
         assert self.persistence is not None
@@ -216,6 +244,9 @@ class Server(Front):
 
     def unlock(self) -> None:
         """Give the data directory up (after the last write to its files)."""
+        if self.owner_socket is not None:
+            self.owner_socket.unlink()  # before unlocking: never a successor's socket
+            self.owner_socket = None
         if self.lock_fd is not None:
             datadir.unlock_directory(self.lock_fd)
             self.lock_fd = None
@@ -721,9 +752,13 @@ def monitor_line(c: Client, argv: list[bytes], now_us: int) -> bytes:
 def refuse_held(server: Server, e: datadir.DirectoryHeld) -> None:
     """The data directory belongs to another process: say whose, and how to reach it,
     on stderr (also when a logfile is set: the server never started)."""
+    sock = e.socket or os.path.join(e.path, datadir.SOCKET_NAME)
+    serving = ("it serves that data on" if e.socket else
+               "it is loading the data; once loaded it serves it on")
     msg = (f"Data directory {e.path} is in use by process {e.pid}: not starting (two "
-           f"processes writing one AOF would corrupt it). Stop process {e.pid} first, or "
-           f"use the data through it.")
+           f"processes writing one AOF would corrupt it). {serving.capitalize()} unix socket "
+           f"{sock}: use `redis-cli -s {sock}`, or the URL streamlite://{e.path} from "
+           f"Python and the streamlite CLI. Or stop process {e.pid} first.")
     server.log(msg, "warning")
     if server.engine.config.get("logfile"):
         print(msg, file=sys.stderr, flush=True)
