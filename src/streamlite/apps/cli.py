@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import sys
 import tempfile
@@ -15,7 +14,9 @@ from .gateway import GatewaySettings
 
 
 def _default_url() -> str:
-    return os.environ.get("STREAMLITE_URL", DEFAULT_URL)
+    from streamlite.events.connection import resolve_url
+
+    return resolve_url(None, DEFAULT_URL)[0]
 
 
 def _run_loop(coro: Any) -> Any:
