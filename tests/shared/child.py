@@ -13,6 +13,8 @@
 - ``writer TAG``: an attached (or owning) process under ``appendfsync always`` that
   XADDs to ``w:TAG`` forever and prints each acknowledged ID; a command that fails
   with a connection error prints ``err ...`` and the loop goes on.
+- ``bgsave-owner PIDFILE``: an owner whose BGSAVE child writes its pid to PIDFILE, then
+  takes 60 s before writing the snapshot; prints ``saving`` once the child runs.
 - ``spawner ACKDIR``: forks a ``writer`` for each TAG read from stdin (its lines go to
   ``ACKDIR/TAG``) and prints the writer's pid: a new process in milliseconds, the
   imports done once.
@@ -88,6 +90,26 @@ def main() -> int:
         r = streamlite.connect(path)
         assert not streamlite.embedded.is_attached(r)
         print("ready", flush=True)
+        time.sleep(600)
+        return 0
+    if mode == "bgsave-owner":
+        from streamlite.persistence import manager
+
+        write = manager.write_snapshot
+
+        def slow_write(engine: Any, target: str, progress: Any = None) -> int:
+            with open(args[0], "w") as f:
+                f.write(str(os.getpid()))
+            time.sleep(60)
+            return write(engine, target, progress)
+
+        manager.write_snapshot = slow_write  # type: ignore[assignment]
+        r = streamlite.connect(path)
+        r.set("k", "v")
+        r.bgsave()
+        while not os.path.exists(args[0]):
+            time.sleep(0.01)
+        print("saving", flush=True)
         time.sleep(600)
         return 0
     if mode == "forker":

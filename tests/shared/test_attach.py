@@ -245,6 +245,34 @@ def test_a_forked_child_attaches_and_never_keeps_the_lock(tmp_path):
                 pass
 
 
+def test_an_owner_killed_during_a_background_save(tmp_path):
+    """The owner's BGSAVE child lets go of the directory at fork and ends with its parent:
+    the directory is taken over at once, and no orphan renames a stale snapshot over
+    the new owner's files later."""
+    d = str(tmp_path / "data")
+    pidfile = str(tmp_path / "bgsave.pid")
+    p = child("bgsave-owner", d, pidfile)
+    try:
+        wait_line(p, "saving")
+        with open(pidfile) as f:
+            saver = int(f.read())
+        kill(p)
+        r = streamlite.connect(d, attach_timeout=20)  # not waiting for the 60 s save
+        assert not is_attached(r) and r.get("k") == b"v"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                os.kill(saver, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "the orphaned BGSAVE child lives on"
+            time.sleep(0.05)
+        assert not os.path.exists(os.path.join(d, "dump.sldb"))
+        r.close()
+    finally:
+        kill(p)
+
+
 def test_an_in_process_handle_is_refused_with_the_socket(owned):
     d, owner = owned
     with pytest.raises(streamlite.embedded.DirectoryLocked) as e:

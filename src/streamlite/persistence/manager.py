@@ -34,6 +34,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,16 @@ class PersistenceConfig:
 
 def _default_log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a background job's child: end with the parent. An orphaned BGSAVE would rename
+    its snapshot over the files of the process that took the directory over (the child
+    let go of the directory's lock at fork: ``datadir``)."""
+    while True:
+        time.sleep(0.05)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _mb(n: int) -> str:
@@ -559,9 +570,11 @@ class Persistence:
     def _fork(self, work: Callable[[], Any]) -> int:
         if self.writer is not None:
             self.after_writes()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # child: write and leave without running the parent's cleanup
             code = 0
+            threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
             try:
                 with contextlib.suppress(ValueError, OSError):
                     signal.set_wakeup_fd(-1)  # the parent's event loop must not hear us
