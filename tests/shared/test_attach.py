@@ -302,3 +302,43 @@ def test_connect_attaches_to_a_streamlite_server(tmp_path):
         r.close()
     finally:
         srv.stop()
+
+
+def test_hostile_bytes_on_the_socket_and_a_forged_record(owned, tmp_path):
+    d, owner = owned
+    sock = os.path.join(os.path.realpath(d), "streamlite.sock")
+    rnd = __import__("random").Random(7)
+    for _ in range(20):  # garbage, half commands, huge counts: the owner answers or hangs up
+        # (no NUL bytes: an inline command with one hangs the server's parser, the TCP
+        # front's too; issue 12, fixed on its own branch)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(2)
+            s.connect(sock)
+            s.sendall(bytes(rnd.randrange(1, 256) for _ in range(rnd.randrange(1, 400)))
+                      + rnd.choice([b"", b"*3000000000\r\n", b"$-7\r\n", b"\r\n"]))
+            try:
+                s.recv(4096)
+            except OSError:
+                pass
+    assert _do(owner, "PING") is True  # redis-py's PING reply
+    # a forged record (the lock file is the owner's, but writable by its user): attaching
+    # clients find no owner there and give up, naming what they found; nothing is touched
+    victim = tmp_path / "not-a-socket"
+    victim.write_text("keep me")
+    lock = os.path.join(d, "streamlite.lock")
+    with open(lock, "rb") as f:
+        record = f.read()
+    with open(lock, "wb") as f:
+        f.write(b"\xff\xfe junk\n" + str(victim).encode() + b"\n")
+    try:
+        r = streamlite.connect(d, attach_timeout=0.5)
+        with pytest.raises(redis.ConnectionError, match="held by process"):
+            r.ping()
+        r.close()
+        assert victim.read_text() == "keep me"
+    finally:
+        with open(lock, "wb") as f:
+            f.write(record)
+    r = streamlite.connect(d)
+    assert r.ping()
+    r.close()

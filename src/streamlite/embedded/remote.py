@@ -22,7 +22,9 @@ server. What they add is what an owner that can die asks for:
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import threading
 import time
 from typing import Any
 
@@ -69,22 +71,25 @@ class _Source:
         self._att: Attachment | None = None
         self._pid = 0
         self._held = False
+        self._lock = threading.Lock()
 
     def get(self) -> Attachment:
-        import os
-
         att = self._att
-        if att is None or self._pid != os.getpid() or not self._held:
-            att = attachment(self.path, self.options)
-            att.hold()
-            self._att, self._pid, self._held = att, os.getpid(), True
-        return att
+        if att is not None and self._held and self._pid == os.getpid():
+            return att
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: the parent's hold is not ours
+                self._held, self._lock = False, threading.Lock()
+            if not self._held or self._att is None:
+                att = attachment(self.path, self.options)
+                att.hold()
+                self._att, self._pid, self._held = att, os.getpid(), True
+            return self._att
 
     def drop(self) -> None:
-        import os
-
-        att, held = self._att, self._held
-        self._held = False
+        with self._lock:
+            att, held = self._att, self._held
+            self._held = False
         if att is not None and held and self._pid == os.getpid():
             att.release()
 

@@ -307,8 +307,6 @@ class HostServer:
         lst = _Listener("unix", owner.path)
         self._call(self._server.listen(lst, sock=owner.sock))
         self.listeners.append(lst)
-        with self.host.lock:
-            self.host.engine.config["unixsocket"] = owner.path
         return lst
 
     def listen_tcp(self, bind: str, port: int) -> _Listener:

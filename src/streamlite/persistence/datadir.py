@@ -219,11 +219,14 @@ def _remove_stale(path: str) -> None:
     os.unlink(path)
 
 
+def _private_bases() -> list[str]:
+    return [os.environ.get("XDG_RUNTIME_DIR", ""), tempfile.gettempdir(), "/tmp"]
+
+
 def _private_dir() -> str:
     """A new 0700 directory with a short path, for a socket that cannot live in the data
     directory."""
-    bases = [os.environ.get("XDG_RUNTIME_DIR", ""), tempfile.gettempdir(), "/tmp"]
-    for base in bases:
+    for base in _private_bases():
         if not base or not os.path.isdir(base):
             continue
         probe = os.path.join(base, PRIVATE_PREFIX + "x" * 8, SOCKET_NAME)
@@ -240,8 +243,10 @@ def _forget_previous(lock_fd: int) -> None:
     if not old:
         return
     parent = os.path.dirname(old)
-    if not os.path.basename(parent).startswith(PRIVATE_PREFIX):
-        return  # the socket inside the data directory: ``_remove_stale`` handles it
+    bases = {os.path.realpath(b) for b in _private_bases() if b}
+    if not os.path.basename(parent).startswith(PRIVATE_PREFIX) or \
+            os.path.realpath(os.path.dirname(parent)) not in bases:
+        return  # in the data directory (``_remove_stale`` handles it), or not one of ours
     with contextlib.suppress(OSError):
         if stat.S_ISSOCK(os.lstat(old).st_mode):
             os.unlink(old)
