@@ -145,9 +145,12 @@ def test_an_owner_still_loading_is_waited_for(tmp_path):
     slow = child("slow-owner", d, "1.5")
     try:
         wait_line(slow, "loading")
+        fds = len(os.listdir("/proc/self/fd"))
         r = streamlite.connect(d)
         assert is_attached(r)
         assert r.get("loaded") == b"yes"  # answered once the owner had loaded
+        # polling the lock for 1.5 s left nothing open behind (a connection, a watcher)
+        assert len(os.listdir("/proc/self/fd")) <= fds + 4
         pid, sock = datadir.read_holder(d)
         assert pid == str(slow.pid) and sock == os.path.join(os.path.realpath(d),
                                                             "streamlite.sock")
@@ -342,3 +345,30 @@ def test_hostile_bytes_on_the_socket_and_a_forged_record(owned, tmp_path):
     r = streamlite.connect(d)
     assert r.ping()
     r.close()
+
+
+def test_an_owner_that_cannot_serve_says_so(tmp_path):
+    """Something else sits at the socket's path (not a socket: never removed). The owner
+    works alone and records why; attaching fails at once with that reason, and the
+    server's refusal says it too."""
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "streamlite.sock").write_text("not a socket")
+    holder = child("hold", str(d))
+    try:
+        wait_line(holder, "ready")
+        t0 = time.monotonic()
+        r = streamlite.connect(str(d))  # the default attach_timeout is 60 s: not waited
+        with pytest.raises(redis.ConnectionError, match="cannot serve it to other processes"):
+            r.ping()
+        assert time.monotonic() - t0 < 30
+        r.close()
+        from tests.support.redis_proc import free_port
+
+        from .procs import run, streamlite_cmd
+
+        res = run(streamlite_cmd("server", "--port", str(free_port()), "--dir", str(d)))
+        assert res.returncode == 1 and "cannot serve that data to other processes" in res.stderr
+        assert (d / "streamlite.sock").read_text() == "not a socket"
+    finally:
+        kill(holder)

@@ -160,14 +160,18 @@ class Attachment:
                     f"this process took over {self.path} but cannot serve it on a socket")
             return h.socket_path
         if self.exiting or os.getpid() != self.pid:
-            pid, sock = datadir.read_holder(self.path)
-            self.owner_pid = pid
-            return sock
-        try:
-            return self._take_over()
-        except DirectoryLocked as e:
-            self.owner_pid = e.pid
-            return e.socket
+            pid, sock, unserved = datadir.read_record(self.path)
+        else:
+            try:
+                return self._take_over()
+            except DirectoryLocked as e:
+                pid, sock, unserved = e.pid, e.socket, e.unserved
+        self.owner_pid = pid
+        if unserved:
+            raise RedisConnectionError(
+                f"data directory {self.path} is owned by process {pid}, which cannot serve "
+                f"it to other processes: {unserved}")
+        return sock
 
     def _take_over(self) -> str | None:
         with self.lock:

@@ -152,12 +152,16 @@ class Host:
         options: dict[str, Any] | None = None,
     ) -> None:
         self.path = os.path.realpath(path) if path is not None else None
+        self.options = dict(options or {})
+        self._lock_fd: int | None = None
+        cfg = None
+        if self.path is not None:  # the lock first: a held directory costs nothing more
+            cfg = persistence_config(self.path, self.options)
+            self._lock_fd = lock_directory(self.path)
         self.engine = engine if engine is not None else Engine(clock)
         self.lock = threading.RLock()
         self.pid = os.getpid()
         self.persistence: Persistence | None = None
-        self.options = dict(options or {})
-        self._lock_fd: int | None = None
         self.server: Any = None  # the HostServer (served.py): the owner's socket, TCP
         self.owner_socket: datadir.OwnerSocket | None = None
         self._holds = 0
@@ -184,8 +188,7 @@ class Host:
 
             eng.ext["front"] = EmbeddedFront(self)
         if self.path is not None:
-            cfg = persistence_config(self.path, self.options)
-            self._lock_fd = lock_directory(self.path)
+            assert cfg is not None and self._lock_fd is not None
             try:
                 p = Persistence(eng, cfg, log=log.info)
                 p.load()
@@ -228,6 +231,7 @@ class Host:
         except OSError as e:
             log.warning("%s: opened by this process (%s); cannot serve it on a Unix socket "
                         "(%s): other processes cannot attach", self.path, loaded, e)
+            datadir.record_socket(self._lock_fd, None, str(e))
             return
         try:
             self.ensure_server().listen_unix(owner)

@@ -17,8 +17,9 @@ __all__ = ["LOCK_NAME", "DirectoryLocked", "lock_directory", "unlock_directory"]
 class DirectoryLocked(RedisConnectionError, DirectoryHeld):
     """Another process has the data directory open."""
 
-    def __init__(self, path: str, pid: str, socket: str | None = None) -> None:
-        DirectoryHeld.__init__(self, path, pid, socket)
+    def __init__(self, path: str, pid: str, socket: str | None = None,
+                 unserved: str | None = None) -> None:
+        DirectoryHeld.__init__(self, path, pid, socket, unserved)
 
 
 def lock_directory(path: str) -> int:
@@ -26,4 +27,4 @@ def lock_directory(path: str) -> int:
     try:
         return datadir.lock_directory(path)
     except DirectoryHeld as e:
-        raise DirectoryLocked(e.path, e.pid, e.socket) from None
+        raise DirectoryLocked(e.path, e.pid, e.socket, e.unserved) from None

@@ -45,6 +45,7 @@ from redis.retry import Retry
 from .attach import ATTACH_TIMEOUT, Attachment, attachment
 
 RETRIES = 3  # sends of a command that never reached an owner (each to the next owner)
+_HANDSHAKE_PAUSE = 0.01  # between connections whose owner went away during the handshake
 _NOT_RECONNECTABLE = (AuthenticationError, AuthorizationError)
 
 
@@ -118,6 +119,7 @@ class AttachedConnection(UnixDomainSocketConnection):
     def _connect(self) -> socket.socket:
         sock, self.path = self.source.get().connect(self.source.timeout)
         sock.settimeout(self.socket_timeout)
+        self._reached = True
         return sock
 
     def connect_check_health(self, check_health: bool = True,
@@ -126,17 +128,20 @@ class AttachedConnection(UnixDomainSocketConnection):
             return
         deadline = time.monotonic() + self.source.timeout
         while True:
+            self._reached = False
             try:
                 super().connect_check_health(check_health, retry_socket_connect=False)
                 return
             except _NOT_RECONNECTABLE:
                 raise
             except (ConnectionError, RedisTimeoutError, TimeoutError):
-                # the owner went away during the handshake (nothing of the caller's was
-                # sent yet): connect to the next one
+                # an owner accepted, then went away during the handshake (nothing of the
+                # caller's was sent yet): connect to the next one. Finding no owner at
+                # all is final (the attachment waited for one already).
                 self.disconnect()
-                if time.monotonic() >= deadline:
+                if not self._reached or time.monotonic() >= deadline:
                     raise
+                time.sleep(_HANDSHAKE_PAUSE)
 
     def send_packed_command(self, command: Any, check_health: bool = True) -> None:
         if not self._sock:
@@ -253,6 +258,7 @@ class AsyncAttachedConnection(AsyncUnixConnection):
         except BaseException:
             sock.close()
             raise
+        self._reached = True
 
     async def connect_check_health(self, check_health: bool = True,
                                    retry_socket_connect: bool = True) -> None:
@@ -260,6 +266,7 @@ class AsyncAttachedConnection(AsyncUnixConnection):
             return
         deadline = time.monotonic() + self.source.timeout
         while True:
+            self._reached = False
             try:
                 await super().connect_check_health(check_health, retry_socket_connect=False)
                 return
@@ -267,8 +274,9 @@ class AsyncAttachedConnection(AsyncUnixConnection):
                 raise
             except (ConnectionError, RedisTimeoutError, TimeoutError):
                 await self.disconnect(nowait=True)
-                if time.monotonic() >= deadline:
+                if not self._reached or time.monotonic() >= deadline:
                     raise
+                await asyncio.sleep(_HANDSHAKE_PAUSE)
 
     async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
         reader = self._reader

@@ -56,13 +56,16 @@ _previous: dict[int, str] = {}  # lock fd -> the socket the previous owner recor
 
 
 class DirectoryHeld(Exception):
-    """Another process holds the data directory."""
+    """Another process holds the data directory (``socket``: where it serves it, once it
+    does; ``unserved``: why it cannot, if it said so)."""
 
-    def __init__(self, path: str, pid: str, socket: str | None = None) -> None:
+    def __init__(self, path: str, pid: str, socket: str | None = None,
+                 unserved: str | None = None) -> None:
         super().__init__(f"data directory {path} is in use by process {pid}")
         self.path = path
         self.pid = pid
         self.socket = socket
+        self.unserved = unserved
 
 
 def lock_path(path: str) -> str:
@@ -72,6 +75,12 @@ def lock_path(path: str) -> str:
 def read_holder(path: str) -> tuple[str, str | None]:
     """(pid, socket or None) as the holder of ``path`` recorded them ("unknown" pid if
     nothing is recorded)."""
+    pid, sock, _ = read_record(path)
+    return pid, sock
+
+
+def read_record(path: str) -> tuple[str, str | None, str | None]:
+    """(pid, socket, why it serves none): the holder's record of ``path``."""
     try:
         with open(lock_path(path), "rb") as f:
             data = f.read(8192)
@@ -80,11 +89,13 @@ def read_holder(path: str) -> tuple[str, str | None]:
     return _parse(data)
 
 
-def _parse(data: bytes) -> tuple[str, str | None]:
+def _parse(data: bytes) -> tuple[str, str | None, str | None]:
     lines = data.decode("utf-8", "surrogateescape").split("\n")
     pid = lines[0].strip() or "unknown"
-    sock = lines[1] if len(lines) > 2 and lines[1] else None  # complete lines only
-    return pid, sock
+    second = lines[1] if len(lines) > 2 and lines[1] else None  # complete lines only
+    if second is not None and second.startswith("!"):
+        return pid, None, second[1:] or "no socket"
+    return pid, second, None
 
 
 def lock_directory(path: str) -> int:
@@ -102,13 +113,13 @@ def lock_directory(path: str) -> int:
             os.close(fd)
             raise
         try:
-            pid, sock = _parse(os.pread(fd, 8192, 0))
+            pid, sock, unserved = _parse(os.pread(fd, 8192, 0))
         finally:
             os.close(fd)
-        raise DirectoryHeld(path, pid, sock) from None
+        raise DirectoryHeld(path, pid, sock, unserved) from None
     _lock_fds.add(fd)
     guard(fd)
-    _, old = _parse(os.pread(fd, 8192, 0))
+    _, old, _ = _parse(os.pread(fd, 8192, 0))
     if old:
         _previous[fd] = old
     os.ftruncate(fd, 0)  # a reader sees the old record, nothing, or the new one
@@ -116,11 +127,13 @@ def lock_directory(path: str) -> int:
     return fd
 
 
-def record_socket(fd: int, socket: str) -> None:
-    """Name the Unix socket this process serves the directory on (it accepts connections).
+def record_socket(fd: int, socket: str | None, unserved: str = "") -> None:
+    """Name the Unix socket this process serves the directory on (it accepts connections),
+    or say why it cannot (``socket`` None): attaching processes then give up at once.
 
     The record only grows (the pid line stays), so a reader never sees a mix."""
-    data = f"{os.getpid()}\n{socket}\n".encode("utf-8", "surrogateescape")
+    second = socket if socket is not None else "!" + " ".join(unserved.split())
+    data = f"{os.getpid()}\n{second}\n".encode("utf-8", "surrogateescape")
     os.pwrite(fd, data, 0)
     os.ftruncate(fd, len(data))
 

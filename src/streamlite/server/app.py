@@ -193,6 +193,7 @@ class Server(Front):
         except OSError as e:
             self.log(f"Cannot serve {d} on a Unix socket ({e}): embedded processes cannot "
                      "attach to this server", "warning")
+            datadir.record_socket(self.lock_fd, None, str(e))
             return
         try:
             srv = await self.loop.create_unix_server(lambda: Connection(self), sock=owner.sock,
@@ -755,10 +756,13 @@ def refuse_held(server: Server, e: datadir.DirectoryHeld) -> None:
     sock = e.socket or os.path.join(e.path, datadir.SOCKET_NAME)
     serving = ("it serves that data on" if e.socket else
                "it is loading the data; once loaded it serves it on")
+    way_in = (f"{serving.capitalize()} unix socket {sock}: use `redis-cli -s {sock}`, or the "
+              f"URL streamlite://{e.path} from Python and the streamlite CLI. ")
+    if e.unserved:
+        way_in = f"It cannot serve that data to other processes ({e.unserved}). "
     msg = (f"Data directory {e.path} is in use by process {e.pid}: not starting (two "
-           f"processes writing one AOF would corrupt it). {serving.capitalize()} unix socket "
-           f"{sock}: use `redis-cli -s {sock}`, or the URL streamlite://{e.path} from "
-           f"Python and the streamlite CLI. Or stop process {e.pid} first.")
+           f"processes writing one AOF would corrupt it). {way_in}Or stop process {e.pid} "
+           "first.")
     server.log(msg, "warning")
     if server.engine.config.get("logfile"):
         print(msg, file=sys.stderr, flush=True)
