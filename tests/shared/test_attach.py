@@ -372,3 +372,25 @@ def test_an_owner_that_cannot_serve_says_so(tmp_path):
         assert (d / "streamlite.sock").read_text() == "not a socket"
     finally:
         kill(holder)
+
+
+def test_an_owner_alive_but_stopped_is_waited_for(owned):
+    """SIGSTOP: the owner holds its lock and answers nothing. Nobody takes over: an
+    attached client's command waits, and gets its reply once the owner runs again."""
+    d, owner = owned
+    r = streamlite.connect(d)
+    assert r.incr("n") == 1
+    box: dict = {}
+    os.kill(owner.pid, signal.SIGSTOP)
+    try:
+        t = threading.Thread(target=lambda: box.setdefault("n", r.incr("n")), daemon=True)
+        t.start()
+        t.join(1.5)
+        assert t.is_alive() and not box  # waiting, not failing, not taking over
+        assert datadir.read_holder(d)[0] == str(owner.pid)
+    finally:
+        os.kill(owner.pid, signal.SIGCONT)
+    t.join(30)
+    assert box == {"n": 2}
+    assert datadir.read_holder(d)[0] == str(owner.pid)
+    r.close()
