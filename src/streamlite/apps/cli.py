@@ -40,6 +40,12 @@ def _logging(level: str, json_logs: bool) -> None:
     apps.handlers[:] = list(events.handlers)
     apps.setLevel(level.upper())
     apps.propagate = False
+    # the embedded engine's few lines about its data directory (loading and its progress,
+    # owning or attached, a takeover) are shown at any --log-level up to info
+    embedded = logging.getLogger("streamlite.embedded")
+    embedded.handlers[:] = list(events.handlers)
+    embedded.setLevel(min(logging.INFO, logging.getLevelName(level.upper())))
+    embedded.propagate = False
 
 
 def _rate(text: str) -> float:
