@@ -14,7 +14,7 @@ from .gateway import GatewaySettings
 
 
 def _default_url() -> str:
-    from streamlite.events.connection import resolve_url
+    from streamlite.urls import resolve_url
 
     return resolve_url(None, DEFAULT_URL)[0]
 

@@ -107,7 +107,8 @@ def run_command(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
     """Map failures to the documented exit codes."""
 
     def wrapper(args: argparse.Namespace) -> int:
-        from .connection import APP_DATA_URL, ENV_URL, EmbeddedUnavailable, resolve_url
+        from ..urls import APP_DATA_URL, ENV_URL, resolve_url
+        from .connection import EmbeddedUnavailable
 
         args.url, defaulted = resolve_url(args.url, DEFAULT_URL)
         try:

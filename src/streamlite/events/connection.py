@@ -2,8 +2,7 @@
 streamlite server), ``streamlite:///path`` for the embedded engine (which attaches to the
 process that owns the directory, if another one does).
 
-Where a command line takes ``--url``, :func:`resolve_url` picks it: the option, else
-``$STREAMLITE_URL``, else the command's default.
+Which URL a command line uses: ``streamlite.urls``.
 
 The framework talks to every backend through redis-py only, with ``decode_responses``
 off (payloads may be binary). A client passed in by the user must be configured the same
@@ -12,25 +11,10 @@ way; :func:`check_client` says so plainly when it is not.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
-
-ENV_URL = "STREAMLITE_URL"
-APP_DATA_URL = "streamlite:///./data"  # where `make run` / `streamlite run` keep their data
-
-
-def resolve_url(url: str | None, default: str) -> tuple[str, bool]:
-    """(the URL to use, whether it is ``default``): ``url`` if given, else
-    ``$STREAMLITE_URL``, else ``default``."""
-    if url:
-        return url, False
-    env = os.environ.get(ENV_URL, "")
-    if env:
-        return env, False
-    return default, True
 
 
 class EmbeddedUnavailable(RuntimeError):
