@@ -41,6 +41,7 @@ local rawget, rawset, rawequal, next, pairs, ipairs = rawget, rawset, rawequal, 
 local setmetatable, getmetatable, pcall, xpcall, unpack = setmetatable, getmetatable, pcall, xpcall, unpack
 local loadstring, load, setfenv = loadstring, load, setfenv
 local getinfo = debug.getinfo
+local format, byte = string.format, string.byte
 local HERE = getinfo(1, "S").source
 
 -- read-only proxies ---------------------------------------------------------------
@@ -74,7 +75,11 @@ local W = {}  -- builtins wrapped to see through the proxies
 
 -- argument checks as the C builtins do them (luaL_checktype ...), blaming the caller
 local function argerror(i, name, msg, level)
-  error(("bad argument #%d to '%s' (%s)"):format(i, name, msg), level or 3)
+  level = level or 3
+  -- luaL_argerror names the function as its caller called it ('?' through pcall)
+  local called = getinfo(level - 1, "n")
+  name = called and called.name or "?"
+  error(format("bad argument #%d to '%s' (%s)", i, name, msg), level)
 end
 local function tname(n, i, v)
   if i > n then return "no value" end
@@ -129,10 +134,16 @@ function W.setmetatable(...)
   local r = setmetatable(t, mt)
   return r
 end
+local shown_mt = {}  -- protected value -> the read-only metatable scripts see for it
+local STRING_MT    -- the strings' metatable as scripts see it (read-only), set below
 function W.getmetatable(...)
   local n, t = select("#", ...), ...
   want_any(n, 1, "getmetatable")
-  if real_of[t] then return nil end
+  local tt = type(t)
+  if tt == "string" then return STRING_MT end
+  -- userdata are our C-like functions and cjson.null: no metatable, as in Redis
+  if tt == "userdata" then return nil end
+  if real_of[t] then return shown_mt[t] end
   local r = getmetatable(t)
   return r
 end
@@ -164,13 +175,22 @@ end
 
 local ENV  -- the scripts' (protected) globals, set below
 
+-- Redis's Lua has no bytecode loader: every chunk goes to the text parser, so one
+-- that starts with the bytecode signature (ESC) fails on that character
+-- ("unexpected symbol near 'char(27)'"). Stock Lua 5.1 picks its loader from the
+-- first byte, so a leading space sends such a chunk to the text parser too (a
+-- space changes no line number nor any message).
+local function text_only(s)
+  if byte(s, 1) == 27 then return " " .. s end
+  return s
+end
 function W.loadstring(...)
   local n, s, chunkname = select("#", ...), ...
   if type(s) ~= "string" and type(s) ~= "number" then
     argerror(1, "loadstring", "string expected, got " .. tname(n, 1, s))
   end
-  local f, e
-  if chunkname == nil then f, e = loadstring(s) else f, e = loadstring(s, chunkname) end
+  if chunkname == nil then chunkname = s end  -- luaL_optstring(L, 2, s)
+  local f, e = loadstring(text_only(s), chunkname)
   if f then setfenv(f, ENV) end
   return f, e
 end
@@ -179,8 +199,23 @@ function W.load(...)
   if type(fn) ~= "function" then
     argerror(1, "load", "function expected, got " .. tname(n, 1, fn))
   end
+  -- the first piece decides the loader (lua_load's lookahead): keep it text
+  local first = true
+  local function reader()
+    local piece = fn()
+    local t = type(piece)
+    if t ~= "string" and t ~= "number" and piece ~= nil then
+      -- lbaselib's generic_reader, blaming load's caller (reader < load < W.load < it)
+      error("reader function must return a string", 4)
+    end
+    if first then
+      first = false
+      if piece ~= nil and piece ~= "" then piece = text_only(piece .. "") end
+    end
+    return piece
+  end
   local f, e
-  if chunkname == nil then f, e = load(fn) else f, e = load(fn, chunkname) end
+  if chunkname == nil then f, e = load(reader) else f, e = load(reader, chunkname) end
   if f then setfenv(f, ENV) end
   return f, e
 end
@@ -253,17 +288,14 @@ for name, t in pairs(py.libs) do lib[name] = t end
 
 local seen = {}
 local shown_G = {}
-ENV = setmetatable({}, {
-  __index = function(t, k)
-    local v = shown_G[k]
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = readonly,
-  __metatable = false,
-})
+local function env_index(t, k)
+  local v = shown_G[k]
+  if v == nil then
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end
+  return v
+end
+ENV = setmetatable({}, {__index = env_index, __newindex = readonly, __metatable = false})
 seen[lib] = ENV
 real_of[ENV] = shown_G
 for k, v in pairs(lib) do
@@ -272,6 +304,10 @@ for k, v in pairs(lib) do
 end
 shown_G._G = ENV
 getmetatable("").__index = shown_G.string
+-- getmetatable on a string, or on the globals, shows a read-only copy, as Redis
+-- protects those metatables (the real ones stay out of reach)
+STRING_MT = protect({__index = shown_G.string}, {[shown_G.string] = shown_G.string})
+shown_mt[ENV] = protect({__index = env_index}, {})
 
 -- functions (FUNCTION LOAD / FCALL) ---------------------------------------------------
 -- Library code and the functions it registers share one environment, FENV, whose
@@ -299,19 +335,17 @@ local load_redis = setmetatable({}, {__index = strict_index(load_redis_shown),
 real_of[load_redis] = load_redis_shown
 local load_shown = {redis = load_redis}
 local fmode = fn_shown
-local FENV = setmetatable({}, {
-  __index = function(t, k)
-    local v = fmode[k]
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = readonly,
-  __metatable = false,
-})
+local function fenv_index(t, k)
+  local v = fmode[k]
+  if v == nil then
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end
+  return v
+end
+local FENV = setmetatable({}, {__index = fenv_index, __newindex = readonly, __metatable = false})
 fn_shown._G = FENV
 real_of[FENV] = fn_shown
+shown_mt[FENV] = protect({__index = fenv_index}, {})
 
 -- the error handler (Redis's __redis__err__handler; frames of this file skipped) ----
 local function handler(err)
@@ -341,9 +375,11 @@ local function handler(err)
   return err
 end
 
+shown_G.__redis__err__handler = handler  -- a global of scripts (not of functions), as in Redis
+
 local api = {}
 function api.compile(body)
-  local f, e = loadstring(body, "@user_script")
+  local f, e = loadstring(text_only(body), "@user_script")
   if not f then return nil, e end
   setfenv(f, ENV)
   return f, nil
@@ -353,7 +389,7 @@ function api.run(f)
   return ok, r
 end
 function api.compile_library(code)
-  local f, e = loadstring(code, "@user_function")
+  local f, e = loadstring(text_only(code), "@user_function")
   if not f then return nil, e end
   setfenv(f, FENV)
   return f, nil
