@@ -305,8 +305,10 @@ class Scripting:
         return ScriptError(self._err(text))
 
     def _arg_error(self, n: int, name: str, msg: str) -> ScriptError:
-        """luaL_argerror: ``<where>bad argument #n to 'name' (msg)``."""
-        return ScriptError(self._api.where() + f"bad argument #{n} to '{name}' ({msg})".encode())
+        """luaL_argerror: ``<where>bad argument #n to 'name' (msg)``, named as the
+        caller called it (``'?'`` through ``pcall``, as in Redis)."""
+        called = self._api.fname().decode("utf-8", "replace")
+        return ScriptError(self._api.where() + f"bad argument #{n} to '{called}' ({msg})".encode())
 
     def _lua_call(self, *args: Any) -> Any:
         value, failed = self._redis_call(args)

@@ -417,6 +417,10 @@ api.next = next
 api.tostring = tostring
 api.tonumber = tonumber
 api.type = type
+function api.fname()  -- the name a Python callback was called by ('?' through pcall)
+  local i = getinfo(2, "n")
+  return i and i.name or "?"
+end
 function api.where()  -- luaL_where(L, 1) as seen from a Python callback
   local i = getinfo(3, "Sl")
   if i and i.currentline > 0 then return i.short_src .. ":" .. i.currentline .. ": " end
