@@ -273,11 +273,35 @@ redis.REDIS_VERSION_NUM = py.version_num
 -- the globals scripts see ------------------------------------------------------------
 local lib = {}
 for _, name in ipairs({"tonumber", "rawequal", "collectgarbage",
-                       "coroutine", "select", "unpack", "gcinfo", "assert",
+                       "select", "unpack", "gcinfo", "assert",
                        "error", "_VERSION", "string", "table"}) do
   lib[name] = _G[name]
 end
 for name, f in pairs(W) do lib[name] = f end
+-- coroutine.create/wrap give each new thread the count hook (a Lua hook set with
+-- debug.sethook is looked up per thread: a thread would otherwise escape the time limit)
+local co_create, co_resume, maxn = coroutine.create, coroutine.resume, table.maxn
+local hook_thread  -- set with the hook, below
+local co = {}
+for k, v in pairs(coroutine) do co[k] = v end
+function co.create(...)
+  local t = co_create(...)
+  hook_thread(t)
+  return t
+end
+function co.wrap(f)
+  local t = co.create(f)
+  return function(...)
+    local r = {co_resume(t, ...)}
+    if not r[1] then
+      local e = r[2]
+      if type(e) == "string" then error(e, 2) end  -- auxwrap: position added to strings
+      error(e, 0)
+    end
+    return unpack(r, 2, maxn(r))
+  end
+end
+lib.coroutine = co
 local m = {}
 for k, v in pairs(math) do m[k] = v end
 m.random, m.randomseed = py.random, py.randomseed
@@ -377,6 +401,35 @@ end
 
 shown_G.__redis__err__handler = handler  -- a global of scripts (not of functions), as in Redis
 
+-- the count hook (Redis's luaMaskCountHook): every hook_every instructions Python
+-- checks the time and, for a script past busy-reply-threshold, lets the front serve
+-- others. When it answers with an error (killed, or FUNCTION LOAD past its time) the
+-- error is raised here and again at every new line of the user's code, so that
+-- pcall cannot swallow it for long. Threads (coroutines) inherit the hook.
+local sethook, interrupt, EVERY = debug.sethook, py.interrupt, py.hook_every
+local stop  -- the error that ends the running script, once there is one
+local function hook(event)
+  if event == "line" then
+    if stop == nil then sethook(hook, "", EVERY) return end  -- a thread left from before
+    if getinfo(2, "S").source ~= HERE then error(stop) end
+    return
+  end
+  local e = interrupt()
+  if e ~= nil then
+    stop = e
+    sethook(hook, "l")
+    error(e)
+  end
+end
+local function arm()
+  stop = nil
+  sethook(hook, "", EVERY)
+end
+arm()
+hook_thread = function(t)
+  if stop ~= nil then sethook(t, hook, "l") else sethook(t, hook, "", EVERY) end
+end
+
 local api = {}
 function api.compile(body)
   local f, e = loadstring(text_only(body), "@user_script")
@@ -385,6 +438,7 @@ function api.compile(body)
   return f, nil
 end
 function api.run(f)
+  arm()
   local ok, r = xpcall(f, handler)
   return ok, r
 end
@@ -396,12 +450,14 @@ function api.compile_library(code)
 end
 function api.load_library(f)  -- run library code in load mode: (ok, error value)
   fmode, real_of[FENV] = load_shown, load_shown
+  arm()
   local ok, e = pcall(f)
   fmode, real_of[FENV] = fn_shown, fn_shown
   if not ok then e = unwrapped(e) end
   return ok, e
 end
 function api.run_function(f, keys, args)
+  arm()
   local ok, r = xpcall(function() return f(keys, args) end, handler)
   return ok, r
 end
