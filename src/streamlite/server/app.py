@@ -165,9 +165,11 @@ class Server(Front):
         self._stopped = asyncio.Event()
         cfg = self.engine.config
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
+        # loading before listening: a client accepted while ``_listen`` is awaited
+        # would otherwise run commands on the empty dataset before the load
+        self.loading = True
         await self._listen(cfg["bind"], cfg["port"])
         info_state(self.engine)
-        self.loading = True
         try:
             await loop.run_in_executor(None, self._load)
         finally:
