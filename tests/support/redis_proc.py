@@ -108,6 +108,7 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc
     ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, proc=proc)
+    wait_loaded(port)  # a restart on an AOF or RDB answers -LOADING for a while
     return ServerProc(proc, port, d, owns, args=args)
 
 

@@ -290,9 +290,8 @@ class Persistence:
         w = self.writer
         if w is None:
             return False
-        eff = self.engine.effects
+        eff = self.engine.take_effects()  # not a busy script's, until it ends
         if eff:
-            self.engine.effects = []
             w.feed(eff)
         return bool(w._buf)
 
