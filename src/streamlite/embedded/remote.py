@@ -134,7 +134,7 @@ class AttachedConnection(UnixDomainSocketConnection):
                 return
             except _NOT_RECONNECTABLE:
                 raise
-            except (ConnectionError, RedisTimeoutError, TimeoutError):
+            except ConnectionError:  # (a timeout is an owner alive but slow: not retried)
                 # an owner accepted, then went away during the handshake (nothing of the
                 # caller's was sent yet): connect to the next one. Finding no owner at
                 # all is final (the attachment waited for one already).
@@ -272,7 +272,7 @@ class AsyncAttachedConnection(AsyncUnixConnection):
                 return
             except _NOT_RECONNECTABLE:
                 raise
-            except (ConnectionError, RedisTimeoutError, TimeoutError):
+            except ConnectionError:  # (a timeout is an owner alive but slow: not retried)
                 await self.disconnect(nowait=True)
                 if not self._reached or time.monotonic() >= deadline:
                     raise
