@@ -136,9 +136,10 @@ class Attachment:
                     self._lost()
                 except OSError as e:
                     s.close()
-                    raise RedisConnectionError(
-                        f"cannot attach to data directory {self.path} through {path}: {e} "
-                        "(the owner's socket is owner-only: same user needed)") from e
+                    hint = (" (the owner's socket is 0600: run as the owner's user)"
+                            if isinstance(e, PermissionError) else "")
+                    raise RedisConnectionError(f"cannot attach to data directory {self.path} "
+                                               f"through {path}: {e}{hint}") from e
                 else:
                     s.settimeout(None)
                     self.lost_at = None
