@@ -1,6 +1,6 @@
 """Embedded streamlite vs fakeredis, both in process through redis-py.
 
-    python bench/embedded.py [--n 20000] [--repeats 3] [--profile] [--redis]
+    python bench/embedded.py [--n 20000] [--repeats 3] [--profile] [--redis] [--attached]
 
 Measures, on the same machine in the same run (median of ``--repeats``):
 
@@ -10,7 +10,9 @@ Measures, on the same machine in the same run (median of ``--repeats``):
 
 for ``streamlite.connect()`` (in memory), ``streamlite.connect(dir)`` (AOF,
 ``appendfsync everysec``) and ``fakeredis.FakeRedis()``; ``--redis`` adds
-redis-py over TCP to a real redis-server for scale. Prints operations per
+redis-py over TCP to a real redis-server for scale; ``--attached`` adds a client
+attached to a data directory another process owns (the Redis protocol over the
+directory's Unix socket, as every process but the owner uses it). Prints operations per
 second and the ratio streamlite / fakeredis. ``--profile`` runs cProfile over
 streamlite's XADD loop and prints where the time goes (the per-command overhead
 of the embedded connection is the part this front owns).
@@ -109,6 +111,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--redis", action="store_true", help="also redis-py -> redis-server")
+    ap.add_argument("--attached", action="store_true",
+                    help="also a client attached to a directory another process owns")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-embedded-")
@@ -126,6 +130,17 @@ def main() -> int:
         srv = start_redis()
         port = srv.port
         backends.append(("redis-server", lambda: redis.Redis(port=port)))
+    owner = None
+    if args.attached:
+        import subprocess
+
+        shared = os.path.join(tmp, "shared")
+        owner = subprocess.Popen(
+            [sys.executable, "-c", "import streamlite, sys, time\n"
+             "r = streamlite.connect(sys.argv[1]); r.ping(); print('ready', flush=True)\n"
+             "time.sleep(1e6)", shared], stdout=subprocess.PIPE, text=True)
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "ready"
+        backends.append(("attached", lambda: streamlite.connect(shared)))
     try:
         print(f"python {sys.version.split()[0]}, n={args.n}, median of {args.repeats}")
         header = f"{'':30}" + "".join(f"{name:>16}" for name, _ in backends) + f"{'x fakeredis':>14}"
@@ -147,6 +162,9 @@ def main() -> int:
     finally:
         if srv is not None:
             srv.cleanup()
+        if owner is not None:
+            owner.kill()
+            owner.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -26,11 +26,11 @@ BACKENDS = ["redis", "embedded", "streamlite-server"]
 class Backend:
     name: str
     url: str
-    multiprocess: bool  # can several processes share it (a server), or one only
+    multiprocess: bool  # run the multi-process scenarios here (embedded ones: tests/shared)
 
     def client(self) -> Any:
-        """A sync client with decoded replies, for checks. On the embedded engine only
-        while no app process holds the directory."""
+        """A sync client with decoded replies, for checks (on the embedded engine it
+        attaches to the app process holding the directory, if one does)."""
         if self.name == "embedded":
             import streamlite
 

@@ -6,6 +6,7 @@
 - ``exit-rewrite``: writes, starts BGREWRITEAOF, exits without closing anything:
   the atexit hook must wait for the rewrite and close the AOF.
 - ``open``: tries to open the directory, prints ``ok`` or the error, exits.
+- ``handle``: the same with ``Embedded(DIR)`` (an in-process handle: never attaches).
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def main() -> int:
         try:
             r = streamlite.connect(path)
             r.ping()
+            print("ok", flush=True)
+        except Exception as e:  # noqa: BLE001
+            print(f"{type(e).__name__}: {e}", flush=True)
+        return 0
+    if mode == "handle":
+        try:
+            streamlite.Embedded(path).close()
             print("ok", flush=True)
         except Exception as e:  # noqa: BLE001
             print(f"{type(e).__name__}: {e}", flush=True)

@@ -108,29 +108,31 @@ def test_kill_9_loses_no_acknowledged_write(embtest, tmpdir_path):
     assert missing == []
 
 
-def test_second_process_is_refused(embtest, tmpdir_path):
+def test_one_owner_per_directory(embtest, tmpdir_path):
+    """An in-process handle on a directory another process owns is refused (connect()
+    attaches instead: tests/shared); the lock dies with its process."""
+    real = os.path.realpath(tmpdir_path)
     holder = _child("hold", tmpdir_path)
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(DirectoryLocked) as e:
-            streamlite.connect(tmpdir_path)
-        assert str(e.value) == (
-            f"data directory {os.path.realpath(tmpdir_path)} is in use by process {holder.pid}"
-        )
+            Embedded(tmpdir_path)
+        assert str(e.value) == f"data directory {real} is in use by process {holder.pid}"
+        assert e.value.socket == os.path.join(real, "streamlite.sock")
     finally:
         holder.kill()
         holder.wait(10)
     # the lock died with the process: the directory opens, with the holder's write
     r = streamlite.connect(tmpdir_path)
+    assert not streamlite.embedded.is_attached(r)
     assert r.execute_command("EMBTEST.GET", "holder") == b"1"
     # and now this process holds it
-    other = _child("open", tmpdir_path)
+    other = _child("handle", tmpdir_path)
     out = other.communicate(timeout=60)[0].strip()
-    assert out == (f"DirectoryLocked: data directory {os.path.realpath(tmpdir_path)} "
-                   f"is in use by process {os.getpid()}")
+    assert out == f"DirectoryLocked: data directory {real} is in use by process {os.getpid()}"
     r.close()
-    again = _child("open", tmpdir_path)
+    again = _child("handle", tmpdir_path)
     assert again.communicate(timeout=60)[0].strip() == "ok"
 
 

@@ -46,8 +46,8 @@ class Backend:
 
     def need_processes(self) -> None:
         if not self.multiprocess:
-            pytest.skip(f"{self.name}: the engine lives in one process; this scenario "
-                        "needs worker processes sharing a server")
+            pytest.skip(f"{self.name}: run on the servers (processes attached to an "
+                        "embedded directory: tests/shared)")
 
 
 def subprocess_env() -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import sys
 import tempfile
@@ -15,7 +14,9 @@ from .gateway import GatewaySettings
 
 
 def _default_url() -> str:
-    return os.environ.get("STREAMLITE_URL", DEFAULT_URL)
+    from streamlite.urls import resolve_url
+
+    return resolve_url(None, DEFAULT_URL)[0]
 
 
 def _run_loop(coro: Any) -> Any:
@@ -39,6 +40,12 @@ def _logging(level: str, json_logs: bool) -> None:
     apps.handlers[:] = list(events.handlers)
     apps.setLevel(level.upper())
     apps.propagate = False
+    # the embedded engine's few lines about its data directory (loading and its progress,
+    # owning or attached, a takeover) are shown at any --log-level up to info
+    embedded = logging.getLogger("streamlite.embedded")
+    embedded.handlers[:] = list(events.handlers)
+    embedded.setLevel(min(logging.INFO, logging.getLevelName(level.upper())))
+    embedded.propagate = False
 
 
 def _rate(text: str) -> float:

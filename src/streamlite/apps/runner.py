@@ -39,6 +39,16 @@ def is_embedded(url: str) -> bool:
     return url.startswith("streamlite:")
 
 
+def is_attached(r: Any) -> bool:
+    """True when ``r`` reaches an embedded directory another process owns (through its
+    socket): this process is one of several on that data."""
+    try:
+        from streamlite.embedded import is_attached as attached
+    except ImportError:
+        return False
+    return attached(r)
+
+
 POOL_SIZE = 512  # connections to a server at most; tasks wait for one beyond that
 
 
@@ -108,8 +118,11 @@ async def start(cfg: AppConfig) -> Running:
         await init_settings(r, cfg.gateway)
         if cfg.workers:
             prefix = cfg.consumer_prefix
-            if prefix is None and is_embedded(cfg.url):
-                prefix = "app"  # one process owns an embedded data directory: stable names
+            if prefix is None and is_embedded(cfg.url) and not is_attached(r):
+                # the process that owns an embedded data directory: stable names, so a
+                # restart resumes its own pending entries; attached processes (and
+                # processes on a server) get unique ones
+                prefix = "app"
             for i in range(cfg.consumers):
                 name = f"{prefix}-{i}" if prefix else unique_consumer_name(f"c{i}")
                 app = build_worker(cfg, r, name)
@@ -198,7 +211,10 @@ async def stop(run: Running, grace_s: float | None = None) -> None:
 
 def banner(run: Running, out: Any = sys.stdout) -> None:
     cfg = run.cfg
-    kind = "embedded, durable" if is_embedded(cfg.url) else "server"
+    kind = "server"
+    if is_embedded(cfg.url):
+        kind = ("embedded, attached to the process that owns the directory"
+                if is_attached(run.r) else "embedded, durable")
     lines = ["streamlite order pipeline",
              f"  data:       {cfg.url} ({kind})"]
     if run.url:

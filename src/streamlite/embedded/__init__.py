@@ -12,12 +12,23 @@ The modules: ``api`` (entry points, URLs), ``host`` (the engine, its lock,
 persistence, blocking and background work, one per directory), ``session`` (a
 connection's state in the engine), ``sync`` / ``aio`` (redis-py connection and
 pool classes), ``convert`` (reply values as redis-py's parser gives them),
-``handshake`` (what redis-py does on connect), ``lockfile`` (one process per
-directory), ``front`` (CLIENT LIST/KILL/UNBLOCK), ``served`` (the same engine over TCP).
+``handshake`` (what redis-py does on connect), ``lockfile`` (one owner per
+directory), ``front`` (CLIENT LIST/KILL/UNBLOCK), ``served`` (the same engine over
+the directory's Unix socket and TCP), ``attach`` (reaching, or taking over, the owner
+of a directory another process holds) and ``remote`` (redis-py clients over the
+owner's socket).
 """
 
 from .aio import AsyncEmbeddedConnection, AsyncEmbeddedConnectionPool
-from .api import Embedded, connect, connect_async, from_url, from_url_async, parse_url
+from .api import (
+    Embedded,
+    connect,
+    connect_async,
+    from_url,
+    from_url_async,
+    is_attached,
+    parse_url,
+)
 from .host import EngineClosed, Host
 from .lockfile import DirectoryLocked
 from .served import ServedEngine, serve
@@ -37,6 +48,7 @@ __all__ = [
     "connect_async",
     "from_url",
     "from_url_async",
+    "is_attached",
     "parse_url",
     "serve",
 ]

@@ -14,6 +14,7 @@ from ..engine.core import Engine
 from .aio import AsyncEmbeddedConnectionPool
 from .client import AsyncEmbeddedRedis, EmbeddedRedis
 from .host import Host, hold_or_reopen, open_host, split_persistence_options
+from .lockfile import DirectoryLocked
 from .sync import EmbeddedConnectionPool
 
 SCHEME = "streamlite://"
@@ -158,6 +159,14 @@ def _async_client(host: Host, spec: Any, redis_kwargs: dict[str, Any]) -> redis.
     return client
 
 
+class _Held(Exception):
+    """``_open``: another process owns the directory (attach to it)."""
+
+    def __init__(self, path: str, options: dict[str, Any]) -> None:
+        self.path = path
+        self.options = options
+
+
 def _open(path: Any, engine: Any, clock: Clock | None,
           kwargs: dict[str, Any]) -> tuple[Host, Any, dict[str, Any]]:
     popts = split_persistence_options(kwargs)
@@ -165,26 +174,67 @@ def _open(path: Any, engine: Any, clock: Clock | None,
         if engine is not None:
             raise TypeError("give a path or an engine, not both")
         p = os.fspath(path)
-        return open_host(p, popts, clock=clock), (p, popts), kwargs
+        try:
+            return open_host(p, popts, clock=clock), (p, popts), kwargs
+        except DirectoryLocked:
+            raise _Held(p, popts) from None
     if popts:
         raise TypeError(f"persistence options {sorted(popts)} need a data directory")
     return _host_of(engine, clock), None, kwargs
 
 
+def _attached_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], float, bool]:
+    from .attach import ATTACH_TIMEOUT
+
+    kw = _clean_kwargs(kwargs)
+    timeout = float(kw.pop("attach_timeout", ATTACH_TIMEOUT))
+    single = bool(kw.pop("single_connection_client", False))
+    kw.pop("retry", None)  # only commands that never left are sent again (remote.py)
+    return kw, timeout, single
+
+
+def _attached_sync(held: _Held, kwargs: dict[str, Any]) -> redis.Redis:
+    from .remote import AttachedConnectionPool, AttachedRedis
+
+    kw, timeout, single = _attached_kwargs(kwargs)
+    pool = AttachedConnectionPool(held.path, held.options, attach_timeout=timeout, **kw)
+    client = AttachedRedis(connection_pool=pool, single_connection_client=single)
+    client.auto_close_connection_pool = True
+    return client
+
+
+def _attached_async(held: _Held, kwargs: dict[str, Any]) -> redis.asyncio.Redis:
+    from .remote import AsyncAttachedConnectionPool, AsyncAttachedRedis
+
+    kw, timeout, single = _attached_kwargs(kwargs)
+    pool = AsyncAttachedConnectionPool(held.path, held.options, attach_timeout=timeout, **kw)
+    client = AsyncAttachedRedis(connection_pool=pool, single_connection_client=single)
+    client.auto_close_connection_pool = True
+    return client
+
+
 def connect(path: str | os.PathLike[str] | None = None, *,
             engine: Engine | Embedded | None = None, clock: Clock | None = None,
             **redis_kwargs: Any) -> redis.Redis:
-    """A ``redis.Redis`` client running streamlite in this process.
+    """A ``redis.Redis`` client on streamlite's engine.
 
     ``path`` is a data directory: the data survives restarts (AOF, ``appendfsync
     everysec`` unless ``appendfsync=`` says otherwise; other Redis persistence
     options such as ``appendonly=False``, ``save="60 1000"`` also apply). Every
-    ``connect(path)`` of the process shares one engine per directory; another
-    process opening it gets ``DirectoryLocked``. Without a path the client gets a
+    ``connect(path)`` of the process shares one engine per directory. When another
+    process owns the directory (an application, ``streamlite server --dir``), the
+    client attaches to it through the directory's socket instead (the same API;
+    ``attach_timeout=`` seconds to wait for an owner, default 60), and takes the
+    directory over if that process dies. Without a path the client gets a
     fresh in-memory engine of its own, unless ``engine=`` (an ``Embedded`` or
     ``Engine``) is shared. Other keyword arguments go to ``redis.Redis``.
     """
-    host, spec, kw = _open(path, engine, clock, dict(redis_kwargs))
+    kw = dict(redis_kwargs)
+    try:
+        host, spec, kw = _open(path, engine, clock, kw)
+    except _Held as held:
+        return _attached_sync(held, kw)
+    kw.pop("attach_timeout", None)
     return _sync_client(host, spec, kw)
 
 
@@ -192,8 +242,21 @@ def connect_async(path: str | os.PathLike[str] | None = None, *,
                   engine: Engine | Embedded | None = None, clock: Clock | None = None,
                   **redis_kwargs: Any) -> redis.asyncio.Redis:
     """Like ``connect``, returning a ``redis.asyncio.Redis``."""
-    host, spec, kw = _open(path, engine, clock, dict(redis_kwargs))
+    kw = dict(redis_kwargs)
+    try:
+        host, spec, kw = _open(path, engine, clock, kw)
+    except _Held as held:
+        return _attached_async(held, kw)
+    kw.pop("attach_timeout", None)
     return _async_client(host, spec, kw)
+
+
+def is_attached(client: Any) -> bool:
+    """True if ``client`` talks to a data directory another process owned when it was
+    made (through the directory's socket), False if it runs the engine in process."""
+    from .remote import is_attached as _is
+
+    return _is(client)
 
 
 # -- URLs ------------------------------------------------------------------------------
@@ -216,6 +279,7 @@ _QUERY_TYPES: dict[str, Any] = {
     "health_check_interval": int,
     "max_connections": int,
     "single_connection_client": _bool,
+    "attach_timeout": float,
 }
 
 

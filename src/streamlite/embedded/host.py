@@ -12,9 +12,12 @@ A ``Host`` owns one ``Engine`` and everything a server would do around it:
   the keys that changed wake their waiters, first come first served, whoever wrote;
 - **background work** in one daemon thread for all hosts of the process: active
   expiry, blocked-client timeouts, ``everysec`` fsync, save points, rewrites;
-- **one process per directory**: a lock file (``lockfile.py``), a registry so every
+- **one owner per directory**: a lock file (``lockfile.py``), a registry so every
   ``connect(path)`` in the process shares one host, ``atexit`` flush and fsync,
-  and a refusal to run in a forked child (two writers would corrupt the AOF).
+  and a refusal to run in a forked child (two writers would corrupt the AOF);
+- **serving the directory**: once loaded, the host listens on the directory's Unix
+  socket (``served.py``), so other processes attach to it instead of being shut
+  out (``attach.py``). Closing unlinks the socket, then flushes and unlocks.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from ..engine.blocking import BlockingManager
 from ..engine.clock import Clock
 from ..engine.core import Engine
 from ..engine.replies import Blocked
-from ..persistence import Persistence, PersistenceConfig
+from ..persistence import Persistence, PersistenceConfig, datadir
 from .lockfile import lock_directory, unlock_directory
 from .session import Session
 
@@ -149,12 +152,18 @@ class Host:
         options: dict[str, Any] | None = None,
     ) -> None:
         self.path = os.path.realpath(path) if path is not None else None
+        self.options = dict(options or {})
+        self._lock_fd: int | None = None
+        cfg = None
+        if self.path is not None:  # the lock first: a held directory costs nothing more
+            cfg = persistence_config(self.path, self.options)
+            self._lock_fd = lock_directory(self.path)
         self.engine = engine if engine is not None else Engine(clock)
         self.lock = threading.RLock()
         self.pid = os.getpid()
         self.persistence: Persistence | None = None
-        self.options = dict(options or {})
-        self._lock_fd: int | None = None
+        self.server: Any = None  # the HostServer (served.py): the owner's socket, TCP
+        self.owner_socket: datadir.OwnerSocket | None = None
         self._holds = 0
         self._woken: list[Session] = []  # sessions given a reply during this batch
         self.sessions: dict[int, Session] = {}  # client id -> open session
@@ -183,8 +192,7 @@ class Host:
 
             eng.ext["front"] = EmbeddedFront(self)
         if self.path is not None:
-            cfg = persistence_config(self.path, self.options)
-            self._lock_fd = lock_directory(self.path)
+            assert cfg is not None and self._lock_fd is not None
             try:
                 p = Persistence(eng, cfg, log=log.info)
                 p.load()
@@ -195,10 +203,50 @@ class Host:
                 raise
             self.persistence = p
             _show_config(eng, cfg)
+            self._serve_directory()
         _ticker.add(self)
 
     def __repr__(self) -> str:
         return f"<streamlite embedded engine {self.path or 'in memory'}>"
+
+    @property
+    def socket_path(self) -> str | None:
+        """The Unix socket other processes attach through (None: not served)."""
+        o = self.owner_socket
+        return o.path if o is not None else None
+
+    def ensure_server(self) -> Any:
+        """The host's server thread (``served.HostServer``), started if needed."""
+        if self.server is None:
+            from .served import HostServer
+
+            self.server = HostServer(self)
+        return self.server
+
+    def _serve_directory(self) -> None:
+        """Listen on the directory's socket and record it in the lock file: from now on
+        other processes attach here. Without a socket the host still works, alone."""
+        assert self.path is not None and self._lock_fd is not None
+        p = self.persistence
+        loaded = (f"loaded in {p.loading_time_ms / 1000:.3f} s, {p.loaded_keys} keys"
+                  if p is not None else "")
+        try:
+            owner = datadir.bind_socket(self.path, self._lock_fd)
+        except OSError as e:
+            log.warning("%s: opened by this process (%s); cannot serve it on a Unix socket "
+                        "(%s): other processes cannot attach", self.path, loaded, e)
+            datadir.record_socket(self._lock_fd, None, str(e))
+            return
+        try:
+            self.ensure_server().listen_unix(owner)
+        except BaseException:
+            owner.unlink()
+            owner.sock.close()
+            raise
+        self.owner_socket = owner
+        datadir.record_socket(self._lock_fd, owner.path)
+        log.info("%s: opened by this process, pid %d (%s); other processes attach "
+                 "through %s", self.path, os.getpid(), loaded, owner.path)
 
     # -- users -------------------------------------------------------------------
 
@@ -213,13 +261,14 @@ class Host:
             if self.closed:
                 return
             self._holds -= 1
-            if self._holds <= 0:
-                if self.path is not None:
-                    self.close()
-                else:
-                    self._holds = 0
-            else:
+            if self._holds > 0:
                 self.flush()
+                return
+            if self.path is None:
+                self._holds = 0
+                return
+            srv = self._close_locked()
+        self._stop_server(srv)
 
     def flush(self) -> None:
         """Write and fsync everything acknowledged so far."""
@@ -231,26 +280,41 @@ class Host:
                 p.writer.fsync()
 
     def close(self) -> None:
-        """Flush, fsync, close the AOF, unlock the directory; clients reopen it on next use."""
+        """Stop serving, flush, fsync, close the AOF, unlock the directory; clients reopen
+        it on next use."""
         with self.lock:
             if self.closed:
                 return
-            self.closed = True
-            if os.getpid() != self.pid:
-                return  # a forked child: never touch the parent's files
-            try:
-                for s in list(self.sessions.values()):  # their readers get ConnectionError
-                    self.close_session(s)
-                for c in list(self._blocked_clients()):
-                    self.blocking.unblock(c)
-                if self.persistence is not None:
-                    self.persistence.close()
-            finally:
-                if self._lock_fd is not None:
-                    unlock_directory(self._lock_fd)
-                    self._lock_fd = None
-                _registry_forget(self)
-                _ticker.discard(self)
+            srv = self._close_locked()
+        self._stop_server(srv)
+
+    def _close_locked(self) -> Any:
+        """``close()`` under the lock; returns the server thread to stop after it."""
+        self.closed = True  # from now on the socket server runs nothing
+        if os.getpid() != self.pid:
+            return None  # a forked child: never touch the parent's files
+        srv, self.server = self.server, None
+        try:
+            if self.owner_socket is not None:
+                self.owner_socket.unlink()  # before unlocking: never a successor's socket
+            for s in list(self.sessions.values()):  # their readers get ConnectionError
+                self.close_session(s)
+            for c in list(self._blocked_clients()):
+                self.blocking.unblock(c)
+            if self.persistence is not None:
+                self.persistence.close()
+        finally:
+            if self._lock_fd is not None:
+                unlock_directory(self._lock_fd)
+                self._lock_fd = None
+            _registry_forget(self)
+            _ticker.discard(self)
+        return srv
+
+    def _stop_server(self, srv: Any) -> None:
+        if srv is not None:
+            # waiting for its thread needs our lock free (it takes it to stop)
+            srv.close(wait=not _owns(self.lock))
 
     def _blocked_clients(self) -> Iterable[Any]:
         seen: dict[Any, None] = {}
@@ -265,7 +329,7 @@ class Host:
         if os.getpid() != self.pid:
             raise EngineClosed(
                 f"{self!r} was opened by process {self.pid}; a forked child cannot use it "
-                "(open it again in the child, after the parent has closed it)"
+                "(call streamlite.connect() again in the child: it attaches to the parent)"
             )
 
     # -- sessions ------------------------------------------------------------------
@@ -454,6 +518,11 @@ class Host:
         _wake_all(woken)
         if dl is not None and dl <= self.engine.clock.ms():
             self.expire_blocked()
+
+
+def _owns(lock: Any) -> bool:
+    is_owned = getattr(lock, "_is_owned", None)
+    return bool(is_owned()) if is_owned is not None else False
 
 
 def _wake_all(sessions: Iterable[Session]) -> None:

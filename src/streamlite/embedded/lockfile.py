@@ -1,57 +1,30 @@
-"""One process per data directory: an ``fcntl.flock`` on ``<dir>/streamlite.lock``.
+"""One owner per data directory (``persistence/datadir.py``), with redis-py's error type.
 
-The lock belongs to the open file, so it goes away by itself when the process
-dies, however it dies (SIGKILL included); the file keeps the owner's pid for the
-error message.
+An embedded process that finds the directory held gets ``DirectoryLocked``, a
+``redis.ConnectionError`` naming the holder's pid (and the socket it serves on).
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import os
-
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-LOCK_NAME = "streamlite.lock"
+from ..persistence import datadir
+from ..persistence.datadir import LOCK_NAME, DirectoryHeld, unlock_directory
+
+__all__ = ["LOCK_NAME", "DirectoryLocked", "lock_directory", "unlock_directory"]
 
 
-class DirectoryLocked(RedisConnectionError):
+class DirectoryLocked(RedisConnectionError, DirectoryHeld):
     """Another process has the data directory open."""
 
-    def __init__(self, path: str, pid: str) -> None:
-        super().__init__(f"data directory {path} is in use by process {pid}")
-        self.path = path
-        self.pid = pid
+    def __init__(self, path: str, pid: str, socket: str | None = None,
+                 unserved: str | None = None) -> None:
+        DirectoryHeld.__init__(self, path, pid, socket, unserved)
 
 
 def lock_directory(path: str) -> int:
     """Create ``path`` if needed and lock it for this process; return the lock's fd."""
-    os.makedirs(path, exist_ok=True)
-    fd = os.open(os.path.join(path, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as e:
-        if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            os.close(fd)
-            raise
-        try:
-            pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-        finally:
-            os.close(fd)
-        raise DirectoryLocked(path, pid) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
-
-
-def unlock_directory(fd: int) -> None:
-    """Release the lock (even if a forked child still holds a copy of the fd) and close it."""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    except OSError:
-        pass
-    try:
-        os.close(fd)
-    except OSError:
-        pass
+        return datadir.lock_directory(path)
+    except DirectoryHeld as e:
+        raise DirectoryLocked(e.path, e.pid, e.socket, e.unserved) from None

@@ -2,7 +2,8 @@
 
 Every subcommand takes ``--url`` (default ``$STREAMLITE_URL``, else
 ``redis://localhost:6379``): ``redis://host:port/db`` for a server (Redis or streamlite),
-``streamlite:///path`` for the embedded engine.
+``streamlite:///path`` for the embedded engine: next to ``make run``,
+``streamlite:///./data`` attaches to the running application.
 
 Exit codes (documented in docs/framework.md; scripts may rely on them):
 
@@ -106,8 +107,10 @@ def run_command(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
     """Map failures to the documented exit codes."""
 
     def wrapper(args: argparse.Namespace) -> int:
+        from ..urls import APP_DATA_URL, ENV_URL, resolve_url
         from .connection import EmbeddedUnavailable
 
+        args.url, defaulted = resolve_url(args.url, DEFAULT_URL)
         try:
             return fn(args)
         except KeyboardInterrupt:
@@ -117,7 +120,9 @@ def run_command(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
         except EmbeddedUnavailable as e:
             return fail(str(e), EXIT_CONNECT)
         except (redis.ConnectionError, redis.TimeoutError, ConnectionError) as e:
-            return fail(f"cannot connect to {args.url}: {e}", EXIT_CONNECT)
+            hint = (f" (no --url given and ${ENV_URL} is not set; next to `make run` the "
+                    f"data is at --url {APP_DATA_URL})" if defaulted else "")
+            return fail(f"cannot connect to {args.url}: {e}{hint}", EXIT_CONNECT)
         except redis.ResponseError as e:
             return fail(f"server error: {e}", EXIT_ERROR)
         except (ValueError, OSError) as e:
@@ -541,9 +546,9 @@ def cmd_trim(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------ registration
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", default=os.environ.get("STREAMLITE_URL", DEFAULT_URL),
-                   help="redis://host:port/db or streamlite:///path "
-                        "(default: $STREAMLITE_URL or %(default)s)")
+    p.add_argument("--url", default=None,
+                   help="redis://host:port/db or streamlite:///path (next to `make run`: "
+                        f"streamlite:///./data) (default: $STREAMLITE_URL or {DEFAULT_URL})")
     p.add_argument("--json", action="store_true", help="machine-readable JSON lines")
 
 

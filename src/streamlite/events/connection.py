@@ -1,5 +1,8 @@
 """Clients from URLs: ``redis://`` / ``rediss://`` / ``unix://`` for a server (Redis or the
-streamlite server), ``streamlite:///path`` for the embedded engine.
+streamlite server), ``streamlite:///path`` for the embedded engine (which attaches to the
+process that owns the directory, if another one does).
+
+Which URL a command line uses: ``streamlite.urls``.
 
 The framework talks to every backend through redis-py only, with ``decode_responses``
 off (payloads may be binary). A client passed in by the user must be configured the same

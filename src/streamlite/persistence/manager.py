@@ -34,6 +34,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ RDB_MISCONF = (
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     "RDB error."
 )
+PROGRESS_EVERY_S = 1.0  # a long load logs how far it got this often
 ALWAYS_WRITE_FATAL = ("Can't recover from AOF write error when the AOF fsync policy is 'always'. "
                       "Exiting...")
 
@@ -83,6 +85,20 @@ class PersistenceConfig:
 
 def _default_log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a background job's child: end with the parent. An orphaned BGSAVE would rename
+    its snapshot over the files of the process that took the directory over (the child
+    let go of the directory's lock at fork: ``datadir``)."""
+    while True:
+        time.sleep(0.05)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
 
 
 @dataclass
@@ -127,6 +143,8 @@ class Persistence:
         self.loaded_keys = 0
         self.loaded_expired = 0
         self.loading_time_ms = 0
+        self._loading_t0 = 0.0
+        self._next_progress = 0.0
         self._child: _Child | None = None
         self._last_fsync = time.monotonic()
         self._pending_rewrite = False
@@ -166,7 +184,8 @@ class Persistence:
         data cannot be loaded whole; nothing is half-loaded.
         """
         eng = self.engine
-        t0 = time.monotonic()
+        t0 = self._loading_t0 = time.monotonic()
+        self._next_progress = t0 + PROGRESS_EVERY_S
         self.loading_started = int(time.time())
         eng.loading = True
         try:
@@ -175,6 +194,8 @@ class Persistence:
                 self._remove_strays()
             elif os.path.exists(self.snapshot_path):
                 self.loading_total = os.path.getsize(self.snapshot_path)
+                self.log(f"Loading the snapshot {self.snapshot_path} "
+                         f"({_mb(self.loading_total)})")
                 loaded = load_snapshot(eng, self.snapshot_path)
                 self.loading_done = self.loading_total
                 self.loaded_keys, self.loaded_expired = loaded.keys, loaded.expired
@@ -202,6 +223,8 @@ class Persistence:
                 raise AofError(f"The AOF file {af.name} listed in the manifest "
                                f"{os.path.basename(self.manifest_path)} doesn't exist")
         self.loading_total = sum(os.path.getsize(p) for p in paths)
+        self.log(f"Loading the append only file of {self.cfg.dir} ({_mb(self.loading_total)} "
+                 f"in {len(paths)} file{'s' if len(paths) != 1 else ''})")
         total = 0
         for i, (af, path) in enumerate(zip(files, paths, strict=True)):
             t0 = time.monotonic()
@@ -215,10 +238,20 @@ class Persistence:
         self.loading_done = self.loading_total
         self.aof_base_size = os.path.getsize(paths[0]) if m.base else 0
         self.aof_rewrite_base_size = self.aof_base_size
-        self.log(f"DB loaded from append only file: {total} commands")
+        keys = sum(len(db) for db in target.dbs)
+        self.log(f"DB loaded from append only file: {total} commands, {keys} keys, "
+                 f"{time.monotonic() - self._loading_t0:.3f} seconds")
 
     def _progress(self, n: int) -> None:
         self.loading_done += n
+        now = time.monotonic()
+        if now >= self._next_progress:  # a long load says how far it got, once a second
+            self._next_progress = now + PROGRESS_EVERY_S
+            keys = sum(len(db) for db in self.engine.dbs)
+            pct = 100 * self.loading_done / self.loading_total if self.loading_total else 100
+            self.log(f"Loading: {pct:.0f}% ({_mb(self.loading_done)} of "
+                     f"{_mb(self.loading_total)}), {keys} keys, "
+                     f"{now - self._loading_t0:.1f} s elapsed")
 
     def _remove_strays(self) -> None:
         """Files in the AOF directory no manifest names (a crashed rewrite's leftovers)."""
@@ -536,9 +569,11 @@ class Persistence:
     def _fork(self, work: Callable[[], Any]) -> int:
         if self.writer is not None:
             self.after_writes()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # child: write and leave without running the parent's cleanup
             code = 0
+            threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
             try:
                 with contextlib.suppress(ValueError, OSError):
                     signal.set_wakeup_fd(-1)  # the parent's event loop must not hear us

@@ -33,6 +33,7 @@ from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
 from ..engine.front import Front
 from ..engine.info import state as info_state
 from ..engine.replies import NO_REPLY, Blocked, ErrorReply
+from ..persistence import datadir
 from ..persistence.aof import AofWriteError
 from ..persistence.manager import (
     ALWAYS_WRITE_FATAL,
@@ -104,6 +105,8 @@ class Server(Front):
         self.persistence: Persistence | None = None
         self._commit_scheduled = False  # a group commit (appendfsync always) is queued
         self.exit_code: int | None = None
+        self.lock_fd: int | None = None  # the data directory's lock (``datadir``)
+        self.owner_socket: datadir.OwnerSocket | None = None  # embedded processes attach here
         self._stopped: asyncio.Event | None = None
         self.start_time = time.time()
         # stats
@@ -159,11 +162,14 @@ class Server(Front):
         )
 
     async def start(self) -> None:
-        """Listen, then load the persisted data (clients get LOADING meanwhile)."""
+        """Lock the data directory, listen, then load the persisted data (clients get
+        LOADING meanwhile). Raises ``DirectoryHeld`` before touching anything when
+        another process holds the directory."""
         loop = asyncio.get_running_loop()
         self.loop = loop
         self._stopped = asyncio.Event()
         cfg = self.engine.config
+        self.lock_fd = datadir.lock_directory(cfg["dir"])
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
         # loading before listening: a client accepted while ``_listen`` is awaited
         # would otherwise run commands on the empty dataset before the load
@@ -176,8 +182,36 @@ class Server(Front):
             self.loading = False
         info_state(self.engine)["startup_memory"] = self.memory.read()
         self.engine.script_host = ScriptHost(self)  # busy scripts yield to the loop
+        await self._listen_owner_socket()
         self.log("Ready to accept connections tcp")
         self._schedule_tick()
+
+    async def _listen_owner_socket(self) -> None:
+        """Serve the loaded data directory on its Unix socket too, where embedded processes
+        (``streamlite.connect(dir)``) attach; bound only now, so that connecting there
+        means the data is loaded."""
+        assert self.loop is not None and self.lock_fd is not None
+        d = self.engine.config["dir"]
+        try:
+            owner = datadir.bind_socket(d, self.lock_fd)
+        except OSError as e:
+            self.log(f"Cannot serve {d} on a Unix socket ({e}): embedded processes cannot "
+                     "attach to this server", "warning")
+            datadir.record_socket(self.lock_fd, None, str(e))
+            return
+        try:
+            srv = await self.loop.create_unix_server(lambda: Connection(self), sock=owner.sock,
+                                                     backlog=self.engine.config.get("tcp-backlog", 511))
+        except OSError as e:
+            owner.unlink()
+            owner.sock.close()
+            self.log(f"Cannot serve {d} on a Unix socket ({e})", "warning")
+            return
+        self.servers.append(srv)
+        self.owner_socket = owner
+        datadir.record_socket(self.lock_fd, owner.path)
+        self.log(f"The data directory {d} is served on unix socket {owner.path} too "
+                 f"(streamlite.connect({d!r}) attaches there)")
 
     def _load(self) -> None:
         assert self.persistence is not None
@@ -212,6 +246,15 @@ class Server(Front):
         for h in hosts:
             where = f"[{h}]:{actual}" if ":" in h else f"{h}:{actual}"
             self.log(f"streamlite server listening on {where}")
+
+    def unlock(self) -> None:
+        """Give the data directory up (after the last write to its files)."""
+        if self.owner_socket is not None:
+            self.owner_socket.unlink()  # before unlocking: never a successor's socket
+            self.owner_socket = None
+        if self.lock_fd is not None:
+            datadir.unlock_directory(self.lock_fd)
+            self.lock_fd = None
 
     async def wait_closed(self) -> int:
         assert self._stopped is not None
@@ -716,6 +759,24 @@ def monitor_line(c: Client, argv: list[bytes], now_us: int) -> bytes:
             .encode("utf-8", "surrogateescape"))
 
 
+def refuse_held(server: Server, e: datadir.DirectoryHeld) -> None:
+    """The data directory belongs to another process: say whose, and how to reach it,
+    on stderr (also when a logfile is set: the server never started)."""
+    sock = e.socket or os.path.join(e.path, datadir.SOCKET_NAME)
+    serving = ("it serves that data on" if e.socket else
+               "it is loading the data; once loaded it serves it on")
+    way_in = (f"{serving.capitalize()} unix socket {sock}: use `redis-cli -s {sock}`, or the "
+              f"URL streamlite://{e.path} from Python and the streamlite CLI. ")
+    if e.unserved:
+        way_in = f"It cannot serve that data to other processes ({e.unserved}). "
+    msg = (f"Data directory {e.path} is in use by process {e.pid}: not starting (two "
+           f"processes writing one AOF would corrupt it). {way_in}Or stop process {e.pid} "
+           "first.")
+    server.log(msg, "warning")
+    if server.engine.config.get("logfile"):
+        print(msg, file=sys.stderr, flush=True)
+
+
 def run_server(engine: Engine, config_file: str | None = None,
                on_ready: Callable[[Server], None] | None = None) -> int:
     """Run a server for ``engine`` until SHUTDOWN or SIGTERM; returns the exit code."""
@@ -729,17 +790,23 @@ def run_server(engine: Engine, config_file: str | None = None,
     async def main() -> int:
         server = Server(engine, config_file)
         try:
-            await server.start()
-        except OSError as e:
-            server.log(str(e), "warning")
-            return 1
-        except LoadError as e:  # a damaged AOF or snapshot: refuse to serve part of it
-            server.log(f"Fatal error loading the DB: {e}. Exiting.", "warning")
-            return 1
-        server.install_signal_handlers()
-        if on_ready is not None:
-            on_ready(server)
-        return await server.wait_closed()
+            try:
+                await server.start()
+            except datadir.DirectoryHeld as e:
+                refuse_held(server, e)
+                return 1
+            except OSError as e:
+                server.log(str(e), "warning")
+                return 1
+            except LoadError as e:  # a damaged AOF or snapshot: refuse to serve part of it
+                server.log(f"Fatal error loading the DB: {e}. Exiting.", "warning")
+                return 1
+            server.install_signal_handlers()
+            if on_ready is not None:
+                on_ready(server)
+            return await server.wait_closed()
+        finally:
+            server.unlock()
 
     code = runner(main())
     return int(code or 0)

@@ -28,7 +28,8 @@ HELP_OPTIONS = """\
 common options (any config name works, as with redis-server):
   --port N               TCP port (default 6379; 0 picks a free one)
   --bind ADDR [ADDR ..]  addresses to listen on (default 127.0.0.1)
-  --dir PATH             data directory (AOF, snapshots; default: current directory)
+  --dir PATH             data directory (AOF, snapshots; default: current directory),
+                         created if missing; refused while another process holds it
   --requirepass PASS     password clients must AUTH with
   --appendonly yes|no    append-only file (default no)
   --appendfsync always|everysec|no
@@ -126,6 +127,7 @@ def build_engine(options: list[str]) -> tuple[object, str | None]:
             except ValueError:
                 pass
     engine = Engine(databases=max(1, dbs))
+    _create_dirs(lines)
     try:
         cfgmod.load_lines(engine, lines)
     except cfgmod.ConfigError as e:
@@ -135,6 +137,19 @@ def build_engine(options: list[str]) -> tuple[object, str | None]:
         raise ConfigFileError(None, " ".join(lines[idx]), msg)
     _ = streamlite
     return engine, config_file
+
+
+def _create_dirs(lines: list[list[str]]) -> None:
+    """``dir`` must exist for the config to accept it (as in Redis): a data directory
+    given at startup is created instead (``--dir ./data`` on a fresh checkout)."""
+    import os
+
+    for ln in lines:
+        if len(ln) == 2 and ln[0].lower() == "dir" and ln[1]:
+            try:
+                os.makedirs(ln[1], exist_ok=True)
+            except OSError:
+                pass  # the config check reports it
 
 
 def main(args: argparse.Namespace) -> int:

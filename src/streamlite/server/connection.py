@@ -26,6 +26,7 @@ import hiredis
 from ..engine.client import Client
 from ..engine.commands.connection import forget_client
 from ..engine.replies import NO_REPLY, OK, Blocked, ErrorReply, MultiReply, Push
+from ..persistence import datadir
 from ..protocol.request import RequestError, RequestParser
 from ..protocol.resp import encode
 from .scripts import SUSPENDED
@@ -62,6 +63,7 @@ class Connection(asyncio.Protocol):
         self.net_out = 0
         self.cmds = 0
         self.obuf_soft_since = 0.0
+        self.fd = -1  # kept from forked children (``datadir.guard``)
 
     # -- connection lifecycle ------------------------------------------------------
 
@@ -83,6 +85,9 @@ class Connection(asyncio.Protocol):
                         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
             except OSError:
                 pass
+        if sock is not None:
+            self.fd = sock.fileno()
+            datadir.guard(self.fd)  # a background job's fork must not keep it open
         refusal = srv.refuse_connection(peer)
         if refusal is not None:
             self.closed = True
@@ -99,6 +104,9 @@ class Connection(asyncio.Protocol):
         srv.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.fd >= 0:
+            datadir.unguard(self.fd)
+            self.fd = -1
         if self.client is None:
             return
         self.closed = True
