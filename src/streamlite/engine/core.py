@@ -427,9 +427,9 @@ class Engine:
     def take_effects(self) -> list[tuple[int, list[bytes]]]:
         """The effects to persist now, handed over (a running unit's are not among them)."""
         if self._unit_outer is not None:  # a busy script: only what came before it
-            eff = self._unit_outer
+            outer = self._unit_outer
             self._unit_outer = []
-            return eff
+            return outer
         eff = self.effects
         if not eff:
             return []

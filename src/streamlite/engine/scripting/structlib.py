@@ -191,7 +191,7 @@ class Struct:
             if 2 + len(res) + 1 > LUAI_MAXCSTACK:
                 raise libs._error("stack overflow (too many results)")
             if opt in _INTS:
-                res.append(self._getinteger(data[pos : pos + size], h[0], opt.islower()))
+                res.append(self._getinteger(data[pos : pos + size], bool(h[0]), opt.islower()))
             elif opt == "f":
                 b = data[pos : pos + 4]
                 res.append(struct.unpack("<f" if h[0] else ">f", b)[0])
