@@ -508,6 +508,8 @@ SPECS: list[Spec] = [
     _b("rdbchecksum", True, flags=_I),
     _s("dbfilename", "dump.sldb", flags=frozenset({"protected"}),
        validate=_basename_check("dbfilename", True), apply=_set_pcfg("dbfilename")),
+    _e("snapshot-format", "auto", ("auto", "redis", "streamlite"),
+       apply=_set_pcfg("snapshot_format")),
     _b("rdb-del-sync-files", False),
     _b("rdb-save-incremental-fsync", True),
     _sp("dir", "", _parse_dir, None, frozenset({"protected", "deny-loading"}),

@@ -158,20 +158,7 @@ def _enc_stream(out: list[bytes], s: Stream) -> None:
         _blob(out, n.flags)
         _blob(out, _le(n.offs))
         _blob(out, n.data)
-    idmp = s.idmp
-    if idmp is None:
-        out.append(_u8.pack(0))
-    else:
-        out.append(_u8.pack(1))
-        out.append(struct.pack("<IIQQI", idmp.duration, idmp.maxsize, idmp.iids_added,
-                               idmp.iids_duplicates, len(idmp.producers)))
-        for pid, iids in idmp.producers.items():
-            _blob(out, pid)
-            out.append(_u32.pack(len(iids)))
-            for iid, (sid, added) in iids.items():
-                _blob(out, iid)
-                out.append(_sid(sid))
-                out.append(_i64.pack(added))
+    enc_idmp(out, s.idmp)
     out.append(_u32.pack(len(s.groups)))
     for name, g in s.groups.items():
         _blob(out, name)
@@ -351,7 +338,7 @@ def load_payload(payload: bytes, engine: Engine, deep: bool = True) -> Any:
             validate_stream(v)
         return v
     if ver < 0x4000:
-        from .rdbcompat import load_redis_value
+        from .rdbvalue import load_redis_value
 
         return load_redis_value(body, engine)
     raise FormatError(f"unknown payload version {ver}")
@@ -548,20 +535,7 @@ def _dec_stream(r: Reader) -> Stream:
         raise FormatError("stream counters do not match its entries")
     if nodes:
         nodes[-1].data = bytearray(nodes[-1].data)
-    if r.u8():
-        duration, maxsize, added, dups, npids = r.unpack(struct.Struct("<IIQQI"))
-        st = IdmpState(duration, maxsize)
-        st.iids_added = added
-        st.iids_duplicates = dups
-        for _ in range(npids):
-            pid = r.blob()
-            iids: dict[bytes, tuple[int, int]] = {}
-            for _ in range(r.u32()):
-                iid = r.blob()
-                sid = r.sid()
-                iids[iid] = (sid, r.i64())
-            st.producers[pid] = iids
-        s.idmp = st
+    s.idmp = dec_idmp(r)
     rec = struct.Struct("<QQqQI")
     for _ in range(r.u32()):
         name = r.blob()
@@ -602,3 +576,42 @@ def _dec_stream(r: Reader) -> Stream:
             raise FormatError("duplicate consumer group")
         s.groups[name] = g
     return s
+
+
+_idmp_hdr = struct.Struct("<IIQQI")
+
+
+def enc_idmp(out: list[bytes], idmp: IdmpState | None) -> None:
+    """u8 has-IDMP, then u32 duration, u32 maxsize, u64 iids-added, u64 iids-duplicates,
+    u32 producers and per producer its iids (blob iid, ID, i64 time added)."""
+    if idmp is None:
+        out.append(_u8.pack(0))
+        return
+    out.append(_u8.pack(1))
+    out.append(_idmp_hdr.pack(idmp.duration, idmp.maxsize, idmp.iids_added,
+                              idmp.iids_duplicates, len(idmp.producers)))
+    for pid, iids in idmp.producers.items():
+        _blob(out, pid)
+        out.append(_u32.pack(len(iids)))
+        for iid, (sid, added) in iids.items():
+            _blob(out, iid)
+            out.append(_sid(sid))
+            out.append(_i64.pack(added))
+
+
+def dec_idmp(r: Reader) -> IdmpState | None:
+    if not r.u8():
+        return None
+    duration, maxsize, added, dups, npids = r.unpack(_idmp_hdr)
+    st = IdmpState(duration, maxsize)
+    st.iids_added = added
+    st.iids_duplicates = dups
+    for _ in range(npids):
+        pid = r.blob()
+        iids: dict[bytes, tuple[int, int]] = {}
+        for _ in range(r.u32()):
+            iid = r.blob()
+            sid = r.sid()
+            iids[iid] = (sid, r.i64())
+        st.producers[pid] = iids
+    return st

@@ -79,6 +79,15 @@ class PersistenceConfig:
     auto_aof_rewrite_min_size: int = 64 * 1024 * 1024
     aof_use_rdb_preamble: bool = True
     stop_writes_on_bgsave_error: bool = True
+    # snapshot files: "redis" (RDB), "streamlite" (SLSNAP) or "auto" (RDB when dbfilename
+    # ends in .rdb); loading reads either, whatever this says (told apart by the magic)
+    snapshot_format: str = "auto"
+
+    def snapshot_kind(self) -> str:
+        fmt = self.snapshot_format
+        if fmt == "auto":
+            return "redis" if self.dbfilename.lower().endswith(".rdb") else "streamlite"
+        return fmt
 
 
 def _default_log(msg: str) -> None:
@@ -390,7 +399,7 @@ class Persistence:
         """SAVE: write the snapshot in the foreground (raises OSError on failure)."""
         if self._child is not None and self._child.kind == "save":
             raise RuntimeError("ERR Background save already in progress")
-        write_snapshot(self.engine, self.snapshot_path)
+        write_snapshot(self.engine, self.snapshot_path, fmt=self.cfg.snapshot_kind())
         self.lastsave = int(time.time())
         self.dirty_at_save = self.engine.dirty
         self.last_bgsave_ok = True
@@ -422,7 +431,8 @@ class Persistence:
             )
         dirty = self.engine.dirty
         path = self.snapshot_path
-        pid = self._fork(lambda: write_snapshot(self.engine, path))
+        fmt = self.cfg.snapshot_kind()
+        pid = self._fork(lambda: write_snapshot(self.engine, path, fmt=fmt))
         self._child = _Child(pid, "save", time.monotonic(), dirty=dirty)
         self.log(f"Background saving started by pid {pid}")
         return "Background saving started"
@@ -615,6 +625,8 @@ class Persistence:
         if ch.kind == "save":
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(self.cfg.dir, f"temp-{ch.pid}.sldb"))
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.cfg.dir, f"temp-{ch.pid}.rdb"))
 
     def wait_children(self) -> None:
         """Block until a running background job ends (tests, shutdown), then finish it."""

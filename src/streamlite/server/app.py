@@ -155,6 +155,7 @@ class Server(Front):
             auto_aof_rewrite_min_size=cfg["auto-aof-rewrite-min-size"],
             aof_use_rdb_preamble=cfg["aof-use-rdb-preamble"],
             stop_writes_on_bgsave_error=cfg["stop-writes-on-bgsave-error"],
+            snapshot_format=cfg["snapshot-format"],
         )
 
     async def start(self) -> None:
