@@ -5,7 +5,8 @@ DUMP wraps it as Redis wraps its payloads: the value, then a 2-byte format versi
 and a CRC-64 of everything before it, both little-endian (``dump_payload``).
 Our version numbers start at ``0x4000`` so a real Redis (whose RDB versions are
 small numbers) refuses our payloads with its own error, and RESTORE tells ours
-from Redis's payloads (``rdbcompat`` reads those).
+from Redis's payloads (``rdbvalue`` reads and writes those; DUMP writes Redis's,
+AOF bases and snapshots this module's, which load much faster).
 
 Bodies (all integers little-endian; ``strvec`` = u32 count, u32 lengths, then
 the bytes back to back; ``blob`` = u32 length and bytes; IDs = two u64, ms and seq):
