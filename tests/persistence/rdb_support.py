@@ -121,12 +121,17 @@ def raw_client(r: redis.Redis) -> Any:
     return raw
 
 
-def state(r: redis.Redis, dbs: int = 16, redis70: bool = False) -> dict[Any, Any]:
+def state(r: redis.Redis, dbs: int = 16, redis70: bool = False,
+          times: bool = True) -> dict[Any, Any]:
     """Every key of every database, field by field, through commands (RESP2, raw).
 
     ``redis70``: only what Redis 7.0 has (no field TTLs, no consumer active-time; its
-    encodings of small lists differ from 8.x's, so encodings are left out)."""
+    encodings of small lists differ from 8.x's, so encodings are left out).
+    ``times=False`` leaves out consumers' seen/active times (a replica sets them when it
+    applies the master's commands, in Redis as here)."""
     drop = POST_82 + ((b"active-time",) if redis70 else ())
+    if not times:
+        drop += (b"seen-time", b"active-time")
     out: dict[Any, Any] = {}
     raw = raw_client(r)
     for db in range(dbs):

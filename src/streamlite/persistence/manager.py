@@ -140,6 +140,8 @@ class Persistence:
         self._last_fsync = time.monotonic()
         self._pending_rewrite = False
         self._pending_save = False
+        # called with every batch of effects ``stage`` takes (replication's stream)
+        self.listeners: list[Callable[[list[tuple[int, list[bytes]]]], None]] = []
         os.makedirs(config.dir, exist_ok=True)
         engine.ext["persistence"] = self
         engine.wrap_units = True  # a command that propagates several goes in MULTI/EXEC
@@ -262,15 +264,17 @@ class Persistence:
     # -- the write path ----------------------------------------------------------
 
     def stage(self) -> bool:
-        """Move the engine's effects into the AOF buffer; True if something is pending."""
+        """Move the engine's effects into the AOF buffer (and to the listeners); True if
+        something is pending for the AOF."""
         w = self.writer
-        if w is None:
-            return False
         eff = self.engine.effects
         if eff:
             self.engine.effects = []
-            w.feed(eff)
-        return bool(w._buf)
+            for fn in self.listeners:
+                fn(eff)
+            if w is not None:
+                w.feed(eff)
+        return w is not None and bool(w._buf)
 
     def commit(self) -> None:
         """Write the buffer (and fsync under ``always``) before replies are sent."""
@@ -669,7 +673,7 @@ class Persistence:
             self._kill_child()
         w = self.writer
         self.writer = None
-        self.engine.effects = None
+        self.engine.effects = [] if self.listeners else None
         self.cfg.appendonly = False
         if w is not None:
             with contextlib.suppress(OSError):

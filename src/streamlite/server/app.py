@@ -42,6 +42,7 @@ from ..persistence.manager import (
 )
 from .connection import Connection
 from .memory import MemoryProbe
+from .replication import Replication
 
 DENIED = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
@@ -101,6 +102,7 @@ class Server(Front):
         self.listeners: list[str] = []
         self.loading = False
         self.persistence: Persistence | None = None
+        self.replication: Replication | None = None
         self._commit_scheduled = False  # a group commit (appendfsync always) is queued
         self.exit_code: int | None = None
         self._stopped: asyncio.Event | None = None
@@ -165,6 +167,7 @@ class Server(Front):
         self._stopped = asyncio.Event()
         cfg = self.engine.config
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
+        self.replication = Replication(self)
         await self._listen(cfg["bind"], cfg["port"])
         info_state(self.engine)
         self.loading = True
@@ -175,6 +178,9 @@ class Server(Front):
         info_state(self.engine)["startup_memory"] = self.memory.read()
         self.log("Ready to accept connections tcp")
         self._schedule_tick()
+        if cfg.get("replicaof"):
+            host, port = cfg["replicaof"].split()
+            self.replication.replicaof(host, int(port))
 
     def _load(self) -> None:
         assert self.persistence is not None
@@ -302,6 +308,8 @@ class Server(Front):
         self.dirty.discard(conn)
         self.paused_conns.discard(conn)
         self.net_out_closed += conn.net_out
+        if self.replication is not None:
+            self.replication.drop(conn)
         if c.blocked is not None:
             self.blocking.unblock(c)
 
@@ -320,7 +328,7 @@ class Server(Front):
             if eng.ready_keys:
                 self.serve_blocked()
         p = self.persistence
-        if p is not None and p.writer is not None:
+        if p is not None and (p.writer is not None or p.listeners):
             staged = p.stage()
             if self._commit_scheduled or (staged and self.loop is not None):
                 # group commit: one write (and under ``always`` one fsync) for every client
@@ -473,6 +481,8 @@ class Server(Front):
             eng.active_expire()
         if self.persistence is not None:
             self.persistence.tick()
+        if self.replication is not None:
+            self.replication.tick()
         now = time.monotonic()
         samples = self._ops_samples
         samples.append((now, eng.stats_commands))
@@ -649,6 +659,7 @@ class Server(Front):
             "total_forks": getattr(p, "total_forks", 0) if p is not None else 0,
             "client_query_buffer_limit_disconnections": self.stat_qbuf_disconnections,
             "client_output_buffer_limit_disconnections": self.stat_obuf_disconnections,
+            **(self.replication.stats if self.replication is not None else {}),
         }
 
     def reset_stats(self) -> None:

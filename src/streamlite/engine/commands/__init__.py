@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     lists,
     persist,
     pubsub,
+    replication,
     scripting,
     server,
     sets,

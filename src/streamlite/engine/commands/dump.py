@@ -23,9 +23,9 @@ from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
 from ..notify import notify, overwritten
+from ..rdbvalue import dump_redis_payload
 from ..registry import command
 from ..replies import OK
-from ..rdbvalue import dump_redis_payload
 from ..serialize import FormatError, load_payload, payload_version
 
 BUSYKEY = "BUSYKEY Target key name already exists."
