@@ -64,7 +64,7 @@ from .rdbprim import (
 from .serialize import FormatError, Reader, _blob, _sid, dec_idmp, enc_idmp
 from .stream.groups import ConsumerGroup, estimate_entries_read
 from .stream.listpack import int_size, signed64
-from .stream.stream import F_DELETED, F_SAME, Stream, _Node, _varint
+from .stream.stream import F_DELETED, F_SAME, Stream, _Node, _read_varint, _varint
 from .stream.stream import same_size as node_same_size
 
 RDB_STREAM_LISTPACKS = 15
@@ -79,29 +79,55 @@ EXT_AUX = b"sl-stream-ext"
 # -- writing ---------------------------------------------------------------------------------
 
 
+_LP_INT = {v: lp_int(v) for v in range(-4096, 4096)}  # the ID deltas and counters
+
+
 def _node_listpack(n: _Node, master: int) -> bytes:
+    """The listpack Redis holds for node ``n`` (the write hot path: entries are read
+    straight from the node's varint-prefixed data, common elements come from tables)."""
     nf = len(n.fields)
-    els = [lp_int(n.live), lp_int(n.dead), lp_int(nf)]
+    small = _LP_INT
+    els = [small.get(n.live) or lp_int(n.live), small.get(n.dead) or lp_int(n.dead),
+           small[nf] if nf < 4096 else lp_int(nf)]
     els.extend(lp_str(f) for f in n.fields)
-    els.append(lp_int(0))
+    els.append(small[0])
+    app = els.append
     count = 4 + nf
     mms, mseq = master >> 64, master & M64
-    ids = n.ids
-    for j in range(len(n.flags)):
-        fl = n.flags[j]
-        els.append(lp_int(fl))
-        els.append(lp_int(signed64(ids[2 * j] - mms)))
-        els.append(lp_int(signed64(ids[2 * j + 1] - mseq)))
-        fields = n.decode(j)
+    ids, flags, offs = n.ids, n.flags, n.offs
+    data = n.data if type(n.data) is bytes else bytes(n.data)
+    same_count = small.get(nf + 3) or lp_int(nf + 3)
+    cache: dict[bytes, bytes] = {}
+    for j in range(len(flags)):
+        fl = flags[j]
+        app(small[fl])
+        d = ids[2 * j] - mms
+        app(small.get(d) or lp_int(signed64(d)))
+        d = ids[2 * j + 1] - mseq
+        app(small.get(d) or lp_int(signed64(d)))
+        pos = offs[j]
         if fl & F_SAME:
-            els.extend(lp_str(v) for v in fields[1::2])
-            k = nf + 3
+            k = nf
         else:
-            k = len(fields) // 2
-            els.append(lp_int(k))
-            els.extend(lp_str(x) for x in fields)
-            k = 2 * k + 4
-        els.append(lp_int(k))
+            k = data[pos]
+            pos += 1
+            if k >= 128:
+                k, pos = _read_varint(data, pos - 1)
+            app(small.get(k) or lp_int(k))
+            k *= 2
+        for _ in range(k):
+            ln = data[pos]
+            pos += 1
+            if ln >= 128:
+                ln, pos = _read_varint(data, pos - 1)
+            v = data[pos : pos + ln]
+            pos += ln
+            e = cache.get(v)
+            if e is None:
+                e = cache[v] = lp_str(v)
+            app(e)
+        k = nf + 3 if fl & F_SAME else k + 4
+        app(same_count if fl & F_SAME else small.get(k) or lp_int(k))
         count += k + 1
     return listpack_build(els, count)
 
@@ -183,7 +209,11 @@ def apply_extension(s: Stream, data: bytes | memoryview) -> None:
 
 
 def _node_from_listpack(lp: bytes, master: int) -> _Node:
-    """One of our nodes from a Redis stream listpack whose master ID is ``master``."""
+    """One of our nodes from a Redis stream listpack whose master ID is ``master``.
+
+    The read hot path: elements are decoded in one pass (``listpack_values``) and the
+    entries' values are copied into the node's varint-prefixed data inline.
+    """
     el = listpack_values(lp)
     try:
         live, dead, nf = el[0], el[1], el[2]
@@ -198,40 +228,50 @@ def _node_from_listpack(lp: bytes, master: int) -> _Node:
         flags = bytearray()
         offs = array("I")
         data = bytearray()
+        ids_app, flags_app, offs_app, data_app = ids.append, flags.append, offs.append, data.append
         n_el = len(el)
+        same_count = nf + 3
         while i < n_el:
             fl, dms, dseq = el[i], el[i + 1], el[i + 2]
-            if type(fl) is not int or type(dms) is not int or type(dseq) is not int \
+            if type(dms) is not int or type(dseq) is not int or type(fl) is not int \
                     or fl & ~(F_DELETED | F_SAME):
                 raise FormatError("bad stream entry header")
             i += 3
-            ids.append((mms + dms) & M64)
-            ids.append((mseq + dseq) & M64)
-            flags.append(fl)
-            offs.append(len(data))
+            ids_app((mms + dms) & M64)
+            ids_app((mseq + dseq) & M64)
+            flags_app(fl)
+            offs_app(len(data))
             if fl & F_SAME:
-                vals = el[i : i + nf]
-                i += nf
-                want = nf + 3
+                k = nf
+                want = same_count
             else:
                 k = el[i]
                 if type(k) is not int or k <= 0:
                     raise FormatError("bad stream entry field count")
-                vals = el[i + 1 : i + 1 + 2 * k]
-                i += 1 + 2 * k
+                i += 1
+                if k < 128:
+                    data_app(k)
+                else:
+                    data += _varint(k)
                 want = 2 * k + 4
-                data += _varint(k)
-            for v in vals:
-                b = as_bytes(v)
-                data += _varint(len(b))
-                data += b
+                k *= 2
+            for v in el[i : i + k]:
+                if type(v) is not bytes:
+                    v = b"%d" % v
+                ln = len(v)
+                if ln < 128:
+                    data_app(ln)
+                else:
+                    data += _varint(ln)
+                data += v
+            i += k
             if i >= n_el or el[i] != want:
                 raise FormatError("bad stream entry element count")
             i += 1
     except IndexError:
         raise FormatError("stream listpack entry past the end") from None
     cnt = len(flags)
-    ndead = sum(1 for f in flags if f & F_DELETED)
+    ndead = cnt - flags.count(0) - flags.count(F_SAME)
     if not cnt or live + dead != cnt or ndead != dead or not live:
         raise FormatError("stream listpack counters do not match its entries")
     n = _Node.__new__(_Node)
