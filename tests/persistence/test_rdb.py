@@ -20,7 +20,7 @@ from streamlite.engine.crc64 import crc64
 from streamlite.engine.rdbprim import enc_length, enc_string
 from streamlite.persistence.rdb import RdbError, rdb_bytes, read_rdb_bytes
 from streamlite.persistence.snapshot import SnapshotError, install, read_snapshot
-from tests.support.redis_proc import have_redis, start_redis, start_streamlite
+from tests.support.redis_proc import ServerProc, have_redis, start_redis, start_streamlite
 
 from .helpers import argv_of, canonical, populate_every_type
 from .rdb_support import dataset_commands, differences, digests, run_all, state
@@ -266,3 +266,90 @@ def test_snapshot_reader_tells_the_formats_apart(tmp_path):
     p.write_bytes(b"REDIS0099" + bytes(20))
     with pytest.raises(SnapshotError, match="Can't handle RDB format version 99"):
         read_snapshot(e, str(p))
+
+
+# -- Redis's own test RDBs (tests/assets of a Redis source tree, when one is at hand) -----------
+
+
+def _redis_assets() -> list[str]:
+    from tests.conformance.redis_suite import CACHE
+
+    roots = [os.environ.get("REDIS_SRC", "")]
+    if os.path.isdir(CACHE):
+        roots += [os.path.join(CACHE, d) for d in sorted(os.listdir(CACHE))]
+    for root in roots:
+        d = os.path.join(root, "tests", "assets")
+        if root and os.path.isdir(d):
+            return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".rdb"))
+    return []
+
+
+@needs_redis
+@pytest.mark.skipif(not _redis_assets(), reason="needs a Redis source tree (see docs/conformance.md)")
+@pytest.mark.parametrize("path", _redis_assets(), ids=os.path.basename)
+def test_redis_test_suite_rdb_files_load_as_in_redis(path, tmp_path):
+    """Each RDB of Redis's own tests (zipmaps, ziplists, intsets, quicklists of Redis 2.x to
+    7.0, corrupt ones): streamlite loads what Redis 8.2 loads, identically, and refuses
+    what it refuses."""
+    shutil.copy(path, tmp_path / "dump.rdb")
+    red = _redis_loading(str(tmp_path))
+    with open(path, "rb") as f:
+        data = f.read()
+    e = Engine()
+    if red is None:
+        with pytest.raises(RdbError):
+            read_rdb_bytes(e, data, os.path.basename(path))
+        return
+    try:
+        want = state(redis.Redis(port=red.port), times=False)
+    finally:
+        red.stop()
+    sl = start_streamlite(["--dbfilename", "dump.rdb"], dir=str(tmp_path))
+    try:
+        assert differences(want, state(redis.Redis(port=sl.port), times=False)) == []
+    finally:
+        sl.stop()
+
+
+def _redis_loading(d: str) -> ServerProc | None:
+    """redis-server on ``d``/dump.rdb once it has loaded it, or None if it refused it."""
+    import time
+
+    try:
+        red = start_redis(["--dbfilename", "dump.rdb"], dir=d)
+    except RuntimeError:
+        return None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if red.proc.poll() is not None:
+            return None
+        try:
+            if redis.Redis(port=red.port).ping():
+                return red
+        except (redis.BusyLoadingError, redis.ConnectionError):
+            time.sleep(0.05)
+    red.stop()
+    raise AssertionError("redis-server neither loaded nor refused the file")
+
+
+def test_lru_idle_times_and_lfu_counters_travel():
+    clock = FakeClock()
+    src = Engine(clock)
+    c = src.client()
+    src.execute(c, argv_of("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"))
+    src.execute(c, argv_of("SET", "old", "v"))
+    clock.advance(500_000)
+    src.execute(c, argv_of("SET", "new", "v"))
+    dst = Engine(clock)
+    dst.config["maxmemory-policy"] = "allkeys-lru"
+    install(dst, read_rdb_bytes(dst, rdb_bytes(src), "lru.rdb"))
+    cd = dst.client()
+    assert dst.execute(cd, argv_of("OBJECT", "IDLETIME", "old")) == 500
+    assert dst.execute(cd, argv_of("OBJECT", "IDLETIME", "new")) == 0
+    src.execute(c, argv_of("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"))
+    payload = src.execute(c, argv_of("DUMP", "old"))
+    src.execute(c, argv_of("RESTORE", "hot", "0", payload, "FREQ", "77"))
+    dst = Engine(clock)
+    dst.config["maxmemory-policy"] = "allkeys-lfu"
+    install(dst, read_rdb_bytes(dst, rdb_bytes(src), "lfu.rdb"))
+    assert dst.execute(dst.client(), argv_of("OBJECT", "FREQ", "hot")) == 77

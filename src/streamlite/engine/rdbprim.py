@@ -11,7 +11,7 @@ Everything here works on bytes, both ways, exactly as Redis's ``rdb.c``,
   encoding byte that says integer or string and its size, the data, a
   back-length of 1-5 bytes) and ``0xFF``; strings that spell an int64 exactly
   are stored as integers, as ``lpAppend`` does;
-- a *ziplist* (Redis 6.2 and older) is read only.
+- a *ziplist* (Redis 6.2 and older) and a *zipmap* (hashes of Redis 2.4) are read only.
 
 Readers take a ``serialize.Reader`` (bounds-checked) and raise ``FormatError``
 on anything malformed; writers return bytes.
@@ -362,4 +362,42 @@ def ziplist_items(zl: bytes) -> list[bytes]:
         i += ln
     if i != end:
         raise FormatError("ziplist entry past the end")
+    return out
+
+
+def zipmap_items(zm: bytes) -> list[bytes]:
+    """A zipmap's fields and values, flat (``zipmap.c``: a count byte, then per pair a
+    length, the field, a length, a free-space byte, the value and its free space)."""
+    out: list[bytes] = []
+    i = 1
+    n = len(zm)
+
+    def length() -> int:
+        nonlocal i
+        if i >= n:
+            raise FormatError("zipmap entry past the end")
+        b = zm[i]
+        if b < 254:
+            i += 1
+            return b
+        if b == 254 and i + 5 <= n:
+            i += 5
+            return int(struct.unpack_from("<I", zm, i - 4)[0])
+        raise FormatError("bad zipmap length")
+
+    while i < n and zm[i] != 0xFF:
+        ln = length()
+        out.append(zm[i : i + ln])
+        i += ln
+        ln = length()
+        if i >= n:
+            raise FormatError("zipmap entry past the end")
+        free = zm[i]
+        i += 1
+        out.append(zm[i : i + ln])
+        i += ln + free
+        if i > n:
+            raise FormatError("zipmap entry past the end")
+    if i != n - 1:
+        raise FormatError("bad zipmap end")
     return out

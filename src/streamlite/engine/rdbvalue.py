@@ -37,6 +37,7 @@ from .rdbprim import (
     read_ms,
     read_string,
     ziplist_items,
+    zipmap_items,
 )
 from .rdbstream import (
     RDB_STREAM_LISTPACKS_3,
@@ -101,8 +102,10 @@ def read_value(t: int, r: Reader, engine: Engine) -> Any:
         return _dec_list(_quicklist(r, t), engine)
     if t == RDB_LIST:
         return _dec_list([read_string(r) for _ in range(read_length(r))], engine)
-    if t == RDB_LIST_ZIPLIST:
-        return _dec_list(ziplist_items(read_string(r)), engine)
+    if t == RDB_LIST_ZIPLIST:  # Redis's loader keeps these a quicklist, whatever the size
+        lv = _dec_list(ziplist_items(read_string(r)), engine)
+        lv.quick = True
+        return lv
     if t == RDB_SET:
         return _dec_set(HASHTABLE, [read_string(r) for _ in range(read_length(r))], engine)
     if t == RDB_SET_INTSET:
@@ -143,7 +146,7 @@ def read_value(t: int, r: Reader, engine: Engine) -> Any:
     if t in (RDB_MODULE_2, RDB_MODULE_PRE_GA):
         raise ModuleValueError(_module_message(r, t))
     if t == RDB_HASH_ZIPMAP:
-        raise FormatError("hashes in the zipmap encoding (Redis 2.4 and older) are not read")
+        return _dec_hash(0, zipmap_items(read_string(r)), {}, engine)
     raise FormatError(f"unknown RDB object type {t}")
 
 

@@ -82,6 +82,11 @@ class FormatError(Exception):
     """The bytes are not a value this module wrote."""
 
 
+class EmptyKeyError(FormatError):
+    """A well-formed collection with no element (Redis's loader skips such keys in an
+    RDB file; RESTORE refuses them)."""
+
+
 # -- writing ----------------------------------------------------------------------------
 
 
@@ -387,7 +392,7 @@ def validate_stream(s: Stream) -> None:
 
 def _dec_list(items: list[bytes], engine: Engine) -> ListValue:
     if not items:
-        raise FormatError("empty list")
+        raise EmptyKeyError("empty list")
     lv = ListValue(items)
     fill = engine.config.get("list-max-listpack-size", -2)
     sz_limit, count_limit = _list._limits(int(fill))
@@ -401,7 +406,7 @@ def _dec_list(items: list[bytes], engine: Engine) -> ListValue:
 
 def _dec_set(enc: int, members: list[bytes], engine: Engine) -> SetValue:
     if not members:
-        raise FormatError("empty set")
+        raise EmptyKeyError("empty set")
     lim = SetLimits(engine)
     if enc == INTSET:
         s = SetValue(INTSET)
@@ -437,7 +442,7 @@ def _dec_zset(members: list[bytes], scores: list[float], engine: Engine) -> ZSet
     from sortedcontainers import SortedList
 
     if not members:
-        raise FormatError("empty sorted set")
+        raise EmptyKeyError("empty sorted set")
     for sc in scores:
         if sc != sc:
             raise FormatError("NaN score")
@@ -452,7 +457,9 @@ def _dec_zset(members: list[bytes], scores: list[float], engine: Engine) -> ZSet
 
 
 def _dec_hash(flags: int, flat: list[bytes], ttls: dict[bytes, int], engine: Engine) -> Hash:
-    if not flat or len(flat) & 1:
+    if not flat:
+        raise EmptyKeyError("empty hash")
+    if len(flat) & 1:
         raise FormatError("bad hash field list")
     h = Hash()
     h.d = dict(zip(flat[0::2], flat[1::2], strict=True))

@@ -36,7 +36,7 @@ from ..engine.rdbprim import enc_length, enc_string, read_length, read_string
 from ..engine.rdbstream import EXT_AUX, apply_extension, stream_extension
 from ..engine.rdbvalue import RDB_VERSION, read_value, redis_value
 from ..engine.scripting.runtime import get_scripting
-from ..engine.serialize import FormatError, Reader
+from ..engine.serialize import EmptyKeyError, FormatError, Reader
 from ..engine.stream.stream import Stream
 
 if TYPE_CHECKING:
@@ -210,7 +210,13 @@ def _read_records(engine: Engine, r: Reader, out: Loaded, ver: int, name: str) -
                 if db is None:
                     db = out.dbs[0] = out.dbs.get(0) or Database(engine, 0)
                 key = read_string(r)
-                value = read_value(op, r, engine)
+                try:
+                    value = read_value(op, r, engine)
+                except EmptyKeyError:  # as Redis: skipped ("rdbLoadObject skipping empty key")
+                    out.empty += 1
+                    when = None
+                    idle = freq = -1
+                    continue
                 if key in db.data:
                     raise FormatError(f"duplicated key {key!r} in DB {db.index}")
                 if when is not None and when < now:

@@ -162,6 +162,7 @@ class Loaded:
     functions: list[bytes] = field(default_factory=list)
     keys: int = 0
     expired: int = 0
+    empty: int = 0  # RDB files: empty collections skipped, as Redis's loader does
     created_ms: int = 0
     commands: list[list[bytes]] | None = None  # version 1 files: a command stream
 
@@ -299,7 +300,7 @@ def install(engine: Engine, loaded: Loaded) -> None:
             setattr(db, attr, getattr(new, attr))
         db.scan_index = None
         db.str_enc = {}
-        if db.lfu is not None:
+        if new.lfu is not None or db.lfu is not None:
             db.lfu = new.lfu if new.lfu is not None else {}
     fns = get_scripting(engine).functions
     fns.flush()
