@@ -269,3 +269,32 @@ def test_kill_9_of_the_master_during_a_full_sync_leaves_both_sides_loadable(tmp_
     r2 = start_streamlite(["--appendonly", "yes"], dir=str(rdir))
     procs.append(r2)
     assert redis.Redis(port=r2.port).dbsize() in (1, 120)
+
+
+def test_a_replica_passes_the_stream_on_and_its_replicas_follow_a_promotion(procs):
+    """a <- b <- c: c has a's offsets (b proxies a's bytes), and when b is promoted c stays
+    with it, no new full sync (as with Redis's PSYNC2)."""
+    a = start_streamlite()
+    procs.append(a)
+    ma = redis.Redis(port=a.port)
+    ma.execute_command("SELECT", 3)
+    b = start_streamlite(["--replicaof", "127.0.0.1", str(a.port)])
+    procs.append(b)
+    mb = redis.Redis(port=b.port)
+    until(lambda: link_up(mb), what="b's link")
+    r3 = redis.Redis(port=a.port, db=3)
+    r3.xadd("s", {"f": "v"}, id="1-1")  # the stream is in db 3 when c syncs from b
+    assert ma.wait(1, 10000) == 1
+    c = start_streamlite(["--replicaof", "127.0.0.1", str(b.port)])
+    procs.append(c)
+    mc = redis.Redis(port=c.port)
+    until(lambda: link_up(mc), what="c's link")
+    for i in range(20):
+        r3.xadd("s", {"i": str(i)})
+    until(lambda: redis.Redis(port=c.port, db=3).xlen("s") == 21, what="c to catch up")
+    off = ma.info("replication")["master_repl_offset"]
+    until(lambda: mc.info("replication")["slave_repl_offset"] == off, what="equal offsets")
+    mb.replicaof("NO", "ONE")
+    redis.Redis(port=b.port, db=3).xadd("s", {"after": "promotion"})
+    until(lambda: redis.Redis(port=c.port, db=3).xlen("s") == 22, what="c to follow b")
+    assert mb.info("stats")["sync_full"] == 1

@@ -199,6 +199,8 @@ def _read_records(engine: Engine, r: Reader, out: Loaded, ver: int, name: str) -
                 key, value = read_string(r), read_string(r)
                 if key == EXT_AUX:
                     _apply_aux_extension(out, value)
+                else:
+                    out.aux[key] = value
             elif op == OP_FUNCTION2:
                 out.functions.append(read_string(r))
             elif op == OP_MODULE_AUX:

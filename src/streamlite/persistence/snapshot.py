@@ -163,6 +163,7 @@ class Loaded:
     keys: int = 0
     expired: int = 0
     empty: int = 0  # RDB files: empty collections skipped, as Redis's loader does
+    aux: dict[bytes, bytes] = field(default_factory=dict)  # RDB files: the AUX fields
     created_ms: int = 0
     commands: list[list[bytes]] | None = None  # version 1 files: a command stream
 

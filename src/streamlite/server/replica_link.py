@@ -203,9 +203,10 @@ class MasterLink:
         self.repl.second_offset = -1
         self.repl.offset = offset
         self.repl.backlog = bytearray()
-        self.repl.seldb = -1
+        stream_db = int(loaded.aux.get(b"repl-stream-db", b"0") or 0)
+        self.repl.seldb = stream_db
         self.repl.disconnect_replicas()
-        self.client.select(0)
+        self.client.select(stream_db if 0 <= stream_db < len(self.engine.dbs) else 0)
         p = self.server.persistence
         if p is not None and p.writer is not None:
             p._rewrite_foreground()  # the AOF starts again from the new dataset, as Redis's
@@ -233,10 +234,10 @@ class MasterLink:
         name = argv[0].lower()
         if name == b"replconf" and len(argv) > 1 and argv[1].lower() == b"getack":
             self.send_ack()  # the offset before this command, as Redis answers
-            self.offset += size
-            return
-        try:
-            self.engine.execute(self.client, argv)
-        except Exception as e:  # noqa: BLE001  (a command the master sent must not stop the link)
-            self.server.log(f"Error running a command from the master: {e!r}", "warning")
+        else:
+            try:
+                self.engine.execute(self.client, argv)
+            except Exception as e:  # noqa: BLE001  (a command the master sent must not stop the link)
+                self.server.log(f"Error running a command from the master: {e!r}", "warning")
         self.offset += size
+        self.repl.proxy(argv)  # on to our own replicas, byte for byte

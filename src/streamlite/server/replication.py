@@ -130,8 +130,12 @@ class Replication:
             p.stage()
 
     def feed(self, effects: list[tuple[int, list[bytes]]]) -> None:
-        """Append effects to the stream: the backlog and every online replica."""
-        if self.backlog is None:
+        """Append effects to the stream: the backlog and every online replica.
+
+        Not while we are a replica: then the stream is our master's, proxied byte for
+        byte (``proxy``), so our offsets are our master's and our replicas can move to
+        it (or stay with us after a promotion) with a partial resync, as in Redis."""
+        if self.backlog is None or self.link is not None:
             return
         out = []
         for db, argv in effects:
@@ -142,6 +146,14 @@ class Replication:
                 self.seldb = db
             out.append(encode_command(argv))
         self._append(b"".join(out))
+
+    def proxy(self, argv: list[bytes]) -> None:
+        """A command of our master's stream, passed on as it came (we are a replica)."""
+        if self.backlog is None:
+            return
+        if argv[0].lower() == b"select" and len(argv) == 2:
+            self.seldb = int(argv[1])
+        self._append(encode_command(argv))
 
     def feed_raw(self, argv: list[bytes]) -> None:
         """A command outside any database (PING, REPLCONF GETACK)."""
@@ -207,14 +219,19 @@ class Replication:
         if replid is not None and replid != b"?":
             self.stats["sync_partial_err"] += 1
         self.stats["sync_full"] += 1
-        rdb = rdb_bytes(self.engine, {b"repl-stream-db": b"0",
+        # the database the stream is in: a master starts a new SELECT (so 0 will do); a
+        # replica passes its master's stream on untouched, so its replicas start in the
+        # database that stream has selected (Redis's repl-stream-db)
+        stream_db = max(self.seldb, 0) if self.link is not None else 0
+        rdb = rdb_bytes(self.engine, {b"repl-stream-db": b"%d" % stream_db,
                                       b"repl-id": self.replid.encode(),
                                       b"repl-offset": b"%d" % self.offset})
         if replid is not None:
             conn.out.append(b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(), self.offset))
         conn.out.append(b"$%d\r\n" % len(rdb))
         conn.out.append(rdb)
-        self.seldb = -1  # the next command carries its SELECT (the replica starts in db 0)
+        if self.link is None:
+            self.seldb = -1  # the next command carries its SELECT
         info.state = "online"
         self.server.dirty.add(conn)
         self.server.log(f"Synchronization with replica {c.addr.decode()} succeeded "
@@ -310,6 +327,7 @@ class Replication:
     # -- periodic work -------------------------------------------------------------------------
 
     def tick(self) -> None:
+        self._read_only()  # CONFIG SET replica-read-only applies within a tick
         now = time.monotonic()
         period = int(self.engine.config.get("repl-ping-replica-period", 10))
         if self.replicas and self.link is None and now - self.last_ping >= period:
