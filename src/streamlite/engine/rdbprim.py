@@ -187,59 +187,71 @@ def intset_build(values: list[int]) -> bytes:
 
 
 def listpack_values(lp: bytes | memoryview) -> list[bytes | int]:
-    """Every element of a listpack: integers as ints, strings as bytes."""
+    """Every element of a listpack: integers as ints, strings as bytes.
+
+    The common elements (7-bit integers, strings under 64 bytes, 13-bit integers) are
+    taken first with their back-length (1 byte) folded into the step; a length that
+    points outside the listpack ends in an error, not a short element."""
     n_all = len(lp)
     if n_all < 7:
         raise FormatError("short listpack")
     total, _count = struct.unpack_from("<IH", lp)
     if total != n_all or lp[-1] != 0xFF:
         raise FormatError("bad listpack header")
+    if type(lp) is not bytes:
+        lp = bytes(lp)
     out: list[bytes | int] = []
     app = out.append
     i = 6
     end = total - 1
     unpack = struct.unpack_from
-    while i < end:
-        b = lp[i]
-        start = i
-        if b < 0x80:  # 7-bit uint
-            app(b)
-            i += 1
-        elif b < 0xC0:  # 6-bit string length
-            ln = b & 0x3F
-            app(bytes(lp[i + 1 : i + 1 + ln]))
-            i += 1 + ln
-        elif b < 0xE0:  # 13-bit int
-            v = ((b & 0x1F) << 8) | lp[i + 1]
-            app(v - (1 << 13) if v >= 1 << 12 else v)
-            i += 2
-        elif b < 0xF0:  # 12-bit string length
-            ln = ((b & 0x0F) << 8) | lp[i + 1]
-            app(bytes(lp[i + 2 : i + 2 + ln]))
-            i += 2 + ln
-        elif b == 0xF0:  # 32-bit string length
-            ln = unpack("<I", lp, i + 1)[0]
-            app(bytes(lp[i + 5 : i + 5 + ln]))
-            i += 5 + ln
-        elif b == 0xF1:
-            app(unpack("<h", lp, i + 1)[0])
-            i += 3
-        elif b == 0xF2:
-            app(int.from_bytes(lp[i + 1 : i + 4], "little", signed=True))
-            i += 4
-        elif b == 0xF3:
-            app(unpack("<i", lp, i + 1)[0])
-            i += 5
-        elif b == 0xF4:
-            app(unpack("<q", lp, i + 1)[0])
-            i += 9
-        else:
-            raise FormatError("bad listpack entry")
-        size = i - start
-        i += 1 if size < 128 else 2 if size < 16384 else 3 if size < 2097152 else \
-            4 if size < 268435456 else 5
-        if i > end:
-            raise FormatError("listpack entry past the end")
+    try:
+        while i < end:
+            b = lp[i]
+            if b < 0x80:  # 7-bit uint
+                app(b)
+                i += 2
+                continue
+            if b < 0xC0:  # 6-bit string length
+                j = i + 1 + (b & 0x3F)
+                app(lp[i + 1 : j])
+                i = j + 1
+                continue
+            if b < 0xE0:  # 13-bit int
+                v = ((b & 0x1F) << 8) | lp[i + 1]
+                app(v - (1 << 13) if v >= 1 << 12 else v)
+                i += 3
+                continue
+            start = i
+            if b < 0xF0:  # 12-bit string length
+                ln = ((b & 0x0F) << 8) | lp[i + 1]
+                app(lp[i + 2 : i + 2 + ln])
+                i += 2 + ln
+            elif b == 0xF0:  # 32-bit string length
+                ln = unpack("<I", lp, i + 1)[0]
+                app(lp[i + 5 : i + 5 + ln])
+                i += 5 + ln
+            elif b == 0xF1:
+                app(unpack("<h", lp, i + 1)[0])
+                i += 3
+            elif b == 0xF2:
+                app(int.from_bytes(lp[i + 1 : i + 4], "little", signed=True))
+                i += 4
+            elif b == 0xF3:
+                app(unpack("<i", lp, i + 1)[0])
+                i += 5
+            elif b == 0xF4:
+                app(unpack("<q", lp, i + 1)[0])
+                i += 9
+            else:
+                raise FormatError("bad listpack entry")
+            size = i - start
+            i += 1 if size < 128 else 2 if size < 16384 else 3 if size < 2097152 else \
+                4 if size < 268435456 else 5
+    except (IndexError, struct.error):
+        raise FormatError("listpack entry past the end") from None
+    if i != end:
+        raise FormatError("listpack entry past the end")
     return out
 
 
