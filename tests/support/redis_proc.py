@@ -122,7 +122,7 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None) -> Serve
             "--bind", "127.0.0.1", "--dir", d, *extra]
     env = dict(os.environ)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    wait_port(port, proc=proc)
+    wait_port(port, timeout=60, proc=proc)  # generous: the interpreter starts slowly on a busy machine
     wait_loaded(port)
     return ServerProc(proc, port, d, owns, args=args)
 
