@@ -235,6 +235,13 @@ def _norm(argv: list[bytes]) -> list[bytes]:
 # -- kill -9 in the middle of a full sync -------------------------------------------------------
 
 
+def _answers(port: int) -> bool:
+    try:
+        return bool(redis.Redis(port=port).ping())
+    except (redis.BusyLoadingError, redis.ConnectionError):
+        return False
+
+
 def test_kill_9_of_the_master_during_a_full_sync_leaves_both_sides_loadable(tmp_path, procs):
     mdir, rdir = tmp_path / "m", tmp_path / "r"
     mdir.mkdir()
@@ -252,6 +259,15 @@ def test_kill_9_of_the_master_during_a_full_sync_leaves_both_sides_loadable(tmp_
     procs.append(r)
     rc = redis.Redis(port=r.port)
     rc.set("mine", "kept")
+    # and a redis-server replica with a dump.rdb of its own
+    red_dir = tmp_path / "red"
+    red_dir.mkdir()
+    red = start_redis(["--save", "3600 1", "--dbfilename", "dump.rdb"], dir=str(red_dir))
+    procs.append(red)
+    rr = redis.Redis(port=red.port)
+    rr.set("redis-own", "kept")
+    rr.save()
+    rr.replicaof("127.0.0.1", m.port)
     rc.replicaof("127.0.0.1", m.port)
     until(lambda: rc.info("replication")["master_sync_in_progress"] == 1
           or rc.exists("big0"), what="the sync to start")
@@ -262,6 +278,12 @@ def test_kill_9_of_the_master_during_a_full_sync_leaves_both_sides_loadable(tmp_
     n = rc.dbsize()
     assert (n == 1 and rc.get("mine") == b"kept") or n == 120
     r.stop()
+    red.stop(sig_kill=True)  # Redis's dump.rdb: its own save, or a whole synced copy
+    red2 = start_redis(["--dbfilename", "dump.rdb"], dir=str(red_dir))
+    procs.append(red2)
+    until(lambda: _answers(red2.port), what="redis-server to load its dump.rdb")
+    r2 = redis.Redis(port=red2.port)
+    assert r2.get("redis-own") == b"kept" or r2.dbsize() == 120
     # both directories load again
     m2 = start_streamlite(["--appendonly", "yes"], dir=str(mdir))
     procs.append(m2)
