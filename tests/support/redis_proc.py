@@ -107,7 +107,13 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc
         *extra,
     ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc=proc)
+    try:
+        wait_port(port, timeout=30, proc=proc)
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        raise
     return ServerProc(proc, port, d, owns, args=args)
 
 
@@ -122,8 +128,13 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None) -> Serve
             "--bind", "127.0.0.1", "--dir", d, *extra]
     env = dict(os.environ)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    wait_port(port, timeout=60, proc=proc)  # generous: the interpreter starts slowly on a busy machine
-    wait_loaded(port)
+    try:
+        wait_port(port, timeout=60, proc=proc)  # generous: the interpreter starts slowly
+        wait_loaded(port)  # on a busy machine
+    except BaseException:
+        proc.kill()  # never outlive a failed start
+        proc.wait(10)
+        raise
     return ServerProc(proc, port, d, owns, args=args)
 
 
