@@ -320,3 +320,18 @@ def test_a_replica_passes_the_stream_on_and_its_replicas_follow_a_promotion(proc
     redis.Redis(port=b.port, db=3).xadd("s", {"after": "promotion"})
     until(lambda: redis.Redis(port=c.port, db=3).xlen("s") == 22, what="c to follow b")
     assert mb.info("stats")["sync_full"] == 1
+
+
+def test_wait_without_replicas_blocks_until_its_timeout_as_redis(procs):
+    for start in (start_redis, start_streamlite):
+        p = start()
+        procs.append(p)
+        r = redis.Redis(port=p.port)
+        r.set("k", "v")
+        assert r.wait(0, 0) == 0
+        assert r.wait(1, 150) == 0  # blocks for its timeout, then answers how many acked
+        tx = r.pipeline(transaction=True)
+        tx.wait(1, 0)  # never blocks inside a transaction
+        assert tx.execute() == [0]
+        with pytest.raises(redis.ResponseError, match="timeout is negative"):
+            r.wait(1, -1)

@@ -296,8 +296,8 @@ class Replication:
         target = self.offset
         have = self.acked(target)
         conn = self._conn(c)
-        if have >= needed or c.multi is not None or conn is None or getattr(c, "in_script", False):
-            return have
+        if have >= needed or c.in_exec or c.in_script or conn is None:
+            return have  # a transaction or script never blocks (Redis: CLIENT_DENY_BLOCKING)
         w = Waiter(conn, target, needed)
         conn.waiting = True
         self.waiters.append(w)
