@@ -256,12 +256,12 @@ def listpack_values(lp: bytes | memoryview) -> list[bytes | int]:
 
 
 def as_bytes(x: bytes | int) -> bytes:
-    return x if type(x) is bytes else b"%d" % x
+    return x if isinstance(x, bytes) else b"%d" % x
 
 
 def listpack_items(lp: bytes | memoryview) -> list[bytes]:
     """Every element of a listpack, integers as their decimal strings."""
-    return [x if type(x) is bytes else b"%d" % x for x in listpack_values(lp)]
+    return [x if isinstance(x, bytes) else b"%d" % x for x in listpack_values(lp)]
 
 
 def _backlen(n: int) -> bytes:

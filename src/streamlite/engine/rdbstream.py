@@ -245,9 +245,10 @@ def _node_from_listpack(lp: bytes, master: int) -> _Node:
                 k = nf
                 want = same_count
             else:
-                k = el[i]
-                if type(k) is not int or k <= 0:
+                kv = el[i]
+                if not isinstance(kv, int) or kv <= 0:
                     raise FormatError("bad stream entry field count")
+                k = kv
                 i += 1
                 if k < 128:
                     data_app(k)
@@ -256,7 +257,7 @@ def _node_from_listpack(lp: bytes, master: int) -> _Node:
                 want = 2 * k + 4
                 k *= 2
             for v in el[i : i + k]:
-                if type(v) is not bytes:
+                if not isinstance(v, bytes):
                     v = b"%d" % v
                 ln = len(v)
                 if ln < 128:
