@@ -125,6 +125,7 @@ def test_streamlite_replica_of_redis_is_read_only_and_promotes(procs):
         s.xadd("after", {"x": "y"})
     assert r.info("replication")["connected_slaves"] == 1
     assert s.execute_command("ROLE")[:3] == [b"slave", b"127.0.0.1", red.port]
+    assert s.execute_command("HELLO", "3")[b"role"] == b"replica"
     old = info["master_replid"]
     assert s.replicaof("NO", "ONE")
     info = s.info("replication")
