@@ -93,3 +93,40 @@ def test_streamlite_only_stream_state_survives_dump_and_is_ignored_by_redis():
         sl.cleanup()
         red.cleanup()
         _.cleanup()
+
+
+def test_crafted_redis_stream_payloads_are_refused_not_trusted():
+    """A stream payload whose CRC is right but whose listpack lies (IDs going backwards,
+    counters that do not match): RESTORE refuses it, nothing is stored."""
+    import struct
+
+    from streamlite.engine import Engine, FakeClock
+    from streamlite.engine.crc64 import crc64
+    from streamlite.engine.rdbprim import (
+        enc_length,
+        enc_raw_id,
+        enc_string,
+        listpack_build,
+        lp_int,
+        lp_str,
+    )
+
+    def payload(entries: list[tuple[int, int]], live: int) -> bytes:
+        els = [lp_int(live), lp_int(0), lp_int(1), lp_str(b"f"), lp_int(0)]
+        for dms, dseq in entries:
+            els += [lp_int(2), lp_int(dms), lp_int(dseq), lp_str(b"v"), lp_int(4)]
+        lp = listpack_build(els, len(els))
+        body = (bytes((21,)) + enc_length(1) + enc_string(enc_raw_id(5 << 64)) + enc_string(lp)
+                + enc_length(live) + enc_length(9) + enc_length(0) + enc_length(5) + enc_length(0)
+                + enc_length(0) + enc_length(0) + enc_length(live) + enc_length(0))
+        data = body + struct.pack("<H", 12)
+        return data + struct.pack("<Q", crc64(data))
+
+    e = Engine(FakeClock())
+    c = e.client()
+    assert e.execute(c, [b"RESTORE", b"ok", b"0", payload([(0, 0), (1, 0), (4, 0)], 3)]) == b"OK"
+    assert e.execute(c, [b"XLEN", b"ok"]) == 3
+    for bad in (payload([(0, 0), (2, 0), (1, 0)], 3), payload([(0, 0), (1, 0)], 3),
+                payload([(0, 0), (0, 0)], 2)):
+        assert e.execute(c, [b"RESTORE", b"bad", b"0", bad]) == b"ERR Bad data format"
+    assert e.execute(c, [b"EXISTS", b"bad"]) == 0

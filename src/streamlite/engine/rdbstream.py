@@ -231,14 +231,19 @@ def _node_from_listpack(lp: bytes, master: int) -> _Node:
         ids_app, flags_app, offs_app, data_app = ids.append, flags.append, offs.append, data.append
         n_el = len(el)
         same_count = nf + 3
+        last_ms, last_seq = -1, -1
         while i < n_el:
             fl, dms, dseq = el[i], el[i + 1], el[i + 2]
             if type(dms) is not int or type(dseq) is not int or type(fl) is not int \
                     or fl & ~(F_DELETED | F_SAME):
                 raise FormatError("bad stream entry header")
             i += 3
-            ids_app((mms + dms) & M64)
-            ids_app((mseq + dseq) & M64)
+            ms, seq = (mms + dms) & M64, (mseq + dseq) & M64
+            if ms < last_ms or (ms == last_ms and seq <= last_seq):
+                raise FormatError("stream IDs out of order inside a listpack")
+            last_ms, last_seq = ms, seq
+            ids_app(ms)
+            ids_app(seq)
             flags_app(fl)
             offs_app(len(data))
             if fl & F_SAME:
