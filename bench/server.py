@@ -30,6 +30,8 @@ CASES: list[tuple[str, list[str]]] = [
     ("SET", ["-t", "set"]),
     ("GET", ["-t", "get"]),
     ("XADD", ["XADD", "bench:s", "*", "f", "v"]),
+    # a script command: runs in the server's greenlet (busy scripts, server/scripts.py)
+    ("EVAL", ["EVAL", "return 1", "0"]),
 ]
 
 _RPS = re.compile(r"([\d.]+) requests per second")
@@ -48,7 +50,10 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--requests", type=int, default=100_000)
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--only", action="append", help="run only these cases (PING, EVAL ...)")
     args = ap.parse_args()
+    if args.only:
+        CASES[:] = [c for c in CASES if c[0] in args.only]
     if shutil.which("redis-benchmark") is None:
         print("redis-benchmark is not installed", file=sys.stderr)
         return 1

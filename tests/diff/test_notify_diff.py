@@ -21,6 +21,12 @@ from tests.support.redis_proc import ServerProc, have_redis, start_redis
 
 from streamlite.engine import FakeClock
 
+# Short TTLs of the scripts, and the pause that lets them pass. Redis runs on the wall
+# clock: a TTL shorter than a loaded machine's gap between two commands expires early
+# on Redis only, so keep it well above that gap.
+TTL = "150"
+SLEEP_MS = 200
+
 pytestmark = pytest.mark.redis
 
 
@@ -51,7 +57,7 @@ def run(srv: ServerProc, flags: str, script: list[tuple[Any, ...]], protocol: in
         ]
         for n, cmd in enumerate(steps):
             if cmd[0] == "SLEEP":  # let TTLs pass: really on Redis, on the fake clock
-                ms = cmd[1] if len(cmd) > 1 else 20
+                ms = cmd[1] if len(cmd) > 1 else SLEEP_MS
                 time.sleep(ms / 1000)
                 eng.clock.advance(ms)  # type: ignore[attr-defined]
                 continue
@@ -213,15 +219,15 @@ def test_new_class_and_expired(debug_redis):
         ("RENAME", "a", "b"),
         ("COPY", "b", "c"),
         ("MOVE", "c", "3"),
-        ("PEXPIRE", "b", "5"),
-        ("PEXPIRE", "s", "5"),
-        ("SET", "ex", "1", "PX", "5"),
-        ("SLEEP", 20),
+        ("PEXPIRE", "b", TTL),
+        ("PEXPIRE", "s", TTL),
+        ("SET", "ex", "1", "PX", TTL),
+        ("SLEEP",),
         ("GET", "b"),
         ("XLEN", "s"),
         ("EXISTS", "ex"),
-        ("SET", "act", "1", "PX", "5"),
-        ("SLEEP", 20),
+        ("SET", "act", "1", "PX", TTL),
+        ("SLEEP",),
         ("ACTIVE",),
     ])
 
@@ -230,13 +236,13 @@ def test_new_class_and_expired(debug_redis):
                                    "A", "g$lshztxed", "KEl", "KEm"])
 def test_class_filtering(debug_redis, flags):
     run(debug_redis, flags, [
-        ("SET", "a", "1", "PX", "5"),
+        ("SET", "a", "1", "PX", TTL),
         ("APPEND", "a", "2"),
         ("XADD", "s", "1-1", "f", "v"),
         ("LPUSH", "l", "x"),
         ("DEL", "s"),
         ("GET", "missing"),
-        ("SLEEP", 20),
+        ("SLEEP",),
         ("GET", "a"),
     ])
 
@@ -379,32 +385,32 @@ def test_hash_commands(debug_redis):
 def test_hash_field_expiry(debug_redis):
     run(debug_redis, "KEA", [
         ("HSET", "h", "a", "1", "b", "2", "c", "3"),
-        ("HPEXPIRE", "h", "5", "FIELDS", "2", "a", "b"),
+        ("HPEXPIRE", "h", TTL, "FIELDS", "2", "a", "b"),
         ("SLEEP",),
         ("HMGET", "h", "a", "b", "c"),
         ("HPEXPIRE", "h", "0", "FIELDS", "1", "c"),
         ("HSET", "h2", "a", "1", "b", "2", "c", "3"),
-        ("HPEXPIRE", "h2", "5", "FIELDS", "3", "a", "b", "c"),
+        ("HPEXPIRE", "h2", TTL, "FIELDS", "3", "a", "b", "c"),
         ("SLEEP",),
         ("HMGET", "h2", "a", "b", "c"),
         ("HSET", "h3", "a", "1", "b", "2", "c", "3"),
-        ("HPEXPIRE", "h3", "5", "FIELDS", "2", "a", "b"),
+        ("HPEXPIRE", "h3", TTL, "FIELDS", "2", "a", "b"),
         ("SLEEP",),
         ("HSETEX", "h3", "FIELDS", "2", "a", "1", "b", "2"),
-        ("HPEXPIRE", "h3", "5", "FIELDS", "2", "a", "b"),
+        ("HPEXPIRE", "h3", TTL, "FIELDS", "2", "a", "b"),
         ("SLEEP",),
         ("HGETDEL", "h3", "FIELDS", "1", "a"),
-        ("HPEXPIRE", "h3", "5", "FIELDS", "1", "c"),
+        ("HPEXPIRE", "h3", TTL, "FIELDS", "1", "c"),
         ("SLEEP",),
         ("HINCRBY", "h3", "c", "1"),
         ("HSET", "h6", "a", "1", "b", "2"),
-        ("HPEXPIRE", "h6", "5", "FIELDS", "1", "a"),
+        ("HPEXPIRE", "h6", TTL, "FIELDS", "1", "a"),
         ("SLEEP",),
         ("HGET", "h6", "a"),
         ("HSET", "h7", "a", "1", "b", "2"),
-        ("HPEXPIRE", "h7", "5", "FIELDS", "2", "a", "b"),
+        ("HPEXPIRE", "h7", TTL, "FIELDS", "2", "a", "b"),
         ("HSET", "h8", "a", "1", "b", "2"),
-        ("HPEXPIRE", "h8", "5", "FIELDS", "1", "a"),
+        ("HPEXPIRE", "h8", TTL, "FIELDS", "1", "a"),
         ("HDEL", "h8", "a"),  # gone before its TTL: active expiry says nothing of it
         ("SLEEP",),
         ("ACTIVE",),
@@ -516,7 +522,7 @@ def test_keymiss(debug_redis):
         ("XREAD", "STREAMS", "x", "0"),
         ("OBJECT", "ENCODING", "a"),
         ("DUMP", "a"),
-        ("SET", "a", "1", "PX", "5"),
+        ("SET", "a", "1", "PX", TTL),
         ("GET", "a"),
         ("SLEEP",),
         ("GET", "a"),
@@ -718,11 +724,11 @@ def test_overwritten_and_type_changed(debug_redis, flags):
         ("LPUSH", "lm", "a"),
         ("LMOVE", "lm", "lm2", "LEFT", "LEFT"),
         ("SET", "lm2", "x"),
-        ("SET", "e", "1", "PX", "5"),
-        ("SET", "f", "1", "PX", "5"),
-        ("SET", "g", "1", "PX", "5"),
+        ("SET", "e", "1", "PX", TTL),
+        ("SET", "f", "1", "PX", TTL),
+        ("SET", "g", "1", "PX", TTL),
         ("SADD", "s", "a"),
-        ("SET", "sq", "1", "PX", "5"),
+        ("SET", "sq", "1", "PX", TTL),
         ("SLEEP",),
         ("SET", "e", "2"),
         ("MSET", "f", "2"),
@@ -733,16 +739,16 @@ def test_overwritten_and_type_changed(debug_redis, flags):
 
 def test_keyspace_walks_expire_without_keymiss(debug_redis):
     run(debug_redis, "KEmx", [
-        ("SET", "e1", "1", "PX", "5"),
+        ("SET", "e1", "1", "PX", TTL),
         ("SLEEP",),
         ("SCAN", "0"),
-        ("SET", "e2", "1", "PX", "5"),
+        ("SET", "e2", "1", "PX", TTL),
         ("SLEEP",),
         ("RANDOMKEY",),
-        ("SET", "e3", "1", "PX", "5"),
+        ("SET", "e3", "1", "PX", TTL),
         ("SLEEP",),
         ("KEYS", "*"),
-        ("SET", "e4", "1", "PX", "5"),
+        ("SET", "e4", "1", "PX", TTL),
         ("SLEEP",),
         ("EXISTS", "e4"),
     ])

@@ -70,3 +70,46 @@ def test_script_errors(backend):
         r.eval("return redis.call('LPUSH', KEYS[1], 'v')", 1, "s")
     assert r.eval("return redis.pcall('LPUSH', KEYS[1], 'v')['err']", 1, "s").startswith(
         b"WRONGTYPE")
+
+
+
+def test_busy_script_answers_others_and_is_killed(backend):
+    """Past busy-reply-threshold another client gets -BUSY (not a wait without end),
+    SCRIPT KILL from another thread stops the script and its caller gets Redis's
+    error; on real Redis and embedded alike."""
+    import threading
+    import time
+
+    backend.needs(*SCRIPTING, "CONFIG")
+    r, other = backend.client(), backend.client()
+    r.config_set("busy-reply-threshold", 100)
+    result: list[object] = []
+
+    def caller() -> None:
+        try:
+            result.append(r.eval("while true do end", 0))
+        except ResponseError as e:
+            result.append(str(e))
+
+    t = threading.Thread(target=caller)
+    t.start()
+    try:
+        deadline = time.monotonic() + 60
+        busy = None
+        while busy is None:
+            assert time.monotonic() < deadline, "never busy"
+            try:
+                other.ping()
+            except ResponseError as e:
+                busy = str(e)
+        assert busy == ("BUSY Redis is busy running a script. You can only call SCRIPT KILL "
+                        "or SHUTDOWN NOSAVE.")
+        assert other.script_kill() is True
+    finally:
+        t.join(60)
+        if t.is_alive():  # do not leave a looping script behind a failed assertion
+            other.script_kill()
+            t.join(60)
+    assert result and str(result[0]).startswith("Script killed by user with SCRIPT KILL...")
+    assert other.ping() is True
+    r.config_set("busy-reply-threshold", 5000)

@@ -167,6 +167,10 @@ class Host:
         self.blocking: BlockingManager = existing or BlockingManager(eng)
         eng.ext["blocking"] = self.blocking
         eng.ext["embedded"] = self
+        if getattr(eng, "script_host", 0) is None:  # busy scripts let other threads in
+            from .busy import LockYield
+
+            eng.script_host = LockYield(self.lock)
         if getattr(eng, "memory_probe", 0) is None:  # INFO memory, maxmemory
             try:
                 from ..server.memory import MemoryProbe
@@ -359,7 +363,7 @@ class Host:
 
     def _finish(self) -> list[Session]:
         """End of a batch, under the lock: serve, persist, and say whom to wake."""
-        if self.engine.ready_keys:
+        if self.engine.ready_keys and self.engine.busy is None:  # not during a busy script
             self._serve()
         p = self.persistence
         if p is not None:
@@ -421,7 +425,7 @@ class Host:
     def expire_blocked(self) -> None:
         """Answer blocked clients whose timeout has passed (and what that unblocks)."""
         with self.lock:
-            if self.closed:
+            if self.closed or self.engine.busy is not None:  # after the busy script
                 return
             for c, reply in self.blocking.expire(self.engine.clock.ms()):
                 self._deliver(c, reply)
@@ -438,7 +442,7 @@ class Host:
     def tick(self) -> None:
         """Background work, about every 100 ms."""
         with self.lock:
-            if self.closed or os.getpid() != self.pid:
+            if self.closed or os.getpid() != self.pid or self.engine.busy is not None:
                 return
             if self.engine.ext.get("active_expire", True):  # DEBUG SET-ACTIVE-EXPIRE
                 self.engine.active_expire()

@@ -104,6 +104,14 @@ class Engine:
         self.memory_probe: Callable[[], int] | None = None
         # the command whose handler is running (keyspace notifications: keymiss)
         self.running: Command | None = None
+        # busy scripts (scripting/busy.py): the script past busy-reply-threshold, if any
+        # (others get -BUSY), and the front's hook that runs script commands so that
+        # such a script can let it serve others (None: scripts just run to the end)
+        self.busy: Any = None
+        self.script_host: Any = None
+        # while a script or transaction runs as one unit, the effects from before it
+        # (its own go to ``effects`` until it ends): persistence may take these meanwhile
+        self._unit_outer: list[tuple[int, list[bytes]]] | None = None
 
     # -- clients -------------------------------------------------------------
 
@@ -176,7 +184,8 @@ class Engine:
                 return self.count_error(_unknown(argv))
         c.last_command = cmd
         if not (cmd.subcommands or c.multi is not None or not c.authenticated or self.loading
-                or self.write_error is not None or self.read_only is not None):
+                or self.write_error is not None or cmd.runs_scripts or self.busy is not None
+                or self.read_only is not None):
             # the common case, the same checks in the same order: arity, out of
             # memory (only denyoom commands outside MULTI), subscribed mode
             n = len(argv)
@@ -209,15 +218,22 @@ class Engine:
         if c.multi is not None and "no-multi" in real.flags:
             return self.reject(c, real, "ERR Command not allowed inside a transaction", cmd)
         if (not c.authenticated or self.loading or self.write_error is not None
-                or self.read_only is not None or ((real.is_denyoom or c.multi is not None) and self.config["maxmemory"])):
+                or self.read_only is not None
+                or ((real.is_denyoom or c.multi is not None) and self.config["maxmemory"])):
             err = self.precheck(c, real)
             if err is not None:
                 return self.reject(c, real, err, cmd)
         if (c.protocol == 2 and (c.channels or c.patterns or c.shard_channels)
                 and cmd.name not in _PUBSUB_ALLOWED):
             return self.reject(c, real, _PUBSUB_ONLY.format(self.full_name(cmd, real)), cmd)
+        if self.busy is not None and "allow-busy" not in real.flags:
+            from .scripting.busy import busy_error
+
+            return self.reject(c, real, busy_error(self.busy), cmd)
         if c.multi is not None and cmd.name not in _MULTI_IMMEDIATE:
             return self.queue_multi(c, cmd, argv)
+        if cmd.runs_scripts and self.script_host is not None:
+            return self.script_host.run(self.call, c, cmd, argv)
         return self.call(c, cmd, argv)
 
     def precheck(self, c: Client, cmd: Command) -> str | None:
@@ -415,6 +431,11 @@ class Engine:
             self.effects.append((db_index, [b"DEL", key]))
 
     def take_effects(self) -> list[tuple[int, list[bytes]]]:
+        """The effects to persist now, handed over (a running unit's are not among them)."""
+        if self._unit_outer is not None:  # a busy script: only what came before it
+            eff = self._unit_outer
+            self._unit_outer = []
+            return eff
         eff = self.effects
         if not eff:
             return []

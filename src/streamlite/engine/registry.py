@@ -39,6 +39,7 @@ class Command:
     is_denyoom: bool = False
     skip_monitor: bool = False  # admin commands are not shown to MONITOR
     monitor_first: bool = False  # scripts: shown to MONITOR before the commands they run
+    runs_scripts: bool = False  # may run Lua (EVAL*, FCALL*, EXEC): see Engine.script_host
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Positions of key arguments in ``argv`` (COMMAND GETKEYS, WATCH-like checks)."""

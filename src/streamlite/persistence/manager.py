@@ -267,9 +267,8 @@ class Persistence:
         """Move the engine's effects into the AOF buffer (and to the listeners); True if
         something is pending for the AOF."""
         w = self.writer
-        eff = self.engine.effects
+        eff = self.engine.take_effects()  # not a busy script's, until it ends
         if eff:
-            self.engine.effects = []
             for fn in self.listeners:
                 fn(eff)
             if w is not None:

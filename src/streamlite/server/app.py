@@ -43,6 +43,7 @@ from ..persistence.manager import (
 from .connection import Connection
 from .memory import MemoryProbe
 from .replication import Replication
+from .scripts import ScriptHost
 
 DENIED = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
@@ -168,14 +169,17 @@ class Server(Front):
         cfg = self.engine.config
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
         self.replication = Replication(self)
+        # loading before listening: a client accepted while ``_listen`` is awaited
+        # would otherwise run commands on the empty dataset before the load
+        self.loading = True
         await self._listen(cfg["bind"], cfg["port"])
         info_state(self.engine)
-        self.loading = True
         try:
             await loop.run_in_executor(None, self._load)
         finally:
             self.loading = False
         info_state(self.engine)["startup_memory"] = self.memory.read()
+        self.engine.script_host = ScriptHost(self)  # busy scripts yield to the loop
         self.log("Ready to accept connections tcp")
         self._schedule_tick()
         if cfg.get("replicaof"):
@@ -317,16 +321,17 @@ class Server(Front):
 
     def end_batch(self, conn: Connection | None = None) -> None:
         eng = self.engine
-        if eng.ready_keys:
-            self.serve_blocked()
-        resume = self.resume
-        while resume:
-            r = resume.pop(0)
-            if not r.closed:
-                r.run_pending()
-                self.dirty.add(r)
+        if eng.busy is None:  # while a script is busy, blocked clients wait (scripts.py)
             if eng.ready_keys:
                 self.serve_blocked()
+            resume = self.resume
+            while resume:
+                r = resume.pop(0)
+                if not r.closed:
+                    r.run_pending()
+                    self.dirty.add(r)
+                if eng.ready_keys:
+                    self.serve_blocked()
         p = self.persistence
         if p is not None and (p.writer is not None or p.listeners):
             staged = p.stage()
@@ -405,6 +410,10 @@ class Server(Front):
     def _deadline_fired(self) -> None:
         self._deadline_handle = None
         self._deadline_at = None
+        if self.engine.busy is not None:  # no timeouts while a script is busy: try later
+            assert self.loop is not None
+            self._deadline_handle = self.loop.call_later(0.01, self._deadline_fired)
+            return
         for c, reply in self.blocking.expire(self.engine.clock.ms()):
             conn = self.conns.get(c.id)
             if conn is not None:
@@ -475,7 +484,7 @@ class Server(Front):
 
     def tick(self) -> None:
         eng = self.engine
-        if self.loading:
+        if self.loading or eng.busy is not None:  # no cron while a script is busy
             return
         if eng.ext.get("active_expire", True):
             eng.active_expire()

@@ -28,6 +28,7 @@ from ..engine.commands.connection import forget_client
 from ..engine.replies import NO_REPLY, OK, Blocked, ErrorReply, MultiReply, Push
 from ..protocol.request import RequestError, RequestParser
 from ..protocol.resp import encode
+from .scripts import SUSPENDED
 
 if TYPE_CHECKING:
     from .app import Server
@@ -217,6 +218,8 @@ class Connection(asyncio.Protocol):
                             append(_OK_PLUS)
                         elif t is Blocked:
                             srv.block(self, reply)
+                        elif reply is SUSPENDED:  # a busy script: its reply comes later
+                            self.waiting = True
                         elif reply is not NO_REPLY:
                             append(encode(reply, c.protocol))
                         if self.deferred:
@@ -328,6 +331,9 @@ class Connection(asyncio.Protocol):
                 if self.deferred:
                     self.out.extend(self.deferred)
                     self.deferred.clear()
+                return True
+            if reply is SUSPENDED:  # a busy script: its reply comes later (ScriptHost)
+                self.waiting = True
                 return True
             if mode != b"on":
                 # (un)subscribe confirmations are pushes: Redis writes them even

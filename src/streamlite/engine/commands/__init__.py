@@ -1,5 +1,6 @@
 """Command implementations, one module per group; importing this registers them all."""
 
+from ..registry import COMMANDS
 from . import (  # noqa: F401
     connection,
     dump,
@@ -20,3 +21,7 @@ from . import (  # noqa: F401
     transactions,
     zsets,
 )
+
+# the commands that run Lua, so a front can let a busy script yield (Engine.script_host)
+for _name in (b"eval", b"evalsha", b"eval_ro", b"evalsha_ro", b"fcall", b"fcall_ro", b"exec"):
+    COMMANDS[_name].runs_scripts = True

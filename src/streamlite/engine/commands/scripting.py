@@ -11,7 +11,7 @@ from ..client import Client
 from ..errors import CommandError, unknown_subcommand
 from ..registry import command
 from ..replies import OK, SimpleString
-from ..scripting import get_scripting
+from ..scripting import busy, get_scripting
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 
@@ -45,7 +45,7 @@ def _eval(c: Client, argv: list[bytes], evalsha: bool, ro: bool) -> object:
         sha, script = s.load(argv[1], from_eval=True)
     keys = argv[3 : 3 + numkeys]
     args = argv[3 + numkeys :]
-    return s.run(c, sha, script, keys, args, ro)
+    return s.run(c, sha, script, keys, args, ro, argv)
 
 
 _EVAL_FLAGS = "noscript skip-monitor may-replicate no-mandatory-keys stale movablekeys"
@@ -115,7 +115,8 @@ def script(c: Client, argv: list[bytes]) -> object:
         s.reset()
         return OK
     if sub == b"kill":
-        raise CommandError("NOTBUSY No scripts in execution right now.")
+        busy.kill(s, is_eval=True)
+        return OK
     if sub == b"debug":
         if c.multi is not None:
             raise CommandError("ERR SCRIPT DEBUG must be called outside MULTI")
@@ -160,7 +161,7 @@ def _fcall(c: Client, argv: list[bytes], ro: bool) -> object:
         raise CommandError("ERR Number of keys can't be greater than number of args")
     if numkeys < 0:
         raise CommandError("ERR Number of keys can't be negative")
-    return s.call_function(c, argv[1], argv[3 : 3 + numkeys], argv[3 + numkeys :], ro)
+    return s.call_function(c, argv[1], argv[3 : 3 + numkeys], argv[3 + numkeys :], ro, argv)
 
 
 @command("fcall", -3, _EVAL_FLAGS, group="scripting", keys_fn=_eval_keys)
@@ -246,10 +247,12 @@ def function(c: Client, argv: list[bytes]) -> object:
     if sub == b"list":
         return _function_list(c, argv)
     if sub == b"stats":
+        running = busy.running_script(s)
         lua = {b"libraries_count": len(fns.libraries), b"functions_count": len(fns.functions)}
-        return {b"running_script": None, b"engines": {b"LUA": lua}}
+        return {b"running_script": running, b"engines": {b"LUA": lua}}
     if sub == b"kill":
-        raise CommandError("NOTBUSY No scripts in execution right now.")
+        busy.kill(s, is_eval=False)
+        return OK
     if sub in (b"dump", b"restore"):
         raise CommandError(
             "ERR FUNCTION DUMP and RESTORE are not supported by streamlite; "
@@ -319,3 +322,4 @@ for _name, _arity, _flags, _doc in (
 
     _fsub.__doc__ = _doc
     command(_name, _arity, _flags, group="scripting", parent="function")(_fsub)
+

@@ -601,6 +601,10 @@ def shutdown(c: Client, argv: list[bytes]) -> object:
             raise CommandError(SYNTAX)
     if abort and (save is not None or now or force):
         raise CommandError(SYNTAX)
+    if c.engine.busy is not None and save is not False:  # a busy script: NOSAVE only
+        from ..scripting.busy import busy_error
+
+        raise CommandError(busy_error(c.engine.busy))
     return front_of(c.engine).shutdown(c, save, now, force, abort)
 
 

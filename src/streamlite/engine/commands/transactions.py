@@ -109,23 +109,36 @@ def queued_flags(c: Client) -> frozenset[str]:
 
 
 def unit_start(engine: Engine) -> int | None:
-    """Mark the start of an execution unit's effects (EXEC, EVAL at top level).
+    """Start collecting an execution unit's effects (EXEC, EVAL at top level).
 
+    The unit's effects gather in a list of their own; the effects from before it
+    wait in ``engine._unit_outer``, where persistence can still take them while a
+    busy script runs (``Engine.take_effects``), without a part of the unit.
     Returns None when nothing needs wrapping: nobody listens for effects, or
     the unit runs inside another one (EVAL inside EXEC), which wraps it all.
     """
     if engine.effects is None or engine._depth != 1:
         return None
-    return len(engine.effects)
+    engine._unit_outer = engine.effects
+    engine.effects = []
+    return 0
 
 
 def unit_end(engine: Engine, start: int | None) -> None:
-    """Wrap the unit's effects in MULTI/EXEC when there is more than one."""
-    eff = engine.effects
-    if start is None or eff is None or len(eff) - start < 2:
+    """Append the unit's effects after the others, in MULTI/EXEC when more than one."""
+    if start is None:
         return
-    eff.insert(start, (eff[start][0], [b"MULTI"]))
-    eff.append((eff[-1][0], [b"EXEC"]))
+    eff = engine.effects
+    outer = engine._unit_outer
+    engine._unit_outer = None
+    if eff is None or outer is None:  # persistence stopped listening meanwhile
+        return
+    if len(eff) >= 2:
+        eff.insert(0, (eff[0][0], [b"MULTI"]))
+        eff.append((eff[-1][0], [b"EXEC"]))
+    if eff:
+        outer.extend(eff)
+    engine.effects = outer
 
 
 # -- commands -------------------------------------------------------------------------

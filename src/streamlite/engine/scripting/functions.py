@@ -100,10 +100,14 @@ class Functions:
             raise CommandError("ERR Error compiling function: " + msg)
         lib = Library(name, payload)
         self._loading = lib
+        from . import busy
+
+        self.s.load_deadline = busy.monotonic() + busy.LOAD_TIMEOUT_MS / 1000
         try:
             ok, err = api.load_library(fn)
         finally:
             self._loading = None
+            self.s.load_deadline = None
         if not ok:
             if api.type(err) == b"table":
                 msg = api.rawget(err, b"err")

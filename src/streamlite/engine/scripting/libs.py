@@ -3,7 +3,7 @@
 They follow lua-cjson 2.1 (Redis's copy: numbers as ``%.14g``, ``/`` escaped,
 sparse arrays up to ratio 2 / safe 10, nesting limit 1000, ``cjson.null``) and
 LuaBitOp 1.0 (32-bit signed results, ``tohex``), with their error texts.
-``cmsgpack`` and ``struct`` are not provided.
+``cmsgpack`` (``msgpack.py``) and ``struct`` (``structlib.py``) are built here too.
 
 Every function here stands for a C function: errors are raised as
 ``ScriptError`` with the message ``luaL_error`` would build, position included.
@@ -32,11 +32,11 @@ _MAX_DEPTH = 1000
 
 
 @contextmanager
-def _deep_recursion() -> Iterator[None]:
-    """Room for the 1000 levels of nesting lua-cjson allows."""
+def _deep_recursion(limit: int = 5000) -> Iterator[None]:
+    """Room for the 1000 levels of nesting lua-cjson allows (or ``limit`` frames)."""
     old = sys.getrecursionlimit()
-    if old < 5000:
-        sys.setrecursionlimit(5000)
+    if old < limit:
+        sys.setrecursionlimit(limit)
     try:
         yield
     finally:
@@ -101,14 +101,47 @@ class Libs:
             b"lshift": self.lshift, b"rshift": self.rshift, b"arshift": self.arshift,
             b"rol": self.rol, b"ror": self.ror, b"bswap": self.bswap,
         })
-        return {b"cjson": cjson, b"bit": bit}
+        from .msgpack import CMsgPack
+        from .structlib import Struct
+
+        return {
+            b"cjson": cjson,
+            b"bit": bit,
+            b"cmsgpack": rt.table_from(CMsgPack(self).tables()),
+            b"struct": rt.table_from(Struct(self).tables()),
+        }
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _error(self, msg: str) -> Exception:
+    def _error(self, msg: str, where: bool = True) -> Exception:
+        """luaL_error: ``msg`` raised in Lua, after the caller's position."""
         from .runtime import ScriptError
 
-        return ScriptError(self.s._api.where() + msg.encode())
+        return ScriptError((self.s._api.where() if where else b"") + msg.encode())
+
+    def _argerror(self, i: int, msg: str) -> Exception:
+        """luaL_argerror: names the function as its caller called it."""
+        name = self.s._api.fname().decode("utf-8", "replace")
+        return self._error(f"bad argument #{i} to '{name}' ({msg})")
+
+    def _checkstring(self, args: tuple[Any, ...], i: int, name: str) -> bytes:
+        """luaL_checklstring: a string, or a number as Lua writes it."""
+        a = args[i - 1] if i <= len(args) else None
+        if type(a) is bytes:
+            return a
+        if type(a) in (int, float):
+            return self.s._api.tostring(a)  # type: ignore[no-any-return]
+        got = "no value" if i > len(args) else self._typename(a)
+        raise self._argerror(i, f"string expected, got {got}")
+
+    def _checknumber(self, args: tuple[Any, ...], i: int, name: str) -> float:
+        """luaL_checknumber: a number, or a string that reads as one."""
+        a = args[i - 1] if i <= len(args) else None
+        v = self.s._number(a)
+        if v is None:
+            got = "no value" if i > len(args) else self._typename(a)
+            raise self._argerror(i, f"number expected, got {got}")
+        return v
 
     def _argcheck_one(self, args: tuple[Any, ...], name: str) -> None:
         if len(args) != 1:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from ... import REDIS_VERSION
 from ..errors import CommandError
 from ..replies import Blocked, ErrorReply
+from . import busy
+from .busy import HOOK_EVERY
 from .convert import Converter, error_fields
 from .libs import Libs
 from .numbers import number_arg
@@ -57,12 +59,17 @@ class Script:
 @dataclass
 class RunContext:
     client: Client
-    sha: str
+    sha: str  # the script's SHA1, or the function's name
     read_only: bool
     resp: int = 2
     write_dirty: bool = False
     repl: int = 3  # redis.set_repl flags; 0 = propagate nothing
     error: BaseException | None = field(default=None)
+    is_eval: bool = True  # EVAL* (not FCALL*): which KILL and which -BUSY text
+    argv: list[bytes] = field(default_factory=list)  # the caller's command (FUNCTION STATS)
+    started: float = 0.0  # monotonic seconds
+    timed_out: bool = False  # past busy-reply-threshold: others get -BUSY
+    killed: bool = False
 
 
 def parse_shebang(body: bytes) -> tuple[frozenset[str] | None, int]:
@@ -102,6 +109,7 @@ class Scripting:
         self.lru: OrderedDict[str, None] = OrderedDict()  # EVAL-loaded scripts, oldest first
         self.evicted_scripts = 0
         self.ctx: RunContext | None = None
+        self.load_deadline: float | None = None  # FUNCTION LOAD's time limit (monotonic)
         self.rand48 = 0x1234ABCD330E  # Redis's rand48 state, shared by all scripts
         self._lua: Any = None
         self._api: Any = None
@@ -140,6 +148,8 @@ class Scripting:
                 b"randomseed": self._lua_randomseed,
                 b"unwrap": _unwrap,
                 b"register_function": self._lua_register_function,
+                b"interrupt": self._lua_interrupt,
+                b"hook_every": HOOK_EVERY,
                 b"version": version.encode(),
                 b"version_num": _version_num(version),
             }
@@ -219,23 +229,25 @@ class Scripting:
     # -- running ------------------------------------------------------------------------
 
     def run(self, c: Client, sha: str, script: Script, keys: list[bytes],
-            args: list[bytes], ro: bool) -> Any:
+            args: list[bytes], ro: bool, argv: list[bytes] | None = None) -> Any:
         """Run a cached script for ``c``; returns the reply."""
         if sha in self.lru:
             self.lru.move_to_end(sha)
-        return self._run(c, sha, script.fn, script.flags, keys, args, ro, function=False)
+        return self._run(c, sha, script.fn, script.flags, keys, args, ro, function=False,
+                         argv=argv)
 
     def call_function(self, c: Client, name: bytes, keys: list[bytes], args: list[bytes],
-                      ro: bool) -> Any:
+                      ro: bool, argv: list[bytes] | None = None) -> Any:
         """FCALL / FCALL_RO: numkeys was checked; CommandError if there is no such function."""
         f = self.functions.find(name)
         if f is None:
             raise CommandError("ERR Function not found")
         return self._run(c, f.name.decode("utf-8", "replace"), f.fn, f.flags, keys, args, ro,
-                         function=True)
+                         function=True, argv=argv)
 
     def _run(self, c: Client, sha: str, fn: Any, flags: frozenset[str] | None,
-             keys: list[bytes], args: list[bytes], ro: bool, function: bool) -> Any:
+             keys: list[bytes], args: list[bytes], ro: bool, function: bool,
+             argv: list[bytes] | None = None) -> Any:
         from ..commands.transactions import unit_end, unit_start
 
         if flags is not None and "no-writes" not in flags and ro:
@@ -243,7 +255,8 @@ class Scripting:
         conv = self.conv
         api = self._api
         read_only = ro or (flags is not None and "no-writes" in flags)
-        ctx = RunContext(c, sha, read_only)
+        ctx = RunContext(c, sha, read_only, is_eval=not function, argv=argv or [],
+                         started=busy.monotonic())
         eng = self.engine
         saved = (self.ctx, c.in_script, c.protocol, c.db_index, c.push)
         self.ctx = ctx
@@ -269,6 +282,8 @@ class Scripting:
                     return ErrorReply(b"ERR reached lua stack limit")
             return self._script_error(result, sha)
         finally:
+            if ctx.timed_out:  # others may run commands again
+                eng.busy = None
             self.ctx, c.in_script, c.protocol, c.push = saved[0], saved[1], saved[2], saved[4]
             if c.db_index != saved[3]:
                 c.select(saved[3])
@@ -305,8 +320,10 @@ class Scripting:
         return ScriptError(self._err(text))
 
     def _arg_error(self, n: int, name: str, msg: str) -> ScriptError:
-        """luaL_argerror: ``<where>bad argument #n to 'name' (msg)``."""
-        return ScriptError(self._api.where() + f"bad argument #{n} to '{name}' ({msg})".encode())
+        """luaL_argerror: ``<where>bad argument #n to 'name' (msg)``, named as the
+        caller called it (``'?'`` through ``pcall``, as in Redis)."""
+        called = self._api.fname().decode("utf-8", "replace")
+        return ScriptError(self._api.where() + f"bad argument #{n} to '{called}' ({msg})".encode())
 
     def _lua_call(self, *args: Any) -> Any:
         value, failed = self._redis_call(args)
@@ -370,6 +387,9 @@ class Scripting:
         if type(reply) is Blocked:
             reply = reply.timeout_reply
         return reply
+
+    def _lua_interrupt(self) -> Any:
+        return busy.interrupt(self)
 
     def _lua_register_function(self, *args: Any) -> None:
         self.functions.register(*args)

@@ -41,6 +41,7 @@ local rawget, rawset, rawequal, next, pairs, ipairs = rawget, rawset, rawequal, 
 local setmetatable, getmetatable, pcall, xpcall, unpack = setmetatable, getmetatable, pcall, xpcall, unpack
 local loadstring, load, setfenv = loadstring, load, setfenv
 local getinfo = debug.getinfo
+local format, byte = string.format, string.byte
 local HERE = getinfo(1, "S").source
 
 -- read-only proxies ---------------------------------------------------------------
@@ -74,7 +75,11 @@ local W = {}  -- builtins wrapped to see through the proxies
 
 -- argument checks as the C builtins do them (luaL_checktype ...), blaming the caller
 local function argerror(i, name, msg, level)
-  error(("bad argument #%d to '%s' (%s)"):format(i, name, msg), level or 3)
+  level = level or 3
+  -- luaL_argerror names the function as its caller called it ('?' through pcall)
+  local called = getinfo(level - 1, "n")
+  name = called and called.name or "?"
+  error(format("bad argument #%d to '%s' (%s)", i, name, msg), level)
 end
 local function tname(n, i, v)
   if i > n then return "no value" end
@@ -129,10 +134,16 @@ function W.setmetatable(...)
   local r = setmetatable(t, mt)
   return r
 end
+local shown_mt = {}  -- protected value -> the read-only metatable scripts see for it
+local STRING_MT    -- the strings' metatable as scripts see it (read-only), set below
 function W.getmetatable(...)
   local n, t = select("#", ...), ...
   want_any(n, 1, "getmetatable")
-  if real_of[t] then return nil end
+  local tt = type(t)
+  if tt == "string" then return STRING_MT end
+  -- userdata are our C-like functions and cjson.null: no metatable, as in Redis
+  if tt == "userdata" then return nil end
+  if real_of[t] then return shown_mt[t] end
   local r = getmetatable(t)
   return r
 end
@@ -164,13 +175,22 @@ end
 
 local ENV  -- the scripts' (protected) globals, set below
 
+-- Redis's Lua has no bytecode loader: every chunk goes to the text parser, so one
+-- that starts with the bytecode signature (ESC) fails on that character
+-- ("unexpected symbol near 'char(27)'"). Stock Lua 5.1 picks its loader from the
+-- first byte, so a leading space sends such a chunk to the text parser too (a
+-- space changes no line number nor any message).
+local function text_only(s)
+  if byte(s, 1) == 27 then return " " .. s end
+  return s
+end
 function W.loadstring(...)
   local n, s, chunkname = select("#", ...), ...
   if type(s) ~= "string" and type(s) ~= "number" then
     argerror(1, "loadstring", "string expected, got " .. tname(n, 1, s))
   end
-  local f, e
-  if chunkname == nil then f, e = loadstring(s) else f, e = loadstring(s, chunkname) end
+  if chunkname == nil then chunkname = s end  -- luaL_optstring(L, 2, s)
+  local f, e = loadstring(text_only(s), chunkname)
   if f then setfenv(f, ENV) end
   return f, e
 end
@@ -179,8 +199,23 @@ function W.load(...)
   if type(fn) ~= "function" then
     argerror(1, "load", "function expected, got " .. tname(n, 1, fn))
   end
+  -- the first piece decides the loader (lua_load's lookahead): keep it text
+  local first = true
+  local function reader()
+    local piece = fn()
+    local t = type(piece)
+    if t ~= "string" and t ~= "number" and piece ~= nil then
+      -- lbaselib's generic_reader, blaming load's caller (reader < load < W.load < it)
+      error("reader function must return a string", 4)
+    end
+    if first then
+      first = false
+      if piece ~= nil and piece ~= "" then piece = text_only(piece .. "") end
+    end
+    return piece
+  end
   local f, e
-  if chunkname == nil then f, e = load(fn) else f, e = load(fn, chunkname) end
+  if chunkname == nil then f, e = load(reader) else f, e = load(reader, chunkname) end
   if f then setfenv(f, ENV) end
   return f, e
 end
@@ -238,11 +273,35 @@ redis.REDIS_VERSION_NUM = py.version_num
 -- the globals scripts see ------------------------------------------------------------
 local lib = {}
 for _, name in ipairs({"tonumber", "rawequal", "collectgarbage",
-                       "coroutine", "select", "unpack", "gcinfo", "assert",
+                       "select", "unpack", "gcinfo", "assert",
                        "error", "_VERSION", "string", "table"}) do
   lib[name] = _G[name]
 end
 for name, f in pairs(W) do lib[name] = f end
+-- coroutine.create/wrap give each new thread the count hook (a Lua hook set with
+-- debug.sethook is looked up per thread: a thread would otherwise escape the time limit)
+local co_create, co_resume, maxn = coroutine.create, coroutine.resume, table.maxn
+local hook_thread  -- set with the hook, below
+local co = {}
+for k, v in pairs(coroutine) do co[k] = v end
+function co.create(...)
+  local t = co_create(...)
+  hook_thread(t)
+  return t
+end
+function co.wrap(f)
+  local t = co.create(f)
+  return function(...)
+    local r = {co_resume(t, ...)}
+    if not r[1] then
+      local e = r[2]
+      if type(e) == "string" then error(e, 2) end  -- auxwrap: position added to strings
+      error(e, 0)
+    end
+    return unpack(r, 2, maxn(r))
+  end
+end
+lib.coroutine = co
 local m = {}
 for k, v in pairs(math) do m[k] = v end
 m.random, m.randomseed = py.random, py.randomseed
@@ -253,17 +312,14 @@ for name, t in pairs(py.libs) do lib[name] = t end
 
 local seen = {}
 local shown_G = {}
-ENV = setmetatable({}, {
-  __index = function(t, k)
-    local v = shown_G[k]
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = readonly,
-  __metatable = false,
-})
+local function env_index(t, k)
+  local v = shown_G[k]
+  if v == nil then
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end
+  return v
+end
+ENV = setmetatable({}, {__index = env_index, __newindex = readonly, __metatable = false})
 seen[lib] = ENV
 real_of[ENV] = shown_G
 for k, v in pairs(lib) do
@@ -272,6 +328,10 @@ for k, v in pairs(lib) do
 end
 shown_G._G = ENV
 getmetatable("").__index = shown_G.string
+-- getmetatable on a string, or on the globals, shows a read-only copy, as Redis
+-- protects those metatables (the real ones stay out of reach)
+STRING_MT = protect({__index = shown_G.string}, {[shown_G.string] = shown_G.string})
+shown_mt[ENV] = protect({__index = env_index}, {})
 
 -- functions (FUNCTION LOAD / FCALL) ---------------------------------------------------
 -- Library code and the functions it registers share one environment, FENV, whose
@@ -299,19 +359,17 @@ local load_redis = setmetatable({}, {__index = strict_index(load_redis_shown),
 real_of[load_redis] = load_redis_shown
 local load_shown = {redis = load_redis}
 local fmode = fn_shown
-local FENV = setmetatable({}, {
-  __index = function(t, k)
-    local v = fmode[k]
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = readonly,
-  __metatable = false,
-})
+local function fenv_index(t, k)
+  local v = fmode[k]
+  if v == nil then
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end
+  return v
+end
+local FENV = setmetatable({}, {__index = fenv_index, __newindex = readonly, __metatable = false})
 fn_shown._G = FENV
 real_of[FENV] = fn_shown
+shown_mt[FENV] = protect({__index = fenv_index}, {})
 
 -- the error handler (Redis's __redis__err__handler; frames of this file skipped) ----
 local function handler(err)
@@ -341,31 +399,65 @@ local function handler(err)
   return err
 end
 
+shown_G.__redis__err__handler = handler  -- a global of scripts (not of functions), as in Redis
+
+-- the count hook (Redis's luaMaskCountHook): every hook_every instructions Python
+-- checks the time and, for a script past busy-reply-threshold, lets the front serve
+-- others. When it answers with an error (killed, or FUNCTION LOAD past its time) the
+-- error is raised here and again at every new line of the user's code, so that
+-- pcall cannot swallow it for long. Threads (coroutines) inherit the hook.
+local sethook, interrupt, EVERY = debug.sethook, py.interrupt, py.hook_every
+local stop  -- the error that ends the running script, once there is one
+local function hook(event)
+  if event == "line" then
+    if stop == nil then sethook(hook, "", EVERY) return end  -- a thread left from before
+    if getinfo(2, "S").source ~= HERE then error(stop) end
+    return
+  end
+  local e = interrupt()
+  if e ~= nil then
+    stop = e
+    sethook(hook, "l")
+    error(e)
+  end
+end
+local function arm()
+  stop = nil
+  sethook(hook, "", EVERY)
+end
+arm()
+hook_thread = function(t)
+  if stop ~= nil then sethook(t, hook, "l") else sethook(t, hook, "", EVERY) end
+end
+
 local api = {}
 function api.compile(body)
-  local f, e = loadstring(body, "@user_script")
+  local f, e = loadstring(text_only(body), "@user_script")
   if not f then return nil, e end
   setfenv(f, ENV)
   return f, nil
 end
 function api.run(f)
+  arm()
   local ok, r = xpcall(f, handler)
   return ok, r
 end
 function api.compile_library(code)
-  local f, e = loadstring(code, "@user_function")
+  local f, e = loadstring(text_only(code), "@user_function")
   if not f then return nil, e end
   setfenv(f, FENV)
   return f, nil
 end
 function api.load_library(f)  -- run library code in load mode: (ok, error value)
   fmode, real_of[FENV] = load_shown, load_shown
+  arm()
   local ok, e = pcall(f)
   fmode, real_of[FENV] = fn_shown, fn_shown
   if not ok then e = unwrapped(e) end
   return ok, e
 end
 function api.run_function(f, keys, args)
+  arm()
   local ok, r = xpcall(function() return f(keys, args) end, handler)
   return ok, r
 end
@@ -381,6 +473,10 @@ api.next = next
 api.tostring = tostring
 api.tonumber = tonumber
 api.type = type
+function api.fname()  -- the name a Python callback was called by ('?' through pcall)
+  local i = getinfo(2, "n")
+  return i and i.name or "?"
+end
 function api.where()  -- luaL_where(L, 1) as seen from a Python callback
   local i = getinfo(3, "Sl")
   if i and i.currentline > 0 then return i.short_src .. ":" .. i.currentline .. ": " end
