@@ -65,9 +65,12 @@ def redis_source(given: str | None) -> str:
     return redis_source(None)
 
 
-def run_unit(src: str, port: int, unit: str, timeout: float) -> UnitResult:
+def run_unit(src: str, port: int, unit: str, timeout: float, repl: bool = False) -> UnitResult:
+    """One unit; ``repl`` also runs the tests tagged ``needs:repl`` (they read the
+    replication stream with SYNC, which streamlite serves since it replicates)."""
+    tags = [] if repl else ["--tags", "-needs:repl"]
     cmd = ["./runtest", "--host", "127.0.0.1", "--port", str(port), "--single", f"unit/{unit}",
-           "--tags", "-needs:repl", "--clients", "1", "--baseport", str(_free_base())]
+           *tags, "--clients", "1", "--baseport", str(_free_base())]
     p = subprocess.Popen(cmd, cwd=src, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          start_new_session=True)
     res = UnitResult()
@@ -133,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--src", default=os.environ.get("REDIS_SRC"))
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds per unit")
     ap.add_argument("--out", help="write the Markdown table here (default: stdout)")
+    ap.add_argument("--with-repl", action="store_true",
+                    help="also run the tests tagged needs:repl (replication stream checks)")
     args = ap.parse_args(argv)
     src = redis_source(args.src)
     servers: dict[str, ServerProc] = {}
@@ -152,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             got = {}
             for name in list(servers):
-                got[name] = run_unit(src, servers[name].port, unit, args.timeout)
+                got[name] = run_unit(src, servers[name].port, unit, args.timeout, args.with_repl)
                 if not _answers(servers[name].port):
                     # a server that stopped answering would fail every later unit
                     got[name].aborted += f" ({name} stopped answering; restarted)"

@@ -107,8 +107,14 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc
         *extra,
     ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc=proc)
-    wait_loaded(port)  # a restart on an AOF or RDB answers -LOADING for a while
+    try:
+        wait_port(port, timeout=30, proc=proc)
+        wait_loaded(port, proc=proc)  # a restart on an AOF or RDB answers -LOADING for a while
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        raise
     return ServerProc(proc, port, d, owns, args=args)
 
 
@@ -123,16 +129,24 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None) -> Serve
             "--bind", "127.0.0.1", "--dir", d, *extra]
     env = dict(os.environ)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    wait_port(port, proc=proc)
-    wait_loaded(port)
+    try:
+        wait_port(port, timeout=60, proc=proc)  # generous: the interpreter starts slowly
+        wait_loaded(port, proc=proc)  # on a busy machine
+    except BaseException:
+        proc.kill()  # never outlive a failed start
+        proc.wait(10)
+        raise
     return ServerProc(proc, port, d, owns, args=args)
 
 
-def wait_loaded(port: int, timeout: float = 30.0) -> None:
+def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
     """Wait until the server answers PING with something other than -LOADING (a server
-    listens before it has loaded its data, as Redis does)."""
+    listens before it has loaded its data, as Redis does); RuntimeError if ``proc`` exits
+    meanwhile (a file it refused to load)."""
     deadline = time.monotonic() + timeout
     while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} while loading")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
                 s.sendall(b"PING\r\n")

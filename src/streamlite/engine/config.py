@@ -335,11 +335,18 @@ def _fmt_percentiles(v: list[float]) -> str:
 
 
 def _parse_replicaof(args: list[str]) -> str:
+    """``host port`` (the server follows that master once started), or "" for ``no one``."""
     if len(args) != 2:
         raise ConfigError("wrong number of arguments")
     if args[0].lower() == "no" and args[1].lower() == "one":
         return ""
-    raise ConfigError("replication is not supported by streamlite")
+    try:
+        port = int(args[1])
+    except ValueError:
+        raise ConfigError("Invalid master port") from None
+    if not 0 < port < 65536:
+        raise ConfigError("Invalid master port")
+    return f"{args[0]} {port}"
 
 
 def _basename_check(what: str, empty_ok: bool, kind: str = "a filename") -> Callable[[Any], str | None]:
@@ -508,6 +515,8 @@ SPECS: list[Spec] = [
     _b("rdbchecksum", True, flags=_I),
     _s("dbfilename", "dump.sldb", flags=frozenset({"protected"}),
        validate=_basename_check("dbfilename", True), apply=_set_pcfg("dbfilename")),
+    _e("snapshot-format", "auto", ("auto", "redis", "streamlite"),
+       apply=_set_pcfg("snapshot_format")),
     _b("rdb-del-sync-files", False),
     _b("rdb-save-incremental-fsync", True),
     _sp("dir", "", _parse_dir, None, frozenset({"protected", "deny-loading"}),
@@ -585,6 +594,7 @@ SPECS: list[Spec] = [
     _mem("repl-backlog-size", 1024 * 1024, 1, LLONG_MAX),
     _n("repl-backlog-ttl", 3600, 0, LONG_MAX),
     _n("repl-timeout", 60, 1, INT_MAX),
+    _n("repl-ping-replica-period", 10, 1, INT_MAX, alias="repl-ping-slave-period"),
     _b("repl-diskless-sync", True),
     _n("repl-diskless-sync-delay", 5, 0, INT_MAX),
     _n("min-replicas-to-write", 0, 0, INT_MAX, alias="min-slaves-to-write"),

@@ -66,6 +66,8 @@ class Engine:
         self.dirty = 0  # changes since the last save
         # set by persistence while it cannot write (Redis's -MISCONF): refuses writes
         self.write_error: str | None = None
+        # set while a read-only replica (Redis's -READONLY): refuses writes from clients
+        self.read_only: str | None = None
         self._next_client_id = 1
         self._now_ms: int | None = None  # time snapshot for the running command
         self._depth = 0
@@ -182,7 +184,8 @@ class Engine:
                 return self.count_error(_unknown(argv))
         c.last_command = cmd
         if not (cmd.subcommands or c.multi is not None or not c.authenticated or self.loading
-                or self.write_error is not None or cmd.runs_scripts or self.busy is not None):
+                or self.write_error is not None or cmd.runs_scripts or self.busy is not None
+                or self.read_only is not None):
             # the common case, the same checks in the same order: arity, out of
             # memory (only denyoom commands outside MULTI), subscribed mode
             n = len(argv)
@@ -215,6 +218,7 @@ class Engine:
         if c.multi is not None and "no-multi" in real.flags:
             return self.reject(c, real, "ERR Command not allowed inside a transaction", cmd)
         if (not c.authenticated or self.loading or self.write_error is not None
+                or self.read_only is not None
                 or ((real.is_denyoom or c.multi is not None) and self.config["maxmemory"])):
             err = self.precheck(c, real)
             if err is not None:
@@ -245,6 +249,8 @@ class Engine:
             return OOM
         if self.write_error is not None and self._denied_on_disk_error(c, cmd):
             return self.write_error
+        if self.read_only is not None and "write" in cmd.flags:
+            return self.read_only
         if self.loading and "loading" not in cmd.flags:
             return LOADING
         return None

@@ -210,6 +210,9 @@ def section_stats(engine: Engine) -> dict[str, Any]:
 
 
 def section_replication(engine: Engine) -> dict[str, Any]:
+    repl = engine.ext.get("replication")
+    if repl is not None:
+        return dict(repl.info())
     return {
         "role": "master",
         "connected_slaves": 0,

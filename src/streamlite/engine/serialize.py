@@ -5,7 +5,8 @@ DUMP wraps it as Redis wraps its payloads: the value, then a 2-byte format versi
 and a CRC-64 of everything before it, both little-endian (``dump_payload``).
 Our version numbers start at ``0x4000`` so a real Redis (whose RDB versions are
 small numbers) refuses our payloads with its own error, and RESTORE tells ours
-from Redis's payloads (``rdbcompat`` reads those).
+from Redis's payloads (``rdbvalue`` reads and writes those; DUMP writes Redis's,
+AOF bases and snapshots this module's, which load much faster).
 
 Bodies (all integers little-endian; ``strvec`` = u32 count, u32 lengths, then
 the bytes back to back; ``blob`` = u32 length and bytes; IDs = two u64, ms and seq):
@@ -79,6 +80,11 @@ _node_hdr = struct.Struct("<IIQI")  # live, deleted, listpack bytes, then the ID
 
 class FormatError(Exception):
     """The bytes are not a value this module wrote."""
+
+
+class EmptyKeyError(FormatError):
+    """A well-formed collection with no element (Redis's loader skips such keys in an
+    RDB file; RESTORE refuses them)."""
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -158,20 +164,7 @@ def _enc_stream(out: list[bytes], s: Stream) -> None:
         _blob(out, n.flags)
         _blob(out, _le(n.offs))
         _blob(out, n.data)
-    idmp = s.idmp
-    if idmp is None:
-        out.append(_u8.pack(0))
-    else:
-        out.append(_u8.pack(1))
-        out.append(struct.pack("<IIQQI", idmp.duration, idmp.maxsize, idmp.iids_added,
-                               idmp.iids_duplicates, len(idmp.producers)))
-        for pid, iids in idmp.producers.items():
-            _blob(out, pid)
-            out.append(_u32.pack(len(iids)))
-            for iid, (sid, added) in iids.items():
-                _blob(out, iid)
-                out.append(_sid(sid))
-                out.append(_i64.pack(added))
+    enc_idmp(out, s.idmp)
     out.append(_u32.pack(len(s.groups)))
     for name, g in s.groups.items():
         _blob(out, name)
@@ -351,7 +344,7 @@ def load_payload(payload: bytes, engine: Engine, deep: bool = True) -> Any:
             validate_stream(v)
         return v
     if ver < 0x4000:
-        from .rdbcompat import load_redis_value
+        from .rdbvalue import load_redis_value
 
         return load_redis_value(body, engine)
     raise FormatError(f"unknown payload version {ver}")
@@ -399,7 +392,7 @@ def validate_stream(s: Stream) -> None:
 
 def _dec_list(items: list[bytes], engine: Engine) -> ListValue:
     if not items:
-        raise FormatError("empty list")
+        raise EmptyKeyError("empty list")
     lv = ListValue(items)
     fill = engine.config.get("list-max-listpack-size", -2)
     sz_limit, count_limit = _list._limits(int(fill))
@@ -413,7 +406,7 @@ def _dec_list(items: list[bytes], engine: Engine) -> ListValue:
 
 def _dec_set(enc: int, members: list[bytes], engine: Engine) -> SetValue:
     if not members:
-        raise FormatError("empty set")
+        raise EmptyKeyError("empty set")
     lim = SetLimits(engine)
     if enc == INTSET:
         s = SetValue(INTSET)
@@ -449,7 +442,7 @@ def _dec_zset(members: list[bytes], scores: list[float], engine: Engine) -> ZSet
     from sortedcontainers import SortedList
 
     if not members:
-        raise FormatError("empty sorted set")
+        raise EmptyKeyError("empty sorted set")
     for sc in scores:
         if sc != sc:
             raise FormatError("NaN score")
@@ -464,7 +457,9 @@ def _dec_zset(members: list[bytes], scores: list[float], engine: Engine) -> ZSet
 
 
 def _dec_hash(flags: int, flat: list[bytes], ttls: dict[bytes, int], engine: Engine) -> Hash:
-    if not flat or len(flat) & 1:
+    if not flat:
+        raise EmptyKeyError("empty hash")
+    if len(flat) & 1:
         raise FormatError("bad hash field list")
     h = Hash()
     h.d = dict(zip(flat[0::2], flat[1::2], strict=True))
@@ -548,20 +543,7 @@ def _dec_stream(r: Reader) -> Stream:
         raise FormatError("stream counters do not match its entries")
     if nodes:
         nodes[-1].data = bytearray(nodes[-1].data)
-    if r.u8():
-        duration, maxsize, added, dups, npids = r.unpack(struct.Struct("<IIQQI"))
-        st = IdmpState(duration, maxsize)
-        st.iids_added = added
-        st.iids_duplicates = dups
-        for _ in range(npids):
-            pid = r.blob()
-            iids: dict[bytes, tuple[int, int]] = {}
-            for _ in range(r.u32()):
-                iid = r.blob()
-                sid = r.sid()
-                iids[iid] = (sid, r.i64())
-            st.producers[pid] = iids
-        s.idmp = st
+    s.idmp = dec_idmp(r)
     rec = struct.Struct("<QQqQI")
     for _ in range(r.u32()):
         name = r.blob()
@@ -602,3 +584,42 @@ def _dec_stream(r: Reader) -> Stream:
             raise FormatError("duplicate consumer group")
         s.groups[name] = g
     return s
+
+
+_idmp_hdr = struct.Struct("<IIQQI")
+
+
+def enc_idmp(out: list[bytes], idmp: IdmpState | None) -> None:
+    """u8 has-IDMP, then u32 duration, u32 maxsize, u64 iids-added, u64 iids-duplicates,
+    u32 producers and per producer its iids (blob iid, ID, i64 time added)."""
+    if idmp is None:
+        out.append(_u8.pack(0))
+        return
+    out.append(_u8.pack(1))
+    out.append(_idmp_hdr.pack(idmp.duration, idmp.maxsize, idmp.iids_added,
+                              idmp.iids_duplicates, len(idmp.producers)))
+    for pid, iids in idmp.producers.items():
+        _blob(out, pid)
+        out.append(_u32.pack(len(iids)))
+        for iid, (sid, added) in iids.items():
+            _blob(out, iid)
+            out.append(_sid(sid))
+            out.append(_i64.pack(added))
+
+
+def dec_idmp(r: Reader) -> IdmpState | None:
+    if not r.u8():
+        return None
+    duration, maxsize, added, dups, npids = r.unpack(_idmp_hdr)
+    st = IdmpState(duration, maxsize)
+    st.iids_added = added
+    st.iids_duplicates = dups
+    for _ in range(npids):
+        pid = r.blob()
+        iids: dict[bytes, tuple[int, int]] = {}
+        for _ in range(r.u32()):
+            iid = r.blob()
+            sid = r.sid()
+            iids[iid] = (sid, r.i64())
+        st.producers[pid] = iids
+    return st

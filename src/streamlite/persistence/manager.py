@@ -81,6 +81,15 @@ class PersistenceConfig:
     auto_aof_rewrite_min_size: int = 64 * 1024 * 1024
     aof_use_rdb_preamble: bool = True
     stop_writes_on_bgsave_error: bool = True
+    # snapshot files: "redis" (RDB), "streamlite" (SLSNAP) or "auto" (RDB when dbfilename
+    # ends in .rdb); loading reads either, whatever this says (told apart by the magic)
+    snapshot_format: str = "auto"
+
+    def snapshot_kind(self) -> str:
+        fmt = self.snapshot_format
+        if fmt == "auto":
+            return "redis" if self.dbfilename.lower().endswith(".rdb") else "streamlite"
+        return fmt
 
 
 def _default_log(msg: str) -> None:
@@ -149,6 +158,8 @@ class Persistence:
         self._last_fsync = time.monotonic()
         self._pending_rewrite = False
         self._pending_save = False
+        # called with every batch of effects ``stage`` takes (replication's stream)
+        self.listeners: list[Callable[[list[tuple[int, list[bytes]]]], None]] = []
         os.makedirs(config.dir, exist_ok=True)
         engine.ext["persistence"] = self
         engine.wrap_units = True  # a command that propagates several goes in MULTI/EXEC
@@ -286,14 +297,16 @@ class Persistence:
     # -- the write path ----------------------------------------------------------
 
     def stage(self) -> bool:
-        """Move the engine's effects into the AOF buffer; True if something is pending."""
+        """Move the engine's effects into the AOF buffer (and to the listeners); True if
+        something is pending for the AOF."""
         w = self.writer
-        if w is None:
-            return False
         eff = self.engine.take_effects()  # not a busy script's, until it ends
         if eff:
-            w.feed(eff)
-        return bool(w._buf)
+            for fn in self.listeners:
+                fn(eff)
+            if w is not None:
+                w.feed(eff)
+        return w is not None and bool(w._buf)
 
     def commit(self) -> None:
         """Write the buffer (and fsync under ``always``) before replies are sent."""
@@ -422,7 +435,7 @@ class Persistence:
         """SAVE: write the snapshot in the foreground (raises OSError on failure)."""
         if self._child is not None and self._child.kind == "save":
             raise RuntimeError("ERR Background save already in progress")
-        write_snapshot(self.engine, self.snapshot_path)
+        write_snapshot(self.engine, self.snapshot_path, fmt=self.cfg.snapshot_kind())
         self.lastsave = int(time.time())
         self.dirty_at_save = self.engine.dirty
         self.last_bgsave_ok = True
@@ -454,7 +467,8 @@ class Persistence:
             )
         dirty = self.engine.dirty
         path = self.snapshot_path
-        pid = self._fork(lambda: write_snapshot(self.engine, path))
+        fmt = self.cfg.snapshot_kind()
+        pid = self._fork(lambda: write_snapshot(self.engine, path, fmt=fmt))
         self._child = _Child(pid, "save", time.monotonic(), dirty=dirty)
         self.log(f"Background saving started by pid {pid}")
         return "Background saving started"
@@ -649,6 +663,8 @@ class Persistence:
         if ch.kind == "save":
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(self.cfg.dir, f"temp-{ch.pid}.sldb"))
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.cfg.dir, f"temp-{ch.pid}.rdb"))
 
     def wait_children(self) -> None:
         """Block until a running background job ends (tests, shutdown), then finish it."""
@@ -691,7 +707,7 @@ class Persistence:
             self._kill_child()
         w = self.writer
         self.writer = None
-        self.engine.effects = None
+        self.engine.effects = [] if self.listeners else None
         self.cfg.appendonly = False
         if w is not None:
             with contextlib.suppress(OSError):

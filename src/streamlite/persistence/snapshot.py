@@ -84,21 +84,43 @@ def dataset_records(engine: Engine, now: int | None = None) -> Iterator[bytes]:
                             _KEYHDR.pack(t, size), *body])
 
 
-def write_snapshot(engine: Engine, path: str, progress: Callable[[int], None] | None = None) -> int:
-    """Write the dataset to ``path`` atomically; returns the file size."""
-    tmp = os.path.join(os.path.dirname(path) or ".", f"temp-{os.getpid()}.sldb")
+def write_snapshot(engine: Engine, path: str, progress: Callable[[int], None] | None = None,
+                   fmt: str = "streamlite") -> int:
+    """Write the dataset to ``path`` atomically (ours, or an RDB file with ``fmt="redis"``);
+    returns the file size."""
+    if fmt == "redis":
+        from .rdb import write_rdb
+
+        return write_rdb(engine, path, progress)
+    header = _HEADER.pack(MAGIC, VERSION, int(time.time() * 1000))
+    return write_records_atomically(path, _with_header(header, dataset_records(engine)),
+                                    bytes([OP_EOF]), "sldb", progress)
+
+
+def _with_header(header: bytes, records: Iterator[bytes]) -> Iterator[bytes]:
+    yield header
+    yield from records
+
+
+def write_records_atomically(path: str, records: Iterator[bytes], trailer: bytes, ext: str,
+                             progress: Callable[[int], None] | None = None) -> int:
+    """Write ``records`` then ``trailer`` then the CRC-64 (little-endian) of all of them to
+    a temp file, fsync, rename it to ``path`` and fsync the directory; returns the size.
+
+    ``progress`` is called with the number of records written so far, every MB or so.
+    """
+    tmp = os.path.join(os.path.dirname(path) or ".", f"temp-{os.getpid()}.{ext}")
     size = 0
     try:
         with open(tmp, "wb", buffering=0) as f:
             crc = 0
-            buf: list[bytes] = [_HEADER.pack(MAGIC, VERSION, int(time.time() * 1000))]
-            pending = len(buf[0])
-            keys = 0
-            for rec in dataset_records(engine):
+            buf: list[bytes] = []
+            pending = 0
+            count = 0
+            for rec in records:
                 buf.append(rec)
                 pending += len(rec)
-                if rec[0] == OP_KEY:
-                    keys += 1
+                count += 1
                 if pending >= _CHUNK:
                     data = b"".join(buf)
                     crc = crc64(data, crc)
@@ -106,8 +128,8 @@ def write_snapshot(engine: Engine, path: str, progress: Callable[[int], None] | 
                     size += len(data)
                     buf, pending = [], 0
                     if progress is not None:
-                        progress(keys)
-            buf.append(bytes([OP_EOF]))
+                        progress(count)
+            buf.append(trailer)
             data = b"".join(buf)
             crc = crc64(data, crc)
             data += struct.pack("<Q", crc)
@@ -140,6 +162,8 @@ class Loaded:
     functions: list[bytes] = field(default_factory=list)
     keys: int = 0
     expired: int = 0
+    empty: int = 0  # RDB files: empty collections skipped, as Redis's loader does
+    aux: dict[bytes, bytes] = field(default_factory=dict)  # RDB files: the AUX fields
     created_ms: int = 0
     commands: list[list[bytes]] | None = None  # version 1 files: a command stream
 
@@ -149,6 +173,13 @@ def read_snapshot(engine: Engine, path: str) -> Loaded:
     name = os.path.basename(path)
     with open(path, "rb") as f:
         data = f.read()
+    if data[:5] == b"REDIS":  # Redis's RDB format
+        from .rdb import RdbError, read_rdb_bytes
+
+        try:
+            return read_rdb_bytes(engine, data, name)
+        except RdbError as e:
+            raise SnapshotError(str(e)) from None
     if len(data) < _HEADER.size:
         raise SnapshotError(f"Short read loading snapshot {name}: {len(data)} bytes")
     magic, version, created = _HEADER.unpack_from(data)
@@ -270,8 +301,8 @@ def install(engine: Engine, loaded: Loaded) -> None:
             setattr(db, attr, getattr(new, attr))
         db.scan_index = None
         db.str_enc = {}
-        if db.lfu is not None:
-            db.lfu = {}
+        if new.lfu is not None or db.lfu is not None:
+            db.lfu = new.lfu if new.lfu is not None else {}
     fns = get_scripting(engine).functions
     fns.flush()
     client = engine.client()

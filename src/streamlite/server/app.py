@@ -43,6 +43,7 @@ from ..persistence.manager import (
 )
 from .connection import Connection
 from .memory import MemoryProbe
+from .replication import Replication
 from .scripts import ScriptHost
 
 DENIED = (
@@ -103,6 +104,7 @@ class Server(Front):
         self.listeners: list[str] = []
         self.loading = False
         self.persistence: Persistence | None = None
+        self.replication: Replication | None = None
         self._commit_scheduled = False  # a group commit (appendfsync always) is queued
         self.exit_code: int | None = None
         self.lock_fd: int | None = None  # the data directory's lock (``datadir``)
@@ -159,6 +161,7 @@ class Server(Front):
             auto_aof_rewrite_min_size=cfg["auto-aof-rewrite-min-size"],
             aof_use_rdb_preamble=cfg["aof-use-rdb-preamble"],
             stop_writes_on_bgsave_error=cfg["stop-writes-on-bgsave-error"],
+            snapshot_format=cfg["snapshot-format"],
         )
 
     async def start(self) -> None:
@@ -171,6 +174,7 @@ class Server(Front):
         cfg = self.engine.config
         self.lock_fd = datadir.lock_directory(cfg["dir"])
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
+        self.replication = Replication(self)
         # loading before listening: a client accepted while ``_listen`` is awaited
         # would otherwise run commands on the empty dataset before the load
         self.loading = True
@@ -185,6 +189,9 @@ class Server(Front):
         await self._listen_owner_socket()
         self.log("Ready to accept connections tcp")
         self._schedule_tick()
+        if cfg.get("replicaof"):
+            host, port = cfg["replicaof"].split()
+            self.replication.replicaof(host, int(port))
 
     async def _listen_owner_socket(self) -> None:
         """Serve the loaded data directory on its Unix socket too, where embedded processes
@@ -348,6 +355,8 @@ class Server(Front):
         self.dirty.discard(conn)
         self.paused_conns.discard(conn)
         self.net_out_closed += conn.net_out
+        if self.replication is not None:
+            self.replication.drop(conn)
         if c.blocked is not None:
             self.blocking.unblock(c)
 
@@ -367,7 +376,7 @@ class Server(Front):
                 if eng.ready_keys:
                     self.serve_blocked()
         p = self.persistence
-        if p is not None and p.writer is not None:
+        if p is not None and (p.writer is not None or p.listeners):
             staged = p.stage()
             if self._commit_scheduled or (staged and self.loop is not None):
                 # group commit: one write (and under ``always`` one fsync) for every client
@@ -524,6 +533,8 @@ class Server(Front):
             eng.active_expire()
         if self.persistence is not None:
             self.persistence.tick()
+        if self.replication is not None:
+            self.replication.tick()
         now = time.monotonic()
         samples = self._ops_samples
         samples.append((now, eng.stats_commands))
@@ -700,6 +711,7 @@ class Server(Front):
             "total_forks": getattr(p, "total_forks", 0) if p is not None else 0,
             "client_query_buffer_limit_disconnections": self.stat_qbuf_disconnections,
             "client_output_buffer_limit_disconnections": self.stat_obuf_disconnections,
+            **(self.replication.stats if self.replication is not None else {}),
         }
 
     def reset_stats(self) -> None:

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     lists,
     persist,
     pubsub,
+    replication,
     scripting,
     server,
     sets,

@@ -136,7 +136,8 @@ def hello(c: Client, argv: list[bytes]) -> object:
         b"proto": c.protocol,
         b"id": c.id,
         b"mode": b"standalone",
-        b"role": b"master",
+        b"role": b"replica" if getattr(c.engine.ext.get("replication"), "is_replica", False)
+        else b"master",
         b"modules": [],
     }
 

@@ -1,8 +1,11 @@
 """DUMP and RESTORE: a key's value as a self-checking payload, and back.
 
-The payload is ``serialize``'s (type, body, 2-byte version, CRC-64 trailer, the
-layout of Redis's payloads); RESTORE also takes the payloads a real Redis
-produces for strings, lists, sets, sorted sets and hashes (``rdbcompat``).
+DUMP writes Redis's payload (``rdbvalue.dump_redis_payload``: RDB type, Redis's
+encoding of the value, RDB version 12, CRC-64), so a real Redis 8.2 RESTOREs it,
+streams included (their streamlite-only state, IDMP and the XNACK zone, rides
+after the value where Redis does not look). RESTORE reads Redis's payloads of
+every type and version up to 12, and still our own format (``serialize``, version
+``0x4000`` and up), which AOF bases and older DUMPs hold.
 Replies and error texts are Redis's (``cluster.c`` restoreCommand): option
 errors first, then BUSYKEY, the TTL, the payload's version and checksum, its
 contents. RESTORE with a relative TTL propagates the absolute one plus
@@ -20,9 +23,10 @@ from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
 from ..notify import notify, overwritten
+from ..rdbvalue import dump_redis_payload
 from ..registry import command
 from ..replies import OK
-from ..serialize import FormatError, dump_payload, load_payload, payload_version
+from ..serialize import FormatError, load_payload, payload_version
 
 BUSYKEY = "BUSYKEY Target key name already exists."
 BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong"
@@ -37,7 +41,7 @@ def dump(c: Client, argv: list[bytes]) -> Any:
     v = c.db.lookup(argv[1])
     if v is None:
         return None
-    return dump_payload(v)
+    return dump_redis_payload(v)
 
 
 @command("restore", -4, "write denyoom", 1, 1, 1, group="generic")

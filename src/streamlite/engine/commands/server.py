@@ -553,16 +553,6 @@ def time_(c: Client, argv: list[bytes]) -> object:
     return [b"%d" % (us // 1_000_000), b"%d" % (us % 1_000_000)]
 
 
-@command("wait", 3, "", group="generic")
-def wait(c: Client, argv: list[bytes]) -> object:
-    """WAIT numreplicas timeout"""
-    parse_int(argv[1], NOT_INTEGER)
-    t = parse_int(argv[2], "ERR timeout is not an integer or out of range")
-    if t < 0:
-        raise CommandError("ERR timeout is negative")
-    return 0
-
-
 @command("waitaof", 4, "", group="generic")
 def waitaof(c: Client, argv: list[bytes]) -> object:
     """WAITAOF numlocal numreplicas timeout"""
