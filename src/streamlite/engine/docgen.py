@@ -23,6 +23,9 @@ GROUP_TITLES = {
     "scripting": "Scripting",
     "connection": "Connection",
     "server": "Server",
+    "bitmap": "Bitmaps",
+    "hyperloglog": "HyperLogLog",
+    "geo": "Geo",
 }
 
 

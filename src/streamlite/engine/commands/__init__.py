@@ -1,9 +1,12 @@
 """Command implementations, one module per group; importing this registers them all."""
 
 from . import (  # noqa: F401
+    bitmaps,
     connection,
     dump,
+    geo,
     hashes,
+    hyperloglog,
     keys,
     lists,
     persist,

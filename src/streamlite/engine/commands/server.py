@@ -18,7 +18,7 @@ from ..client import Client
 from ..digest import dataset_digest, value_digest
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
 from ..front import front_of
-from ..registry import COMMANDS, Command, command
+from ..registry import COMMANDS, Command, KeySpec, command
 from ..replies import OK, ErrorReply, RespSet, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
 
@@ -207,6 +207,8 @@ def _flags(cmd: Command) -> list[SimpleString]:
 
 
 def _categories(cmd: Command) -> list[SimpleString]:
+    if cmd.acl:
+        return [SimpleString(x.encode()) for x in cmd.acl.split()]
     fl = cmd.flags
     cats = []
     if "write" in fl:
@@ -226,7 +228,29 @@ def _categories(cmd: Command) -> list[SimpleString]:
     return [SimpleString(x.encode()) for x in cats]
 
 
+def _key_spec(spec: KeySpec) -> dict[bytes, Any]:
+    """One explicit key spec in Redis's COMMAND INFO layout."""
+    out: dict[bytes, Any] = {}
+    if spec.notes:
+        out[b"notes"] = spec.notes.encode()
+    out[b"flags"] = RespSet([SimpleString(f.encode()) for f in spec.flags.split()])
+    if spec.unknown:
+        out[b"begin_search"] = {b"type": b"unknown", b"spec": {}}
+        out[b"find_keys"] = {b"type": b"unknown", b"spec": {}}
+        return out
+    if spec.keyword:
+        out[b"begin_search"] = {b"type": b"keyword", b"spec": {
+            b"keyword": spec.keyword.encode(), b"startfrom": spec.startfrom}}
+    else:
+        out[b"begin_search"] = {b"type": b"index", b"spec": {b"index": spec.index}}
+    out[b"find_keys"] = {b"type": b"range", b"spec": {
+        b"lastkey": spec.lastkey, b"keystep": spec.keystep, b"limit": spec.limit}}
+    return out
+
+
 def _key_specs(cmd: Command) -> list[dict[bytes, Any]]:
+    if cmd.specs:
+        return [_key_spec(s) for s in cmd.specs]
     if cmd.first_key <= 0:
         return []
     ro = "readonly" in cmd.flags
@@ -244,14 +268,13 @@ def _full_name(cmd: Command, parent: Command | None) -> bytes:
 
 
 def command_info(cmd: Command, parent: Command | None = None) -> list[Any]:
-    movable = cmd.keys_fn is not None
     return [
         _full_name(cmd, parent),
         cmd.arity,
         RespSet(_flags(cmd)),
-        0 if movable else cmd.first_key,
-        0 if movable else cmd.last_key,
-        0 if movable else cmd.step,
+        cmd.first_key,  # Redis shows them for movable-keys commands too (ZUNIONSTORE: 1 1 1)
+        cmd.last_key,
+        cmd.step,
         RespSet(_categories(cmd)),
         RespSet(),
         _key_specs(cmd),
