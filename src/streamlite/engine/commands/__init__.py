@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     scripting,
     server,
     sets,
+    sort,
     stream_groups,
     stream_info,
     stream_read,

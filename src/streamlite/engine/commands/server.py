@@ -440,8 +440,35 @@ def command_getkeysandflags(c: Client, argv: list[bytes]) -> object:
     """COMMAND GETKEYSANDFLAGS command [arg [arg ...]]"""
     cmd, pos = _getkeys(argv)
     ro = "readonly" in cmd.flags
-    fl = RespSet([SimpleString(b"RO" if ro else b"RW"), SimpleString(b"access")])
-    return [[argv[2 + p], fl] for p in pos]
+    default = "RO access" if ro else "RW access"
+    args = argv[2:]
+    out = []
+    for p in pos:
+        flags = _spec_flags(cmd, args, p) or default
+        out.append([args[p], RespSet([SimpleString(f.encode()) for f in flags.split()])])
+    return out
+
+
+def _spec_flags(cmd: Command, args: list[bytes], pos: int) -> str | None:
+    """The flags of the key spec that finds the key at ``args[pos]`` (index and keyword
+    specs are matched; a key no such spec finds gets the last ``unknown`` spec's)."""
+    unknown = None
+    for spec in cmd.specs:
+        if spec.unknown:
+            unknown = spec.flags
+            continue
+        if spec.keyword:
+            kw = spec.keyword.encode().lower()
+            first = next((i + 1 for i in range(spec.startfrom, len(args))
+                          if args[i].lower() == kw), None)
+        else:
+            first = spec.index
+        if first is None:
+            continue
+        last = first + spec.lastkey if spec.lastkey >= 0 else len(args) + spec.lastkey
+        if first <= pos <= last and (pos - first) % spec.keystep == 0:
+            return spec.flags
+    return unknown
 
 
 # -- MEMORY -----------------------------------------------------------------------------
