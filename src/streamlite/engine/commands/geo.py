@@ -10,7 +10,9 @@ Redis's order too; ASC/DESC sort by distance keeping ties in that order.
 
 The STORE forms write a sorted set (scores: geohashes, or distances with
 STOREDIST), notify ``georadiusstore``/``geosearchstore``, or delete the
-destination when nothing matched; they propagate as themselves.
+destination when nothing matched; they propagate as themselves. Equal
+distances keep Redis's order too: a full sort is stable (glibc's merge sort), a
+COUNT-limited one is Redis's partial quicksort (``pqsort``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..notify import notify, overwritten, read_miss
+from ..pqsort import pqsort, stable_sort
 from ..registry import KeySpec, command
 from ..replies import NULL_ARRAY, Double
 from ..types import geohash as gh
@@ -293,10 +296,18 @@ def _georadius(c: Client, argv: list[bytes], src: int, flags: int) -> Any:
     found = _find(z, q.shape, q.count if q.any else 0)
     if not found and q.store is None:
         return []
+    returned = min(q.count, len(found)) if q.count else len(found)
     if q.sort:
-        found.sort(key=lambda f: f[0], reverse=q.sort == 2)
-    if q.count:
-        found = found[: q.count]
+        sign = -1 if q.sort == 2 else 1
+
+        def by_distance(x: Found, y: Found) -> int:
+            return sign * ((x[0] > y[0]) - (x[0] < y[0]))
+
+        if returned == len(found):
+            stable_sort(found, by_distance)
+        else:
+            pqsort(found, by_distance, 0, returned - 1)
+    found = found[:returned]
     conv = q.shape.conversion
     if q.store is not None:
         return _store(c, q, found, bool(flags & _SEARCH))

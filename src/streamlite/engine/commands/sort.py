@@ -12,6 +12,8 @@ The model is Redis's ``sort.c``:
 - ``BY`` without ``*`` means "do not sort": a list or sorted set keeps its order
   (DESC reverses it), a set comes in its iteration order, except with STORE or
   from a script, where it is sorted ALPHA so replicas agree;
+- equal keys keep Redis's order: a full sort is stable (glibc's merge sort); with BY
+  and a LIMIT that keeps part of the result, Redis's partial quicksort (``pqsort``);
 - SORT turns a listpack sorted set into a skiplist (``OBJECT ENCODING``), as Redis
   does before sorting one;
 - STORE writes a list (listpack when it fits), notifies ``sortstore`` (or ``del``
@@ -29,6 +31,7 @@ from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..notify import notify, overwritten, read_miss
+from ..pqsort import pqsort, stable_sort
 from ..registry import KeySpec, command
 from ..types.config import conf_int
 from ..types.hash import Hash, expire_fields
@@ -138,14 +141,9 @@ def _elements(v: Any, o: _Options, start: int, end: int) -> tuple[list[bytes], i
         if end < start:
             return [], 0, -1
         n = len(v)
-        if type(v) is ListValue:
-            items = list(v)
-        else:
-            items = [m for _, m in v.sl]
-        if o.desc:  # from the tail: positions n-1-start down to n-1-end
-            picked = items[n - 1 - end: n - start][::-1]
-        else:
-            picked = items[start: end + 1]
+        items = list(v) if type(v) is ListValue else [m for _, m in v.sl]
+        # DESC reads from the tail: positions n-1-start down to n-1-end
+        picked = items[n - 1 - end: n - start][::-1] if o.desc else items[start: end + 1]
         return picked, 0, end - start
     if type(v) is ZSetValue:
         return list(v.scores), start, end
@@ -196,8 +194,17 @@ def _sort(c: Client, argv: list[bytes], readonly: bool) -> Any:
     elements, start, end = _elements(v, o, start, end)
     if not o.dontsort:
         keys = _sort_key(c, o, elements)
-        order = sorted(range(len(elements)), key=keys.__getitem__, reverse=o.desc)
-        elements = [elements[i] for i in order]
+        sign = -1 if o.desc else 1
+        pairs = list(zip(keys, elements, strict=True))
+
+        def compare(x: tuple[Any, bytes], y: tuple[Any, bytes]) -> int:
+            return sign * ((x[0] > y[0]) - (x[0] < y[0]))
+
+        if o.by is not None and (start != 0 or end != len(elements) - 1):
+            pqsort(pairs, compare, start, end)
+        else:
+            stable_sort(pairs, compare)
+        elements = [e for _, e in pairs]
     picked = elements[start:end + 1] if end >= start else []
     if o.store is None:
         if not o.gets:
