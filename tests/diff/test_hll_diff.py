@@ -163,3 +163,14 @@ def test_random_hll_scripts(redis_server, proto, script, limit):
     finally:
         r.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
         r.close()
+
+
+def test_pfcount_caching_is_a_change(redis_server):
+    """PFCOUNT that caches a new estimate modifies the key (WATCH sees it); one that
+    reads the cached value does not."""
+    raw_both_protocols(redis_server.port, [
+        ("PFADD", "h", "a", "b"), ("WATCH", "h"), ("PFCOUNT", "h"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "h"), ("PFCOUNT", "h"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "h"), ("PFADD", "h", "a"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "h"), ("PFCOUNT", "h", "h"), ("MULTI",), ("PING",), ("EXEC",),
+    ])

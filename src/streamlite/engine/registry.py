@@ -58,6 +58,8 @@ class Command:
     # derived from flags and group (SORT: @set @sortedset @list ... @dangerous)
     acl: str = ""
     specs: tuple[KeySpec, ...] = ()  # explicit key specs (COMMAND INFO)
+    # flags of the key at a position when they depend on the arguments (BITFIELD)
+    key_flags: Callable[[list[bytes], int], str] | None = None
     # hot-path booleans, derived from flags
     is_write: bool = False
     is_blocking: bool = False
@@ -90,13 +92,15 @@ def command(
     parent: str | None = None,
     acl: str = "",
     specs: tuple[KeySpec, ...] = (),
+    key_flags: Callable[[list[bytes], int], str] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as Redis command ``name``.
 
     ``parent`` registers a subcommand (``command("create", -5, parent="xgroup")``),
     used by ``COMMAND`` introspection; dispatch of subcommands is done by the
     container's own handler. ``acl`` and ``specs`` give Redis's ACL categories
-    and key specs where deriving them from the flags and key positions would not.
+    and key specs where deriving them from the flags and key positions would not;
+    ``key_flags(argv, pos)`` the flags of a key that depend on the arguments.
     """
     fl = frozenset(flags.split() if isinstance(flags, str) else flags)
 
@@ -119,6 +123,7 @@ def command(
             monitor_first=("skip_monitor" in fl or "skip-monitor" in fl) and "admin" not in fl,
             acl=acl,
             specs=specs,
+            key_flags=key_flags,
         )
         if parent is None:
             COMMANDS[name.lower().encode()] = cmd

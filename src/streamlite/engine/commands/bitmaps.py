@@ -357,7 +357,22 @@ def _bitfield(c: Client, argv: list[bytes], ro: bool) -> list[Any]:
     return out
 
 
-@command("bitfield", -2, "write denyoom", 1, 1, 1, group=_G,
+def _bitfield_key_flags(argv: list[bytes], pos: int) -> str:
+    """``bitfieldGetKeys``: RO when every operation is a GET (anything else: RW)."""
+    i = 2
+    while i < len(argv):
+        rem = len(argv) - i - 1
+        w = argv[i].lower()
+        if w == b"get" and rem >= 2:
+            i += 3
+        elif w == b"overflow" and rem >= 1:
+            i += 2
+        else:
+            return "RW access update"
+    return "RO access"
+
+
+@command("bitfield", -2, "write denyoom", 1, 1, 1, group=_G, key_flags=_bitfield_key_flags,
          specs=(KeySpec("RW access update variable_flags", 1,
                         notes="This command allows both access and modification of the key"),))
 def bitfield(c: Client, argv: list[bytes]) -> list[Any]:

@@ -277,8 +277,8 @@ def command_info(cmd: Command, parent: Command | None = None) -> list[Any]:
         cmd.step,
         RespSet(_categories(cmd)),
         RespSet(),
-        _key_specs(cmd),
-        [command_info(s, cmd) for s in cmd.subcommands.values()],
+        RespSet(_key_specs(cmd)),  # RESP3 sets, as Redis sends them
+        RespSet([command_info(s, cmd) for s in cmd.subcommands.values()]),
     ]
 
 
@@ -444,7 +444,8 @@ def command_getkeysandflags(c: Client, argv: list[bytes]) -> object:
     args = argv[2:]
     out = []
     for p in pos:
-        flags = _spec_flags(cmd, args, p) or default
+        flags = (cmd.key_flags(args, p) if cmd.key_flags is not None else None) \
+            or _spec_flags(cmd, args, p) or default
         out.append([args[p], RespSet([SimpleString(f.encode()) for f in flags.split()])])
     return out
 
