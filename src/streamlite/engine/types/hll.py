@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import struct
+from bisect import bisect_right
 
 P = 14
 Q = 64 - P
@@ -194,6 +195,11 @@ def _val(v: int, n: int) -> int:
     return ((v - 1) << 2 | (n - 1)) | 0x80
 
 
+def _filler(kind: int, val: int, n: int) -> bytes:
+    """The opcode for ``n`` registers of the run being split: VAL ``val`` or zeros."""
+    return bytes((_val(val, n),)) if kind == 2 else _zeros(n)
+
+
 def _zeros(n: int) -> bytes:
     if n > 64:
         return bytes((((n - 1) >> 8) | 0x40, (n - 1) & 0xFF))
@@ -234,76 +240,133 @@ def to_dense(s: bytes | bytearray) -> bytearray:
     return bytearray(s[:4] + bytes((DENSE,)) + s[5:HDR] + raw_to_dense(raw))
 
 
-def sparse_set(s: bytearray, index: int, count: int, max_bytes: int) -> tuple[int, bytearray]:
-    """``hllSparseSet``: raise register ``index`` to ``count`` in sparse ``s``.
+class Sparse:
+    """A sparse HLL being edited: its bytes ``s`` plus an index of its opcodes (byte
+    length and first register of each, and the registers they cover in all), kept
+    in step with every edit. Finding the opcode of a register is then a bisection
+    instead of Redis's scan from the start; the edits themselves are Redis's.
 
-    Returns (1 changed / 0 not, the value: ``s`` updated in place, or a new dense
-    bytearray when it had to be promoted). ``CorruptHLL`` for an invalid ``s``."""
+    ``of(v)`` reuses the index of a value this module produced before (a small
+    cache keyed by the identity of the immutable ``bytes``), so a one-element PFADD
+    does not parse the whole string again."""
+
+    __slots__ = ("s", "lens", "firsts", "end")
+
+    def __init__(self, s: bytearray, lens: list[int], firsts: list[int], end: int) -> None:
+        self.s = s
+        self.lens = lens
+        self.firsts = firsts
+        self.end = end  # registers covered by all the opcodes (16384 when valid)
+
+    @classmethod
+    def parse(cls, s: bytearray) -> Sparse:
+        lens: list[int] = []
+        firsts: list[int] = []
+        p, n, first = HDR, len(s), 0
+        spans = _SPANS
+        while p < n:
+            span = spans[s[p]]
+            size = 1
+            if not span:  # XZERO (the byte after a truncated one reads as 0, as in C)
+                span = (((s[p] & 0x3F) << 8) | (s[p + 1] if p + 1 < n else 0)) + 1
+                size = 2 if p + 1 < n else 1
+            lens.append(size)
+            firsts.append(first)
+            first += span
+            p += size
+        return cls(s, lens, firsts, first)
+
+    @classmethod
+    def of(cls, v: bytes) -> Sparse:
+        hit = _INDEX.get(id(v))
+        if hit is not None and hit[0] is v:
+            _, lens, firsts, end = hit
+            return cls(bytearray(v), list(lens), list(firsts), end)
+        return cls.parse(bytearray(v))
+
+    def remember(self, v: bytes) -> None:
+        """Keep this index for ``v`` (the bytes of ``self.s``, about to be stored)."""
+        if len(_INDEX) >= _INDEX_SIZE:
+            del _INDEX[next(iter(_INDEX))]
+        _INDEX[id(v)] = (v, self.lens, self.firsts, self.end)
+
+
+_INDEX: dict[int, tuple[bytes, list[int], list[int], int]] = {}
+_INDEX_SIZE = 64
+
+
+def sparse_set(sp: Sparse, index: int, count: int, max_bytes: int) -> tuple[int, Sparse | bytearray]:
+    """``hllSparseSet``: raise register ``index`` to ``count``.
+
+    Returns (1 changed / 0 not, the value: ``sp`` updated in place, or a dense
+    bytearray when it had to be promoted). ``CorruptHLL`` for an invalid HLL."""
+    s = sp.s
     if count > SPARSE_VAL_MAX:
         return _promote(s, index, count)
-    # step 1: the opcode covering ``index`` (the hot loop: one table lookup per opcode)
-    p, end, first, prev, span = HDR, len(s), 0, -1, 0
-    spans = _SPANS
-    while p < end:
-        span = spans[s[p]]
-        if span:
-            if index < first + span:
-                break
-            prev = p
-            p += 1
-        else:  # XZERO, two bytes
-            span = (((s[p] & 0x3F) << 8) | (s[p + 1] if p + 1 < end else 0)) + 1
-            if index < first + span:
-                break
-            prev = p
-            p += 2
-        first += span
-    else:
+    # step 1: the opcode covering ``index``
+    if index >= sp.end:
         raise CorruptHLL
+    i = bisect_right(sp.firsts, index) - 1
+    first = sp.firsts[i]
+    p = HDR + sum(sp.lens[:i])
     kind, span, val = _op(s, p)
     # step 2: the trivial updates in place, else the split sequence
     if kind == 2:
         if val >= count:
-            return 0, s
+            return 0, sp
         if span == 1:
             s[p] = _val(count, 1)
-            return _merge_from(s, prev), s
+            return _merge_from(sp, i), sp
     if kind == 0 and span == 1:
         s[p] = _val(count, 1)
-        return _merge_from(s, prev), s
+        return _merge_from(sp, i), sp
     last = first + span - 1
     seq = bytearray()
-    if kind == 2:
-        if index != first:
-            seq.append(_val(val, index - first))
-        seq.append(_val(count, 1))
-        if index != last:
-            seq.append(_val(val, last - index))
-    else:
-        if index != first:
-            seq += _zeros(index - first)
-        seq.append(_val(count, 1))
-        if index != last:
-            seq += _zeros(last - index)
+    lens: list[int] = []
+    firsts: list[int] = []
+    if index != first:
+        run = _filler(kind, val, index - first)
+        seq += run
+        lens.append(len(run))
+        firsts.append(first)
+    seq.append(_val(count, 1))
+    lens.append(1)
+    firsts.append(index)
+    if index != last:
+        run = _filler(kind, val, last - index)
+        seq += run
+        lens.append(len(run))
+        firsts.append(index + 1)
     # step 3: put it in place of the old opcode, unless the string gets too long
     oldlen = 2 if kind == 1 else 1
     delta = len(seq) - oldlen
     if delta > 0 and len(s) + delta > max_bytes:
         return _promote(s, index, count)
+    size = len(s)
     s[p : p + oldlen] = seq
-    return _merge_from(s, prev), s
+    if len(s) != size + delta:  # the old XZERO was cut short by the end of the string:
+        del s[size + delta:]  # Redis's length arithmetic drops the overhang
+        fresh = Sparse.parse(s)
+        sp.lens, sp.firsts, sp.end = fresh.lens, fresh.firsts, fresh.end
+        return _merge_from(sp, i), sp
+    sp.lens[i : i + 1] = lens
+    sp.firsts[i : i + 1] = firsts
+    return _merge_from(sp, i), sp
 
 
-def _merge_from(s: bytearray, prev: int) -> int:
+def _merge_from(sp: Sparse, i: int) -> int:
     """Step 4: merge adjacent equal VAL opcodes, scanning up to 5 opcodes from the
-    one before the change; then mark the cached cardinality stale."""
-    p = prev if prev >= 0 else HDR
+    one before opcode ``i`` (the changed one); then mark the cached cardinality stale."""
+    s, lens, firsts = sp.s, sp.lens, sp.firsts
+    j = i - 1 if i > 0 else 0
+    p = HDR + sum(lens[:j])
     scan = 5
     while p < len(s) and scan > 0:
         scan -= 1
         b = s[p]
         if not b & 0x80:
             p += 2 if b & 0x40 else 1
+            j += 1
             continue
         if p + 1 < len(s) and s[p + 1] & 0x80:
             v1 = ((b >> 2) & 0x1F) + 1
@@ -312,8 +375,11 @@ def _merge_from(s: bytearray, prev: int) -> int:
             if v1 == v2 and n <= 4:
                 s[p + 1] = _val(v1, n)
                 del s[p]
+                del lens[j + 1]
+                del firsts[j + 1]
                 continue
         p += 1
+        j += 1
     invalidate(s)
     return 1
 
@@ -325,12 +391,21 @@ def _promote(s: bytearray, index: int, count: int) -> tuple[int, bytearray]:
     return 1, d
 
 
-def add(s: bytearray, ele: bytes, max_bytes: int) -> tuple[int, bytearray]:
-    """``hllAdd``: (1 if a register changed, the possibly promoted value)."""
+def add(v: Sparse | bytearray, ele: bytes, max_bytes: int) -> tuple[int, Sparse | bytearray]:
+    """``hllAdd``: (1 if a register changed, the value, promoted to dense if needed)."""
     index, count = pattern(ele)
-    if s[4] == DENSE:
-        return dense_add(s, index, count), s
-    return sparse_set(s, index, count, max_bytes)
+    if isinstance(v, Sparse):
+        return sparse_set(v, index, count, max_bytes)
+    return dense_add(v, index, count), v
+
+
+def editable(v: bytes) -> Sparse | bytearray:
+    """A stored HLL ready for edits: a ``Sparse`` or the dense bytes."""
+    return Sparse.of(v) if v[4] == SPARSE else bytearray(v)
+
+
+def value_bytes(v: Sparse | bytearray) -> bytearray:
+    return v.s if isinstance(v, Sparse) else v
 
 
 # -- counting ---------------------------------------------------------------------------
