@@ -174,3 +174,29 @@ def test_pfcount_caching_is_a_change(redis_server):
         ("WATCH", "h"), ("PFADD", "h", "a"), ("MULTI",), ("PING",), ("EXEC",),
         ("WATCH", "h"), ("PFCOUNT", "h", "h"), ("MULTI",), ("PING",), ("EXEC",),
     ])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(dense=st.booleans(), edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)),
+                                           min_size=1, max_size=4),
+       tail=st.binary(max_size=3), ele=st.binary(max_size=6))
+def test_fuzzed_hlls(redis_server, dense, edits, tail, ele):
+    """Random bytes written into a sparse or dense HLL: both servers give the same
+    replies (estimates or errors) and leave the same bytes behind."""
+    r = RedisConn(redis_server.port)
+    try:
+        r.call("FLUSHALL")
+        e = EngineConn()
+        r.call("PFADD", "h", *[str(i) for i in range(400 if dense else 25)])
+        good = bytearray(r.call("GET", "h"))
+        for pos, byte in edits:
+            good[pos % len(good)] = byte
+        value = bytes(good) + tail
+        for cmd in (("SET", "h", value), ("PFCOUNT", "h"), ("PFADD", "h", ele), ("GET", "h"),
+                    ("PFCOUNT", "h", "h"), ("PFMERGE", "m", "h"), ("GET", "m"), ("PFDEBUG", "DECODE", "h"),
+                    ("PFDEBUG", "TODENSE", "h"), ("GET", "h")):
+            a, b = r.call(*cmd), e.call(*cmd)
+            assert a == b, f"{cmd!r}\n  redis:      {a!r}\n  streamlite: {b!r}"
+    finally:
+        r.close()
