@@ -144,3 +144,34 @@ def test_command_info(redis_server):
                 assert x == y, f"RESP{proto} {cmd}\n  redis:      {x!r}\n  streamlite: {y!r}"
         finally:
             a.close()
+
+
+def _changes(conn) -> int:
+    info = conn.call("INFO", "persistence")
+    line = next(x for x in info.split(b"\r\n") if x.startswith(b"rdb_changes_since_last_save:"))
+    return int(line.split(b":")[1])
+
+
+def test_change_counts(redis_server):
+    """How much each command adds to ``rdb_changes_since_last_save`` (what save
+    points count): one per changed BITFIELD field, per raised HLL register, per
+    stored SORT/GEO element; nothing for writes that change nothing."""
+    from tests.support.diff import EngineConn
+
+    r, e = RedisConn(redis_server.port), EngineConn()
+    try:
+        r.call("FLUSHALL")
+        for cmd in PROPAGATED + [
+            ("BITFIELD", "f", "SET", "i5", "0", "0"), ("BITFIELD", "f", "SET", "i5", "0", "0"),
+            ("BITFIELD", "f", "SET", "i5", "0", "1", "SET", "i5", "5", "3", "SET", "i5", "0", "1"),
+            ("BITFIELD", "f", "INCRBY", "i5", "0", "1", "INCRBY", "i5", "0", "1"),
+            ("PFADD", "hh", *[str(i) for i in range(50)]), ("PFMERGE", "hh2", "hh"),
+        ]:
+            before = (_changes(r), _changes(e))
+            r.call(*cmd)
+            e.call(*cmd)
+            after = (_changes(r), _changes(e))
+            if cmd[0].lower() in NEW:  # the other commands' counts are not this test's
+                assert after[0] - before[0] == after[1] - before[1], (cmd, before, after)
+    finally:
+        r.close()

@@ -345,15 +345,15 @@ def _bitfield(c: Client, argv: list[bytes], ro: bool) -> list[Any]:
         out.append(reply)
         if reply is not None and (grow or changed):
             changes += 1
-    if changes:
+    if changes or grow:
         _store(c, key, bytes(buf))
+    else:
+        _unshared(c, key, old)
+    if changes:
         notify(c, "$", b"setbit", key)
-    else:  # grown or created but unchanged: Redis does not count it as a write
-        if grow:
-            _store(c, key, bytes(buf))
-        else:
-            _unshared(c, key, old)
-        c.engine.dirty = dirty
+    # Redis counts one change per operation that changed a field (INFO
+    # rdb_changes_since_last_save); grown or created but unchanged is not a write
+    c.engine.dirty = dirty + changes
     return out
 
 

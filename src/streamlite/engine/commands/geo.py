@@ -339,9 +339,11 @@ def _store(c: Client, q: _Query, found: list[Found], search: bool) -> int:
     items = [(m, d / conv if q.storedist else score) for d, score, _, _, m in found]
     old = db.peek(dest)
     new = ZSetValue.build(items, Limits(c.engine))
+    dirty = c.engine.dirty
     db.set(dest, new)
     overwritten(c, dest, old, new)
     notify(c, "z", b"geosearchstore" if search else b"georadiusstore", dest)
+    c.engine.dirty = dirty + len(found)  # Redis counts each stored member
     return len(found)
 
 

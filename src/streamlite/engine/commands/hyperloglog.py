@@ -71,6 +71,7 @@ def pfadd(c: Client, argv: list[bytes]) -> int:
     """PFADD key [element [element ...]]"""
     key = argv[1]
     v = _hll(c, key, write=True)
+    dirty = c.engine.dirty
     updated = 0
     if v is None:
         v = bytes(hll.new_sparse())
@@ -89,6 +90,7 @@ def pfadd(c: Client, argv: list[bytes]) -> int:
         hll.invalidate(hll.value_bytes(h))
         _save(c, key, h)
         notify(c, "$", b"pfadd", key)
+        c.engine.dirty = dirty + updated  # Redis: one change per register raised
     else:
         strenc.set_explicit(c.db, key, v, strenc.RAW)
     return 1 if updated else 0
@@ -145,6 +147,7 @@ def pfmerge(c: Client, argv: list[bytes]) -> Any:
         except hll.CorruptHLL:
             raise CommandError(hll.INVALID) from None
     dest = argv[1]
+    dirty = c.engine.dirty
     cur = c.db.peek(dest)
     if cur is None:
         cur = bytes(hll.new_sparse())
@@ -169,6 +172,7 @@ def pfmerge(c: Client, argv: list[bytes]) -> Any:
     hll.invalidate(hll.value_bytes(h))
     _save(c, dest, h)
     notify(c, "$", b"pfadd", dest)
+    c.engine.dirty = dirty + 1
     return OK
 
 

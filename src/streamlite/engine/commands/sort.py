@@ -219,9 +219,11 @@ def _sort(c: Client, argv: list[bytes], readonly: bool) -> Any:
     lst = ListValue(out)
     lst.settle(conf_int(c.engine, "list-max-listpack-size", -2))
     old = db.peek(dest)
+    dirty = c.engine.dirty
     db.set(dest, lst)
     overwritten(c, dest, old, lst)
     notify(c, "l", b"sortstore", dest)
+    c.engine.dirty = dirty + len(out)  # Redis counts each stored element
     return len(out)
 
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import math
 import struct
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections import Counter
 
 P = 14
 Q = 64 - P
@@ -241,54 +242,78 @@ def to_dense(s: bytes | bytearray) -> bytearray:
 
 
 class Sparse:
-    """A sparse HLL being edited: its bytes ``s`` plus an index of its opcodes (byte
-    length and first register of each, and the registers they cover in all), kept
-    in step with every edit. Finding the opcode of a register is then a bisection
-    instead of Redis's scan from the start; the edits themselves are Redis's.
+    """A sparse HLL being edited: its bytes ``s`` plus an index of its opcodes kept in
+    step with every edit: the first register of each (``firsts``), the positions
+    (opcode numbers) of the two-byte ones (``xz``, the XZEROs: every other opcode is
+    one byte, so opcode ``i`` starts at byte ``16 + i + (XZEROs before i)``) and the
+    registers they cover in all. Finding the opcode of a register is then a
+    bisection instead of Redis's scan from the start; the edits are Redis's.
 
     ``of(v)`` reuses the index of a value this module produced before (a small
     cache keyed by the identity of the immutable ``bytes``), so a one-element PFADD
     does not parse the whole string again."""
 
-    __slots__ = ("s", "lens", "firsts", "end")
+    __slots__ = ("s", "firsts", "xz", "end")
 
-    def __init__(self, s: bytearray, lens: list[int], firsts: list[int], end: int) -> None:
+    def __init__(self, s: bytearray, firsts: list[int], xz: list[int], end: int) -> None:
         self.s = s
-        self.lens = lens
         self.firsts = firsts
+        self.xz = xz
         self.end = end  # registers covered by all the opcodes (16384 when valid)
 
     @classmethod
     def parse(cls, s: bytearray) -> Sparse:
-        lens: list[int] = []
         firsts: list[int] = []
+        xz: list[int] = []
         p, n, first = HDR, len(s), 0
         spans = _SPANS
         while p < n:
             span = spans[s[p]]
-            size = 1
-            if not span:  # XZERO (the byte after a truncated one reads as 0, as in C)
+            if span:
+                p += 1
+            else:  # XZERO (the byte after a truncated one reads as 0, as in C)
                 span = (((s[p] & 0x3F) << 8) | (s[p + 1] if p + 1 < n else 0)) + 1
-                size = 2 if p + 1 < n else 1
-            lens.append(size)
+                if p + 1 < n:
+                    xz.append(len(firsts))
+                p += 2
             firsts.append(first)
             first += span
-            p += size
-        return cls(s, lens, firsts, first)
+        return cls(s, firsts, xz, first)
 
     @classmethod
     def of(cls, v: bytes) -> Sparse:
         hit = _INDEX.get(id(v))
         if hit is not None and hit[0] is v:
-            _, lens, firsts, end = hit
-            return cls(bytearray(v), list(lens), list(firsts), end)
+            _, firsts, xz, end = hit
+            return cls(bytearray(v), list(firsts), list(xz), end)
         return cls.parse(bytearray(v))
 
     def remember(self, v: bytes) -> None:
         """Keep this index for ``v`` (the bytes of ``self.s``, about to be stored)."""
         if len(_INDEX) >= _INDEX_SIZE:
             del _INDEX[next(iter(_INDEX))]
-        _INDEX[id(v)] = (v, self.lens, self.firsts, self.end)
+        _INDEX[id(v)] = (v, self.firsts, self.xz, self.end)
+
+    def pos(self, i: int) -> int:
+        """The byte offset of opcode ``i``."""
+        return HDR + i + bisect_left(self.xz, i)
+
+    def replace(self, i: int, firsts: list[int], two_byte: list[int]) -> None:
+        """Opcode ``i`` became ``len(firsts)`` opcodes (``two_byte``: which of them, by
+        number from 0, are XZEROs)."""
+        xz = self.xz
+        k = bisect_left(xz, i)
+        tail = xz[k + 1:] if k < len(xz) and xz[k] == i else xz[k:]
+        shift = len(firsts) - 1
+        xz[k:] = [i + j for j in two_byte] + ([x + shift for x in tail] if shift else tail)
+        self.firsts[i : i + 1] = firsts
+
+    def drop(self, i: int) -> None:
+        """Opcode ``i`` (one byte) was removed."""
+        xz = self.xz
+        k = bisect_left(xz, i)
+        xz[k:] = [x - 1 for x in xz[k:]]
+        del self.firsts[i]
 
 
 _INDEX: dict[int, tuple[bytes, list[int], list[int], int]] = {}
@@ -308,7 +333,7 @@ def sparse_set(sp: Sparse, index: int, count: int, max_bytes: int) -> tuple[int,
         raise CorruptHLL
     i = bisect_right(sp.firsts, index) - 1
     first = sp.firsts[i]
-    p = HDR + sum(sp.lens[:i])
+    p = sp.pos(i)
     kind, span, val = _op(s, p)
     # step 2: the trivial updates in place, else the split sequence
     if kind == 2:
@@ -322,20 +347,21 @@ def sparse_set(sp: Sparse, index: int, count: int, max_bytes: int) -> tuple[int,
         return _merge_from(sp, i), sp
     last = first + span - 1
     seq = bytearray()
-    lens: list[int] = []
     firsts: list[int] = []
+    two_byte: list[int] = []
     if index != first:
         run = _filler(kind, val, index - first)
+        if len(run) == 2:
+            two_byte.append(0)
         seq += run
-        lens.append(len(run))
         firsts.append(first)
     seq.append(_val(count, 1))
-    lens.append(1)
     firsts.append(index)
     if index != last:
         run = _filler(kind, val, last - index)
+        if len(run) == 2:
+            two_byte.append(len(firsts))
         seq += run
-        lens.append(len(run))
         firsts.append(index + 1)
     # step 3: put it in place of the old opcode, unless the string gets too long
     oldlen = 2 if kind == 1 else 1
@@ -347,19 +373,18 @@ def sparse_set(sp: Sparse, index: int, count: int, max_bytes: int) -> tuple[int,
     if len(s) != size + delta:  # the old XZERO was cut short by the end of the string:
         del s[size + delta:]  # Redis's length arithmetic drops the overhang
         fresh = Sparse.parse(s)
-        sp.lens, sp.firsts, sp.end = fresh.lens, fresh.firsts, fresh.end
+        sp.firsts, sp.xz, sp.end = fresh.firsts, fresh.xz, fresh.end
         return _merge_from(sp, i), sp
-    sp.lens[i : i + 1] = lens
-    sp.firsts[i : i + 1] = firsts
+    sp.replace(i, firsts, two_byte)
     return _merge_from(sp, i), sp
 
 
 def _merge_from(sp: Sparse, i: int) -> int:
     """Step 4: merge adjacent equal VAL opcodes, scanning up to 5 opcodes from the
     one before opcode ``i`` (the changed one); then mark the cached cardinality stale."""
-    s, lens, firsts = sp.s, sp.lens, sp.firsts
+    s = sp.s
     j = i - 1 if i > 0 else 0
-    p = HDR + sum(lens[:j])
+    p = sp.pos(j)
     scan = 5
     while p < len(s) and scan > 0:
         scan -= 1
@@ -375,8 +400,7 @@ def _merge_from(sp: Sparse, i: int) -> int:
             if v1 == v2 and n <= 4:
                 s[p + 1] = _val(v1, n)
                 del s[p]
-                del lens[j + 1]
-                del firsts[j + 1]
+                sp.drop(j + 1)  # the merged opcode keeps opcode j's first register
                 continue
         p += 1
         j += 1
@@ -418,14 +442,25 @@ def registers(s: bytes | bytearray) -> bytearray:
     return sparse_to_raw(s)
 
 
+_GUARD = int.from_bytes(b"\x80" * REGISTERS, "big")
+
+
 def merge_into(mx: bytearray, s: bytes | bytearray) -> bytearray:
-    """``hllMerge``: the register-wise maximum of ``mx`` and HLL ``s``."""
-    regs = registers(s)
-    return bytearray(map(max, mx, regs))
+    """``hllMerge``: the register-wise maximum of ``mx`` and HLL ``s``.
+
+    All 16384 maxima at once on big integers (registers are below 128): per byte,
+    ``(b | 0x80) - a`` keeps its top bit exactly when ``b >= a`` and never borrows
+    from the next byte; that bit, spread over the byte, selects ``b`` or ``a``."""
+    a = int.from_bytes(mx, "big")
+    b = int.from_bytes(registers(s), "big")
+    take_b = (((b | _GUARD) - a) & _GUARD) >> 7
+    take_b *= 0xFF
+    return bytearray(((b & take_b) | (a & ~take_b)).to_bytes(REGISTERS, "big"))
 
 
 def histogram(raw: bytes | bytearray) -> list[int]:
-    return [raw.count(i) for i in range(64)]
+    counts = Counter(raw)
+    return [counts.get(i, 0) for i in range(64)]
 
 
 def sparse_histogram(s: bytes | bytearray) -> list[int]:
