@@ -291,7 +291,10 @@ class Sparse:
     def remember(self, v: bytes) -> None:
         """Keep this index for ``v`` (the bytes of ``self.s``, about to be stored)."""
         if len(_INDEX) >= _INDEX_SIZE:
-            del _INDEX[next(iter(_INDEX))]
+            try:  # engines in other threads may be trimming it too
+                _INDEX.pop(next(iter(_INDEX)), None)
+            except (StopIteration, RuntimeError):
+                pass
         _INDEX[id(v)] = (v, self.firsts, self.xz, self.end)
 
     def pos(self, i: int) -> int:
