@@ -109,7 +109,13 @@ def test_propagation_matches_redis_aof():
             r.call(*argv)
             eng.execute(c, argv)
         r.close()
-        assert _norm(eng.effects) == _norm(_aof_commands(d))
+        ours = _norm(eng.effects)
+        # the one deliberate difference (docs/commands.md): a BITFIELD whose operations
+        # all failed but which created the string is propagated here, not by Redis
+        extra = (0, [b"BITFIELD", b"bf2", b"OVERFLOW", b"FAIL", b"SET", b"u2", b"0", b"9"])
+        assert extra in ours
+        ours.remove(extra)
+        assert ours == _norm(_aof_commands(d))
     finally:
         srv.cleanup()
         shutil.rmtree(d, ignore_errors=True)
@@ -172,6 +178,8 @@ def test_change_counts(redis_server):
             e.call(*cmd)
             after = (_changes(r), _changes(e))
             if cmd[0].lower() in NEW:  # the other commands' counts are not this test's
-                assert after[0] - before[0] == after[1] - before[1], (cmd, before, after)
+                # (a BITFIELD that only created its string counts once here: see above)
+                extra = 1 if cmd[:3] == ("BITFIELD", "bf2", "OVERFLOW") else 0
+                assert after[0] - before[0] + extra == after[1] - before[1], (cmd, before, after)
     finally:
         r.close()

@@ -36,6 +36,11 @@ DIFFERENCES = [
     ("Bitmaps", "Strings are immutable Python `bytes`, so a SETBIT/BITFIELD write copies the "
      "string: O(length) per write where Redis is O(1). Replies, errors, encodings and "
      "limits are Redis's."),
+    ("Bitmaps, HyperLogLog (durability)", "Two writes Redis makes without counting or "
+     "propagating them are propagated here, so that replaying the AOF rebuilds the same "
+     "data: a BITFIELD whose operations all fail (OVERFLOW FAIL) but which created or grew "
+     "the string, and a PFADD that raised registers before meeting a corrupted part of a "
+     "sparse HLL (it still answers the error). Redis's AOF and replicas lose those changes."),
     ("HyperLogLog", "PFSELFTEST checks up to 100,000 elements (Redis: 10 million), so that it "
      "answers within a couple of seconds. `PFDEBUG SIMD ON|OFF` only flips the state it "
      "reports: there are no SIMD paths (Redis's give the same results). HLL values, "

@@ -11,7 +11,9 @@ changes a string leaves it ``raw`` (``OBJECT ENCODING``), and so does one that
 changes nothing (Redis unshares the value first); SETBIT and BITFIELD notify
 ``setbit``, BITOP ``set`` (or ``del`` when the result is empty). SETBIT and
 BITFIELD that change nothing are not counted as writes, so they are not
-propagated. Every command propagates as itself.
+propagated, except a BITFIELD that created or grew the string with operations that
+all failed (Redis leaves that out of its AOF; here it is propagated, so a replay
+rebuilds the same string). Every command propagates as itself.
 """
 
 from __future__ import annotations
@@ -352,8 +354,10 @@ def _bitfield(c: Client, argv: list[bytes], ro: bool) -> list[Any]:
     if changes:
         notify(c, "$", b"setbit", key)
     # Redis counts one change per operation that changed a field (INFO
-    # rdb_changes_since_last_save); grown or created but unchanged is not a write
-    c.engine.dirty = dirty + changes
+    # rdb_changes_since_last_save). A string created or grown by operations that all
+    # failed (OVERFLOW FAIL) is not a change to Redis, which then neither counts nor
+    # propagates it (its AOF loses the key); here it counts once, so it is propagated.
+    c.engine.dirty = dirty + (changes or (1 if grow else 0))
     return out
 
 

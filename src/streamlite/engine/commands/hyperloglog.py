@@ -47,18 +47,13 @@ def _hll(c: Client, key: bytes, write: bool = False) -> bytes | None:
     return v
 
 
-def _save(c: Client, key: bytes, value: bytes | bytearray | hll.Sparse,
-          counted: bool = True) -> None:
-    """Store an HLL as a ``raw`` string, keeping the TTL; ``counted=False`` changes
-    the value without it being a write (Redis changed the string in place)."""
-    dirty = c.engine.dirty
+def _save(c: Client, key: bytes, value: bytes | bytearray | hll.Sparse) -> None:
+    """Store an HLL as a ``raw`` string, keeping the TTL."""
     v = bytes(hll.value_bytes(value) if not isinstance(value, bytes) else value)
     if isinstance(value, hll.Sparse):
         value.remember(v)
     c.db.set(key, v, keep_ttl=True)
     strenc.set_explicit(c.db, key, v, strenc.RAW)
-    if not counted:
-        c.engine.dirty = dirty
 
 
 def _max_bytes(c: Client) -> int:
@@ -83,7 +78,9 @@ def pfadd(c: Client, argv: list[bytes]) -> int:
         try:
             changed, h = hll.add(h, ele, max_bytes)
         except hll.CorruptHLL:
-            _save(c, key, hll.value_bytes(h), counted=False)
+            # Redis keeps the registers raised before the corruption was met without
+            # counting or propagating it; here it is propagated (the error replays the same)
+            _save(c, key, hll.value_bytes(h))
             raise CommandError(hll.INVALID) from None
         updated += changed
     if updated:
