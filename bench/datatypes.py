@@ -2,7 +2,7 @@
 and the streamlite server side by side, printed as requests per second and
 streamlite/redis ratios (median of interleaved rounds).
 
-    .venv/bin/python bench/types.py                  # 3 rounds, 20,000 requests per case
+    .venv/bin/python bench/datatypes.py                  # 3 rounds, 20,000 requests per case
 
 Keys are prepared on both servers first: a 1 MB bitmap, an HLL that turned dense,
 a sparse one (1,000 elements), a GEO set of 1,000 points around one city, a list of
@@ -31,7 +31,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("PFADD dense", ["-r", "1000000", "PFADD", "bench:dense", "__rand_int__"]),
     ("PFADD sparse", ["-r", "1000000", "PFADD", "bench:sparse", "__rand_int__"]),
     ("PFCOUNT 2 keys", ["PFCOUNT", "bench:dense", "bench:sparse"]),
-    ("GEOADD", ["-r", "100000", "GEOADD", "bench:geo", "13.36", "38.11", "m:__rand_int__"]),
+    ("GEOADD", ["-r", "100000", "GEOADD", "bench:geoadd", "13.36", "38.11", "m:__rand_int__"]),
     ("GEOSEARCH 50km", ["GEOSEARCH", "bench:geo", "FROMLONLAT", "13.4", "38.1", "BYRADIUS",
                         "50", "km", "ASC", "COUNT", "10"]),
     ("SORT 100", ["SORT", "bench:list"]),
