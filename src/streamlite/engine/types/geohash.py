@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 LONG_MIN, LONG_MAX = -180.0, 180.0
 LAT_MIN, LAT_MAX = -85.05112878, 85.05112878
@@ -119,6 +120,7 @@ def decode(bits: int, step: int, ranges: tuple[Range, Range] = WGS84) -> Area:
     )
 
 
+@lru_cache(maxsize=16384)  # searches decode the same stored scores again and again
 def point(score: float) -> tuple[float, float]:
     """(longitude, latitude) of a GEO set score: the centre of its cell, clamped."""
     a = decode(score_bits(score), STEP_MAX)
