@@ -9,20 +9,21 @@ Redis's order.
   elements end up in the order its partitioning leaves them, which is what
   this port reproduces step by step (indexes instead of pointers).
 
-``cmp(a, b)`` is a three-way comparison (< 0, 0, > 0).
+``pqsort``'s ``cmp(a, b)`` is a three-way comparison (< 0, 0, > 0).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cmp_to_key
 from typing import Any
 
 Cmp = Callable[[Any, Any], int]
 
 
-def stable_sort(v: list[Any], cmp: Cmp) -> None:
-    v.sort(key=cmp_to_key(cmp))
+def stable_sort(v: list[Any], key: Callable[[Any], Any], reverse: bool = False) -> None:
+    """A merge sort by ``key`` (``reverse``: a comparator negated, equal keys still in
+    their order), which is what ``qsort`` with such a comparator gives."""
+    v.sort(key=key, reverse=reverse)
 
 
 def pqsort(v: list[Any], cmp: Cmp, lrange: int, rrange: int) -> None:

@@ -17,6 +17,7 @@ COUNT-limited one is Redis's partial quicksort (``pqsort``).
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from ..args import parse_int
@@ -304,7 +305,7 @@ def _georadius(c: Client, argv: list[bytes], src: int, flags: int) -> Any:
             return sign * ((x[0] > y[0]) - (x[0] < y[0]))
 
         if returned == len(found):
-            stable_sort(found, by_distance)
+            stable_sort(found, itemgetter(0), reverse=q.sort == 2)
         else:
             pqsort(found, by_distance, 0, returned - 1)
     found = found[:returned]

@@ -25,6 +25,7 @@ ACL key restrictions), which streamlite does not have.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from ..args import parse_int
@@ -203,7 +204,7 @@ def _sort(c: Client, argv: list[bytes], readonly: bool) -> Any:
         if o.by is not None and (start != 0 or end != len(elements) - 1):
             pqsort(pairs, compare, start, end)
         else:
-            stable_sort(pairs, compare)
+            stable_sort(pairs, itemgetter(0), reverse=o.desc)
         elements = [e for _, e in pairs]
     picked = elements[start:end + 1] if end >= start else []
     if o.store is None:
