@@ -26,7 +26,7 @@ from bench.server import run_case  # noqa: E402
 
 CASES: list[tuple[str, list[str]]] = [
     # (redis-benchmark's __rand_int__ is zero-padded, which no offset parser accepts)
-    ("SETBIT 1MB", ["SETBIT", "bench:bits", "4000000", "1"]),
+    ("SETBIT 1MB same", ["SETBIT", "bench:bits", "4000000", "1"]),
     ("GETBIT 1MB", ["GETBIT", "bench:bits", "4000001"]),
     ("BITCOUNT 1MB", ["BITCOUNT", "bench:bits"]),
     ("PFADD dense", ["-r", "1000000", "PFADD", "bench:dense", "__rand_int__"]),
