@@ -40,7 +40,10 @@ class Work:
         return f"{kind}{self.rng.randrange(4)}"
 
     def any_key(self) -> str:
-        return self.key(self.rng.choice("slhtzx"))
+        return self.key(self.rng.choice("slhtzxbpg"))
+
+    def lonlat(self) -> list[str]:
+        return [f"{13 + self.rng.random():.5f}", f"{38 + self.rng.random():.5f}"]
 
     def val(self) -> str:
         r = self.rng.random()
@@ -228,6 +231,32 @@ GENS: dict[str, list[Gen]] = {
                          "COUNT", "3", "CLAIM", "0", "STREAMS", w.key("x"), ">"]],
     "xautoclaim": [lambda w: ["XAUTOCLAIM", w.key("x"), f"g{w.num(0, 3)}", f"c{w.num(0, 4)}",
                               "0", "0-0", "COUNT", "3", *w.rng.choice([[], ["JUSTID"]])]],
+    # bitmaps (b*), HyperLogLogs (p*), GEO sets (g*), SORT
+    "setbit": [lambda w: ["SETBIT", w.key("b"), w.num(0, 200), w.num(0, 2)]],
+    "bitop": [lambda w: ["BITOP", w.rng.choice(["AND", "OR", "XOR", "DIFF", "ONE"]), w.key("b"),
+                         w.key("b"), w.key("b")],
+              lambda w: ["BITOP", "NOT", w.key("b"), w.key("b")]],
+    "bitfield": [lambda w: ["BITFIELD", w.key("b"), "OVERFLOW",
+                            w.rng.choice(["WRAP", "SAT", "FAIL"]),
+                            w.rng.choice(["SET", "INCRBY"]), w.rng.choice(["i8", "u4", "i33"]),
+                            w.num(0, 100), w.num(-300, 300)]],
+    "pfadd": [lambda w: ["PFADD", w.key("p"), *[w.val() for _ in range(w.rng.randrange(0, 8))]],
+              lambda w: ["PFADD", w.key("p"), *[str(w.rng.random()) for _ in range(200)]],
+              lambda w: ["PFCOUNT", w.key("p")]],  # read-only, but it may cache an estimate
+    "pfmerge": [lambda w: ["PFMERGE", w.key("p"), w.key("p"), w.key("p")]],
+    "pfdebug": [lambda w: ["PFDEBUG", "TODENSE", w.key("p")]],
+    "geoadd": [lambda w: ["GEOADD", w.key("g"), *w.rng.choice([[], ["NX"], ["XX", "CH"]]),
+                          *w.lonlat(), w.val(), *w.lonlat(), w.val()]],
+    "georadius": [lambda w: ["GEORADIUS", w.key("g"), *w.lonlat(), w.num(1, 200), "km",
+                             w.rng.choice(["STORE", "STOREDIST"]), w.key("g")]],
+    "georadiusbymember": [lambda w: ["GEORADIUSBYMEMBER", w.key("g"), w.val(), "150", "km",
+                                     "COUNT", "3", "STORE", w.key("z")]],
+    "geosearchstore": [lambda w: ["GEOSEARCHSTORE", w.key("g"), w.key("g"), "FROMLONLAT",
+                                  *w.lonlat(), "BYBOX", w.num(10, 300), w.num(10, 300), "km",
+                                  *w.rng.choice([[], ["STOREDIST"]])]],
+    "sort": [lambda w: ["SORT", w.rng.choice([w.key("l"), w.key("t"), w.key("z")]), "ALPHA",
+                        *w.rng.choice([[], ["DESC"], ["LIMIT", "1", "3"]]), "STORE", w.key("l")],
+             lambda w: ["SORT", w.key("l"), "BY", "nosort", "STORE", w.key("l")]],
     # functions (subcommands of FUNCTION), scripts, transactions
     "function": [lambda w: ["FCALL", "wset", "2", w.key("s"), w.key("s"), w.val()]],
 }

@@ -23,7 +23,43 @@ GROUP_TITLES = {
     "scripting": "Scripting",
     "connection": "Connection",
     "server": "Server",
+    "bitmap": "Bitmaps",
+    "hyperloglog": "HyperLogLog",
+    "geo": "Geo",
 }
+
+
+# What streamlite does differently from Redis 8.2 for the commands listed here (the
+# server's and persistence's own differences are in docs/server.md and
+# docs/persistence.md). Keep it honest: an entry goes when the difference goes.
+DIFFERENCES = [
+    ("Bitmaps", "Strings are immutable Python `bytes`, so a SETBIT/BITFIELD write copies the "
+     "string: O(length) per write where Redis is O(1). Replies, errors, encodings and "
+     "limits are Redis's."),
+    ("Bitmaps, HyperLogLog (durability)", "Two writes Redis makes without counting or "
+     "propagating them are propagated here, so that replaying the AOF rebuilds the same "
+     "data: a BITFIELD whose operations all fail (OVERFLOW FAIL) but which created or grew "
+     "the string, and a PFADD that raised registers before meeting a corrupted part of a "
+     "sparse HLL (it still answers the error). Redis's AOF and replicas lose those changes."),
+    ("HyperLogLog", "PFSELFTEST checks up to 100,000 elements (Redis: 10 million), so that it "
+     "answers within a couple of seconds. `PFDEBUG SIMD ON|OFF` only flips the state it "
+     "reports: there are no SIMD paths (Redis's give the same results). HLL values, "
+     "estimates, errors and what is propagated are byte for byte Redis's."),
+    ("Geo, SORT", "Equal distances (Geo) and equal sort keys (SORT) come out in the order of the "
+     "reference Redis 8.2.3 build: its full sorts are glibc's `qsort`, a stable merge sort "
+     "up to glibc 2.36, and its COUNT/LIMIT-bounded ones Redis's `pqsort`, reproduced "
+     "here. A Redis linked with a newer glibc (introsort) can order ties differently."),
+    ("SORT", "`BY nosort` on a hash-table-encoded set (more than `set-max-listpack-entries` "
+     "members) returns the members in streamlite's set order, not Redis's hash-table "
+     "order (with STORE or from a script both sort ALPHA instead, as Redis does). ALPHA "
+     "compares bytes, as Redis does in the C locale; a Redis started with another "
+     "LC_COLLATE sorts by that locale. BY/GET patterns are always allowed: Redis refuses "
+     "them in cluster mode and to ACL users without access to all keys, neither of which "
+     "streamlite has."),
+    ("COMMAND", "`COMMAND INFO` gives Redis's ACL categories and key specs for the bitmap, "
+     "HyperLogLog, Geo and SORT commands (derived, simpler ones for the others); `COMMAND "
+     "DOCS` carries the syntax line as summary, not Redis's texts and argument trees."),
+]
 
 
 def _line(cmd: Command, prefix: str = "") -> str:
@@ -52,6 +88,8 @@ def render() -> str:
             out.append(_line(cmd))
             for sub in sorted(cmd.subcommands.values(), key=lambda c: c.name):
                 out.append(_line(sub, cmd.name.upper() + " "))
+    out += ["", "## What differs from Redis", ""]
+    out += [f"- **{what}**: {text}" for what, text in DIFFERENCES]
     return "\n".join(out) + "\n"
 
 

@@ -16,6 +16,27 @@ if TYPE_CHECKING:
 Handler = Callable[["Client", list[bytes]], Any]
 KeysFn = Callable[[list[bytes]], list[int]]
 
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One of Redis's key specs, as ``COMMAND INFO`` shows it: where the search for
+    keys begins (an ``index``, a ``keyword`` searched from ``startfrom``, or
+    ``unknown``), how many follow (``lastkey``/``keystep``/``limit``) and what the
+    command does with them (``flags``, e.g. ``"RW access update"``).
+
+    A command registered without ``specs`` gets one spec derived from its
+    first/last/step key positions."""
+
+    flags: str
+    index: int = 0
+    keyword: str = ""
+    startfrom: int = 0
+    lastkey: int = 0
+    keystep: int = 1
+    limit: int = 0
+    unknown: bool = False
+    notes: str = ""
+
 # Flags, as in Redis's command table (lower case): write, readonly, denyoom, admin,
 # pubsub, noscript, blocking, loading, stale, fast, no-multi, allow-busy, movablekeys ...
 
@@ -33,6 +54,12 @@ class Command:
     keys_fn: KeysFn | None = None
     doc: str = ""
     subcommands: dict[str, Command] = field(default_factory=dict)
+    # Redis's ACL categories ("@write @bitmap @slow") when they are not the ones
+    # derived from flags and group (SORT: @set @sortedset @list ... @dangerous)
+    acl: str = ""
+    specs: tuple[KeySpec, ...] = ()  # explicit key specs (COMMAND INFO)
+    # flags of the key at a position when they depend on the arguments (BITFIELD)
+    key_flags: Callable[[list[bytes], int], str] | None = None
     # hot-path booleans, derived from flags
     is_write: bool = False
     is_blocking: bool = False
@@ -64,12 +91,17 @@ def command(
     group: str = "generic",
     keys_fn: KeysFn | None = None,
     parent: str | None = None,
+    acl: str = "",
+    specs: tuple[KeySpec, ...] = (),
+    key_flags: Callable[[list[bytes], int], str] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as Redis command ``name``.
 
     ``parent`` registers a subcommand (``command("create", -5, parent="xgroup")``),
     used by ``COMMAND`` introspection; dispatch of subcommands is done by the
-    container's own handler.
+    container's own handler. ``acl`` and ``specs`` give Redis's ACL categories
+    and key specs where deriving them from the flags and key positions would not;
+    ``key_flags(argv, pos)`` the flags of a key that depend on the arguments.
     """
     fl = frozenset(flags.split() if isinstance(flags, str) else flags)
 
@@ -90,6 +122,9 @@ def command(
             is_denyoom="denyoom" in fl,
             skip_monitor="admin" in fl or "skip_monitor" in fl or "skip-monitor" in fl,
             monitor_first=("skip_monitor" in fl or "skip-monitor" in fl) and "admin" not in fl,
+            acl=acl,
+            specs=specs,
+            key_flags=key_flags,
         )
         if parent is None:
             COMMANDS[name.lower().encode()] = cmd

@@ -2,9 +2,12 @@
 
 from ..registry import COMMANDS
 from . import (  # noqa: F401
+    bitmaps,
     connection,
     dump,
+    geo,
     hashes,
+    hyperloglog,
     keys,
     lists,
     persist,
@@ -13,6 +16,7 @@ from . import (  # noqa: F401
     scripting,
     server,
     sets,
+    sort,
     stream_groups,
     stream_info,
     stream_read,

@@ -18,7 +18,7 @@ from ..client import Client
 from ..digest import dataset_digest, value_digest
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
 from ..front import front_of
-from ..registry import COMMANDS, Command, command
+from ..registry import COMMANDS, Command, KeySpec, command
 from ..replies import OK, ErrorReply, RespSet, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
 
@@ -207,6 +207,8 @@ def _flags(cmd: Command) -> list[SimpleString]:
 
 
 def _categories(cmd: Command) -> list[SimpleString]:
+    if cmd.acl:
+        return [SimpleString(x.encode()) for x in cmd.acl.split()]
     fl = cmd.flags
     cats = []
     if "write" in fl:
@@ -226,7 +228,29 @@ def _categories(cmd: Command) -> list[SimpleString]:
     return [SimpleString(x.encode()) for x in cats]
 
 
+def _key_spec(spec: KeySpec) -> dict[bytes, Any]:
+    """One explicit key spec in Redis's COMMAND INFO layout."""
+    out: dict[bytes, Any] = {}
+    if spec.notes:
+        out[b"notes"] = spec.notes.encode()
+    out[b"flags"] = RespSet([SimpleString(f.encode()) for f in spec.flags.split()])
+    if spec.unknown:
+        out[b"begin_search"] = {b"type": b"unknown", b"spec": {}}
+        out[b"find_keys"] = {b"type": b"unknown", b"spec": {}}
+        return out
+    if spec.keyword:
+        out[b"begin_search"] = {b"type": b"keyword", b"spec": {
+            b"keyword": spec.keyword.encode(), b"startfrom": spec.startfrom}}
+    else:
+        out[b"begin_search"] = {b"type": b"index", b"spec": {b"index": spec.index}}
+    out[b"find_keys"] = {b"type": b"range", b"spec": {
+        b"lastkey": spec.lastkey, b"keystep": spec.keystep, b"limit": spec.limit}}
+    return out
+
+
 def _key_specs(cmd: Command) -> list[dict[bytes, Any]]:
+    if cmd.specs:
+        return [_key_spec(s) for s in cmd.specs]
     if cmd.first_key <= 0:
         return []
     ro = "readonly" in cmd.flags
@@ -244,18 +268,17 @@ def _full_name(cmd: Command, parent: Command | None) -> bytes:
 
 
 def command_info(cmd: Command, parent: Command | None = None) -> list[Any]:
-    movable = cmd.keys_fn is not None
     return [
         _full_name(cmd, parent),
         cmd.arity,
         RespSet(_flags(cmd)),
-        0 if movable else cmd.first_key,
-        0 if movable else cmd.last_key,
-        0 if movable else cmd.step,
+        cmd.first_key,  # Redis shows them for movable-keys commands too (ZUNIONSTORE: 1 1 1)
+        cmd.last_key,
+        cmd.step,
         RespSet(_categories(cmd)),
         RespSet(),
-        _key_specs(cmd),
-        [command_info(s, cmd) for s in cmd.subcommands.values()],
+        RespSet(_key_specs(cmd)),  # RESP3 sets, as Redis sends them
+        RespSet([command_info(s, cmd) for s in cmd.subcommands.values()]),
     ]
 
 
@@ -417,8 +440,36 @@ def command_getkeysandflags(c: Client, argv: list[bytes]) -> object:
     """COMMAND GETKEYSANDFLAGS command [arg [arg ...]]"""
     cmd, pos = _getkeys(argv)
     ro = "readonly" in cmd.flags
-    fl = RespSet([SimpleString(b"RO" if ro else b"RW"), SimpleString(b"access")])
-    return [[argv[2 + p], fl] for p in pos]
+    default = "RO access" if ro else "RW access"
+    args = argv[2:]
+    out = []
+    for p in pos:
+        flags = (cmd.key_flags(args, p) if cmd.key_flags is not None else None) \
+            or _spec_flags(cmd, args, p) or default
+        out.append([args[p], RespSet([SimpleString(f.encode()) for f in flags.split()])])
+    return out
+
+
+def _spec_flags(cmd: Command, args: list[bytes], pos: int) -> str | None:
+    """The flags of the key spec that finds the key at ``args[pos]`` (index and keyword
+    specs are matched; a key no such spec finds gets the last ``unknown`` spec's)."""
+    unknown = None
+    for spec in cmd.specs:
+        if spec.unknown:
+            unknown = spec.flags
+            continue
+        if spec.keyword:
+            kw = spec.keyword.encode().lower()
+            first = next((i + 1 for i in range(spec.startfrom, len(args))
+                          if args[i].lower() == kw), None)
+        else:
+            first = spec.index
+        if first is None:
+            continue
+        last = first + spec.lastkey if spec.lastkey >= 0 else len(args) + spec.lastkey
+        if first <= pos <= last and (pos - first) % spec.keystep == 0:
+            return spec.flags
+    return unknown
 
 
 # -- MEMORY -----------------------------------------------------------------------------

@@ -150,6 +150,7 @@ def _zadd(c: Client, argv: list[bytes], flags: set[bytes], scoreidx: int) -> Any
     key = argv[1]
     z = _get(c, key)
     lim = Limits(c.engine)
+    dirty = c.engine.dirty
     created = False
     if z is None:
         if xx:
@@ -188,6 +189,7 @@ def _zadd(c: Client, argv: list[bytes], flags: set[bytes], scoreidx: int) -> Any
         c.db.touch(key)
     if added or updated:
         notify(c, "z", b"zincr" if incr else b"zadd", key)
+        c.engine.dirty = dirty + added + updated  # Redis counts each member added or updated
     if incr:
         return _score(c, score) if processed else None
     return added + updated if ch else added

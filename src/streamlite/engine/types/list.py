@@ -76,6 +76,15 @@ class ListValue:
         if self.lp_bytes <= sz_limit / 2 and len(self.items) <= count_limit / 2:
             self.quick = False
 
+    def settle(self, fill: int) -> None:
+        """A list built as a quicklist (SORT ... STORE) becomes a listpack when it fits
+        in one node (``listTypeTryConversion`` with ``LIST_CONV_AUTO``)."""
+        sz_limit, count_limit = _limits(fill)
+        if sz_limit != math_inf:
+            self.quick = self.lp_bytes > sz_limit
+        else:
+            self.quick = self.lp_bytes > _SIZE_SAFETY_LIMIT or len(self.items) > count_limit
+
     def encoding(self) -> bytes:
         return b"quicklist" if self.quick else b"listpack"
 
