@@ -97,17 +97,21 @@ def main() -> int:
 
         write = manager.write_snapshot
 
-        def slow_write(engine: Any, target: str, progress: Any = None) -> int:
+        def slow_write(*a: Any, **kw: Any) -> int:
             with open(args[0], "w") as f:
                 f.write(str(os.getpid()))
             time.sleep(60)
-            return write(engine, target, progress)
+            return write(*a, **kw)
 
         manager.write_snapshot = slow_write  # type: ignore[assignment]
         r = streamlite.connect(path)
         r.set("k", "v")
         r.bgsave()
-        while not os.path.exists(args[0]):
+        deadline = time.monotonic() + 60
+        while not os.path.exists(args[0]):  # the child failed if it never writes it
+            if time.monotonic() > deadline:
+                print("the BGSAVE child never started its save", file=sys.stderr)
+                return 1
             time.sleep(0.01)
         print("saving", flush=True)
         time.sleep(600)
