@@ -1,6 +1,7 @@
 """Command implementations, one module per group; importing this registers them all."""
 
 from . import (  # noqa: F401
+    cluster,
     connection,
     dump,
     hashes,

@@ -223,7 +223,15 @@ def _categories(cmd: Command) -> list[SimpleString]:
     cats.append("@fast" if "fast" in fl else "@slow")
     if "blocking" in fl:
         cats.append("@blocking")
+    cats.sort(key=lambda x: _ACL_ORDER.get(x, len(_ACL_ORDER)))
     return [SimpleString(x.encode()) for x in cats]
+
+
+# the order of Redis's ACL category table (acl.c), in which COMMAND INFO lists them
+_ACL_ORDER = {c: i for i, c in enumerate((
+    "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
+    "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow",
+    "@blocking", "@dangerous", "@connection", "@transaction", "@scripting"))}
 
 
 def _key_specs(cmd: Command) -> list[dict[bytes, Any]]:
