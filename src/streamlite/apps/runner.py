@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamlite.cluster_url import is_cluster_url
 from streamlite.events import App, connect, connect_async, unique_consumer_name
+from streamlite.events.connection import check_not_cluster_node
 
 from . import keys
 from .catalog import ensure_catalog
@@ -51,6 +53,8 @@ def open_clients(url: str) -> tuple[Any, Any]:
     try:
         if is_embedded(url):
             return connect_async(url), connect(url)
+        if is_cluster_url(url):  # a pool per node (at most POOL_SIZE connections each)
+            return connect_async(url, max_connections=POOL_SIZE), connect(url)
         import redis.asyncio as aioredis
 
         pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE,
@@ -97,11 +101,18 @@ class Running:
 async def start(cfg: AppConfig) -> Running:
     r, sync = open_clients(cfg.url)
     try:
-        await r.ping()
-    except Exception as e:
+        try:
+            await r.ping()
+        except Exception as e:
+            raise StartupError(f"cannot reach {cfg.url}: {e}") from e
+        try:
+            await check_not_cluster_node(r)
+        except Exception as e:
+            raise StartupError(f"cannot use {cfg.url}: {e}") from e
+    except StartupError:
         await r.aclose()
         sync.close()
-        raise StartupError(f"cannot reach {cfg.url}: {e}") from e
+        raise
     run = Running(cfg, r, sync)
     try:
         await ensure_catalog(r, cfg.initial_stock)
@@ -198,7 +209,8 @@ async def stop(run: Running, grace_s: float | None = None) -> None:
 
 def banner(run: Running, out: Any = sys.stdout) -> None:
     cfg = run.cfg
-    kind = "embedded, durable" if is_embedded(cfg.url) else "server"
+    kind = "embedded, durable" if is_embedded(cfg.url) else \
+        "Redis Cluster" if is_cluster_url(cfg.url) else "server"
     lines = ["streamlite order pipeline",
              f"  data:       {cfg.url} ({kind})"]
     if run.url:
