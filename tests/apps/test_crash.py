@@ -91,7 +91,6 @@ def test_worker_process_killed_and_replaced(backend):
     assert facts["statuses"]["COMPLETED"] > 0
 
 
-@pytest.mark.cluster_too
 def test_whole_app_killed_and_restarted(backend):
     """The one-process `streamlite run` dies by SIGKILL while orders are in flight and is
     started again on the same data: every accepted order is there and finishes once."""

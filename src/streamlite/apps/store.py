@@ -235,6 +235,20 @@ class Ops:
     def expire(self, key: str, seconds: int) -> None:
         self.command("EXPIRE", key, seconds)
 
+    def plain(self) -> list[list[Any]] | None:
+        """The commands as they are, when they need no script (no guards, no HOLD)."""
+        if self.n_guards or self.merged:
+            return None
+        out, i = [], 0
+        while i < len(self.cmds):
+            n = self.cmds[i]
+            cmd = self.cmds[i + 1:i + 1 + n]
+            if cmd[0] == "HOLD":
+                return None
+            out.append(cmd)
+            i += n + 1
+        return out
+
     def merge(self, *others: Ops) -> Ops:
         self.merged.extend(others)
         return self
@@ -267,8 +281,12 @@ async def apply(r: Any, ops: Ops) -> int:
 
 
 async def queue_apply(r: Any, pipe: Any, ops: Ops) -> None:
-    """Queue :func:`apply` of ``ops`` on ``pipe`` (a pipeline of ``r``); its reply is the
-    pipeline's reply at that position."""
+    """Queue :func:`apply` of ``ops`` on ``pipe`` (a pipeline of ``r``); one reply per
+    queued command. Ops of one unguarded command are sent as that command."""
+    plain = ops.plain()
+    if plain is not None and len(plain) == 1:
+        pipe.execute_command(*plain[0])
+        return
     await script(r, APPLY_LUA)(keys=[ops.home], args=ops.argv(), client=pipe)
 
 
