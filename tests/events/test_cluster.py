@@ -222,6 +222,55 @@ def test_cli_sees_every_primary(cluster):
     assert out.returncode == 0 and out.stdout == ""
 
 
+def test_publishing_through_a_slot_migration(cluster):
+    """The slot of a busy stream moves to another master while a producer publishes to
+    it (clients see ASK, TRYAGAIN, then MOVED): every publish returns, every event is in
+    the stream once, and a consumer group reads on from the new master."""
+    from streamlite.events.keys import key_slot
+
+    p = Producer(cluster.url())
+    slot = key_slot("moving")
+    dest = next(n for n in cluster.primaries() if n is not cluster.master_of("moving"))
+    acked: list[str] = []
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def publish() -> None:
+        try:
+            n = 0
+            while not stop.is_set() or n < 50:
+                from streamlite.events.envelope import new_event_id
+
+                eid = new_event_id()
+                p.publish("moving", {"n": n}, event_id=eid)
+                acked.append(eid)
+                n += 1
+        except BaseException as e:
+            errors.append(e)
+
+    rc = connect(cluster.url())
+    for i in range(2000):  # a stream big enough to take MIGRATE a moment, and markers
+        rc.xadd("moving", {"old": i})
+    rc.xgroup_create("moving", "g", id="0")
+    t = threading.Thread(target=publish)
+    t.start()
+    try:
+        time.sleep(0.3)
+        before = len(acked)
+        cluster.migrate_slot(slot, dest)
+        during = len(acked) - before     # published while the slot was moving
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        t.join(60)
+    assert not errors, errors
+    assert cluster.master_of("moving").port == dest.port
+    ids = [f[b"event_id"].decode() for _, f in rc.xrange("moving") if b"event_id" in f]
+    assert Counter(ids) == Counter(acked) and len(acked) >= 50 and during > 0
+    got = rc.xreadgroup("g", "c", {"moving": ">"}, count=10_000)
+    assert len(got[0][1]) == 2000 + len(acked)
+
+
 # ------------------------------------------------------------------ failover (slow)
 @pytest.fixture
 def own_cluster() -> Iterator[RedisClusterProc]:

@@ -8,7 +8,8 @@ explicit cluster bus port (``--cluster-port``: the default ``port + 10000`` can 
 an even share of the 16384 slots (``CLUSTER ADDSLOTSRANGE``); every node meets the first
 one (``CLUSTER MEET``); once all know each other the replicas follow their masters
 (``CLUSTER REPLICATE``); then we wait until every node reports ``cluster_state:ok`` and
-every replica's link to its master is up.
+every replica's link to its master is up. :meth:`RedisClusterProc.migrate_slot` moves a
+slot to another master while clients use it (MOVED, ASK and TRYAGAIN on the way).
 
 :meth:`RedisClusterProc.kill_master` kills a master with SIGKILL and waits until its
 replica has been promoted and the cluster is ``ok`` again, as a failover test needs.
@@ -172,6 +173,32 @@ class RedisClusterProc:
             return True
 
         _wait(synced, timeout, "replicas in sync")
+
+    def migrate_slot(self, slot: int, dest: ClusterNodeProc, batch: int = 10) -> None:
+        """Move ``slot`` to master ``dest`` as redis-cli --cluster reshard does: IMPORTING
+        and MIGRATING, MIGRATE of its keys in batches (clients get ASK, or TRYAGAIN for a
+        command whose keys are split meanwhile), then SETSLOT NODE everywhere (MOVED)."""
+        src = next(n for n in self.primaries() if self._owns(n, slot))
+        if src is dest:
+            return
+        with dest.client() as d, src.client() as s:
+            d.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src.node_id)
+            s.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dest.node_id)
+            while True:
+                keys = s.execute_command("CLUSTER", "GETKEYSINSLOT", slot, batch)
+                if not keys:
+                    break
+                s.execute_command("MIGRATE", "127.0.0.1", dest.port, "", 0, 10_000,
+                                  "KEYS", *keys)
+        for n in [dest, src, *(x for x in self.primaries() if x not in (dest, src))]:
+            with n.client() as c:
+                c.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dest.node_id)
+        self.wait_ok()
+
+    def _owns(self, node: ClusterNodeProc, slot: int) -> bool:
+        with node.client() as c:
+            return any(int(s[0]) <= slot <= int(s[1]) and int(s[2][1]) == node.port
+                       for s in c.execute_command("CLUSTER", "SLOTS"))
 
     def flushall(self) -> None:
         for n in self.primaries():
