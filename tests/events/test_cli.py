@@ -52,8 +52,11 @@ def test_produce_and_tail(backend, rc):
     p = subprocess.Popen([sys.executable, "-m", "streamlite", "tail", "orders", "--count", "1",
                           "--json", "--url", backend.url], stdout=subprocess.PIPE,
                          text=True, env=subprocess_env())
-    time.sleep(1.0)
-    rc.xadd("orders", {"event_type": "LIVE", "x": "1"})
+    # it shows only entries added after it started, whenever that was: add until it has
+    deadline = time.monotonic() + 30
+    while p.poll() is None and time.monotonic() < deadline:
+        rc.xadd("orders", {"event_type": "LIVE", "x": "1"})
+        time.sleep(0.3)
     out, _ = p.communicate(timeout=20)
     assert p.returncode == 0 and jl(out)[0]["event_type"] == "LIVE"
 

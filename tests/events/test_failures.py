@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from collections import Counter
 
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from streamlite.events import DeadLetters, Message, Producer
 
@@ -14,11 +14,15 @@ from .helpers import seen, start_worker, wait_for
 
 def has_xnack(rc) -> bool:
     """Whether the backend has XNACK (Redis 8.8+, streamlite; the reference Redis 8.2
-    answers ``unknown command``)."""
+    answers ``unknown command``, and redis-py's cluster client refuses to send a command
+    the cluster's COMMAND table lacks)."""
     try:
         rc.execute_command("XNACK", "probe", "g", "SILENT", "IDS", 1, "0-1")
     except ResponseError as e:
         assert "unknown command" in str(e)
+        return False
+    except RedisError as e:
+        assert "doesn't exist" in str(e)
         return False
     return True
 

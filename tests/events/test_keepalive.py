@@ -404,8 +404,10 @@ def test_poison_messages_dead_lettered_once_through_kill9(backend, rc):
     from streamlite.events import Event
 
     poison = p.publish_many("jobs", [Event({"bad": i}, event_type="POISON") for i in range(20)])
+    # slow enough handlers (100 ms) that one worker alone needs seconds for the 60
+    # deliveries, so the kill below lands mid-run even when starting workers is slow
     args = ("--max-deliveries", "3", "--backoff", "30", "--claim-idle", "500",
-            "--claim-interval", "100", "--sleep-ms", "20", "--concurrency", "4")
+            "--claim-interval", "100", "--sleep-ms", "100", "--concurrency", "4")
     ws = [start_worker(backend.url, *args) for _ in range(2)]
     dl = DeadLetters(rc, "jobs")
     try:

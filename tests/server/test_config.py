@@ -171,3 +171,19 @@ def test_config_file_errors_are_fatal():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert "Bad directive or wrong number of arguments" in out.stderr
+
+
+def test_cluster_enabled_is_refused():
+    """streamlite is a standalone server: asked for cluster mode (option or config file)
+    it says so and exits, instead of starting as something it is not."""
+    d = tempfile.mkdtemp()
+    conf = os.path.join(d, "cluster.conf")
+    with open(conf, "w") as f:
+        f.write("port 0\ncluster-enabled yes\n")
+    for argv in (["--port", "0", "--cluster-enabled", "yes"], [conf]):
+        out = subprocess.run([sys.executable, "-m", "streamlite", "server", *argv],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1
+        assert "FATAL CONFIG FILE ERROR" in out.stderr
+        assert "does not implement Redis Cluster" in out.stderr
+        assert "redis+cluster://" in out.stderr

@@ -16,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from streamlite.events.scripts import execute
+
 from . import keys
+from .store import APPLY_LUA, Ops, queue_apply
 
 
 @dataclass(frozen=True)
@@ -49,18 +52,27 @@ def in_stock_skus() -> list[str]:
 
 async def ensure_catalog(r: Any, initial_stock: int) -> bool:
     """Put the products in place once (a restart keeps the stock as it is). True when
-    this call created them."""
-    if not await r.set(keys.CATALOG_READY, "1", nx=True):
+    this call finished the catalog.
+
+    Each product is created by a step of its own, only if it does not exist (the
+    products live in different hash slots on a cluster); the ``catalog:ready`` flag is
+    set last. So a process that dies half way, or two that start at once, leave every
+    product created exactly once, with its initial stock."""
+    if await r.exists(keys.CATALOG_READY):
         return False
-    pipe = r.pipeline(transaction=True)
-    for p in PRODUCTS:
-        n = initial_stock if p.stock is None else p.stock
-        pipe.hset(keys.product_key(p.sku), mapping={
-            "sku": p.sku, "name": p.name, "price": p.price, "stock": n, "reserved": 0,
-            "sold": 0, "received": n})
-        pipe.sadd(keys.CATALOG, p.sku)
-    await pipe.execute()
-    return True
+    async def build(pipe: Any) -> None:
+        for p in PRODUCTS:
+            n = initial_stock if p.stock is None else p.stock
+            ops = Ops(keys.product_key(p.sku))
+            ops.require_absent(keys.product_key(p.sku))
+            ops.hset(keys.product_key(p.sku), {
+                "sku": p.sku, "name": p.name, "price": p.price, "stock": n, "reserved": 0,
+                "sold": 0, "received": n})
+            await queue_apply(r, pipe, ops)
+        pipe.sadd(keys.CATALOG, *(p.sku for p in PRODUCTS))
+
+    await execute(r, build, [APPLY_LUA])
+    return bool(await r.set(keys.CATALOG_READY, "1", nx=True))
 
 
 def _s(v: Any) -> str:

@@ -140,8 +140,9 @@ def register(subparsers: Any) -> None:
                     "consumers, on the embedded engine in ./data by default. Ctrl-C stops "
                     "gracefully; a restart resumes where it stopped.")
     p.add_argument("--url", default=_default_url(),
-                   help="where the streams live: streamlite:///DIR (embedded) or "
-                        "redis://HOST:PORT/DB (Redis or `streamlite server`) "
+                   help="where the streams live: streamlite:///DIR (embedded), "
+                        "redis://HOST:PORT/DB (Redis or `streamlite server`) or "
+                        "redis+cluster://HOST:PORT[,HOST:PORT...] (Redis Cluster) "
                         "(default: $STREAMLITE_URL or %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="HTTP address (default %(default)s)")
     p.add_argument("--port", type=int, default=8080, help="HTTP port, 0: any free one "

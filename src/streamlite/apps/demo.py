@@ -5,7 +5,7 @@ Orders arrive as a Poisson process of ``rate`` per second (exponential gaps), ea
 built like a customer's: one to three products of the catalog in stock, quantities 1-3,
 a Korean name, an e-mail address and a shipping address, and placed through the
 application's own order path (:func:`~.model.validate_order` and
-:func:`~.store.create_order`, what ``POST /api/orders`` runs). A few go wrong, as they
+:func:`~.orders.create_order`, what ``POST /api/orders`` runs). A few go wrong, as they
 would in a shop: a declined card (cancelled, alert), an order that includes the
 sold-out product (cancelled, alert), an address that cannot receive mail (completed; the
 e-mails are dead letters). No poison payments: those are for ``streamlite load
@@ -28,7 +28,7 @@ from typing import Any
 from .catalog import SOLD_OUT_SKU, load_products
 from .load import CITIES
 from .model import ValidationError, validate_order
-from .store import create_order
+from .orders import create_order
 
 log = logging.getLogger("streamlite.apps.demo")
 

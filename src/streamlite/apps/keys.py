@@ -3,11 +3,24 @@
 The stage streams and their teams are those of seed 001 (section 4); ``order-events`` is
 seed 000's stream of domain events that ranking, notification, analytics and alerts
 consume (fan-out: one group each).
+
+The layout is made for Redis Cluster, and is the same on every backend: every atomic
+step (one Lua script) touches keys of one hash slot only.
+
+* An order's keys share its own hash tag: ``order:{ORD-00000001}`` (the state) and
+  ``order:{ORD-00000001}:events`` (its history), so a state change and its history entry
+  are one step, and orders spread over every slot.
+* Cross-order state is grouped by what changes together: the order counters and index
+  under ``{orders}``; analytics under ``{analytics}``; a product's hash
+  ``product:<sku>`` with its per-order holds ``{product:<sku>}:hold:<order>``; alerts
+  with their counts under ``{alerts}``. Each is changed by an idempotent follow-up step
+  of its own (see :mod:`.followups` and :func:`.store.once`), whose marker lives in the
+  same slot as the keys it changes (:func:`done_key`).
 """
 
 from __future__ import annotations
 
-from streamlite.events import dlq_stream
+from streamlite.events import colocated, dlq_stream
 
 # ---------------------------------------------------------------- stage streams
 ORDER_RECEIVED = "order-received"        # ORDER_CREATED: a new order to check
@@ -54,26 +67,27 @@ SUBSCRIPTIONS: list[tuple[str, str]] = [
 DLQ_STREAMS = {s: dlq_stream(s) for s in PIPELINE_STREAMS}
 
 # ---------------------------------------------------------------- orders
-ORDER_SEQ = "order:seq"                  # INCR: order numbers
-ORDER_INDEX = "orders:index"             # zset: order id by creation time (ms)
-STATUS_COUNTS = "orders:status"          # hash: status -> orders in it now
-FUNNEL = "orders:funnel"                 # hash: status -> orders that ever reached it
-CANCEL_REASONS = "orders:cancelled"      # hash: reason -> cancelled orders
+ORDER_SEQ = "{orders}:seq"               # INCR: order numbers
+ORDER_INDEX = "{orders}:index"           # zset: order id by creation time (ms)
+STATUS_COUNTS = "{orders}:status"        # hash: status -> orders in it now
+FUNNEL = "{orders}:funnel"               # hash: status -> orders that ever reached it
+CANCEL_REASONS = "{orders}:cancelled"    # hash: reason -> cancelled orders
+COUNTED = "{orders}:counted"             # hash: order -> history events counted above
 
 
 def order_key(order_id: str) -> str:
-    """The order's current state (a projection of its events)."""
-    return f"order:{order_id}"
+    """The order's current state (a projection of its events), in its own slot."""
+    return f"order:{{{order_id}}}"
 
 
 def order_events_key(order_id: str) -> str:
     """The order's history: every state change, in order (event sourcing)."""
-    return f"order:{order_id}:events"
+    return f"order:{{{order_id}}}:events"
 
 
 def request_key(idempotency_key: str) -> str:
     """Idempotency-Key of a create request -> the order it created."""
-    return f"order:request:{idempotency_key}"
+    return f"order:request:{{{idempotency_key}}}"
 
 
 # ---------------------------------------------------------------- catalog, stock
@@ -86,19 +100,26 @@ def product_key(sku: str) -> str:
     return f"product:{sku}"
 
 
+def hold_key(sku: str, order_id: str) -> str:
+    """The units of ``sku`` held for an order: ``held:<left>:<before>``, then ``released``
+    or ``sold`` (see :mod:`.followups`); in the product's slot."""
+    return colocated(product_key(sku), f":hold:{order_id}")
+
+
 # ---------------------------------------------------------------- effects
 RANKING = "ranking:products"             # zset: sku -> quantity sold (seed 000)
-ANALYTICS_TOTALS = "analytics:totals"
-ANALYTICS_MINUTES = "analytics:minutes"  # zset: minute (epoch s) -> same
-ALERT_COUNTS = "alerts:counts"
+ANALYTICS_TOTALS = "{analytics}:totals"
+ANALYTICS_MINUTES = "{analytics}:minutes"  # zset: minute (epoch s) -> same
+ALERT_COUNTS = "{alerts}:counts"
 GATEWAY_CONFIG = "gateway:config"
 GATEWAY_CHARGES = "gateway:charges"      # hash: order id -> charge (the gateway's ledger)
 
 
 def analytics_minute_key(minute_epoch_s: int) -> str:
-    return f"analytics:minute:{minute_epoch_s}"
+    return f"{{analytics}}:minute:{minute_epoch_s}"
 
 
-def done_key(scope: str, ident: str) -> str:
-    """Marker: the effect of ``scope`` for event ``ident`` was applied (see store.once)."""
-    return f"done:{{{scope}}}:{ident}"
+def done_key(home: str, ident: str) -> str:
+    """Marker: the effect on ``home`` (and the keys of its slot) for event ``ident`` was
+    applied (see :func:`.store.once`); in ``home``'s slot."""
+    return colocated(home, f":done:{ident}")

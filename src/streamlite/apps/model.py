@@ -146,6 +146,8 @@ def from_hash(h: Mapping[Any, Any]) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     for k, v in h.items():
         key = k.decode() if isinstance(k, bytes) else str(k)
+        if key.startswith("_"):  # bookkeeping kept with the order, not its state
+            continue
         val = v.decode() if isinstance(v, bytes) else str(v)
         if key in _JSON_FIELDS:
             out[key] = json.loads(val)

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamlite.cluster_url import is_cluster_url
 from streamlite.events import App, connect, connect_async, unique_consumer_name
+from streamlite.events.connection import check_not_cluster_node
 
 from . import keys
 from .catalog import ensure_catalog
@@ -61,6 +63,8 @@ def open_clients(url: str) -> tuple[Any, Any]:
     try:
         if is_embedded(url):
             return connect_async(url), connect(url)
+        if is_cluster_url(url):  # a pool per node (at most POOL_SIZE connections each)
+            return connect_async(url, max_connections=POOL_SIZE), connect(url)
         import redis.asyncio as aioredis
 
         pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE,
@@ -107,11 +111,18 @@ class Running:
 async def start(cfg: AppConfig) -> Running:
     r, sync = open_clients(cfg.url)
     try:
-        await r.ping()
-    except Exception as e:
+        try:
+            await r.ping()
+        except Exception as e:
+            raise StartupError(f"cannot reach {cfg.url}: {e}") from e
+        try:
+            await check_not_cluster_node(r)
+        except Exception as e:
+            raise StartupError(f"cannot use {cfg.url}: {e}") from e
+    except StartupError:
         await r.aclose()
         sync.close()
-        raise StartupError(f"cannot reach {cfg.url}: {e}") from e
+        raise
     run = Running(cfg, r, sync)
     try:
         await ensure_catalog(r, cfg.initial_stock)
@@ -211,7 +222,7 @@ async def stop(run: Running, grace_s: float | None = None) -> None:
 
 def banner(run: Running, out: Any = sys.stdout) -> None:
     cfg = run.cfg
-    kind = "server"
+    kind = "Redis Cluster" if is_cluster_url(cfg.url) else "server"
     if is_embedded(cfg.url):
         kind = ("embedded, attached to the process that owns the directory"
                 if is_attached(run.r) else "embedded, durable")

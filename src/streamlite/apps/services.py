@@ -11,8 +11,11 @@
     order-events ──[ranking] [notification] [analytics] [alerts]   (fan-out)
 
 Each stage handler reads the order (the truth is the order's state, not the message),
-and changes it with :func:`store.change`: a redelivered message finds the order already
-past that stage and changes nothing. The fan-out consumers use :func:`store.once`.
+and changes it with :func:`.orders.change`: a redelivered message finds the order already
+past that stage and changes nothing (but finishes the step's follow-ups, if a crash
+interrupted them: :mod:`.followups`). Stock is reserved per order line with a hold in the
+product's slot before the order moves to RESERVED; the follow-ups release or sell the
+holds. The fan-out consumers use :func:`.store.once`, each in the slot of what it changes.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from streamlite.events import (
 )
 
 from . import keys
+from .catalog import load_products
 from .config import AppConfig
+from .followups import ensure, held_levels, holds
 from .gateway import Gateway, GatewayRejected, GatewayUnavailable
 from .model import (
     CANCEL_CUSTOMER,
@@ -58,7 +63,8 @@ from .model import (
     SHIPPED,
     STOCK_RESERVED,
 )
-from .store import Change, Ops, change, get_order, once
+from .orders import Change, change, creation_from_entry, materialize
+from .store import Ops, get_order, once
 
 COURIERS = ["CJ대한통운", "한진택배", "롯데택배", "우체국택배"]
 UNDELIVERABLE_TLDS = {"invalid", "localhost"}
@@ -98,27 +104,16 @@ def _items(order: dict[str, Any]) -> list[dict[str, Any]]:
     return list(order.get("items") or [])
 
 
-def release_stock(c: Change, order: dict[str, Any]) -> None:
-    for it in _items(order):
-        k = keys.product_key(it["sku"])
-        c.ops.hincrby(k, "stock", it["quantity"])
-        c.ops.hincrby(k, "reserved", -it["quantity"])
-
-
 async def cancel_order(r: Any, order_id: str, maxlen: int) -> dict[str, Any] | None:
-    """The customer cancels: allowed before the payment is requested. None when the
-    order is not (or no longer) cancellable."""
+    """The customer cancels: allowed before the payment is requested (the follow-ups
+    release what was reserved). None when the order is not (or no longer) cancellable."""
 
     async def body(c: Change) -> dict[str, Any]:
         before = c.state
         assert before is not None
-        released = before["status"] == RESERVED
-        if released:
-            release_stock(c, before)
-        data = {"order_id": order_id, "reason": CANCEL_CUSTOMER, "stock_released": released}
-        after = c.record(ORDER_CANCELLED, data)
-        c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, data)
-        return after
+        data = {"order_id": order_id, "reason": CANCEL_CUSTOMER,
+                "stock_released": before["status"] == RESERVED}
+        return c.record(ORDER_CANCELLED, data)
 
     return await change(r, order_id, CANCELLABLE, body, maxlen=maxlen, must_exist=False)
 
@@ -148,46 +143,41 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
 
     # ------------------------------------------------------------ 1. inventory
     @app.handler(keys.ORDER_RECEIVED, group=keys.G_INVENTORY, event=ORDER_CREATED)
-    async def reserve_stock(evt: OrderRef) -> None:
+    async def reserve_stock(evt: dict[str, Any], ctx: Context) -> None:
+        oid = str(evt.get("order_id", ""))
+        if await get_order(r, oid) is None:
+            # the API died between this entry and storing the order: create it from here
+            data = await creation_from_entry(r, evt, await load_products(r))
+            await materialize(r, data, ctx.timestamp_ms, maxlen)
+
         async def body(c: Change) -> None:
             assert c.state is not None
-            oid = evt.order_id
             items = _items(c.state)
-            pkeys = [keys.product_key(i["sku"]) for i in items]
-            pipe = r.pipeline(transaction=False)
-            for k in pkeys:
-                pipe.hget(k, "stock")
-            stock = [int(x or 0) for x in await pipe.execute()]
-            for it, have, k in zip(items, stock, pkeys, strict=True):
-                if have < it["quantity"]:
-                    # still short when applied (else it was restocked: look again)
-                    c.ops.require(k, "stock", have)
-                    info = {"order_id": oid, "sku": it["sku"], "name": it.get("name", ""),
-                            "requested": it["quantity"], "available": have}
-                    c.publish(keys.INVENTORY_CHECK, OUT_OF_STOCK, info)
-                    why = {"order_id": oid, "reason": CANCEL_OUT_OF_STOCK,
-                           "detail": f"{it['sku']}: {it['quantity']} asked, {have} in stock"}
-                    c.record(ORDER_CANCELLED, why)
-                    c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, why)
-                    return
+            held = await holds(r, oid, "reserve", items)
+            for it, h in zip(items, held, strict=True):
+                if h.startswith("short:"):
+                    have = int(h.split(":")[1])
+                    c.record(ORDER_CANCELLED, {
+                        "order_id": oid, "reason": CANCEL_OUT_OF_STOCK,
+                        "detail": f"{it['sku']}: {it['quantity']} asked, {have} in stock",
+                        "sku": it["sku"], "name": it.get("name", ""),
+                        "requested": it["quantity"], "available": have})
+                    return  # the follow-ups release what this order holds
             low = []
-            for it, have, k in zip(items, stock, pkeys, strict=True):
-                # enough stock when applied, else look again (someone else took it)
-                c.ops.require_at_least(k, "stock", it["quantity"])
-                c.ops.hincrby(k, "stock", -it["quantity"])
-                c.ops.hincrby(k, "reserved", it["quantity"])
-                left = have - it["quantity"]
-                if left < cfg.low_stock_threshold <= have:
+            for it, h in zip(items, held, strict=True):
+                levels = held_levels(h)
+                if levels is not None and levels[0] < cfg.low_stock_threshold <= levels[1]:
                     low.append({"order_id": oid, "sku": it["sku"], "name": it.get("name", ""),
-                                "stock": left, "threshold": cfg.low_stock_threshold})
+                                "stock": levels[0], "threshold": cfg.low_stock_threshold})
             data: dict[str, Any] = {"order_id": oid, "items": [
                 {"sku": i["sku"], "quantity": i["quantity"]} for i in items]}
+            if low:
+                data["low_stock"] = low
+            # (a hold found released means the order was cancelled meanwhile: the
+            # version guard then refuses this step)
             c.record(STOCK_RESERVED, data)
-            c.publish(keys.INVENTORY_CHECK, STOCK_RESERVED, data)
-            for x in low:
-                c.publish(keys.INVENTORY_CHECK, LOW_STOCK, x, suffix=f":{x['sku']}")
 
-        await change(r, evt.order_id, {RECEIVED}, body, maxlen=maxlen)
+        await change(r, oid, {RECEIVED}, body, maxlen=maxlen)
 
     @app.handler(keys.ORDER_RECEIVED, group=keys.G_INVENTORY)
     async def not_an_order(msg: Message) -> None:
@@ -200,11 +190,9 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     async def release_after_failed_payment(evt: OrderRef) -> None:
         async def body(c: Change) -> None:
             assert c.state is not None
-            release_stock(c, c.state)
-            data = {"order_id": evt.order_id, "reason": CANCEL_PAYMENT,
-                    "detail": c.state.get("payment_error", ""), "stock_released": True}
-            c.record(ORDER_CANCELLED, data)
-            c.publish(keys.ORDER_EVENTS, ORDER_CANCELLED, data)
+            c.record(ORDER_CANCELLED, {"order_id": evt.order_id, "reason": CANCEL_PAYMENT,
+                                       "detail": c.state.get("payment_error", ""),
+                                       "stock_released": True})
 
         await change(r, evt.order_id, {PAYMENT_FAILED}, body, maxlen=maxlen)
 
@@ -217,7 +205,6 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
                     "currency": c.state.get("currency", "KRW"),
                     "payment_token": c.state.get("payment_token", "tok_visa")}
             c.record(PAYMENT_REQUESTED, data)
-            c.publish(keys.PAYMENT_PROCESSING, PAYMENT_REQUESTED, data)
 
         await change(r, evt.order_id, {RESERVED}, body, maxlen=maxlen)
 
@@ -225,8 +212,6 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     async def payment_outcome(order_id: str, event_type: str, data: dict[str, Any]) -> None:
         async def body(c: Change) -> None:
             c.record(event_type, data)
-            c.publish(keys.PAYMENT_RESULT, event_type, data)
-            c.publish(keys.ORDER_EVENTS, event_type, data)
 
         await change(r, order_id, {PAYMENT_PROCESSING}, body, maxlen=maxlen)
 
@@ -237,6 +222,9 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     async def charge(evt: OrderRef, ctx: Context) -> None:
         order = await must_get(evt.order_id)
         if order["status"] != PAYMENT_PROCESSING:
+            # charged before (a redelivery): finish what that step started, if a crash
+            # interrupted its follow-ups
+            await ensure(r, evt.order_id, maxlen)
             err = order.get("payment_error", "")
             if err.startswith(_REJECTED):
                 # a worker died after failing the order and before dead-lettering the
@@ -274,8 +262,6 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
                     "tracking_number": tracking_number(evt.order_id),
                     "estimated_delivery": eta.isoformat(), "status": "dispatched"}
             c.record(ORDER_SHIPPED, data)
-            c.publish(keys.SHIPPING_DISPATCH, ORDER_SHIPPED, data)
-            c.publish(keys.ORDER_EVENTS, ORDER_SHIPPED, data)
 
         await change(r, evt.order_id, {PAID}, body, maxlen=maxlen)
 
@@ -283,16 +269,11 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
     @app.handler(keys.SHIPPING_DISPATCH, group=keys.G_ORDERS, event=ORDER_SHIPPED)
     async def complete(evt: OrderRef) -> None:
         async def body(c: Change) -> None:
-            assert c.state is not None
-            for it in _items(c.state):
-                k = keys.product_key(it["sku"])
-                c.ops.hincrby(k, "reserved", -it["quantity"])
-                c.ops.hincrby(k, "sold", it["quantity"])
-            data = {"order_id": evt.order_id, "total_amount": c.state["total_amount"],
-                    "items": [{"sku": i["sku"], "name": i.get("name", ""),
-                               "quantity": i["quantity"]} for i in _items(c.state)]}
-            c.record(ORDER_COMPLETED, data)
-            c.publish(keys.ORDER_EVENTS, ORDER_COMPLETED, data)
+            assert c.state is not None  # (the follow-ups sell the held stock)
+            c.record(ORDER_COMPLETED, {
+                "order_id": evt.order_id, "total_amount": c.state["total_amount"],
+                "items": [{"sku": i["sku"], "name": i.get("name", ""),
+                           "quantity": i["quantity"]} for i in _items(c.state)]})
 
         await change(r, evt.order_id, {SHIPPED}, body, maxlen=maxlen)
 
@@ -303,7 +284,7 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
             for it in evt.items:
                 p.zincrby(keys.RANKING, it.quantity, it.sku)
 
-        await once(r, keys.G_RANKING, ctx.event_id, effect)
+        await once(r, keys.RANKING, ctx.event_id, effect)
 
     # ------------------------------------------------------------ analytics
     @app.handler(keys.ORDER_EVENTS, group=keys.G_ANALYTICS)
@@ -332,7 +313,7 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
             p.expire(mkey, 7 * 86_400)
             p.zadd(keys.ANALYTICS_MINUTES, {str(minute): minute})
 
-        await once(r, keys.G_ANALYTICS, ctx.event_id, effect)
+        await once(r, keys.ANALYTICS_TOTALS, ctx.event_id, effect)
 
     # ------------------------------------------------------------ notification
     SUBJECTS = {ORDER_CREATED: "주문이 접수되었습니다 (order received)",
@@ -363,7 +344,7 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
         def effect(p: Ops) -> None:
             p.xadd(keys.OUTBOX, msg, maxlen=OUTBOX_MAXLEN)
 
-        await once(r, keys.G_NOTIFICATION, ctx.event_id, effect)
+        await once(r, keys.OUTBOX, ctx.event_id, effect)
 
     # ------------------------------------------------------------ alerts (seed 001 task 1)
     async def alert(ctx: Context, kind: str, severity: str, message: str,
@@ -375,7 +356,7 @@ def build_worker(cfg: AppConfig, r: Any, consumer_name: str) -> App:
             p.xadd(keys.ALERTS, a, maxlen=ALERTS_MAXLEN)
             p.hincrby(keys.ALERT_COUNTS, kind, 1)
 
-        await once(r, keys.G_ALERTS, ctx.event_id, effect)
+        await once(r, keys.ALERTS, ctx.event_id, effect)
 
     @app.handler(keys.INVENTORY_CHECK, group=keys.G_ALERTS)
     async def stock_alert(evt: dict[str, Any], ctx: Context) -> None:

@@ -1,4 +1,4 @@
-"""Reading and changing orders in Redis, every change atomic and applied once.
+"""The atomic steps of the order pipeline, and reading orders back.
 
 Every write of the pipeline goes through :func:`apply`: a list of write commands and the
 *guards* they depend on, sent as one Lua script call. The script checks the guards (a
@@ -6,83 +6,123 @@ hash field equals a value, a hash field is at least a number, a key is absent) a
 if all hold, runs the commands; Redis runs a script atomically, so all or nothing is
 written and nothing can come in between the check and the writes. One round trip.
 
-* :func:`change` moves an order to its next state: it reads the order, lets the stage
-  compute the new state (the reducer of :mod:`.model`) and the events to publish, and
-  applies them guarded by the order's ``version``. If the order changed meanwhile (or a
-  stock guard fails) it reads again and recomputes. A redelivered message finds the order
-  past that stage and writes nothing: the state machine refuses to apply a step twice.
-  The new state, the event appended to the order's history, the stock counters and the
-  events published to the next stage's stream are written together, so a crash leaves
-  all or nothing.
-* :func:`once` does the same for effects that are not order state changes (ranking,
-  analytics, notifications, alerts): the effect and a marker ``done:{scope}:<event id>``
-  are written together, guarded by the marker's absence. A second delivery finds the
-  marker and changes nothing. (The framework's ``idempotent=True`` helper sets its marker
-  after the effect; here the effect is itself a Redis write, so both go in one atomic
-  step and there is no window between them.)
+Every key of one :class:`Ops` must be in the hash slot of its *home* key (the script is
+routed there on Redis Cluster; :class:`Ops` refuses a key of another slot on every
+backend, so a layout mistake shows at once in the tests). The key layout of
+:mod:`.keys` makes each step one slot: an order's state change and its history entry
+(:mod:`.orders`); a product's stock and its holds, the order counters, analytics,
+ranking, alerts, the notification outbox (:mod:`.followups` and :func:`once`).
+
+:func:`once` applies an effect that is not an order state change (ranking, analytics,
+notifications, alerts) once per event: the effect and a marker ``{<home>}:done:<event
+id>`` are written together, guarded by the marker's absence. A second delivery finds the
+marker and changes nothing. (The framework's ``idempotent=True`` helper sets its marker
+after the effect; here the effect is itself a Redis write, so both go in one atomic step
+and there is no window between them.)
 
 Everything goes through redis-py's asyncio API (``register_script``: EVALSHA), so it
-runs the same on the embedded engine, the streamlite server and Redis. Keys touched are
-not all declared in KEYS (fine on one node, as the pipeline's streams are shared anyway;
-Redis Cluster would need the keys of one apply in one slot).
+runs the same on the embedded engine, the streamlite server, Redis and Redis Cluster.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import random
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from streamlite.events import DeadLetter, Retry
+from streamlite.events import key_slot
 
 from . import keys
-from .model import (
-    CANCELLED,
-    ORDER_CREATED,
-    HistoryEvent,
-    NewOrder,
-    apply_event,
-    from_hash,
-    rebuild,
-    to_hash,
-)
-
-T = TypeVar("T")
+from .model import HistoryEvent, from_hash, rebuild
 
 CONTENT_TYPE = "application/json"
 DONE_TTL_MS = 7 * 86_400_000  # how long an applied effect is remembered
 
-# ARGV: <number of guards>, guards (eq key field value | ge key field number | absent key),
-# then commands, each as <argc> <arg1> ... <argc>. Returns 0 when applied, else the
-# number of the first guard that failed (nothing written).
-APPLY_LUA = """
-local unpack = unpack or table.unpack
-local i = 2
-for g = 1, tonumber(ARGV[1]) do
-  local kind = ARGV[i]
-  if kind == 'eq' then
-    if redis.call('HGET', ARGV[i + 1], ARGV[i + 2]) ~= ARGV[i + 3] then return g end
-    i = i + 4
-  elseif kind == 'ge' then
-    local v = redis.call('HGET', ARGV[i + 1], ARGV[i + 2])
-    if (tonumber(v) or 0) < tonumber(ARGV[i + 3]) then return g end
-    i = i + 4
-  else
-    if redis.call('EXISTS', ARGV[i + 1]) == 1 then return g end
-    i = i + 2
+# The stock holds of one order line (see followups.py), as a Lua function shared by the
+# step script below (release/sell as follow-ups) and HOLD_LUA (reserve: its answer is
+# needed). product: the product's hash; key: the hold; op: reserve|release|sell.
+HOLD_FN = """
+local function hold(product, key, op, n, ttl)
+  local h = redis.call('GET', key)
+  local held = h and string.sub(h, 1, 5) == 'held:'
+  if op == 'reserve' then
+    if h then return h end
+    local stock = tonumber(redis.call('HGET', product, 'stock') or '0')
+    if stock < n then return 'short:' .. stock end
+    redis.call('HINCRBY', product, 'stock', -n)
+    redis.call('HINCRBY', product, 'reserved', n)
+    h = 'held:' .. (stock - n) .. ':' .. stock
+    redis.call('SET', key, h)
+    return h
   end
+  if held then
+    redis.call('HINCRBY', product, 'reserved', -n)
+    redis.call('HINCRBY', product, op == 'release' and 'stock' or 'sold', n)
+  end
+  if held or not h then
+    h = op == 'release' and 'released' or 'sold'
+    redis.call('SET', key, h, 'PX', ttl)
+  end
+  return h
 end
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
+"""
+
+# ARGV: <number of blocks>, then each block: <number of guards>, guards (eq key field
+# value | ge key field number | lt key field number | absent key), <number of
+# commands>, commands (each <argc> <arg1> ... <argN>; the pseudo-command HOLD product
+# hold op units ttl runs hold() above). The first block's guards are checked before
+# anything is written: if one fails, the script returns its number and writes nothing.
+# A later block whose guards fail is skipped. Returns 0 when the first block applied.
+APPLY_LUA = "local unpack = unpack or table.unpack\n" + HOLD_FN + """
+-- the number of the first of ng guards at ARGV[i] that fails (0: none), and where
+-- the guards end
+local function failed(i, ng)
+  local first = 0
+  for g = 1, ng do
+    local kind = ARGV[i]
+    local bad
+    if kind == 'absent' then
+      bad = redis.call('EXISTS', ARGV[i + 1]) == 1
+      i = i + 2
+    else
+      local v = redis.call('HGET', ARGV[i + 1], ARGV[i + 2])
+      local want = ARGV[i + 3]
+      bad = (kind == 'eq' and v ~= want)
+          or (kind == 'ge' and (tonumber(v) or 0) < tonumber(want))
+          or (kind == 'lt' and (tonumber(v) or 0) >= tonumber(want))
+      i = i + 4
+    end
+    if bad and first == 0 then first = g end
+  end
+  return first, i
+end
+local i = 2
+for b = 1, tonumber(ARGV[1]) do
+  local g
+  g, i = failed(i + 1, tonumber(ARGV[i]))
+  if g ~= 0 and b == 1 then return g end
+  local nc = tonumber(ARGV[i])
+  i = i + 1
+  for c = 1, nc do
+    local n = tonumber(ARGV[i])
+    if g ~= 0 then
+      -- a later block whose guard failed: skipped
+    elseif ARGV[i + 1] == 'HOLD' then
+      hold(ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6])
+    else
+      redis.call(unpack(ARGV, i + 1, i + n))
+    end
+    i = i + n + 1
+  end
 end
 return 0
 """
+
+# KEYS[1] product hash, KEYS[2] hold; ARGV[1] op, ARGV[2] units, ARGV[3] TTL (ms) of a
+# final hold. Returns the hold after the call.
+HOLD_LUA = HOLD_FN + "return hold(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), ARGV[3])\n"
 
 
 def now_ms() -> int:
@@ -112,30 +152,57 @@ def parse_entry(entry_id: Any, fields: Mapping[Any, Any]) -> HistoryEvent:
                         int(f.get("timestamp") or _s(entry_id).split("-")[0]), data)
 
 
-class Ops:
-    """Guards and write commands for one atomic :func:`apply` (redis-py-like methods)."""
+class CrossSlot(ValueError):
+    """A key of another hash slot than the step's home: a layout mistake."""
 
-    def __init__(self) -> None:
+
+class Ops:
+    """Guards and write commands for one atomic :func:`apply` (redis-py-like methods),
+    all on keys of ``home``'s hash slot. :meth:`merge` appends the blocks of other
+    steps, to run in the same script where one script may touch every slot (one server,
+    not a cluster): a merged block whose guards fail is skipped (and the blocks after
+    it), the first block's guards decide for the whole script."""
+
+    def __init__(self, home: str) -> None:
+        self.home = home
+        self.slot = key_slot(home)
         self.guards: list[Any] = []
         self.n_guards = 0
         self.cmds: list[Any] = []
+        self.n_cmds = 0
+        self.merged: list[Ops] = []
+
+    def _key(self, key: str) -> str:
+        if key_slot(key) != self.slot:
+            raise CrossSlot(f"{key!r} is not in the slot of {self.home!r}: one step, one slot")
+        return key
 
     # guards
     def require(self, key: str, field: str, value: Any) -> None:
-        self.guards += ["eq", key, field, str(value)]
+        self.guards += ["eq", self._key(key), field, str(value)]
         self.n_guards += 1
 
     def require_at_least(self, key: str, field: str, n: int) -> None:
-        self.guards += ["ge", key, field, str(n)]
+        self.guards += ["ge", self._key(key), field, str(n)]
+        self.n_guards += 1
+
+    def require_below(self, key: str, field: str, n: int) -> None:
+        """The hash field (0 when missing) is less than ``n``."""
+        self.guards += ["lt", self._key(key), field, str(n)]
         self.n_guards += 1
 
     def require_absent(self, key: str) -> None:
-        self.guards += ["absent", key]
+        self.guards += ["absent", self._key(key)]
         self.n_guards += 1
 
-    # writes
-    def command(self, *args: Any) -> None:
-        self.cmds += [len(args), *args]
+    # writes (every command used here has its key first)
+    def command(self, name: str, key: str, *args: Any) -> None:
+        self.cmds += [2 + len(args), name, self._key(key), *args]
+        self.n_cmds += 1
+
+    def hold(self, product: str, hold: str, op: str, units: int, ttl_ms: int) -> None:
+        """Release or sell a stock hold (see HOLD_FN)."""
+        self.command("HOLD", product, self._key(hold), op, units, ttl_ms)
 
     def hset(self, key: str, mapping: Mapping[str, Any]) -> None:
         flat: list[Any] = []
@@ -168,147 +235,74 @@ class Ops:
     def expire(self, key: str, seconds: int) -> None:
         self.command("EXPIRE", key, seconds)
 
+    def plain(self) -> list[list[Any]] | None:
+        """The commands as they are, when they need no script (no guards, no HOLD)."""
+        if self.n_guards or self.merged:
+            return None
+        out, i = [], 0
+        while i < len(self.cmds):
+            n = self.cmds[i]
+            cmd = self.cmds[i + 1:i + 1 + n]
+            if cmd[0] == "HOLD":
+                return None
+            out.append(cmd)
+            i += n + 1
+        return out
+
+    def merge(self, *others: Ops) -> Ops:
+        self.merged.extend(others)
+        return self
+
     def argv(self) -> list[Any]:
-        return [self.n_guards, *self.guards, *self.cmds]
+        blocks = [self, *self.merged]
+        out: list[Any] = [len(blocks)]
+        for b in blocks:
+            out += [b.n_guards, *b.guards, b.n_cmds, *b.cmds]
+        return out
 
 
 _SCRIPTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
+def script(r: Any, source: str) -> Any:
+    """``source`` registered on client ``r`` (once per client)."""
+    per_client = _SCRIPTS.get(r)
+    if per_client is None:
+        per_client = _SCRIPTS[r] = {}
+    s = per_client.get(source)
+    if s is None:
+        s = per_client[source] = r.register_script(source)
+    return s
+
+
 async def apply(r: Any, ops: Ops) -> int:
     """Run ``ops`` atomically if its guards hold: 0, else the failed guard's number."""
-    script = _SCRIPTS.get(r)
-    if script is None:
-        script = _SCRIPTS[r] = r.register_script(APPLY_LUA)
-    return int(await script(keys=[], args=ops.argv()))
+    return int(await script(r, APPLY_LUA)(keys=[ops.home], args=ops.argv()))
 
 
-async def _backoff(n: int) -> None:
-    await asyncio.sleep(random.random() * min(0.05, 0.0005 * 2 ** min(n, 7)))
+async def queue_apply(r: Any, pipe: Any, ops: Ops) -> None:
+    """Queue :func:`apply` of ``ops`` on ``pipe`` (a pipeline of ``r``); one reply per
+    queued command. Ops of one unguarded command are sent as that command."""
+    plain = ops.plain()
+    if plain is not None and len(plain) == 1:
+        pipe.execute_command(*plain[0])
+        return
+    await script(r, APPLY_LUA)(keys=[ops.home], args=ops.argv(), client=pipe)
 
 
-class Change:
-    """One state change of an order (see :func:`change`): ``record`` an event, ``publish``
-    events, and more writes and guards on ``ops``; applied together."""
-
-    def __init__(self, order_id: str, state: dict[str, Any] | None, ts_ms: int,
-                 maxlen: int) -> None:
-        self.order_id = order_id
-        self.state = state
-        self.ts_ms = ts_ms
-        self.maxlen = maxlen
-        self.ops = Ops()
-
-    def record(self, event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Append ``event_type`` to the order's history and store the state it leads to."""
-        before = self.state
-        after = apply_event(before, event_type, data, self.ts_ms)
-        o = self.ops
-        o.hset(keys.order_key(self.order_id), to_hash(after))
-        o.xadd(keys.order_events_key(self.order_id),
-               envelope(event_type, data, self.event_id(event_type), self.ts_ms))
-        if before is not None:
-            o.hincrby(keys.STATUS_COUNTS, before["status"], -1)
-        o.hincrby(keys.STATUS_COUNTS, after["status"], 1)
-        o.hincrby(keys.FUNNEL, after["status"], 1)
-        if after["status"] == CANCELLED:
-            o.hincrby(keys.CANCEL_REASONS, str(data.get("reason", "")), 1)
-        self.state = after
-        return after
-
-    def event_id(self, event_type: str, suffix: str = "") -> str:
-        # each event type happens at most once per order: a stable id, the same on every
-        # redelivery, which the fan-out consumers use as their idempotency key
-        return f"{self.order_id}:{event_type}{suffix}"
-
-    def publish(self, stream: str, event_type: str, data: Mapping[str, Any],
-                suffix: str = "") -> None:
-        """Add an event to a pipeline stream (in the same atomic step as the change)."""
-        self.ops.xadd(stream, envelope(event_type, data, self.event_id(event_type, suffix),
-                                       self.ts_ms), maxlen=self.maxlen)
-
-
-async def change(r: Any, order_id: str, expect: frozenset[str] | set[str],
-                 body: Callable[[Change], Awaitable[T]], *, must_exist: bool = True,
-                 maxlen: int = 1_000_000, attempts: int = 100) -> T | None:
-    """Run ``body`` if the order's status is in ``expect``, and apply what it queued
-    atomically, provided the order is still at the version ``body`` saw.
-
-    Returns None (and writes nothing) when the order is in another state: the step was
-    done already (a redelivery) or does not apply any more (cancelled). A missing order
-    is a poison message (:class:`DeadLetter`) unless ``must_exist`` is False."""
-    okey = keys.order_key(order_id)
-    for n in range(attempts):
-        state = from_hash(await r.hgetall(okey))
-        if state is None:
-            if must_exist:
-                raise DeadLetter(f"no order {order_id}")
-            return None
-        if state["status"] not in expect:
-            return None
-        c = Change(order_id, state, now_ms(), maxlen)
-        c.ops.require(okey, "version", state["version"])
-        result = await body(c)
-        if not c.ops.cmds or await apply(r, c.ops) == 0:
-            return result
-        await _backoff(n)  # the order or a guarded counter moved: look again
-    raise Retry(f"order {order_id}: gave up after {attempts} conflicting changes")
-
-
-async def once(r: Any, scope: str, ident: str, effect: Callable[[Ops], None], *,
+async def once(r: Any, home: str, ident: str, effect: Callable[[Ops], None], *,
                ttl_ms: int = DONE_TTL_MS) -> bool:
-    """Apply the writes ``effect(ops)`` queues once per (scope, ident), atomically with
-    the marker that says so. False if it was done before."""
-    marker = keys.done_key(scope, ident)
-    ops = Ops()
+    """Apply the writes ``effect(ops)`` queues (on keys of ``home``'s slot) once per
+    (home, ident), atomically with the marker that says so. False if it was done before."""
+    marker = keys.done_key(home, ident)
+    ops = Ops(home)
     ops.require_absent(marker)
     effect(ops)
     ops.set(marker, 1, px=ttl_ms)
     return await apply(r, ops) == 0
 
 
-# ---------------------------------------------------------------- orders
-def order_id_for(n: int) -> str:
-    return f"ORD-{n:08d}"
-
-
-async def create_order(r: Any, new: NewOrder, *, request_id: str | None = None,
-                       maxlen: int = 1_000_000) -> tuple[dict[str, Any], bool]:
-    """Store a new order and publish ORDER_CREATED, atomically. With a ``request_id``
-    (the Idempotency-Key of the request) a repeated request returns the order the first
-    one created, and False."""
-    rkey = keys.request_key(request_id) if request_id else None
-    if rkey is not None:
-        prev = await r.get(rkey)
-        if prev is not None:
-            return await _existing(r, _s(prev)), False
-    order_id = order_id_for(int(await r.incr(keys.ORDER_SEQ)))
-    ts = now_ms()
-    c = Change(order_id, None, ts, maxlen)
-    data = {"order_id": order_id, "customer_id": new.customer_id,
-            "customer_name": new.customer_name, "customer_email": new.customer_email,
-            "shipping_address": new.shipping_address, "items": new.items,
-            "total_amount": new.total_amount, "currency": "KRW",
-            "payment_token": new.payment_token}
-    if rkey is not None:
-        c.ops.require_absent(rkey)
-        c.ops.set(rkey, order_id, px=86_400_000)
-    state = c.record(ORDER_CREATED, data)
-    c.ops.zadd(keys.ORDER_INDEX, {order_id: ts})
-    c.publish(keys.ORDER_RECEIVED, ORDER_CREATED, data)
-    c.publish(keys.ORDER_EVENTS, ORDER_CREATED, data)
-    if await apply(r, c.ops) != 0:  # the same request, concurrently: it won
-        assert rkey is not None
-        return await _existing(r, _s(await r.get(rkey))), False
-    return state, True
-
-
-async def _existing(r: Any, order_id: str) -> dict[str, Any]:
-    state = await get_order(r, order_id)
-    assert state is not None, order_id
-    return state
-
-
+# ---------------------------------------------------------------- reading orders
 async def get_order(r: Any, order_id: str) -> dict[str, Any] | None:
     return from_hash(await r.hgetall(keys.order_key(order_id)))
 

@@ -45,8 +45,9 @@ from .dashboard import Broadcaster, Dashboard
 from .demo import MAX_RATE, DemoTraffic
 from .gateway import GatewaySettings, read_settings, write_settings
 from .model import FINAL, ValidationError, validate_order
+from .orders import create_order
 from .services import cancel_order
-from .store import create_order, get_order, get_orders, history, recent_orders, state_at
+from .store import get_order, get_orders, history, recent_orders, state_at
 
 MAX_BODY = 64 * 1024
 log = logging.getLogger("streamlite.apps.web")

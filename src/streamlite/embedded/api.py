@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, unquote
 import redis
 import redis.asyncio
 
+from ..cluster_url import cluster_client, cluster_client_async, is_cluster_url
 from ..engine.clock import Clock
 from ..engine.core import Engine
 from .aio import AsyncEmbeddedConnectionPool
@@ -311,8 +312,11 @@ def parse_url(url: str) -> tuple[str | None, dict[str, Any]]:
 
 def from_url(url: str, **kwargs: Any) -> redis.Redis:
     """A client from a URL: ``streamlite://...`` runs in process, ``redis://``,
-    ``rediss://`` and ``unix://`` go to ``redis.from_url``; so one setting switches
-    an application between embedded streamlite and a Redis server."""
+    ``rediss://`` and ``unix://`` go to ``redis.from_url``, ``redis+cluster://`` and
+    ``rediss+cluster://`` to redis-py's ``RedisCluster``; so one setting switches an
+    application between embedded streamlite, a Redis server and a Redis Cluster."""
+    if is_cluster_url(url):
+        return cluster_client(url, **kwargs)  # type: ignore[no-any-return]
     if not url.startswith(SCHEME):
         return redis.from_url(url, **kwargs)
     path, q = parse_url(url)
@@ -322,6 +326,8 @@ def from_url(url: str, **kwargs: Any) -> redis.Redis:
 
 def from_url_async(url: str, **kwargs: Any) -> redis.asyncio.Redis:
     """``from_url`` for ``redis.asyncio``."""
+    if is_cluster_url(url):
+        return cluster_client_async(url, **kwargs)  # type: ignore[no-any-return]
     if not url.startswith(SCHEME):
         return redis.asyncio.from_url(url, **kwargs)
     path, q = parse_url(url)

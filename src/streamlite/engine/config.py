@@ -349,6 +349,16 @@ def _parse_replicaof(args: list[str]) -> str:
     return f"{args[0]} {port}"
 
 
+CLUSTER_UNSUPPORTED = (
+    "streamlite does not implement Redis Cluster (cluster-enabled yes): run a Redis "
+    "Cluster of redis-server nodes and connect to it with a redis+cluster://host:port "
+    "URL (see docs/growing.md)")
+
+
+def _no_cluster(v: Any) -> str | None:
+    return CLUSTER_UNSUPPORTED if v else None
+
+
 def _basename_check(what: str, empty_ok: bool, kind: str = "a filename") -> Callable[[Any], str | None]:
     def check(v: Any) -> str | None:
         if not v and not empty_ok:
@@ -599,7 +609,7 @@ SPECS: list[Spec] = [
     _n("repl-diskless-sync-delay", 5, 0, INT_MAX),
     _n("min-replicas-to-write", 0, 0, INT_MAX, alias="min-slaves-to-write"),
     _n("min-replicas-max-lag", 10, 0, INT_MAX, alias="min-slaves-max-lag"),
-    _b("cluster-enabled", False, flags=_I),
+    _b("cluster-enabled", False, flags=_I, validate=_no_cluster),
     _s("cluster-config-file", "nodes.conf", flags=_I),
     _n("cluster-node-timeout", 15000, 0, LLONG_MAX),
 ]

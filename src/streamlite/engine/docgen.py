@@ -22,6 +22,7 @@ GROUP_TITLES = {
     "transactions": "Transactions",
     "scripting": "Scripting",
     "connection": "Connection",
+    "cluster": "Cluster (as a server without cluster support: every call is refused)",
     "server": "Server",
     "bitmap": "Bitmaps",
     "hyperloglog": "HyperLogLog",

@@ -1,7 +1,8 @@
 """streamlite.events: an event-streaming framework on Redis Streams.
 
 Written only against the redis-py API, so the same code runs on the embedded engine
-(``streamlite:///path``), on the streamlite server and on Redis itself. Guide:
+(``streamlite:///path``), on the streamlite server, on Redis and on Redis Cluster
+(``redis+cluster://host:port,...``). Guide:
 ``docs/framework.md``.
 """
 
@@ -12,6 +13,7 @@ from .consumer import ConsumerOptions
 from .context import Context
 from .dlq import DeadLetterEntry, DeadLetters
 from .envelope import Message
+from .failover import NotReplicated, WriteRetry
 from .idempotency import (
     SKIPPED,
     AsyncIdempotency,
@@ -29,10 +31,11 @@ from .scaling import GroupStats, desired_replicas, group_stats, group_stats_sync
 __all__ = [
     "App", "AsyncIdempotency", "AsyncProducer", "Codec", "ConsumerOptions", "Context",
     "DeadLetter", "DeadLetterEntry", "DeadLetters", "Event", "GroupStats", "Idempotency",
-    "InFlightElsewhere", "JsonCodec", "Message", "MsgpackCodec", "Producer", "RawCodec",
+    "InFlightElsewhere", "JsonCodec", "Message", "MsgpackCodec", "NotReplicated", "Producer",
+    "RawCodec",
     "Retention", "Retry", "RetryPolicy", "SKIPPED", "colocated", "configure_logging",
     "connect", "connect_async", "desired_replicas", "dlq_stream", "group_stats",
     "group_stats_sync", "keda_metric", "key_slot", "partition_for", "partition_streams",
     "register_codec", "replay_to_handler", "replay_to_stream", "serve_metrics",
-    "unique_consumer_name",
+    "unique_consumer_name", "WriteRetry",
 ]

@@ -34,8 +34,9 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 
 from .codec import Codec
-from .connection import check_client, connect, connect_async
+from .connection import check_client, check_not_cluster_node, connect, connect_async
 from .consumer import ConsumerOptions, GroupConsumer
+from .failover import DEFAULT, resolve_retry
 from .handlers import HandlerSpec
 from .idempotency import AsyncIdempotency
 from .metrics import configure_logging, metrics, serve_metrics
@@ -62,6 +63,13 @@ class App:
     them for one (stream, group). ``consumer_name`` is generated unique per instance
     unless given (give a stable one only if exactly one process ever uses it: a restarted
     worker with the same name finishes its own pending entries first).
+
+    On Redis Cluster (``redis+cluster://...``): ``write_retry`` is how long publishes
+    and idempotency markers keep trying through a failover (a
+    :class:`~.failover.WriteRetry`; the default retries on a cluster only, ``None``
+    never), and ``wait_replicas=N`` makes them wait until ``N`` replicas have the write
+    (``WAIT``), so a failover right after loses neither an acknowledged publish nor the
+    record that an idempotent handler ran.
     """
 
     def __init__(self, url: str | None = None, *, client: aioredis.Redis | None = None,
@@ -71,7 +79,8 @@ class App:
                  grace_period_s: float = 30.0, metrics_port: int | None = None,
                  metrics_interval_s: float = 10.0, idempotency_ttl_ms: int = 86_400_000,
                  idempotency_lock_ms: int | None = None, log_json: bool | None = None,
-                 log_level: str | None = None) -> None:
+                 log_level: str | None = None, write_retry: Any = DEFAULT,
+                 wait_replicas: int = 0, wait_timeout_ms: int = 1_000) -> None:
         if url is None and client is None:
             raise ValueError("App needs a url or a client")
         self.url = url
@@ -86,6 +95,10 @@ class App:
         self.metrics_interval_s = metrics_interval_s
         self.idempotency_ttl_ms = idempotency_ttl_ms
         self.idempotency_lock_ms = idempotency_lock_ms
+        self.write_retry = write_retry
+        self.wait_replicas = wait_replicas
+        self.wait_timeout_ms = wait_timeout_ms
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.subscriptions: dict[tuple[str, str], tuple[ConsumerOptions, dict[str, HandlerSpec]]] = {}
         self.partitioned: list[Any] = []
         self.consumers: list[GroupConsumer] = []
@@ -181,31 +194,59 @@ class App:
                 self._redis = connect_async(self.url)
         return self._redis
 
+    def _write_options(self) -> dict[str, Any]:
+        return {"retry": self.write_retry, "wait_replicas": self.wait_replicas,
+                "wait_timeout_ms": self.wait_timeout_ms}
+
     @property
     def producer(self) -> AsyncProducer:
         if self._producer is None:
             self._producer = AsyncProducer(self.redis, codec=self.codec,
                                            producer_id=self.producer_id,
-                                           retention=self.retention)
+                                           retention=self.retention,
+                                           **self._write_options())
         return self._producer
 
     @property
     def sync_producer(self) -> Producer:
-        """A sync producer (for sync handlers); needs the App to have been given a url."""
+        """A sync producer with a client of its own; needs the App to have been given a
+        url. (Sync handlers publish with ``ctx.publish_sync``, which needs no url.)"""
         if self._sync_producer is None:
             if self.url is None:
-                raise RuntimeError("sync publishing needs App(url=...)")
-            self._sync_producer = Producer(connect(self.url), codec=self.codec,
+                raise RuntimeError("a sync producer needs App(url=...); in a sync handler "
+                                   "use ctx.publish_sync")
+            client = connect(self.url)
+            self._sync_producer = Producer(client, codec=self.codec,
                                            producer_id=self.producer_id,
-                                           retention=self.retention)
+                                           retention=self.retention,
+                                           **self._write_options())
         return self._sync_producer
+
+    def run_sync(self, coro: Any) -> Any:
+        """Run a coroutine on the app's event loop from a handler thread and wait for it
+        (what ``ctx.publish_sync`` does: sync handlers run in a thread pool)."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            coro.close()
+            raise RuntimeError("the app is not running")
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            coro.close()
+            raise RuntimeError("called from the app's event loop: await it instead")
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
     @property
     def idempotency(self) -> AsyncIdempotency:
         if self._idem is None:
             lock = self.idempotency_lock_ms or max(self.defaults.claim_idle_ms, 10_000)
             self._idem = AsyncIdempotency(self.redis, ttl_ms=self.idempotency_ttl_ms,
-                                          lock_ms=lock)
+                                          lock_ms=lock,
+                                          retry=resolve_retry(self.write_retry, self.redis),
+                                          wait_replicas=self.wait_replicas,
+                                          wait_timeout_ms=self.wait_timeout_ms)
         return self._idem
 
     async def xnack_supported(self, stream: str, group: str) -> bool:
@@ -224,9 +265,11 @@ class App:
         if not self.subscriptions and not self.partitioned:
             raise RuntimeError("no handlers registered")
         self._stop_event = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         if self.metrics_port is not None:
             serve_metrics(self.metrics_port)
         try:
+            await check_not_cluster_node(self.redis)
             for (stream, group), (opts, handlers) in self.subscriptions.items():
                 c = GroupConsumer(self, stream, group, opts, handlers)
                 self.consumers.append(c)
@@ -256,6 +299,10 @@ class App:
         await self._call_hooks(self._on_shutdown)
         if self._stop_event is not None:
             self._stop_event.set()
+        if self._producer is not None:
+            await self._producer.close_waits()
+        if self._idem is not None:
+            await self._idem.aclose()
         if self._redis is not None and self._client is None:
             await self._redis.aclose()
             self._redis = None

@@ -2,8 +2,12 @@
 
 Every subcommand takes ``--url`` (default ``$STREAMLITE_URL``, else
 ``redis://localhost:6379``): ``redis://host:port/db`` for a server (Redis or streamlite),
-``streamlite:///path`` for the embedded engine: next to ``make run``,
-``streamlite:///./data`` attaches to the running application.
+``redis+cluster://host:port[,host:port...]`` for a Redis Cluster (``top`` lists the
+streams of every primary), ``streamlite:///path`` for the embedded engine: next to
+``make run``, ``streamlite:///./data`` attaches to the running application. A server that
+turns out to be a Redis Cluster node is refused with a hint (a client for one server
+would see only that node's keys). A failed command is never shown as an empty result:
+``MOVED``/``ASK``/``CLUSTERDOWN`` and connection errors end with a non-zero code.
 
 Exit codes (documented in docs/framework.md; scripts may rely on them):
 
@@ -96,10 +100,11 @@ def fail(text: str, code: int) -> int:
 
 
 def _client(args: argparse.Namespace) -> redis.Redis:
-    from .connection import connect
+    from .connection import check_not_cluster_node_sync, connect
 
     c = connect(args.url)
     c.ping()
+    check_not_cluster_node_sync(c)
     return c
 
 
@@ -107,8 +112,10 @@ def run_command(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
     """Map failures to the documented exit codes."""
 
     def wrapper(args: argparse.Namespace) -> int:
+        from redis.exceptions import AskError, RedisClusterException
+
         from ..urls import APP_DATA_URL, ENV_URL, resolve_url
-        from .connection import EmbeddedUnavailable
+        from .connection import CLUSTER_HINT, ClusterNodeError, EmbeddedUnavailable
 
         args.url, defaulted = resolve_url(args.url, DEFAULT_URL)
         try:
@@ -117,13 +124,17 @@ def run_command(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
             return EXIT_OK
         except NotFound as e:
             return fail(str(e), EXIT_NOT_FOUND)
-        except EmbeddedUnavailable as e:
+        except (EmbeddedUnavailable, ClusterNodeError) as e:
             return fail(str(e), EXIT_CONNECT)
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionError) as e:
+        except (redis.ConnectionError, redis.TimeoutError, ConnectionError,
+                RedisClusterException) as e:
             hint = (f" (no --url given and ${ENV_URL} is not set; next to `make run` the "
                     f"data is at --url {APP_DATA_URL})" if defaulted else "")
             return fail(f"cannot connect to {args.url}: {e}{hint}", EXIT_CONNECT)
-        except redis.ResponseError as e:
+        except AskError as e:  # MOVED/ASK reach us only through a one-server client
+            hint = CLUSTER_HINT.format(what=args.url)
+            return fail(f"server error: {e} ({hint})", EXIT_ERROR)
+        except redis.RedisError as e:
             return fail(f"server error: {e}", EXIT_ERROR)
         except (ValueError, OSError) as e:
             return fail(str(e), EXIT_ERROR)
@@ -306,16 +317,26 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------ top
 def collect_top(c: redis.Redis, streams: list[str] | None) -> list[dict[str, Any]]:
-    """One row per (stream, group), plus consumers: what ``top`` shows."""
+    """One row per (stream, group), plus consumers: what ``top`` shows. Without
+    ``streams``, every stream (of every primary of a cluster). An error is raised, not
+    shown as an empty table; a stream asked for by name that does not exist is
+    :class:`NotFound`."""
+    from .connection import scan_keys
+
+    named = bool(streams)
     if not streams:
-        streams = sorted(_s(k) for k in c.scan_iter(_type="STREAM", count=1000))
+        streams = sorted(_s(k) for k in scan_keys(c, _type="STREAM"))
     rows: list[dict[str, Any]] = []
     for s in streams:
         try:
             length = c.xlen(s)
             groups = c.xinfo_groups(s)
-        except redis.ResponseError:
-            continue
+        except redis.ResponseError as e:
+            if "no such key" not in str(e).lower():
+                raise
+            if named:
+                raise NotFound(f"no stream {s}") from None
+            continue  # deleted since the scan
         if not groups:
             rows.append({"stream": s, "length": length, "group": None})
         for g in groups:
@@ -547,8 +568,9 @@ def cmd_trim(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------ registration
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", default=None,
-                   help="redis://host:port/db or streamlite:///path (next to `make run`: "
-                        f"streamlite:///./data) (default: $STREAMLITE_URL or {DEFAULT_URL})")
+                   help="redis://host:port/db, redis+cluster://host:port[,host:port...] "
+                        "or streamlite:///path (next to `make run`: streamlite:///./data) "
+                        f"(default: $STREAMLITE_URL or {DEFAULT_URL})")
     p.add_argument("--json", action="store_true", help="machine-readable JSON lines")
 
 

@@ -44,13 +44,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .context import Context
 from .dlq import dead_letter_fields
 from .envelope import Message
+from .failover import TRANSIENT
 from .handlers import HandlerSpec
 from .idempotency import SKIPPED
 from .keys import dlq_stream
@@ -62,8 +61,6 @@ if TYPE_CHECKING:
     from .app import App
 
 log = logging.getLogger("streamlite.events.consumer")
-
-TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 @dataclass

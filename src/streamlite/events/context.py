@@ -70,9 +70,7 @@ class Context:
 
     def publish_sync(self, stream: str, payload: Any, *, event_type: str | None = None,
                      headers: Mapping[str, str] | None = None, **kw: Any) -> str:
-        """:meth:`publish` for synchronous handlers (they run in a thread pool)."""
-        h = self.trace_headers()
-        if headers:
-            h.update(headers)
-        return self.app.sync_producer.publish(stream, payload, event_type=event_type,
-                                              headers=h, **kw)
+        """:meth:`publish` for synchronous handlers (they run in a thread pool): the
+        app's own producer and client, run on the app's event loop."""
+        return self.app.run_sync(self.publish(stream, payload, event_type=event_type,
+                                              headers=headers, **kw))  # type: ignore[no-any-return]

@@ -8,6 +8,12 @@ a script that touches a stream and its helper key stays on one slot:
 * ``orders`` -> ``{orders}:dlq`` (the hash tag is the whole stream name, so the slot is
   the stream's own slot);
 * ``{shop}.orders`` -> ``{shop}.orders:dlq`` (the stream already has a hash tag).
+
+Partitions (:func:`partition_stream`) are meant to spread one stream's load, so each
+partition is its own hash slot: ``ledger`` -> ``ledger:p3`` (hashed whole; its lease and
+dead-letter stream ``{ledger:p3}:...`` are in its slot), and a stream with a hash tag gets
+the partition number inside the tag: ``{shop}.ledger`` -> ``{shop:p3}.ledger`` (else
+every partition of it would share the one slot of ``shop``).
 """
 
 from __future__ import annotations
@@ -64,8 +70,12 @@ def source_of_dlq(dlq: str) -> str | None:
 
 
 def partition_stream(stream: str, index: int) -> str:
-    """The stream holding partition ``index`` of a partitioned stream."""
-    return f"{stream}:p{index}"
+    """The stream holding partition ``index`` of a partitioned stream (a slot of its own
+    on Redis Cluster: a hash tag of the stream gets the partition number inside it)."""
+    if hash_tag(stream) is None:
+        return f"{stream}:p{index}"
+    end = stream.index("}", stream.index("{") + 2)
+    return f"{stream[:end]}:p{index}{stream[end:]}"
 
 
 def to_str(value: bytes | str) -> str:

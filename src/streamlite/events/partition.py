@@ -34,10 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ResponseError
 
-from .consumer import TRANSIENT, ConsumerOptions, entries_of
+from .consumer import ConsumerOptions, entries_of
 from .context import Context
 from .dlq import dead_letter_fields
 from .envelope import Message
+from .failover import TRANSIENT
 from .handlers import HandlerSpec
 from .keys import colocated, dlq_stream, partition_stream
 from .metrics import metrics

@@ -32,8 +32,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
+from .connection import is_cluster
 from .dlq import same_slot
 from .producer import _unsupported_idmp
 
@@ -98,10 +99,6 @@ def _s(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def _is_cluster(client: Any) -> bool:
-    return hasattr(client, "get_nodes") and hasattr(client, "get_node_from_key")
-
-
 def _unknown_command(err: ResponseError) -> bool:
     text = str(err).lower()
     return "unknown command" in text or "unknown redis command" in text
@@ -110,13 +107,19 @@ def _unknown_command(err: ResponseError) -> bool:
 async def xnack_supported(client: Any, stream: str, group: str) -> bool:
     """Whether the server has ``XNACK`` (Redis 8.8+, streamlite): probed with a release
     of ID ``0-1``, which can never be pending, so nothing changes. A server without it
-    answers ``ERR unknown command 'XNACK'``."""
+    answers ``ERR unknown command 'XNACK'``; redis-py's sync cluster client does not even
+    send a command missing from the cluster's ``COMMAND`` table (it raises a plain
+    ``RedisError``), which means the same. Any other error is logged and taken as no."""
     try:
         await client.execute_command("XNACK", stream, group, "SILENT", "IDS", 1, "0-1")
     except ResponseError as e:
         if _unknown_command(e):
             return False
         log.warning("XNACK probe on %s/%s: %s; not using XNACK", stream, group, e)
+        return False
+    except RedisError as e:
+        if "doesn't exist in redis commands" not in str(e).lower():
+            log.warning("XNACK probe on %s/%s: %s; not using XNACK", stream, group, e)
         return False
     return True
 
@@ -159,7 +162,7 @@ class PendingOps:
                           maxlen: int | None) -> str | None:
         """Add the dead letter and acknowledge the entry, atomically, if the entry is
         still pending for this consumer; the dead letter's ID, or None if not."""
-        if same_slot(dlq, self.stream) or not _is_cluster(self.redis):
+        if same_slot(dlq, self.stream) or not is_cluster(self.redis):
             res = await self._dead(keys=[self.stream, dlq],
                                    args=[self.group, self.consumer, entry_id,
                                          maxlen or "", *fields])

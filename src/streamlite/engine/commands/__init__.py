@@ -3,6 +3,7 @@
 from ..registry import COMMANDS
 from . import (  # noqa: F401
     bitmaps,
+    cluster,
     connection,
     dump,
     geo,

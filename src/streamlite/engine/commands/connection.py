@@ -18,6 +18,7 @@ from ..front import front_of
 from ..registry import Command, command
 from ..replies import NO_REPLY, OK, PONG, ErrorReply, Push, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
+from .cluster import DISABLED
 
 
 @command("ping", -1, "fast", group="connection")
@@ -171,13 +172,13 @@ def reset(c: Client, argv: list[bytes]) -> object:
 @command("readonly", 1, "loading stale fast", group="connection")
 def readonly(c: Client, argv: list[bytes]) -> object:
     """READONLY"""
-    raise CommandError("ERR This instance has cluster support disabled")
+    raise CommandError(DISABLED)
 
 
 @command("readwrite", 1, "loading stale fast", group="connection")
 def readwrite(c: Client, argv: list[bytes]) -> object:
     """READWRITE"""
-    raise CommandError("ERR This instance has cluster support disabled")
+    raise CommandError(DISABLED)
 
 
 # -- CLIENT -------------------------------------------------------------------------------

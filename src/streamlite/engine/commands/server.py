@@ -225,6 +225,7 @@ def _categories(cmd: Command) -> list[SimpleString]:
     cats.append("@fast" if "fast" in fl else "@slow")
     if "blocking" in fl:
         cats.append("@blocking")
+    cats.sort(key=lambda x: _ACL_ORDER.get(x, len(_ACL_ORDER)))
     return [SimpleString(x.encode()) for x in cats]
 
 
@@ -246,6 +247,13 @@ def _key_spec(spec: KeySpec) -> dict[bytes, Any]:
     out[b"find_keys"] = {b"type": b"range", b"spec": {
         b"lastkey": spec.lastkey, b"keystep": spec.keystep, b"limit": spec.limit}}
     return out
+
+
+# the order of Redis's ACL category table (acl.c), in which COMMAND INFO lists them
+_ACL_ORDER = {c: i for i, c in enumerate((
+    "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
+    "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow",
+    "@blocking", "@dangerous", "@connection", "@transaction", "@scripting"))}
 
 
 def _key_specs(cmd: Command) -> list[dict[bytes, Any]]:
