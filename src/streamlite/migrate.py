@@ -38,7 +38,8 @@ from typing import Any
 
 import redis
 
-CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+from .cluster_url import cluster_client, is_cluster_url
+
 # XINFO STREAM FULL fields that change with the clock, or exist only on newer servers
 _VOLATILE = {b"seen-time", b"active-time", b"idmp-duration", b"idmp-maxsize",
              b"pids-tracked", b"iids-tracked", b"iids-added", b"iids-duplicates",
@@ -51,13 +52,10 @@ def open_url(url: str, db: int | None = None) -> Any:
     kw: dict[str, Any] = {"protocol": 2}
     if db is not None:
         kw["db"] = db
-    if url.startswith(CLUSTER_SCHEMES):
-        from redis.cluster import RedisCluster
-
+    if is_cluster_url(url):  # several seed nodes, options: the project's one parser
         if db:
             raise ValueError("Redis Cluster has only database 0")
-        plain = url.replace("+cluster", "", 1)
-        return RedisCluster.from_url(plain, decode_responses=False, protocol=2)
+        return cluster_client(url, decode_responses=False, protocol=2)
     if url.startswith("streamlite:"):
         from .embedded.api import from_url
 
