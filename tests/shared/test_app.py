@@ -30,7 +30,7 @@ import json, sys
 import streamlite
 r = streamlite.connect(sys.argv[1], decode_responses=True)
 assert streamlite.embedded.is_attached(r)
-orders = r.zcard("orders:index")
+orders = r.zcard("{orders}:index")  # apps.keys.ORDER_INDEX
 # seed 001's hand-written entry: no order behind it, so the owner's workers dead-letter it
 xid = r.xadd("order-received", {"order_id": "ORD-2024-004", "customer_email": "invalid-email"})
 r.set("second:seen", orders)
