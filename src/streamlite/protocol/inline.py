@@ -4,6 +4,8 @@
 separated by whitespace; double quotes allow C escapes (``\\n``, ``\\xHH`` ...);
 single quotes allow ``\\'``. A closing quote must be followed by a space or the end
 of the line, else the line is invalid (``None``), as is an unterminated quote.
+Redis splits a C string: a NUL byte ends the line there (``A\\0B`` is ``["A"]``, and a
+quote still open at the NUL is unterminated).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ _ESC = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 def split_args(line: bytes) -> list[bytes] | None:
     """Split ``line`` into arguments; None for unbalanced quotes."""
     out: list[bytes] = []
+    nul = line.find(0)
+    if nul >= 0:
+        line = line[:nul]
     n = len(line)
     i = 0
     while True:
@@ -62,7 +67,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 ch = line[i]
-                if ch in _SPACE or ch == 0:
+                if ch in _SPACE:
                     break
                 if ch == 0x22:
                     inq = True
