@@ -90,6 +90,8 @@ class Engine:
         self.ext: dict[str, Any] = {}
         # statistics
         self.stats_expired_keys = 0
+        self.stats_keyspace_hits = 0  # lookups of lookupKeyRead (Database, notify.read_miss)
+        self.stats_keyspace_misses = 0
         self.stats_expired_subkeys = 0  # hash fields deleted by their TTL (INFO expired_subkeys)
         self.stats_expire_cycle_cap_reached = 0  # INFO expired_time_cap_reached_count
         self.expire_cursor = 0  # database the next active expire cycle starts with

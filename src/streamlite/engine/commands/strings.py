@@ -217,8 +217,8 @@ def getex(c: Client, argv: list[bytes]) -> Any:
     db = c.db
     key = argv[1]
     v = get_string(db, key)
+    read_miss(c, key, v)
     if v is None:
-        read_miss(c, key, v)
         return None
     eng = c.engine
     if expire is not None:
