@@ -339,13 +339,19 @@ class App:
         self.request_stop()
 
     def run(self) -> None:
-        """Blocking entry point: ``serve()`` on a new event loop (uvloop when present)."""
-        try:
-            import uvloop
+        """Blocking entry point: ``serve()`` on a new event loop (uvloop when present).
 
-            uvloop.run(self.serve())
-        except ImportError:  # pragma: no cover
-            asyncio.run(self.serve())
+        Ctrl-C while the worker is still starting (before ``serve`` takes over SIGINT)
+        ends it quietly too, as it would a moment later."""
+        try:
+            try:
+                import uvloop
+            except ImportError:  # pragma: no cover
+                asyncio.run(self.serve())
+            else:
+                uvloop.run(self.serve())
+        except KeyboardInterrupt:
+            log.info("interrupted while starting: stopped")
 
     async def _gauges(self) -> None:
         from .scaling import group_stats
