@@ -80,7 +80,8 @@ class App:
                  metrics_interval_s: float = 10.0, idempotency_ttl_ms: int = 86_400_000,
                  idempotency_lock_ms: int | None = None, log_json: bool | None = None,
                  log_level: str | None = None, write_retry: Any = DEFAULT,
-                 wait_replicas: int = 0, wait_timeout_ms: int = 1_000) -> None:
+                 wait_replicas: int = 0, wait_timeout_ms: int = 1_000,
+                 delayed_poll_s: float = 1.0, move_delayed: bool = True) -> None:
         if url is None and client is None:
             raise ValueError("App needs a url or a client")
         self.url = url
@@ -111,6 +112,10 @@ class App:
         self._after_startup: list[Callable[[], Any]] = []
         self._on_shutdown: list[Callable[[], Any]] = []
         self._xnack: bool | None = None  # the server has XNACK (probed once)
+        # delayed messages (see .delayed): appended when due by every worker's mover
+        self.delayed_poll_s = delayed_poll_s
+        self.move_delayed = move_delayed
+        self.delayed_mover: Any = None
         if log_json is not None or log_level is not None:
             configure_logging(log_level or "INFO", bool(log_json))
 
@@ -280,12 +285,32 @@ class App:
             await self.stop(grace_s=0)  # undo what did start, then report
             raise
         loop = asyncio.get_running_loop()
+        self._start_extras(loop)
         if metrics().available:
             self._bg.append(loop.create_task(self._gauges()))
         log.info("worker started", extra={"consumer": self.consumer_name,
                                           "subscriptions": len(self.consumers)
                                           + len(self.partitioned)})
         await self._call_hooks(self._after_startup)
+
+    def consumed_streams(self) -> list[str]:
+        """Every stream this app reads (partitions included)."""
+        from .keys import partition_stream
+
+        return list(dict.fromkeys(
+            [s for s, _ in self.subscriptions]
+            + [partition_stream(p.stream, i) for p in self.partitioned
+               for i in range(p.partitions)]))
+
+    def _start_extras(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Background tasks of the scheduling features: the delayed-message mover."""
+        if self.move_delayed and self.consumed_streams():
+            from .delayed import DelayedMover
+
+            self.delayed_mover = DelayedMover(self.redis, self.consumed_streams(),
+                                              retention_for=self.producer.retention_for,
+                                              poll_s=self.delayed_poll_s)
+            self._bg.append(loop.create_task(self.delayed_mover.run()))
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Graceful shutdown: stop reading, finish in-flight work (up to the grace

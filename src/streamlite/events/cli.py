@@ -326,6 +326,8 @@ def collect_top(c: redis.Redis, streams: list[str] | None) -> list[dict[str, Any
     named = bool(streams)
     if not streams:
         streams = sorted(_s(k) for k in scan_keys(c, _type="STREAM"))
+    from .delayed import count_delayed
+
     rows: list[dict[str, Any]] = []
     for s in streams:
         try:
@@ -337,13 +339,14 @@ def collect_top(c: redis.Redis, streams: list[str] | None) -> list[dict[str, Any
             if named:
                 raise NotFound(f"no stream {s}") from None
             continue  # deleted since the scan
+        delayed = count_delayed(c, s)  # publish(delay=...) not yet due (see .delayed)
         if not groups:
-            rows.append({"stream": s, "length": length, "group": None})
+            rows.append({"stream": s, "length": length, "delayed": delayed, "group": None})
         for g in groups:
             name = _s(g["name"])
             consumers = c.xinfo_consumers(s, name)
             rows.append({
-                "stream": s, "length": length, "group": name,
+                "stream": s, "length": length, "delayed": delayed, "group": name,
                 "lag": g.get("lag"), "pending": g.get("pending", 0),
                 "last_delivered": _s(g.get("last-delivered-id", "")),
                 "consumers": [{"name": _s(x["name"]), "pending": x.get("pending", 0),
@@ -358,13 +361,15 @@ def _top_table(rows: list[dict[str, Any]], url: str) -> Any:
 
     t = Table(title=f"streamlite top — {url} — {time.strftime('%H:%M:%S')}",
               title_justify="left", expand=False)
-    for col, just in (("stream", "left"), ("length", "right"), ("group", "left"),
+    for col, just in (("stream", "left"), ("length", "right"), ("delayed", "right"),
+                      ("group", "left"),
                       ("lag", "right"), ("pending", "right"), ("consumer", "left"),
                       ("c.pending", "right"), ("idle", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in rows:
         if r["group"] is None:
-            t.add_row(r["stream"], str(r["length"]), "-", "-", "-", "", "", "")
+            t.add_row(r["stream"], str(r["length"]), str(r["delayed"]), "-", "-", "-", "", "",
+                      "")
             continue
         lag = "?" if r["lag"] is None else str(r["lag"])
         style = "bold red" if (r["lag"] or 0) > 1000 or r["pending"] > 1000 else None
@@ -372,7 +377,7 @@ def _top_table(rows: list[dict[str, Any]], url: str) -> Any:
         for i, cn in enumerate(cons):
             first = i == 0
             t.add_row(r["stream"] if first else "", str(r["length"]) if first else "",
-                      r["group"] if first else "", lag if first else "",
+                      str(r["delayed"]) if first else "", r["group"] if first else "", lag if first else "",
                       str(r["pending"]) if first else "",
                       cn["name"] if cn else "-", str(cn["pending"]) if cn else "",
                       _fmt_idle(cn["idle_ms"]) if cn else "", style=style if first else None)
@@ -380,16 +385,17 @@ def _top_table(rows: list[dict[str, Any]], url: str) -> Any:
 
 
 def _top_plain(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'STREAM':<24} {'LENGTH':>8} {'GROUP':<18} {'LAG':>7} {'PENDING':>8} "
+    lines = [f"{'STREAM':<24} {'LENGTH':>8} {'DELAYED':>7} {'GROUP':<18} {'LAG':>7} "
+             f"{'PENDING':>8} "
              f"{'CONSUMER':<28} {'C.PEND':>7} {'IDLE':>7}"]
     for r in rows:
         if r["group"] is None:
-            lines.append(f"{r['stream']:<24} {r['length']:>8} {'-':<18}")
+            lines.append(f"{r['stream']:<24} {r['length']:>8} {r['delayed']:>7} {'-':<18}")
             continue
         cons = r["consumers"] or [None]
         for cn in cons:
             lines.append(
-                f"{r['stream']:<24} {r['length']:>8} {r['group']:<18} "
+                f"{r['stream']:<24} {r['length']:>8} {r['delayed']:>7} {r['group']:<18} "
                 f"{'?' if r['lag'] is None else r['lag']:>7} {r['pending']:>8} "
                 f"{(cn['name'] if cn else '-'):<28} {(cn['pending'] if cn else ''):>7} "
                 f"{_fmt_idle(cn['idle_ms']) if cn else '':>7}")
