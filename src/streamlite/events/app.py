@@ -39,7 +39,9 @@ from .consumer import ConsumerOptions, GroupConsumer
 from .failover import DEFAULT, resolve_retry
 from .handlers import HandlerSpec
 from .idempotency import AsyncIdempotency
+from .limits import limited
 from .metrics import configure_logging, metrics, serve_metrics
+from .periodic import PeriodicJob, Scheduler
 from .producer import AsyncProducer, Producer, Retention
 
 log = logging.getLogger("streamlite.events.app")
@@ -116,26 +118,33 @@ class App:
         self.delayed_poll_s = delayed_poll_s
         self.move_delayed = move_delayed
         self.delayed_mover: Any = None
+        self.periodic: list[PeriodicJob] = []  # @app.every / @app.cron (see .periodic)
+        self.scheduler: Scheduler | None = None
         if log_json is not None or log_level is not None:
             configure_logging(log_level or "INFO", bool(log_json))
 
     # ---------------------------------------------------------------- registration
     def handler(self, stream: str, *, group: str, event: str | None = None,
-                idempotent: bool = False, **options: Any) -> Callable[[F], F]:
+                idempotent: bool = False, rate_limit: Any = None,
+                time_limit: float | None = None, **options: Any) -> Callable[[F], F]:
         """Register ``fn`` for events of type ``event`` (all types when None) on ``stream``,
         consumed by ``group``. Keyword options are :class:`ConsumerOptions` fields; they
-        apply to the whole (stream, group) and must agree between its handlers."""
+        apply to the whole (stream, group) and must agree between its handlers.
+        ``rate_limit`` (``"100/s"``) and ``time_limit`` (seconds) apply to this handler
+        (see :mod:`.limits`)."""
 
         def deco(fn: F) -> F:
             self.add_handler(fn, stream, group=group, event=event, idempotent=idempotent,
-                             **options)
+                             rate_limit=rate_limit, time_limit=time_limit, **options)
             return fn
 
         return deco
 
     def add_handler(self, fn: Callable[..., Any], stream: str, *, group: str,
                     event: str | None = None, idempotent: bool = False,
+                    rate_limit: Any = None, time_limit: float | None = None,
                     **options: Any) -> None:
+        fn = limited(fn, rate_limit=rate_limit, time_limit=time_limit)
         key = (stream, group)
         opts = self.defaults.with_(**options) if options else self.defaults
         if key in self.subscriptions:
@@ -153,22 +162,50 @@ class App:
         handlers[ev] = HandlerSpec.inspect(fn, ev, idempotent)
 
     def partitioned_handler(self, stream: str, *, group: str, partitions: int,
-                            event: str | None = None, **options: Any) -> Callable[[F], F]:
+                            event: str | None = None, rate_limit: Any = None,
+                            time_limit: float | None = None,
+                            **options: Any) -> Callable[[F], F]:
         """Register a handler on a partitioned stream (see :mod:`.partition`): per-key
         order, each partition processed by one worker at a time."""
         from .partition import PartitionedSubscription
 
         def deco(fn: F) -> F:
+            run = limited(fn, rate_limit=rate_limit, time_limit=time_limit)
             for sub in self.partitioned:
                 if sub.stream == stream and sub.group == group:
-                    sub.add(fn, event)
+                    sub.add(run, event)
                     return fn
             sub = PartitionedSubscription(self, stream, group, partitions, **options)
-            sub.add(fn, event)
+            sub.add(run, event)
             self.partitioned.append(sub)
             return fn
 
         return deco
+
+    def every(self, interval: Any, *, name: str | None = None) -> Callable[[F], F]:
+        """Run ``fn`` every ``interval`` (``"5m"``, ``"1h30m"``, seconds, a timedelta),
+        once per period across all the app's workers (see :mod:`.periodic`)."""
+
+        def deco(fn: F) -> F:
+            self._add_periodic(PeriodicJob.create(fn, name=name, every=interval))
+            return fn
+
+        return deco
+
+    def cron(self, expr: str, *, name: str | None = None, tz: Any = None) -> Callable[[F], F]:
+        """Run ``fn`` at the times of a cron expression (``"*/5 * * * *"``, in ``tz``,
+        UTC by default), once per firing across all the app's workers."""
+
+        def deco(fn: F) -> F:
+            self._add_periodic(PeriodicJob.create(fn, name=name, cron=expr, tz=tz))
+            return fn
+
+        return deco
+
+    def _add_periodic(self, job: PeriodicJob) -> None:
+        if any(j.name == job.name for j in self.periodic):
+            raise ValueError(f"a periodic job named {job.name!r} already exists")
+        self.periodic.append(job)
 
     def after_startup(self, fn: F) -> F:
         """Run ``fn()`` (sync or async) once consuming has started."""
@@ -267,7 +304,7 @@ class App:
     # ---------------------------------------------------------------- running
     async def start(self) -> None:
         """Create groups and start consuming (returns once everything runs)."""
-        if not self.subscriptions and not self.partitioned:
+        if not self.subscriptions and not self.partitioned and not self.periodic:
             raise RuntimeError("no handlers registered")
         self._stop_event = asyncio.Event()
         self._loop = asyncio.get_running_loop()
@@ -303,7 +340,8 @@ class App:
                for i in range(p.partitions)]))
 
     def _start_extras(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Background tasks of the scheduling features: the delayed-message mover."""
+        """Background tasks of the scheduling features: the delayed-message mover, the
+        periodic jobs' scheduler."""
         if self.move_delayed and self.consumed_streams():
             from .delayed import DelayedMover
 
@@ -311,6 +349,9 @@ class App:
                                               retention_for=self.producer.retention_for,
                                               poll_s=self.delayed_poll_s)
             self._bg.append(loop.create_task(self.delayed_mover.run()))
+        if self.periodic:
+            self.scheduler = Scheduler(self.redis, self.periodic, self.consumer_name, self)
+            self._bg.append(loop.create_task(self.scheduler.run()))
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Graceful shutdown: stop reading, finish in-flight work (up to the grace
@@ -318,6 +359,9 @@ class App:
         grace = self.grace_period_s if grace_s is None else grace_s
         for t in self._bg:
             t.cancel()
+        if self.scheduler is not None:  # periodic runs in progress finish (within grace)
+            await self.scheduler.wait_running(grace)
+            self.scheduler = None
         await asyncio.gather(*(c.stop(grace) for c in self.consumers),
                              *(s.stop(grace) for s in self.partitioned))
         self.consumers.clear()
