@@ -13,6 +13,7 @@ import sys
 SUBCOMMAND_MODULES = [
     "streamlite.server.cli",  # server, run (until the seed application takes over run)
     "streamlite.events.cli",  # produce, tail, top, dlq, replay, trim
+    "streamlite.events.runner",  # worker: an App in N processes
     "streamlite.apps.cli",  # the seed application (run)
     "streamlite.migrate",  # migrate: copy keys between any two backends
 ]
