@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import signal
@@ -120,6 +121,7 @@ class App:
         self.delayed_mover: Any = None
         self.periodic: list[PeriodicJob] = []  # @app.every / @app.cron (see .periodic)
         self.scheduler: Scheduler | None = None
+        self.publishers: list[Any] = []  # app.publishes(...): for the AsyncAPI document
         if log_json is not None or log_level is not None:
             configure_logging(log_level or "INFO", bool(log_json))
 
@@ -206,6 +208,24 @@ class App:
         if any(j.name == job.name for j in self.periodic):
             raise ValueError(f"a periodic job named {job.name!r} already exists")
         self.periodic.append(job)
+
+    def publishes(self, stream: str, payload: Any = None, *, event: str | None = None,
+                  description: str | None = None) -> Callable[[F], F]:
+        """Declare that this app publishes ``payload`` (a type) events to ``stream``, for
+        the AsyncAPI document (``streamlite docs``). Usable as a decorator on the
+        function that publishes (its docstring describes the operation) or alone."""
+        from .asyncapi import PublisherSpec
+
+        spec = PublisherSpec(stream, payload, event, description)
+        self.publishers.append(spec)
+
+        def deco(fn: F) -> F:
+            spec.name = spec.name or getattr(fn, "__name__", None)
+            if spec.description is None:
+                spec.description = inspect.getdoc(fn) or None
+            return fn
+
+        return deco
 
     def after_startup(self, fn: F) -> F:
         """Run ``fn()`` (sync or async) once consuming has started."""

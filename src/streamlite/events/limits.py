@@ -111,6 +111,12 @@ def limited(fn: Callable[..., Any], *, rate_limit: Any = None,
         raise ValueError("time_limit must be positive (seconds)")
     limiter = Limiter(RateLimit.parse(rate_limit)) if rate_limit is not None else None
     name = getattr(fn, "__qualname__", repr(fn))
+    info: dict[str, Any] = {}  # what the AsyncAPI document shows (x-streamlite)
+    if limiter is not None:
+        info["rate_limit"] = {"count": limiter.rate.count, "per_s": limiter.rate.per_s,
+                              "burst": limiter.rate.burst}
+    if time_limit is not None:
+        info["time_limit_s"] = time_limit
 
     if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
             getattr(fn, "__call__", None)):  # noqa: B004
@@ -131,6 +137,7 @@ def limited(fn: Callable[..., Any], *, rate_limit: Any = None,
                                          f"{time_limit:g}s (cancelled)") from None
                 raise
 
+        awrapper.__streamlite_limits__ = info  # type: ignore[attr-defined]
         return awrapper
 
     @functools.wraps(fn)
@@ -157,4 +164,5 @@ def limited(fn: Callable[..., Any], *, rate_limit: Any = None,
             raise box["error"]
         return box.get("result")
 
+    swrapper.__streamlite_limits__ = info  # type: ignore[attr-defined]
     return swrapper
