@@ -7,8 +7,9 @@
 
 The model: one **supervisor** process starts N **worker** processes
 (``python -m streamlite.events.runner --child ...``) and keeps N of them running.
-Each worker imports ``module:app`` itself, takes the URL given with ``--url`` (else the
-app's own), a consumer name of its own (``<host>-<supervisor pid>-w<slot>[-<generation>]``)
+Each worker imports ``module:app`` itself, takes the URL given with ``--url`` (else
+``$STREAMLITE_URL``, else the app's own; workers also find it in ``$STREAMLITE_URL``, for
+apps built by a factory function), a consumer name of its own (``<host>-<supervisor pid>-w<slot>[-<generation>]``)
 and runs ``app.serve()``; it tells the supervisor it is consuming by writing one line to
 a pipe. The supervisor:
 
@@ -223,6 +224,10 @@ class Supervisor:
         if self.grace_s is not None:
             cmd += ["--grace", str(self.grace_s)]
         env = dict(os.environ)
+        if self.url:
+            from streamlite.urls import ENV_URL
+
+            env[ENV_URL] = self.url
         env.setdefault("PYTHONPATH", "")
         cwd = os.getcwd()
         if cwd not in env["PYTHONPATH"].split(os.pathsep):
@@ -378,11 +383,14 @@ class Supervisor:
                  else "opened by the supervisor; workers attach to it")
 
     def run(self) -> int:
-        url = self.url
+        from streamlite.urls import ENV_URL
+
+        url = self.url or os.environ.get(ENV_URL) or None
         if url is None:
             url = load_app(self.spec).url  # the app's own URL (a check it imports, too)
         check_url(url)
         assert url is not None
+        self.url = url  # every worker gets it (--url, and $STREAMLITE_URL for factories)
         if url.startswith("streamlite:"):
             self._open_embedded(url)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -437,7 +445,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("app", help="module:attribute of the App (attribute default: app)")
     p.add_argument("--workers", "-w", type=int, default=1, help="worker processes (1)")
     p.add_argument("--url", default=None,
-                   help="where the streams are (default: the App's own URL)")
+                   help="where the streams are (default: $STREAMLITE_URL, else the App's "
+                        "own URL)")
     p.add_argument("--reload", action="store_true",
                    help="restart the workers when a source file changes (development)")
     p.add_argument("--reload-dir", action="append", default=[], metavar="DIR",
