@@ -475,8 +475,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
                          reload_dirs=args.reload_dir, grace_s=args.grace,
                          kill_after_s=args.kill_after, log_level=args.log_level)
         return sup.run()
-    except (ValueError, ImportError) as e:
-        print(f"streamlite worker: {e}", file=sys.stderr)
+    except Exception as e:  # the app cannot be loaded (ImportError, SyntaxError...)
+        print(f"streamlite worker: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
 
 
