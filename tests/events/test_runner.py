@@ -214,3 +214,54 @@ def test_in_memory_url_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "in-memory" in capsys.readouterr().err
     assert main(["worker", "tests.events.runner_app:nothing"]) == 2
     assert main(["worker", "tests.events.runner_app:app", "--workers", "0"]) == 2
+
+
+def test_workers_stop_when_the_supervisor_is_killed(backend: Any, rc: Any) -> None:
+    if backend.name != "redis":
+        pytest.skip("process supervision does not depend on the backend")
+    sup = start_supervisor(backend.url, "--workers", "2")
+    try:
+        wait_for(lambda: len(pids(rc)) == 2, 60, "2 workers consuming")
+        sup.kill()  # no graceful stop: the workers find their parent gone
+        sup.wait(10)
+        wait_for(lambda: not any(alive(x) for x in pids(rc)), 30, "orphaned workers stopped")
+    finally:
+        stop(sup)
+
+
+class FakeProc:
+    def __init__(self, code: int | None) -> None:
+        self.code, self.pid = code, 4242
+
+    def poll(self) -> int | None:
+        return self.code
+
+
+def test_crashed_worker_backoff_doubles_and_resets() -> None:
+    from streamlite.events.runner import BACKOFF_FIRST_S, BACKOFF_MAX_S, Slot, Supervisor
+
+    sup = Supervisor("tests.events.runner_app:app", workers=1)
+    spawned: list[int] = []
+
+    def fake_spawn(slot: Slot) -> None:
+        spawned.append(slot.index)
+        slot.proc = FakeProc(1)  # type: ignore[assignment]
+        slot.started_at = time.monotonic()
+        slot.restart_at = None
+
+    sup._spawn = fake_spawn  # type: ignore[method-assign]
+    slot = sup.slots[0]
+    fake_spawn(slot)
+    delays = []
+    for _ in range(8):
+        sup._check_children()  # it died: a restart is scheduled
+        assert slot.proc is None and slot.restart_at is not None
+        delays.append(round(slot.restart_at - time.monotonic(), 1))
+        slot.restart_at = 0.0  # due now
+        sup._check_children()  # restarted
+    assert delays[:4] == [BACKOFF_FIRST_S, 1.0, 2.0, 4.0]
+    assert max(delays) <= BACKOFF_MAX_S and len(spawned) == 9
+    slot.proc = FakeProc(None)  # type: ignore[assignment]
+    slot.started_at = time.monotonic() - 31  # ran long enough: healthy again
+    sup._check_children()
+    assert slot.backoff_s == BACKOFF_FIRST_S
