@@ -122,11 +122,10 @@ def child_main(spec: str, url: str | None, name: str, ready_fd: int | None,
     app = load_app(spec)
     if grace_s is not None:
         app.grace_period_s = grace_s
-    if url:
-        if app._client is not None:
-            raise ValueError("--url cannot replace the client the app was given")
-        app.url = url
-    check_url(app.url)
+    if url and app._client is None:  # (an app built with a client: its factory read
+        app.url = url                  # the URL from $STREAMLITE_URL, see Supervisor)
+    if app._client is None:
+        check_url(app.url)
     app.consumer_name = name
     loop_box: dict[str, Any] = {}
 
