@@ -310,6 +310,8 @@ class Supervisor:
         log.info("reload done")
 
     def _check_children(self) -> None:
+        if self._stop:  # (a Ctrl-C reaches the workers too: their exit is no crash)
+            return
         now = time.monotonic()
         for slot in self.slots:
             p = slot.proc
