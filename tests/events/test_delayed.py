@@ -43,8 +43,12 @@ def test_due_spec() -> None:
 
 
 def test_keys_share_the_stream_slot() -> None:
-    for s in ("orders", "{shop}.orders"):
+    from streamlite.events.delayed import stream_of_delayed
+
+    for s in ("orders", "{shop}.orders", "a:b"):
         assert key_slot(delayed_key(s)) == key_slot(s) == key_slot(delayed_data_key(s))
+        assert stream_of_delayed(delayed_key(s)) == s
+    assert stream_of_delayed("orders") is None
 
 
 def test_delayed_publish_is_held_then_delivered_once(backend, rc):
@@ -144,3 +148,21 @@ def test_top_shows_delayed(backend, rc):
     rows = collect_top(rc, ["s"])
     assert rows[0]["delayed"] == 1
     p.close()
+
+
+def test_cli_produce_delay_and_at(backend, rc):
+    from .test_cli import cli
+
+    backend.need_processes()
+    r = cli(backend, "produce", "s", "--data", '{"n": 1}', "--delay", "10m")
+    assert r.returncode == 0, r.stderr
+    r = cli(backend, "produce", "s", "-f", "a=1", "--count", "2", "--at", "2020-01-01T00:00:00")
+    assert r.returncode == 0 and len(r.stdout.split()) == 2, r.stderr
+    assert rc.xlen("s") == 0 and count_delayed(rc, "s") == 3
+    due = sorted(int(s) for _, s in rc.zrange(delayed_key("s"), 0, -1, withscores=True))
+    assert due[0] == due[1] == 1_577_836_800_000 and due[2] > time.time() * 1000 + 500_000
+    r = cli(backend, "produce", "s", "--data", "{}", "--at", "1h")
+    assert r.returncode != 0 and "--delay" in r.stderr
+    for args in (("--stream", "s"), ()):  # a stream with only delayed events is shown
+        r = cli(backend, "top", *args, "--once", "--json")
+        assert r.returncode == 0 and '"delayed": 3' in r.stdout, r.stderr

@@ -172,6 +172,18 @@ def parse_time_bound(text: str, now_ms: int | None = None) -> str:
     return str(int(dt.timestamp() * 1000))
 
 
+def _parse_at(text: str) -> float:
+    """``produce --at``: ms since the epoch, or an ISO-8601 time (UTC without a zone);
+    seconds since the epoch."""
+    t = text.strip()
+    if re.fullmatch(r"\d+", t):
+        return int(t) / 1000
+    bound = parse_time_bound(t)
+    if _REL.match(t):
+        raise ValueError(f"--at takes a time, not a duration: {text!r} (use --delay)")
+    return int(bound) / 1000
+
+
 def _kv(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for it in items or []:
@@ -224,9 +236,14 @@ def cmd_produce(args: argparse.Namespace) -> int:
     if args.count > 1:
         payloads = payloads * args.count
     out = Out(args.json)
-    if len(payloads) == 1:
-        ids = [p.publish(args.stream, payloads[0], event_type=args.type, headers=headers,
-                         idempotency_key=args.idempotency_key)]
+    delay = parse_duration_ms(args.delay) / 1000 if args.delay else None
+    at = _parse_at(args.at) if args.at else None
+    if len(payloads) == 1 or delay is not None or at is not None:
+        # (delayed: one schedule call each; the printed IDs are event IDs)
+        ids = [p.publish(args.stream, x, event_type=args.type, headers=headers,
+                         idempotency_key=args.idempotency_key, delay=delay,
+                         at=at)
+               for x in payloads]
     else:
         if args.idempotency_key:
             raise ValueError("--idempotency-key applies to a single event")
@@ -322,24 +339,32 @@ def collect_top(c: redis.Redis, streams: list[str] | None) -> list[dict[str, Any
     shown as an empty table; a stream asked for by name that does not exist is
     :class:`NotFound`."""
     from .connection import scan_keys
+    from .delayed import count_delayed, stream_of_delayed
 
     named = bool(streams)
     if not streams:
-        streams = sorted(_s(k) for k in scan_keys(c, _type="STREAM"))
-    from .delayed import count_delayed
+        found = {_s(k) for k in scan_keys(c, _type="STREAM")}
+        # streams that do not exist yet but have delayed events waiting
+        found |= {x for x in (stream_of_delayed(_s(k))
+                              for k in scan_keys(c, match="*:delayed", _type="ZSET"))
+                  if x is not None}
+        streams = sorted(found)
 
     rows: list[dict[str, Any]] = []
     for s in streams:
+        delayed = count_delayed(c, s)  # publish(delay=...) not yet due (see .delayed)
         try:
             length = c.xlen(s)
             groups = c.xinfo_groups(s)
         except redis.ResponseError as e:
             if "no such key" not in str(e).lower():
                 raise
+            if delayed:
+                rows.append({"stream": s, "length": 0, "delayed": delayed, "group": None})
+                continue
             if named:
                 raise NotFound(f"no stream {s}") from None
             continue  # deleted since the scan
-        delayed = count_delayed(c, s)  # publish(delay=...) not yet due (see .delayed)
         if not groups:
             rows.append({"stream": s, "length": length, "delayed": delayed, "group": None})
         for g in groups:
@@ -598,6 +623,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--producer-id", default=None)
     p.add_argument("--idempotency-key", default=None,
                    help="publish at most once per (producer id, key)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--delay", default=None, metavar="DURATION",
+                   help="append it when this is over (30s, 5m, 2h; prints event IDs)")
+    g.add_argument("--at", default=None, metavar="TIME",
+                   help="append it at this time (ISO-8601, UTC without a zone; or ms "
+                        "since the epoch)")
     p.set_defaults(func=cmd_produce)
 
     p = subparsers.add_parser("tail", help="follow a stream")

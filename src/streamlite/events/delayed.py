@@ -115,6 +115,15 @@ def delayed_data_key(stream: str) -> str:
     return colocated(stream, ":delayed:data")
 
 
+def stream_of_delayed(key: str) -> str | None:
+    """The stream a :func:`delayed_key` belongs to (None for other keys)."""
+    from .keys import source_of_dlq
+
+    if not key.endswith(":delayed"):
+        return None
+    return source_of_dlq(key[: -len(":delayed")] + ":dlq")
+
+
 def encode_fields(fields: Mapping[bytes, bytes]) -> bytes:
     """Entry fields as netstrings, ``<len>:<bytes>`` each, name then value."""
     out = bytearray()
