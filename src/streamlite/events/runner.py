@@ -289,18 +289,21 @@ class Supervisor:
         for slot in self.slots:
             if self._stop:
                 return
-            old, old_pipe = slot.proc, slot.ready_r
+            old, old_pipe, old_ready, old_started = (slot.proc, slot.ready_r, slot.ready,
+                                                      slot.started_at)
             slot.ready_r = None
             slot.generation += 1
             self._spawn(slot)
             if not self._wait_ready(slot):
                 new = slot.proc
                 assert new is not None
-                log.error("reload: the new worker %d did not start (exit code %s); "
-                          "keeping the running workers", slot.index, new.poll())
+                if not self._stop:
+                    log.error("reload: the new worker %d did not start (exit code %s); "
+                              "keeping the running workers", slot.index, new.poll())
                 self._terminate([new])
                 self._close_pipe(slot)
-                slot.proc, slot.ready_r, slot.ready = old, old_pipe, True
+                slot.proc, slot.ready_r, slot.ready = old, old_pipe, old_ready
+                slot.started_at = old_started
                 slot.generation -= 1
                 return
             if old_pipe is not None:
