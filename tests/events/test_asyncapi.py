@@ -136,6 +136,10 @@ def test_json_schema_without_pydantic() -> None:
     assert b.components["TD"]["required"] == ["a", "b"]
     assert b.components["Color"]["enum"] == [1]
     assert json_schema(Any) == {} and json_schema(int) == {"type": "integer"}
+    assert json_schema(tuple[int, str]) == {"type": "array", "additionalItems": False,
+                                            "items": [{"type": "integer"},
+                                                      {"type": "string"}]}
+    assert json_schema(tuple[int, ...]) == {"type": "array", "items": {"type": "integer"}}
 
 
 @pytest.mark.parametrize(("url", "expected"), [

@@ -132,8 +132,9 @@ def json_schema(tp: Any, builder: SchemaBuilder | None = None) -> dict[str, Any]
     if origin in (list, set, frozenset, tuple) or origin is typing.Sequence:
         out: dict[str, Any] = {"type": "array"}
         if args and not (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
-            if origin is tuple:
-                out["prefixItems"] = [json_schema(a, b) for a in args]
+            if origin is tuple:  # draft 7 (AsyncAPI 3.0's schema dialect): items list
+                out["items"] = [json_schema(a, b) for a in args]
+                out["additionalItems"] = False
             else:
                 out["items"] = json_schema(args[0], b)
         elif args:
