@@ -174,3 +174,28 @@ def test_empty_app_and_html_escaping() -> None:
     a.publishes("<x>", dict, event="E&")
     doc = build_document(a, description="<b>")
     assert "<x>" not in render_html(doc).replace("&lt;x&gt;", "")
+
+
+def test_served_page_and_document() -> None:
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from streamlite.events.asyncapi import make_server
+
+    doc = build_document(app)
+    srv = make_server(doc, 0)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        with urllib.request.urlopen(f"{base}/asyncapi.json", timeout=10) as r:
+            assert json.loads(r.read()) == doc
+        with urllib.request.urlopen(f"{base}/", timeout=10) as r:
+            assert r.headers["Content-Type"].startswith("text/html")
+            assert b"billing.bill" in r.read()
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{base}/nope", timeout=10)
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -429,6 +429,19 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def serve(doc: dict[str, Any], port: int, host: str = "127.0.0.1") -> None:
     """Serve the HTML page at ``/`` and the document at ``/asyncapi.json`` (Ctrl-C)."""
+    srv = make_server(doc, port, host)
+    print(f"AsyncAPI docs on http://{host}:{srv.server_address[1]}/ "
+          "(/asyncapi.json); Ctrl-C to stop", file=sys.stderr, flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+
+
+def make_server(doc: dict[str, Any], port: int, host: str = "127.0.0.1") -> Any:
+    """The HTTP server of :func:`serve` (not started: ``serve_forever()``)."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     page = render_html(doc).encode()
@@ -452,15 +465,7 @@ def serve(doc: dict[str, Any], port: int, host: str = "127.0.0.1") -> None:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    srv = ThreadingHTTPServer((host, port), Handler)
-    print(f"AsyncAPI docs on http://{host}:{srv.server_address[1]}/ "
-          "(/asyncapi.json); Ctrl-C to stop", file=sys.stderr, flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.server_close()
+    return ThreadingHTTPServer((host, port), Handler)
 
 
 def register(subparsers: Any) -> None:
