@@ -265,3 +265,15 @@ def test_crashed_worker_backoff_doubles_and_resets() -> None:
     slot.started_at = time.monotonic() - 31  # ran long enough: healthy again
     sup._check_children()
     assert slot.backoff_s == BACKOFF_FIRST_S
+
+
+def test_ready_line_carries_the_grace_period() -> None:
+    from streamlite.events.runner import Slot, Supervisor
+
+    sup = Supervisor("tests.events.runner_app:app", workers=1)
+    r, w = os.pipe()
+    slot = Slot(0, proc=FakeProc(None), ready_r=r)  # type: ignore[arg-type]
+    os.write(w, b"ready 4242 host-1-w0 12.5\n")
+    os.close(w)
+    assert sup._poll_ready(slot, 1.0) and slot.ready_r is None
+    assert sup._grace == {4242: 12.5}

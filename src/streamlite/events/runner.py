@@ -15,8 +15,8 @@ a pipe. The supervisor:
 
 * **SIGTERM / SIGINT**: sends SIGTERM to every worker (each stops gracefully: stops
   reading, finishes or releases what it holds, flushes acks, within the app's
-  ``grace_period_s``), waits for them (SIGKILL after the grace period plus ``--kill-after``
-  seconds), then exits 0;
+  ``grace_period_s``, or ``--grace``), waits for them (SIGKILL 5 s after the grace
+  period), then exits 0;
 * **SIGHUP**: a rolling reload: for each slot in turn it starts a new worker (a new
   import of the code), waits until that one consumes, then stops the old one; if the
   new one fails to start, the reload stops there and the old workers keep running;
@@ -132,7 +132,7 @@ def child_main(spec: str, url: str | None, name: str, ready_fd: int | None,
     def ready() -> None:
         loop_box["loop"] = asyncio.get_running_loop()
         if ready_fd is not None:
-            os.write(ready_fd, f"ready {os.getpid()} {name}\n".encode())
+            os.write(ready_fd, f"ready {os.getpid()} {name} {app.grace_period_s}\n".encode())
             os.close(ready_fd)
 
     app.after_startup(ready)
@@ -192,6 +192,7 @@ class Supervisor:
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
         self._owner: Any = None  # the embedded directory, held while running
+        self._grace: dict[int, float] = {}  # worker pid -> its App's grace_period_s
 
     # -- signals (they only set flags and wake the loop)
     def _signal(self, sig: int, _frame: Any) -> None:
@@ -251,6 +252,12 @@ class Supervisor:
             os.close(slot.ready_r)
             slot.ready_r = None
             slot.ready = data.startswith(b"ready")
+            parts = data.split()
+            if slot.ready and len(parts) >= 4 and slot.proc is not None:
+                try:  # the worker's grace period: how long its stop may take
+                    self._grace[slot.proc.pid] = float(parts[3])
+                except ValueError:
+                    pass
         return slot.ready
 
     def _close_pipe(self, slot: Slot) -> None:
@@ -263,7 +270,9 @@ class Supervisor:
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        limit = (self.grace_s if self.grace_s is not None else 30.0) + self.kill_after_s
+        grace = self.grace_s if self.grace_s is not None else max(
+            [self._grace.get(p.pid, 30.0) for p in procs] or [30.0])
+        limit = grace + self.kill_after_s
         deadline = time.monotonic() + limit
         for p in procs:
             try:
@@ -457,7 +466,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="directory to watch with --reload (repeatable; default: cwd)")
     p.add_argument("--grace", type=float, default=None,
                    help="seconds a stopping worker gets to finish its work (default: the "
-                        "App's grace_period_s, 30); SIGKILL 5 s after that")
+                        "App's grace_period_s); SIGKILL 5 s after that")
     p.add_argument("--kill-after", type=float, default=5.0, help=argparse.SUPPRESS)
     p.add_argument("--log-level", default=None, help="INFO, DEBUG, ... (workers too)")
 
