@@ -237,8 +237,12 @@ class FakeProc:
         return self.code
 
 
-def test_crashed_worker_backoff_doubles_and_resets() -> None:
+def test_crashed_worker_backoff_doubles_and_resets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlite.events import runner
     from streamlite.events.runner import BACKOFF_FIRST_S, BACKOFF_MAX_S, Slot, Supervisor
+
+    now = [1000.0]  # the supervisor's clock, frozen (no timing in the assertions)
+    monkeypatch.setattr(runner.time, "monotonic", lambda: now[0])
 
     sup = Supervisor("tests.events.runner_app:app", workers=1)
     spawned: list[int] = []
@@ -256,13 +260,13 @@ def test_crashed_worker_backoff_doubles_and_resets() -> None:
     for _ in range(8):
         sup._check_children()  # it died: a restart is scheduled
         assert slot.proc is None and slot.restart_at is not None
-        delays.append(round(slot.restart_at - time.monotonic(), 1))
+        delays.append(slot.restart_at - now[0])
         slot.restart_at = 0.0  # due now
         sup._check_children()  # restarted
     assert delays[:4] == [BACKOFF_FIRST_S, 1.0, 2.0, 4.0]
     assert max(delays) <= BACKOFF_MAX_S and len(spawned) == 9
     slot.proc = FakeProc(None)  # type: ignore[assignment]
-    slot.started_at = time.monotonic() - 31  # ran long enough: healthy again
+    slot.started_at = now[0] - 31  # ran long enough: healthy again
     sup._check_children()
     assert slot.backoff_s == BACKOFF_FIRST_S
 
