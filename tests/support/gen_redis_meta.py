@@ -41,7 +41,7 @@ def _d(x: Any) -> Any:
                 x[0] in (b"notes", b"flags", b"begin_search", b"find_keys", b"type", b"spec",
                          b"index", b"keyword", b"startfrom", b"lastkey", b"keystep", b"limit",
                          b"keynumidx", b"firstkey"):
-            return {k.decode(): _d(v) for k, v in zip(x[::2], x[1::2])}
+            return {k.decode(): _d(v) for k, v in zip(x[::2], x[1::2], strict=True)}
         return [_d(v) for v in x]
     return x
 

@@ -2,6 +2,7 @@
 
 from ..registry import COMMANDS, apply_redis_meta
 from . import (  # noqa: F401
+    acl,
     bitmaps,
     cluster,
     connection,
