@@ -648,6 +648,18 @@ def _spec_for(cmd: Command, argv: list[bytes], pos: int) -> KeySpec | None:
     return unknown
 
 
+def _keynum_ok(spec: KeySpec, argv: list[bytes]) -> bool:
+    i = spec.index + spec.keynumidx
+    if i >= len(argv):
+        return False
+    try:
+        n = int(argv[i])
+    except ValueError:
+        return False
+    first = spec.index + spec.firstkey
+    return 1 <= n <= (len(argv) - first) // (spec.keystep or 1)
+
+
 def command_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]]:
     """Redis's ``getKeysFromCommandWithSpecs``: (position, READ/WRITE needed) of each
     key ``argv`` names."""
@@ -657,6 +669,13 @@ def command_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]]:
         keys = _keys_by_specs(cmd, argv)
         if keys is not None:
             return keys
+    # Redis then asks the command's own key finder (getkeys_proc), which only the
+    # commands with movable keys, SET and BITFIELD have; the others name no key
+    if cmd.keys_fn is None and cmd.key_flags is None:
+        return []
+    for spec in specs:
+        if spec.keynum and not spec.keyword and not _keynum_ok(spec, argv):
+            return []  # genericGetKeys: no key when the count is not 1..the keys there
     try:
         positions = cmd.key_positions(argv)
     except (IndexError, ValueError):

@@ -64,6 +64,12 @@ def _cstr(b: bytes) -> str:
     return _s(b.split(b"\x00", 1)[0])
 
 
+def _syntax(argv: list[bytes]) -> str:
+    """Redis's ``addReplySubcommandSyntaxError``."""
+    return (f"ERR unknown subcommand or wrong number of arguments for '{_cstr(argv[1][:128])}'. "
+            "Try ACL HELP.")
+
+
 @command("acl", -2, "", group="server")
 def acl_(c: Client, argv: list[bytes]) -> object:
     """ACL subcommand [argument ...]"""
@@ -175,7 +181,7 @@ def acl_cat(c: Client, argv: list[bytes]) -> object:
     if len(argv) == 2:
         return [x.encode() for x in aclmod.CATEGORIES]
     if len(argv) > 3:
-        raise CommandError(wrong_args("acl|cat"))
+        raise CommandError(_syntax(argv))
     cat = _s(argv[2]).lower()
     if cat not in aclmod.CATEGORIES:
         raise CommandError(f"ERR Unknown category '{_cstr(argv[2][:128])}'")
@@ -193,7 +199,7 @@ def acl_cat(c: Client, argv: list[bytes]) -> object:
 def acl_genpass(c: Client, argv: list[bytes]) -> object:
     """ACL GENPASS [bits]"""
     if len(argv) > 3:
-        raise CommandError(wrong_args("acl|genpass"))
+        raise CommandError(_syntax(argv))
     bits = 256
     if len(argv) == 3:
         bits = parse_int(argv[2], NOT_INTEGER)
@@ -208,7 +214,7 @@ def acl_genpass(c: Client, argv: list[bytes]) -> object:
 def acl_log(c: Client, argv: list[bytes]) -> object:
     """ACL LOG [count | RESET]"""
     if len(argv) > 3:
-        raise CommandError(wrong_args("acl|log"))
+        raise CommandError(_syntax(argv))
     acl = c.engine.acl
     count = 10
     if len(argv) == 3:
@@ -231,7 +237,7 @@ def acl_dryrun(c: Client, argv: list[bytes]) -> object:
     top = c.engine.lookup_command(args[0])
     cmd = top
     if top is not None and top.subcommands:
-        cmd = top.subcommands.get(_s(args[1]).lower()) if len(args) > 1 else None
+        cmd = top.subcommands.get(_s(args[1]).lower()) if len(args) > 1 else top
     if top is None or cmd is None:
         raise CommandError(f"ERR Command '{_cstr(args[0])}' not found")
     name = aclmod.full_name(cmd, top)

@@ -235,7 +235,11 @@ def exec_(c: Client, argv: list[bytes]) -> object:
                 replies.append(ErrorReply(b"ERR unknown command"))
                 continue
             if not c.user.unrestricted:
-                denied = _acl_recheck(c, cmd, qargv)
+                c.multi = queued  # still in the transaction for ACL LOG's client info
+                try:
+                    denied = _acl_recheck(c, cmd, qargv)
+                finally:
+                    c.multi = None
                 if denied is not None:
                     replies.append(denied)
                     continue
