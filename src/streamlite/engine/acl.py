@@ -693,9 +693,9 @@ def command_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]]:
         if flags is not None:
             out.append((p, KeySpec(flags).acl_flags))
             continue
-        spec = _spec_for(cmd, argv, p)
-        if spec is not None:
-            out.append((p, spec.acl_flags))
+        found = _spec_for(cmd, argv, p)
+        if found is not None:
+            out.append((p, found.acl_flags))
         else:
             out.append((p, READ if "readonly" in cmd.flags else ALL_PERM))
     return out
