@@ -962,22 +962,35 @@ class Acl:
             merged, bad = merge_selector_args(argv[2:])
             if bad >= 0:
                 errors += f"{path}:{linenum}: Unmatched parenthesis in selector definition."
+            syntax_error = False
             for op in merged:
+                op = op.strip(b"\t\r\n")
                 try:
-                    u.set(op.strip(b"\t\r\n"), allch)
+                    u.set(op, allch)
                 except AclError as e:
-                    errors += f"{path}:{linenum}: {e.msg}. "
+                    if e.msg == E_NOENT:  # unknown commands are named, nothing secret
+                        shown = _s(op.split(b"\x00", 1)[0])
+                        errors += (f"{path}:{linenum}: Error in applying operation "
+                                   f"'{shown}': {e.msg}. ")
+                    elif not syntax_error:  # only the first other error of a line
+                        errors += f"{path}:{linenum}: {e.msg}. "
+                        syntax_error = True
         if errors:
             return (errors + "WARNING: ACL errors detected, no change to the previously "
                     "active ACL rules was performed")
         self.install(users)
         return None
 
-    def install(self, users: dict[bytes, User]) -> None:
-        """Make ``users`` the users (a file or config lines were loaded)."""
+    def install(self, users: dict[bytes, User], keep_default: bool = False) -> None:
+        """Make ``users`` the users (a file or config lines were loaded). Without a
+        ``default`` among them the default user is reset to Redis's (ACL LOAD), or
+        kept as it is (``keep_default``: config lines)."""
         old = self.users
-        new_default = users.pop(b"default", None) or self._create_default()
-        self.default.copy_from(new_default)
+        new_default = users.pop(b"default", None)
+        if new_default is None and not keep_default:
+            new_default = self._create_default()
+        if new_default is not None:
+            self.default.copy_from(new_default)
         self.users = {b"default": self.default, **users}
         for name, u in old.items():
             if u is self.default:
@@ -1021,9 +1034,7 @@ class Acl:
             merged, _ = merge_selector_args(argv[2:])
             for op in merged:
                 u.set(op, allch)
-        if b"default" not in users:
-            users[b"default"] = self._create_default()
-        self.install(users)
+        self.install(users, keep_default=True)
 
 
 def check_config_user(argv: list[bytes], seen: set[bytes]) -> str | None:
