@@ -314,3 +314,18 @@ def test_default_user_password_and_requirepass(pair):
          norm=_log_norm)
     for conn in (rc2, rc3):
         conn.close()
+
+
+def test_sort_patterns_need_full_key_access(pair):
+    rc, ec = pair
+    both(rc, ec, [("RPUSH", "k", "2", "1"),
+                  ("ACL", "SETUSER", "full", "on", ">x", "+@all", "~k*", "%R~*"),
+                  ("ACL", "SETUSER", "limited", "on", ">x", "+@all", "%W~*", "~k*"),
+                  ("ACL", "SETUSER", "sel", "on", ">x", "+@all", "~k*", "(+sort ~*)")])
+    for user in ("full", "limited", "sel"):
+        rc2, ec2 = RedisConn(rc.sock.getpeername()[1]), EngineConn(ec.engine)
+        both(rc2, ec2, [("AUTH", user, "x"), ("SORT", "k", "BY", "w_*"), ("SORT", "k", "BY", "nosort"),
+                        ("SORT", "k", "GET", "#"), ("SORT_RO", "k", "GET", "x_*"),
+                        ("SORT", "k", "BY", "nosort", "GET", "#", "LIMIT", "0", "1"),
+                        ("SORT", "k", "FOO", "GET", "#")])
+        rc2.close()

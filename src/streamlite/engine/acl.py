@@ -717,6 +717,24 @@ def check(user: User, name: str, cmd: Command, argv: list[bytes]) -> tuple[int, 
     return relevant, last_idx
 
 
+def unrestricted_key_access(user: User, name: str, cmd: Command, argv: list[bytes],
+                            need: int = READ) -> bool:
+    """``ACLUserCheckCmdWithUnrestrictedKeyAccess``: a selector that allows the command
+    with every key (``allkeys``, or a ``*`` pattern granting ``need``) exists. SORT's
+    BY/GET patterns, which read keys no key spec names, need it."""
+    if user.unrestricted:
+        return True
+    keys: list[tuple[int, int]] | None = None
+    for s in user.selectors:
+        if keys is None and not s.allkeys:
+            keys = command_keys(cmd, argv)
+        if s.check(name, cmd, argv, keys)[0] != OK:
+            continue
+        if s.allkeys or any(p == b"*" and f & need == need for p, f in s.patterns):
+            return True
+    return False
+
+
 def error_message(res: int, user: User, name: str, arg: bytes, verbose: bool = False) -> str:
     """Redis's ``getAclErrorMessage``."""
     if res == DENIED_CMD:
