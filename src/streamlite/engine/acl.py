@@ -40,6 +40,7 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from .errors import CommandError
 from .glob import match as glob_match
 from .registry import COMMANDS, Command, KeySpec
 
@@ -418,7 +419,8 @@ def _channel_args(cmd: Command, name: str, argv: list[bytes]) -> tuple[int, bool
 class User:
     """An ACL user (Redis's ``user``)."""
 
-    __slots__ = ("name", "enabled", "nopass", "sanitize", "passwords", "selectors")
+    __slots__ = ("name", "enabled", "nopass", "sanitize", "passwords", "selectors",
+                 "unrestricted")
 
     def __init__(self, name: bytes, allchannels: bool = False) -> None:
         self.name = name
@@ -427,16 +429,17 @@ class User:
         self.sanitize = "sanitize-payload"  # or "skip-sanitize-payload"
         self.passwords: list[str] = []
         self.selectors: list[Selector] = [Selector(True, allchannels)]
+        # every command on every key and channel allowed: the engine skips the checks
+        # (kept up to date by ``set`` and ``copy_from``, read on every command)
+        self.unrestricted = False
 
     @property
     def root(self) -> Selector:
         return self.selectors[0]
 
-    @property
-    def unrestricted(self) -> bool:
-        """Whether every command on every key and channel is allowed (no check needed)."""
+    def _update(self) -> None:
         r = self.selectors[0]
-        return r.allcommands and r.allkeys and r.allchannels
+        self.unrestricted = r.allcommands and r.allkeys and r.allchannels
 
     def copy_from(self, other: User) -> None:
         self.enabled = other.enabled
@@ -444,6 +447,7 @@ class User:
         self.sanitize = other.sanitize
         self.passwords = list(other.passwords)
         self.selectors = [s.copy() for s in other.selectors]
+        self._update()
 
     def flags(self) -> list[str]:
         out = ["on" if self.enabled else "off"]
@@ -454,6 +458,12 @@ class User:
 
     def set(self, op: bytes, allchannels_default: bool) -> None:
         """``ACLSetUser``: apply one rule (flags, passwords, selectors), or raise."""
+        try:
+            self._set(op, allchannels_default)
+        finally:
+            self._update()
+
+    def _set(self, op: bytes, allchannels_default: bool) -> None:
         if not op:
             return
         low = op.lower()
@@ -566,7 +576,7 @@ def _keys_by_specs(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]] | N
     argc = len(argv)
     out: list[tuple[int, int]] = []
     for spec in cmd.specs:
-        fl = spec.flags.split()
+        fl = _flagset(spec.flags)
         if "not_key" in fl:
             continue
         if spec.unknown:
@@ -608,7 +618,7 @@ def _keys_by_specs(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]] | N
         if last >= argc or last < first or first >= argc:
             return None
         for i in range(first, last + 1, step or 1):
-            out.append((i, spec.acl_flags))
+            out.append((i, _perm(spec.flags)))
         if "incomplete" in fl:
             return None
     return out
@@ -660,12 +670,42 @@ def _keynum_ok(spec: KeySpec, argv: list[bytes]) -> bool:
     return 1 <= n <= (len(argv) - first) // (spec.keystep or 1)
 
 
+_BY_SPECS: dict[int, bool] = {}
+_FLAGSETS: dict[str, frozenset[str]] = {}
+
+
+def _flagset(flags: str) -> frozenset[str]:
+    f = _FLAGSETS.get(flags)
+    if f is None:
+        f = _FLAGSETS[flags] = frozenset(flags.split())
+    return f
+_PERM: dict[str, int] = {}
+
+
+def _perm(flags: str) -> int:
+    p = _PERM.get(flags)
+    if p is None:
+        p = _PERM[flags] = KeySpec(flags).acl_flags
+    return p
+
+
+def _uses_specs(cmd: Command) -> bool:
+    """Whether Redis finds ``cmd``'s keys through its key specs (some spec names keys
+    and no spec has variable flags) rather than the command's own key finder."""
+    v = _BY_SPECS.get(id(cmd))
+    if v is None:
+        specs = cmd.specs
+        v = _BY_SPECS[id(cmd)] = bool(specs) and \
+            any("not_key" not in s.flags.split() for s in specs) and \
+            not any("variable_flags" in s.flags.split() for s in specs)
+    return v
+
+
 def command_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]]:
     """Redis's ``getKeysFromCommandWithSpecs``: (position, READ/WRITE needed) of each
     key ``argv`` names."""
     specs = cmd.specs
-    if specs and any("not_key" not in s.flags.split() for s in specs) \
-            and not any("variable_flags" in s.flags.split() for s in specs):
+    if _uses_specs(cmd):
         keys = _keys_by_specs(cmd, argv)
         if keys is not None:
             return keys
@@ -680,8 +720,6 @@ def command_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]]:
         positions = cmd.key_positions(argv)
     except (IndexError, ValueError):
         return []
-    from .errors import CommandError
-
     out = []
     for p in positions:
         if p >= len(argv):
@@ -691,7 +729,7 @@ def command_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]]:
         except (IndexError, ValueError, CommandError):
             flags = None
         if flags is not None:
-            out.append((p, KeySpec(flags).acl_flags))
+            out.append((p, _perm(flags)))
             continue
         found = _spec_for(cmd, argv, p)
         if found is not None:
@@ -786,6 +824,8 @@ class Acl:
         self._requirepass: Any = ""
         self.log: list[LogEntry] = []
         self.log_next_id = 0
+        # INFO stats acl_access_denied_<reason>, counted with every log entry
+        self.denied: dict[str, int] = {"auth": 0, "cmd": 0, "key": 0, "channel": 0}
 
     def _allchannels_default(self) -> bool:
         return self.engine.config.get("acl-pubsub-default") == "allchannels"
@@ -849,6 +889,9 @@ class Acl:
         """``addACLLogEntry``: a new entry, or a similar recent one counted again."""
         from .commands.connection import client_info_line
 
+        stat = {DENIED_AUTH: "auth", DENIED_CMD: "cmd", DENIED_KEY: "key",
+                DENIED_CHANNEL: "channel"}[reason]
+        self.denied[stat] += 1
         now = self.engine.clock.ms()
         uname = username if username is not None else c.user.name
         cinfo = client_info_line(c)

@@ -754,6 +754,8 @@ def _redact(argv: list[bytes]) -> list[bytes]:
     name = argv[0].lower()
     if name == b"auth":
         return [argv[0]] + [b"(redacted)"] * (len(argv) - 1)
+    if name == b"acl" and len(argv) > 2 and argv[1].lower() == b"setuser":
+        return argv[:2] + [b"(redacted)"] * (len(argv) - 2)
     if name == b"hello":
         out = list(argv)
         for i in range(2, len(out) - 2):
