@@ -38,6 +38,7 @@ def pair(redis_acl: ServerProc) -> Iterator[tuple[RedisConn, EngineConn]]:
         if name != b"default":
             rc.call("ACL", "DELUSER", name)
     rc.call("ACL", "LOG", "RESET")
+    rc.call("CONFIG", "RESETSTAT")
     rc.call("FLUSHALL")
     yield rc, EngineConn(Engine(FakeClock()))
     rc.close()
@@ -282,6 +283,11 @@ def test_denials_log_multi_and_scripts(pair):
     both(rc2, ec2, [("EXEC",)])
     both(rc, ec, [("ACL", "LOG", "3")], norm=_log_norm)
     rc2.close()
+
+    def acl_stats(v: Any) -> Any:
+        return sorted(ln for ln in v.decode().split("\r\n") if ln.startswith("acl_"))
+    both(rc, ec, [("INFO", "stats")], norm=acl_stats)
+    both(rc, ec, [("CONFIG", "RESETSTAT"), ("INFO", "stats")], norm=acl_stats)
 
 
 def test_subscribe_checks(pair):

@@ -824,7 +824,8 @@ class Acl:
         self._requirepass: Any = ""
         self.log: list[LogEntry] = []
         self.log_next_id = 0
-        # INFO stats acl_access_denied_<reason>, counted with every log entry
+        # INFO stats acl_access_denied_<reason>, counted with every log entry (CONFIG
+        # RESETSTAT leaves them, as in Redis 8.2)
         self.denied: dict[str, int] = {"auth": 0, "cmd": 0, "key": 0, "channel": 0}
 
     def _allchannels_default(self) -> bool:

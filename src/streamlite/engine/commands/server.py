@@ -153,8 +153,6 @@ def config_resetstat(c: Client, argv: list[bytes]) -> object:
     eng.stats_error_replies = 0
     eng.stats_commands = 0
     eng.stats_expired_keys = 0
-    for reason in eng.acl.denied:
-        eng.acl.denied[reason] = 0
     for attr in ("stats_keyspace_hits", "stats_keyspace_misses"):
         if hasattr(eng, attr):
             setattr(eng, attr, 0)
