@@ -160,6 +160,14 @@ def test_config_user_lines_and_aclfile_conflict(tmp_path):
             b"807785afee48bb ~a* resetchannels -@all +get",
             b"user default on sanitize-payload #" + __import__("hashlib").sha256(b"dpw")
             .hexdigest().encode() + b" ~* &* +@all"]
+        # CONFIG REWRITE writes every user (in the user lines' places, then appended)
+        assert c.call("ACL", "SETUSER", "bob", "on", ">b", "+ping") == b"OK"
+        assert c.call("CONFIG", "REWRITE") == b"OK"
+        lines = [ln for ln in conf.read_text().split("\n") if ln]
+        assert lines[0].startswith("user alice on sanitize-payload #")
+        assert lines[1].startswith("user bob on sanitize-payload #")
+        assert lines[-1].startswith("user default on sanitize-payload #")
+        assert sum(ln.startswith("user ") for ln in lines) == 3
         c.close()
     finally:
         srv.cleanup()

@@ -1067,6 +1067,11 @@ class Acl:
                     if x.user is u:
                         x.user = nu
 
+    def describe_all(self) -> list[str]:
+        """``<name> <rules>`` of every user, sorted by name (ACL LIST without "user ")."""
+        self.sync()
+        return [_s(name) + " " + self.users[name].describe() for name in sorted(self.users)]
+
     def file_text(self) -> bytes:
         """The ACL file ACL SAVE writes: one ``user`` line per user, sorted by name."""
         return b"".join(b"user " + name + b" " + self.users[name].describe().encode(

@@ -61,9 +61,8 @@ DIFFERENCES = [
      "command Redis has (`engine/redis_meta.py`, generated from the real server); `COMMAND "
      "DOCS` carries the syntax line as summary, not Redis's texts and argument trees."),
     ("ACL", "Users, rules, checks, NOPERM errors and ACL LOG follow Redis 8.2 (compared side "
-     "by side in `tests/diff/test_acl_diff.py`). `CONFIG REWRITE` does not write `user` "
-     "lines (use `aclfile` and ACL SAVE). `ACL CAT <category>` lists the same commands in "
-     "command-table order, not Redis's hash order."),
+     "by side in `tests/diff/test_acl_diff.py`). `ACL CAT <category>` lists the same "
+     "commands in command-table order, not Redis's hash order."),
 ]
 
 
