@@ -343,3 +343,18 @@ def test_sort_patterns_need_full_key_access(pair):
                         ("SORT", "k", "BY", "nosort", "GET", "#", "LIMIT", "0", "1"),
                         ("SORT", "k", "FOO", "GET", "#")])
         rc2.close()
+
+
+def test_acl_pubsub_default(pair):
+    """New users, selectors and ``reset`` take their channels from acl-pubsub-default."""
+    rc, ec = pair
+    try:
+        both(rc, ec, [
+            ("CONFIG", "SET", "acl-pubsub-default", "allchannels"),
+            ("ACL", "SETUSER", "p1", "(+get)"), ("ACL", "SETUSER", "p2", "&x", "reset"),
+            ("ACL", "SETUSER", "p3", "resetchannels", "&a"), ("ACL", "LIST"),
+            ("CONFIG", "SET", "acl-pubsub-default", "resetchannels"),
+            ("ACL", "SETUSER", "p4"), ("ACL", "SETUSER", "p1", "reset"), ("ACL", "LIST"),
+        ])
+    finally:
+        rc.call("CONFIG", "SET", "acl-pubsub-default", "resetchannels")

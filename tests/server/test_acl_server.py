@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -24,10 +25,16 @@ pytestmark = [pytest.mark.redis, pytest.mark.timeout(300)]
 
 ACL_TEXT = (
     "user default on nopass ~* &* +@all\n"
-    "user producer on >prod-secret resetchannels ~orders:* -@all +xadd +ping\n"
-    "user worker on >work-secret resetchannels ~orders:* -@all +xreadgroup +xack "
-    "+xautoclaim +ping\n"
+    "user alice on >a-secret resetchannels ~a:* -@all +@read +ping\n"
 )
+
+
+def documented_setusers() -> list[list[str]]:
+    """The ``ACL SETUSER`` lines of docs/server.md's producer/worker example."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text()
+    out = [ln.split() for ln in doc.split("\n") if ln.startswith("ACL SETUSER ")]
+    assert [x[2] for x in out] == ["producer", "worker"]
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +92,8 @@ def test_users_on_the_wire(servers):
     rs, ss, _, _ = servers
     for srv in (rs, ss):
         admin = redis.Redis(port=srv.port)
+        for argv in documented_setusers():
+            assert admin.execute_command(*argv) == b"OK"
         prod = redis.Redis(port=srv.port, username="producer", password="prod-secret")
         work = redis.Redis(port=srv.port, username="worker", password="work-secret")
         admin.xgroup_create("orders:eu", "billing", id="0", mkstream=True)
@@ -97,8 +106,12 @@ def test_users_on_the_wire(servers):
         entry_id = got[0][1][0][0]
         assert work.xack("orders:eu", "billing", entry_id) == 1
         assert work.xautoclaim("orders:eu", "billing", "w1", 0)[0] == b"0-0"
-        with pytest.raises(redis.exceptions.NoPermissionError):
-            work.xadd("orders:eu", {"sku": "b"})
+        for denied in (lambda: work.xadd("orders:eu", {"sku": "b"}),
+                       lambda: work.xrange("orders:eu"), lambda: work.delete("orders:eu"),
+                       lambda: work.xgroup_create("orders:eu", "other", id="0"),
+                       lambda: work.xreadgroup("billing", "w1", {"payments": ">"})):
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                denied()
         info = admin.client_list()
         assert {"producer", "worker", "default"} <= {c["user"] for c in info}
         raw = RedisConn(srv.port)  # (redis-py retries a failed AUTH for seconds)
