@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
