@@ -358,3 +358,47 @@ def test_acl_pubsub_default(pair):
         ])
     finally:
         rc.call("CONFIG", "SET", "acl-pubsub-default", "resetchannels")
+
+
+MOVABLE = [
+    ("XREAD", "COUNT", "1", "STREAMS", "r1", "w1", "0", "0"),
+    ("XREAD", "STREAMS", "r1", "0"), ("XREAD", "STREAMS"), ("XREAD", "r1", "STREAMS"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "r1", "x1", ">", ">"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "w1", ">"),
+    ("ZUNIONSTORE", "w1", "2", "r1", "x1"), ("ZUNIONSTORE", "x1", "2", "r1", "w1", "WEIGHTS", "1", "2"),
+    ("ZUNIONSTORE", "w1", "0", "r1"), ("ZUNIONSTORE", "w1", "x", "r1"), ("ZINTER", "2", "r1", "w1"),
+    ("ZUNIONSTORE", "w1", "3", "r1"), ("ZDIFF", "1", "w1"), ("ZINTERCARD", "2", "r1", "x1"),
+    ("EVAL", "return 1", "2", "r1", "w1", "a"), ("EVAL", "return 1", "0", "r1"),
+    ("EVAL_RO", "return 1", "1", "w1"), ("FCALL", "f", "1", "w1"), ("FCALL_RO", "f", "1", "r1"),
+    ("LMPOP", "2", "w1", "x1", "LEFT"), ("LMPOP", "1", "r1", "LEFT"), ("BLMPOP", "0", "1", "x1", "LEFT"),
+    ("ZMPOP", "1", "w1", "MIN"), ("BZMPOP", "0", "1", "r1", "MIN"), ("SINTERCARD", "2", "r1", "w1"),
+    ("SORT", "r1"), ("SORT", "r1", "STORE", "w1"), ("SORT", "x1", "STORE", "r1"), ("SORT_RO", "r1"),
+    ("SORT", "r1", "BY", "nosort", "STORE", "x1"),
+    ("GEORADIUS", "r1", "0", "0", "1", "km", "STORE", "w1"), ("GEORADIUS", "r1", "0", "0", "1", "km"),
+    ("GEORADIUS", "x1", "0", "0", "1", "km", "STOREDIST", "r1"),
+    ("GEORADIUSBYMEMBER", "r1", "m", "1", "km", "STORE", "x1"), ("GEOSEARCHSTORE", "w1", "r1", "FROMMEMBER", "m", "BYRADIUS", "1", "km"),
+    ("BITFIELD", "r1", "GET", "u8", "0"), ("BITFIELD", "w1", "SET", "u8", "0", "1"),
+    ("BITFIELD", "x1", "INCRBY", "u8", "0", "1"), ("BITFIELD_RO", "r1", "GET", "u8", "0"),
+    ("SET", "w1", "v"), ("SET", "w1", "v", "GET"), ("SET", "r1", "v", "get"), ("SET", "x1", "v", "NX", "GET"),
+    ("MSET", "w1", "v", "r1", "v"), ("MSETNX", "w1", "v"), ("MGET", "r1", "w1"), ("DEL", "w1", "x1"),
+    ("RENAME", "x1", "w1"), ("RENAME", "r1", "w1"), ("COPY", "r1", "w1"), ("COPY", "x1", "r1"),
+    ("LMOVE", "x1", "w1", "LEFT", "RIGHT"), ("SMOVE", "r1", "x1", "m"), ("GETDEL", "x1"), ("GETEX", "r1"),
+    ("EXISTS", "r1", "w1", "x1"), ("TYPE", "w1"), ("OBJECT", "ENCODING", "w1"), ("MEMORY", "USAGE", "w1"),
+    ("XADD", "w1", "*", "a", "b"), ("XADD", "r1", "*", "a", "b"), ("XACK", "w1", "g", "0-1"),
+    ("XAUTOCLAIM", "w1", "g", "c", "0", "0"), ("XGROUP", "CREATE", "w1", "g", "0"),
+    ("XINFO", "STREAM", "r1"), ("XRANGE", "r1", "-", "+"), ("PFMERGE", "w1", "r1"), ("PFCOUNT", "r1", "w1"),
+    ("WATCH", "r1", "w1"), ("TOUCH", "w1"), ("UNLINK", "x1"), ("RESTORE", "w1", "0", "x"),
+    ("DUMP", "r1"), ("LCS", "r1", "w1"), ("HSETEX", "w1", "FIELDS", "1", "f", "v"),
+    ("HGETEX", "r1", "FIELDS", "1", "f"), ("HGETDEL", "x1", "FIELDS", "1", "f"),
+]
+
+
+def test_movable_and_variable_keys(pair):
+    """Key permissions for commands whose keys move (keyword and key-count specs, EVAL,
+    SORT STORE, GEORADIUS STORE) or whose flags vary (SET GET, BITFIELD), as Redis."""
+    rc, ec = pair
+    users = {k: v for k, v in TABLE_USERS.items()
+             if k in ("rkeys", "wkeys", "rwkeys", "selectors")}
+    for user, rules in users.items():
+        both(rc, ec, [("ACL", "SETUSER", user, *rules)])
+    both(rc, ec, [("ACL", "DRYRUN", user, *cmd) for cmd in MOVABLE for user in users])

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -562,6 +563,41 @@ def merge_selector_args(args: list[bytes]) -> tuple[list[bytes], int]:
 # -- keys of a command, with the permission each needs -------------------------------------
 
 
+def _keyword_first(spec: KeySpec, argv: list[bytes]) -> int:
+    """Where a keyword spec's keys begin (after the keyword), or 0 when it is not
+    there; searched as Redis does (never the last argument, from ``startfrom`` on, or
+    backwards from the end for a negative ``startfrom``, never argv[1])."""
+    argc = len(argv)
+    kw = spec.keyword.encode().lower()
+    if spec.startfrom > 0:
+        rng = range(spec.startfrom, argc - 1)
+    else:
+        rng = range(argc + spec.startfrom, 1, -1)
+    for i in rng:
+        if i >= argc or i < 1:
+            break
+        if argv[i].lower() == kw:
+            return i + 1
+    return 0
+
+
+_LL = re.compile(rb"-?(0|[1-9][0-9]*)")
+
+
+def _string2ll(b: bytes) -> int | None:
+    """Redis's ``string2ll``: the whole string a decimal 64-bit integer."""
+    if not _LL.fullmatch(b):
+        return None
+    v = int(b)
+    return v if -(1 << 63) <= v < (1 << 63) else None
+
+
+def _atoi(b: bytes) -> int:
+    """C's ``atoi``: leading blanks, a sign, the digits that follow (0 if none)."""
+    m = re.match(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)", b)
+    return int(m.group(1)) if m else 0
+
+
 def _range_end(spec: KeySpec, first: int, argc: int) -> int:
     if spec.lastkey >= 0:
         return first + spec.lastkey
@@ -582,18 +618,7 @@ def _keys_by_specs(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]] | N
         if spec.unknown:
             return None
         if spec.keyword:
-            first = 0
-            kw = spec.keyword.encode().lower()
-            if spec.startfrom > 0:
-                rng = range(spec.startfrom, argc)
-            else:
-                rng = range(argc + spec.startfrom, 0, -1)
-            for i in rng:
-                if i >= argc or i < 1:
-                    break
-                if argv[i].lower() == kw:
-                    first = i + 1
-                    break
+            first = _keyword_first(spec, argv)
             if not first:
                 continue
         else:
@@ -604,11 +629,8 @@ def _keys_by_specs(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]] | N
             step = spec.keystep
             if spec.keynumidx >= argc - first:
                 return None
-            try:
-                numkeys = int(argv[first + spec.keynumidx])
-            except ValueError:
-                return None
-            if numkeys < 0:
+            numkeys = _string2ll(argv[first + spec.keynumidx])
+            if numkeys is None or numkeys < 0:
                 return None
             first += spec.firstkey
             last = first + numkeys - 1
@@ -634,19 +656,15 @@ def _spec_for(cmd: Command, argv: list[bytes], pos: int) -> KeySpec | None:
             if spec.unknown:
                 continue
         if spec.keyword:
-            kw = spec.keyword.encode().lower()
-            rng = range(spec.startfrom, argc) if spec.startfrom > 0 else \
-                range(argc + spec.startfrom, 0, -1)
-            first = next((i + 1 for i in rng if 0 < i < argc and argv[i].lower() == kw), 0)
+            first = _keyword_first(spec, argv)
             if not first:
                 continue
         else:
             first = spec.index
         if spec.keynum:
-            try:
-                n = int(argv[first + spec.keynumidx])
-            except (ValueError, IndexError):
+            if first + spec.keynumidx >= argc:
                 continue
+            n = _atoi(argv[first + spec.keynumidx])
             first += spec.firstkey
             last = first + n - 1
         elif spec.unknown_find:
@@ -662,10 +680,7 @@ def _keynum_ok(spec: KeySpec, argv: list[bytes]) -> bool:
     i = spec.index + spec.keynumidx
     if i >= len(argv):
         return False
-    try:
-        n = int(argv[i])
-    except ValueError:
-        return False
+    n = _atoi(argv[i])
     first = spec.index + spec.firstkey
     return 1 <= n <= (len(argv) - first) // (spec.keystep or 1)
 
@@ -679,6 +694,8 @@ def _flagset(flags: str) -> frozenset[str]:
     if f is None:
         f = _FLAGSETS[flags] = frozenset(flags.split())
     return f
+
+
 _PERM: dict[str, int] = {}
 
 
