@@ -402,3 +402,12 @@ def test_movable_and_variable_keys(pair):
     for user, rules in users.items():
         both(rc, ec, [("ACL", "SETUSER", user, *rules)])
     both(rc, ec, [("ACL", "DRYRUN", user, *cmd) for cmd in MOVABLE for user in users])
+
+
+def test_exec_and_discard_refused(pair):
+    rc, ec = pair
+    both(rc, ec, [("ACL", "SETUSER", "m", "on", ">x", "+multi", "+get", "~*", "+acl|log")])
+    rc2, ec2 = RedisConn(rc.sock.getpeername()[1]), EngineConn(ec.engine)
+    both(rc2, ec2, [("AUTH", "m", "x"), ("MULTI",), ("GET", "a"), ("SET", "a", "b"), ("EXEC",),
+                    ("MULTI",), ("DISCARD",), ("GET", "a"), ("ACL", "LOG", "2")], norm=_log_norm)
+    rc2.close()
