@@ -503,6 +503,13 @@ class Server(Front):
             return ErrorReply(wrong_args(cmd.name).encode())
         if not c.authenticated and "no-auth" not in cmd.flags:
             return ErrorReply(NOAUTH.encode())
+        if not c.user.unrestricted:  # ACLs hold while loading too
+            real = cmd
+            if cmd.subcommands and n > 1:
+                real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower(), cmd)
+            denied = eng.acl.check_command(c, real, cmd, argv, "toplevel")
+            if denied is not None:
+                return ErrorReply(("NOPERM " + denied[1]).encode("utf-8", "surrogateescape"))
         if "loading" not in cmd.flags:
             return ErrorReply(LOADING.encode())
         try:
