@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.support.diff import EngineConn, RedisConn
 from tests.support.redis_proc import ServerProc, start_redis
 
@@ -411,3 +413,36 @@ def test_exec_and_discard_refused(pair):
     both(rc2, ec2, [("AUTH", "m", "x"), ("MULTI",), ("GET", "a"), ("SET", "a", "b"), ("EXEC",),
                     ("MULTI",), ("DISCARD",), ("GET", "a"), ("ACL", "LOG", "2")], norm=_log_norm)
     rc2.close()
+
+
+_RULES = st.sampled_from([
+    "on", "off", "nopass", "resetpass", ">p1", ">p2", "<p1", "reset", "allkeys", "resetkeys",
+    "~k*", "~k1", "%R~r*", "%W~w*", "%RW~x?", "&ch*", "&c1", "allchannels", "resetchannels",
+    "+@all", "-@all", "allcommands", "nocommands", "+@read", "-@read", "+@write", "-@write",
+    "+@hash", "-@string", "+@admin", "-@dangerous", "+get", "-get", "+set", "-set", "+client",
+    "-client", "+client|id", "-client|kill", "+config|get", "+select|0", "+select|1", "-select",
+    "+debug|object", "+xadd", "+publish", "+subscribe", "(+get ~s*)", "(+@write %W~w*)",
+    "(-@all +set &c*)", "clearselectors", "skip-sanitize-payload", "sanitize-payload", "+nosuch",
+    "%X~a", "~a b",
+])
+_PROBES = [("GET", "k1"), ("GET", "r1"), ("SET", "w1", "v"), ("SET", "x1", "v", "GET"),
+           ("HSET", "k1", "f", "v"), ("CLIENT", "ID"), ("CLIENT", "KILL", "ID", "1"),
+           ("CONFIG", "GET", "x"), ("SELECT", "0"), ("SELECT", "1"), ("PUBLISH", "ch1", "m"),
+           ("SUBSCRIBE", "c1", "ch2"), ("PSUBSCRIBE", "ch*"), ("XADD", "s1", "*", "a", "b"),
+           ("DEL", "k1", "w1"), ("FLUSHALL",), ("RENAME", "x1", "w1"), ("DEBUG", "OBJECT", "k1")]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(script=st.lists(st.lists(_RULES, min_size=0, max_size=6), min_size=1, max_size=4))
+def test_random_rule_sequences(redis_acl, script):
+    """Random SETUSER sequences: the same replies, descriptions and verdicts."""
+    rc = RedisConn(redis_acl.port)
+    ec = EngineConn(Engine(FakeClock()))
+    rc.call("ACL", "DELUSER", "rnd")
+    try:
+        for rules in script:
+            both(rc, ec, [("ACL", "SETUSER", "rnd", *rules), ("ACL", "GETUSER", "rnd")])
+        both(rc, ec, [("ACL", "DRYRUN", "rnd", *p) for p in _PROBES] + [("ACL", "LIST")])
+    finally:
+        rc.call("ACL", "DELUSER", "rnd")
+        rc.close()
