@@ -446,3 +446,19 @@ def test_random_rule_sequences(redis_acl, script):
     finally:
         rc.call("ACL", "DELUSER", "rnd")
         rc.close()
+
+
+def test_acl_log_length_and_grouping(pair):
+    rc, ec = pair
+    try:
+        both(rc, ec, [("CONFIG", "SET", "acllog-max-len", "3"),
+                      ("ACL", "SETUSER", "g", "on", ">x", "+get", "~a*")])
+        rc2, ec2 = RedisConn(rc.sock.getpeername()[1]), EngineConn(ec.engine)
+        both(rc2, ec2, [("AUTH", "g", "x"), ("GET", "b1"), ("GET", "b1"), ("GET", "b2"),
+                        ("SET", "a", "1"), ("GET", "b1"), ("DEL", "a"), ("AUTH", "g", "bad"),
+                        ("GET", "b3")])
+        rc2.close()
+        both(rc, ec, [("ACL", "LOG"), ("ACL", "LOG", "1"), ("CONFIG", "SET", "acllog-max-len", "1"),
+                      ("ACL", "LOG"), ("ACL", "LOG", "RESET"), ("ACL", "LOG")], norm=_log_norm)
+    finally:
+        rc.call("CONFIG", "SET", "acllog-max-len", "128")
