@@ -878,6 +878,11 @@ class Acl:
         d = self.default
         return not d.nopass or not d.enabled
 
+    def default_nopass(self) -> bool:
+        """Whether the default user is ``nopass`` (protected mode applies then)."""
+        self.sync()
+        return self.default.nopass
+
     def get(self, name: bytes) -> User | None:
         return self.users.get(name)
 

@@ -337,7 +337,7 @@ class Server(Front):
         if len(self.conns) >= cfg.get("maxclients", 10000):
             self.rejected_connections += 1
             return MAXCLIENTS
-        if cfg.get("protected-mode", True) and not self.engine.acl.auth_required():
+        if cfg.get("protected-mode", True) and self.engine.acl.default_nopass():
             host = peer[0] if isinstance(peer, tuple) else ""
             if host and not _is_loopback(host):
                 self.rejected_connections += 1

@@ -247,9 +247,6 @@ def acl_dryrun(c: Client, argv: list[bytes]) -> object:
     res, idx = aclmod.check(u, name, cmd, args)
     if res == aclmod.OK:
         return OK
-    if res == aclmod.DENIED_CMD:
-        return f"User {_s(u.name)} has no permissions to run the '{name}' command".encode(
-            "utf-8", "surrogateescape")
     return aclmod.error_message(res, u, name, args[idx], verbose=True).encode(
         "utf-8", "surrogateescape")
 
