@@ -35,15 +35,20 @@ def redis_acl() -> Iterator[ServerProc]:
 def pair(redis_acl: ServerProc) -> Iterator[tuple[RedisConn, EngineConn]]:
     """A Redis connection and an engine client, users wiped on the Redis side."""
     rc = RedisConn(redis_acl.port)
-    rc.call("ACL", "SETUSER", "default", "reset", "on", "nopass", "~*", "&*", "+@all")
-    for name in rc.call("ACL", "USERS"):
-        if name != b"default":
-            rc.call("ACL", "DELUSER", name)
+    _wipe(rc)
     rc.call("ACL", "LOG", "RESET")
     rc.call("CONFIG", "RESETSTAT")
     rc.call("FLUSHALL")
     yield rc, EngineConn(Engine(FakeClock()))
     rc.close()
+
+
+def _wipe(rc: RedisConn) -> None:
+    """Redis back to the default user alone (the module shares one server)."""
+    rc.call("ACL", "SETUSER", "default", "reset", "on", "nopass", "~*", "&*", "+@all")
+    for name in rc.call("ACL", "USERS"):
+        if name != b"default":
+            rc.call("ACL", "DELUSER", name)
 
 
 def both(rc: Any, ec: Any, script: list[tuple[Any, ...]], norm: Any = lambda v: v) -> None:
@@ -438,7 +443,7 @@ def test_random_rule_sequences(redis_acl, script):
     """Random SETUSER sequences: the same replies, descriptions and verdicts."""
     rc = RedisConn(redis_acl.port)
     ec = EngineConn(Engine(FakeClock()))
-    rc.call("ACL", "DELUSER", "rnd")
+    _wipe(rc)
     try:
         for rules in script:
             both(rc, ec, [("ACL", "SETUSER", "rnd", *rules), ("ACL", "GETUSER", "rnd")])
