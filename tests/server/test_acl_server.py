@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,9 @@ def test_config_user_lines_and_aclfile_conflict(tmp_path):
         c = RedisConn(srv.port)
         assert c.call("GET", "x") == ("ERR", "NOAUTH Authentication required.")
         assert c.call("AUTH", "dpw") == b"OK"
+        deadline = time.monotonic() + 60  # (PING before AUTH said NOAUTH, maybe still loading)
+        while c.call("PING") != b"PONG" and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert c.call("ACL", "LIST") == [
             b"user alice on sanitize-payload #ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9"
             b"807785afee48bb ~a* resetchannels -@all +get",
@@ -189,3 +193,26 @@ def test_config_user_lines_and_aclfile_conflict(tmp_path):
     acl = tmp_path / "u.acl"
     acl.write_text("")
     assert "not both" in _start_fails([str(conf), "--aclfile", str(acl)])
+
+
+def test_acl_load_keeps_clients_of_users_that_stay(tmp_path):
+    """ACL LOAD, as Redis 8.2: a connected user that is still in the file goes on
+    under its new rules; one that is gone is disconnected."""
+    results = []
+    for start in (start_redis, start_streamlite):
+        f = tmp_path / f"{start.__name__}.acl"
+        f.write_text("user default on nopass ~* &* +@all\nuser alice on >a ~* +@all\n")
+        srv = start(["--aclfile", str(f)])
+        try:
+            adm, a = RedisConn(srv.port), RedisConn(srv.port)
+            a.call("AUTH", "alice", "a")
+            f.write_text("user default on nopass ~* &* +@all\nuser alice on >a ~* +@all -get\n")
+            out = [adm.call("ACL", "LOAD"), a.call("GET", "x"), a.call("ACL", "WHOAMI")]
+            f.write_text("user default on nopass ~* &* +@all\n")
+            out += [adm.call("ACL", "LOAD"), is_closed(a.sock)]
+            results.append(out)
+            adm.close()
+            a.close()
+        finally:
+            srv.cleanup()
+    assert results[0] == results[1]

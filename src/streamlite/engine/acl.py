@@ -1012,9 +1012,8 @@ class Acl:
 
     def load_file(self, path: str) -> str | None:
         """ACL LOAD (``ACLLoadFromFile``): replace the users with the file's, or
-        change nothing and return Redis's error text. The default user keeps its
-        identity (its rules are copied); clients of users that are gone or changed
-        are disconnected."""
+        change nothing and return Redis's error text (``install`` says what happens
+        to connected clients)."""
         try:
             with open(path, "rb") as f:
                 data = f.read()
@@ -1066,28 +1065,28 @@ class Acl:
         return None
 
     def install(self, users: dict[bytes, User], keep_default: bool = False) -> None:
-        """Make ``users`` the users (a file or config lines were loaded). Without a
-        ``default`` among them the default user is reset to Redis's (ACL LOAD), or
-        kept as it is (``keep_default``: config lines)."""
+        """Make ``users`` the users (a file or config lines were loaded), as Redis 8.2's
+        ACL LOAD: a user that stays keeps its identity and takes the new rules (its
+        clients go on under them), the clients of a user that is gone are
+        disconnected. Without a ``default`` among them the default user is reset to
+        Redis's (ACL LOAD), or kept as it is (``keep_default``: config lines)."""
         old = self.users
         new_default = users.pop(b"default", None)
         if new_default is None and not keep_default:
             new_default = self._create_default()
         if new_default is not None:
             self.default.copy_from(new_default)
-        self.users = {b"default": self.default, **users}
+        installed: dict[bytes, User] = {b"default": self.default}
+        for name, nu in users.items():
+            ou = old.get(name)
+            if ou is not None and ou is not self.default:
+                ou.copy_from(nu)
+                nu = ou
+            installed[name] = nu
+        self.users = installed
         for name, u in old.items():
-            if u is self.default:
-                continue
-            nu = self.users.get(name)
-            if nu is None or nu.describe() != u.describe():
+            if name not in installed:
                 self.kill_clients_of(u)
-            else:  # unchanged: its clients go on as the new object
-                from .front import front_of
-
-                for x in front_of(self.engine).clients():
-                    if x.user is u:
-                        x.user = nu
 
     def describe_all(self) -> list[str]:
         """``<name> <rules>`` of every user, sorted by name (ACL LIST without "user ")."""
