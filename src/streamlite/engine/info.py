@@ -206,6 +206,8 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "client_output_buffer_limit_disconnections": 0,
     }
     out.update(front_of(engine).info_stats())
+    for reason, n in engine.acl.denied.items():
+        out[f"acl_access_denied_{reason}"] = n
     return out
 
 
