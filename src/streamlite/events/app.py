@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
+from .clock import REAL_CLOCK, Clock
 from .codec import Codec
 from .connection import check_client, check_not_cluster_node, connect, connect_async
 from .consumer import ConsumerOptions, GroupConsumer
@@ -41,6 +42,7 @@ from .handlers import HandlerSpec
 from .idempotency import AsyncIdempotency
 from .metrics import configure_logging, metrics, serve_metrics
 from .producer import AsyncProducer, Producer, Retention
+from .runtime import Runtime
 
 log = logging.getLogger("streamlite.events.app")
 
@@ -111,6 +113,8 @@ class App:
         self._after_startup: list[Callable[[], Any]] = []
         self._on_shutdown: list[Callable[[], Any]] = []
         self._xnack: bool | None = None  # the server has XNACK (probed once)
+        # what the subscriptions see of this app while it runs (made by start())
+        self.runtime: Runtime | None = None
         if log_json is not None or log_level is not None:
             configure_logging(log_level or "INFO", bool(log_json))
 
@@ -148,7 +152,8 @@ class App:
         handlers[ev] = HandlerSpec.inspect(fn, ev, idempotent)
 
     def partitioned_handler(self, stream: str, *, group: str, partitions: int,
-                            event: str | None = None, **options: Any) -> Callable[[F], F]:
+                            event: str | None = None, idempotent: bool = False,
+                            lease_ms: int = 10_000, **options: Any) -> Callable[[F], F]:
         """Register a handler on a partitioned stream (see :mod:`.partition`): per-key
         order, each partition processed by one worker at a time."""
         from .partition import PartitionedSubscription
@@ -156,10 +161,11 @@ class App:
         def deco(fn: F) -> F:
             for sub in self.partitioned:
                 if sub.stream == stream and sub.group == group:
-                    sub.add(fn, event)
+                    sub.add(fn, event, idempotent)
                     return fn
-            sub = PartitionedSubscription(self, stream, group, partitions, **options)
-            sub.add(fn, event)
+            opts = self.defaults.with_(**options) if options else self.defaults
+            sub = PartitionedSubscription(stream, group, partitions, opts, lease_ms=lease_ms)
+            sub.add(fn, event, idempotent)
             self.partitioned.append(sub)
             return fn
 
@@ -225,18 +231,10 @@ class App:
     def run_sync(self, coro: Any) -> Any:
         """Run a coroutine on the app's event loop from a handler thread and wait for it
         (what ``ctx.publish_sync`` does: sync handlers run in a thread pool)."""
-        loop = self._loop
-        if loop is None or not loop.is_running():
+        if self.runtime is None:
             coro.close()
             raise RuntimeError("the app is not running")
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            coro.close()
-            raise RuntimeError("called from the app's event loop: await it instead")
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        return self.runtime.run_sync(coro)
 
     @property
     def idempotency(self) -> AsyncIdempotency:
@@ -260,22 +258,32 @@ class App:
         return self._xnack
 
     # ---------------------------------------------------------------- running
-    async def start(self) -> None:
-        """Create groups and start consuming (returns once everything runs)."""
+    def make_runtime(self, clock: Clock = REAL_CLOCK) -> Runtime:
+        """What the subscriptions get of this app: :class:`~.runtime.Runtime`."""
+        return Runtime(consumer_name=self.consumer_name, redis=self.redis,
+                       producer=lambda: self.producer, idempotency=lambda: self.idempotency,
+                       xnack_supported=self.xnack_supported, request_stop=self.request_stop,
+                       loop=asyncio.get_running_loop(), clock=clock, owner=self)
+
+    async def start(self, runtime: Runtime | None = None) -> None:
+        """Create groups and start consuming (returns once everything runs).
+        ``runtime``: one made by :meth:`make_runtime` with another clock (the test
+        client's); by default the app makes its own."""
         if not self.subscriptions and not self.partitioned:
             raise RuntimeError("no handlers registered")
         self._stop_event = asyncio.Event()
         self._loop = asyncio.get_running_loop()
+        self.runtime = rt = runtime or self.make_runtime()
         if self.metrics_port is not None:
             serve_metrics(self.metrics_port)
         try:
             await check_not_cluster_node(self.redis)
             for (stream, group), (opts, handlers) in self.subscriptions.items():
-                c = GroupConsumer(self, stream, group, opts, handlers)
+                c = GroupConsumer(rt, stream, group, opts, handlers)
                 self.consumers.append(c)
                 await c.start()
             for sub in self.partitioned:
-                await sub.start()
+                await sub.start(rt)
         except BaseException:
             await self.stop(grace_s=0)  # undo what did start, then report
             raise
