@@ -37,10 +37,12 @@ from .clock import REAL_CLOCK, Clock
 from .codec import Codec
 from .connection import check_client, check_not_cluster_node, connect, connect_async
 from .consumer import ConsumerOptions, GroupConsumer
+from .dependencies import _MISSING, Dependencies
 from .failover import DEFAULT, resolve_retry
 from .handlers import HandlerSpec
 from .idempotency import AsyncIdempotency
 from .metrics import configure_logging, metrics, serve_metrics
+from .middleware import HandleChain, kind_of
 from .producer import AsyncProducer, Producer, Retention
 from .runtime import Runtime
 
@@ -115,6 +117,9 @@ class App:
         self._xnack: bool | None = None  # the server has XNACK (probed once)
         # what the subscriptions see of this app while it runs (made by start())
         self.runtime: Runtime | None = None
+        self.dependencies = Dependencies()  # app.provide(Type, value)
+        self.handle_middlewares: list[Callable[..., Any]] = []  # @app.middleware
+        self.publish_middlewares: list[Callable[..., Any]] = []  # @app.publish_middleware
         if log_json is not None or log_level is not None:
             configure_logging(log_level or "INFO", bool(log_json))
 
@@ -188,6 +193,29 @@ class App:
             if asyncio.iscoroutine(res):
                 await res
 
+    # ---------------------------------------------------------------- middlewares, DI
+    def middleware(self, fn: F) -> F:
+        """Run ``fn`` around every handler call (see :mod:`.middleware`): a generator
+        function (def or async def) that yields once, or ``async def fn(ctx,
+        call_next)``. The first one added is the outermost."""
+        kind_of(fn)
+        self.handle_middlewares.append(fn)
+        return fn
+
+    def publish_middleware(self, fn: F) -> F:
+        """Run ``fn(stream, event)`` around every event the app's producers publish
+        (``ctx.publish`` included): a generator function that yields once."""
+        kind_of(fn, publish=True)
+        self.publish_middlewares.append(fn)
+        return fn
+
+    def provide(self, tp: Any, value: Any = _MISSING, *,
+                factory: Callable[[], Any] | None = None) -> None:
+        """Give handler parameters annotated with ``tp`` this ``value`` (or what
+        ``factory()`` returns, called once when the app starts; see
+        :mod:`.dependencies`)."""
+        self.dependencies.provide(tp, value, factory=factory)
+
     # ---------------------------------------------------------------- clients
     @property
     def redis(self) -> aioredis.Redis:
@@ -211,6 +239,7 @@ class App:
                                            producer_id=self.producer_id,
                                            retention=self.retention,
                                            **self._write_options())
+            self._producer.middlewares = self.publish_middlewares
         return self._producer
 
     @property
@@ -226,6 +255,7 @@ class App:
                                            producer_id=self.producer_id,
                                            retention=self.retention,
                                            **self._write_options())
+            self._sync_producer.middlewares = self.publish_middlewares
         return self._sync_producer
 
     def run_sync(self, coro: Any) -> Any:
@@ -263,7 +293,9 @@ class App:
         return Runtime(consumer_name=self.consumer_name, redis=self.redis,
                        producer=lambda: self.producer, idempotency=lambda: self.idempotency,
                        xnack_supported=self.xnack_supported, request_stop=self.request_stop,
-                       loop=asyncio.get_running_loop(), clock=clock, owner=self)
+                       loop=asyncio.get_running_loop(), clock=clock, owner=self,
+                       dependencies=self.dependencies,
+                       middlewares=HandleChain(self.handle_middlewares))
 
     async def start(self, runtime: Runtime | None = None) -> None:
         """Create groups and start consuming (returns once everything runs).
@@ -278,6 +310,7 @@ class App:
             serve_metrics(self.metrics_port)
         try:
             await check_not_cluster_node(self.redis)
+            await self.dependencies.start()
             for (stream, group), (opts, handlers) in self.subscriptions.items():
                 c = GroupConsumer(rt, stream, group, opts, handlers)
                 self.consumers.append(c)

@@ -8,9 +8,10 @@ reads, and says what to do next as an :class:`Outcome`:
 * it picks the handler for the entry's event type (or the ``"*"`` one);
 * an entry delivered more than ``max_deliveries`` times (crashed handlers) is not run:
   ``dead``;
-* it builds the handler's :class:`~.context.Context` and arguments, and runs it: awaited
-  when async, in the subscription's thread pool when sync, through the idempotency store
-  (:mod:`.idempotency`) when the handler is ``idempotent=True``;
+* it builds the handler's :class:`~.context.Context` and arguments (dependencies
+  resolved, :mod:`.dependencies`), and runs it inside the app's middlewares
+  (:mod:`.middleware`): awaited when async, in the subscription's thread pool when sync,
+  through the idempotency store (:mod:`.idempotency`) when ``idempotent=True``;
 * it records the metrics (latency, processed, failed) and logs the failure;
 * and decides: ``ack`` (done, or no handler and ``ack_unhandled``), ``leave`` (no handler,
   leave it pending), ``retry`` after ``delay_ms`` (the retry policy's backoff or the
@@ -25,6 +26,8 @@ order), then counts it with :meth:`Delivery.retried` / :meth:`Delivery.dead_lett
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import time
 from concurrent.futures import Executor
@@ -105,7 +108,9 @@ class Delivery:
         self.runtime = runtime
         self.stream = stream
         self.group = group
-        self.handlers = handlers
+        # the provided values settled (raises TypeError for one nobody provides)
+        self.handlers = {ev: spec.bind(runtime.dependencies) for ev, spec in handlers.items()}
+        self.chain = runtime.middlewares
         self.opts = opts
         self.pool = pool
         self.consumer = runtime.consumer_name
@@ -149,12 +154,10 @@ class Delivery:
         ctx = Context(self.runtime, msg, self.group, self.consumer, count)
         t0 = time.perf_counter()
         try:
-            args = spec.arguments(msg, ctx)
-            if spec.idempotent:
-                result = await self.runtime.idempotency.run(
-                    self.group, ctx.event_id, lambda: self.call(spec, args))
+            if self.chain:
+                result = await self.chain.run(ctx, lambda: self.invoke(spec, msg, ctx))
             else:
-                result = await self.call(spec, args)
+                result = await self.invoke(spec, msg, ctx)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -166,12 +169,28 @@ class Delivery:
             log.debug("already processed %s", msg.event_id)
         return ACKED
 
+    async def invoke(self, spec: HandlerSpec, msg: Message, ctx: Context) -> Any:
+        """Arguments (dependencies resolved), the idempotency check, the handler."""
+        if not spec.dependent:
+            return await self._guarded(spec, spec.arguments(msg, ctx), ctx)
+        async with contextlib.AsyncExitStack() as stack:
+            args = await spec.resolve(msg, ctx, self.runtime.dependencies, stack)
+            return await self._guarded(spec, args, ctx)
+
+    async def _guarded(self, spec: HandlerSpec, args: list[Any], ctx: Context) -> Any:
+        if spec.idempotent:
+            return await self.runtime.idempotency.run(self.group, ctx.event_id,
+                                                      lambda: self.call(spec, args))
+        return await self.call(spec, args)
+
     async def call(self, spec: HandlerSpec, args: list[Any]) -> Any:
-        """Run the handler: awaited when async, in the thread pool when sync."""
+        """Run the handler: awaited when async, in the thread pool when sync (with the
+        caller's context variables, as ``asyncio.to_thread`` does)."""
         if spec.is_async:
             return await spec.fn(*args)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, spec.fn, *args)
+        cv = contextvars.copy_context()
+        return await loop.run_in_executor(self.pool, cv.run, spec.fn, *args)
 
     def _failed(self, msg: Message, count: int, exc: Exception) -> Outcome:
         et = msg.event_type

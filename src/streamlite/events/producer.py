@@ -27,6 +27,7 @@ have the entry (``WAIT`` on the same connection): a failover right after cannot 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from .failover import (
     retry_sync,
 )
 from .keys import colocated
+from .middleware import enter_publish_async, enter_publish_sync
 from .scripts import execute, execute_sync
 
 # KEYS[1] stream, KEYS[2] dedup marker; ARGV[1] marker TTL (ms); ARGV[2..] XADD arguments
@@ -133,6 +135,8 @@ class _Base:
         self.retry: WriteRetry | None = resolve_retry(retry, client)
         self.retry_dedup_ttl_ms = retry_dedup_ttl_ms or max(
             60_000, int(2_000 * (self.retry.timeout_s if self.retry else 30)))
+        # around every published event (see streamlite.events.middleware)
+        self.middlewares: list[Any] = []
 
     def retention_for(self, stream: str) -> Retention | None:
         r = self.retention
@@ -253,7 +257,10 @@ class Producer(_Base):
                 headers: Mapping[str, str] | None = None, event_id: str | None = None,
                 idempotency_key: str | None = None) -> str:
         """Append one event; returns its entry ID."""
-        ev = self._prepare(self._event(payload, event_type, headers, event_id, idempotency_key))
+        event = self._event(payload, event_type, headers, event_id, idempotency_key)
+        if self.middlewares:
+            return self.publish_many(stream, [event])[0]
+        ev = self._prepare(event)
         return retry_sync(self.retry, lambda: self._send(stream, [ev])[0],
                           f"publish to {stream}")
 
@@ -282,6 +289,16 @@ class Producer(_Base):
         """Append many events with pipelining (``chunk`` commands per round trip).
 
         Items are payloads or :class:`Event` objects (for per-event type, headers, keys)."""
+        if self.middlewares:
+            items = self._as_events(events)
+            ids: list[str] = []
+            with contextlib.ExitStack() as stack:
+                enter_publish_sync(stack, self.middlewares, stream, items)
+                ids = self._publish_many(stream, items, chunk)
+            return ids
+        return self._publish_many(stream, events, chunk)
+
+    def _publish_many(self, stream: str, events: Iterable[Any], chunk: int) -> list[str]:
         evs = [self._prepare(e) for e in self._as_events(events)]
         ids: list[str] = []
         for _ in range(self._probe_first(evs)):
@@ -330,7 +347,10 @@ class AsyncProducer(_Base):
     async def publish(self, stream: str, payload: Any, *, event_type: str | None = None,
                       headers: Mapping[str, str] | None = None, event_id: str | None = None,
                       idempotency_key: str | None = None) -> str:
-        ev = self._prepare(self._event(payload, event_type, headers, event_id, idempotency_key))
+        event = self._event(payload, event_type, headers, event_id, idempotency_key)
+        if self.middlewares:
+            return (await self.publish_many(stream, [event]))[0]
+        ev = self._prepare(event)
         ids = await retry_async(self.retry, lambda: self._send(stream, [ev]),
                                 f"publish to {stream}")
         return ids[0]
@@ -358,6 +378,16 @@ class AsyncProducer(_Base):
 
     async def publish_many(self, stream: str, events: Iterable[Any], *,
                            chunk: int = 1000) -> list[str]:
+        if self.middlewares:
+            items = self._as_events(events)
+            ids: list[str] = []
+            async with contextlib.AsyncExitStack() as stack:
+                await enter_publish_async(stack, self.middlewares, stream, items)
+                ids = await self._publish_many(stream, items, chunk)
+            return ids
+        return await self._publish_many(stream, events, chunk)
+
+    async def _publish_many(self, stream: str, events: Iterable[Any], chunk: int) -> list[str]:
         evs = [self._prepare(e) for e in self._as_events(events)]
         ids: list[str] = []
         for _ in range(self._probe_first(evs)):

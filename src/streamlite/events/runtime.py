@@ -4,7 +4,8 @@ Group consumers (:mod:`.consumer`), partitions (:mod:`.partition`), the delivery
 (:mod:`.delivery`) and the handler's :class:`~.context.Context` see the worker only
 through this object, never the whole :class:`~.app.App`: the consumer name, the client,
 the producer and idempotency store (made on first use), the clock every wait goes through
-(:mod:`.clock`), ``run_sync`` for sync handlers, ``request_stop`` for a subscription that
+(:mod:`.clock`), the provided dependencies and handling middlewares
+(:mod:`.dependencies`, :mod:`.middleware`), ``run_sync`` for sync handlers, ``request_stop`` for a subscription that
 failed, and the observers the test client listens with (:mod:`.testing`). The App builds
 one when it starts.
 """
@@ -16,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .clock import REAL_CLOCK, Clock
+from .dependencies import Dependencies
+from .middleware import HandleChain
 
 if TYPE_CHECKING:
     from .delivery import DeliveryRecord
@@ -32,7 +35,9 @@ class Runtime:
                  xnack_supported: Callable[[str, str], Awaitable[bool]],
                  request_stop: Callable[[], None],
                  loop: asyncio.AbstractEventLoop | None = None,
-                 clock: Clock = REAL_CLOCK, owner: Any = None) -> None:
+                 clock: Clock = REAL_CLOCK, owner: Any = None,
+                 dependencies: Dependencies | None = None,
+                 middlewares: HandleChain | None = None) -> None:
         self.consumer_name = consumer_name
         self.redis = redis
         self._producer = producer
@@ -42,6 +47,8 @@ class Runtime:
         self.loop = loop
         self.clock = clock
         self.owner = owner  # the App (for users who reach it through ctx.app)
+        self.dependencies = dependencies or Dependencies()  # app.provide(...)
+        self.middlewares = middlewares or HandleChain([])  # around every handler call
         # called with every delivery's record (the test client's log)
         self.observers: list[Callable[[DeliveryRecord], None]] = []
 

@@ -193,6 +193,7 @@ class TestApp:
         app._xnack = None
         app._sync_producer = Producer(self.client, codec=app.codec,
                                       producer_id=app.producer_id, retention=app.retention)
+        app._sync_producer.middlewares = app.publish_middlewares
         runtime = app.make_runtime(self.clock)
         runtime.observers.append(self.deliveries.append)
         try:
