@@ -11,7 +11,7 @@ A handler's parameters are, in order of precedence::
 * **Provided values**: ``app.provide(Gateway, gateway)`` (or ``app.provide(Gateway,
   factory=make_gateway)``: called once when the app starts, awaited if it is a coroutine
   function). A parameter annotated with a provided type (or a supertype of one) gets the
-  value. Which parameters are provided is settled when the app starts: a handler asking
+  value (a factory runs again at every start). Which parameters are provided is settled when the app starts: a handler asking
   for a type nobody provides fails the start, not the first message.
 * **Depends(fn)**: ``fn`` runs for each delivery; its own parameters are resolved the same
   way (the context, the :class:`~.envelope.Message`, provided values, other ``Depends``).
@@ -54,6 +54,7 @@ class Dependencies:
     def __init__(self) -> None:
         self._values: dict[Any, Any] = {}
         self._factories: dict[Any, Callable[[], Any]] = {}
+        self._made: dict[Any, Any] = {}  # what the factories made at the last start
 
     def provide(self, tp: Any, value: Any = _MISSING, *,
                 factory: Callable[[], Any] | None = None) -> None:
@@ -82,19 +83,21 @@ class Dependencies:
         k = self._key(tp)
         if k is _MISSING:
             raise LookupError(f"nothing provides {tp!r}")
-        if k not in self._values:
+        if k in self._values:
+            return self._values[k]
+        if k not in self._made:
             raise RuntimeError(f"{tp!r} is provided by a factory: the app has not started")
-        return self._values[k]
+        return self._made[k]
 
     async def start(self) -> None:
-        """Call the factories (once)."""
+        """Call the factories (at every start of the app: a restarted app, or one under
+        the test client, gets values made from what it runs with now)."""
+        self._made = {}
         for tp, factory in list(self._factories.items()):
-            if tp in self._values:
-                continue
             v = factory()
             if inspect.isawaitable(v):
                 v = await v
-            self._values[tp] = v
+            self._made[tp] = v
 
 
 def param_types(fn: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]:
