@@ -9,8 +9,10 @@ Tasks, all on the app's event loop:
 * **claimer**: every ``claim_interval_ms``, ``XAUTOCLAIM <claim_idle_ms>`` takes over
   entries idle that long: those of dead consumers, and failed ones whose retry backoff
   has elapsed (see :mod:`.retry`);
-* **workers**: ``concurrency`` coroutines run the handlers (sync handlers in a thread
-  pool of the same size);
+* **workers**: ``concurrency`` coroutines deliver entries through the delivery step
+  (:mod:`.delivery`: handler, context, middlewares, thread pool of the same size for sync
+  handlers, idempotency, metrics, the ack/retry/dead-letter decision) and carry out what
+  it decided;
 * **acker**: acknowledges finished entries with one ``XACK`` carrying every ID finished
   since the previous one (acks are batched, never one round trip per message);
 * **keepalive**: every ``claim_idle_ms / 6``, the entries this worker has held for

@@ -332,11 +332,19 @@ class TestApp:
                 await asyncio.sleep(0.002)
 
     # ---------------------------------------------------------------- assertions
+    def _streams(self, stream: str) -> set[str]:
+        """``stream``, and its partitions' streams if it is partitioned."""
+        out = {stream}
+        for sub in self.app.partitioned:
+            if sub.stream == stream:
+                out.update(partition_stream(stream, i) for i in range(sub.partitions))
+        return out
+
     def _select(self, stream: str | None, group: str | None,
                 event_type: str | None) -> list[DeliveryRecord]:
+        streams = self._streams(stream) if stream is not None else None
         return [d for d in self.deliveries
-                if (stream is None or d.stream == stream
-                    or d.stream.startswith(stream + ":p"))
+                if (streams is None or d.stream in streams)
                 and (group is None or d.group == group)
                 and (event_type is None or d.event_type == event_type)]
 
