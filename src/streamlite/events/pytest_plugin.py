@@ -7,7 +7,10 @@ App your tests run, either in the pytest configuration::
     streamlite_app = "myservice.worker:app"     # module:attribute (an App, or a
                                                  # function returning one)
 
-or with an ``app`` fixture of your own (in ``conftest.py``), which wins over the plugin's.
+or with an ``app`` fixture of your own (in ``conftest.py``), which wins over the plugin's
+(``test_app`` takes the configured one first, then ``app``: a project whose ``app``
+fixture is its web application sets ``streamlite_app``, or overrides the
+``streamlite_app`` fixture).
 Then::
 
     async def test_billing(test_app):
@@ -62,11 +65,25 @@ def app(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def test_app(app: Any) -> Any:
-    """A :class:`~.testing.TestApp` of ``app`` (started around ``async def`` tests)."""
+def streamlite_app(request: pytest.FixtureRequest) -> Any:
+    """The App ``test_app`` runs: ``streamlite_app`` from the configuration when set
+    (so a project whose ``app`` fixture is its web app still works), else ``app``."""
+    spec = request.config.getini("streamlite_app")
+    return load_app(spec) if spec else request.getfixturevalue("app")
+
+
+@pytest.fixture
+def test_app(streamlite_app: Any) -> Any:
+    """A :class:`~.testing.TestApp` of the app (started around ``async def`` tests)."""
+    from .app import App
     from .testing import TestApp
 
-    return TestApp(app)
+    if not isinstance(streamlite_app, App):
+        pytest.fail(f"test_app needs a streamlite.events.App, and the `app` fixture is a "
+                    f"{type(streamlite_app).__name__}: set streamlite_app = \"module:app\" "
+                    "in the pytest configuration, or override the `streamlite_app` fixture",
+                    pytrace=False)
+    return TestApp(streamlite_app)
 
 
 @pytest.hookimpl(tryfirst=True)
