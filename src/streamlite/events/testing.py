@@ -199,9 +199,16 @@ class TestApp:
         try:
             await app.start(runtime)
         except BaseException:
+            app.runtime = None
             self._restore()
+            await self._close()
             raise
         self._running = True
+
+    async def _close(self) -> None:
+        self.client.close()
+        await self.redis.aclose()
+        self.embedded.close()
 
     async def stop(self) -> None:
         """Stop the app (gracefully: in-flight handlers finish) and drop the engine."""
@@ -223,9 +230,7 @@ class TestApp:
         finally:
             app.runtime = None
             self._restore()
-            self.client.close()
-            await self.redis.aclose()
-            self.embedded.close()
+            await self._close()
 
     def _restore(self) -> None:
         for n, v in self._saved.items():
