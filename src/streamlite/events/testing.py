@@ -324,6 +324,10 @@ class TestApp:
         v_end = self.clock.now + self.max_virtual_s
         while True:
             await self._settle(deadline)
+            for c in self.app.consumers:
+                if c.failure is not None:  # a reader/claimer/acker died: say why
+                    raise NotDrained(f"{c.stream}/{c.group} stopped: {c.failure!r}") \
+                        from c.failure
             left = await self.backlog()
             if not left:
                 return
