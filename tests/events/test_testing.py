@@ -192,3 +192,27 @@ def test_partitioned_handlers_are_idempotent_and_run_sync_ones_in_a_pool(backend
     p.close()
     assert sorted(effects) == ["ev-1", "ev-2"]
     assert all(t.startswith("p-ledger") for t in threads), threads
+
+
+def test_the_redis_82_retry_path_under_the_test_client() -> None:
+    """use_xnack=False: retries scheduled with XCLAIM ... IDLE and reclaimed by
+    XAUTOCLAIM, as on Redis 8.2; the engine's idle times move with the virtual clock."""
+    seen: list[int] = []
+    app = App("redis://127.0.0.1:1/0", defaults=ConsumerOptions(
+        use_xnack=False, retry=RetryPolicy(max_deliveries=4, backoff_ms=5_000, jitter=0)))
+
+    @app.handler("jobs", group="g")
+    async def job(evt: dict[str, Any], ctx: Context) -> None:
+        seen.append(ctx.delivery_count)
+        if ctx.delivery_count < 3:
+            raise RuntimeError("not yet")
+
+    async def main() -> None:
+        async with TestApp(app) as test:
+            await test.publish("jobs", {"n": 1})
+            await test.drain()
+            assert [r.action for r in test.deliveries] == ["retry", "retry", "ack"]
+            assert test.clock.now >= 15  # 5 s, then 10 s
+
+    asyncio.run(asyncio.wait_for(main(), 60))
+    assert seen == [1, 2, 3]
