@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,13 +126,25 @@ def test_partitioned_handlers_under_the_test_client_keep_order() -> None:
               defaults=ConsumerOptions(retry=RetryPolicy(max_deliveries=3, backoff_ms=5_000,
                                                          jitter=0)))
 
+    class Ledger:
+        def __init__(self) -> None:
+            self.rows = got
+
+    app.provide(Ledger, Ledger())
+    wrapped: list[str] = []
+
+    @app.middleware
+    def mark(ctx: Context) -> Iterator[None]:
+        wrapped.append(ctx.stream)
+        yield
+
     @app.partitioned_handler("ledger", group="posting", partitions=3)
-    async def post(evt: dict[str, Any]) -> None:
+    async def post(evt: dict[str, Any], ledger: Ledger) -> None:  # injected here too
         k, s = evt["key"], evt["seq"]
         if s == 2 and (k, s) not in failed:
             failed.add((k, s))
             raise RuntimeError("retried in place")
-        got.append((k, s))
+        ledger.rows.append((k, s))
 
     async def main() -> None:
         async with TestApp(app) as test:
@@ -142,6 +155,7 @@ def test_partitioned_handlers_under_the_test_client_keep_order() -> None:
             await test.drain()
             assert len(test.retries("ledger")) == 4
             assert len(test.handled("ledger")) == 20
+            assert len(wrapped) == 24 and all(w.startswith("ledger:p") for w in wrapped)
 
     asyncio.run(asyncio.wait_for(main(), 60))
     for k in ("a", "b", "c", "d"):
