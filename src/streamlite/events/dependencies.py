@@ -68,6 +68,12 @@ class Dependencies:
             self._factories.pop(tp, None)
 
     def _key(self, tp: Any) -> Any:
+        if isinstance(tp, str):  # an annotation that could not be resolved (a local class
+            # under `from __future__ import annotations`): matched by the class's name
+            for k in (*self._values, *self._factories):
+                if getattr(k, "__name__", None) == tp.rsplit(".", 1)[-1]:
+                    return k
+            return _MISSING
         if tp in self._values or tp in self._factories:
             return tp
         if isinstance(tp, type):
@@ -104,13 +110,20 @@ def param_types(fn: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]:
     """``fn``'s parameters with their resolved annotations (Any where there is none)."""
     try:
         hints = typing.get_type_hints(fn)
-    except Exception:
+    except Exception:  # one annotation names something out of reach: each on its own
         hints = {}
+    glb = getattr(inspect.unwrap(fn), "__globals__", {})
     out = []
     for name, p in inspect.signature(fn).parameters.items():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
-        out.append((p, hints.get(name, p.annotation if p.annotation is not p.empty else Any)))
+        tp = hints.get(name, p.annotation if p.annotation is not p.empty else Any)
+        if isinstance(tp, str):
+            try:
+                tp = eval(tp, dict(glb))  # noqa: S307 - the function's own annotation
+            except Exception:
+                pass  # kept as a string: provided values still match it by class name
+        out.append((p, tp))
     return out
 
 

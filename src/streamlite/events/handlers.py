@@ -66,11 +66,12 @@ class HandlerSpec:
                 payload_seen = True
             elif p.default is not p.empty:
                 kinds.append(("value", p.default))
-            elif deps is None and isinstance(tp, type) and tp is not Any:
+            elif deps is None and (isinstance(tp, type) and tp is not Any
+                                   or isinstance(tp, str)):
                 kinds.append(("provided", tp))
             else:
                 hint = (f": nothing provides {getattr(tp, '__name__', tp)} (app.provide)"
-                        if isinstance(tp, type) and tp is not Any else "")
+                        if isinstance(tp, type | str) and tp is not Any else "")
                 raise TypeError(f"handler {self.fn.__name__}: cannot supply parameter "
                                 f"{p.name!r}{hint}")
         return kinds
