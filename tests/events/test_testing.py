@@ -230,3 +230,32 @@ def test_the_redis_82_retry_path_under_the_test_client() -> None:
 
     asyncio.run(asyncio.wait_for(main(), 60))
     assert seen == [1, 2, 3]
+
+
+def test_delayed_messages_come_due_on_the_test_clock() -> None:
+    got: list[tuple[str, float]] = []
+    app = App("redis://127.0.0.1:1/0")
+    test_ref: list[TestApp] = []
+
+    @app.handler("reminders", group="mail")
+    async def remind(evt: dict[str, Any]) -> None:
+        got.append((evt["what"], test_ref[0].clock.now))
+
+    async def main() -> None:
+        async with TestApp(app) as test:
+            test_ref.append(test)
+            await test.app.producer.publish("reminders", {"what": "in an hour"},
+                                            delay=3600)
+            await test.app.producer.publish("reminders", {"what": "in a minute"},
+                                            delay=60)
+            assert await test.delayed() == {"reminders": 2}
+            await test.advance(30)
+            assert got == []
+            await test.advance(31)  # the first is due: appended and handled
+            assert [w for w, _ in got] == ["in a minute"]
+            await test.drain()  # jumps to the second's due time
+            assert [w for w, _ in got] == ["in a minute", "in an hour"]
+            assert got[1][1] >= 3600
+            assert await test.delayed() == {}
+
+    asyncio.run(asyncio.wait_for(main(), 60))

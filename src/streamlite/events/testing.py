@@ -258,13 +258,61 @@ class TestApp:
         end = self.clock.now + seconds
         await self._settle()
         while True:
+            if await self._move_due():
+                await self._settle()
+                continue
             due = self.clock.next_due()
+            delayed = await self._next_delayed()
+            if delayed is not None and delayed <= end and (due is None or delayed < due):
+                self.clock.move_to(delayed)
+                continue
             if due is None or due > end:
                 break
             self.clock.step()
             await self._settle()
         self.clock.move_to(end)
+        await self._move_due()
         await self._settle()
+
+    # ---------------------------------------------------------------- delayed messages
+    async def delayed(self) -> dict[str, int]:
+        """stream -> delayed events waiting for it (``publish(..., delay=/at=)``)."""
+        from .delayed import delayed_key
+
+        out: dict[str, int] = {}
+        for stream in self.app.consumed_streams():
+            n = int(await self.redis.zcard(delayed_key(stream)))
+            if n:
+                out[stream] = n
+        return out
+
+    async def _next_delayed(self) -> float | None:
+        """The framework time at which the earliest delayed event is due (None: none)."""
+        from .delayed import delayed_key
+
+        first: int | None = None
+        for stream in self.app.consumed_streams():
+            rows = await self.redis.zrange(delayed_key(stream), 0, 0, withscores=True)
+            if rows and (first is None or int(rows[0][1]) < first):
+                first = int(rows[0][1])
+        if first is None:
+            return None
+        return self.clock.now + max(0, first - self.engine_clock.ms()) / 1000
+
+    async def _move_due(self) -> int:
+        """Append the delayed events that are due now (what the app's mover does on its
+        own schedule, done at once): how many."""
+        mover = getattr(self.app, "delayed_mover", None)
+        if mover is None:
+            return 0
+        n = 0
+        for stream in mover.streams:
+            while True:
+                moved, _ = await mover.move_once(stream)
+                n += moved
+                if moved < mover.batch:
+                    break
+        return n
 
     # ---------------------------------------------------------------- draining
     def _idle(self) -> bool:
@@ -328,16 +376,26 @@ class TestApp:
                 if c.failure is not None:  # a reader/claimer/acker died: say why
                     raise NotDrained(f"{c.stream}/{c.group} stopped: {c.failure!r}") \
                         from c.failure
+            if await self._move_due():
+                continue
             left = await self.backlog()
-            if not left:
+            delayed = await self._next_delayed()
+            if not left and delayed is None:
                 return
             if time.monotonic() > deadline or self.clock.now > v_end:
-                raise NotDrained(f"not drained: {_describe(left)}")
+                what = _describe(left) if left else ""
+                if delayed is not None:
+                    what += f"{', ' if what else ''}delayed events waiting: {await self.delayed()}"
+                raise NotDrained(f"not drained: {what}")
             if any(unread for unread, _ in left.values()):
                 await asyncio.sleep(0.002)  # a reader is about to take them
                 continue
-            # only pending entries, nothing running: they wait for a timer
-            if not self.clock.step():
+            # nothing running, nothing unread: what is left waits for a timer or for a
+            # delayed event's due time, whichever comes first
+            due = self.clock.next_due()
+            if delayed is not None and (due is None or delayed < due):
+                self.clock.move_to(delayed)
+            elif not self.clock.step():
                 await asyncio.sleep(0.002)
 
     # ---------------------------------------------------------------- assertions
