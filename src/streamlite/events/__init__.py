@@ -11,6 +11,7 @@ from .codec import Codec, JsonCodec, MsgpackCodec, RawCodec, register_codec
 from .connection import connect, connect_async
 from .consumer import ConsumerOptions
 from .context import Context
+from .dependencies import Depends
 from .dlq import DeadLetterEntry, DeadLetters
 from .envelope import Message
 from .failover import NotReplicated, WriteRetry
@@ -32,7 +33,7 @@ from .scaling import GroupStats, desired_replicas, group_stats, group_stats_sync
 
 __all__ = [
     "App", "AsyncIdempotency", "AsyncProducer", "Codec", "ConsumerOptions", "Context",
-    "DeadLetter", "DeadLetterEntry", "DeadLetters", "Event", "GroupStats", "Idempotency",
+    "DeadLetter", "DeadLetterEntry", "DeadLetters", "Depends", "Event", "GroupStats", "Idempotency",
     "InFlightElsewhere", "JsonCodec", "Message", "MsgpackCodec", "NotReplicated", "Producer",
     "RawCodec",
     "Retention", "Retry", "RetryPolicy", "SKIPPED", "colocated", "configure_logging",

@@ -34,16 +34,20 @@ from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
+from .clock import REAL_CLOCK, Clock
 from .codec import Codec
 from .connection import check_client, check_not_cluster_node, connect, connect_async
 from .consumer import ConsumerOptions, GroupConsumer
+from .dependencies import _MISSING, Dependencies
 from .failover import DEFAULT, resolve_retry
 from .handlers import HandlerSpec
 from .idempotency import AsyncIdempotency
 from .limits import limited
 from .metrics import configure_logging, metrics, serve_metrics
+from .middleware import HandleChain, kind_of
 from .periodic import PeriodicJob, Scheduler
 from .producer import AsyncProducer, Producer, Retention
+from .runtime import Runtime
 
 log = logging.getLogger("streamlite.events.app")
 
@@ -115,6 +119,11 @@ class App:
         self._after_startup: list[Callable[[], Any]] = []
         self._on_shutdown: list[Callable[[], Any]] = []
         self._xnack: bool | None = None  # the server has XNACK (probed once)
+        # what the subscriptions see of this app while it runs (made by start())
+        self.runtime: Runtime | None = None
+        self.dependencies = Dependencies()  # app.provide(Type, value)
+        self.handle_middlewares: list[Callable[..., Any]] = []  # @app.middleware
+        self.publish_middlewares: list[Callable[..., Any]] = []  # @app.publish_middleware
         # delayed messages (see .delayed): appended when due by every worker's mover
         self.delayed_poll_s = delayed_poll_s
         self.move_delayed = move_delayed
@@ -164,7 +173,8 @@ class App:
         handlers[ev] = HandlerSpec.inspect(fn, ev, idempotent)
 
     def partitioned_handler(self, stream: str, *, group: str, partitions: int,
-                            event: str | None = None, rate_limit: Any = None,
+                            event: str | None = None, idempotent: bool = False,
+                            lease_ms: int = 10_000, rate_limit: Any = None,
                             time_limit: float | None = None,
                             **options: Any) -> Callable[[F], F]:
         """Register a handler on a partitioned stream (see :mod:`.partition`): per-key
@@ -175,10 +185,11 @@ class App:
             run = limited(fn, rate_limit=rate_limit, time_limit=time_limit)
             for sub in self.partitioned:
                 if sub.stream == stream and sub.group == group:
-                    sub.add(run, event)
+                    sub.add(run, event, idempotent)
                     return fn
-            sub = PartitionedSubscription(self, stream, group, partitions, **options)
-            sub.add(run, event)
+            opts = self.defaults.with_(**options) if options else self.defaults
+            sub = PartitionedSubscription(stream, group, partitions, opts, lease_ms=lease_ms)
+            sub.add(run, event, idempotent)
             self.partitioned.append(sub)
             return fn
 
@@ -244,6 +255,29 @@ class App:
             if asyncio.iscoroutine(res):
                 await res
 
+    # ---------------------------------------------------------------- middlewares, DI
+    def middleware(self, fn: F) -> F:
+        """Run ``fn`` around every handler call (see :mod:`.middleware`): a generator
+        function (def or async def) that yields once, or ``async def fn(ctx,
+        call_next)``. The first one added is the outermost."""
+        kind_of(fn)
+        self.handle_middlewares.append(fn)
+        return fn
+
+    def publish_middleware(self, fn: F) -> F:
+        """Run ``fn(stream, event)`` around every event the app's producers publish
+        (``ctx.publish`` included): a generator function that yields once."""
+        kind_of(fn, publish=True)
+        self.publish_middlewares.append(fn)
+        return fn
+
+    def provide(self, tp: Any, value: Any = _MISSING, *,
+                factory: Callable[[], Any] | None = None) -> None:
+        """Give handler parameters annotated with ``tp`` this ``value`` (or what
+        ``factory()`` returns, called once when the app starts; see
+        :mod:`.dependencies`)."""
+        self.dependencies.provide(tp, value, factory=factory)
+
     # ---------------------------------------------------------------- clients
     @property
     def redis(self) -> aioredis.Redis:
@@ -267,6 +301,7 @@ class App:
                                            producer_id=self.producer_id,
                                            retention=self.retention,
                                            **self._write_options())
+            self._producer.middlewares = self.publish_middlewares
         return self._producer
 
     @property
@@ -282,23 +317,16 @@ class App:
                                            producer_id=self.producer_id,
                                            retention=self.retention,
                                            **self._write_options())
+            self._sync_producer.middlewares = self.publish_middlewares
         return self._sync_producer
 
     def run_sync(self, coro: Any) -> Any:
         """Run a coroutine on the app's event loop from a handler thread and wait for it
         (what ``ctx.publish_sync`` does: sync handlers run in a thread pool)."""
-        loop = self._loop
-        if loop is None or not loop.is_running():
+        if self.runtime is None:
             coro.close()
             raise RuntimeError("the app is not running")
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            coro.close()
-            raise RuntimeError("called from the app's event loop: await it instead")
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        return self.runtime.run_sync(coro)
 
     @property
     def idempotency(self) -> AsyncIdempotency:
@@ -322,22 +350,35 @@ class App:
         return self._xnack
 
     # ---------------------------------------------------------------- running
-    async def start(self) -> None:
-        """Create groups and start consuming (returns once everything runs)."""
+    def make_runtime(self, clock: Clock = REAL_CLOCK) -> Runtime:
+        """What the subscriptions get of this app: :class:`~.runtime.Runtime`."""
+        return Runtime(consumer_name=self.consumer_name, redis=self.redis,
+                       producer=lambda: self.producer, idempotency=lambda: self.idempotency,
+                       xnack_supported=self.xnack_supported, request_stop=self.request_stop,
+                       loop=asyncio.get_running_loop(), clock=clock, owner=self,
+                       dependencies=self.dependencies,
+                       middlewares=HandleChain(self.handle_middlewares))
+
+    async def start(self, runtime: Runtime | None = None) -> None:
+        """Create groups and start consuming (returns once everything runs).
+        ``runtime``: one made by :meth:`make_runtime` with another clock (the test
+        client's); by default the app makes its own."""
         if not self.subscriptions and not self.partitioned and not self.periodic:
             raise RuntimeError("no handlers registered")
         self._stop_event = asyncio.Event()
         self._loop = asyncio.get_running_loop()
+        self.runtime = rt = runtime or self.make_runtime()
         if self.metrics_port is not None:
             serve_metrics(self.metrics_port)
         try:
             await check_not_cluster_node(self.redis)
+            await self.dependencies.start()
             for (stream, group), (opts, handlers) in self.subscriptions.items():
-                c = GroupConsumer(self, stream, group, opts, handlers)
+                c = GroupConsumer(rt, stream, group, opts, handlers)
                 self.consumers.append(c)
                 await c.start()
             for sub in self.partitioned:
-                await sub.start()
+                await sub.start(rt)
         except BaseException:
             await self.stop(grace_s=0)  # undo what did start, then report
             raise

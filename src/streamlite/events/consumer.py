@@ -9,8 +9,10 @@ Tasks, all on the app's event loop:
 * **claimer**: every ``claim_interval_ms``, ``XAUTOCLAIM <claim_idle_ms>`` takes over
   entries idle that long: those of dead consumers, and failed ones whose retry backoff
   has elapsed (see :mod:`.retry`);
-* **workers**: ``concurrency`` coroutines run the handlers (sync handlers in a thread
-  pool of the same size);
+* **workers**: ``concurrency`` coroutines deliver entries through the delivery step
+  (:mod:`.delivery`: handler, context, middlewares, thread pool of the same size for sync
+  handlers, idempotency, metrics, the ack/retry/dead-letter decision) and carry out what
+  it decided;
 * **acker**: acknowledges finished entries with one ``XACK`` carrying every ID finished
   since the previous one (acks are batched, never one round trip per message);
 * **keepalive**: every ``claim_idle_ms / 6``, the entries this worker has held for
@@ -36,7 +38,6 @@ with more deliveries than that, e.g. after crashes) goes to the dead-letter stre
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -46,19 +47,18 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ResponseError
 
-from .context import Context
+from .delivery import ACK, DEAD, LEAVE, RETRY, Delivery
 from .dlq import dead_letter_fields
 from .envelope import Message
 from .failover import TRANSIENT
 from .handlers import HandlerSpec
-from .idempotency import SKIPPED
 from .keys import dlq_stream
 from .metrics import metrics
 from .pel import PendingOps
-from .retry import Retry, RetryPolicy
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .app import App
+    from .runtime import Runtime
 
 log = logging.getLogger("streamlite.events.consumer")
 
@@ -101,14 +101,17 @@ def entries_of(resp: Any) -> list[tuple[Any, Any]]:
 
 
 class GroupConsumer:
-    def __init__(self, app: App, stream: str, group: str, opts: ConsumerOptions,
+    def __init__(self, runtime: Runtime, stream: str, group: str, opts: ConsumerOptions,
                  handlers: dict[str, HandlerSpec]) -> None:
-        self.app = app
+        self.runtime = runtime
+        self.clock = runtime.clock
         self.stream = stream
         self.group = group
         self.opts = opts
         self.handlers = handlers
-        self.consumer = app.consumer_name
+        self.consumer = runtime.consumer_name
+        self.delivery = Delivery(runtime, stream, group, handlers, opts)
+        self.flushing = False  # an XACK is on its way (the test client's drain)
         self.dlq = opts.dead_letter_stream or dlq_stream(stream)
         self.max_inflight = opts.concurrency + opts.batch_size
         self.inflight = 0
@@ -126,7 +129,6 @@ class GroupConsumer:
         self.keepalive: asyncio.Task[Any] | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.m = metrics()
-        self._children: dict[tuple[str, str], Any] = {}
         self.pending_done = asyncio.Event()  # own PEL drained (tests, ordering)
         self.failure: BaseException | None = None
         # entries this worker holds (queued or running) -> when their idle time was
@@ -148,7 +150,7 @@ class GroupConsumer:
     # ----------------------------------------------------------------- lifecycle
     async def ensure_group(self) -> None:
         try:
-            await self.app.redis.xgroup_create(self.stream, self.group, id=self.opts.start_id,
+            await self.runtime.redis.xgroup_create(self.stream, self.group, id=self.opts.start_id,
                                                mkstream=True)
             log.info("created group", extra={"stream": self.stream, "group": self.group})
         except ResponseError as e:
@@ -157,12 +159,13 @@ class GroupConsumer:
 
     async def start(self) -> None:
         await self.ensure_group()
-        self.pel = PendingOps(self.app.redis, self.stream, self.group, self.consumer)
+        self.pel = PendingOps(self.runtime.redis, self.stream, self.group, self.consumer)
         if not self.opts.noack and self.opts.use_xnack:
-            self.xnack = await self.app.xnack_supported(self.stream, self.group)
+            self.xnack = await self.runtime.xnack_supported(self.stream, self.group)
         if any(not h.is_async for h in self.handlers.values()):
             self.pool = ThreadPoolExecutor(self.opts.concurrency,
                                            thread_name_prefix=f"h-{self.stream}")
+            self.delivery.pool = self.pool
         loop = asyncio.get_running_loop()
         self.workers = [loop.create_task(self._worker()) for _ in range(self.opts.concurrency)]
         self.tasks = [loop.create_task(self._reader())]
@@ -185,7 +188,7 @@ class GroupConsumer:
                       self.group, task.get_coro().__name__, exc,  # type: ignore[union-attr]
                       exc_info=exc)
             self.failure = exc
-            self.app.request_stop()
+            self.runtime.request_stop()
 
     async def stop(self, grace_s: float) -> None:
         """Stop reading; release (XNACK) or finish what was read; let in-flight work
@@ -266,11 +269,11 @@ class GroupConsumer:
     async def _transient(self, what: str, e: BaseException, delay: float) -> float:
         log.warning("%s failed: %s (retrying in %.1fs)", what, e, delay,
                     extra={"stream": self.stream, "group": self.group})
-        await asyncio.sleep(delay)
+        await self.clock.sleep(delay)
         return min(delay * 2, 5.0)
 
     async def _reader(self) -> None:
-        r = self.app.redis
+        r = self.runtime.redis
         delay = 0.2
         # 1) our own pending entries first (left by an earlier run with this name)
         last = "0"
@@ -318,7 +321,7 @@ class GroupConsumer:
             rows = entries_of(resp)
             if not rows:
                 continue
-            now = time.monotonic()
+            now = self.clock.monotonic()
             held = self.held
             put = self.queue.put_nowait
             self.inflight += len(rows)
@@ -329,12 +332,11 @@ class GroupConsumer:
                 put((msg, 1))
 
     async def _claimer(self) -> None:
-        r = self.app.redis
+        r = self.runtime.redis
         interval = self.opts.claim_interval_ms / 1000
         cursor = "0-0"
         while not self.stopping:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.stop_event.wait(), interval)
+            await self.clock.wait(self.stop_event, interval)
             if self.stopping:
                 break
             try:
@@ -367,7 +369,7 @@ class GroupConsumer:
         ids = [_s(eid) for eid, _ in rows]
         counts: dict[str, int] = {}
         try:
-            info = await self.app.redis.xpending_range(
+            info = await self.runtime.redis.xpending_range(
                 self.stream, self.group, min=ids[0], max=ids[-1], count=len(ids) + 16,
                 consumername=self.consumer)
             counts = {_s(x["message_id"]): int(x["times_delivered"]) for x in info}
@@ -389,7 +391,7 @@ class GroupConsumer:
     def _enqueue(self, msg: Message, count: int) -> None:
         self.inflight += 1
         if not self.opts.noack:
-            self.held[msg.id] = time.monotonic()
+            self.held[msg.id] = self.clock.monotonic()
         self.queue.put_nowait((msg, count))
 
     # ----------------------------------------------------------------- keepalive
@@ -401,8 +403,8 @@ class GroupConsumer:
         max_age = self.opts.claim_idle_ms / 3000
         delay = 0.2
         while True:
-            await asyncio.sleep(every)
-            now = time.monotonic()
+            await self.clock.sleep(every)
+            now = self.clock.monotonic()
             stale = [i for i, t in self.held.items() if now - t >= max_age]
             if not stale:
                 continue
@@ -432,13 +434,6 @@ class GroupConsumer:
                                        "entry_id": i})
 
     # ----------------------------------------------------------------- processing
-    def _child(self, metric: Any, name: str, event_type: str) -> Any:
-        key = (name, event_type)
-        c = self._children.get(key)
-        if c is None:
-            c = self._children[key] = metric.labels(self.stream, self.group, event_type)
-        return c
-
     async def _worker(self) -> None:
         q = self.queue
         lost = self.lost
@@ -465,79 +460,32 @@ class GroupConsumer:
                     self.space.set()
 
     async def _process(self, msg: Message, count: int) -> None:
-        spec = self.handlers.get(msg.event_type) or self.handlers.get("*")
-        if spec is None:
-            if self.opts.ack_unhandled and not self.opts.noack:
+        """One delivery (:mod:`.delivery`), then what it decided: a batched XACK, a
+        retry after its backoff (:meth:`_schedule_retry`), a dead letter."""
+        out = await self.delivery.deliver(msg, count)
+        action = out.action
+        if action == ACK:
+            if not self.opts.noack:
                 self._ack(msg.id)
-            else:
-                self.held.pop(msg.id, None)
-            return
+        elif action == RETRY:
+            await self._schedule_retry(msg, out.delay_ms)
+        elif action == DEAD:
+            await self._dead_letter(msg, count, out.exc, reason=out.reason)
+        elif action == LEAVE:
+            self.held.pop(msg.id, None)
+        # DROP (a failure under noack): nothing to do
+
+    async def _schedule_retry(self, msg: Message, delay: int) -> None:
         et = msg.event_type
-        retry = self.opts.retry
-        if count > retry.max_deliveries and not self.opts.noack:
-            await self._dead_letter(msg, count, None,
-                                    reason=f"delivered {count} times, more than max_deliveries "
-                                           f"{retry.max_deliveries} (crashed handlers?)")
-            return
-        ctx = Context(self.app, msg, self.group, self.consumer, count)
-        t0 = time.perf_counter()
-        try:
-            args = spec.arguments(msg, ctx)
-            if spec.idempotent:
-                result = await self._run_idempotent(spec, args, ctx)
-            elif spec.is_async:
-                result = await spec.fn(*args)
-            else:
-                loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(self.pool, spec.fn, *args)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._child(self.m.latency, "lat", et).observe(time.perf_counter() - t0)
-            await self._failed(msg, count, exc)
-            return
-        self._child(self.m.latency, "lat", et).observe(time.perf_counter() - t0)
-        self._child(self.m.processed, "ok", et).inc()
-        if result is SKIPPED:
-            log.debug("already processed %s", msg.event_id)
-        if not self.opts.noack:
-            self._ack(msg.id)
-
-    async def _run_idempotent(self, spec: HandlerSpec, args: list[Any], ctx: Context) -> Any:
-        idem = self.app.idempotency
-
-        async def effect() -> Any:
-            if spec.is_async:
-                return await spec.fn(*args)
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.pool, spec.fn, *args)
-
-        return await idem.run(self.group, ctx.event_id, effect)
-
-    async def _failed(self, msg: Message, count: int, exc: Exception) -> None:
-        et = msg.event_type
-        self._child(self.m.failed, "fail", et).inc()
-        policy = self.opts.retry
-        log.warning("handler failed on %s (delivery %d): %s: %s", msg.id, count,
-                    type(exc).__name__, exc,
-                    extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
-                           "event_type": et, "delivery": count})
-        if self.opts.noack:
-            return
-        if not policy.retryable(exc) or count >= policy.max_deliveries:
-            await self._dead_letter(msg, count, exc)
-            return
-        delay = exc.delay_ms if isinstance(exc, Retry) and exc.delay_ms is not None \
-            else policy.delay_ms(count)
         if delay > 0 and self.xnack and not self.stopping:
             # hold it (the keepalive keeps it ours) for the backoff, then give it back
             # with XNACK: the next XAUTOCLAIM of any worker takes it, never earlier
-            now = time.monotonic()
+            now = self.clock.monotonic()
             self.held[msg.id] = now
             task = asyncio.get_running_loop().create_task(
                 self._release_after(msg.id, now + delay / 1000))
             self.delayed[msg.id] = (task, now + delay / 1000)
-            self._child(self.m.retried, "retry", et).inc()
+            self.delivery.retried(et)
             return
         self.held.pop(msg.id, None)  # no more keepalive: it must age now
         assert self.pel is not None
@@ -556,7 +504,7 @@ class GroupConsumer:
             log.info("retry of %s not scheduled: no longer pending for this consumer", msg.id,
                      extra={"stream": self.stream, "group": self.group, "entry_id": msg.id})
             return
-        self._child(self.m.retried, "retry", et).inc()
+        self.delivery.retried(et)
 
     async def _release_after(self, entry_id: str, due: float) -> None:
         """The end of a backoff on a server with XNACK: ``XNACK ... FAIL`` (the entry is
@@ -565,14 +513,13 @@ class GroupConsumer:
         another worker takes it when the backoff is over."""
         assert self.pel is not None
         try:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.stop_event.wait(), max(0.0, due - time.monotonic()))
+            await self.clock.wait(self.stop_event, max(0.0, due - self.clock.monotonic()))
             self.held.pop(entry_id, None)  # the keepalive leaves it alone from now on
             async with self._pel_lock:
                 if not self.stopping:
                     done = await self.pel.nack("FAIL", [entry_id])
                 else:
-                    left_ms = max(0, int((due - time.monotonic()) * 1000))
+                    left_ms = max(0, int((due - self.clock.monotonic()) * 1000))
                     done = await self.pel.touch([entry_id],
                                                 max(0, self.opts.claim_idle_ms - left_ms))
             if entry_id not in done:
@@ -611,7 +558,7 @@ class GroupConsumer:
                         extra={"stream": self.stream, "group": self.group,
                                "entry_id": msg.id})
             return
-        self._child(self.m.dead_lettered, "dlq", msg.event_type).inc()
+        self.delivery.dead_lettered(msg.event_type)
         log.error("dead-lettered %s after %d deliveries", msg.id, count,
                   extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
                          "dlq": self.dlq, "event_type": msg.event_type})
@@ -627,11 +574,14 @@ class GroupConsumer:
         ids, self.acks = self.acks, []
         if not ids:
             return
+        self.flushing = True
         try:
-            await self.app.redis.xack(self.stream, self.group, *ids)
+            await self.runtime.redis.xack(self.stream, self.group, *ids)
         except TRANSIENT as e:
             self.acks[:0] = ids  # keep them: acked on the next flush
             raise e
+        finally:
+            self.flushing = False
 
     async def _acker(self) -> None:
         delay = 0.1

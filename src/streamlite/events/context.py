@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .envelope import Message
 
 if TYPE_CHECKING:
-    from .app import App
+    from .runtime import Runtime
 
 # W3C trace context and baggage headers: copied from the message being handled onto the
 # events a handler publishes through ctx.publish(), so a trace continues across services.
@@ -16,13 +16,14 @@ PROPAGATED_HEADERS = ("traceparent", "tracestate", "baggage", "correlation-id")
 
 
 class Context:
-    """The message being handled and the worker handling it."""
+    """The message being handled and the worker handling it (its
+    :class:`~.runtime.Runtime`)."""
 
-    __slots__ = ("app", "message", "stream", "group", "consumer", "delivery_count")
+    __slots__ = ("runtime", "message", "stream", "group", "consumer", "delivery_count")
 
-    def __init__(self, app: App, message: Message, group: str, consumer: str,
+    def __init__(self, runtime: Runtime, message: Message, group: str, consumer: str,
                  delivery_count: int) -> None:
-        self.app = app
+        self.runtime = runtime
         self.message = message
         self.stream = message.stream
         self.group = group
@@ -51,9 +52,14 @@ class Context:
         return self.message.timestamp_ms
 
     @property
+    def app(self) -> Any:
+        """The :class:`~.app.App` running this handler (None outside one)."""
+        return self.runtime.owner
+
+    @property
     def redis(self) -> Any:
         """The app's asyncio redis-py client."""
-        return self.app.redis
+        return self.runtime.redis
 
     def trace_headers(self) -> dict[str, str]:
         h = self.message.headers
@@ -65,12 +71,12 @@ class Context:
         h = self.trace_headers()
         if headers:
             h.update(headers)
-        return await self.app.producer.publish(stream, payload, event_type=event_type,
+        return await self.runtime.producer.publish(stream, payload, event_type=event_type,
                                                headers=h, **kw)
 
     def publish_sync(self, stream: str, payload: Any, *, event_type: str | None = None,
                      headers: Mapping[str, str] | None = None, **kw: Any) -> str:
         """:meth:`publish` for synchronous handlers (they run in a thread pool): the
         app's own producer and client, run on the app's event loop."""
-        return self.app.run_sync(self.publish(stream, payload, event_type=event_type,
+        return self.runtime.run_sync(self.publish(stream, payload, event_type=event_type,
                                               headers=headers, **kw))  # type: ignore[no-any-return]

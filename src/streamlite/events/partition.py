@@ -20,6 +20,11 @@ When order per key matters:
   processes them in ID order, then reads new entries. A failing entry is retried in place
   (with backoff, blocking its partition: that is what ordering means) up to
   ``max_deliveries``, then dead-lettered, and the partition moves on.
+
+Each entry goes through the same delivery step as a group consumer's
+(:mod:`.delivery`): handler choice, context, thread pool for sync handlers, idempotency
+(``idempotent=True``), metrics. An entry of a type no handler takes is acknowledged
+(``ack_unhandled`` does not apply: left pending, it would come back to every new owner).
 """
 
 from __future__ import annotations
@@ -27,26 +32,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ResponseError
 
 from .consumer import ConsumerOptions, entries_of
-from .context import Context
+from .delivery import DEAD, RETRY, Delivery
 from .dlq import dead_letter_fields
 from .envelope import Message
 from .failover import TRANSIENT
 from .handlers import HandlerSpec
 from .keys import colocated, dlq_stream, partition_stream
-from .metrics import metrics
 from .pel import PendingOps
-from .retry import Retry
 
 if TYPE_CHECKING:
-    from .app import App
+    from .runtime import Runtime
 
 log = logging.getLogger("streamlite.events.partition")
 
@@ -95,13 +98,17 @@ class _Partition:
         self.stopping = False
         self.task: asyncio.Task[Any] | None = None
         self.acks: list[str] = []
+        self.busy = False  # a handler or an XACK is running (the test client's drain)
+        self.delivery = Delivery(sub.runtime, self.stream, sub.group, sub.handlers, sub.opts,
+                                 sub.pool)
 
     def valid(self) -> bool:
-        return not self.stopping and time.monotonic() < self.valid_until
+        return not self.stopping and self.sub.runtime.clock.monotonic() < self.valid_until
 
     async def run(self) -> None:
         sub = self.sub
-        r = sub.app.redis
+        me = sub.runtime.consumer_name
+        r = sub.runtime.redis
         try:
             await r.xgroup_create(self.stream, sub.group, id=sub.opts.start_id, mkstream=True)
         except ResponseError as e:
@@ -111,14 +118,14 @@ class _Partition:
             # 1) whatever earlier owners left pending, in ID order
             cursor = "0-0"
             while self.valid():
-                res = await r.xautoclaim(self.stream, sub.group, sub.app.consumer_name, 0,
+                res = await r.xautoclaim(self.stream, sub.group, me, 0,
                                          start_id=cursor, count=sub.opts.batch_size)
                 rows = [x for x in res[1] if x[0] is not None]
                 if rows:
                     ids = [_s(x[0]) for x in rows]
                     info = await r.xpending_range(self.stream, sub.group, min=ids[0],
                                                   max=ids[-1], count=len(ids) + 16,
-                                                  consumername=sub.app.consumer_name)
+                                                  consumername=me)
                     counts = {_s(x["message_id"]): int(x["times_delivered"]) for x in info}
                     for (_, fields), eid in zip(rows, ids, strict=True):
                         if not self.valid():
@@ -134,7 +141,7 @@ class _Partition:
                     break
             # 2) new entries
             while self.valid():
-                resp = await r.xreadgroup(sub.group, sub.app.consumer_name, {self.stream: ">"},
+                resp = await r.xreadgroup(sub.group, me, {self.stream: ">"},
                                           count=sub.opts.batch_size,
                                           block=min(sub.opts.block_ms, sub.lease_ms // 3))
                 for eid, fields in entries_of(resp):
@@ -155,99 +162,114 @@ class _Partition:
     async def flush(self) -> None:
         if self.acks:
             ids, self.acks = self.acks, []
-            await self.sub.app.redis.xack(self.stream, self.sub.group, *ids)
+            self.busy = True
+            try:
+                await self.sub.runtime.redis.xack(self.stream, self.sub.group, *ids)
+            finally:
+                self.busy = False
 
     async def handle(self, msg: Message, count: int) -> None:
+        """Deliver ``msg`` until it is done: a failure is retried in place after its
+        backoff (the partition waits: that is its order), up to ``max_deliveries``."""
         sub = self.sub
-        spec = sub.handlers.get(msg.event_type) or sub.handlers.get("*")
-        if spec is None:
-            self.acks.append(msg.id)
-            return
-        policy = sub.opts.retry
-        m = sub.m
-        r = sub.app.redis
+        r = sub.runtime.redis
+        me = sub.runtime.consumer_name
         while True:
-            if count > policy.max_deliveries:
-                await self.dead_letter(msg, count, None, f"delivered {count} times, more than "
-                                       f"max_deliveries {policy.max_deliveries}")
-                return
-            ctx = Context(sub.app, msg, sub.group, sub.app.consumer_name, count)
-            t0 = time.perf_counter()
+            self.busy = True
             try:
-                args = spec.arguments(msg, ctx)
-                if spec.is_async:
-                    await spec.fn(*args)
-                else:
-                    await asyncio.get_running_loop().run_in_executor(None, spec.fn, *args)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                m.failed.labels(self.stream, sub.group, msg.event_type).inc()
-                if not policy.retryable(exc) or count >= policy.max_deliveries:
-                    await self.dead_letter(msg, count, exc)
-                    return
-                delay = exc.delay_ms if isinstance(exc, Retry) and exc.delay_ms is not None \
-                    else policy.delay_ms(count)
-                m.retried.labels(self.stream, sub.group, msg.event_type).inc()
-                await asyncio.sleep(delay / 1000)
-                if not self.valid():
-                    return  # stays pending; the next owner retries it first
-                # a new delivery: the server's counter goes up (and the idle time resets)
-                claimed = await r.xclaim(self.stream, sub.group, sub.app.consumer_name, 0,
-                                         [msg.id])
-                if not claimed or claimed[0][0] is None:
-                    return  # deleted meanwhile
-                count += 1
-                continue
-            m.latency.labels(self.stream, sub.group, msg.event_type).observe(
-                time.perf_counter() - t0)
-            m.processed.labels(self.stream, sub.group, msg.event_type).inc()
-            self.acks.append(msg.id)
-            return
+                out = await self.delivery.deliver(msg, count)
+            finally:
+                self.busy = False
+            if out.action == DEAD:
+                await self.dead_letter(msg, count, out.exc, out.reason)
+                return
+            if out.action != RETRY:  # done (or no handler for it): acknowledged
+                self.acks.append(msg.id)
+                return
+            self.delivery.retried(msg.event_type)
+            await self.flush()  # what came before is done: not redone if we die waiting
+            await sub.runtime.clock.sleep(out.delay_ms / 1000)
+            if not self.valid():
+                return  # stays pending; the next owner retries it first
+            # a new delivery: the server's counter goes up (and the idle time resets)
+            claimed = await r.xclaim(self.stream, sub.group, me, 0, [msg.id])
+            if not claimed or claimed[0][0] is None:
+                return  # deleted meanwhile
+            count += 1
 
     async def dead_letter(self, msg: Message, count: int, exc: BaseException | None,
                           reason: str | None = None) -> None:
         sub = self.sub
         flat = dead_letter_fields(msg.fields, stream=self.stream, entry_id=msg.id,
-                                  group=sub.group, consumer=sub.app.consumer_name,
+                                  group=sub.group, consumer=sub.runtime.consumer_name,
                                   deliveries=count, exc=exc, reason=reason)
         await self.flush()
-        ops = PendingOps(sub.app.redis, self.stream, sub.group, sub.app.consumer_name)
+        ops = PendingOps(sub.runtime.redis, self.stream, sub.group, sub.runtime.consumer_name)
         # only while still ours: a previous owner that lost its lease writes nothing
         if await ops.dead_letter(self.dlq, msg.id, flat, sub.opts.dead_letter_maxlen) is None:
             log.warning("%s not dead-lettered: no longer pending for this consumer", msg.id,
                         extra={"stream": self.stream, "group": sub.group})
             return
-        sub.m.dead_lettered.labels(self.stream, sub.group, msg.event_type).inc()
+        self.delivery.dead_lettered(msg.event_type)
 
 
 class PartitionedSubscription:
-    def __init__(self, app: App, stream: str, group: str, partitions: int, *,
-                 lease_ms: int = 10_000, **options: Any) -> None:
+    """The handlers of one partitioned (stream, group), and while running the partitions
+    this worker owns. Made at registration (``@app.partitioned_handler``); :meth:`start`
+    gives it the worker's :class:`~.runtime.Runtime`."""
+
+    def __init__(self, stream: str, group: str, partitions: int, opts: ConsumerOptions,
+                 *, lease_ms: int = 10_000) -> None:
         if partitions < 1:
             raise ValueError("partitions must be >= 1")
-        self.app = app
         self.stream = stream
         self.group = group
         self.partitions = partitions
         self.lease_ms = lease_ms
-        self.opts: ConsumerOptions = app.defaults.with_(**options) if options else app.defaults
+        self.opts = opts
         self.handlers: dict[str, HandlerSpec] = {}
         self.owned: dict[int, _Partition] = {}
         self.stopping = False
-        self.m = metrics()
         self.task: asyncio.Task[Any] | None = None
         self.members = members_key(stream, group)
         self.rebalanced = asyncio.Event()
+        self.pool: ThreadPoolExecutor | None = None
+        self._runtime: Runtime | None = None
 
-    def add(self, fn: Callable[..., Any], event: str | None) -> None:
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise RuntimeError("the subscription is not running")
+        return self._runtime
+
+    def add(self, fn: Callable[..., Any], event: str | None, idempotent: bool = False) -> None:
         ev = event or "*"
         if ev in self.handlers:
             raise ValueError(f"a handler for {ev!r} on {self.stream!r} already exists")
-        self.handlers[ev] = HandlerSpec.inspect(fn, ev, False)
+        self.handlers[ev] = HandlerSpec.inspect(fn, ev, idempotent)
 
-    async def start(self) -> None:
-        r = self.app.redis
+    def idle(self) -> bool:
+        """No handler and no XACK running in any owned partition (one waiting out a
+        retry's backoff is idle)."""
+        return not any(p.busy for p in self.owned.values())
+
+    async def start(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self.stopping = False
+        if any(not h.is_async for h in self.handlers.values()):
+            # a partition runs one handler at a time: one thread per partition at most
+            self.pool = ThreadPoolExecutor(min(self.partitions, self.opts.concurrency),
+                                           thread_name_prefix=f"p-{self.stream}")
+        r = runtime.redis
+        # every partition's group now (not when a worker first takes the partition), so
+        # start_id "$" means "from when the first worker started" for all of them
+        for i in range(self.partitions):
+            try:
+                await r.xgroup_create(partition_stream(self.stream, i), self.group,
+                                      id=self.opts.start_id, mkstream=True)
+            except ResponseError as e:
+                if "BUSYGROUP" not in str(e):
+                    raise
         self._renew = r.register_script(RENEW_LUA)
         self._release = r.register_script(RELEASE_LUA)
         await self.tick()
@@ -255,7 +277,7 @@ class PartitionedSubscription:
 
     async def _loop(self) -> None:
         while not self.stopping:
-            await asyncio.sleep(self.lease_ms / 3000)
+            await self.runtime.clock.sleep(self.lease_ms / 3000)
             if self.stopping:
                 break
             try:
@@ -265,8 +287,9 @@ class PartitionedSubscription:
 
     async def tick(self) -> None:
         """Heartbeat, renew our leases, release extras, acquire our share."""
-        r = self.app.redis
-        me = self.app.consumer_name
+        r = self.runtime.redis
+        me = self.runtime.consumer_name
+        clock = self.runtime.clock
         secs, micros = await r.time()
         now_ms = int(secs) * 1000 + int(micros) // 1000
         pipe = r.pipeline(transaction=False)
@@ -277,7 +300,7 @@ class PartitionedSubscription:
         _, _, live, _ = await pipe.execute()
         share = math.ceil(self.partitions / max(1, int(live)))
         # renew what we hold
-        t0 = time.monotonic()
+        t0 = clock.monotonic()
         for i, p in list(self.owned.items()):
             if p.task is not None and p.task.done():
                 self.owned.pop(i)
@@ -301,7 +324,7 @@ class PartitionedSubscription:
                 i = (start + k) % self.partitions
                 if i in self.owned:
                     continue
-                t1 = time.monotonic()
+                t1 = clock.monotonic()
                 if await r.set(lease_key(self.stream, i, self.group), me, nx=True,
                                px=self.lease_ms):
                     p = _Partition(self, i)
@@ -321,7 +344,7 @@ class PartitionedSubscription:
                                        + 5)
             except Exception:
                 p.task.cancel()
-        await self._release(keys=[p.lease], args=[self.app.consumer_name])
+        await self._release(keys=[p.lease], args=[self.runtime.consumer_name])
         log.info("released partition %s", p.stream)
 
     async def stop(self, grace_s: float) -> None:
@@ -339,10 +362,13 @@ class PartitionedSubscription:
                 t.cancel()
         for p in parts:
             try:
-                await self._release(keys=[p.lease], args=[self.app.consumer_name])
+                await self._release(keys=[p.lease], args=[self.runtime.consumer_name])
             except Exception:
                 pass
         try:
-            await self.app.redis.zrem(self.members, self.app.consumer_name)
+            await self.runtime.redis.zrem(self.members, self.runtime.consumer_name)
         except Exception:
             pass
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None

@@ -27,6 +27,7 @@ have the entry (``WAIT`` on the same connection): a failover right after cannot 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from .failover import (
     retry_sync,
 )
 from .keys import colocated
+from .middleware import enter_publish_async, enter_publish_sync
 from .scripts import execute, execute_sync
 
 # KEYS[1] stream, KEYS[2] dedup marker; ARGV[1] marker TTL (ms); ARGV[2..] XADD arguments
@@ -134,6 +136,8 @@ class _Base:
         self.retry: WriteRetry | None = resolve_retry(retry, client)
         self.retry_dedup_ttl_ms = retry_dedup_ttl_ms or max(
             60_000, int(2_000 * (self.retry.timeout_s if self.retry else 30)))
+        # around every published event (see streamlite.events.middleware)
+        self.middlewares: list[Any] = []
 
     def retention_for(self, stream: str) -> Retention | None:
         r = self.retention
@@ -270,9 +274,19 @@ class Producer(_Base):
         ``delay`` (seconds or a timedelta) or ``at`` (a datetime or epoch seconds): keep
         it in the backend and append it when it is due (see :mod:`.delayed`); returns
         its event ID then (the entry does not exist yet)."""
-        ev = self._prepare(self._event(payload, event_type, headers, event_id, idempotency_key))
+        event = self._event(payload, event_type, headers, event_id, idempotency_key)
+        if not self.middlewares:
+            return self._publish_one(stream, event, delay, at)
+        out = ""  # (a middleware that swallows the failure: no ID)
+        with contextlib.ExitStack() as stack:  # around this event (see .middleware)
+            enter_publish_sync(stack, self.middlewares, stream, [event])
+            out = self._publish_one(stream, event, delay, at)
+        return out
+
+    def _publish_one(self, stream: str, event: Event, delay: Any, at: Any) -> str:
+        ev = self._prepare(event)
         if delay is not None or at is not None:
-            eid, keys, args = self._delayed(stream, ev, idempotency_key, delay, at)
+            eid, keys, args = self._delayed(stream, ev, event.idempotency_key, delay, at)
             retry_sync(self.retry, lambda: self._schedule(keys=keys, args=args),
                        f"schedule on {stream}")
             return eid
@@ -304,6 +318,16 @@ class Producer(_Base):
         """Append many events with pipelining (``chunk`` commands per round trip).
 
         Items are payloads or :class:`Event` objects (for per-event type, headers, keys)."""
+        if self.middlewares:
+            items = self._as_events(events)
+            ids: list[str] = []
+            with contextlib.ExitStack() as stack:
+                enter_publish_sync(stack, self.middlewares, stream, items)
+                ids = self._publish_many(stream, items, chunk)
+            return ids
+        return self._publish_many(stream, events, chunk)
+
+    def _publish_many(self, stream: str, events: Iterable[Any], chunk: int) -> list[str]:
         evs = [self._prepare(e) for e in self._as_events(events)]
         ids: list[str] = []
         for _ in range(self._probe_first(evs)):
@@ -361,9 +385,19 @@ class AsyncProducer(_Base):
                       idempotency_key: str | None = None, delay: Any = None,
                       at: Any = None) -> str:
         """:meth:`Producer.publish` (``delay``/``at`` included) for asyncio code."""
-        ev = self._prepare(self._event(payload, event_type, headers, event_id, idempotency_key))
+        event = self._event(payload, event_type, headers, event_id, idempotency_key)
+        if not self.middlewares:
+            return await self._publish_one(stream, event, delay, at)
+        out = ""  # (a middleware that swallows the failure: no ID)
+        async with contextlib.AsyncExitStack() as stack:  # around this event
+            await enter_publish_async(stack, self.middlewares, stream, [event])
+            out = await self._publish_one(stream, event, delay, at)
+        return out
+
+    async def _publish_one(self, stream: str, event: Event, delay: Any, at: Any) -> str:
+        ev = self._prepare(event)
         if delay is not None or at is not None:
-            eid, keys, args = self._delayed(stream, ev, idempotency_key, delay, at)
+            eid, keys, args = self._delayed(stream, ev, event.idempotency_key, delay, at)
             await retry_async(self.retry, lambda: self._schedule(keys=keys, args=args),
                               f"schedule on {stream}")
             return eid
@@ -394,6 +428,16 @@ class AsyncProducer(_Base):
 
     async def publish_many(self, stream: str, events: Iterable[Any], *,
                            chunk: int = 1000) -> list[str]:
+        if self.middlewares:
+            items = self._as_events(events)
+            ids: list[str] = []
+            async with contextlib.AsyncExitStack() as stack:
+                await enter_publish_async(stack, self.middlewares, stream, items)
+                ids = await self._publish_many(stream, items, chunk)
+            return ids
+        return await self._publish_many(stream, events, chunk)
+
+    async def _publish_many(self, stream: str, events: Iterable[Any], chunk: int) -> list[str]:
         evs = [self._prepare(e) for e in self._as_events(events)]
         ids: list[str] = []
         for _ in range(self._probe_first(evs)):
