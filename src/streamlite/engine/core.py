@@ -23,7 +23,8 @@ from .config import defaults as _config_defaults
 from .database import Database
 from .errors import LOADING, NOAUTH, OOM, CommandError, unknown_subcommand, wrong_args
 from .registry import COMMANDS, Command
-from .replies import ErrorReply
+from .replies import Blocked, ErrorReply
+from .slowlog import observe
 
 _perf_ns = time.perf_counter_ns
 
@@ -400,6 +401,11 @@ class Engine:
                 st[2] += 1
                 self.count_error(reply)
             self.stats_commands += 1
+            cfg = self.config
+            slower = cfg["slowlog-log-slower-than"]
+            if ((0 <= slower <= usec or cfg["latency-monitor-threshold"])
+                    and type(reply) is not Blocked):
+                observe(c, cmd, argv, usec)  # the slow log and the latency monitor
             if self.on_command is not None and not cmd.skip_monitor:
                 self.on_command(c, argv)
         elif type(reply) is ErrorReply:
@@ -409,6 +415,11 @@ class Engine:
             if st is not None:
                 st[2] += 1
             self.count_error(reply)
+        if c.blocked is not None and type(reply) is not Blocked:
+            # served after blocking: logged now, as Redis's updateStatsOnUnblock
+            slower = self.config["slowlog-log-slower-than"]
+            if 0 <= slower <= usec or self.config["latency-monitor-threshold"]:
+                observe(c, cmd, argv, usec)
         return reply
 
     def rewrite(self, c: Client, *argvs: list[bytes]) -> None:

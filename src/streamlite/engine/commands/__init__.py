@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     hyperloglog,
     keys,
     lists,
+    ops,
     persist,
     pubsub,
     replication,
