@@ -13,6 +13,7 @@ a reply value (see ``replies``), then drains:
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,9 @@ from .replies import Blocked, ErrorReply
 from .slowlog import observe
 
 _perf_ns = time.perf_counter_ns
+
+# read-only scripts: tracking remembers the keys of the commands they run, not theirs
+_SCRIPTS_RO = frozenset({"eval_ro", "evalsha_ro", "fcall_ro"})
 
 # Commands that run immediately inside MULTI instead of being queued.
 _MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
@@ -113,6 +117,11 @@ class Engine:
         # while a script or transaction runs as one unit, the effects from before it
         # (its own go to ``effects`` until it ends): persistence may take these meanwhile
         self._unit_outer: list[tuple[int, list[bytes]]] | None = None
+        # client-side caching (tracking.Tracking), made when a client first turns it on
+        self.tracking: Any = None
+        # every client by id, while it is referenced (Redis's lookupClientByID)
+        self.clients_by_id: weakref.WeakValueDictionary[int, Client] = (
+            weakref.WeakValueDictionary())
 
     # -- clients -------------------------------------------------------------
 
@@ -349,12 +358,17 @@ class Engine:
 
         discard_transaction(c)
         unsubscribe_all(c, notify=False)
+        if self.tracking is not None:
+            self.tracking.disable(c)
+        self.clients_by_id.pop(c.id, None)
 
     def call(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``cmd`` and collect its effects (Redis's ``call()``)."""
         depth = self._depth
         if not depth:
             self._now_ms = self.clock.ms()
+            if self.tracking is not None:
+                self.tracking.current = c
         self._depth = depth + 1
         dirty_before = self.dirty
         saved_rewrite = self._rewrite
@@ -374,6 +388,8 @@ class Engine:
             if not depth:
                 self._now_ms = None
         usec = (_perf_ns() - t0) // 1000
+        if c.tracking is not None:
+            self._track(c, cmd, argv, depth)
         rewrite = self._rewrite
         self._rewrite = saved_rewrite
         if self.effects is not None and self.dirty != dirty_before:
@@ -421,6 +437,21 @@ class Engine:
             if 0 <= slower <= usec or self.config["latency-monitor-threshold"]:
                 observe(c, cmd, argv, usec)
         return reply
+
+    def _track(self, c: Client, cmd: Command, argv: list[bytes], depth: int) -> None:
+        """Client-side caching after a command of a tracking client: remember the keys
+        of a read-only command (not of EVAL_RO/FCALL_RO themselves: of what they
+        run); CLIENT CACHING lasts one command (MULTI keeps it to EXEC)."""
+        real = cmd
+        if cmd.subcommands and len(argv) > 1:
+            real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower(), cmd)
+        if ("readonly" in real.flags and cmd.name not in _SCRIPTS_RO
+                and "pubsub" not in real.flags):
+            keys = [argv[i] for i in real.key_positions(argv) if i < len(argv)]
+            if keys:
+                self.tracking.remember(c, keys)
+        if not depth and c.multi is None and cmd.name != "client" and c.tracking is not None:
+            c.tracking.caching = False
 
     def rewrite(self, c: Client, *argvs: list[bytes]) -> None:
         """Propagate ``argvs`` instead of the running command's own argv.

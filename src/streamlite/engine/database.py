@@ -240,6 +240,8 @@ class Database:
                 c.dirty_cas = True
         if k in eng.blocked_on:
             eng.ready_keys[k] = None
+        if eng.tracking is not None:  # client-side caching: tell the key's readers
+            eng.tracking.invalidate(key)
 
     # -- whole-database operations ------------------------------------------
 

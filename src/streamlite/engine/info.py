@@ -95,7 +95,7 @@ def section_clients(engine: Engine) -> dict[str, Any]:
         "client_recent_max_input_buffer": 0,
         "client_recent_max_output_buffer": 0,
         "blocked_clients": front.blocked_count(),
-        "tracking_clients": 0,
+        "tracking_clients": len(engine.tracking.clients) if engine.tracking is not None else 0,
         "pubsub_clients": sum(1 for c in clients if c.in_pubsub),
         "watching_clients": sum(1 for c in clients if c.watched),
         "clients_in_timeout_table": 0,
@@ -173,6 +173,7 @@ def section_persistence(engine: Engine) -> dict[str, Any]:
 
 
 def section_stats(engine: Engine) -> dict[str, Any]:
+    tr = engine.tracking
     out: dict[str, Any] = {
         "total_connections_received": 0,
         "total_commands_processed": engine.stats_commands,
@@ -188,7 +189,7 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "expired_keys": engine.stats_expired_keys,
         "expired_stale_perc": "0.00",
         "expired_time_cap_reached_count": 0,
-        "evicted_keys": 0,
+        "evicted_keys": getattr(engine, "stats_evicted_keys", 0),
         "evicted_clients": 0,
         "keyspace_hits": getattr(engine, "stats_keyspace_hits", 0),
         "keyspace_misses": getattr(engine, "stats_keyspace_misses", 0),
@@ -198,6 +199,9 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "latest_fork_usec": 0,
         "total_forks": 0,
         "migrate_cached_sockets": 0,
+        "tracking_total_keys": len(tr.table) if tr is not None else 0,
+        "tracking_total_items": tr.items if tr is not None else 0,
+        "tracking_total_prefixes": len(tr.prefixes) if tr is not None else 0,
         "unexpected_error_replies": 0,
         "total_error_replies": engine.stats_error_replies,
         "total_reads_processed": 0,
