@@ -213,3 +213,27 @@ def test_redirect_to_a_closed_client(servers):
             side.conns[0].send("FLUSHALL")
             side.close()
     assert got[0] == got[1]
+
+
+def test_redis_py_client_side_cache(servers):
+    """redis-py's own client-side cache (RESP3, CLIENT TRACKING ON) sees a change made
+    by another client once the invalidation arrived."""
+    import redis
+    from redis.cache import CacheConfig
+
+    port = servers[1].port
+    reader = redis.Redis(port=port, protocol=3, cache_config=CacheConfig(), socket_timeout=20)
+    writer = redis.Redis(port=port, socket_timeout=20)
+    try:
+        writer.set("ck", "1")
+        assert reader.get("ck") == b"1"
+        assert reader.get("ck") == b"1"  # from the cache
+        writer.set("ck", "2")
+        deadline = time.monotonic() + 10
+        while reader.get("ck") != b"2" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reader.get("ck") == b"2"
+    finally:
+        writer.delete("ck")
+        reader.close()
+        writer.close()
