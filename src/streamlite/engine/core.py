@@ -95,6 +95,7 @@ class Engine:
         self.ext: dict[str, Any] = {}
         # statistics
         self.stats_expired_keys = 0
+        self.stats_evicted_keys = 0  # INFO evicted_keys
         self.stats_expired_subkeys = 0  # hash fields deleted by their TTL (INFO expired_subkeys)
         self.stats_expire_cycle_cap_reached = 0  # INFO expired_time_cap_reached_count
         self.expire_cursor = 0  # database the next active expire cycle starts with
@@ -255,8 +256,12 @@ class Engine:
                 c.authenticated = True
             else:
                 return NOAUTH
-        if self.config["maxmemory"] and self._oom_applies(c, cmd) and self.over_maxmemory():
-            return OOM
+        if (self.config["maxmemory"] and self._oom_applies(c, cmd) and not c.in_script
+                and self.over_maxmemory()):
+            from .evict import perform_evictions
+
+            if not perform_evictions(self):  # maxmemory-policy: evict, or -OOM
+                return OOM
         if self.write_error is not None and self._denied_on_disk_error(c, cmd):
             return self.write_error
         if self.read_only is not None and "write" in cmd.flags:
@@ -296,8 +301,13 @@ class Engine:
         return bool(limit) and self.used_memory() > limit
 
     def used_memory(self) -> int:
+        """What the front's probe measures, less what eviction freed that the probe
+        does not show yet (``evict.Evictor.effective``)."""
         probe = self.memory_probe
-        return probe() if probe is not None else 0
+        if probe is None:
+            return 0
+        ev = self.ext.get("evict")
+        return probe() if ev is None else ev.effective(probe())
 
     @staticmethod
     def full_name(cmd: Command, real: Command) -> str:

@@ -11,7 +11,7 @@ g      del, rename_from/to, expire, persist, copy_to,     ``g`` (generic)
 $ l s  string / list / set commands                        ``$`` ``l`` ``s``
 h z t  hash / sorted set / stream commands                 ``h`` ``z`` ``t``
 x      expired (lazy and active expiry)                   ``x``
-e      evicted (never: no eviction policy evicts)         ``e``
+e      evicted (``maxmemory-policy``, ``evict.py``)        ``e``
 n      new (a key added to the keyspace)                  ``n`` (not in ``A``)
 m      keymiss (a read found no key)                      ``m`` (not in ``A``)
 o c    overwritten, type_changed                          ``o`` ``c`` (not in ``A``)

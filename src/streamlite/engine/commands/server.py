@@ -141,6 +141,10 @@ def config_set(c: Client, argv: list[bytes]) -> object:
         raise CommandError(
             f"ERR CONFIG SET failed (possibly related to argument '{shown}') - {reason}"
         )
+    if "maxmemory-policy" in seen:  # LFU counters start (or stop) at once, as in Redis
+        from .. import lfu
+
+        lfu.refresh_policy(eng)
     return OK
 
 
@@ -153,6 +157,7 @@ def config_resetstat(c: Client, argv: list[bytes]) -> object:
     eng.stats_error_replies = 0
     eng.stats_commands = 0
     eng.stats_expired_keys = 0
+    eng.stats_evicted_keys = 0
     for attr in ("stats_keyspace_hits", "stats_keyspace_misses"):
         if hasattr(eng, attr):
             setattr(eng, attr, 0)
