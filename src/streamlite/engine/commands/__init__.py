@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     geo,
     hashes,
     hyperloglog,
+    increx,
     keys,
     lists,
     ops,
