@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     replication,
     scripting,
     server,
+    setcard,
     sets,
     sort,
     stream_groups,
