@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     hyperloglog,
     increx,
     keys,
+    listmove,
     lists,
     ops,
     persist,
