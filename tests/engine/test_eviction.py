@@ -170,3 +170,24 @@ def test_credit_for_a_probe_that_does_not_shrink(clock):
     level["rss"] = 10_100  # grew past the mark: the room was used up
     assert r("SET", "c", "1") == b"OK"
     assert e.stats_evicted_keys > n
+
+
+def test_allkeys_lrm_evicts_the_least_recently_modified(run, eng, clock):
+    """Redis 8.6's LRM policies (from the docs): reads do not protect a key, writes do."""
+    run("CONFIG", "SET", "maxmemory-policy", "allkeys-lrm")
+    for i in range(10):
+        run("SET", f"k{i}", "x" * 100)
+        clock.advance(1000)
+    for _ in range(3):
+        run("GET", "k0")  # read often: still the oldest modification
+    run("APPEND", "k1", "y")  # modified last
+    clock.advance(1000)
+    _limit_after(run, eng, "allkeys-lrm")
+    assert run("SET", "big", "y" * 250) == b"OK"
+    assert run("SET", "small", "1") == b"OK"
+    assert run("EXISTS", "k0") == 0
+    assert run("EXISTS", "k1") == 1
+    assert run("CONFIG", "SET", "maxmemory-policy", "volatile-lrm") == b"OK"
+    assert eng.dbs[0].lrm is not None
+    run("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    assert eng.dbs[0].lrm is None

@@ -553,7 +553,8 @@ SPECS: list[Spec] = [
     _mem("maxmemory", 0, 0, ULLONG_MAX),
     _e("maxmemory-policy", "noeviction", (
         "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-        "allkeys-lfu", "allkeys-random", "noeviction")),
+        "allkeys-lfu", "allkeys-random", "noeviction",
+        "volatile-lrm", "allkeys-lrm")),  # least recently modified: Redis 8.6
     _n("maxmemory-samples", 5, 1, INT_MAX),
     _n("maxmemory-eviction-tenacity", 10, 0, 100),
     _n("lfu-log-factor", 10, 0, INT_MAX),

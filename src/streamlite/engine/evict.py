@@ -10,7 +10,8 @@ keyspace event (class ``e``), invalidates client-side caches and propagates as
 ``DEL`` (``UNLINK`` with ``lazyfree-lazy-eviction``).
 
 Choosing, as Redis approximates it: ``*-random`` picks a random key, visiting the
-databases in turn; ``*-lru``, ``*-lfu`` and ``volatile-ttl`` sample
+databases in turn; ``*-lru``, ``*-lfu``, ``*-lrm`` (least recently modified, Redis 8.6:
+only writes count, ``Database.lrm``) and ``volatile-ttl`` sample
 ``maxmemory-samples`` random keys of every database into a pool of the 16 best
 candidates (the longest idle, the least frequently used, the soonest to expire),
 kept between rounds, and evict the best candidate still present. ``allkeys-*``
@@ -44,7 +45,18 @@ POOL_SIZE = 16  # EVPOOL_SIZE
 _rng = random.Random()
 
 POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-            "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")
+            "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction",
+            "volatile-lrm", "allkeys-lrm")
+
+
+def refresh_lrm(eng: Engine) -> None:
+    """Keep modification times (``Database.lrm``) only under an ``*-lrm`` policy."""
+    on = str(eng.config.get("maxmemory-policy", "")).endswith("-lrm")
+    for db in eng.dbs:
+        if on and db.lrm is None:
+            db.lrm = {}
+        elif not on:
+            db.lrm = None
 
 
 class Evictor:
@@ -118,6 +130,10 @@ class Evictor:
         for k in self.sample(db, allkeys, samples):
             if policy.endswith("lru"):
                 score = float(now - db.access.get(k, now))
+            elif policy.endswith("lrm"):  # reads do not count; keys older than the
+                # policy fall back to their last access
+                lrm = db.lrm if db.lrm is not None else {}
+                score = float(now - lrm.get(k, db.access.get(k, now)))
             elif policy.endswith("lfu"):
                 score = float(255 - _lfu.freq(db, k, now))
             else:  # volatile-ttl: the sooner it expires, the better

@@ -143,8 +143,10 @@ def config_set(c: Client, argv: list[bytes]) -> object:
         )
     if "maxmemory-policy" in seen:  # LFU counters start (or stop) at once, as in Redis
         from .. import lfu
+        from ..evict import refresh_lrm
 
         lfu.refresh_policy(eng)
+        refresh_lrm(eng)
     return OK
 
 
