@@ -120,6 +120,8 @@ class Engine:
         self._unit_outer: list[tuple[int, list[bytes]]] | None = None
         # client-side caching (tracking.Tracking), made when a client first turns it on
         self.tracking: Any = None
+        # HOTKEYS (hotkeys.HotKeys): the current or last session, None when there is none
+        self.hotkeys: Any = None
         # every client by id, while it is referenced (Redis's lookupClientByID)
         self.clients_by_id: weakref.WeakValueDictionary[int, Client] = (
             weakref.WeakValueDictionary())
@@ -432,6 +434,10 @@ class Engine:
             if ((0 <= slower <= usec or cfg["latency-monitor-threshold"])
                     and type(reply) is not Blocked):
                 observe(c, cmd, argv, usec)  # the slow log and the latency monitor
+            if self.hotkeys is not None and not depth:
+                from .hotkeys import record
+
+                record(c, cmd, argv, usec, reply)
             if self.on_command is not None and not cmd.skip_monitor:
                 self.on_command(c, argv)
         elif type(reply) is ErrorReply:

@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     dump,
     geo,
     hashes,
+    hotkeys,
     hyperloglog,
     increx,
     keys,
