@@ -57,6 +57,33 @@ DIFFERENCES = [
      "LC_COLLATE sorts by that locale. BY/GET patterns are always allowed: Redis refuses "
      "them in cluster mode and to ACL users without access to all keys, neither of which "
      "streamlite has."),
+    ("SLOWLOG, LATENCY", "Durations are the command handler's time on the monotonic timer "
+     "that also feeds INFO commandstats (Redis times the whole `call()`); entry times and "
+     "latency samples come from the engine's clock. Entries, trimming (32 arguments, 128 "
+     "bytes) and redaction (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, ACL SETUSER, CONFIG SET "
+     "of sensitive parameters) are Redis's. Only the `command` and `fast-command` latency "
+     "events (and `eviction-cycle`) are sampled: streamlite has no fork, and its AOF and "
+     "expiry paths do not report latency events. `LATENCY HISTOGRAM` answers an empty map: "
+     "per-command latency histograms are not kept."),
+    ("MODULE", "`MODULE LIST` is empty (Redis 8.2 lists its built-in `vectorset`); LOAD, LOADEX "
+     "and UNLOAD fail as Redis's do for a library it cannot load or a module it does not "
+     "have."),
+    ("CLIENT TRACKING", "Invalidation messages, BCAST batching, OPTIN/OPTOUT, NOLOOP and "
+     "redirection are byte for byte Redis's (tests/server/test_tracking_redis.py). When the "
+     "table passes `tracking-table-max-keys` the oldest remembered keys are invalidated at "
+     "once (Redis evicts random ones a few at a time from its cron)."),
+    ("Eviction", "Only commands that may grow memory (`denyoom`, or anything in MULTI) "
+     "evict first; Redis evicts before every command. On the server `used_memory` is the "
+     "resident size, which Python does not shrink when objects are freed, so what an "
+     "eviction frees is counted by MEMORY USAGE estimates and credited until the resident "
+     "size grows again (`engine/evict.py`). `maxmemory-policy` also accepts Redis 8.6's "
+     "`allkeys-lrm` and `volatile-lrm`, so its CONFIG SET error lists ten policies."),
+    ("Newer than Redis 8.2", "These follow their command pages on redis.io, there being no "
+     "released Redis here to compare with: INCREX (8.8), AGGREGATE COUNT of "
+     "ZUNION/ZINTER/ZUNIONSTORE/ZINTERSTORE (8.8), SUNIONCARD/SDIFFCARD (8.10), "
+     "LMOVEM/BLMOVEM (8.10), HOTKEYS (8.6), the `*-lrm` eviction policies (8.6). Where the "
+     "pages leave error texts open, streamlite uses Redis's usual ones. HOTKEYS counts a "
+     "command's request bytes and its string replies as its network bytes."),
     ("COMMAND", "`COMMAND INFO` gives Redis's ACL categories and key specs for the bitmap, "
      "HyperLogLog, Geo and SORT commands (derived, simpler ones for the others); `COMMAND "
      "DOCS` carries the syntax line as summary, not Redis's texts and argument trees."),
