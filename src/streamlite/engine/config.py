@@ -253,11 +253,11 @@ def _parse_notify(args: list[str]) -> str:
     for ch in args[0]:
         if ch == "A":
             flags.update(_NOTIFY_ALL)
-        elif ch in "g$lshzxeKEtmdnoc":
+        elif ch in "g$lshzxeKEtmdnocSTIV":  # S T I V: subkey channels (Redis 8.8)
             flags.add(ch)
         else:
             raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-    return "".join(ch for ch in _NOTIFY_ORDER + "KEm" if ch in flags)
+    return "".join(ch for ch in _NOTIFY_ORDER + "KEmSTIV" if ch in flags)
 
 
 def _fmt_notify(v: str) -> str:
@@ -268,7 +268,7 @@ def _fmt_notify(v: str) -> str:
         out = "A"
     else:
         out = "".join(ch for ch in _NOTIFY_ORDER if ch in v)
-    return out + "".join(ch for ch in "KEm" if ch in v)
+    return out + "".join(ch for ch in "KEmSTIV" if ch in v)
 
 
 def notify_flags(engine: Engine) -> str:
