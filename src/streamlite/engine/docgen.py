@@ -27,6 +27,7 @@ GROUP_TITLES = {
     "bitmap": "Bitmaps",
     "hyperloglog": "HyperLogLog",
     "geo": "Geo",
+    "array": "Arrays (Redis 8.8: follow the command docs)",
 }
 
 
@@ -87,6 +88,12 @@ DIFFERENCES = [
      "writes the real lengths). Where the "
      "pages leave error texts open, streamlite uses Redis's usual ones. HOTKEYS counts a "
      "command's request bytes and its string replies as its network bytes."),
+    ("Arrays", "Redis 8.8's array type (a preview there) follows its command pages; what "
+     "they leave open is streamlite's choice, listed in `engine/commands/arrays.py`. Arrays "
+     "are kept in the AOF and `.sldb` snapshots; DUMP gives streamlite's payload format "
+     "(Redis's RDB encoding of arrays is not documented) and a Redis-format RDB snapshot "
+     "refuses them. ARINFO's slice figures describe the data as Redis's sliced layout "
+     "would hold it."),
     ("COMMAND", "`COMMAND INFO` gives Redis's ACL categories and key specs for the bitmap, "
      "HyperLogLog, Geo and SORT commands (derived, simpler ones for the others); `COMMAND "
      "DOCS` carries the syntax line as summary, not Redis's texts and argument trees."),

@@ -2,6 +2,7 @@
 
 from ..registry import COMMANDS
 from . import (  # noqa: F401
+    arrays,
     bitmaps,
     cluster,
     connection,
