@@ -84,6 +84,7 @@ DIFFERENCES = [
      "ZUNION/ZINTER/ZUNIONSTORE/ZINTERSTORE (8.8), SUNIONCARD/SDIFFCARD (8.10), "
      "LMOVEM/BLMOVEM (8.10), HOTKEYS (8.6), the `*-lrm` eviction policies (8.6), the array type "
      "and its AR* commands (8.8), CLUSTER MIGRATION (8.4, refused as without cluster support), "
+     "HIMPORT (8.10: plain hashes, no compact encoding), "
      "the hash-field "
      "subkey notifications (`notify-keyspace-events` letters `S` `T` `I` `V`, 8.8: the "
      "docs' own example payload has lengths that do not match its names; streamlite "

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     dump,
     geo,
     hashes,
+    himport,
     hotkeys,
     hyperloglog,
     increx,

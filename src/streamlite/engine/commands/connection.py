@@ -161,6 +161,7 @@ def reset(c: Client, argv: list[bytes]) -> object:
     c.select(0)
     c.no_evict = False
     c.no_touch = False
+    c.fieldsets = None  # type: ignore[attr-defined]  # HIMPORT PREPARE's (Redis 8.10)
     c.authenticated = c.engine.requirepass() is None
     front = front_of(c.engine)
     unmonitor = getattr(front, "unmonitor", None)
