@@ -151,8 +151,8 @@ def test_evicted_keys_notify_invalidate_and_propagate(run, eng):
 
 
 def test_credit_for_a_probe_that_does_not_shrink(clock):
-    """An RSS-like probe stays flat after deletes: what was evicted is credited until
-    the probe grows past its mark."""
+    """An RSS-like probe stays flat after deletes: what was evicted is credited, and the
+    credit shrinks as the probe grows past its mark."""
     e = Engine(clock)
     level = {"rss": 10_000}
     e.memory_probe = lambda: level["rss"]
@@ -167,7 +167,9 @@ def test_credit_for_a_probe_that_does_not_shrink(clock):
     assert e.used_memory() <= 9500
     assert r("SET", "b", "1") == b"OK"  # still under thanks to the credit: nothing more
     assert e.stats_evicted_keys == n
-    level["rss"] = 10_100  # grew past the mark: the room was used up
+    credit = e.ext["evict"].credit
+    level["rss"] = 10_000 + credit  # grew by the whole room: it is used up
+    assert e.used_memory() == 10_000 + credit
     assert r("SET", "c", "1") == b"OK"
     assert e.stats_evicted_keys > n
 

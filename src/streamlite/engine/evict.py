@@ -20,8 +20,8 @@ sample every key, ``volatile-*`` only keys with a TTL.
 Memory. What is freed is counted by the value's own estimate (the one MEMORY
 USAGE gives), since the process's resident size, which ``used_memory`` reports on
 the server, does not shrink when Python frees objects (it keeps the arenas for
-reuse). So the estimate freed is credited against that figure until it grows past
-where it was when the keys were evicted (the freed room is then in use again). A
+reuse). So the estimate freed is credited against that figure, and the credit shrinks
+by as much as the figure grows (growth means the freed room is in use again). A
 probe that does shrink with the data declares ``reflects_frees = True`` and gets no
 credit.
 
@@ -74,13 +74,14 @@ class Evictor:
     # -- memory --------------------------------------------------------------------
 
     def effective(self, raw: int) -> int:
-        """The used memory, the estimate of what was evicted taken off the probe's
-        figure while that has not grown past where it was."""
+        """The used memory: the probe's figure less the estimate of what eviction
+        freed and the probe does not show. Growth of the probe past its mark uses
+        that room up by as much (the freed memory was in use again first)."""
         if not self.credit:
             return raw
         if raw > self.mark:
-            self.credit = 0
-            return raw
+            self.credit = max(self.credit - (raw - self.mark), 0)
+            self.mark = raw
         return max(raw - self.credit, 0)
 
     # -- sampling ------------------------------------------------------------------
