@@ -193,3 +193,28 @@ def test_allkeys_lrm_evicts_the_least_recently_modified(run, eng, clock):
     assert eng.dbs[0].lrm is not None
     run("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
     assert eng.dbs[0].lrm is None
+
+
+def test_expire_cycle_latency_event(clock):
+    """A slow active expire cycle is a latency event ``expire-cycle`` (threshold 0 ms
+    would be off: use 1 ms and a cycle that surely takes that long)."""
+    import time as _time
+
+    from streamlite.engine import expiry
+
+    e = Engine(clock)
+    r = Runner(e)
+    r("CONFIG", "SET", "latency-monitor-threshold", "1")
+    real = expiry.active_expire_cycle
+
+    def slow(engine, budget):
+        _time.sleep(0.005)
+        return real(engine, budget)
+
+    expiry.active_expire_cycle = slow
+    try:
+        e.active_expire()
+    finally:
+        expiry.active_expire_cycle = real
+    assert [ev[0] for ev in r("LATENCY", "LATEST")] == [b"expire-cycle"]
+    assert b"hz" in r("LATENCY", "DOCTOR") or b"expire" in r("LATENCY", "DOCTOR")

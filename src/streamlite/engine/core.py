@@ -531,4 +531,14 @@ class Engine:
         """
         from .expiry import active_expire_cycle
 
-        return active_expire_cycle(self, budget)
+        threshold = self.config["latency-monitor-threshold"]
+        if not threshold:
+            return active_expire_cycle(self, budget)
+        t0 = _perf_ns()
+        n = active_expire_cycle(self, budget)
+        ms = (_perf_ns() - t0) // 1_000_000
+        if ms >= threshold:  # the latency monitor's "expire-cycle" event, as Redis's
+            from .latency import monitor
+
+            monitor(self).add("expire-cycle", ms, self.clock.ms() // 1000)
+        return n

@@ -63,8 +63,8 @@ DIFFERENCES = [
      "latency samples come from the engine's clock. Entries, trimming (32 arguments, 128 "
      "bytes) and redaction (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, ACL SETUSER, CONFIG SET "
      "of sensitive parameters) are Redis's. Only the `command` and `fast-command` latency "
-     "events (and `eviction-cycle`) are sampled: streamlite has no fork, and its AOF and "
-     "expiry paths do not report latency events. `LATENCY HISTOGRAM` answers an empty map: "
+     "events (and `eviction-cycle`, `expire-cycle`) are sampled: streamlite has no fork, and its AOF "
+     "paths do not report latency events. `LATENCY HISTOGRAM` answers an empty map: "
      "per-command latency histograms are not kept."),
     ("MODULE", "`MODULE LIST` is empty (Redis 8.2 lists its built-in `vectorset`); LOAD, LOADEX "
      "and UNLOAD fail as Redis's do for a library it cannot load or a module it does not "
