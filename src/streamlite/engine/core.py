@@ -399,6 +399,8 @@ class Engine:
             self.running = saved_running
             if not depth:
                 self._now_ms = None
+                if self.tracking is not None:  # no client runs a command (cron, expiry)
+                    self.tracking.current = None
         usec = (_perf_ns() - t0) // 1000
         if c.tracking is not None:
             self._track(c, cmd, argv, depth)

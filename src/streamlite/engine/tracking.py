@@ -175,9 +175,6 @@ class Tracking:
                     self.send(c, keys)
             pending.clear()
 
-    def has_broadcasts(self) -> bool:
-        return any(pending for _, pending in self.prefixes.values())
-
     # -- sending -----------------------------------------------------------------------
 
     def _by_id(self) -> Any:

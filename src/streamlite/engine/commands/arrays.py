@@ -51,7 +51,7 @@ def _for_write(c: Client, key: bytes) -> ArrayValue:
 
 def _changed(c: Client, key: bytes, a: ArrayValue) -> None:
     """After a write: delete an emptied array (and say so), else signal the key."""
-    if not a.items and a.cursor == 0 or not a.items:
+    if not a.items:
         c.db.remove(key)
         notify(c, "g", b"del", key)
     else:
