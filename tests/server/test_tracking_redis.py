@@ -199,7 +199,7 @@ def test_redirect_to_a_closed_client(servers):
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:  # until the server noticed the close
                 side.conns[1].send("CLIENT", "LIST", "ID", str(side.ids[2]))
-                if side.conns[1]._read_one() == b"$0\r\n":
+                if side.conns[1]._read_one() == b"$0\r\n\r\n":
                     break
                 time.sleep(0.05)
             steps = [side.step(1, ("SET", "k", "1")), side.step(0, ("CLIENT", "TRACKINGINFO"))]
