@@ -181,3 +181,49 @@ def test_module_like_redis(debug_redis: ServerProc) -> None:
         assert e.call("MODULE", "LIST") == []
     finally:
         r.close()
+
+
+def _latencystats(conn: Any) -> dict[bytes, list[bytes]]:
+    """INFO latencystats as {command: [percentile names]} (the values are timings)."""
+    text = conn.call("INFO", "latencystats")
+    out = {}
+    for line in text.split(b"\r\n"):
+        if line.startswith(b"latency_percentiles_usec_"):
+            name, _, vals = line[len(b"latency_percentiles_usec_"):].partition(b":")
+            out[name] = [v.split(b"=")[0] for v in vals.split(b",")]
+    return out
+
+
+def _calls(reply: Any) -> dict[bytes, int]:
+    """LATENCY HISTOGRAM's reply (RESP2: flat pairs) as {command: calls}."""
+    pairs = zip(reply[::2], reply[1::2], strict=True)
+    return {name: dict(zip(v[::2], v[1::2], strict=True))[b"calls"] for name, v in pairs}
+
+
+def test_latency_tracking_like_redis(debug_redis: ServerProc) -> None:
+    """Per-command latency histograms: INFO latencystats lists the same commands and
+    percentiles, LATENCY HISTOGRAM the same commands and call counts, as Redis."""
+    r, e = both(debug_redis.port)
+    try:
+        script = [("CONFIG", "RESETSTAT"), ("SET", "a", "1"), ("SET", "b", "2"), ("GET", "a"),
+                  ("CONFIG", "GET", "maxmemory"), ("LPUSH", "l", "x")]
+        for cmd in script:
+            assert r.call(*cmd) == e.call(*cmd)
+        assert _latencystats(r) == _latencystats(e)
+        for args in ((), ("set",), ("config",), ("config|get",), ("nosuch", "get")):
+            a = r.call("LATENCY", "HISTOGRAM", *args)
+            b = e.call("LATENCY", "HISTOGRAM", *args)
+            assert _calls(a) == _calls(b), args
+        for side in (r, e):
+            side.call("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99.99")
+        assert _latencystats(r) == _latencystats(e)
+        for side in (r, e):
+            side.call("CONFIG", "SET", "latency-tracking", "no")
+            side.call("CONFIG", "RESETSTAT")
+            side.call("SET", "a", "1")
+        assert _latencystats(r) == _latencystats(e) == {}
+    finally:
+        for side in (r, e):
+            side.call("CONFIG", "SET", "latency-tracking", "yes")
+            side.call("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9")
+        r.close()

@@ -103,6 +103,9 @@ class Engine:
         # name -> [calls, usec, failed_calls, rejected_calls] (INFO commandstats)
         self.command_stats: dict[str, list[int]] = {}
         self.error_stats: dict[str, int] = {}  # error code -> count (INFO errorstats)
+        # name -> {usec: calls}: per-command latencies while latency-tracking is on (INFO
+        # latencystats, LATENCY HISTOGRAM; latency.py turns them into Redis's HDR figures)
+        self.latency_hist: dict[str, dict[int, int]] = {}
         self.stats_error_replies = 0
         # hooks a front may set: called with (client, argv) for MONITOR-like feeds
         self.on_command: Callable[[Client, list[bytes]], None] | None = None
@@ -432,6 +435,11 @@ class Engine:
                 self.count_error(reply)
             self.stats_commands += 1
             cfg = self.config
+            if cfg["latency-tracking"]:
+                h = self.latency_hist.get(name)
+                if h is None:
+                    h = self.latency_hist[name] = {}
+                h[usec] = h.get(usec, 0) + 1
             slower = cfg["slowlog-log-slower-than"]
             if ((0 <= slower <= usec or cfg["latency-monitor-threshold"])
                     and type(reply) is not Blocked):

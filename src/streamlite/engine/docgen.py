@@ -64,8 +64,11 @@ DIFFERENCES = [
      "bytes) and redaction (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, ACL SETUSER, CONFIG SET "
      "of sensitive parameters) are Redis's. Only the `command` and `fast-command` latency "
      "events (and `eviction-cycle`, `expire-cycle`) are sampled: streamlite has no fork, and its AOF "
-     "paths do not report latency events. `LATENCY HISTOGRAM` answers an empty map: "
-     "per-command latency histograms are not kept."),
+     "paths do not report latency events. Per-command latencies (`latency-tracking`: "
+     "INFO latencystats, LATENCY HISTOGRAM) are kept as exact microsecond counts and "
+     "reported as Redis's HDR histogram would (2 significant digits, its log iteration); "
+     "streamlite records a blocked command's latency at its first call, Redis when it "
+     "is served."),
     ("MODULE", "`MODULE LIST` is empty (Redis 8.2 lists its built-in `vectorset`); LOAD, LOADEX "
      "and UNLOAD fail as Redis's do for a library it cannot load or a module it does not "
      "have."),

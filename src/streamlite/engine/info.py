@@ -264,7 +264,19 @@ def section_errorstats(engine: Engine) -> dict[str, Any]:
 
 
 def section_latencystats(engine: Engine) -> dict[str, Any]:
-    return {}
+    """``latency_percentiles_usec_<command>`` at ``latency-tracking-info-percentiles``,
+    from the per-command histograms (``latency.percentile_usec``)."""
+    from .latency import percentile_usec
+
+    pcts = engine.config.get("latency-tracking-info-percentiles") or []
+    out: dict[str, Any] = {}
+    for name, counts in sorted(engine.latency_hist.items()):
+        parts = []
+        for p in pcts:
+            label = f"{float(p):f}".rstrip("0").rstrip(".")
+            parts.append(f"p{label}={percentile_usec(counts, float(p)):.3f}")
+        out[f"latency_percentiles_usec_{name}"] = ",".join(parts)
+    return out
 
 
 def section_cluster(engine: Engine) -> dict[str, Any]:

@@ -278,6 +278,70 @@ def _render_range(values: list[float], labels: list[str], lo: float, hi: float,
         out += "".join(chars) + "\n"
 
 
+# -- per-command latency histograms (latency-tracking) ------------------------------------
+#
+# Redis keeps an HDR histogram per command (values in ns, 1 ns .. 1 s, 2 significant
+# digits: 256 sub-buckets per power of two) and records ``duration_usec * 1000``. The
+# engine keeps the exact microsecond counts (``Engine.latency_hist``); these functions
+# give what Redis's histogram answers from them.
+
+HDR_MIN, HDR_MAX = 1, 1_000_000_000
+
+
+def _hdr_bucket(v: int) -> tuple[int, int]:
+    """(lowest equivalent value, size of the equivalent range) of ``v`` ns."""
+    b = max((v | 255).bit_length() - 8, 0)
+    return (v >> b) << b, 1 << b
+
+
+def _hdr_values(counts: dict[int, int]) -> list[tuple[int, int]]:
+    """(lowest equivalent ns, count) in value order, as Redis's histogram holds them."""
+    merged: dict[int, int] = {}
+    for usec, n in counts.items():
+        v = min(max(usec * 1000, HDR_MIN), HDR_MAX)
+        low, _ = _hdr_bucket(v)
+        merged[low] = merged.get(low, 0) + n
+    return sorted(merged.items())
+
+
+def percentile_usec(counts: dict[int, int], p: float) -> float:
+    """``hdr_value_at_percentile(h, p) / 1000.0``: the highest value equivalent to the
+    first recorded one at which the cumulative count reaches ``p`` percent."""
+    values = _hdr_values(counts)
+    total = sum(n for _, n in values)
+    target = max(int(min(p, 100.0) / 100 * total + 0.5), 1)
+    seen = 0
+    for low, n in values:
+        seen += n
+        if seen >= target:
+            if p == 0.0:
+                return low / 1000.0
+            return (low + _hdr_bucket(low)[1] - 1) / 1000.0
+    return 0.0
+
+
+def cdf(counts: dict[int, int]) -> dict[int, int]:
+    """LATENCY HISTOGRAM's ``histogram_usec``: Redis's logarithmic HDR iteration (first
+    level 1024 ns, base 2): at each level, the highest equivalent value in us and how
+    many samples were at or below it, listed when that count grew."""
+    values = _hdr_values(counts)
+    total = sum(n for _, n in values)
+    out: dict[int, int] = {}
+    level = 1024
+    i = 0
+    cumulative = prev = 0
+    while cumulative < total:
+        low_level = _hdr_bucket(level)[0]
+        while i < len(values) and values[i][0] <= low_level:
+            cumulative += values[i][1]
+            i += 1
+        if cumulative > prev:
+            out[(low_level + _hdr_bucket(low_level)[1] - 1) // 1000] = cumulative
+        prev = cumulative
+        level *= 2
+    return out
+
+
 def monitor(eng: Any) -> LatencyMonitor:
     mon = eng.ext.get("latency")
     if mon is None:

@@ -166,8 +166,28 @@ def latency_reset(c: Client, argv: list[bytes]) -> object:
 @_lsub("histogram", -2)
 def latency_histogram(c: Client, argv: list[bytes]) -> object:
     """LATENCY HISTOGRAM [command [command ...]]"""
-    # per-command latency histograms (latency-tracking) are not kept: none to show
-    return {}
+    from ..latency import cdf
+
+    hist = c.engine.latency_hist
+    if len(argv) == 2:
+        names = sorted(hist)
+    else:
+        names = []
+        for a in argv[2:]:
+            name = a.decode("utf-8", "replace").lower()
+            base = name.split("|", 1)[0]
+            cmd = c.engine.lookup_command(base.encode())
+            if cmd is None or ("|" in name and name.split("|", 1)[1] not in cmd.subcommands):
+                continue
+            if name in hist:
+                names.append(name)
+            if "|" not in name:
+                names += sorted(n for n in hist if n.startswith(name + "|"))
+    out: dict[bytes, Any] = {}
+    for name in names:
+        counts = hist[name]
+        out[name.encode()] = {b"calls": sum(counts.values()), b"histogram_usec": cdf(counts)}
+    return out
 
 
 # -- MODULE ---------------------------------------------------------------------------
