@@ -410,6 +410,15 @@ def _set_pcfg(attr: str) -> Callable[[Engine, Any], str | None]:
     return apply
 
 
+def _apply_observe(engine: Engine, v: Any) -> str | None:
+    """The slow log / latency thresholds and latency-tracking: the engine caches what
+    its hot path tests (``Engine.refresh_observe``)."""
+    refresh = getattr(engine, "refresh_observe", None)
+    if refresh is not None:
+        refresh()
+    return None
+
+
 def _apply_hz(engine: Engine, v: int) -> str | None:
     engine.config["hz"] = min(max(v, MIN_HZ), MAX_HZ)
     return None
@@ -571,10 +580,10 @@ SPECS: list[Spec] = [
     # -- scripting
     _n("busy-reply-threshold", 5000, 0, LONG_MAX, alias="lua-time-limit"),
     # -- slow log, latency
-    _n("slowlog-log-slower-than", 10000, -1, LLONG_MAX),
+    _n("slowlog-log-slower-than", 10000, -1, LLONG_MAX, apply=_apply_observe),
     _n("slowlog-max-len", 128, 0, LONG_MAX),
-    _n("latency-monitor-threshold", 0, 0, LLONG_MAX),
-    _b("latency-tracking", True),
+    _n("latency-monitor-threshold", 0, 0, LLONG_MAX, apply=_apply_observe),
+    _b("latency-tracking", True, apply=_apply_observe),
     _sp("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
         _fmt_percentiles, frozenset({"multi-arg"})),
     # -- events
@@ -745,6 +754,7 @@ def load_lines(engine: Engine, lines: list[list[str]]) -> None:
         elif spec.name == "hz":
             v = min(max(v, MIN_HZ), MAX_HZ)
         engine.config[spec.name] = v
+    _apply_observe(engine, None)
 
 
 # -- CONFIG REWRITE ----------------------------------------------------------------

@@ -101,11 +101,15 @@ class Engine:
         self.expire_cursor = 0  # database the next active expire cycle starts with
         self.stats_commands = 0
         # name -> [calls, usec, failed_calls, rejected_calls] (INFO commandstats)
-        self.command_stats: dict[str, list[int]] = {}
+        self.command_stats: dict[str, list[Any]] = {}
         self.error_stats: dict[str, int] = {}  # error code -> count (INFO errorstats)
-        # name -> {usec: calls}: per-command latencies while latency-tracking is on (INFO
-        # latencystats, LATENCY HISTOGRAM; latency.py turns them into Redis's HDR figures)
-        self.latency_hist: dict[str, dict[int, int]] = {}
+        # per-command latencies while latency-tracking is on (INFO latencystats, LATENCY
+        # HISTOGRAM): a command_stats entry's 5th item counts the calls per usec below
+        # 1024, ``latency_big`` the slower ones (``latency_hist()`` merges them)
+        self.latency_big: dict[str, dict[int, int]] = {}
+        # what the hot path of ``call`` tests, cached from the config (refresh_observe)
+        self._observe_usec = 10000  # the smallest slow log / latency threshold (usec)
+        self._lat_tracking = True
         self.stats_error_replies = 0
         # hooks a front may set: called with (client, argv) for MONITOR-like feeds
         self.on_command: Callable[[Client, list[bytes]], None] | None = None
@@ -128,6 +132,32 @@ class Engine:
         # every client by id, while it is referenced (Redis's lookupClientByID)
         self.clients_by_id: weakref.WeakValueDictionary[int, Client] = (
             weakref.WeakValueDictionary())
+
+    def refresh_observe(self) -> None:
+        """Cache the slow log and latency thresholds and latency-tracking (config.py
+        calls this on CONFIG SET of any of them and after reading a config file)."""
+        cfg = self.config
+        floor = 1 << 62
+        slower = int(cfg.get("slowlog-log-slower-than", 10000))
+        if slower >= 0:
+            floor = slower
+        lat = int(cfg.get("latency-monitor-threshold", 0))
+        if lat > 0:
+            floor = min(floor, lat * 1000)
+        self._observe_usec = floor
+        self._lat_tracking = bool(cfg.get("latency-tracking", True))
+
+    def latency_hist(self) -> dict[str, dict[int, int]]:
+        """Per command (``name`` or ``container|sub``): {usec: calls}."""
+        out: dict[str, dict[int, int]] = {}
+        for name, st in self.command_stats.items():
+            h = st[4]
+            counts = {u: n for u, n in enumerate(h) if n} if h is not None else {}
+            for u, n in self.latency_big.get(name, {}).items():
+                counts[u] = counts.get(u, 0) + n
+            if counts:
+                out[name] = counts
+        return out
 
     # -- clients -------------------------------------------------------------
 
@@ -336,7 +366,7 @@ class Engine:
                 name = f"{container.name}|{cmd.name}"
             st = self.command_stats.get(name)
             if st is None:
-                st = self.command_stats[name] = [0, 0, 0, 0]
+                st = self.command_stats[name] = [0, 0, 0, 0, None]
             st[3] += 1
         if c.multi is not None:
             c.multi_error = True
@@ -402,8 +432,6 @@ class Engine:
             self.running = saved_running
             if not depth:
                 self._now_ms = None
-                if self.tracking is not None:  # no client runs a command (cron, expiry)
-                    self.tracking.current = None
         usec = (_perf_ns() - t0) // 1000
         if c.tracking is not None:
             self._track(c, cmd, argv, depth)
@@ -427,22 +455,25 @@ class Engine:
                     name = f"{name}|{sub}"
             st = self.command_stats.get(name)
             if st is None:
-                st = self.command_stats[name] = [0, 0, 0, 0]
+                st = self.command_stats[name] = [0, 0, 0, 0, None]
             st[0] += 1
             st[1] += usec
             if type(reply) is ErrorReply:
                 st[2] += 1
                 self.count_error(reply)
             self.stats_commands += 1
-            cfg = self.config
-            if cfg["latency-tracking"]:
-                h = self.latency_hist.get(name)
-                if h is None:
-                    h = self.latency_hist[name] = {}
-                h[usec] = h.get(usec, 0) + 1
-            slower = cfg["slowlog-log-slower-than"]
-            if ((0 <= slower <= usec or cfg["latency-monitor-threshold"])
-                    and type(reply) is not Blocked):
+            if self._lat_tracking:  # latency-tracking: calls per usec
+                if usec < 1024:
+                    h = st[4]
+                    if h is None:
+                        h = st[4] = [0] * 1024
+                    h[usec] += 1
+                else:
+                    big = self.latency_big.get(name)
+                    if big is None:
+                        big = self.latency_big[name] = {}
+                    big[usec] = big.get(usec, 0) + 1
+            if usec >= self._observe_usec and type(reply) is not Blocked:
                 observe(c, cmd, argv, usec)  # the slow log and the latency monitor
             if self.hotkeys is not None and not depth:
                 from .hotkeys import record
@@ -457,11 +488,8 @@ class Engine:
             if st is not None:
                 st[2] += 1
             self.count_error(reply)
-        if c.blocked is not None and type(reply) is not Blocked:
-            # served after blocking: logged now, as Redis's updateStatsOnUnblock
-            slower = self.config["slowlog-log-slower-than"]
-            if 0 <= slower <= usec or self.config["latency-monitor-threshold"]:
-                observe(c, cmd, argv, usec)
+        if c.blocked is not None and usec >= self._observe_usec and type(reply) is not Blocked:
+            observe(c, cmd, argv, usec)  # served after blocking: as updateStatsOnUnblock
         return reply
 
     def _track(self, c: Client, cmd: Command, argv: list[bytes], depth: int) -> None:
@@ -541,6 +569,8 @@ class Engine:
         """
         from .expiry import active_expire_cycle
 
+        if self.tracking is not None:  # no client's command runs: NOLOOP clients hear too
+            self.tracking.current = None
         threshold = self.config["latency-monitor-threshold"]
         if not threshold:
             return active_expire_cycle(self, budget)

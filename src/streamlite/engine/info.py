@@ -250,7 +250,8 @@ def section_modules(engine: Engine) -> dict[str, Any]:
 
 def section_commandstats(engine: Engine) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, (calls, usec, failed, rejected) in sorted(engine.command_stats.items()):
+    for name, st in sorted(engine.command_stats.items()):
+        calls, usec, failed, rejected = st[:4]
         per = usec / calls if calls else 0.0
         out[f"cmdstat_{name}"] = (
             f"calls={calls},usec={usec},usec_per_call={per:.2f},"
@@ -270,7 +271,7 @@ def section_latencystats(engine: Engine) -> dict[str, Any]:
 
     pcts = engine.config.get("latency-tracking-info-percentiles") or []
     out: dict[str, Any] = {}
-    for name, counts in sorted(engine.latency_hist.items()):
+    for name, counts in sorted(engine.latency_hist().items()):
         parts = []
         for p in pcts:
             label = f"{float(p):f}".rstrip("0").rstrip(".")

@@ -282,7 +282,7 @@ def _render_range(values: list[float], labels: list[str], lo: float, hi: float,
 #
 # Redis keeps an HDR histogram per command (values in ns, 1 ns .. 1 s, 2 significant
 # digits: 256 sub-buckets per power of two) and records ``duration_usec * 1000``. The
-# engine keeps the exact microsecond counts (``Engine.latency_hist``); these functions
+# engine keeps the exact microsecond counts (``Engine.latency_hist()``); these functions
 # give what Redis's histogram answers from them.
 
 HDR_MIN, HDR_MAX = 1, 1_000_000_000

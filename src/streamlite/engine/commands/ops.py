@@ -168,7 +168,7 @@ def latency_histogram(c: Client, argv: list[bytes]) -> object:
     """LATENCY HISTOGRAM [command [command ...]]"""
     from ..latency import cdf
 
-    hist = c.engine.latency_hist
+    hist = c.engine.latency_hist()
     if len(argv) == 2:
         names = sorted(hist)
     else:

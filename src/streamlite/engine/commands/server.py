@@ -155,7 +155,7 @@ def config_resetstat(c: Client, argv: list[bytes]) -> object:
     """CONFIG RESETSTAT"""
     eng = c.engine
     eng.command_stats.clear()
-    eng.latency_hist.clear()
+    eng.latency_big.clear()
     eng.error_stats.clear()
     eng.stats_error_replies = 0
     eng.stats_commands = 0
