@@ -227,3 +227,17 @@ def test_latency_tracking_like_redis(debug_redis: ServerProc) -> None:
             side.call("CONFIG", "SET", "latency-tracking", "yes")
             side.call("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9")
         r.close()
+
+
+def test_thresholds_from_the_command_line() -> None:
+    """``--slowlog-log-slower-than 0`` at start (config-file path, no CONFIG SET) takes
+    effect: the engine's cached thresholds follow the loaded config."""
+    srv = start_streamlite(["--save", "", "--slowlog-log-slower-than", "0"])
+    try:
+        c = RedisConn(srv.port)
+        c.call("SET", "k", "v")
+        entries = c.call("SLOWLOG", "GET", "-1")
+        assert [b"SET", b"k", b"v"] in [e[3] for e in entries]
+        c.close()
+    finally:
+        srv.cleanup()
