@@ -7,9 +7,13 @@ since Redis lists from hash tables.
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from tests.diff.resp_wire import Session
 from tests.engine.standins import engine_with_standins
+
+from streamlite.engine.crc64 import crc64
 
 
 @pytest.fixture
@@ -176,3 +180,80 @@ def test_flushall_keeps_libraries(session_factory):
         (0, "FUNCTION", "LOAD", "#!lua name=k2\nredis.register_function('kf2', function() return 8 end)"),
         (0, "FCALL", "kf2", "0"),
     ])
+
+
+# -- FUNCTION DUMP / RESTORE ------------------------------------------------------------
+
+LIB_A = "#!lua name=liba\nredis.register_function('fa', function() return 'a' end)"
+LIB_A2 = "#!lua name=liba\nredis.register_function('fa2', function() return 'a2' end)"
+LIB_B = "#!lua name=libb\nredis.register_function('fb', function() return 'b' end)"
+LIB_CLASH = "#!lua name=libc\nredis.register_function('fa', function() return 'c' end)"
+
+
+def _dump_of(conn, *libs: str) -> bytes:
+    conn.call("FUNCTION", "FLUSH")
+    for lib in libs:
+        conn.call("FUNCTION", "LOAD", lib)
+    out = conn.call("FUNCTION", "DUMP")
+    conn.call("FUNCTION", "FLUSH")
+    return out
+
+
+def test_function_dump_bytes_and_restore_policies(redis_conn, engine_conn):
+    """FUNCTION DUMP's payload is Redis's byte for byte; each side restores the
+    other's; FLUSH/APPEND/REPLACE and the errors are Redis's."""
+    r, e = redis_conn, engine_conn
+    try:
+        for conn in (r, e):
+            conn.call("FUNCTION", "FLUSH")
+        assert r.call("FUNCTION", "DUMP") == e.call("FUNCTION", "DUMP")  # empty: footer only
+        dump_r = _dump_of(r, LIB_A)
+        dump_e = _dump_of(e, LIB_A)
+        assert dump_r == dump_e
+        two_r = _dump_of(r, LIB_A2, LIB_B)  # two libraries: order may differ, cross-restore
+        two_e = _dump_of(e, LIB_A2, LIB_B)
+        clash_r = _dump_of(r, LIB_CLASH)
+        corrupt = dump_r[:-1] + bytes([dump_r[-1] ^ 1])
+        def sealed(body: bytes) -> bytes:
+            data = body + struct.pack("<H", 12)
+            return data + struct.pack("<Q", crc64(data))
+
+        not_fn = sealed(b"\x00\x01a")
+        pre_ga = sealed(b"\xf6\x01a")
+        bad_code = sealed(b"\xf5\x05hello")
+        future = b"\xf5" + dump_r[1:-10]
+        data = future + struct.pack("<H", 13)
+        future = data + struct.pack("<Q", crc64(data))
+        script = [
+            ("FUNCTION", "RESTORE", "x"),
+            ("FUNCTION", "RESTORE", corrupt),
+            ("FUNCTION", "RESTORE", not_fn),
+            ("FUNCTION", "RESTORE", pre_ga),
+            ("FUNCTION", "RESTORE", bad_code),
+            ("FUNCTION", "RESTORE", future),
+            ("FUNCTION", "RESTORE", dump_r, "bogus"),
+            ("FUNCTION", "RESTORE", dump_r, "APPEND", "x"),
+            ("FUNCTION", "RESTORE", dump_r),
+            ("FCALL", "fa", "0"),
+            ("FUNCTION", "RESTORE", dump_r),
+            ("FUNCTION", "RESTORE", dump_r, "append"),
+            ("FUNCTION", "RESTORE", clash_r),
+            ("FUNCTION", "RESTORE", two_r, "APPEND"),
+            ("FUNCTION", "RESTORE", two_r, "REPLACE"),
+            ("FCALL", "fa", "0"),
+            ("FCALL", "fa2", "0"),
+            ("FCALL", "fb", "0"),
+            ("FUNCTION", "RESTORE", dump_e, "FLUSH"),
+            ("FCALL", "fb", "0"),
+            ("FCALL", "fa", "0"),
+            ("FUNCTION", "RESTORE", two_e, "REPLACE"),
+            ("FUNCTION", "RESTORE", clash_r, "REPLACE"),
+            ("FUNCTION", "LIST", "LIBRARYNAME", "liba"),
+            ("FUNCTION", "STATS"),
+        ]
+        for i, cmd in enumerate(script):
+            a, b = r.call(*cmd), e.call(*cmd)
+            assert a == b, f"step {i}: {cmd[:2]!r}\n  redis:      {a!r}\n  streamlite: {b!r}"
+    finally:
+        for conn in (r, e):
+            conn.call("FUNCTION", "FLUSH")

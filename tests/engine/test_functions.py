@@ -82,9 +82,19 @@ def test_flushall_keeps_functions_and_script_flush_too(a):
     assert a("FCALL", "echo", "0") == ErrorReply(b"ERR Function not found")
 
 
-def test_dump_and_restore_are_refused_plainly(a):
-    assert a("FUNCTION", "DUMP").startswith(b"ERR FUNCTION DUMP and RESTORE are not supported")
-    assert a("FUNCTION", "RESTORE", "x").startswith(b"ERR FUNCTION DUMP and RESTORE")
+def test_dump_restore_round_trip_and_propagation(a, eng):
+    """FUNCTION RESTORE of a DUMP brings the libraries back; it goes to the AOF as it
+    came (the differential test checks the bytes and policies against Redis)."""
+    a("FUNCTION", "LOAD", "#!lua name=l\nredis.register_function('t', function() return 7 end)")
+    payload = a("FUNCTION", "DUMP")
+    assert payload.startswith(b"\xf5")
+    a("FUNCTION", "FLUSH")
+    assert a("FCALL", "t", "0").startswith(b"ERR Function not found")
+    eng.effects = []
+    assert a("FUNCTION", "RESTORE", payload) == b"OK"
+    assert eng.effects == [(0, [b"FUNCTION", b"RESTORE", payload])]
+    assert a("FCALL", "t", "0") == 7
+    assert a("FUNCTION", "RESTORE", payload).startswith(b"ERR Library l already exists")
 
 
 def test_register_function_outside_load_is_not_there(a):

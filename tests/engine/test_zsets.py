@@ -317,3 +317,23 @@ def test_value_class(engine):
     c.update(b"a", 5.0)
     assert z.score(b"a") == 1.0 and c.rank(b"a") == 1
     assert z.mem_usage() > 0 and z.encoding() == b"listpack"
+
+
+def test_aggregate_count_redis88(r):
+    """AGGREGATE COUNT (Redis 8.8, from the command docs): scores ignored, each input
+    holding the member adds its weight (1 without WEIGHTS)."""
+    r("ZADD", "z1", "10", "a", "20", "b")
+    r("ZADD", "z2", "5", "a", "7", "c")
+    r("SADD", "s3", "a", "b")
+    assert r("ZUNION", "3", "z1", "z2", "s3", "AGGREGATE", "COUNT", "WITHSCORES") == [
+        b"c", b"1", b"b", b"2", b"a", b"3"]
+    assert r("ZUNION", "3", "z1", "z2", "s3", "WEIGHTS", "1", "10", "100",
+             "AGGREGATE", "count", "WITHSCORES") == [
+        b"c", b"10", b"b", b"101", b"a", b"111"]
+    assert r("ZINTERSTORE", "out", "2", "z1", "s3", "AGGREGATE", "COUNT") == 2
+    assert r("ZRANGE", "out", "0", "-1", "WITHSCORES") == [b"a", b"2", b"b", b"2"]
+    assert r("ZINTER", "2", "z1", "z2", "WEIGHTS", "2", "3", "AGGREGATE", "COUNT",
+             "WITHSCORES") == [b"a", b"5"]
+    assert r("ZUNIONSTORE", "u", "2", "z1", "z2", "AGGREGATE", "COUNT") == 3
+    assert r("ZSCORE", "u", "a") == b"2"
+    assert r("ZUNION", "1", "z1", "AGGREGATE", "AVG") == b"ERR syntax error"

@@ -420,7 +420,8 @@ class Host:
                 if c.closing:
                     self.close_session(s)
             woken = self._finish() if (self.engine.ready_keys or self.persistence
-                                       or self._woken or self.foreign) else None
+                                       or self._woken or self.foreign
+                                       or self.engine.tracking is not None) else None
         if woken:
             _wake_all(woken)
         return reply
@@ -429,6 +430,9 @@ class Host:
         """End of a batch, under the lock: serve, persist, and say whom to wake."""
         if self.engine.ready_keys and self.engine.busy is None:  # not during a busy script
             self._serve()
+        tr = self.engine.tracking
+        if tr is not None and tr.prefixes:  # CLIENT TRACKING BCAST: one batch per call
+            tr.flush_broadcasts()
         p = self.persistence
         if p is not None:
             p.after_writes()

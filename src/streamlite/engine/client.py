@@ -53,6 +53,8 @@ class Client:
         self.no_evict = False
         self.no_touch = False
         self.blocked: Any = None  # set by the front while the client is blocked
+        self.tracking: Any = None  # tracking.ClientTracking while CLIENT TRACKING is on
+        engine.clients_by_id[self.id] = self
         self.is_master = False  # True while loading the AOF (commands come from the log)
 
     def _queue_push(self, msg: Any) -> None:

@@ -253,11 +253,11 @@ def _parse_notify(args: list[str]) -> str:
     for ch in args[0]:
         if ch == "A":
             flags.update(_NOTIFY_ALL)
-        elif ch in "g$lshzxeKEtmdnoc":
+        elif ch in "g$lshzxeKEtmdnocSTIV":  # S T I V: subkey channels (Redis 8.8)
             flags.add(ch)
         else:
             raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-    return "".join(ch for ch in _NOTIFY_ORDER + "KEm" if ch in flags)
+    return "".join(ch for ch in _NOTIFY_ORDER + "KEmSTIV" if ch in flags)
 
 
 def _fmt_notify(v: str) -> str:
@@ -268,7 +268,7 @@ def _fmt_notify(v: str) -> str:
         out = "A"
     else:
         out = "".join(ch for ch in _NOTIFY_ORDER if ch in v)
-    return out + "".join(ch for ch in "KEm" if ch in v)
+    return out + "".join(ch for ch in "KEmSTIV" if ch in v)
 
 
 def notify_flags(engine: Engine) -> str:
@@ -408,6 +408,15 @@ def _set_pcfg(attr: str) -> Callable[[Engine, Any], str | None]:
         return None
 
     return apply
+
+
+def _apply_observe(engine: Engine, v: Any) -> str | None:
+    """The slow log / latency thresholds and latency-tracking: the engine caches what
+    its hot path tests (``Engine.refresh_observe``)."""
+    refresh = getattr(engine, "refresh_observe", None)
+    if refresh is not None:
+        refresh()
+    return None
 
 
 def _apply_hz(engine: Engine, v: int) -> str | None:
@@ -553,7 +562,8 @@ SPECS: list[Spec] = [
     _mem("maxmemory", 0, 0, ULLONG_MAX),
     _e("maxmemory-policy", "noeviction", (
         "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-        "allkeys-lfu", "allkeys-random", "noeviction")),
+        "allkeys-lfu", "allkeys-random", "noeviction",
+        "volatile-lrm", "allkeys-lrm")),  # least recently modified: Redis 8.6
     _n("maxmemory-samples", 5, 1, INT_MAX),
     _n("maxmemory-eviction-tenacity", 10, 0, 100),
     _n("lfu-log-factor", 10, 0, INT_MAX),
@@ -570,10 +580,10 @@ SPECS: list[Spec] = [
     # -- scripting
     _n("busy-reply-threshold", 5000, 0, LONG_MAX, alias="lua-time-limit"),
     # -- slow log, latency
-    _n("slowlog-log-slower-than", 10000, -1, LLONG_MAX),
+    _n("slowlog-log-slower-than", 10000, -1, LLONG_MAX, apply=_apply_observe),
     _n("slowlog-max-len", 128, 0, LONG_MAX),
-    _n("latency-monitor-threshold", 0, 0, LLONG_MAX),
-    _b("latency-tracking", True),
+    _n("latency-monitor-threshold", 0, 0, LLONG_MAX, apply=_apply_observe),
+    _b("latency-tracking", True, apply=_apply_observe),
     _sp("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
         _fmt_percentiles, frozenset({"multi-arg"})),
     # -- events
@@ -744,6 +754,7 @@ def load_lines(engine: Engine, lines: list[list[str]]) -> None:
         elif spec.name == "hz":
             v = min(max(v, MIN_HZ), MAX_HZ)
         engine.config[spec.name] = v
+    _apply_observe(engine, None)
 
 
 # -- CONFIG REWRITE ----------------------------------------------------------------

@@ -13,6 +13,7 @@ a reply value (see ``replies``), then drains:
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -24,9 +25,13 @@ from .config import defaults as _config_defaults
 from .database import Database
 from .errors import LOADING, NOAUTH, OOM, CommandError, unknown_subcommand, wrong_args
 from .registry import COMMANDS, Command
-from .replies import ErrorReply
+from .replies import Blocked, ErrorReply
+from .slowlog import observe
 
 _perf_ns = time.perf_counter_ns
+
+# read-only scripts: tracking remembers the keys of the commands they run, not theirs
+_SCRIPTS_RO = frozenset({"eval_ro", "evalsha_ro", "fcall_ro"})
 
 # Commands that run immediately inside MULTI instead of being queued.
 _MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
@@ -95,13 +100,21 @@ class Engine:
         self.stats_expired_keys = 0
         self.stats_keyspace_hits = 0  # lookups of lookupKeyRead (Database, notify.read_miss)
         self.stats_keyspace_misses = 0
+        self.stats_evicted_keys = 0  # INFO evicted_keys
         self.stats_expired_subkeys = 0  # hash fields deleted by their TTL (INFO expired_subkeys)
         self.stats_expire_cycle_cap_reached = 0  # INFO expired_time_cap_reached_count
         self.expire_cursor = 0  # database the next active expire cycle starts with
         self.stats_commands = 0
         # name -> [calls, usec, failed_calls, rejected_calls] (INFO commandstats)
-        self.command_stats: dict[str, list[int]] = {}
+        self.command_stats: dict[str, list[Any]] = {}
         self.error_stats: dict[str, int] = {}  # error code -> count (INFO errorstats)
+        # per-command latencies while latency-tracking is on (INFO latencystats, LATENCY
+        # HISTOGRAM): a command_stats entry's 5th item counts the calls per usec below
+        # 1024, ``latency_big`` the slower ones (``latency_hist()`` merges them)
+        self.latency_big: dict[str, dict[int, int]] = {}
+        # what the hot path of ``call`` tests, cached from the config (refresh_observe)
+        self._observe_usec = 10000  # the smallest slow log / latency threshold (usec)
+        self._lat_tracking = True
         self.stats_error_replies = 0
         # hooks a front may set: called with (client, argv) for MONITOR-like feeds
         self.on_command: Callable[[Client, list[bytes]], None] | None = None
@@ -117,6 +130,39 @@ class Engine:
         # while a script or transaction runs as one unit, the effects from before it
         # (its own go to ``effects`` until it ends): persistence may take these meanwhile
         self._unit_outer: list[tuple[int, list[bytes]]] | None = None
+        # client-side caching (tracking.Tracking), made when a client first turns it on
+        self.tracking: Any = None
+        # HOTKEYS (hotkeys.HotKeys): the current or last session, None when there is none
+        self.hotkeys: Any = None
+        # every client by id, while it is referenced (Redis's lookupClientByID)
+        self.clients_by_id: weakref.WeakValueDictionary[int, Client] = (
+            weakref.WeakValueDictionary())
+
+    def refresh_observe(self) -> None:
+        """Cache the slow log and latency thresholds and latency-tracking (config.py
+        calls this on CONFIG SET of any of them and after reading a config file)."""
+        cfg = self.config
+        floor = 1 << 62
+        slower = int(cfg.get("slowlog-log-slower-than", 10000))
+        if slower >= 0:
+            floor = slower
+        lat = int(cfg.get("latency-monitor-threshold", 0))
+        if lat > 0:
+            floor = min(floor, lat * 1000)
+        self._observe_usec = floor
+        self._lat_tracking = bool(cfg.get("latency-tracking", True))
+
+    def latency_hist(self) -> dict[str, dict[int, int]]:
+        """Per command (``name`` or ``container|sub``): {usec: calls}."""
+        out: dict[str, dict[int, int]] = {}
+        for name, st in self.command_stats.items():
+            h = st[4]
+            counts = {u: n for u, n in enumerate(h) if n} if h is not None else {}
+            for u, n in self.latency_big.get(name, {}).items():
+                counts[u] = counts.get(u, 0) + n
+            if counts:
+                out[name] = counts
+        return out
 
     # -- clients -------------------------------------------------------------
 
@@ -221,6 +267,12 @@ class Engine:
         a = real.arity
         if (a > 0 and n != a) or n < -a:
             return self.reject(c, real, wrong_args(self.full_name(cmd, real)), cmd)
+        if "protected" in real.flags and not c.is_master:  # MODULE LOAD ..., as Redis: first
+            from .commands.ops import protected_error
+
+            err = protected_error(c, cmd)
+            if err is not None:
+                return self.reject(c, real, err, cmd)
         if c.multi is not None and "no-multi" in real.flags:
             return self.reject(c, real, "ERR Command not allowed inside a transaction", cmd)
         if (not c.authenticated or self.loading or self.write_error is not None
@@ -260,8 +312,12 @@ class Engine:
                                          "multi" if c.multi is not None else "toplevel")
             if err is not None:
                 return "NOPERM " + err[1]
-        if self.config["maxmemory"] and self._oom_applies(c, cmd) and self.over_maxmemory():
-            return OOM
+        if (self.config["maxmemory"] and self._oom_applies(c, cmd) and not c.in_script
+                and self.over_maxmemory()):
+            from .evict import perform_evictions
+
+            if not perform_evictions(self):  # maxmemory-policy: evict, or -OOM
+                return OOM
         if self.write_error is not None and self._denied_on_disk_error(c, cmd):
             return self.write_error
         if self.read_only is not None and "write" in cmd.flags:
@@ -301,8 +357,13 @@ class Engine:
         return bool(limit) and self.used_memory() > limit
 
     def used_memory(self) -> int:
+        """What the front's probe measures, less what eviction freed that the probe
+        does not show yet (``evict.Evictor.effective``)."""
         probe = self.memory_probe
-        return probe() if probe is not None else 0
+        if probe is None:
+            return 0
+        ev = self.ext.get("evict")
+        return probe() if ev is None else ev.effective(probe())
 
     @staticmethod
     def full_name(cmd: Command, real: Command) -> str:
@@ -326,7 +387,7 @@ class Engine:
                 name = f"{container.name}|{cmd.name}"
             st = self.command_stats.get(name)
             if st is None:
-                st = self.command_stats[name] = [0, 0, 0, 0]
+                st = self.command_stats[name] = [0, 0, 0, 0, None]
             st[3] += 1
         if c.multi is not None:
             c.multi_error = True
@@ -363,12 +424,17 @@ class Engine:
 
         discard_transaction(c)
         unsubscribe_all(c, notify=False)
+        if self.tracking is not None:
+            self.tracking.disable(c)
+        self.clients_by_id.pop(c.id, None)
 
     def call(self, c: Client, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``cmd`` and collect its effects (Redis's ``call()``)."""
         depth = self._depth
         if not depth:
             self._now_ms = self.clock.ms()
+            if self.tracking is not None:
+                self.tracking.current = c
         self._depth = depth + 1
         dirty_before = self.dirty
         saved_rewrite = self._rewrite
@@ -388,6 +454,8 @@ class Engine:
             if not depth:
                 self._now_ms = None
         usec = (_perf_ns() - t0) // 1000
+        if c.tracking is not None:
+            self._track(c, cmd, argv, depth)
         rewrite = self._rewrite
         self._rewrite = saved_rewrite
         if self.effects is not None and self.dirty != dirty_before:
@@ -408,13 +476,30 @@ class Engine:
                     name = f"{name}|{sub}"
             st = self.command_stats.get(name)
             if st is None:
-                st = self.command_stats[name] = [0, 0, 0, 0]
+                st = self.command_stats[name] = [0, 0, 0, 0, None]
             st[0] += 1
             st[1] += usec
             if type(reply) is ErrorReply:
                 st[2] += 1
                 self.count_error(reply)
             self.stats_commands += 1
+            if self._lat_tracking:  # latency-tracking: calls per usec
+                if usec < 1024:
+                    h = st[4]
+                    if h is None:
+                        h = st[4] = [0] * 1024
+                    h[usec] += 1
+                else:
+                    big = self.latency_big.get(name)
+                    if big is None:
+                        big = self.latency_big[name] = {}
+                    big[usec] = big.get(usec, 0) + 1
+            if usec >= self._observe_usec and type(reply) is not Blocked:
+                observe(c, cmd, argv, usec)  # the slow log and the latency monitor
+            if self.hotkeys is not None and not depth:
+                from .hotkeys import record
+
+                record(c, cmd, argv, usec, reply)
             if self.on_command is not None and not cmd.skip_monitor:
                 self.on_command(c, argv)
         elif type(reply) is ErrorReply:
@@ -424,7 +509,24 @@ class Engine:
             if st is not None:
                 st[2] += 1
             self.count_error(reply)
+        if c.blocked is not None and usec >= self._observe_usec and type(reply) is not Blocked:
+            observe(c, cmd, argv, usec)  # served after blocking: as updateStatsOnUnblock
         return reply
+
+    def _track(self, c: Client, cmd: Command, argv: list[bytes], depth: int) -> None:
+        """Client-side caching after a command of a tracking client: remember the keys
+        of a read-only command (not of EVAL_RO/FCALL_RO themselves: of what they
+        run); CLIENT CACHING lasts one command (MULTI keeps it to EXEC)."""
+        real = cmd
+        if cmd.subcommands and len(argv) > 1:
+            real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower(), cmd)
+        if ("readonly" in real.flags and cmd.name not in _SCRIPTS_RO
+                and "pubsub" not in real.flags):
+            keys = [argv[i] for i in real.key_positions(argv) if i < len(argv)]
+            if keys:
+                self.tracking.remember(c, keys)
+        if not depth and c.multi is None and cmd.name != "client" and c.tracking is not None:
+            c.tracking.caching = False
 
     def rewrite(self, c: Client, *argvs: list[bytes]) -> None:
         """Propagate ``argvs`` instead of the running command's own argv.
@@ -488,4 +590,16 @@ class Engine:
         """
         from .expiry import active_expire_cycle
 
-        return active_expire_cycle(self, budget)
+        if self.tracking is not None:  # no client's command runs: NOLOOP clients hear too
+            self.tracking.current = None
+        threshold = self.config["latency-monitor-threshold"]
+        if not threshold:
+            return active_expire_cycle(self, budget)
+        t0 = _perf_ns()
+        n = active_expire_cycle(self, budget)
+        ms = (_perf_ns() - t0) // 1_000_000
+        if ms >= threshold:  # the latency monitor's "expire-cycle" event, as Redis's
+            from .latency import monitor
+
+            monitor(self).add("expire-cycle", ms, self.clock.ms() // 1000)
+        return n

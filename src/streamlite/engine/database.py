@@ -47,6 +47,7 @@ class Database:
         "scan_index",
         "access",
         "lfu",
+        "lrm",
         "str_enc",
         "hexp_heap",
     )
@@ -62,6 +63,8 @@ class Database:
         self.scan_index: ScanIndex | None = None  # built by the first SCAN (see scan.py)
         self.access: dict[bytes, int] = {}  # key -> last access ms (OBJECT IDLETIME)
         self.lfu: dict[bytes, int] | None = None  # LFU counters, only under an LFU policy
+        # key -> last modification ms, only under an LRM policy (evict.py, Redis 8.6)
+        self.lrm: dict[bytes, int] | None = None
         # string encodings that differ from what the value itself implies (see
         # commands/strings.py ``encoding_of``): b"raw" after APPEND/SETRANGE, ...
         self.str_enc: dict[bytes, bytes] = {}
@@ -198,6 +201,8 @@ class Database:
         if self.lfu:
             self.lfu.pop(key, None)
         self.touch(key)
+        if self.lrm is not None:
+            self.lrm.pop(key, None)
         return True
 
     def delete(self, key: bytes) -> bool:
@@ -247,6 +252,11 @@ class Database:
                 c.dirty_cas = True
         if k in eng.blocked_on:
             eng.ready_keys[k] = None
+        if eng.tracking is not None:  # client-side caching: tell the key's readers
+            eng.tracking.invalidate(key)
+        if self.lrm is not None:
+            t = eng._now_ms
+            self.lrm[key] = t if t is not None else eng.clock.ms()
 
     # -- whole-database operations ------------------------------------------
 
@@ -279,6 +289,8 @@ class Database:
         self.access = {}
         if self.lfu is not None:
             self.lfu = {}
+        if self.lrm is not None:
+            self.lrm = {}
         self.str_enc = {}
         self.hexp_heap = []
         self.engine.dirty += max(n, 1)
@@ -288,7 +300,7 @@ class Database:
         """SWAPDB: exchange every key with ``other``; clients stay on their index."""
         self.signal_all(other)
         other.signal_all(self)
-        for attr in ("data", "expires", "exp_heap", "scan_index", "access", "lfu",
+        for attr in ("data", "expires", "exp_heap", "scan_index", "access", "lfu", "lrm",
                      "str_enc", "hexp_heap"):
             a, b = getattr(self, attr), getattr(other, attr)
             setattr(self, attr, b)

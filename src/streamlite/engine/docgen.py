@@ -27,6 +27,7 @@ GROUP_TITLES = {
     "bitmap": "Bitmaps",
     "hyperloglog": "HyperLogLog",
     "geo": "Geo",
+    "array": "Arrays (Redis 8.8: follow the command docs)",
 }
 
 
@@ -57,6 +58,48 @@ DIFFERENCES = [
      "LC_COLLATE sorts by that locale. BY/GET patterns are refused to ACL users without "
      "read access to every key, as by Redis; Redis also refuses them in cluster mode, which "
      "streamlite does not have."),
+    ("SLOWLOG, LATENCY", "Durations are the command handler's time on the monotonic timer "
+     "that also feeds INFO commandstats (Redis times the whole `call()`); entry times and "
+     "latency samples come from the engine's clock. Entries, trimming (32 arguments, 128 "
+     "bytes) and redaction (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, ACL SETUSER, CONFIG SET "
+     "of sensitive parameters) are Redis's. Only the `command` and `fast-command` latency "
+     "events (and `eviction-cycle`, `expire-cycle`) are sampled: streamlite has no fork, and its AOF "
+     "paths do not report latency events. Per-command latencies (`latency-tracking`: "
+     "INFO latencystats, LATENCY HISTOGRAM) are kept as exact microsecond counts and "
+     "reported as Redis's HDR histogram would (2 significant digits, its log iteration); "
+     "streamlite records a blocked command's latency at its first call, Redis when it "
+     "is served."),
+    ("MODULE", "`MODULE LIST` is empty (Redis 8.2 lists its built-in `vectorset`); LOAD, LOADEX "
+     "and UNLOAD fail as Redis's do for a library it cannot load or a module it does not "
+     "have."),
+    ("CLIENT TRACKING", "Invalidation messages, BCAST batching, OPTIN/OPTOUT, NOLOOP and "
+     "redirection are byte for byte Redis's (tests/server/test_tracking_redis.py). When the "
+     "table passes `tracking-table-max-keys` the oldest remembered keys are invalidated at "
+     "once (Redis evicts random ones a few at a time from its cron)."),
+    ("Eviction", "Only commands that may grow memory (`denyoom`, or anything in MULTI) "
+     "evict first; Redis evicts before every command. On the server `used_memory` is the "
+     "resident size, which Python does not shrink when objects are freed, so what an "
+     "eviction frees is counted by MEMORY USAGE estimates and credited until the resident "
+     "size grows again (`engine/evict.py`). `maxmemory-policy` also accepts Redis 8.6's "
+     "`allkeys-lrm` and `volatile-lrm`, so its CONFIG SET error lists ten policies."),
+    ("Newer than Redis 8.2", "These follow their command pages on redis.io, there being no "
+     "released Redis here to compare with: INCREX (8.8), AGGREGATE COUNT of "
+     "ZUNION/ZINTER/ZUNIONSTORE/ZINTERSTORE (8.8), SUNIONCARD/SDIFFCARD (8.10), "
+     "LMOVEM/BLMOVEM (8.10), HOTKEYS (8.6), the `*-lrm` eviction policies (8.6), the array type "
+     "and its AR* commands (8.8), CLUSTER MIGRATION (8.4, refused as without cluster support), "
+     "HIMPORT (8.10: plain hashes, no compact encoding), "
+     "the hash-field "
+     "subkey notifications (`notify-keyspace-events` letters `S` `T` `I` `V`, 8.8: the "
+     "docs' own example payload has lengths that do not match its names; streamlite "
+     "writes the real lengths). Where the "
+     "pages leave error texts open, streamlite uses Redis's usual ones. HOTKEYS counts a "
+     "command's request bytes and its string replies as its network bytes."),
+    ("Arrays", "Redis 8.8's array type (a preview there) follows its command pages; what "
+     "they leave open is streamlite's choice, listed in `engine/commands/arrays.py`. Arrays "
+     "are kept in the AOF and `.sldb` snapshots; DUMP gives streamlite's payload format "
+     "(Redis's RDB encoding of arrays is not documented) and a Redis-format RDB snapshot "
+     "refuses them. ARINFO's slice figures describe the data as Redis's sliced layout "
+     "would hold it."),
     ("COMMAND", "`COMMAND INFO` gives Redis 8.2's ACL categories and key specs for every "
      "command Redis has (`engine/redis_meta.py`, generated from the real server); `COMMAND "
      "DOCS` carries the syntax line as summary, not Redis's texts and argument trees."),

@@ -95,7 +95,7 @@ def section_clients(engine: Engine) -> dict[str, Any]:
         "client_recent_max_input_buffer": 0,
         "client_recent_max_output_buffer": 0,
         "blocked_clients": front.blocked_count(),
-        "tracking_clients": 0,
+        "tracking_clients": len(engine.tracking.clients) if engine.tracking is not None else 0,
         "pubsub_clients": sum(1 for c in clients if c.in_pubsub),
         "watching_clients": sum(1 for c in clients if c.watched),
         "clients_in_timeout_table": 0,
@@ -173,6 +173,7 @@ def section_persistence(engine: Engine) -> dict[str, Any]:
 
 
 def section_stats(engine: Engine) -> dict[str, Any]:
+    tr = engine.tracking
     out: dict[str, Any] = {
         "total_connections_received": 0,
         "total_commands_processed": engine.stats_commands,
@@ -188,7 +189,7 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "expired_keys": engine.stats_expired_keys,
         "expired_stale_perc": "0.00",
         "expired_time_cap_reached_count": 0,
-        "evicted_keys": 0,
+        "evicted_keys": getattr(engine, "stats_evicted_keys", 0),
         "evicted_clients": 0,
         "keyspace_hits": engine.stats_keyspace_hits,
         "keyspace_misses": engine.stats_keyspace_misses,
@@ -198,6 +199,9 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "latest_fork_usec": 0,
         "total_forks": 0,
         "migrate_cached_sockets": 0,
+        "tracking_total_keys": len(tr.table) if tr is not None else 0,
+        "tracking_total_items": tr.items if tr is not None else 0,
+        "tracking_total_prefixes": len(tr.prefixes) if tr is not None else 0,
         "unexpected_error_replies": 0,
         "total_error_replies": engine.stats_error_replies,
         "total_reads_processed": 0,
@@ -248,7 +252,8 @@ def section_modules(engine: Engine) -> dict[str, Any]:
 
 def section_commandstats(engine: Engine) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, (calls, usec, failed, rejected) in sorted(engine.command_stats.items()):
+    for name, st in sorted(engine.command_stats.items()):
+        calls, usec, failed, rejected = st[:4]
         per = usec / calls if calls else 0.0
         out[f"cmdstat_{name}"] = (
             f"calls={calls},usec={usec},usec_per_call={per:.2f},"
@@ -262,7 +267,19 @@ def section_errorstats(engine: Engine) -> dict[str, Any]:
 
 
 def section_latencystats(engine: Engine) -> dict[str, Any]:
-    return {}
+    """``latency_percentiles_usec_<command>`` at ``latency-tracking-info-percentiles``,
+    from the per-command histograms (``latency.percentile_usec``)."""
+    from .latency import percentile_usec
+
+    pcts = engine.config.get("latency-tracking-info-percentiles") or []
+    out: dict[str, Any] = {}
+    for name, counts in sorted(engine.latency_hist().items()):
+        parts = []
+        for p in pcts:
+            label = f"{float(p):f}".rstrip("0").rstrip(".")
+            parts.append(f"p{label}={percentile_usec(counts, float(p)):.3f}")
+        out[f"latency_percentiles_usec_{name}"] = ",".join(parts)
+    return out
 
 
 def section_cluster(engine: Engine) -> dict[str, Any]:

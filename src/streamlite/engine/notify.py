@@ -11,8 +11,11 @@ g      del, rename_from/to, expire, persist, copy_to,     ``g`` (generic)
 $ l s  string / list / set commands                        ``$`` ``l`` ``s``
 h z t  hash / sorted set / stream commands                 ``h`` ``z`` ``t``
 x      expired (lazy and active expiry)                   ``x``
-e      evicted (never: no eviction policy evicts)         ``e``
+e      evicted (``maxmemory-policy``, ``evict.py``)        ``e``
 n      new (a key added to the keyspace)                  ``n`` (not in ``A``)
+S T I V  subkey channels (Redis 8.8): the hash fields     ``S`` ``T`` ``I`` ``V``
+       an event touched (``subkeys``), whatever the class
+       letters say
 m      keymiss (a read found no key)                      ``m`` (not in ``A``)
 o c    overwritten, type_changed                          ``o`` ``c`` (not in ``A``)
 =====  =================================================  ==============================
@@ -85,6 +88,42 @@ def _publish(engine: Engine, dbid: int, v: str, cls: str, event: bytes, key: byt
 # keyspace walks (expireIfNeeded without a lookup) and
 # XGROUP, a container whose subcommands all write (lookupKeyWrite)
 _NO_KEYMISS = frozenset({"object", "memory", "debug", "xgroup", "scan", "keys", "randomkey"})
+
+
+def subkeys(engine: Engine, dbid: int, event: bytes, key: bytes, fields: list[bytes]) -> None:
+    """Redis 8.8's subkey notifications (follows its docs: no released Redis here to
+    compare with). With ``S`` ``T`` ``I`` ``V`` in ``notify-keyspace-events`` (alone:
+    neither ``K``/``E`` nor a class letter is needed), an event that touched hash
+    fields publishes, in this order, ``__subkeyspace@<db>__:<key>`` ->
+    ``<event>|<len>:<field>,...``, ``__subkeyevent@<db>__:<event>`` ->
+    ``<len>:<key>|<len>:<field>,...``, one ``__subkeyspaceitem@<db>__:<key>\\n<field>``
+    -> ``<event>`` per field, and ``__subkeyspaceevent@<db>__:<event>|<key>`` ->
+    ``<len>:<field>,...``. An event holding ``|`` skips the first and last kind, a key
+    holding a newline the item kind; nothing is sent without fields."""
+    v = engine.config.get(_CONFIG)
+    if not v or not fields or engine.loading:
+        return
+    letters = _flags(v)[0]
+    s, t, i, vv = "S" in letters, "T" in letters, "I" in letters, "V" in letters
+    if not (s or t or i or vv):
+        return
+    payload = b",".join(b"%d:%b" % (len(f), f) for f in fields)
+    if s and b"|" not in event:
+        publish(engine, b"__subkeyspace@%d__:%b" % (dbid, key), event + b"|" + payload)
+    if t:
+        publish(engine, b"__subkeyevent@%d__:%b" % (dbid, event),
+                b"%d:%b|%b" % (len(key), key, payload))
+    if i and b"\n" not in key:
+        for f in fields:
+            publish(engine, b"__subkeyspaceitem@%d__:%b\n%b" % (dbid, key, f), event)
+    if vv and b"|" not in event:
+        publish(engine, b"__subkeyspaceevent@%d__:%b|%b" % (dbid, event, key), payload)
+
+
+def notify_fields(c: Client, event: bytes, key: bytes, fields: list[bytes]) -> None:
+    """``subkeys`` in the client's database."""
+    if c.engine.config.get(_CONFIG):
+        subkeys(c.engine, c.db_index, event, key, fields)
 
 
 def keymiss(engine: Engine, dbid: int, key: bytes) -> None:

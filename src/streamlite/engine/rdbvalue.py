@@ -272,6 +272,9 @@ def redis_value(v: Any) -> tuple[int, bytes]:
         return RDB_ZSET_2, b"".join(out)
     if name == b"hash":
         return _write_hash(v)
+    if name == b"array":
+        raise ValueError("arrays (Redis 8.8) have no RDB encoding here: "
+                         "use the streamlite snapshot format or the AOF")
     return RDB_STREAM_LISTPACKS_3, write_stream(v)
 
 

@@ -59,9 +59,9 @@ from .types.zset import ZSetValue
 if TYPE_CHECKING:
     from .core import Engine
 
-T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_STREAM = range(6)
+T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_STREAM, T_ARRAY = range(7)
 TYPE_CODES = {b"string": T_STRING, b"list": T_LIST, b"set": T_SET, b"zset": T_ZSET,
-              b"hash": T_HASH, b"stream": T_STREAM}
+              b"hash": T_HASH, b"stream": T_STREAM, b"array": T_ARRAY}
 
 FORMAT_VERSION = 2  # 2: a group's PEL keeps XNACK-released entries and the NACK zone order
 RELEASED = 0xFFFFFFFF  # owner index of a PEL entry released by XNACK (no consumer)
@@ -137,6 +137,11 @@ def encode_value(v: Any) -> tuple[int, list[bytes]]:
         ttls = v.ttls or {}
         _strvec(out, list(ttls))
         out.append(_le(array("q", ttls.values())))
+    elif t == T_ARRAY:  # cursor, ring size, then the indices and their values
+        out.append(_u64.pack(min(v.cursor, _M64)) + _u64.pack(v.ring)
+                   + _u32.pack(len(v.items)))
+        out.append(_le(array("Q", v.items.keys())))
+        _strvec(out, list(v.items.values()))
     else:
         _enc_stream(out, v)
     return t, out
@@ -314,6 +319,19 @@ def decode_value(t: int, r: Reader, engine: Engine) -> Any:
         return _dec_hash(flags, flat, dict(zip(tfields, whens, strict=True)), engine)
     if t == T_STREAM:
         return _dec_stream(r)
+    if t == T_ARRAY:
+        from .types.array import ArrayValue
+
+        a = ArrayValue()
+        a.cursor = r.u64()
+        a.ring = r.u64()
+        n = r.u32()
+        idx = r.read_array("Q", n)
+        values = r.strvec()
+        if len(values) != n:
+            raise FormatError("array: indices and values differ in number")
+        a.items.update(zip(idx, values, strict=True))
+        return a
     raise FormatError(f"unknown value type {t}")
 
 

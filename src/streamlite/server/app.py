@@ -375,6 +375,9 @@ class Server(Front):
                     self.dirty.add(r)
                 if eng.ready_keys:
                     self.serve_blocked()
+        tr = eng.tracking
+        if tr is not None and tr.prefixes:  # CLIENT TRACKING BCAST: Redis's beforeSleep
+            tr.flush_broadcasts()
         p = self.persistence
         if p is not None and (p.writer is not None or p.listeners):
             staged = p.stage()

@@ -9,7 +9,7 @@ and READWRITE, which answer the same, live with the connection commands). Tools 
 probe for a cluster (redis-py, redis-cli, client libraries) therefore see a plain server.
 
 The subcommand table below is Redis 8.2's (``COMMAND INFO cluster``): name, arity and
-flags, so ``COMMAND`` introspection matches too.
+flags, so ``COMMAND`` introspection matches too; plus Redis 8.4's MIGRATION.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ SUBCOMMANDS: list[tuple[str, int, str, str]] = [
     ("keyslot", 3, "stale", "key"),
     ("links", 2, "stale", ""),
     ("meet", -4, _ADMIN, "ip port [cluster-bus-port]"),
+    # Redis 8.4's atomic slot migration (from its command page: no released Redis here)
+    ("migration", -4, _ADMIN, "<IMPORT start-slot end-slot [start-slot end-slot ...] | "
+     "CANCEL <ID task-id | ALL> | STATUS <ID task-id | ALL>>"),
     ("myid", 2, "stale", ""),
     ("myshardid", 2, "stale", ""),
     ("nodes", 2, "stale", ""),
@@ -54,6 +57,9 @@ SUBCOMMANDS: list[tuple[str, int, str, str]] = [
     ("slot-stats", -4, "loading stale", "<SLOTSRANGE start-slot end-slot | ORDERBY metric [LIMIT limit] [ASC | DESC]>"),
     ("slots", 2, "loading stale", ""),
 ]
+
+# subcommands Redis 8.2 (the reference binary of the differential tests) does not have
+NEWER_THAN_82 = frozenset({"migration"})
 
 
 @command("cluster", -2, "", group="cluster")

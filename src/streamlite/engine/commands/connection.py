@@ -16,7 +16,7 @@ from ..client import Client
 from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
 from ..front import front_of
 from ..registry import Command, command
-from ..replies import NO_REPLY, OK, PONG, ErrorReply, Push, SimpleString, Verbatim
+from ..replies import NO_REPLY, OK, PONG, Push, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
 from .cluster import DISABLED
 
@@ -158,6 +158,7 @@ def reset(c: Client, argv: list[bytes]) -> object:
     c.no_evict = False
     c.no_touch = False
     c.user = c.engine.acl.default
+    c.fieldsets = None  # type: ignore[attr-defined]  # HIMPORT PREPARE's (Redis 8.10)
     c.authenticated = not c.engine.acl.auth_required()
     front = front_of(c.engine)
     unmonitor = getattr(front, "unmonitor", None)
@@ -327,6 +328,12 @@ def _flags(c: Client) -> str:
         f += "x"
     if c.blocked is not None:
         f += "b"
+    if c.tracking is not None:
+        f += "t"
+        if c.tracking.broken_redirect:
+            f += "R"
+        if c.tracking.bcast:
+            f += "B"
     if c.dirty_cas:
         f += "d"
     if c.closing:
@@ -386,7 +393,7 @@ def client_info_line(c: Client) -> bytes:
         ("events", extra.get("events", "r")),
         ("cmd", _last_cmd(c)),
         ("user", c.user.name.decode("utf-8", "surrogateescape")),
-        ("redir", -1),
+        ("redir", -1 if c.tracking is None else c.tracking.redirect),
         ("resp", c.protocol),
         ("lib-name", c.lib_name.decode("utf-8", "replace")),
         ("lib-ver", c.lib_ver.decode("utf-8", "replace")),
@@ -600,35 +607,140 @@ def client_unpause(c: Client, argv: list[bytes]) -> object:
     return OK
 
 
-_NO_TRACKING = (
-    "ERR client-side caching (CLIENT TRACKING) is not supported by streamlite"
-)
+def _overlap(a: bytes, b: bytes) -> bool:
+    """Redis's ``stringCheckPrefix``: one is a prefix of the other."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
 
 
 @_sub("tracking", -3)
 def client_tracking(c: Client, argv: list[bytes]) -> object:
     """CLIENT TRACKING <ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]"""
-    if argv[2].lower() == b"off":
+    from ..tracking import tracking_of
+
+    redirect = 0
+    bcast = optin = optout = noloop = False
+    prefixes: list[bytes] = []
+    j = 3
+    n = len(argv)
+    while j < n:
+        opt = argv[j].lower()
+        more = n - 1 - j
+        if opt == b"redirect" and more:
+            j += 1
+            if redirect:
+                raise CommandError("ERR A client can only redirect to a single other client")
+            redirect = parse_int(argv[j])
+            if redirect not in c.engine.clients_by_id:
+                raise CommandError("ERR The client ID you want redirect to does not exist")
+        elif opt == b"bcast":
+            bcast = True
+        elif opt == b"optin":
+            optin = True
+        elif opt == b"optout":
+            optout = True
+        elif opt == b"noloop":
+            noloop = True
+        elif opt == b"prefix" and more:
+            j += 1
+            prefixes.append(argv[j])
+        else:
+            raise CommandError(SYNTAX)
+        j += 1
+    mode = argv[2].lower()
+    if mode == b"off":
+        if c.engine.tracking is not None:
+            c.engine.tracking.disable(c)
         return OK
-    return ErrorReply(_NO_TRACKING.encode())
+    if mode != b"on":
+        raise CommandError(SYNTAX)
+    st = c.tracking
+    if not bcast and prefixes:
+        raise CommandError("ERR PREFIX option requires BCAST mode to be enabled")
+    if st is not None and st.bcast != bcast:
+        raise CommandError(
+            "ERR You can't switch BCAST mode on/off before disabling tracking for this "
+            "client, and then re-enabling it with a different mode.")
+    if bcast and (optin or optout):
+        raise CommandError("ERR OPTIN and OPTOUT are not compatible with BCAST")
+    if optin and optout:
+        raise CommandError("ERR You can't specify both OPTIN mode and OPTOUT mode")
+    if st is not None and ((optin and st.optout) or (optout and st.optin)):
+        raise CommandError(
+            "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this "
+            "client, and then re-enabling it with a different mode.")
+    if bcast:
+        for i, p in enumerate(prefixes):
+            for old in sorted(st.prefixes) if st is not None else []:
+                if _overlap(old, p):
+                    raise CommandError(
+                        f"ERR Prefix '{_text(p)}' overlaps with an existing prefix "
+                        f"'{_text(old)}'. Prefixes for a single client must not overlap.")
+            for q in prefixes[i + 1:]:
+                if _overlap(p, q):
+                    raise CommandError(
+                        f"ERR Prefix '{_text(p)}' overlaps with another provided prefix "
+                        f"'{_text(q)}'. Prefixes for a single client must not overlap.")
+    tracking_of(c.engine).enable(c, redirect, bcast, optin, optout, noloop, prefixes)
+    return OK
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
 
 
 @_sub("trackinginfo", 2)
 def client_trackinginfo(c: Client, argv: list[bytes]) -> object:
     """CLIENT TRACKINGINFO"""
-    return {b"flags": [b"off"], b"redirect": -1, b"prefixes": []}
+    from ..replies import RespSet
+
+    st = c.tracking
+    if st is None:
+        return {b"flags": RespSet([b"off"]), b"redirect": -1, b"prefixes": []}
+    flags = [b"on"]
+    if st.bcast:
+        flags.append(b"bcast")
+    if st.optin:
+        flags.append(b"optin")
+        if st.caching:
+            flags.append(b"caching-yes")
+    if st.optout:
+        flags.append(b"optout")
+        if st.caching:
+            flags.append(b"caching-no")
+    if st.noloop:
+        flags.append(b"noloop")
+    if st.broken_redirect:
+        flags.append(b"broken_redirect")
+    return {b"flags": RespSet(flags), b"redirect": st.redirect,
+            b"prefixes": sorted(st.prefixes)}
 
 
 @_sub("getredir", 2)
 def client_getredir(c: Client, argv: list[bytes]) -> object:
     """CLIENT GETREDIR"""
-    return -1
+    return -1 if c.tracking is None else c.tracking.redirect
 
 
 @_sub("caching", 3)
 def client_caching(c: Client, argv: list[bytes]) -> object:
     """CLIENT CACHING <YES | NO>"""
-    raise CommandError(
-        "ERR CLIENT CACHING can be called only when the client is in tracking mode with "
-        "OPTIN or OPTOUT mode enabled"
-    )
+    st = c.tracking
+    if st is None:
+        raise CommandError(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with "
+            "OPTIN or OPTOUT mode enabled"
+        )
+    opt = argv[2].lower()
+    if opt == b"yes":
+        if not st.optin:
+            raise CommandError(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+    elif opt == b"no":
+        if not st.optout:
+            raise CommandError(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+    else:
+        raise CommandError(SYNTAX)
+    st.caching = True
+    return OK

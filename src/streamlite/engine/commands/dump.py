@@ -21,6 +21,7 @@ from typing import Any
 from .. import lfu
 from ..args import parse_int
 from ..client import Client
+from ..database import type_name
 from ..errors import SYNTAX, CommandError
 from ..notify import notify, overwritten
 from ..rdbvalue import dump_redis_payload
@@ -41,6 +42,10 @@ def dump(c: Client, argv: list[bytes]) -> Any:
     v = c.db.lookup(argv[1])
     if v is None:
         return None
+    if type_name(v) == b"array":  # Redis 8.8's RDB encoding of arrays is not documented
+        from ..serialize import dump_payload
+
+        return dump_payload(v)
     return dump_redis_payload(v)
 
 

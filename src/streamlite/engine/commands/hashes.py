@@ -15,7 +15,7 @@ from ..client import Client
 from ..database import Database
 from ..errors import OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_args
 from ..glob import match
-from ..notify import notify
+from ..notify import notify, notify_fields
 from ..registry import command
 from ..replies import OK
 from ..scan import parse_cursor, scan_page
@@ -87,6 +87,7 @@ def _hset(c: Client, argv: list[bytes]) -> int:
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
     notify(c, "h", b"hset", argv[1])
+    notify_fields(c, b"hset", argv[1], argv[2::2])
     return n
 
 
@@ -102,6 +103,7 @@ def hsetnx(c: Client, argv: list[bytes]) -> int:
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
     notify(c, "h", b"hset", argv[1])
+    notify_fields(c, b"hset", argv[1], [argv[2]])
     return 1
 
 
@@ -148,14 +150,16 @@ def hdel(c: Client, argv: list[bytes]) -> int:
     h = get_hash(c.db, argv[1])
     if h is None:
         return 0
-    n = 0
+    gone: list[bytes] = []
     for f in argv[2:]:
         if h.delete(f):
-            n += 1
+            gone.append(f)
             if len(h) == 0:
                 break
+    n = len(gone)
     if n:
         notify(c, "h", b"hdel", argv[1])
+        notify_fields(c, b"hdel", argv[1], gone)
         after_delete(c, argv[1], h)
     return n
 
@@ -200,6 +204,7 @@ def hincrby(c: Client, argv: list[bytes]) -> int:
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
     notify(c, "h", b"hincrby", argv[1])
+    notify_fields(c, b"hincrby", argv[1], [argv[2]])
     return new
 
 
@@ -227,6 +232,7 @@ def hincrbyfloat(c: Client, argv: list[bytes]) -> bytes:
     h.convert_if_needed(c.engine)
     c.db.touch(argv[1])
     notify(c, "h", b"hincrbyfloat", argv[1])
+    notify_fields(c, b"hincrbyfloat", argv[1], [argv[2]])
     c.engine.rewrite(c, [b"HSETEX", argv[1], b"KEEPTTL", b"FIELDS", b"1", argv[2], out])
     return out
 

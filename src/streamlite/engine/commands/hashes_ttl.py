@@ -14,7 +14,7 @@ from typing import Any
 from ..args import parse_int
 from ..client import Client
 from ..errors import NOT_INTEGER, CommandError, wrong_args
-from ..notify import notify
+from ..notify import notify, notify_fields
 from ..registry import command
 from ..types.hash import expire_fields, track_ttl
 from .hashes import get_hash, hash_for_write
@@ -113,6 +113,8 @@ def _hexpire(c: Client, argv: list[bytes], unit_ms: int, relative: bool) -> Any:
             eng.rewrite(c, [b"HPEXPIREAT", key, b"%d" % when, *flag, b"FIELDS",
                             b"%d" % len(updated), *updated])
         notify(c, "h", b"hdel" if deleted else b"hexpire", key)
+        notify_fields(c, b"hdel", key, deleted)
+        notify_fields(c, b"hexpire", key, updated)
         _drop_if_empty(c, key, h)
     return out
 
@@ -206,18 +208,19 @@ def hpersist(c: Client, argv: list[bytes]) -> Any:
         return [-2] * len(fields)
     now = c.engine.now_ms()
     out: list[int] = []
-    changed = False
+    done: list[bytes] = []
     for f in fields:
         if not h.is_live(f, now):
             out.append(-2)
         elif h.persist(f):
             out.append(1)
-            changed = True
+            done.append(f)
         else:
             out.append(-1)
-    if changed:
+    if done:
         c.db.touch(argv[1])
         notify(c, "h", b"hpersist", argv[1])
+        notify_fields(c, b"hpersist", argv[1], done)
     return out
 
 
@@ -244,6 +247,7 @@ def hgetdel(c: Client, argv: list[bytes]) -> Any:
     if gone:  # propagated with every field asked for, as Redis does
         c.engine.rewrite(c, [b"HDEL", key, *fields])
         notify(c, "h", b"hdel", key)
+        notify_fields(c, b"hdel", key, gone)
         _drop_if_empty(c, key, h)
     return out
 
@@ -281,6 +285,7 @@ def hgetex(c: Client, argv: list[bytes]) -> Any:
                 h.delete(f)
             eng.rewrite(c, [b"HDEL", key, *present])
             notify(c, "h", b"hdel", key)
+            notify_fields(c, b"hdel", key, present)
         else:
             for f in present:
                 h.set_ttl(f, when)
@@ -288,6 +293,7 @@ def hgetex(c: Client, argv: list[bytes]) -> Any:
             eng.rewrite(c, [b"HPEXPIREAT", key, b"%d" % when, b"FIELDS",
                             b"%d" % len(present), *present])
             notify(c, "h", b"hexpire", key)
+            notify_fields(c, b"hexpire", key, present)
         _drop_if_empty(c, key, h)
     elif persist:
         done = [f for f in present if h.persist(f)]
@@ -295,6 +301,7 @@ def hgetex(c: Client, argv: list[bytes]) -> Any:
             eng.rewrite(c, [b"HPERSIST", key, b"FIELDS", b"%d" % len(fields), *fields])
             c.db.touch(key)
             notify(c, "h", b"hpersist", key)
+            notify_fields(c, b"hpersist", key, done)
     return out
 
 
@@ -367,17 +374,20 @@ def hsetex(c: Client, argv: list[bytes]) -> Any:
     h.convert_if_needed(c.engine)
     eng = c.engine
     notify(c, "h", b"hset", key)
+    notify_fields(c, b"hset", key, names)
     if when is not None and _past(c, when):
         for f in names:
             h.delete(f)
         eng.rewrite(c, [b"HDEL", key, *dict.fromkeys(names)])
         notify(c, "h", b"hdel", key)
+        notify_fields(c, b"hdel", key, list(dict.fromkeys(names)))
         if len(h) == 0:
             c.db.remove(key)
             notify(c, "g", b"del", key)
             return 1
     elif when is not None:
         notify(c, "h", b"hexpire", key)
+        notify_fields(c, b"hexpire", key, names)
         for f in names:
             h.set_ttl(f, when)
         track_ttl(c.db, key, when)

@@ -311,6 +311,8 @@ def flushdb(c: Client, argv: list[bytes]) -> Any:
     """FLUSHDB [ASYNC | SYNC]"""
     _flush_flags(argv)
     c.db.clear()
+    if c.engine.tracking is not None:
+        c.engine.tracking.flushed()
     return OK
 
 
@@ -320,6 +322,8 @@ def flushall(c: Client, argv: list[bytes]) -> Any:
     _flush_flags(argv)
     for db in c.engine.dbs:
         db.clear()
+    if c.engine.tracking is not None:
+        c.engine.tracking.flushed()
     # Redis's flushAllDataAndResetRDB: with save points set the snapshot is rewritten at
     # once (empty), so that a restart cannot bring the flushed data back
     hook = getattr(c.engine.ext.get("persistence"), "after_flushall", None)

@@ -253,11 +253,20 @@ def function(c: Client, argv: list[bytes]) -> object:
     if sub == b"kill":
         busy.kill(s, is_eval=False)
         return OK
-    if sub in (b"dump", b"restore"):
-        raise CommandError(
-            "ERR FUNCTION DUMP and RESTORE are not supported by streamlite; "
-            "use FUNCTION LIST WITHCODE and FUNCTION LOAD"
-        )
+    if sub == b"dump":
+        return fns.dump()
+    if sub == b"restore":
+        if len(argv) > 4:
+            raise CommandError(
+                "ERR unknown subcommand or wrong number of arguments for '"
+                + argv[1].decode("utf-8", "replace") + "'. Try FUNCTION HELP.")
+        policy = argv[3].lower() if len(argv) == 4 else b"append"
+        if policy not in (b"append", b"replace", b"flush"):
+            raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, "
+                               "APPEND or REPLACE.")
+        fns.restore(argv[2], policy)
+        _propagate_as_is(c, argv)
+        return OK
     if sub == b"help":
         return [SimpleString(line.encode()) for line in _FUNCTION_HELP]
     raise CommandError(unknown_subcommand(argv[1].decode("utf-8", "replace"), "function"))

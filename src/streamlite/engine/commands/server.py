@@ -1,5 +1,5 @@
 """Server commands: INFO, CONFIG, COMMAND, MEMORY, TIME, DEBUG, SHUTDOWN, MONITOR,
-WAIT, SLOWLOG, LATENCY.
+WAIT (SLOWLOG, LATENCY, MODULE: ``ops.py``).
 
 What needs the process or other connections (SHUTDOWN, MONITOR, config changes
 to the listener) goes through the front (``engine.front``); what needs files
@@ -141,6 +141,12 @@ def config_set(c: Client, argv: list[bytes]) -> object:
         raise CommandError(
             f"ERR CONFIG SET failed (possibly related to argument '{shown}') - {reason}"
         )
+    if "maxmemory-policy" in seen:  # LFU counters start (or stop) at once, as in Redis
+        from .. import lfu
+        from ..evict import refresh_lrm
+
+        lfu.refresh_policy(eng)
+        refresh_lrm(eng)
     return OK
 
 
@@ -149,10 +155,12 @@ def config_resetstat(c: Client, argv: list[bytes]) -> object:
     """CONFIG RESETSTAT"""
     eng = c.engine
     eng.command_stats.clear()
+    eng.latency_big.clear()
     eng.error_stats.clear()
     eng.stats_error_replies = 0
     eng.stats_commands = 0
     eng.stats_expired_keys = 0
+    eng.stats_evicted_keys = 0
     eng.stats_keyspace_hits = eng.stats_keyspace_misses = 0
     front_of(eng).reset_stats()
     return OK
@@ -847,56 +855,3 @@ def _debug_protocol(c: Client, kind: bytes) -> object:
     if kind == b"null" and c.protocol == 2:
         return NULL_ARRAY
     return table[kind]
-
-
-# -- SLOWLOG, LATENCY (kept empty: streamlite does not sample latencies) ---------------
-
-
-@command("slowlog", -2, "admin loading stale", group="server")
-def slowlog(c: Client, argv: list[bytes]) -> object:
-    """SLOWLOG subcommand [argument ...]"""
-    sub = argv[1].lower()
-    if sub == b"get" and len(argv) <= 3:
-        if len(argv) == 3:
-            n = parse_int(argv[2], NOT_INTEGER)
-            if n < -1:
-                raise CommandError("ERR count should be greater than or equal to -1")
-        return []
-    if sub == b"len" and len(argv) == 2:
-        return 0
-    if sub == b"reset" and len(argv) == 2:
-        return OK
-    if sub == b"help" and len(argv) == 2:
-        return help_lines("slowlog", [
-            "GET [<count>]",
-            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-            "    Entries are made of:",
-            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
-            "    client name",
-            "LEN",
-            "    Return the length of the slowlog.",
-            "RESET",
-            "    Reset the slowlog.",
-        ])
-    raise CommandError(
-        f"ERR unknown subcommand or wrong number of arguments for '{_s(argv[1])}'. "
-        "Try SLOWLOG HELP."
-    )
-
-
-@command("latency", -2, "admin noscript loading stale", group="server")
-def latency(c: Client, argv: list[bytes]) -> object:
-    """LATENCY subcommand [argument ...]"""
-    sub = argv[1].lower()
-    if sub in (b"latest", b"history") or sub == b"histogram":
-        return {} if sub == b"histogram" else []
-    if sub == b"reset":
-        return 0
-    if sub == b"doctor":
-        return Verbatim(b"Dave, no latency spike was observed during the lifetime of this "
-                        b"Redis instance, not in the slightest bit.")
-    raise CommandError(
-        f"ERR unknown subcommand or wrong number of arguments for '{_s(argv[1])}'. "
-        "Try LATENCY HELP."
-    )
-

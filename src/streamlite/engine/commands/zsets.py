@@ -680,8 +680,10 @@ def zrandmember(c: Client, argv: list[bytes]) -> Any:
 
 # -- algebra ---------------------------------------------------------------------------------
 
-SUM, MIN, MAX = 0, 1, 2
-_AGG = {b"SUM": SUM, b"MIN": MIN, b"MAX": MAX}
+SUM, MIN, MAX, COUNT = 0, 1, 2, 3
+# COUNT (Redis 8.8, from the command docs): scores are ignored, each input holding the
+# member adds its weight (1 without WEIGHTS): how many of the inputs hold it
+_AGG = {b"SUM": SUM, b"MIN": MIN, b"MAX": MAX, b"COUNT": COUNT}
 
 
 def _src_len(v: Any) -> int:
@@ -762,6 +764,9 @@ def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes |
             j += 2
         else:
             raise CommandError(SYNTAX)
+    count = agg == COUNT
+    if count:
+        agg = SUM
     result: dict[bytes, float] = {}
     if op == DIFF:
         first = srcs[0]
@@ -778,6 +783,8 @@ def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes |
             cardinality = 0
             if _src_len(srcs[0]):
                 for m, s0 in _src_items(srcs[0]):
+                    if count:
+                        s0 = 1.0
                     score = weights[0] * s0
                     if math.isnan(score):
                         score = 0.0
@@ -788,7 +795,7 @@ def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes |
                             sk = _src_score(srcs[k], m)
                             if sk is None:
                                 break
-                            val = sk * weights[k]
+                            val = (1.0 if count else sk) * weights[k]
                         score = _aggregate(score, val, agg)
                     else:
                         if cardinality_only:
@@ -802,7 +809,7 @@ def _setop(c: Client, argv: list[bytes], numkeys_idx: int, op: int, dst: bytes |
         else:
             for k in range(setnum):
                 for m, s in _src_items(srcs[k]):
-                    score = weights[k] * s
+                    score = weights[k] * (1.0 if count else s)
                     if math.isnan(score):
                         score = 0.0
                     cur = result.get(m)
@@ -831,14 +838,14 @@ def _store_keys(argv: list[bytes]) -> list[int]:
 @command("zunion", -3, "readonly movablekeys", 0, 0, 0, group="sorted-set",
          keys_fn=lambda argv: _numkeys_keys(argv, 1))
 def zunion(c: Client, argv: list[bytes]) -> Any:
-    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]"""
+    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT>] [WITHSCORES]"""
     return _setop(c, argv, 1, UNION, None)
 
 
 @command("zinter", -3, "readonly movablekeys", 0, 0, 0, group="sorted-set",
          keys_fn=lambda argv: _numkeys_keys(argv, 1))
 def zinter(c: Client, argv: list[bytes]) -> Any:
-    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]"""
+    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT>] [WITHSCORES]"""
     return _setop(c, argv, 1, INTER, None)
 
 
@@ -852,14 +859,14 @@ def zdiff(c: Client, argv: list[bytes]) -> Any:
 @command("zunionstore", -4, "write denyoom movablekeys", 1, 1, 1, group="sorted-set",
          keys_fn=_store_keys)
 def zunionstore(c: Client, argv: list[bytes]) -> Any:
-    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]"""
+    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT>]"""
     return _setop(c, argv, 2, UNION, argv[1])
 
 
 @command("zinterstore", -4, "write denyoom movablekeys", 1, 1, 1, group="sorted-set",
          keys_fn=_store_keys)
 def zinterstore(c: Client, argv: list[bytes]) -> Any:
-    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]"""
+    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT>]"""
     return _setop(c, argv, 2, INTER, argv[1])
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..database import register_type
-from ..notify import notify_db
+from ..notify import notify_db, subkeys
 from ..scan import ScanIndex
 
 if TYPE_CHECKING:
@@ -225,6 +225,7 @@ def expire_fields(db: Database, key: bytes, h: Hash, now: int,
     eng.stats_expired_subkeys += len(due)
     if notify:
         notify_db(eng, db.index, "h", b"hexpired", key)
+        subkeys(eng, db.index, b"hexpired", key, due)
     if len(h) == 0:
         db.remove(key)
         if notify:
