@@ -48,6 +48,9 @@ def _logging(level: str, json_logs: bool) -> None:
     embedded.propagate = False
 
 
+DEFAULT_DEMO_RATE = 2.0
+
+
 def _rate(text: str) -> float:
     try:
         v = float(text)
@@ -55,6 +58,18 @@ def _rate(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 <= v <= 1000:
         raise argparse.ArgumentTypeError("from 0 to 1000 orders per second")
+    return v
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535; anything else is refused (a bigger number
+    would otherwise wrap around to another port)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"{v} is not a port: from 0 (any free one) to 65535")
     return v
 
 
@@ -74,7 +89,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         claim_interval_ms=args.claim_interval_ms, max_deliveries=args.max_deliveries,
         payment_max_deliveries=args.payment_max_deliveries,
         retry_backoff_ms=args.retry_backoff_ms, dashboard_interval_s=args.dashboard_interval,
-        forget_consumers_after_s=args.forget_consumers_after, demo_rate=args.demo,
+        forget_consumers_after_s=args.forget_consumers_after,
+        demo_rate=DEFAULT_DEMO_RATE if args.demo is None else args.demo,
+        demo_restore=args.demo is None,
         gateway=GatewaySettings(latency_ms=args.payment_latency_ms,
                                 transient_failure_rate=args.payment_failure_rate))
     try:
@@ -145,7 +162,7 @@ def register(subparsers: Any) -> None:
                         "redis+cluster://HOST:PORT[,HOST:PORT...] (Redis Cluster) "
                         "(default: $STREAMLITE_URL or %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="HTTP address (default %(default)s)")
-    p.add_argument("--port", type=int, default=8080, help="HTTP port, 0: any free one "
+    p.add_argument("--port", type=_port, default=8080, help="HTTP port, 0: any free one "
                                                          "(default %(default)s)")
     p.add_argument("--no-http", action="store_true", help="consumers only (a worker process)")
     p.add_argument("--no-workers", action="store_true",
@@ -183,9 +200,10 @@ def register(subparsers: Any) -> None:
                    choices=["debug", "info", "warning", "error"],
                    help="log level on stderr (default %(default)s: retries and dead letters)")
     p.add_argument("--log-json", action="store_true", help="logs as JSON lines")
-    p.add_argument("--demo", type=_rate, default=2.0, metavar="RATE",
+    p.add_argument("--demo", type=_rate, default=None, metavar="RATE",
                    help="demo orders per second placed by this process (with the HTTP "
-                        "server), pausable from the dashboard; 0: none (default %(default)s)")
+                        "server), pausable from the dashboard; 0: none (default: as the "
+                        f"dashboard last left it, else {DEFAULT_DEMO_RATE:g})")
     p.add_argument("--forget-consumers-after", type=float, default=600.0,
                    help="delete consumers idle this many seconds with nothing pending "
                         "(stopped or dead processes); 0: never (default %(default)s)")

@@ -152,8 +152,10 @@ async def start(cfg: AppConfig) -> Running:
             from .demo import DemoTraffic
             from .web import Api, make_web_app
 
-            api = Api(r, sync, cfg.stream_maxlen, cfg.dashboard_interval_s,
-                      demo=DemoTraffic(r, cfg.demo_rate, cfg.stream_maxlen))
+            demo = DemoTraffic(r, cfg.demo_rate, cfg.stream_maxlen)
+            if cfg.demo_restore:
+                await demo.restore()
+            api = Api(r, sync, cfg.stream_maxlen, cfg.dashboard_interval_s, demo=demo)
             wa = make_web_app(api)
             run.api = api
             runner = web.AppRunner(wa, handle_signals=False, access_log=None,
@@ -233,8 +235,14 @@ def banner(run: Running, out: Any = sys.stdout) -> None:
                   f"  API:        {run.url}api/orders"]
     if run.api is not None:
         d = run.api.demo
-        lines.append(f"  demo:       {d.rate:g} orders/s (pause on the dashboard; --demo 0: "
-                     "none)" if d.rate > 0 else "  demo:       off (--demo RATE places orders)")
+        if d.rate > 0 and d.paused:
+            lines.append(f"  demo:       paused at {d.rate:g} orders/s (as the dashboard left "
+                         "it; resume it there, or --demo RATE)")
+        elif d.rate > 0:
+            lines.append(f"  demo:       {d.rate:g} orders/s (pause on the dashboard; --demo "
+                         "0: none)")
+        else:
+            lines.append("  demo:       off (--demo RATE places orders)")
     if run.workers:
         lines.append(f"  consumers:  {len(keys.SUBSCRIPTIONS)} subscriptions x "
                      f"{len(run.workers)} consumers ({', '.join(a.consumer_name for a in run.workers)})")

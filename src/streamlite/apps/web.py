@@ -16,7 +16,7 @@ Routes (all JSON unless said)::
     GET  /api/analytics?minutes=30        per minute: orders, revenue, failures
     GET  /api/alerts?count=50
     GET  /api/dlq                         every dead-letter stream with its entries
-    POST /api/dlq/{stream}/redrive        {"ids": [...]} or all
+    POST /api/dlq/{stream}/redrive        {"ids": [...]} or all; "group": for one group only
     POST /api/dlq/{stream}/purge          {"ids": [...]} or all
     GET  /api/gateway  PUT /api/gateway   the simulated gateway's settings
     GET  /api/dashboard                   one snapshot
@@ -246,7 +246,10 @@ class Api:
     async def _ids(self, request: web.Request) -> list[str] | None:
         if not request.can_read_body:
             return None
-        body = await read_json(request)
+        return self._ids_of(await read_json(request))
+
+    @staticmethod
+    def _ids_of(body: Any) -> list[str] | None:
         ids = body.get("ids") if isinstance(body, dict) else None
         if ids is None:
             return None
@@ -258,10 +261,17 @@ class Api:
 
     async def dlq_redrive(self, request: web.Request) -> web.Response:
         dl = self._dlq(request)
-        ids = await self._ids(request)
-        new_ids = await asyncio.to_thread(dl.redrive, ids)
+        body = await read_json(request) if request.can_read_body else None
+        group = body.get("group") if isinstance(body, dict) else None
+        if group is not None and (not isinstance(group, str)
+                                  or (dl.stream, group) not in keys.SUBSCRIPTIONS):
+            return error(422, "invalid redrive", [{"field": "group", "message":
+                         f"a consumer group of {dl.stream}: " + ", ".join(
+                             g for s, g in keys.SUBSCRIPTIONS if s == dl.stream)}])
+        ids = self._ids_of(body)
+        new_ids = await asyncio.to_thread(dl.redrive, ids, None, None, group)
         return _json({"stream": dl.stream, "redriven": len(new_ids), "new_ids": new_ids,
-                      "left": await asyncio.to_thread(dl.count)})
+                      "group": group, "left": await asyncio.to_thread(dl.count)})
 
     async def dlq_purge(self, request: web.Request) -> web.Response:
         dl = self._dlq(request)

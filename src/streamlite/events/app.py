@@ -34,7 +34,13 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 
 from .codec import Codec
-from .connection import check_client, check_not_cluster_node, connect, connect_async
+from .connection import (
+    BadUrl,
+    check_client,
+    check_not_cluster_node,
+    connect,
+    connect_async,
+)
 from .consumer import ConsumerOptions, GroupConsumer
 from .failover import DEFAULT, resolve_retry
 from .handlers import HandlerSpec
@@ -45,6 +51,10 @@ from .producer import AsyncProducer, Producer, Retention
 log = logging.getLogger("streamlite.events.app")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unreachable(ConnectionError):
+    """:meth:`App.serve` could not reach its backend at start-up."""
 
 
 def unique_consumer_name(prefix: str | None = None) -> str:
@@ -318,7 +328,15 @@ class App:
 
     async def serve(self, install_signal_handlers: bool = True) -> None:
         """Run until :meth:`request_stop` (or SIGTERM/SIGINT), then stop gracefully."""
-        await self.start()
+        import redis as _redis
+
+        from .connection import ClusterNodeError, EmbeddedUnavailable
+
+        try:
+            await self.start()
+        except (_redis.ConnectionError, _redis.TimeoutError, OSError, ClusterNodeError,
+                EmbeddedUnavailable) as e:
+            raise Unreachable(f"cannot connect to {self.url or 'the client given'}: {e}") from e
         assert self._stop_event is not None
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
@@ -339,13 +357,22 @@ class App:
         self.request_stop()
 
     def run(self) -> None:
-        """Blocking entry point: ``serve()`` on a new event loop (uvloop when present)."""
-        try:
-            import uvloop
+        """Blocking entry point: ``serve()`` on a new event loop (uvloop when present).
 
-            uvloop.run(self.serve())
-        except ImportError:  # pragma: no cover
-            asyncio.run(self.serve())
+        A backend it cannot reach at start-up (or a URL it cannot use) ends the process
+        with one line on stderr and exit status 1, not a traceback."""
+        try:
+            try:
+                import uvloop
+            except ImportError:  # pragma: no cover
+                asyncio.run(self.serve())
+            else:
+                uvloop.run(self.serve())
+        except (Unreachable, BadUrl) as e:
+            import sys
+
+            print(f"streamlite: error: {e}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
 
     async def _gauges(self) -> None:
         from .scaling import group_stats

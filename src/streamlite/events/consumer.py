@@ -48,14 +48,14 @@ from redis.exceptions import ResponseError
 
 from .context import Context
 from .dlq import dead_letter_fields
-from .envelope import Message
+from .envelope import F_REDRIVE_GROUP, Message
 from .failover import TRANSIENT
 from .handlers import HandlerSpec
 from .idempotency import SKIPPED
 from .keys import dlq_stream
 from .metrics import metrics
 from .pel import PendingOps
-from .retry import Retry, RetryPolicy
+from .retry import DeadLetter, Retry, RetryPolicy
 
 if TYPE_CHECKING:
     from .app import App
@@ -465,6 +465,14 @@ class GroupConsumer:
                     self.space.set()
 
     async def _process(self, msg: Message, count: int) -> None:
+        only = msg.fields.get(F_REDRIVE_GROUP)
+        if only is not None and only.decode("utf-8", "replace") != self.group:
+            # redriven for another group (dlq redrive --group): not ours to run again
+            if not self.opts.noack:
+                self._ack(msg.id)
+            else:
+                self.held.pop(msg.id, None)
+            return
         spec = self.handlers.get(msg.event_type) or self.handlers.get("*")
         if spec is None:
             if self.opts.ack_unhandled and not self.opts.noack:
@@ -518,10 +526,12 @@ class GroupConsumer:
         et = msg.event_type
         self._child(self.m.failed, "fail", et).inc()
         policy = self.opts.retry
-        log.warning("handler failed on %s (delivery %d): %s: %s", msg.id, count,
-                    type(exc).__name__, exc,
-                    extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
-                           "event_type": et, "delivery": count})
+        # DeadLetter: the handler's decision, told once at WARNING with the dead letter
+        log.log(logging.INFO if isinstance(exc, DeadLetter) else logging.WARNING,
+                "handler failed on %s (delivery %d): %s: %s", msg.id, count,
+                type(exc).__name__, exc,
+                extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
+                       "event_type": et, "delivery": count})
         if self.opts.noack:
             return
         if not policy.retryable(exc) or count >= policy.max_deliveries:
@@ -612,7 +622,11 @@ class GroupConsumer:
                                "entry_id": msg.id})
             return
         self._child(self.m.dead_lettered, "dlq", msg.event_type).inc()
-        log.error("dead-lettered %s after %d deliveries", msg.id, count,
+        # a handler's own DeadLetter is a decision (a message that can never succeed),
+        # told at WARNING; giving up after max_deliveries failures is an ERROR
+        level = logging.WARNING if isinstance(exc, DeadLetter) else logging.ERROR
+        why = f": {exc}" if isinstance(exc, DeadLetter) else ""
+        log.log(level, "dead-lettered %s after %d deliveries%s", msg.id, count, why,
                   extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
                          "dlq": self.dlq, "event_type": msg.event_type})
 
