@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import DEFAULT_URL, AppConfig
 from .gateway import GatewaySettings
+from .retention import RetentionPolicy
 
 
 def _default_url() -> str:
@@ -73,6 +74,18 @@ def _port(text: str) -> int:
     return v
 
 
+def _age(text: str) -> float:
+    """A duration (``30s``, ``15m``, ``1h``, ``7d``; ``0``: keep forever) in seconds."""
+    from streamlite.events.cli import parse_duration_ms
+
+    if text.strip() in ("0", "off", "never"):
+        return 0.0
+    try:
+        return parse_duration_ms(text) / 1000
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import StartupError, serve
 
@@ -93,7 +106,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         demo_rate=DEFAULT_DEMO_RATE if args.demo is None else args.demo,
         demo_restore=args.demo is None,
         gateway=GatewaySettings(latency_ms=args.payment_latency_ms,
-                                transient_failure_rate=args.payment_failure_rate))
+                                transient_failure_rate=args.payment_failure_rate),
+        retention=RetentionPolicy(streams_s=args.keep_stream_entries,
+                                  orders_s=args.keep_orders,
+                                  demo_orders_s=args.keep_demo_orders))
     try:
         return int(_run_loop(serve(cfg)))
     except StartupError as e:
@@ -204,6 +220,14 @@ def register(subparsers: Any) -> None:
                    help="demo orders per second placed by this process (with the HTTP "
                         "server), pausable from the dashboard; 0: none (default: as the "
                         f"dashboard last left it, else {DEFAULT_DEMO_RATE:g})")
+    p.add_argument("--keep-orders", type=_age, default=_age("7d"), metavar="AGE",
+                   help="delete finished orders (state and history) this long after they "
+                        "were created; 0: keep forever (default 7d)")
+    p.add_argument("--keep-demo-orders", type=_age, default=_age("1h"), metavar="AGE",
+                   help="the same for the demo's orders (default 1h)")
+    p.add_argument("--keep-stream-entries", type=_age, default=_age("1h"), metavar="AGE",
+                   help="trim pipeline stream entries older than this once every group has "
+                        "acknowledged them (XTRIM ... ACKED); 0: never (default 1h)")
     p.add_argument("--forget-consumers-after", type=float, default=600.0,
                    help="delete consumers idle this many seconds with nothing pending "
                         "(stopped or dead processes); 0: never (default %(default)s)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .gateway import GatewaySettings
+from .retention import RetentionPolicy
 
 DEFAULT_URL = "streamlite:///./data"
 
@@ -36,3 +37,4 @@ class AppConfig:
     # take the demo's rate and pause from the data set (what the dashboard last set) when
     # it has them: `streamlite run` without --demo
     demo_restore: bool = False
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)

@@ -31,6 +31,7 @@ from .catalog import SOLD_OUT_SKU, load_products
 from .load import CITIES
 from .model import ValidationError, validate_order
 from .orders import create_order
+from .retention import note_demo_order
 
 log = logging.getLogger("streamlite.apps.demo")
 
@@ -193,4 +194,6 @@ class DemoTraffic:
         except ValidationError as e:  # cannot happen with the catalog's own SKUs
             raise RuntimeError(f"demo order refused: {e.details}") from e
         order, _ = await create_order(self.r, new, maxlen=self.maxlen)
+        await note_demo_order(self.r, str(order["order_id"]),
+                              int(order.get("created_ms") or time.time() * 1000))
         return str(order["order_id"])

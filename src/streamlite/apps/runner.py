@@ -28,6 +28,7 @@ from . import keys
 from .catalog import ensure_catalog
 from .config import AppConfig
 from .gateway import init_settings
+from .retention import run_retention
 from .services import build_worker
 
 log = logging.getLogger("streamlite.apps")
@@ -99,6 +100,7 @@ class Running:
     url: str | None = None  # the dashboard's URL
 
     janitor: asyncio.Task[None] | None = None
+    retention: asyncio.Task[None] | None = None
 
     def failure(self) -> BaseException | None:
         for app in self.workers:
@@ -143,6 +145,9 @@ async def start(cfg: AppConfig) -> Running:
                 run.janitor = asyncio.get_running_loop().create_task(
                     forget_dead_consumers(r, cfg.forget_consumers_after_s,
                                           {a.consumer_name for a in run.workers}))
+        if cfg.retention.enabled:
+            run.retention = asyncio.get_running_loop().create_task(
+                run_retention(r, cfg.retention))
         if cfg.http:
             try:
                 from aiohttp import web
@@ -178,6 +183,15 @@ async def start(cfg: AppConfig) -> Running:
     return run
 
 
+def raise_if_cancelled() -> None:
+    """Raise the cancellation a client library swallowed: redis-py can answer a cancel in
+    the middle of a command with its reply, or with a connection error, and a loop that
+    carries on would never stop (nor would the shutdown that waits for it)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def forget_dead_consumers(r: Any, after_s: float,
                                 own: frozenset[str] | set[str] = frozenset()) -> None:
     """Delete consumers that have not read for ``after_s`` and hold nothing (processes
@@ -199,15 +213,18 @@ async def forget_dead_consumers(r: Any, after_s: float,
             except asyncio.CancelledError:
                 raise
             except Exception:  # a missing group (flushed), a hiccup: next round
+                raise_if_cancelled()
                 continue
+        raise_if_cancelled()
         await asyncio.sleep(every_s)
 
 
 async def stop(run: Running, grace_s: float | None = None) -> None:
-    if run.janitor is not None:
-        run.janitor.cancel()
-        with contextlib.suppress(BaseException):
-            await run.janitor
+    for task in (run.janitor, run.retention):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
     if run.api is not None:
         await run.api.demo.stop()
         await run.api.broadcaster.close()  # ends the dashboards' event streams
