@@ -109,7 +109,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                 transient_failure_rate=args.payment_failure_rate),
         retention=RetentionPolicy(streams_s=args.keep_stream_entries,
                                   orders_s=args.keep_orders,
-                                  demo_orders_s=args.keep_demo_orders))
+                                  demo_orders_s=args.keep_demo_orders,
+                                  interval_s=args.retention_interval))
     try:
         return int(_run_loop(serve(cfg)))
     except StartupError as e:
@@ -228,6 +229,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--keep-stream-entries", type=_age, default=_age("1h"), metavar="AGE",
                    help="trim pipeline stream entries older than this once every group has "
                         "acknowledged them (XTRIM ... ACKED); 0: never (default 1h)")
+    p.add_argument("--retention-interval", type=float, default=30.0, metavar="SECONDS",
+                   help="seconds between retention sweeps (default %(default)s)")
     p.add_argument("--forget-consumers-after", type=float, default=600.0,
                    help="delete consumers idle this many seconds with nothing pending "
                         "(stopped or dead processes); 0: never (default %(default)s)")
