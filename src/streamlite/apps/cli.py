@@ -120,6 +120,97 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``streamlite dashboard``: the operations view of any deployment."""
+    from .opsweb import is_loopback, new_token
+
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        print("streamlite: error: the dashboard needs aiohttp: pip install "
+              "'streamlite[app]'", file=sys.stderr)
+        return 3
+    from streamlite.urls import resolve_url
+
+    url, _ = resolve_url(args.url, DEFAULT_URL)
+    token = args.token
+    if token is None and not is_loopback(args.bind):
+        token = new_token()  # reachable from other machines: never without a token
+    _logging(args.log_level, False)
+    try:
+        return int(_run_loop(_dashboard(url, args, token)))
+    except KeyboardInterrupt:
+        return 0
+    except DashboardError as e:
+        print(f"streamlite: error: {e}", file=sys.stderr)
+        return 3
+
+
+class DashboardError(RuntimeError):
+    pass
+
+
+async def _dashboard(url: str, args: argparse.Namespace, token: str | None) -> int:
+    import contextlib
+    import signal
+
+    from aiohttp import web
+
+    from .monitor import Monitor
+    from .opsweb import OpsApi, make_app
+    from .runner import StartupError, open_clients
+
+    try:
+        r, sync = open_clients(url)
+        await r.ping()
+    except StartupError as e:
+        raise DashboardError(str(e)) from None
+    except Exception as e:
+        raise DashboardError(f"cannot reach {url}: {e}") from None
+    monitor = Monitor(r, streams=args.stream or None, interval_s=args.interval)
+    api = OpsApi(monitor, sync, target=url, read_only=args.read_only)
+    runner = web.AppRunner(make_app(api, token), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, args.bind, args.port)
+    try:
+        await site.start()
+    except OSError as e:
+        await runner.cleanup()
+        raise DashboardError(f"cannot listen on {args.bind}:{args.port}: {e}") from None
+    monitor.start()
+    port = runner.addresses[0][1] if runner.addresses else args.port
+    host = args.bind if args.bind not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    link = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    from .opsweb import redact
+
+    print("\n".join([
+        "streamlite dashboard",
+        f"  data:       {redact(url)}",
+        f"  dashboard:  {link}",
+        "  access:     " + ("token required (in the link above)" if token else
+                            "this machine only (--bind ADDR to open it; a token then)"),
+        "  mode:       " + ("read-only" if args.read_only else
+                            "redrive and purge allowed (--read-only to turn them off)"),
+        "Ctrl-C stops."]), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await monitor.stop()
+        await runner.cleanup()
+        with contextlib.suppress(Exception):
+            await r.aclose()
+        with contextlib.suppress(Exception):
+            sync.close()
+    return 0
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     try:
         import aiohttp  # noqa: F401
@@ -235,6 +326,36 @@ def register(subparsers: Any) -> None:
                    help="delete consumers idle this many seconds with nothing pending "
                         "(stopped or dead processes); 0: never (default %(default)s)")
     p.set_defaults(func=cmd_run)
+
+    p = subparsers.add_parser(
+        "dashboard", help="operations dashboard for any deployment: streams, groups, DLQs "
+                          "over time",
+        description="Serve a live dashboard of every stream (length, rate, memory), every "
+                    "consumer group (lag, pending, consumers, idle) over time, the pending "
+                    "entries of a consumer, and the dead-letter streams with inspect, "
+                    "redrive (per group) and purge; for an embedded directory, a server, "
+                    "Redis or Redis Cluster. Loopback only by default; bound elsewhere, "
+                    "every request needs a token.")
+    p.add_argument("--url", default=None,
+                   help="streamlite:///DIR, redis://HOST:PORT/DB or redis+cluster://HOST:PORT"
+                        f"[,...] (default: $STREAMLITE_URL or {DEFAULT_URL})")
+    p.add_argument("--port", type=_port, default=8090, help="HTTP port, 0: any free one "
+                                                         "(default %(default)s)")
+    p.add_argument("--bind", default="127.0.0.1",
+                   help="HTTP address (default %(default)s: this machine only; any other "
+                        "address requires a token)")
+    p.add_argument("--token", default=None,
+                   help="the token for requests (default: a random one when --bind is not "
+                        "a loopback address, none otherwise)")
+    p.add_argument("--read-only", action="store_true", help="no redrive, no purge")
+    p.add_argument("--stream", action="append", default=None,
+                   help="only these streams (repeatable; default: every stream, found with "
+                        "SCAN ... TYPE stream, at most 200)")
+    p.add_argument("--interval", type=float, default=2.0,
+                   help="seconds between samples (default %(default)s)")
+    p.add_argument("--log-level", default="warning",
+                   choices=["debug", "info", "warning", "error"])
+    p.set_defaults(func=cmd_dashboard)
 
     p = subparsers.add_parser(
         "load", help="load generator: orders at a rate with a failure mix; latency report",

@@ -174,6 +174,7 @@ async def start(cfg: AppConfig) -> Running:
                 raise StartupError(f"cannot listen on {cfg.host}:{cfg.port}: {e}") from e
             run.web_runner = runner
             api.demo.start()
+            api.monitor.start()
             port = runner.addresses[0][1] if runner.addresses else cfg.port
             host = cfg.host if cfg.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
             run.url = f"http://{host}:{port}/"
@@ -226,6 +227,7 @@ async def stop(run: Running, grace_s: float | None = None) -> None:
             with contextlib.suppress(BaseException):
                 await task
     if run.api is not None:
+        await run.api.monitor.stop()
         await run.api.demo.stop()
         await run.api.broadcaster.close()  # ends the dashboards' event streams
     if run.web_runner is not None:
@@ -249,6 +251,7 @@ def banner(run: Running, out: Any = sys.stdout) -> None:
              f"  data:       {cfg.url} ({kind})"]
     if run.url:
         lines += [f"  dashboard:  {run.url}",
+                  f"  operations: {run.url}ops/ (every stream and group over time)",
                   f"  API:        {run.url}api/orders"]
     if run.api is not None:
         d = run.api.demo
