@@ -67,6 +67,8 @@ def test_order_dashboard_charts(backend):
     assert any(t.startswith("throughput per stage") for t in titles)
     assert out["latency_error"] == "an integer from 0 to 60000" and out["latency_invalid"]
     assert out["rate_error"] == ""
+    assert len(out["narrow"]["sectionWidths"]) == 1, out["narrow"]  # one column at 390 px
+    assert out["narrow"]["funnelBar"] >= 80, out["narrow"]
 
 
 WORKER = textwrap.dedent("""

@@ -68,6 +68,9 @@ const T = 60000;
       scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
       widest: Math.max(...[...document.querySelectorAll("section")].map((s) => s.getBoundingClientRect().right)),
       chart: Math.max(...slCharts.filter((c) => c.plot).map((c) => c.el.querySelector("canvas").getBoundingClientRect().right)),
+      // every section one column wide, the funnel's bars with room to show
+      sectionWidths: [...new Set([...document.querySelectorAll("main > section")].map((s) => Math.round(s.getBoundingClientRect().width)))],
+      funnelBar: (document.querySelector('#funnel .funnel-row div') || {getBoundingClientRect: () => ({width: null})}).getBoundingClientRect().width,
     }));
     if (shots) await page.screenshot({ path: `${shots}-390.png`, fullPage: true });
     out.ok = true;
