@@ -66,6 +66,11 @@ def test_retention_sweep_keeps_only_unfinished_work(backend):
     try:
         for oid in order_ids:
             assert not r.exists(keys.order_key(oid), keys.order_events_key(oid))
+        # nothing of theirs stays (state, history, holds, their effects' markers)
+        gone = set(order_ids)
+        left = [k for k in r.scan_iter(count=1000)
+                if any(f"{{{o}}}" in k or f":{o}:" in k or k.endswith(f":{o}") for o in gone)]
+        assert left == []
         assert r.zrange(DEMO_INDEX, 0, -1) == ["ORD-99999999"]
         assert r.exists(keys.order_key("ORD-99999999"))
         assert r.zrange(keys.ORDER_INDEX, 0, -1) == ["ORD-99999999"]

@@ -7,10 +7,12 @@ default shape, 4 GB a day at 2 orders/s). The policy, on by default:
   trimmed with ``XTRIM <stream> MINID ~ <now - streams_s> ACKED`` (Redis 8.2): only
   entries every consumer group has read *and* acknowledged go, so unfinished work (a
   pending entry, one a lagging group has not read yet) is never lost, however old.
-* **Finished orders** (COMPLETED or CANCELLED): the order's state, its history and its
-  place in the order index are deleted ``orders_s`` after it was created (default 7
-  days); orders the demo placed (listed in ``{orders}:demo``) after ``demo_orders_s``
-  (default 1 hour). An order that is not final is never deleted.
+* **Finished orders** (COMPLETED or CANCELLED): the order's state, its history, its
+  place in the order index, its stock holds and the done-markers of its events' effects
+  are deleted ``orders_s`` after it was created (default 7 days); orders the demo placed
+  (listed in ``{orders}:demo``) after ``demo_orders_s`` (default 1 hour). An order that
+  is not final is never deleted. (A marker guards an effect against a redelivered
+  event: after the window, the order's stream entries are gone too, acknowledged.)
 * **Analytics** stay as aggregates: the totals, the status counts and the funnel are
   counters; the per-minute buckets expire after 7 days (set where they are written) and
   their index is trimmed to the same window here.
@@ -34,7 +36,7 @@ from typing import Any
 
 from . import keys
 from .model import FINAL
-from .store import get_order
+from .store import get_order, history
 
 log = logging.getLogger("streamlite.apps.retention")
 
@@ -85,13 +87,39 @@ async def expire_orders(r: Any, index: str, max_age_s: float, now_ms: int,
         order = await get_order(r, oid)
         if order is not None and order.get("status") not in FINAL:
             continue  # unfinished work is kept, however old
-        await r.delete(keys.order_key(oid))
-        await r.delete(keys.order_events_key(oid))
-        await r.zrem(keys.ORDER_INDEX, oid)
-        await r.zrem(DEMO_INDEX, oid)
-        await r.hdel(keys.COUNTED, oid)
+        await delete_order(r, oid, order)
         deleted += 1
     return deleted
+
+
+MARKER_HOMES = (keys.RANKING, keys.ANALYTICS_TOTALS, keys.OUTBOX, keys.ALERTS)
+
+
+async def delete_order(r: Any, oid: str, order: dict[str, Any] | None) -> None:
+    """An order's state, history and index entries, and what its events left behind:
+    the effects' done-markers (see :func:`.store.once`) and its stock holds, which
+    would otherwise stay for their 7-day TTL (most of the keys of a busy data set)."""
+    from .followups import publications, steps
+
+    try:
+        hist = await history(r, oid)
+        event_ids = {pub[3] for st in steps(hist) for pub in publications(oid, st)}
+        event_ids |= {e.event_id for e in hist}
+    except Exception:  # an unreadable history: the markers expire on their own
+        event_ids = set()
+    skus = {str(i.get("sku")) for i in (order or {}).get("items") or [] if isinstance(i, dict)}
+    p = r.pipeline(transaction=False)
+    for eid in event_ids:
+        for home in MARKER_HOMES:
+            p.delete(keys.done_key(home, eid))
+    for sku in skus:
+        p.delete(keys.hold_key(sku, oid))
+    p.delete(keys.order_key(oid))
+    p.delete(keys.order_events_key(oid))
+    p.zrem(keys.ORDER_INDEX, oid)
+    p.zrem(DEMO_INDEX, oid)
+    p.hdel(keys.COUNTED, oid)
+    await p.execute()
 
 
 async def sweep(r: Any, policy: RetentionPolicy, now_ms: int | None = None) -> dict[str, Any]:
