@@ -36,7 +36,9 @@ import pytest
 from tests.support.redis_proc import free_port, start_streamlite
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["README.md", "docs/app.md"]  # the pages checked so far (see the report of issue 19)
+# the pages checked so far; embedded.md and framework.md are not yet (issue 19's report)
+PAGES = ["README.md", "docs/app.md", "docs/server.md", "docs/growing.md",
+         "docs/persistence.md", "docs/architecture.md", "docs/benchmarks.md"]
 BIN = os.path.dirname(sys.executable)
 
 
