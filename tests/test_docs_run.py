@@ -12,7 +12,7 @@ What a block may say about itself, in HTML comments right above it (invisible on
 * ``<!-- docs-test: pytest -->``: a test file: run by pytest, its tests must pass.
 
 Always substituted: ``8080`` (the application) and ``6379`` (the server) by the ports of
-the running ones, ``.venv/bin/`` by this interpreter's directory, ``bench/`` by the
+the running ones (and ``$STREAMLITE_URL`` is the server: the CLI's default), ``.venv/bin/`` by this interpreter's directory, ``bench/`` by the
 repository's; ``curl -s`` becomes ``curl -sSf`` so an HTTP error fails the block.
 Blocks run in page order, in one scratch directory, so one block may use what the one
 before it made (as a reader would).
@@ -37,9 +37,8 @@ import pytest
 from tests.support.redis_proc import free_port, start_streamlite
 
 ROOT = Path(__file__).resolve().parent.parent
-# the pages checked so far; framework.md is not yet (issue 19's report)
-PAGES = ["README.md", "docs/app.md", "docs/embedded.md", "docs/server.md", "docs/growing.md",
-         "docs/persistence.md", "docs/architecture.md", "docs/benchmarks.md"]
+PAGES = ["README.md", "docs/app.md", "docs/embedded.md", "docs/framework.md", "docs/server.md",
+         "docs/growing.md", "docs/persistence.md", "docs/architecture.md", "docs/benchmarks.md"]
 BIN = os.path.dirname(sys.executable)
 
 
@@ -122,7 +121,8 @@ class Env:
         e = dict(os.environ)
         e["PATH"] = BIN + os.pathsep + e.get("PATH", "")
         e["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + str(ROOT)
-        e.pop("STREAMLITE_URL", None)
+        # the CLI's default server (localhost:6379) is the running one
+        e["STREAMLITE_URL"] = f"redis://127.0.0.1:{self.server_port}/0"
         return e
 
 
@@ -132,8 +132,10 @@ def docs_env() -> Iterator[Env]:
     srv = start_streamlite()
     port = free_port()
     env = Env(work, port, srv.port)
+    app_env = env.env()
+    app_env.pop("STREAMLITE_URL")  # make run: the embedded engine in ./data
     app = subprocess.Popen([sys.executable, "-m", "streamlite", "run", "--port", str(port)],
-                           cwd=work, env=env.env(), stdout=subprocess.PIPE,
+                           cwd=work, env=app_env, stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, text=True)
     assert app.stdout is not None
     for line in app.stdout:
