@@ -50,6 +50,7 @@ def check_charts(out: dict, min_charts: int) -> None:
     assert n["scroll"] <= n["inner"] == 390 and n["widest"] <= 390 and n["chart"] <= 390, n
 
 
+@pytest.mark.slow
 def test_order_dashboard_charts(backend):
     if backend.name != "embedded":
         pytest.skip("the charts are the same on every backend: run once, on `make run`'s")
@@ -95,6 +96,7 @@ WORKER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_streamlite_dashboard_on_a_framework_app(tmp_path):
     why = missing()
     if why:
