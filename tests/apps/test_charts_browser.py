@@ -195,6 +195,8 @@ def test_dashboard_access_rules():
         assert status(base + "api/overview") == 401
         assert status(base + f"api/overview?token={token}") == 200
         assert status(base + "api/overview?token=wrong") == 401
+        assert status(base + "static/charts.js") == 200  # the page's own files: no data
+        assert status(base + "?token=" + token) == 200
     finally:
         for p in procs:
             p.terminate()

@@ -235,11 +235,13 @@ def add_routes(app: web.Application, api: OpsApi, prefix: str = "") -> None:
 
 
 def token_middleware(token: str) -> Any:
-    """Every request carries ``token`` (header or ``?token=``), except the favicon."""
+    """Every request carries ``token`` (header or ``?token=``), except the page's own
+    scripts, styles and icon (files of the package, no data: the page loads them by
+    plain ``<script src>``)."""
 
     @web.middleware
     async def check(request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.path == "/favicon.ico":
+        if request.path == "/favicon.ico" or request.path.startswith("/static/"):
             return await handler(request)  # type: ignore[no-any-return]
         given = request.headers.get(TOKEN_HEADER) or request.query.get("token", "")
         if not hmac.compare_digest(given.encode(), token.encode()):
