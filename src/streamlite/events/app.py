@@ -360,7 +360,8 @@ class App:
         """Blocking entry point: ``serve()`` on a new event loop (uvloop when present).
 
         A backend it cannot reach at start-up (or a URL it cannot use) ends the process
-        with one line on stderr and exit status 1, not a traceback."""
+        with one line on stderr and exit status 1, not a traceback; Ctrl-C while it
+        starts returns quietly, as Ctrl-C later does."""
         try:
             try:
                 import uvloop
@@ -373,6 +374,8 @@ class App:
 
             print(f"streamlite: error: {e}", file=sys.stderr, flush=True)
             raise SystemExit(1) from None
+        except KeyboardInterrupt:  # Ctrl-C before serving began: what started was undone
+            log.info("interrupted while starting")
 
     async def _gauges(self) -> None:
         from .scaling import group_stats
