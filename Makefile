@@ -21,8 +21,11 @@ $(TEST_STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@ $(STAMP)
 
+# options for `streamlite run`: make run PORT=8150, make run ARGS="--port 8150 --demo 5"
+PORT ?=
+ARGS ?=
 run: $(STAMP)
-	$(BIN)/streamlite run
+	$(BIN)/streamlite run $(if $(PORT),--port $(PORT)) $(ARGS)
 
 # The suite waits on real servers and processes far more than it computes: two pytest
 # workers (pytest-xdist, one test file per worker at a time) halve its wall time.

@@ -40,9 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _deepest(parser: argparse.ArgumentParser,
+             args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser ``args`` were parsed by last: ``run`` for ``streamlite run ...``,
+    ``dlq redrive`` for ``streamlite dlq redrive ...``."""
+    while True:
+        sub = next((a for a in parser._actions
+                    if isinstance(a, argparse._SubParsersAction)), None)
+        chosen = getattr(args, sub.dest, None) if sub is not None and sub.dest else None
+        if sub is None or chosen not in sub.choices:
+            return parser
+        parser = sub.choices[chosen]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # reported with the usage of the subcommand they were given to
+        _deepest(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -39,7 +39,9 @@ def shell(line: str, port: int) -> list[str]:
         args = [sys.executable, "-m", "streamlite", *args[1:]]
     if "--port" in args:
         args[args.index("--port") + 1] = str(port)
-    if args[0] == "redis-cli" and "-s" not in args:
+    if args[0] == "redis-cli" and "-p" in args:
+        args[args.index("-p") + 1] = str(port)
+    elif args[0] == "redis-cli" and "-s" not in args:
         args[1:1] = ["-p", str(port)]
     return args
 
@@ -47,7 +49,7 @@ def shell(line: str, port: int) -> list[str]:
 def test_readme_examples_in_order(tmp_path):
     cwd = str(tmp_path)
     py_embedded, py_framework = blocks("python")[:2]
-    sh_quick, sh_server, sh_cli = blocks("sh")[:3]
+    sh_quick, sh_server, sh_redis_cli, sh_cli = blocks("sh")[:4]
     assert "make run" in sh_quick
     run = dict(cwd=cwd, env=env(), capture_output=True, text=True, timeout=120)
     # make run: `streamlite run` on ./data (the HTTP port left free for other tests)
@@ -59,7 +61,8 @@ def test_readme_examples_in_order(tmp_path):
         assert "orders" in res.stdout
         # the server example, on its own directory
         port = free_port()
-        start, cli = [ln for ln in sh_server.splitlines() if ln.strip()]
+        (start,) = [ln for ln in sh_server.splitlines() if ln.strip()]
+        (cli,) = [ln for ln in sh_redis_cli.splitlines() if ln.strip()]
         server = subprocess.Popen(shell(start, port), cwd=cwd, env=env(),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(port, proc=server)

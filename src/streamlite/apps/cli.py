@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import DEFAULT_URL, AppConfig
 from .gateway import GatewaySettings
+from .retention import RetentionPolicy
 
 
 def _default_url() -> str:
@@ -48,6 +49,9 @@ def _logging(level: str, json_logs: bool) -> None:
     embedded.propagate = False
 
 
+DEFAULT_DEMO_RATE = 2.0
+
+
 def _rate(text: str) -> float:
     try:
         v = float(text)
@@ -56,6 +60,30 @@ def _rate(text: str) -> float:
     if not 0 <= v <= 1000:
         raise argparse.ArgumentTypeError("from 0 to 1000 orders per second")
     return v
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535; anything else is refused (a bigger number
+    would otherwise wrap around to another port)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"{v} is not a port: from 0 (any free one) to 65535")
+    return v
+
+
+def _age(text: str) -> float:
+    """A duration (``30s``, ``15m``, ``1h``, ``7d``; ``0``: keep forever) in seconds."""
+    from streamlite.events.cli import parse_duration_ms
+
+    if text.strip() in ("0", "off", "never"):
+        return 0.0
+    try:
+        return parse_duration_ms(text) / 1000
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -74,9 +102,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         claim_interval_ms=args.claim_interval_ms, max_deliveries=args.max_deliveries,
         payment_max_deliveries=args.payment_max_deliveries,
         retry_backoff_ms=args.retry_backoff_ms, dashboard_interval_s=args.dashboard_interval,
-        forget_consumers_after_s=args.forget_consumers_after, demo_rate=args.demo,
+        forget_consumers_after_s=args.forget_consumers_after,
+        demo_rate=DEFAULT_DEMO_RATE if args.demo is None else args.demo,
+        demo_restore=args.demo is None,
         gateway=GatewaySettings(latency_ms=args.payment_latency_ms,
-                                transient_failure_rate=args.payment_failure_rate))
+                                transient_failure_rate=args.payment_failure_rate),
+        retention=RetentionPolicy(streams_s=args.keep_stream_entries,
+                                  orders_s=args.keep_orders,
+                                  demo_orders_s=args.keep_demo_orders,
+                                  interval_s=args.retention_interval))
     try:
         return int(_run_loop(serve(cfg)))
     except StartupError as e:
@@ -84,6 +118,97 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 3
     except KeyboardInterrupt:
         return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``streamlite dashboard``: the operations view of any deployment."""
+    from .opsweb import is_loopback, new_token
+
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        print("streamlite: error: the dashboard needs aiohttp: pip install "
+              "'streamlite[app]'", file=sys.stderr)
+        return 3
+    from streamlite.urls import resolve_url
+
+    url, _ = resolve_url(args.url, DEFAULT_URL)
+    token = args.token
+    if token is None and not is_loopback(args.bind):
+        token = new_token()  # reachable from other machines: never without a token
+    _logging(args.log_level, False)
+    try:
+        return int(_run_loop(_dashboard(url, args, token)))
+    except KeyboardInterrupt:
+        return 0
+    except DashboardError as e:
+        print(f"streamlite: error: {e}", file=sys.stderr)
+        return 3
+
+
+class DashboardError(RuntimeError):
+    pass
+
+
+async def _dashboard(url: str, args: argparse.Namespace, token: str | None) -> int:
+    import contextlib
+    import signal
+
+    from aiohttp import web
+
+    from .monitor import Monitor
+    from .opsweb import OpsApi, make_app
+    from .runner import StartupError, open_clients
+
+    try:
+        r, sync = open_clients(url)
+        await r.ping()
+    except StartupError as e:
+        raise DashboardError(str(e)) from None
+    except Exception as e:
+        raise DashboardError(f"cannot reach {url}: {e}") from None
+    monitor = Monitor(r, streams=args.stream or None, interval_s=args.interval)
+    api = OpsApi(monitor, sync, target=url, read_only=args.read_only)
+    runner = web.AppRunner(make_app(api, token), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, args.bind, args.port)
+    try:
+        await site.start()
+    except OSError as e:
+        await runner.cleanup()
+        raise DashboardError(f"cannot listen on {args.bind}:{args.port}: {e}") from None
+    monitor.start()
+    port = runner.addresses[0][1] if runner.addresses else args.port
+    host = args.bind if args.bind not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    link = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    from .opsweb import redact
+
+    print("\n".join([
+        "streamlite dashboard",
+        f"  data:       {redact(url)}",
+        f"  dashboard:  {link}",
+        "  access:     " + ("token required (in the link above)" if token else
+                            "this machine only (--bind ADDR to open it; a token then)"),
+        "  mode:       " + ("read-only" if args.read_only else
+                            "redrive and purge allowed (--read-only to turn them off)"),
+        "Ctrl-C stops."]), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await monitor.stop()
+        await runner.cleanup()
+        with contextlib.suppress(Exception):
+            await r.aclose()
+        with contextlib.suppress(Exception):
+            sync.close()
+    return 0
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -145,7 +270,7 @@ def register(subparsers: Any) -> None:
                         "redis+cluster://HOST:PORT[,HOST:PORT...] (Redis Cluster) "
                         "(default: $STREAMLITE_URL or %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="HTTP address (default %(default)s)")
-    p.add_argument("--port", type=int, default=8080, help="HTTP port, 0: any free one "
+    p.add_argument("--port", type=_port, default=8080, help="HTTP port, 0: any free one "
                                                          "(default %(default)s)")
     p.add_argument("--no-http", action="store_true", help="consumers only (a worker process)")
     p.add_argument("--no-workers", action="store_true",
@@ -183,13 +308,54 @@ def register(subparsers: Any) -> None:
                    choices=["debug", "info", "warning", "error"],
                    help="log level on stderr (default %(default)s: retries and dead letters)")
     p.add_argument("--log-json", action="store_true", help="logs as JSON lines")
-    p.add_argument("--demo", type=_rate, default=2.0, metavar="RATE",
+    p.add_argument("--demo", type=_rate, default=None, metavar="RATE",
                    help="demo orders per second placed by this process (with the HTTP "
-                        "server), pausable from the dashboard; 0: none (default %(default)s)")
+                        "server), pausable from the dashboard; 0: none (default: as the "
+                        f"dashboard last left it, else {DEFAULT_DEMO_RATE:g})")
+    p.add_argument("--keep-orders", type=_age, default=_age("7d"), metavar="AGE",
+                   help="delete finished orders (state and history) this long after they "
+                        "were created; 0: keep forever (default 7d)")
+    p.add_argument("--keep-demo-orders", type=_age, default=_age("1h"), metavar="AGE",
+                   help="the same for the demo's orders (default 1h)")
+    p.add_argument("--keep-stream-entries", type=_age, default=_age("1h"), metavar="AGE",
+                   help="trim pipeline stream entries older than this once every group has "
+                        "acknowledged them (XTRIM ... ACKED); 0: never (default 1h)")
+    p.add_argument("--retention-interval", type=float, default=30.0, metavar="SECONDS",
+                   help="seconds between retention sweeps (default %(default)s)")
     p.add_argument("--forget-consumers-after", type=float, default=600.0,
                    help="delete consumers idle this many seconds with nothing pending "
                         "(stopped or dead processes); 0: never (default %(default)s)")
     p.set_defaults(func=cmd_run)
+
+    p = subparsers.add_parser(
+        "dashboard", help="operations dashboard for any deployment: streams, groups, DLQs "
+                          "over time",
+        description="Serve a live dashboard of every stream (length, rate, memory), every "
+                    "consumer group (lag, pending, consumers, idle) over time, the pending "
+                    "entries of a consumer, and the dead-letter streams with inspect, "
+                    "redrive (per group) and purge; for an embedded directory, a server, "
+                    "Redis or Redis Cluster. Loopback only by default; bound elsewhere, "
+                    "every request needs a token.")
+    p.add_argument("--url", default=None,
+                   help="streamlite:///DIR, redis://HOST:PORT/DB or redis+cluster://HOST:PORT"
+                        f"[,...] (default: $STREAMLITE_URL or {DEFAULT_URL})")
+    p.add_argument("--port", type=_port, default=8090, help="HTTP port, 0: any free one "
+                                                         "(default %(default)s)")
+    p.add_argument("--bind", default="127.0.0.1",
+                   help="HTTP address (default %(default)s: this machine only; any other "
+                        "address requires a token)")
+    p.add_argument("--token", default=None,
+                   help="the token for requests (default: a random one when --bind is not "
+                        "a loopback address, none otherwise)")
+    p.add_argument("--read-only", action="store_true", help="no redrive, no purge")
+    p.add_argument("--stream", action="append", default=None,
+                   help="only these streams (repeatable; default: every stream, found with "
+                        "SCAN ... TYPE stream, at most 200)")
+    p.add_argument("--interval", type=float, default=2.0,
+                   help="seconds between samples (default %(default)s)")
+    p.add_argument("--log-level", default="warning",
+                   choices=["debug", "info", "warning", "error"])
+    p.set_defaults(func=cmd_dashboard)
 
     p = subparsers.add_parser(
         "load", help="load generator: orders at a rate with a failure mix; latency report",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .gateway import GatewaySettings
+from .retention import RetentionPolicy
 
 DEFAULT_URL = "streamlite:///./data"
 
@@ -33,3 +34,7 @@ class AppConfig:
     forget_consumers_after_s: float = 600.0  # delete idle consumers holding nothing
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     demo_rate: float = 0.0            # demo orders per second placed by this process (HTTP)
+    # take the demo's rate and pause from the data set (what the dashboard last set) when
+    # it has them: `streamlite run` without --demo
+    demo_restore: bool = False
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)

@@ -43,6 +43,7 @@ class Dashboard:
     def __init__(self, r: Any, demo: Any = None) -> None:
         self.r = r
         self.demo = demo  # a DemoTraffic, shown with its control
+        self.monitor: Any = None  # a Monitor: rates as moving averages
         self._last: dict[str, tuple[float, int]] = {}  # stream -> (time, entries added)
         self._rates: dict[str, float] = {}
 
@@ -97,9 +98,11 @@ class Dashboard:
                            "pending": _int(g.get("pending")), "lag": _int(g.get("lag"), None),
                            "entries_read": _int(g.get("entries-read"), None),
                            "last_delivered_id": _s(g.get("last-delivered-id", b""))})
+            rate = self._rate(s, int(total or 0), now)
+            if self.monitor is not None:  # its moving average, when it has one
+                rate = self.monitor.rate_of(s, rate)
             streams.append({"name": s, "length": length, "added": total,
-                            "rate": round(self._rate(s, int(total or 0), now), 1),
-                            "groups": gl})
+                            "rate": round(rate, 2), "groups": gl})
         dlq = []
         for (src, d) in dlqs:
             n, rows = next(it), next(it)
@@ -240,3 +243,51 @@ class Broadcaster:
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
+
+
+class ShippedLatency:
+    """Created-to-shipped latency of the orders shipped in the last ``window_s``: the
+    ``lat:p50`` / ``lat:p95`` / ``lat:p99`` series (ms) of the dashboard's monitor.
+
+    Each call reads the ``shipping-dispatch`` entries added since the last one (at most
+    ``max_read``; the entry's timestamp is when the order shipped) and looks up when each
+    order was created (its score in the order index): a few commands per call, however
+    busy the pipeline is."""
+
+    def __init__(self, r: Any, window_s: float = 60.0, max_read: int = 2000) -> None:
+        self.r = r
+        self.window_s = window_s
+        self.max_read = max_read
+        self.last_id: str | None = None
+        self.seen: list[tuple[int, float]] = []  # (shipped ms, latency ms)
+
+    async def __call__(self) -> dict[str, float | None]:
+        from streamlite.events import Message
+
+        from .monitor import percentiles
+
+        now_ms = int(time.time() * 1000)
+        start = f"({self.last_id}" if self.last_id else f"{now_ms - int(self.window_s * 1000)}-0"
+        rows = await self.r.xrange(keys.SHIPPING_DISPATCH, start, "+", count=self.max_read)
+        shipped: list[tuple[int, str]] = []
+        for eid, fields in rows:
+            self.last_id = _s(eid)
+            msg = Message.from_entry(keys.SHIPPING_DISPATCH, eid, fields)
+            try:
+                oid = str(msg.payload().get("order_id", ""))
+            except Exception:
+                continue
+            if oid:
+                shipped.append((msg.timestamp_ms, oid))
+        if shipped:
+            p = self.r.pipeline(transaction=False)
+            for _, oid in shipped:
+                p.zscore(keys.ORDER_INDEX, oid)
+            for (ts, _), created in zip(shipped, await p.execute(raise_on_error=False),
+                                        strict=True):
+                if isinstance(created, int | float):
+                    self.seen.append((ts, max(0.0, ts - float(created))))
+        cutoff = now_ms - int(self.window_s * 1000)
+        self.seen = [x for x in self.seen if x[0] >= cutoff]
+        pc = percentiles([lat for _, lat in self.seen])
+        return {f"lat:{k}": round(pc[k], 1) if k in pc else None for k in ("p50", "p95", "p99")}

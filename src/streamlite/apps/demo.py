@@ -13,7 +13,8 @@ e-mails are dead letters). No poison payments: those are for ``streamlite load
 
 The generator runs in the process that serves HTTP; the dashboard (``PUT /api/demo``)
 pauses and resumes it or changes its rate. A pause returns once the order being placed,
-if any, is stored: nothing is placed after it.
+if any, is stored: nothing is placed after it. The settings are kept in the data set
+(``demo:settings``), so a restart without ``--demo`` carries on as the dashboard left it.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ import random
 import time
 from typing import Any
 
+from . import keys
 from .catalog import SOLD_OUT_SKU, load_products
 from .load import CITIES
 from .model import ValidationError, validate_order
 from .orders import create_order
+from .retention import note_demo_order
 
 log = logging.getLogger("streamlite.apps.demo")
 
@@ -74,13 +77,33 @@ class DemoTraffic:
 
     async def update(self, *, paused: bool | None = None, rate: float | None = None) -> None:
         """Pause/resume or change the rate; returns once it holds (an order being placed
-        when pausing is finished first)."""
+        when pausing is finished first) and is stored for the next start."""
         async with self._lock:
             if paused is not None:
                 self.paused = paused
             if rate is not None:
                 self.rate = max(0.0, min(MAX_RATE, float(rate)))
+            try:
+                await self.r.hset(keys.DEMO_SETTINGS, mapping={
+                    "rate": repr(self.rate), "paused": int(self.paused)})
+            except Exception as e:  # the backend away for a moment: it holds until restart
+                log.warning("demo settings not stored: %s", e)
         self._wake.set()
+
+    async def restore(self) -> bool:
+        """Take the rate and pause stored by the last :meth:`update` (True if there were
+        any): a restart carries on as the dashboard left the demo."""
+        got = await self.r.hgetall(keys.DEMO_SETTINGS)
+        d = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes)
+                                                            else v) for k, v in got.items()}
+        if not d:
+            return False
+        try:
+            self.rate = max(0.0, min(MAX_RATE, float(d.get("rate", self.rate))))
+            self.paused = d.get("paused", "0") == "1"
+        except ValueError:
+            return False
+        return True
 
     @property
     def running(self) -> bool:
@@ -171,4 +194,6 @@ class DemoTraffic:
         except ValidationError as e:  # cannot happen with the catalog's own SKUs
             raise RuntimeError(f"demo order refused: {e.details}") from e
         order, _ = await create_order(self.r, new, maxlen=self.maxlen)
+        await note_demo_order(self.r, str(order["order_id"]),
+                              int(order.get("created_ms") or time.time() * 1000))
         return str(order["order_id"])

@@ -112,6 +112,7 @@ ANALYTICS_TOTALS = "{analytics}:totals"
 ANALYTICS_MINUTES = "{analytics}:minutes"  # zset: minute (epoch s) -> same
 ALERT_COUNTS = "{alerts}:counts"
 GATEWAY_CONFIG = "gateway:config"
+DEMO_SETTINGS = "demo:settings"          # hash: rate, paused (the dashboard's demo controls)
 GATEWAY_CHARGES = "gateway:charges"      # hash: order id -> charge (the gateway's ledger)
 
 

@@ -239,8 +239,10 @@ async def run_load(api: str, *, orders: int, rate: float, mix: dict[str, float],
         senders = [asyncio.create_task(sender()) for _ in range(concurrency)]
 
         async def tracker() -> None:
-            deadline = time.monotonic() + timeout_s
-            while time.monotonic() < deadline:
+            deadline: float | None = None  # timeout_s counts from the last order sent
+            while deadline is None or time.monotonic() < deadline:
+                if deadline is None and all(t.done() for t in senders):
+                    deadline = time.monotonic() + timeout_s
                 pending = [o for o in res.accepted if o not in res.final]
                 for i in range(0, len(pending), 1000):
                     chunk = pending[i:i + 1000]
@@ -259,13 +261,18 @@ async def run_load(api: str, *, orders: int, rate: float, mix: dict[str, float],
                     return
                 await asyncio.sleep(0.5)
 
+        # the tracker runs while the senders send, so the progress bar moves from the start
+        track = asyncio.create_task(tracker())
         try:
             await asyncio.gather(*senders)
             send_s = max(1e-9, time.monotonic() - start)
-            await tracker()
+            progress.update(res.sent, len(res.final) + res.rejected_total
+                            + sum(res.errors.values()))
+            await track
         finally:
             for t in senders:
                 t.cancel()
+            track.cancel()
             progress.close()
 
     statuses = Counter(s["status"] for s in res.final.values())

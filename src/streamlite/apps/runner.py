@@ -28,6 +28,7 @@ from . import keys
 from .catalog import ensure_catalog
 from .config import AppConfig
 from .gateway import init_settings
+from .retention import run_retention
 from .services import build_worker
 
 log = logging.getLogger("streamlite.apps")
@@ -99,6 +100,7 @@ class Running:
     url: str | None = None  # the dashboard's URL
 
     janitor: asyncio.Task[None] | None = None
+    retention: asyncio.Task[None] | None = None
 
     def failure(self) -> BaseException | None:
         for app in self.workers:
@@ -143,6 +145,9 @@ async def start(cfg: AppConfig) -> Running:
                 run.janitor = asyncio.get_running_loop().create_task(
                     forget_dead_consumers(r, cfg.forget_consumers_after_s,
                                           {a.consumer_name for a in run.workers}))
+        if cfg.retention.enabled:
+            run.retention = asyncio.get_running_loop().create_task(
+                run_retention(r, cfg.retention))
         if cfg.http:
             try:
                 from aiohttp import web
@@ -152,8 +157,10 @@ async def start(cfg: AppConfig) -> Running:
             from .demo import DemoTraffic
             from .web import Api, make_web_app
 
-            api = Api(r, sync, cfg.stream_maxlen, cfg.dashboard_interval_s,
-                      demo=DemoTraffic(r, cfg.demo_rate, cfg.stream_maxlen))
+            demo = DemoTraffic(r, cfg.demo_rate, cfg.stream_maxlen)
+            if cfg.demo_restore:
+                await demo.restore()
+            api = Api(r, sync, cfg.stream_maxlen, cfg.dashboard_interval_s, demo=demo)
             wa = make_web_app(api)
             run.api = api
             runner = web.AppRunner(wa, handle_signals=False, access_log=None,
@@ -167,6 +174,7 @@ async def start(cfg: AppConfig) -> Running:
                 raise StartupError(f"cannot listen on {cfg.host}:{cfg.port}: {e}") from e
             run.web_runner = runner
             api.demo.start()
+            api.monitor.start()
             port = runner.addresses[0][1] if runner.addresses else cfg.port
             host = cfg.host if cfg.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
             run.url = f"http://{host}:{port}/"
@@ -174,6 +182,15 @@ async def start(cfg: AppConfig) -> Running:
         await stop(run, grace_s=0)
         raise
     return run
+
+
+def raise_if_cancelled() -> None:
+    """Raise the cancellation a client library swallowed: redis-py can answer a cancel in
+    the middle of a command with its reply, or with a connection error, and a loop that
+    carries on would never stop (nor would the shutdown that waits for it)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def forget_dead_consumers(r: Any, after_s: float,
@@ -197,16 +214,20 @@ async def forget_dead_consumers(r: Any, after_s: float,
             except asyncio.CancelledError:
                 raise
             except Exception:  # a missing group (flushed), a hiccup: next round
+                raise_if_cancelled()
                 continue
+        raise_if_cancelled()
         await asyncio.sleep(every_s)
 
 
 async def stop(run: Running, grace_s: float | None = None) -> None:
-    if run.janitor is not None:
-        run.janitor.cancel()
-        with contextlib.suppress(BaseException):
-            await run.janitor
+    for task in (run.janitor, run.retention):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
     if run.api is not None:
+        await run.api.monitor.stop()
         await run.api.demo.stop()
         await run.api.broadcaster.close()  # ends the dashboards' event streams
     if run.web_runner is not None:
@@ -230,11 +251,18 @@ def banner(run: Running, out: Any = sys.stdout) -> None:
              f"  data:       {cfg.url} ({kind})"]
     if run.url:
         lines += [f"  dashboard:  {run.url}",
+                  f"  operations: {run.url}ops/ (every stream and group over time)",
                   f"  API:        {run.url}api/orders"]
     if run.api is not None:
         d = run.api.demo
-        lines.append(f"  demo:       {d.rate:g} orders/s (pause on the dashboard; --demo 0: "
-                     "none)" if d.rate > 0 else "  demo:       off (--demo RATE places orders)")
+        if d.rate > 0 and d.paused:
+            lines.append(f"  demo:       paused at {d.rate:g} orders/s (as the dashboard left "
+                         "it; resume it there, or --demo RATE)")
+        elif d.rate > 0:
+            lines.append(f"  demo:       {d.rate:g} orders/s (pause on the dashboard; --demo "
+                         "0: none)")
+        else:
+            lines.append("  demo:       off (--demo RATE places orders)")
     if run.workers:
         lines.append(f"  consumers:  {len(keys.SUBSCRIPTIONS)} subscriptions x "
                      f"{len(run.workers)} consumers ({', '.join(a.consumer_name for a in run.workers)})")

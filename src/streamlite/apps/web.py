@@ -16,11 +16,14 @@ Routes (all JSON unless said)::
     GET  /api/analytics?minutes=30        per minute: orders, revenue, failures
     GET  /api/alerts?count=50
     GET  /api/dlq                         every dead-letter stream with its entries
-    POST /api/dlq/{stream}/redrive        {"ids": [...]} or all
+    POST /api/dlq/{stream}/redrive        {"ids": [...]} or all; "group": for one group only
     POST /api/dlq/{stream}/purge          {"ids": [...]} or all
     GET  /api/gateway  PUT /api/gateway   the simulated gateway's settings
     GET  /api/dashboard                   one snapshot
     GET  /api/dashboard/events            snapshots as Server-Sent Events
+    GET  /api/history?seconds=900         the charts' series over time (see monitor.py)
+    GET  /ops/...                         the operations dashboard (see opsweb.py)
+    GET  /static/..., /favicon.ico        the pages' scripts (uPlot), styles and icon
 """
 
 from __future__ import annotations
@@ -41,10 +44,13 @@ from streamlite.events import DeadLetters
 
 from . import keys
 from .catalog import load_products
-from .dashboard import Broadcaster, Dashboard
+from .dashboard import SHOWN_STREAMS, Broadcaster, Dashboard, ShippedLatency
 from .demo import MAX_RATE, DemoTraffic
 from .gateway import GatewaySettings, read_settings, write_settings
 from .model import FINAL, ValidationError, validate_order
+from .monitor import Monitor
+from .opsweb import OpsApi, favicon, serve_static
+from .opsweb import add_routes as add_ops_routes
 from .orders import create_order
 from .services import cancel_order
 from .store import get_order, get_orders, history, recent_orders, state_at
@@ -101,6 +107,11 @@ class Api:
         self.dashboard = Dashboard(r, self.demo)
         self.broadcaster = Broadcaster(self.dashboard, interval_s)
         self._catalog: dict[str, dict[str, Any]] | None = None
+        # metrics over time (the charts, and the operations view at /ops/)
+        self.monitor = Monitor(r, streams=[*SHOWN_STREAMS, *keys.DLQ_STREAMS.values()],
+                               interval_s=max(1.0, interval_s), extra=ShippedLatency(r))
+        self.ops = OpsApi(self.monitor, sync_client, target="this application's data")
+        self.dashboard.monitor = self.monitor
 
     async def catalog(self) -> dict[str, dict[str, Any]]:
         if self._catalog is None:
@@ -246,7 +257,10 @@ class Api:
     async def _ids(self, request: web.Request) -> list[str] | None:
         if not request.can_read_body:
             return None
-        body = await read_json(request)
+        return self._ids_of(await read_json(request))
+
+    @staticmethod
+    def _ids_of(body: Any) -> list[str] | None:
         ids = body.get("ids") if isinstance(body, dict) else None
         if ids is None:
             return None
@@ -258,10 +272,17 @@ class Api:
 
     async def dlq_redrive(self, request: web.Request) -> web.Response:
         dl = self._dlq(request)
-        ids = await self._ids(request)
-        new_ids = await asyncio.to_thread(dl.redrive, ids)
+        body = await read_json(request) if request.can_read_body else None
+        group = body.get("group") if isinstance(body, dict) else None
+        if group is not None and (not isinstance(group, str)
+                                  or (dl.stream, group) not in keys.SUBSCRIPTIONS):
+            return error(422, "invalid redrive", [{"field": "group", "message":
+                         f"a consumer group of {dl.stream}: " + ", ".join(
+                             g for s, g in keys.SUBSCRIPTIONS if s == dl.stream)}])
+        ids = self._ids_of(body)
+        new_ids = await asyncio.to_thread(dl.redrive, ids, None, None, group)
         return _json({"stream": dl.stream, "redriven": len(new_ids), "new_ids": new_ids,
-                      "left": await asyncio.to_thread(dl.count)})
+                      "group": group, "left": await asyncio.to_thread(dl.count)})
 
     async def dlq_purge(self, request: web.Request) -> web.Response:
         dl = self._dlq(request)
@@ -391,4 +412,8 @@ def make_web_app(api: Api) -> web.Application:
     app.router.add_put("/api/demo", a.demo_put)
     app.router.add_get("/api/dashboard", a.snapshot)
     app.router.add_get("/api/dashboard/events", a.sse)
+    app.router.add_get("/api/history", a.ops.history)
+    app.router.add_get("/static/{name:.+}", serve_static)
+    app.router.add_get("/favicon.ico", favicon)
+    add_ops_routes(app, a.ops, "/ops")
     return app

@@ -96,14 +96,22 @@ class Attachment:
 
     def release(self) -> None:
         """An attached pool closed; the last one stops watching and gives up a directory
-        this process took over (another attached process takes it over in turn)."""
-        with self.lock:
+        this process took over (another attached process takes it over in turn).
+
+        At interpreter exit (a client's ``__del__`` during finalization) the watcher
+        thread may have been frozen while holding the lock: then there is nothing to
+        give up (the process is going), and waiting for the lock would hang the exit."""
+        if not self.lock.acquire(timeout=1.0 if self.exiting else -1):
+            return
+        try:
             self.holds -= 1
             if self.holds > 0:
                 return
             self.holds = 0
             self._stop_watching()
             host, self.host = self.host, None
+        finally:
+            self.lock.release()
         if host is not None:
             host.release()
 

@@ -36,7 +36,13 @@ import redis.asyncio as aioredis
 
 from .clock import REAL_CLOCK, Clock
 from .codec import Codec
-from .connection import check_client, check_not_cluster_node, connect, connect_async
+from .connection import (
+    BadUrl,
+    check_client,
+    check_not_cluster_node,
+    connect,
+    connect_async,
+)
 from .consumer import ConsumerOptions, GroupConsumer
 from .dependencies import _MISSING, Dependencies
 from .failover import DEFAULT, resolve_retry
@@ -52,6 +58,10 @@ from .runtime import Runtime
 log = logging.getLogger("streamlite.events.app")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unreachable(ConnectionError):
+    """:meth:`App.serve` could not reach its backend at start-up."""
 
 
 def unique_consumer_name(prefix: str | None = None) -> str:
@@ -448,7 +458,15 @@ class App:
 
     async def serve(self, install_signal_handlers: bool = True) -> None:
         """Run until :meth:`request_stop` (or SIGTERM/SIGINT), then stop gracefully."""
-        await self.start()
+        import redis as _redis
+
+        from .connection import ClusterNodeError, EmbeddedUnavailable
+
+        try:
+            await self.start()
+        except (_redis.ConnectionError, _redis.TimeoutError, OSError, ClusterNodeError,
+                EmbeddedUnavailable) as e:
+            raise Unreachable(f"cannot connect to {self.url or 'the client given'}: {e}") from e
         assert self._stop_event is not None
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
@@ -471,8 +489,9 @@ class App:
     def run(self) -> None:
         """Blocking entry point: ``serve()`` on a new event loop (uvloop when present).
 
-        Ctrl-C while the worker is still starting (before ``serve`` takes over SIGINT)
-        ends it quietly too, as it would a moment later."""
+        A backend it cannot reach at start-up (or a URL it cannot use) ends the process
+        with one line on stderr and exit status 1, not a traceback; Ctrl-C while it
+        starts returns quietly, as Ctrl-C later does."""
         try:
             try:
                 import uvloop
@@ -480,8 +499,13 @@ class App:
                 asyncio.run(self.serve())
             else:
                 uvloop.run(self.serve())
-        except KeyboardInterrupt:
-            log.info("interrupted while starting: stopped")
+        except (Unreachable, BadUrl) as e:
+            import sys
+
+            print(f"streamlite: error: {e}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
+        except KeyboardInterrupt:  # Ctrl-C before serving began: what started was undone
+            log.info("interrupted while starting")
 
     async def _gauges(self) -> None:
         from .scaling import group_stats

@@ -194,6 +194,17 @@ def _kv(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _json_arg(text: str, where: str) -> Any:
+    """``text`` parsed as JSON; a ValueError that shows the text and where it broke."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ValueError(f"{where} is not valid JSON ({e.msg} at character {e.pos + 1}): "
+                         f"{shown!r}; e.g. --data '{{\"order_id\": 1, \"amount\": 9.5}}'"
+                         ) from None
+
+
 def _fmt_ms(ms: int) -> str:
     if ms <= 0:
         return "-"
@@ -228,11 +239,15 @@ def cmd_produce(args: argparse.Namespace) -> int:
         else:
             with open(args.file, encoding="utf-8") as fh:
                 lines = fh.read().splitlines()
-        payloads = [json.loads(line) for line in lines if line.strip()]
+        payloads = [_json_arg(line, f"{args.file} line {n}")
+                    for n, line in enumerate(lines, 1) if line.strip()]
     elif args.data is not None:
-        payloads.append(json.loads(args.data))
-    else:
+        payloads.append(_json_arg(args.data, "--data"))
+    elif args.field:
         payloads.append(_kv(args.field))
+    else:
+        raise ValueError("no payload: give --data JSON, --field K=V (repeatable) or "
+                         "--file FILE (e.g. --data '{\"order_id\": 1}')")
     if args.count > 1:
         payloads = payloads * args.count
     out = Out(args.json)
@@ -462,6 +477,18 @@ def _dlq(args: argparse.Namespace, c: redis.Redis) -> Any:
     return DeadLetters(c, args.stream, dlq=args.dlq)
 
 
+_ENTRY_ID = re.compile(r"^\d+(-\d+)?$")
+
+
+def _check_ids(ids: list[str], dlq_name: str) -> None:
+    """Refuse what cannot be a stream entry ID before asking the server (whose reply,
+    "Invalid stream ID", would not say which argument)."""
+    bad = [i for i in ids if not _ENTRY_ID.match(i)]
+    if bad:
+        raise ValueError(f"not a dead letter ID: {', '.join(map(repr, bad))} (IDs look like "
+                         f"1718000000000-0; `streamlite dlq list` shows those in {dlq_name})")
+
+
 @run_command
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     c = _client(args)
@@ -500,6 +527,7 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 def cmd_dlq_show(args: argparse.Namespace) -> int:
     c = _client(args)
     d = _dlq(args, c)
+    _check_ids([args.id], d.dlq)
     e = d.get(args.id)
     if e is None:
         raise NotFound(f"no dead letter {args.id} in {d.dlq}")
@@ -529,16 +557,19 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
         raise ValueError("give dead letter IDs, or --all")
     out = Out(args.json)
     if args.ids:
+        _check_ids(args.ids, d.dlq)
         missing = [i for i in args.ids if d.get(i) is None]
         if missing:
             raise NotFound(f"no dead letter {', '.join(missing)} in {d.dlq}")
     total = len(args.ids) if args.ids else d.count()
     with out.progress(f"redrive {d.dlq}", total) as advance:
-        ids = d.redrive(args.ids or None, to_stream=args.to, progress=advance)
+        ids = d.redrive(args.ids or None, to_stream=args.to, progress=advance,
+                        group=args.group)
+    only = f" for group {args.group}" if args.group else ""
     if args.json:
-        out.obj({"redriven": len(ids), "ids": ids})
+        out.obj({"redriven": len(ids), "ids": ids, "group": args.group})
     else:
-        out.line(f"redriven {len(ids)}")
+        out.line(f"redriven {len(ids)}{only}")
     return EXIT_OK
 
 
@@ -548,6 +579,7 @@ def cmd_dlq_purge(args: argparse.Namespace) -> int:
     d = _dlq(args, c)
     if not args.ids and not args.all:
         raise ValueError("give dead letter IDs, or --all")
+    _check_ids(args.ids, d.dlq)
     n = d.purge(args.ids or None)
     out = Out(args.json)
     out.obj({"purged": n}) if args.json else out.line(f"purged {n}")
@@ -674,6 +706,9 @@ def register(subparsers: Any) -> None:
     q.add_argument("ids", nargs="*")
     q.add_argument("--all", action="store_true")
     q.add_argument("--to", help="redrive into this stream instead of the source")
+    q.add_argument("--group", help="for this consumer group only: with --all, the dead "
+                                   "letters it gave up on; the other groups' workers "
+                                   "skip the redriven entries")
     q.set_defaults(func=cmd_dlq_redrive)
     q = dlq_parser("purge", "delete dead letters")
     q.add_argument("ids", nargs="*")

@@ -38,8 +38,27 @@ def _embedded(url: str, asyncio: bool) -> Any:
     return factory(url, decode_responses=False)
 
 
+SCHEMES = ("streamlite://", "redis://", "rediss://", "unix://", "redis+cluster://",
+           "rediss+cluster://")
+
+
+class BadUrl(ValueError):
+    """A URL none of the clients takes: the message lists the schemes that work."""
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL with a scheme no client takes (redis-py's own message lists only its
+    three schemes, not ``streamlite://`` or the cluster ones)."""
+    scheme, sep, _ = url.partition(":")
+    if not sep or f"{scheme.lower()}://" not in SCHEMES:
+        raise BadUrl(f"{url!r} is not a URL streamlite can use: it must start with one of "
+                     f"{', '.join(SCHEMES)} (e.g. streamlite:///./data or "
+                     "redis://127.0.0.1:6379/0)")
+
+
 def connect(url: str, **kwargs: Any) -> redis.Redis:
     """A sync redis-py client for ``url``."""
+    check_url(url)
     if url.startswith("streamlite:"):
         return _embedded(url, asyncio=False)  # type: ignore[no-any-return]
     kwargs.setdefault("decode_responses", False)
@@ -50,6 +69,7 @@ def connect(url: str, **kwargs: Any) -> redis.Redis:
 
 def connect_async(url: str, **kwargs: Any) -> aioredis.Redis:
     """An asyncio redis-py client for ``url``."""
+    check_url(url)
     if url.startswith("streamlite:"):
         return _embedded(url, asyncio=True)  # type: ignore[no-any-return]
     kwargs.setdefault("decode_responses", False)

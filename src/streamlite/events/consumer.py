@@ -49,13 +49,13 @@ from redis.exceptions import ResponseError
 
 from .delivery import ACK, DEAD, LEAVE, RETRY, Delivery
 from .dlq import dead_letter_fields
-from .envelope import Message
+from .envelope import F_REDRIVE_GROUP, Message
 from .failover import TRANSIENT
 from .handlers import HandlerSpec
 from .keys import dlq_stream
 from .metrics import metrics
 from .pel import PendingOps
-from .retry import RetryPolicy
+from .retry import DeadLetter, RetryPolicy
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -461,7 +461,15 @@ class GroupConsumer:
 
     async def _process(self, msg: Message, count: int) -> None:
         """One delivery (:mod:`.delivery`), then what it decided: a batched XACK, a
-        retry after its backoff (:meth:`_schedule_retry`), a dead letter."""
+        retry after its backoff (:meth:`_schedule_retry`), a dead letter. An entry
+        redriven for another group (``dlq redrive --group``) is not ours to run again."""
+        only = msg.fields.get(F_REDRIVE_GROUP)
+        if only is not None and only.decode("utf-8", "replace") != self.group:
+            if not self.opts.noack:
+                self._ack(msg.id)
+            else:
+                self.held.pop(msg.id, None)
+            return
         out = await self.delivery.deliver(msg, count)
         action = out.action
         if action == ACK:
@@ -559,7 +567,11 @@ class GroupConsumer:
                                "entry_id": msg.id})
             return
         self.delivery.dead_lettered(msg.event_type)
-        log.error("dead-lettered %s after %d deliveries", msg.id, count,
+        # a handler's own DeadLetter is a decision (a message that can never succeed),
+        # told at WARNING; giving up after max_deliveries failures is an ERROR
+        level = logging.WARNING if isinstance(exc, DeadLetter) else logging.ERROR
+        why = f": {exc}" if isinstance(exc, DeadLetter) else ""
+        log.log(level, "dead-lettered %s after %d deliveries%s", msg.id, count, why,
                   extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
                          "dlq": self.dlq, "event_type": msg.event_type})
 

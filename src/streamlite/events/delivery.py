@@ -39,7 +39,7 @@ from .envelope import Message
 from .handlers import HandlerSpec
 from .idempotency import SKIPPED
 from .metrics import metrics
-from .retry import Retry
+from .retry import DeadLetter, Retry
 
 if TYPE_CHECKING:
     from .consumer import ConsumerOptions
@@ -195,10 +195,12 @@ class Delivery:
     def _failed(self, msg: Message, count: int, exc: Exception) -> Outcome:
         et = msg.event_type
         self._child(self.m.failed, "fail", et).inc()
-        log.warning("handler failed on %s (delivery %d): %s: %s", msg.id, count,
-                    type(exc).__name__, exc,
-                    extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
-                           "event_type": et, "delivery": count})
+        # DeadLetter: the handler's decision, told once at WARNING with the dead letter
+        log.log(logging.INFO if isinstance(exc, DeadLetter) else logging.WARNING,
+                "handler failed on %s (delivery %d): %s: %s", msg.id, count,
+                type(exc).__name__, exc,
+                extra={"stream": self.stream, "group": self.group, "entry_id": msg.id,
+                       "event_type": et, "delivery": count})
         if self.opts.noack:
             return Outcome(DROP, exc=exc)
         policy = self.opts.retry

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .envelope import F_REDRIVE_GROUP
 from .keys import dlq_stream, key_slot, source_of_dlq
 
 PREFIX = b"dlq_"
@@ -138,15 +139,24 @@ class DeadLetters:
             return None
         return DeadLetterEntry(self.dlq, _s(rows[0][0]), dict(rows[0][1]))
 
-    def redrive_entry(self, entry: DeadLetterEntry, to_stream: str | None = None) -> str:
+    def redrive_entry(self, entry: DeadLetterEntry, to_stream: str | None = None,
+                      group: str | None = None) -> str:
         """Put the original fields back on their source stream (or ``to_stream``) and delete
-        the dead letter; atomic (MULTI/EXEC) when both keys share a slot."""
+        the dead letter; atomic (MULTI/EXEC) when both keys share a slot.
+
+        With ``group``, the entry carries ``redrive_group``: the framework's consumers of
+        every other group of the stream acknowledge it without running their handler, so
+        only ``group`` processes it again (consumers outside the framework see the
+        field and must skip it themselves)."""
         target = to_stream or entry.source_stream
         if not target:
             raise ValueError(f"dead letter {entry.id} does not say its source stream")
         flat: list[Any] = []
         for k, v in entry.original_fields.items():
-            flat += [k, v]
+            if k != F_REDRIVE_GROUP:
+                flat += [k, v]
+        if group is not None:
+            flat += [F_REDRIVE_GROUP, group.encode()]
         pipe = self.redis.pipeline(transaction=same_slot(target, self.dlq))
         pipe.execute_command("XADD", target, "*", *flat)
         pipe.xdel(self.dlq, entry.id)
@@ -154,14 +164,19 @@ class DeadLetters:
         return _s(new_id)
 
     def redrive(self, ids: Sequence[str] | None = None, to_stream: str | None = None,
-                progress: Any = None) -> builtins.list[str]:
-        """Redrive the given dead letters (all when ``ids`` is None); new entry IDs."""
+                progress: Any = None, group: str | None = None) -> builtins.list[str]:
+        """Redrive the given dead letters (all when ``ids`` is None); new entry IDs.
+
+        ``group``: only the dead letters that group gave up on (when ``ids`` is None), each
+        put back for that group alone (see :meth:`redrive_entry`)."""
         out: builtins.list[str] = []
         entries: Any = self.iter() if ids is None else (self.get(i) for i in ids)
         for e in entries:
             if e is None:
                 continue
-            out.append(self.redrive_entry(e, to_stream))
+            if group is not None and ids is None and e.meta(GROUP) != group:
+                continue
+            out.append(self.redrive_entry(e, to_stream, group))
             if progress is not None:
                 progress()
         return out

@@ -31,6 +31,9 @@ F_TS = b"timestamp"
 F_CT = b"content_type"
 F_HEADERS = b"headers"
 F_DATA = b"data"
+# set by ``dlq redrive --group G``: the entry is for group G only; the framework's
+# consumers of every other group acknowledge it without running a handler
+F_REDRIVE_GROUP = b"redrive_group"
 _TYPE_ALIASES = (F_TYPE, b"eventType", b"type")
 
 
@@ -115,5 +118,5 @@ class Message:
     def payload(self) -> Any:
         """The decoded payload (plain data): ``data`` through its codec, else the fields."""
         if self.data is None:
-            return {_s(k): _s(v) for k, v in self.fields.items()}
+            return {_s(k): _s(v) for k, v in self.fields.items() if k != F_REDRIVE_GROUP}
         return codec_for(self.content_type or None).decode(self.data)
