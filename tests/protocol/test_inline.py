@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streamlite.protocol.inline import split_args
-from streamlite.protocol.request import RequestParser
+from streamlite.protocol.request import RequestError, RequestParser
 
 
 @pytest.mark.parametrize(
@@ -23,9 +23,21 @@ def test_nul_ends_the_line(line, args):
     assert split_args(line) == args
 
 
-def test_parser_moves_past_an_inline_nul():
+def test_parser_waits_at_an_inline_nul():
+    """Redis finds an inline request's newline with strchr: a NUL before it hides the
+    newline, so the request waits for more data (the server does not hang) until the
+    pending bytes pass 64K, then it is a protocol error."""
     p = RequestParser()
     p.feed(b"A\x00B\r\nPING\r\n")
-    assert p.get() == [b"A"]
+    assert p.get() is None
+    assert p.get() is None
+    p.feed(b"x" * (64 * 1024))
+    with pytest.raises(RequestError, match="too big inline request"):
+        p.get()
+
+
+def test_parser_nul_after_the_newline_is_the_next_request():
+    p = RequestParser()
+    p.feed(b"PING\r\nA\x00B\r\n")
     assert p.get() == [b"PING"]
     assert p.get() is None

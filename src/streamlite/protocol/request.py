@@ -79,6 +79,10 @@ class RequestParser:
     def _inline(self) -> list[bytes] | None:
         buf, pos = self.buf, self.pos
         nl = buf.find(b"\n", pos)
+        if nl >= 0 and buf.find(0, pos, nl) >= 0:
+            # Redis looks for the newline with strchr: a NUL before it hides it, and
+            # the request waits for more data until it is too big (64K)
+            nl = -1
         if nl < 0:
             if len(buf) - pos > INLINE_MAX:
                 raise RequestError("ERR Protocol error: too big inline request")

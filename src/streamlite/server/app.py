@@ -28,6 +28,7 @@ from typing import Any
 
 from ..engine.blocking import BlockingManager
 from ..engine.client import Client
+from ..engine.commands.connection import client_info_line
 from ..engine.core import Engine
 from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
 from ..engine.front import Front
@@ -554,19 +555,30 @@ class Server(Front):
                 conn.close()
                 continue
             if conn.transport is not None and conn.transport.get_write_buffer_size():
-                self.check_output_limits(conn)
+                self.check_output_limits(conn, conn.pending_output())
         self.end_batch()
 
     # -- output buffer limits -----------------------------------------------------------------
 
-    def check_output_limits(self, conn: Connection) -> None:
-        t = conn.transport
-        if t is None or conn.closed:
+    def output_limits(self, c: Client) -> tuple[int, int, int]:
+        """(hard, soft, soft seconds) of the client's ``client-output-buffer-limit``
+        class: replica, pubsub (RESP2 subscribers) or normal (masters too)."""
+        limits = self.engine.config["client-output-buffer-limit"]
+        if getattr(c, "replica", False):
+            cls = "replica"
+        elif c.in_pubsub and c.protocol == 2:
+            cls = "pubsub"
+        else:
+            cls = "normal"
+        return limits.get(cls, (0, 0, 0))  # type: ignore[no-any-return]
+
+    def check_output_limits(self, conn: Connection, size: int) -> None:
+        """Close ``conn`` when ``size`` bytes of pending output are over its hard limit,
+        or over the soft one for longer than its seconds (Redis's
+        ``checkClientOutputBufferLimits``)."""
+        if conn.closed or conn.client is None or conn.client.is_master:
             return
-        size = t.get_write_buffer_size()
-        c = conn.client
-        cls = "pubsub" if (c.in_pubsub and c.protocol == 2) else "normal"
-        hard, soft, secs = self.engine.config["client-output-buffer-limit"].get(cls, (0, 0, 0))
+        hard, soft, secs = self.output_limits(conn.client)
         over = False
         now = time.monotonic()
         if hard and size >= hard:
@@ -574,15 +586,20 @@ class Server(Front):
         elif soft and size >= soft:
             if not conn.obuf_soft_since:
                 conn.obuf_soft_since = now
-            elif now - conn.obuf_soft_since >= secs:
+            elif now - conn.obuf_soft_since > secs:
                 over = True
         else:
             conn.obuf_soft_since = 0.0
         if over:
-            self.stat_obuf_disconnections += 1
-            self.log(f"Client id={c.id} addr={c.addr.decode()} closed for overcoming of "
-                     f"output buffer limits.", "warning")
-            conn.abort()
+            self.output_limit_reached(conn)
+
+    def output_limit_reached(self, conn: Connection) -> None:
+        """Close the client at once: its buffered replies and pipelined commands are dropped."""
+        self.stat_obuf_disconnections += 1
+        info = client_info_line(conn.client).decode("utf-8", "replace")
+        self.log(f"Client {info} scheduled to be closed ASAP for overcoming of output "
+                 "buffer limits.", "warning")
+        conn.abort()
 
     # -- CLIENT PAUSE ------------------------------------------------------------------------
 
