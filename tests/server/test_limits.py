@@ -223,3 +223,80 @@ def test_a_client_that_never_reads_cannot_grow_the_server():
         assert _obuf_stats(srv.port) == 0
     finally:
         srv.cleanup()
+
+
+# -- maxclients under a low open-file limit ------------------------------------------------
+
+
+def _ulimit_256() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))  # `ulimit -n 256`
+
+
+def _flood(port: int, n: int) -> tuple[list[socket.socket], int, int]:
+    """Open ``n`` connections, PING on each: (the sockets, PONGs, max-clients errors);
+    every connection must get one or the other."""
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        socks.append(s)
+    for s in socks:
+        s.sendall(b"PING\r\n")
+    pong = refused = 0
+    for s in socks:
+        got = b""
+        while not got.endswith(b"\r\n"):
+            chunk = s.recv(256)
+            assert chunk, f"closed with no reply after {got!r}"
+            got += chunk
+        if got == b"+PONG\r\n":
+            pong += 1
+        else:
+            assert got == b"-ERR max number of clients reached\r\n"
+            refused += 1
+    return socks, pong, refused
+
+
+def test_maxclients_fits_the_open_file_limit_like_redis():
+    """Under `ulimit -n 256` the server lowers maxclients to 256 - 32 (logging why), so
+    400 connections each get a reply or Redis's max-clients error, and SAVE and an AOF
+    rewrite still find descriptors; CONFIG SET maxclients above what fits is refused
+    with Redis's text."""
+    if not have_redis():
+        pytest.skip("redis-server is not installed")
+    ref = start_redis(["--appendonly", "yes"], preexec_fn=_ulimit_256)
+    ours = spawn(["--appendonly", "yes", "--dbfilename", "dump.rdb"], preexec_fn=_ulimit_256)
+    seen = {}
+    try:
+        for srv in (ref, ours):
+            r = redis.Redis(port=srv.port, socket_timeout=60)
+            maxclients = r.config_get("maxclients")["maxclients"]
+            try:
+                r.config_set("maxclients", "300")
+                err = ""
+            except redis.ResponseError as e:
+                err = str(e)
+            socks, pong, refused = _flood(srv.port, 400)
+            assert pong + refused == 400
+            assert r.save()
+            r.bgrewriteaof()
+            deadline = time.monotonic() + 60
+            while r.info("persistence")["aof_rewrite_in_progress"] or \
+                    r.info("persistence")["aof_rewrite_scheduled"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            persistence = r.info("persistence")
+            assert persistence["aof_last_bgrewrite_status"] == "ok"
+            for s in socks:
+                s.close()
+            seen[srv is ours] = (maxclients, err, pong, refused)
+            r.close()
+    finally:
+        ref.cleanup()
+        ours.stop()
+        log = ours.proc.stderr.read().decode() if ours.proc.stderr else ""
+        ours.cleanup()
+    assert seen[True] == seen[False]
+    assert seen[True][0] == "224"
+    assert "maxclients has been reduced to 224 to compensate for low ulimit" in log

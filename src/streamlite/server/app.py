@@ -42,7 +42,8 @@ from ..persistence.manager import (
     Persistence,
     PersistenceConfig,
 )
-from .connection import Connection
+from .connection import REPLY_BUF, Connection
+from .fdlimit import adjust_open_files_limit
 from .memory import MemoryProbe
 from .replication import Replication
 from .scripts import ScriptHost
@@ -173,6 +174,7 @@ class Server(Front):
         self.loop = loop
         self._stopped = asyncio.Event()
         cfg = self.engine.config
+        cfg["maxclients"] = adjust_open_files_limit(cfg["maxclients"], self.log)
         self.lock_fd = datadir.lock_directory(cfg["dir"])
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
         self.replication = Replication(self)
@@ -578,6 +580,7 @@ class Server(Front):
         ``checkClientOutputBufferLimits``)."""
         if conn.closed or conn.client is None or conn.client.is_master:
             return
+        size -= REPLY_BUF  # Redis counts only what overflows the client's reply buffer
         hard, soft, secs = self.output_limits(conn.client)
         over = False
         now = time.monotonic()
@@ -694,6 +697,11 @@ class Server(Front):
     def config_changed(self, name: str, value: Any) -> str | None:
         if name in ("port", "bind") and self.loop is not None:
             return "Changing the listening address at run time is not supported by streamlite"
+        if name == "maxclients" and self.loop is not None:
+            fits = adjust_open_files_limit(value, self.log)
+            if fits != value:
+                return ("The operating system is not able to handle the specified number "
+                        f"of clients, try with {fits}")
         return None
 
     def config_file(self) -> str | None:

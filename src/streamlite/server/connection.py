@@ -61,6 +61,9 @@ _HUGE_COUNT = re.compile(rb"\*\d{6}").search
 # high-water mark.
 OUTPUT_HIGH_WATER = 8 << 20
 OUTPUT_LOW_WATER = 2 << 20
+# Redis's per-client reply buffer (PROTO_REPLY_CHUNK_BYTES): replies in it do not count
+# against client-output-buffer-limit, only what overflows into the reply list does.
+REPLY_BUF = 16 * 1024
 # A list reply with at least this many elements is encoded in steps, checked
 # against the hard output limit as it grows (``encode_bounded``).
 _BIG_REPLY = 256
@@ -169,16 +172,16 @@ class Connection(asyncio.Protocol):
         (or its soft limit when larger, so that the soft limit's timer can run)."""
         hard, soft, _ = self.server.output_limits(self.client)
         if hard:
-            return hard
-        return max(soft, OUTPUT_HIGH_WATER)
+            return hard + REPLY_BUF
+        return max(soft + REPLY_BUF, OUTPUT_HIGH_WATER)
 
     def _room(self) -> int:
         """Reply bytes this client may get before ``_output_check`` must look again."""
         size = self.pending_output()
         hard, soft, _ = self.server.output_limits(self.client)
         cap = self._throttle_at()
-        if soft and size < soft:
-            cap = min(cap, soft)
+        if soft and size < soft + REPLY_BUF:
+            cap = min(cap, soft + REPLY_BUF)
         return cap - size
 
     def _output_check(self) -> bool:
@@ -505,7 +508,8 @@ class Connection(asyncio.Protocol):
         hard = self.server.output_limits(self.client)[0]
         if not hard:
             return encode(reply, self.client.protocol)
-        data = encode_bounded(reply, self.client.protocol, hard - self.pending_output())
+        data = encode_bounded(reply, self.client.protocol,
+                              hard + REPLY_BUF - self.pending_output())
         if data is None:
             self.server.output_limit_reached(self)
         return data
