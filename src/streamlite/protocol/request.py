@@ -83,8 +83,10 @@ class RequestParser:
             # Redis looks for the newline with strchr: a NUL before it hides it, and
             # the request waits for more data until it is too big (64K)
             nl = -1
-        if nl < 0:
-            if len(buf) - pos > INLINE_MAX:
+        if nl < 0 or nl - pos > INLINE_MAX:
+            # Redis reads 16K at a time and gives up once 64K are pending with no
+            # newline among them: a longer line is too big wherever its newline is
+            if (len(buf) if nl < 0 else nl) - pos > INLINE_MAX:
                 raise RequestError("ERR Protocol error: too big inline request")
             return None
         end = nl - 1 if nl > pos and buf[nl - 1] == 0x0D else nl
@@ -96,11 +98,19 @@ class RequestParser:
         self._compact()
         return args
 
+    def _find_cr(self, pos: int) -> int:
+        """The next CR from ``pos``, as Redis's strchr finds it: a NUL before it hides it."""
+        buf = self.buf
+        cr = buf.find(b"\r", pos)
+        if cr >= 0 and buf.find(0, pos, cr) >= 0:
+            return -1
+        return cr
+
     def _mbulk_header(self) -> list[bytes] | None | bool:
         buf, pos = self.buf, self.pos
-        cr = buf.find(b"\r", pos)
-        if cr < 0:
-            if len(buf) - pos > INLINE_MAX:
+        cr = self._find_cr(pos)
+        if cr < 0 or cr - pos > INLINE_MAX:
+            if (len(buf) if cr < 0 else cr) - pos > INLINE_MAX:
                 raise RequestError("ERR Protocol error: too big mbulk count string")
             return None
         if cr + 1 >= len(buf):  # need the \n too
@@ -124,9 +134,9 @@ class RequestParser:
         while self._mbulk:
             pos = self.pos
             if self._bulklen == -1:
-                cr = buf.find(b"\r", pos)
-                if cr < 0:
-                    if len(buf) - pos > INLINE_MAX:
+                cr = self._find_cr(pos)
+                if cr < 0 or cr - pos > INLINE_MAX:
+                    if (len(buf) if cr < 0 else cr) - pos > INLINE_MAX:
                         raise RequestError("ERR Protocol error: too big bulk count string")
                     return None
                 if cr + 1 >= len(buf):

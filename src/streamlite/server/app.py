@@ -704,6 +704,10 @@ class Server(Front):
                         f"of clients, try with {fits}")
         return None
 
+    def has_pending_replies(self, c: Client) -> bool:
+        conn = self.conns.get(c.id)
+        return conn is not None and conn.pending_output() > 0
+
     def config_file(self) -> str | None:
         return self.config_path
 

@@ -424,8 +424,10 @@ class Connection(asyncio.Protocol):
             self.parser = None
 
     def protocol_error(self, text: str) -> None:
-        self.out.append(b"-" + text.encode("latin-1", "replace") + b"\r\n")
-        self.engine.count_error(ErrorReply(text.encode("latin-1", "replace")))
+        # newlines become spaces, as Redis's addReplyErrorFormat makes them
+        msg = text.encode("latin-1", "replace").replace(b"\r", b" ").replace(b"\n", b" ")
+        self.out.append(b"-" + msg + b"\r\n")
+        self.engine.count_error(ErrorReply(msg))
         self.close_after_reply = True
 
     # -- running commands ------------------------------------------------------------

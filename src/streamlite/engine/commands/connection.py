@@ -83,8 +83,16 @@ def auth(c: Client, argv: list[bytes]) -> object:
     else:
         user, password = argv[1], argv[2]
     if not _check_password(c, user, password):
-        raise CommandError(WRONGPASS)
+        return _auth_error(c)
     return OK
+
+
+def _auth_error(c: Client) -> object:
+    """Redis's ``addAuthErrReply``: WRONGPASS, unless the client has replies not yet sent
+    (an earlier command of the same pipeline), when the failure gets no reply at all."""
+    if front_of(c.engine).has_pending_replies(c):
+        return NO_REPLY
+    raise CommandError(WRONGPASS)
 
 
 def _valid_name(name: bytes) -> bool:
@@ -120,7 +128,7 @@ def hello(c: Client, argv: list[bytes]) -> object:
                 f"ERR Syntax error in HELLO option '{argv[j].decode('utf-8', 'replace')}'"
             )
     if creds is not None and not _check_password(c, *creds):
-        raise CommandError(WRONGPASS)
+        return _auth_error(c)
     if not c.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
