@@ -13,7 +13,7 @@ import streamlite
 
 from ..args import parse_int
 from ..client import Client
-from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
+from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError, c_str
 from ..front import front_of
 from ..registry import Command, command
 from ..replies import NO_REPLY, OK, PONG, ErrorReply, Push, SimpleString, Verbatim
@@ -96,7 +96,10 @@ def _auth_error(c: Client) -> object:
 
 
 def _valid_name(name: bytes) -> bool:
-    return all(33 <= ch <= 126 for ch in name)
+    """Printable ASCII without spaces, checked as Redis does: over a C string, so up to
+    the first NUL (``a\0 b`` passes)."""
+    nul = name.find(0)
+    return all(33 <= ch <= 126 for ch in (name if nul < 0 else name[:nul]))
 
 
 @command("hello", -1, "noscript loading stale fast no-auth allow-busy", group="connection")
@@ -374,7 +377,7 @@ def client_info_line(c: Client) -> bytes:
         ("addr", c.addr.decode()),
         ("laddr", c.laddr.decode()),
         ("fd", extra.get("fd", -1)),
-        ("name", c.name.decode("utf-8", "replace")),
+        ("name", c_str(c.name).decode("utf-8", "replace")),
         ("age", max(0, (now - c.created_ms) // 1000)),
         ("idle", max(0, (now - c.last_interaction_ms) // 1000)),
         ("flags", _flags(c)),
@@ -399,8 +402,8 @@ def client_info_line(c: Client) -> bytes:
         ("user", "default"),
         ("redir", -1),
         ("resp", c.protocol),
-        ("lib-name", c.lib_name.decode("utf-8", "replace")),
-        ("lib-ver", c.lib_ver.decode("utf-8", "replace")),
+        ("lib-name", c_str(c.lib_name).decode("utf-8", "replace")),
+        ("lib-ver", c_str(c.lib_ver).decode("utf-8", "replace")),
         ("io-thread", 0),
         ("tot-net-in", extra.get("tot-net-in", 0)),
         ("tot-net-out", extra.get("tot-net-out", 0)),
