@@ -564,14 +564,12 @@ class Server(Front):
 
     def output_limits(self, c: Client) -> tuple[int, int, int]:
         """(hard, soft, soft seconds) of the client's ``client-output-buffer-limit``
-        class: replica, pubsub (RESP2 subscribers) or normal (masters too)."""
+        class: pubsub (RESP2 subscribers) or normal. Replicas are held to the normal
+        limits: a full sync's RDB goes through their output here (Redis sends it
+        apart, outside the replica limits), so the replica class would cut off a
+        large sync."""
         limits = self.engine.config["client-output-buffer-limit"]
-        if getattr(c, "replica", False):
-            cls = "replica"
-        elif c.in_pubsub and c.protocol == 2:
-            cls = "pubsub"
-        else:
-            cls = "normal"
+        cls = "pubsub" if (c.in_pubsub and c.protocol == 2) else "normal"
         return limits.get(cls, (0, 0, 0))  # type: ignore[no-any-return]
 
     def check_output_limits(self, conn: Connection, size: int) -> None:
