@@ -166,20 +166,23 @@ class Connection(asyncio.Protocol):
         t = self.transport
         return sum(map(len, self.out)) + (t.get_write_buffer_size() if t is not None else 0)
 
-    def _throttle_at(self) -> int:
+    def _throttle_at(self, hard: int = -1, soft: int = 0) -> int:
         """Pending output at which this client's commands wait for its socket: its hard
         limit when it has one (it is closed there, as in Redis), else OUTPUT_HIGH_WATER
         (or its soft limit when larger, so that the soft limit's timer can run)."""
-        hard, soft, _ = self.server.output_limits(self.client)
+        if hard < 0:
+            hard, soft, _ = self.server.output_limits(self.client)
         if hard:
             return hard + REPLY_BUF
         return max(soft + REPLY_BUF, OUTPUT_HIGH_WATER)
 
     def _room(self) -> int:
         """Reply bytes this client may get before ``_output_check`` must look again."""
-        size = self.pending_output()
+        t = self.transport
+        size = (sum(map(len, self.out)) if self.out else 0) + (
+            t.get_write_buffer_size() if t is not None else 0)
         hard, soft, _ = self.server.output_limits(self.client)
-        cap = self._throttle_at()
+        cap = self._throttle_at(hard, soft)
         if soft and size < soft + REPLY_BUF:
             cap = min(cap, soft + REPLY_BUF)
         return cap - size
