@@ -4,7 +4,8 @@ not depend on the server (no INFO, no times, no generated IDs), then mutated: fl
 and inserted bytes, NULs, CR/LF torn apart, truncated frames, huge, negative and
 non-numeric lengths, other RESP types where a bulk string belongs, oversized inline
 lines. Each case goes to both servers on a fresh socket, from an unauthenticated client
-(``requirepass`` is set) or one that sent AUTH first; the socket is then half-closed,
+(``requirepass`` is set) or one that sent AUTH first (some of those in RESP3, after
+HELLO 3); the socket is then half-closed,
 so each server answers what it can and closes.
 
 Asserted for every case: the bytes each server sent back are the same, the streamlite
@@ -22,6 +23,7 @@ import socket
 import time
 from collections.abc import Iterator
 
+import hiredis
 import pytest
 import redis
 from tests.server.conftest import spawn
@@ -143,10 +145,27 @@ def gen_case(rng: random.Random) -> tuple[bool, bytes]:
     return rng.random() < 0.5, data
 
 
-def exchange(port: int, data: bytes, timeout: float = 20.0) -> bytes:
-    """Send ``data``, half-close, and read until the server closes the connection."""
+HELLO3 = b"HELLO 3 AUTH default " + PASSWORD + b"\r\n"
+
+
+def exchange(port: int, data: bytes, timeout: float = 20.0, resp3: bool = False,
+             login: bytes | None = None) -> bytes:
+    """Send ``data``, half-close, and read until the server closes the connection.
+    ``login`` is sent first, its reply read apart (so ``data`` arrives in a read of its
+    own); ``resp3`` logs in with HELLO 3 (whose reply names the server's version)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
+        if resp3:
+            login = HELLO3
+        if login is not None:
+            s.sendall(login)
+            reader = hiredis.Reader()
+            while True:
+                chunk = s.recv(1 << 16)
+                assert chunk, "closed during HELLO"
+                reader.feed(chunk)
+                if reader.gets() is not False:
+                    break
         try:
             s.sendall(data)
             s.shutdown(socket.SHUT_WR)
@@ -235,14 +254,15 @@ def run_cases(servers: tuple[ServerProc, ServerProc], cases: list[tuple[bool, by
     try:
         for i, (auth, data) in enumerate(cases):
             payload = (AUTH if auth else b"") + data
-            expected = exchange(ref.port, payload)
-            got = exchange(ours.port, payload)
+            resp3 = auth and i % 3 == 1  # a third of the authenticated cases in RESP3
+            expected = exchange(ref.port, payload, resp3=resp3)
+            got = exchange(ours.port, payload, resp3=resp3)
             assert ours.proc.poll() is None, f"case {i}: the server died on {payload!r}"
             if not comparable(payload):
                 _same_data(servers)  # what ran may differ: start both from the same data
                 continue
             assert got == expected, (
-                f"case {i}: {payload[:300]!r}\n  redis:      {expected[:300]!r}\n"
+                f"case {i} (resp3={resp3}): {payload[:300]!r}\n  redis:      {expected[:300]!r}\n"
                 f"  streamlite: {got[:300]!r}")
             t = time.monotonic()
             assert watcher.ping()
@@ -254,6 +274,17 @@ def run_cases(servers: tuple[ServerProc, ServerProc], cases: list[tuple[bool, by
 
 def test_found_cases(servers):
     run_cases(servers, FOUND)
+
+
+@pytest.mark.parametrize("login", [AUTH, HELLO3], ids=["resp2", "resp3"])
+def test_non_bulk_elements_from_an_authenticated_client(servers, login):
+    """Found by the fuzzer: a simple string, verbatim string or big number inside a
+    request array (which hiredis reads as bytes) answered like Redis, not run."""
+    for data in [b"*1\r\n+OK\r\n", b"PING\r\n*2\r\n$4\r\nECHO\r\n=7\r\ntxt:abc\r\n",
+                 b"*1\r\n(12\r\n", b"*2\r\n$4\r\nECHO\r\n+x\r\nPING\r\n"]:
+        expected = exchange(servers[0].port, data, login=login)
+        assert exchange(servers[1].port, data, login=login) == expected
+        assert expected.startswith((b"-ERR Protocol error", b"+PONG\r\n-ERR Protocol error"))
 
 
 def test_hostile_fragments(servers):

@@ -53,8 +53,12 @@ _SUBSCRIBE_COMMANDS = frozenset(
 )
 # hiredis allocates an array of the announced size at once: a header like
 # "*3000000000" would take gigabytes, so such reads go to RequestParser, which
-# checks the count first and grows the argument list as the data arrives.
-_HUGE_COUNT = re.compile(rb"\*\d{6}").search
+# checks the count first and grows the argument list as the data arrives. hiredis
+# also reads a simple string, a verbatim string or a big number inside the array
+# ("+OK", "=..", "(1") as bytes, as if it were a bulk string, where Redis answers
+# "expected '$', got '+'": reads that may hold one go to RequestParser too (a bulk
+# payload holding "\n+" only costs the slower parser).
+_NEEDS_PARSER = re.compile(rb"\*\d{6}|\n[+=(]").search
 
 # Pending output (bytes) above which a client's commands wait until the socket
 # drained (back-pressure, see the module docstring); also the transport's
@@ -268,7 +272,7 @@ class Connection(asyncio.Protocol):
         self.client.last_interaction_ms = srv.now_ms()
         if self.parser is not None:
             self._parser_received(data)
-        elif data[0] != 0x2A or _HUGE_COUNT(data):  # inline, or a giant array header
+        elif data[0] != 0x2A or _NEEDS_PARSER(data):  # inline, giant count, non-bulk
             self._use_parser(data)
             self._parser_received(b"")
         else:
