@@ -80,6 +80,9 @@ def _is_loopback(host: str) -> bool:
     return bool(mapped is not None and mapped.is_loopback)
 
 
+_NO_LIMITS = (0, 0, 0)
+
+
 class Server(Front):
     name = "server"
 
@@ -569,8 +572,8 @@ class Server(Front):
         apart, outside the replica limits), so the replica class would cut off a
         large sync."""
         limits = self.engine.config["client-output-buffer-limit"]
-        cls = "pubsub" if (c.in_pubsub and c.protocol == 2) else "normal"
-        return limits.get(cls, (0, 0, 0))  # type: ignore[no-any-return]
+        return limits.get(  # type: ignore[no-any-return]
+            "pubsub" if (c.in_pubsub and c.protocol == 2) else "normal", _NO_LIMITS)
 
     def check_output_limits(self, conn: Connection, size: int) -> None:
         """Close ``conn`` when ``size`` bytes of pending output are over its hard limit,

@@ -57,8 +57,10 @@ _SUBSCRIBE_COMMANDS = frozenset(
 # also reads a simple string, a verbatim string or a big number inside the array
 # ("+OK", "=..", "(1") as bytes, as if it were a bulk string, where Redis answers
 # "expected '$', got '+'": reads that may hold one go to RequestParser too (a bulk
-# payload holding "\n+" only costs the slower parser).
-_NEEDS_PARSER = re.compile(rb"\*\d{6}|\n[+=(]").search
+# payload holding "\n+" only costs the slower parser). The regular expression runs
+# only when one of those bytes is there at all (a memchr, far cheaper).
+_HUGE_COUNT = re.compile(rb"\*\d{6}").search
+_NON_BULK = re.compile(rb"\n[+=(]").search
 
 # Pending output (bytes) above which a client's commands wait until the socket
 # drained (back-pressure, see the module docstring); also the transport's
@@ -93,6 +95,7 @@ class Connection(asyncio.Protocol):
         self.cmds = 0
         self.obuf_soft_since = 0.0
         self.throttled = False  # over OUTPUT_HIGH_WATER: commands wait, socket not read
+        self._throttle_wait = False  # ``waiting`` was set by ``throttle``
         self.write_paused = False  # the transport called pause_writing
         self.room = 0  # reply bytes ``run`` may add before ``_output_check`` (``_room``)
         self.fd = -1  # kept from forked children (``datadir.guard``)
@@ -186,9 +189,12 @@ class Connection(asyncio.Protocol):
         size = (sum(map(len, self.out)) if self.out else 0) + (
             t.get_write_buffer_size() if t is not None else 0)
         hard, soft, _ = self.server.output_limits(self.client)
-        cap = self._throttle_at(hard, soft)
-        if soft and size < soft + REPLY_BUF:
-            cap = min(cap, soft + REPLY_BUF)
+        if hard:
+            cap = hard + REPLY_BUF
+        else:
+            cap = OUTPUT_HIGH_WATER if soft + REPLY_BUF < OUTPUT_HIGH_WATER else soft + REPLY_BUF
+        if soft and size < soft + REPLY_BUF and soft + REPLY_BUF < cap:
+            cap = soft + REPLY_BUF
         return cap - size
 
     def _output_check(self) -> bool:
@@ -207,6 +213,9 @@ class Connection(asyncio.Protocol):
         if self.throttled or self.closed:
             return
         self.throttled = True
+        if not self.waiting:  # new commands go to ``pending`` (the hot loop checks only this)
+            self.waiting = True
+            self._throttle_wait = True
         if self.transport is not None:
             self.transport.pause_reading()
 
@@ -215,6 +224,9 @@ class Connection(asyncio.Protocol):
         if not self.throttled or self.closed or self.write_paused:
             return
         self.throttled = False
+        if self._throttle_wait:
+            self._throttle_wait = False
+            self.waiting = False
         if not self.waiting:
             self.run_pending()
             self.server.end_batch(self)
@@ -272,7 +284,8 @@ class Connection(asyncio.Protocol):
         self.client.last_interaction_ms = srv.now_ms()
         if self.parser is not None:
             self._parser_received(data)
-        elif data[0] != 0x2A or _NEEDS_PARSER(data):  # inline, giant count, non-bulk
+        elif data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
+                (b"+" in data or b"=" in data or b"(" in data) and _NON_BULK(data)):
             self._use_parser(data)
             self._parser_received(b"")
         else:
@@ -298,7 +311,11 @@ class Connection(asyncio.Protocol):
         c = self.client
         execute = self.engine.execute
         append = self.out.append
-        room = self._room()
+        tr = self.transport
+        # nothing pending (the common case): every limit leaves at least REPLY_BUF of
+        # room, so the limits need not be looked up before that much is replied
+        room = REPLY_BUF if not self.out and tr is not None and not tr.get_write_buffer_size() \
+            else self._room()
         done = 0
         while True:
             try:
@@ -313,7 +330,7 @@ class Connection(asyncio.Protocol):
                         break
                 else:
                     done += 1
-                    if self.waiting or self.throttled:
+                    if self.waiting:  # blocked, paused or throttled
                         pending.append(argv)
                     elif srv.paused_until or srv.loading or c.reply_mode != b"on":
                         if not self.run(argv):
