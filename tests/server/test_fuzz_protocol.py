@@ -279,9 +279,12 @@ def test_found_cases(servers):
 @pytest.mark.parametrize("login", [AUTH, HELLO3], ids=["resp2", "resp3"])
 def test_non_bulk_elements_from_an_authenticated_client(servers, login):
     """Found by the fuzzer: a simple string, verbatim string or big number inside a
-    request array (which hiredis reads as bytes) answered like Redis, not run."""
+    request array (which hiredis reads as bytes) answered like Redis, not run; a map
+    keyed by an array (which hiredis cannot build) too."""
     for data in [b"*1\r\n+OK\r\n", b"PING\r\n*2\r\n$4\r\nECHO\r\n=7\r\ntxt:abc\r\n",
-                 b"*1\r\n(12\r\n", b"*2\r\n$4\r\nECHO\r\n+x\r\nPING\r\n"]:
+                 b"*1\r\n(12\r\n", b"*2\r\n$4\r\nECHO\r\n+x\r\nPING\r\n",
+                 # a map keyed by an array: hiredis raised TypeError, the connection died
+                 b"*1\r\n%1\r\n*1\r\n$4\r\nPING\r\n$1\r\nx\r\n"]:
         expected = exchange(servers[0].port, data, login=login)
         assert exchange(servers[1].port, data, login=login) == expected
         assert expected.startswith((b"-ERR Protocol error", b"+PONG\r\n-ERR Protocol error"))

@@ -320,8 +320,8 @@ class Connection(asyncio.Protocol):
         while True:
             try:
                 argv = gets()
-            except hiredis.ProtocolError:
-                break
+            except Exception:  # noqa: BLE001  ProtocolError, or a map keyed by an array
+                break          # (TypeError: unhashable): RequestParser names the error
             if argv is False:
                 break
             if type(argv) is list and argv:
