@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,11 @@ _NON_BULK = re.compile(rb"\n[+=(]").search
 # high-water mark.
 OUTPUT_HIGH_WATER = 8 << 20
 OUTPUT_LOW_WATER = 2 << 20
+# A batch that has replied this much is checked against the clock: past BATCH_SLICE
+# seconds it yields to the event loop (``_slice``), its replies kept unsent, so that
+# a client pipelining slow, big commands does not hold up every other client.
+SLICE_BYTES = 1 << 20
+BATCH_SLICE = 0.05
 # Redis's per-client reply buffer (PROTO_REPLY_CHUNK_BYTES): replies in it do not count
 # against client-output-buffer-limit, only what overflows into the reply list does.
 REPLY_BUF = 16 * 1024
@@ -96,6 +102,8 @@ class Connection(asyncio.Protocol):
         self.obuf_soft_since = 0.0
         self.throttled = False  # over OUTPUT_HIGH_WATER: commands wait, socket not read
         self._throttle_wait = False  # ``waiting`` was set by ``throttle``
+        self.sliced = False  # yielded in the middle of a batch (``_slice``)
+        self.batch_started = 0.0
         self.write_paused = False  # the transport called pause_writing
         self.room = 0  # reply bytes ``run`` may add before ``_output_check`` (``_room``)
         self.fd = -1  # kept from forked children (``datadir.guard``)
@@ -195,7 +203,7 @@ class Connection(asyncio.Protocol):
             cap = OUTPUT_HIGH_WATER if soft + REPLY_BUF < OUTPUT_HIGH_WATER else soft + REPLY_BUF
         if soft and size < soft + REPLY_BUF and soft + REPLY_BUF < cap:
             cap = soft + REPLY_BUF
-        return cap - size
+        return min(cap - size, SLICE_BYTES)
 
     def _output_check(self) -> bool:
         """Replies passed ``_room``: True when this client must run no more commands now
@@ -207,7 +215,30 @@ class Connection(asyncio.Protocol):
         if size >= self._throttle_at():
             self.throttle()
             return True
+        if time.monotonic() - self.batch_started > BATCH_SLICE:
+            self._slice()
+            return True
         return False
+
+    def _slice(self) -> None:
+        """This batch ran long: let the event loop serve others, then go on. Its replies
+        stay unsent meanwhile (``flush`` waits), as they would in one long batch."""
+        self.sliced = True
+        self.throttle()
+        assert self.server.loop is not None
+        self.server.loop.call_soon(self._continue_slice)
+
+    def _continue_slice(self) -> None:
+        self.sliced = False
+        self.batch_started = time.monotonic()
+        if self.closed:
+            return
+        if self.write_paused:  # the output is over the high-water mark: wait for it
+            self.flush()
+            return
+        self.unthrottle()
+        if not self.throttled:
+            self.server.end_batch(self)
 
     def throttle(self) -> None:
         if self.throttled or self.closed:
@@ -256,6 +287,8 @@ class Connection(asyncio.Protocol):
             self.server.dirty.add(self)
 
     def flush(self) -> None:
+        if self.sliced and not self.closed:
+            return  # the rest of the batch comes first (``_continue_slice``)
         out = self.out
         t = self.transport
         if out and t is not None:
@@ -282,6 +315,7 @@ class Connection(asyncio.Protocol):
         self.net_in += n
         srv.net_in += n
         self.client.last_interaction_ms = srv.now_ms()
+        self.batch_started = time.monotonic()
         if self.parser is not None:
             self._parser_received(data)
         elif data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
