@@ -284,10 +284,15 @@ def test_non_bulk_elements_from_an_authenticated_client(servers, login):
     for data in [b"*1\r\n+OK\r\n", b"PING\r\n*2\r\n$4\r\nECHO\r\n=7\r\ntxt:abc\r\n",
                  b"*1\r\n(12\r\n", b"*2\r\n$4\r\nECHO\r\n+x\r\nPING\r\n",
                  # a map keyed by an array: hiredis raised TypeError, the connection died
-                 b"*1\r\n%1\r\n*1\r\n$4\r\nPING\r\n$1\r\nx\r\n"]:
+                 b"*1\r\n%1\r\n*1\r\n$4\r\nPING\r\n$1\r\nx\r\n",
+                 # top-level items that are not arrays, after a command: inline for Redis
+                 b"*1\r\n$4\r\nPING\r\n$-1\r\nPING\r\n",
+                 b"*1\r\n$4\r\nPING\r\n~1\r\n$4\r\nPING\r\n",
+                 b"*1\r\n$4\r\nPING\r\n_\r\n*0\r\n*-1\r\n~0\r\nPING\r\n",
+                 b"*1\r\n$4\r\nPING\r\n|1\r\n+a\r\n+b\r\n*1\r\n$4\r\nPING\r\n"]:
         expected = exchange(servers[0].port, data, login=login)
         assert exchange(servers[1].port, data, login=login) == expected
-        assert expected.startswith((b"-ERR Protocol error", b"+PONG\r\n-ERR Protocol error"))
+        assert b"+PONG" in expected or b"-ERR Protocol error" in expected
 
 
 def test_hostile_fragments(servers):

@@ -57,11 +57,12 @@ _SUBSCRIBE_COMMANDS = frozenset(
 # checks the count first and grows the argument list as the data arrives. hiredis
 # also reads a simple string, a verbatim string or a big number inside the array
 # ("+OK", "=..", "(1") as bytes, as if it were a bulk string, where Redis answers
-# "expected '$', got '+'": reads that may hold one go to RequestParser too (a bulk
-# payload holding "\n+" only costs the slower parser). The regular expression runs
+# "expected '$', got '+'", and a RESP3 set ("~") or attribute ("|") as an array:
+# reads that may hold one go to RequestParser too (a bulk payload holding "\n+"
+# only costs the slower parser). The regular expression runs
 # only when one of those bytes is there at all (a memchr, far cheaper).
 _HUGE_COUNT = re.compile(rb"\*\d{6}").search
-_NON_BULK = re.compile(rb"\n[+=(]").search
+_NON_BULK = re.compile(rb"\n[+=(~|]").search
 
 # Pending output (bytes) above which a client's commands wait until the socket
 # drained (back-pressure, see the module docstring); also the transport's
@@ -319,7 +320,8 @@ class Connection(asyncio.Protocol):
         if self.parser is not None:
             self._parser_received(data)
         elif data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
-                (b"+" in data or b"=" in data or b"(" in data) and _NON_BULK(data)):
+                (b"+" in data or b"=" in data or b"(" in data or b"~" in data or b"|" in data)
+                and _NON_BULK(data)):
             self._use_parser(data)
             self._parser_received(b"")
         else:
@@ -415,11 +417,8 @@ class Connection(asyncio.Protocol):
                         return  # at a command boundary: the common case
                     continue
                 break
-            if argv is None or argv == []:
-                done += 1  # empty or null multibulk: ignored, as Redis does
-                if not has_data():
-                    return
-                continue
+            # anything else (None for "*-1" but also "$-1" or "_", [] for "*0" but
+            # also "~0" ...): RequestParser tells them apart, as Redis does
             break
         if self.closed or self.close_after_reply:
             return
