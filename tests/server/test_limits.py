@@ -8,6 +8,7 @@ limits existed the other client waited 5-10 s, so a bound of 2 s still tells."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -298,5 +299,6 @@ def test_maxclients_fits_the_open_file_limit_like_redis():
         log = ours.proc.stderr.read().decode() if ours.proc.stderr else ""
         ours.cleanup()
     assert seen[True] == seen[False]
-    assert seen[True][0] == "224"
-    assert "maxclients has been reduced to 224 to compensate for low ulimit" in log
+    if os.geteuid() != 0:  # root may raise its hard limit: then nothing is reduced
+        assert seen[True][0] == "224"
+        assert "maxclients has been reduced to 224 to compensate for low ulimit" in log
