@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint typecheck bench conformance clean
+.PHONY: run test test-slow lint bench conformance clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or run: make PY=python3 ...)"; exit 1; }
@@ -24,9 +24,18 @@ $(TEST_STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/streamlite run
 
+# The suite waits on real servers and processes far more than it computes: two pytest
+# workers (pytest-xdist, one test file per worker at a time) halve its wall time.
+# Tests marked slow (hundreds of kills, long fuzzing) run in CI after it: make test-slow.
+WORKERS ?= 2
+
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -m "not slow" -n $(WORKERS) --dist loadfile
+
+test-slow: $(TEST_STAMP)
+	$(BIN)/python -m pytest -m slow
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

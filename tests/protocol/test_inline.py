@@ -23,10 +23,9 @@ def test_nul_ends_the_line(line, args):
     assert split_args(line) == args
 
 
-def test_parser_waits_at_an_inline_nul():
-    """Redis finds an inline request's newline with strchr: a NUL before it hides the
-    newline, so the request waits for more data (the server does not hang) until the
-    pending bytes pass 64K, then it is a protocol error."""
+def test_a_nul_before_the_newline_never_completes_the_line():
+    """As Redis, whose strchr for the newline stops at the NUL: no command, and
+    past 64 KB of input the protocol error (the parser once looped forever here)."""
     p = RequestParser()
     p.feed(b"A\x00B\r\nPING\r\n")
     assert p.get() is None
@@ -36,7 +35,7 @@ def test_parser_waits_at_an_inline_nul():
         p.get()
 
 
-def test_parser_nul_after_the_newline_is_the_next_request():
+def test_a_nul_after_the_newline_belongs_to_the_next_line():
     p = RequestParser()
     p.feed(b"PING\r\nA\x00B\r\n")
     assert p.get() == [b"PING"]
