@@ -40,3 +40,27 @@ def test_a_nul_after_the_newline_belongs_to_the_next_line():
     p.feed(b"PING\r\nA\x00B\r\n")
     assert p.get() == [b"PING"]
     assert p.get() is None
+
+
+@pytest.mark.parametrize("step", [1, 7, 4096, 300_000, 1 << 20])
+def test_big_argument_in_pieces(step):
+    """A bulk of BIG_ARG bytes or more is gathered apart from the buffer: whatever the
+    read sizes, the command and the ones around it come out whole."""
+    from streamlite.protocol.request import BIG_ARG
+
+    val = bytes(range(256)) * ((BIG_ARG + 1000) // 256)
+    stream = (b"*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % len(val) + val
+              + b"\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n")
+    p = RequestParser()
+    got = []
+    if step == 1:  # byte by byte is slow on 256K: the head and tail byte by byte only
+        pieces = [stream[i:i + 1] for i in range(64)] + [stream[64:-64]] + \
+            [stream[i:i + 1] for i in range(len(stream) - 64, len(stream))]
+    else:
+        pieces = [stream[i:i + step] for i in range(0, len(stream), step)]
+    for piece in pieces:
+        p.feed(piece)
+        while (cmd := p.get()) is not None:
+            got.append(cmd)
+    assert got == [[b"PING"], [b"SET", b"k", val], [b"PING"], [b"ECHO", b"hi"]]
+    assert p.pending() == 0 and not p.in_command()

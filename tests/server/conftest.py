@@ -16,8 +16,9 @@ from tests.support.redis_proc import ServerProc, start_streamlite
 BASE_ARGS = ["--enable-debug-command", "yes", "--save", ""]
 
 
-def spawn(extra: list[str] | None = None, dir: str | None = None) -> ServerProc:
-    return start_streamlite([*BASE_ARGS, *(extra or [])], dir=dir)
+def spawn(extra: list[str] | None = None, dir: str | None = None,
+          preexec_fn: Callable[[], None] | None = None) -> ServerProc:
+    return start_streamlite([*BASE_ARGS, *(extra or [])], dir=dir, preexec_fn=preexec_fn)
 
 
 @pytest.fixture(scope="module")

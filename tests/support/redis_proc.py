@@ -9,7 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -93,7 +93,8 @@ def have_redis() -> bool:
     return redis_server_binary() is not None
 
 
-def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc:
+def start_redis(extra: Sequence[str] = (), dir: str | None = None,
+                preexec_fn: Callable[[], None] | None = None) -> ServerProc:
     """A real redis-server on a free loopback port, no persistence unless asked."""
     port = free_port()
     owns = dir is None
@@ -106,7 +107,8 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc
         "--appendonly", "no", "--dir", d, "--daemonize", "no", "--loglevel", "warning",
         *extra,
     ]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=preexec_fn)
     try:
         wait_port(port, timeout=30, proc=proc)
         wait_loaded(port, proc=proc)  # a restart on an AOF or RDB answers -LOADING for a while
@@ -118,7 +120,8 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc
     return ServerProc(proc, port, d, owns, args=args)
 
 
-def start_streamlite(extra: Sequence[str] = (), dir: str | None = None) -> ServerProc:
+def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
+                     preexec_fn: Callable[[], None] | None = None) -> ServerProc:
     """The streamlite server (``python -m streamlite server``) on a free loopback port."""
     import sys
 
@@ -128,7 +131,8 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None) -> Serve
     args = [sys.executable, "-m", "streamlite", "server", "--port", str(port),
             "--bind", "127.0.0.1", "--dir", d, *extra]
     env = dict(os.environ)
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=preexec_fn)
     try:
         wait_port(port, timeout=60, proc=proc)  # generous: the interpreter starts slowly
         wait_loaded(port, proc=proc)  # on a busy machine

@@ -477,7 +477,7 @@ SPECS: list[Spec] = [
     _n("tcp-backlog", 511, 0, INT_MAX, flags=_I),
     _n("timeout", 0, 0, INT_MAX),
     _n("tcp-keepalive", 300, 0, INT_MAX),
-    _n("maxclients", 10000, 1, UINT_MAX, unsigned=True),
+    _n("maxclients", 10000, 1, UINT_MAX, unsigned=True, apply=_apply_front("maxclients")),
     _s("unixsocket", "", flags=_I),
     Spec("unixsocketperm", "int", 0, None, _I, lo=0, hi=0o777,
          fmt=lambda v: format(v, "o")),

@@ -23,7 +23,7 @@ from .client import Client
 from .clock import Clock, SystemClock
 from .config import defaults as _config_defaults
 from .database import Database
-from .errors import LOADING, NOAUTH, OOM, CommandError, unknown_subcommand, wrong_args
+from .errors import LOADING, NOAUTH, OOM, CommandError, c_str, unknown_subcommand, wrong_args
 from .registry import COMMANDS, Command
 from .replies import Blocked, ErrorReply
 from .slowlog import observe
@@ -48,12 +48,15 @@ _PUBSUB_ONLY = (
 
 
 def _unknown(argv: list[bytes]) -> ErrorReply:
-    name = argv[0].decode("utf-8", "replace")
-    args = " ".join("'" + a.decode("utf-8", "replace") + "'" for a in argv[1:])
-    msg = f"ERR unknown command '{name}', with args beginning with: {args}"
-    if args:
-        msg += " "
-    return ErrorReply(msg.encode())
+    """Redis's text: the name as ``%.128s``, then quoted arguments while the list is under
+    128 bytes, each cut to what is left (``'%.*s' ``); C strings, so each ends at a NUL."""
+    args = b""
+    for a in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += b"'" + c_str(a, 128 - len(args)) + b"' "
+    return ErrorReply(b"ERR unknown command '" + c_str(argv[0], 128)
+                      + b"', with args beginning with: " + args)
 
 
 class Engine:
@@ -260,9 +263,8 @@ class Engine:
             if sub is None:
                 if c.multi is not None:
                     c.multi_error = True
-                name = argv[1][:128].decode("utf-8", "replace")
-                return self.count_error(
-                    ErrorReply(unknown_subcommand(name, argv[0].decode()).encode()))
+                return self.count_error(ErrorReply(unknown_subcommand(argv[1], argv[0]).encode(
+                    "utf-8", "surrogateescape")))
             real = sub
         a = real.arity
         if (a > 0 and n != a) or n < -a:
@@ -302,6 +304,12 @@ class Engine:
         is logged in ACL LOG), out of memory, disk errors, read-only, loading."""
         if c.is_master:  # replaying the AOF: no checks
             return None
+        if not c.authenticated and "protected" in cmd.flags:
+            from .commands.server import protected_refusal
+
+            refusal = protected_refusal(c, cmd.name)
+            if refusal is not None:
+                return refusal
         if not c.authenticated and "no-auth" not in cmd.flags:
             if not self.acl.auth_required():
                 c.authenticated = True
@@ -447,7 +455,7 @@ class Engine:
         try:
             reply = cmd.handler(c, argv)
         except CommandError as e:
-            reply = ErrorReply(e.msg.encode())
+            reply = ErrorReply(e.msg.encode("utf-8", "surrogateescape"))  # raw bytes quoted
         finally:
             self._depth = depth
             self.running = saved_running

@@ -36,7 +36,22 @@ def wrong_args(name: str) -> str:
     return f"ERR wrong number of arguments for '{name}' command"
 
 
-def unknown_subcommand(sub: str, cmd: str) -> str:
+def c_str(b: bytes, limit: int | None = None) -> bytes:
+    """``b`` as Redis's ``%s`` / ``%.<limit>s`` prints an argument: a C string, so up to
+    its first NUL, and at most ``limit`` bytes."""
+    nul = b.find(0)
+    if nul >= 0:
+        b = b[:nul]
+    return b if limit is None else b[:limit]
+
+
+def unknown_subcommand(sub: str | bytes, cmd: str | bytes) -> str:
+    """Redis's "unknown subcommand '%.128s'. Try %s HELP." (bytes quoted as Redis prints
+    them; the message is encoded back with ``surrogateescape``)."""
+    if isinstance(sub, bytes):
+        sub = c_str(sub, 128).decode("utf-8", "surrogateescape")
+    if isinstance(cmd, bytes):
+        cmd = c_str(cmd).decode("utf-8", "surrogateescape")
     return f"ERR unknown subcommand '{sub}'. Try {cmd.upper()} HELP."
 
 

@@ -57,6 +57,11 @@ class Front:
         """A config the front acts on changed (port, bind ...); an error text or None."""
         return None
 
+    def has_pending_replies(self, c: Client) -> bool:
+        """True when ``c`` has replies not yet handed to its socket (Redis's
+        ``clientHasPendingReplies``)."""
+        return False
+
     def info_server(self) -> dict[str, Any]:
         return {}
 

@@ -20,7 +20,7 @@ def dispatch(c: Client, argv: list[bytes], container: str) -> Any:
     sub = argv[1].lower().decode("utf-8", "replace")
     cmd = parent.subcommands.get(sub)
     if cmd is None:
-        raise CommandError(unknown_subcommand(argv[1].decode("utf-8", "replace"), container))
+        raise CommandError(unknown_subcommand(argv[1], container))
     n, a = len(argv), cmd.arity
     if (a > 0 and n != a) or n < -a:
         raise CommandError(wrong_args(f"{container}|{sub}"))

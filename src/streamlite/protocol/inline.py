@@ -10,7 +10,8 @@ quote still open at the NUL is unterminated).
 
 from __future__ import annotations
 
-_SPACE = frozenset(b" \n\r\t\v\f")
+_SPACE = frozenset(b" \n\r\t\v\f")  # isspace(): skipped between words, after quotes
+_ENDS_WORD = frozenset(b" \n\r\t")  # what ends an unquoted word (\v and \f do not)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _ESC = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 
@@ -67,7 +68,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 ch = line[i]
-                if ch in _SPACE:
+                if ch in _ENDS_WORD:
                     break
                 if ch == 0x22:
                     inq = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 from .inline import split_args
 
 INLINE_MAX = 64 * 1024  # PROTO_INLINE_MAX_SIZE
+BIG_ARG = 256 * 1024  # a bulk this long is gathered apart from the buffer (see ``feed``)
 INT_MAX = (1 << 31) - 1
 
 
@@ -34,7 +35,8 @@ def _string2ll(b: bytes) -> int | None:
 class RequestParser:
     """Splits a byte stream into commands (lists of bytes)."""
 
-    __slots__ = ("buf", "pos", "max_bulk", "authenticated", "_mbulk", "_args", "_bulklen")
+    __slots__ = ("buf", "pos", "max_bulk", "authenticated", "_mbulk", "_args", "_bulklen",
+                 "_big", "_big_left", "_big_skip", "_big_have")
 
     def __init__(self, max_bulk: int = 512 * 1024 * 1024) -> None:
         self.buf = bytearray()
@@ -44,16 +46,40 @@ class RequestParser:
         self._mbulk = 0  # arguments still to read of the current multibulk
         self._args: list[bytes] = []
         self._bulklen = -1
+        # a big argument (BIG_ARG or more) is gathered apart, as the reads that make it
+        # (one join at the end), not through ``buf``: a 200 MB value then costs about
+        # 2x its size at its peak instead of 3x (Redis's PROTO_MBULK_BIG_ARG idea)
+        self._big: list[bytes] | None = None
+        self._big_left = 0  # payload bytes still to come
+        self._big_skip = 0  # bytes of its CRLF still to skip
+        self._big_have = 0
 
     def feed(self, data: bytes) -> None:
+        if self._big is not None:
+            data = self._feed_big(data)
+            if not data:
+                return
         if self.pos and self.pos == len(self.buf):
             self.buf.clear()
             self.pos = 0
         self.buf += data
 
+    def _feed_big(self, data: bytes) -> bytes:
+        """Take what the big argument still needs from ``data``; the rest is returned."""
+        big = self._big
+        assert big is not None
+        take = min(len(data), self._big_left)
+        if take:
+            big.append(data if take == len(data) else data[:take])
+            self._big_left -= take
+            self._big_have += take
+        skip = min(len(data) - take, self._big_skip)
+        self._big_skip -= skip
+        return data[take + skip:] if take or skip else data
+
     def pending(self) -> int:
         """Bytes received and not yet parsed into a command."""
-        return len(self.buf) - self.pos
+        return len(self.buf) - self.pos + self._big_have
 
     def in_command(self) -> bool:
         """True while part of a multibulk command has been read."""
@@ -79,11 +105,14 @@ class RequestParser:
     def _inline(self) -> list[bytes] | None:
         buf, pos = self.buf, self.pos
         nl = buf.find(b"\n", pos)
-        # Redis looks for the newline with strchr, which stops at a NUL: a line with a
-        # NUL before its newline never completes (the client waits, and past 64 KB of
-        # buffered input gets "too big inline request")
-        if nl < 0 or buf.find(b"\0", pos, nl) >= 0:
-            if len(buf) - pos > INLINE_MAX:
+        if nl >= 0 and buf.find(0, pos, nl) >= 0:
+            # Redis looks for the newline with strchr: a NUL before it hides it, and
+            # the request waits for more data until it is too big (64K)
+            nl = -1
+        if nl < 0 or nl - pos > INLINE_MAX:
+            # Redis reads 16K at a time and gives up once 64K are pending with no
+            # newline among them: a longer line is too big wherever its newline is
+            if (len(buf) if nl < 0 else nl) - pos > INLINE_MAX:
                 raise RequestError("ERR Protocol error: too big inline request")
             return None
         end = nl - 1 if nl > pos and buf[nl - 1] == 0x0D else nl
@@ -95,11 +124,19 @@ class RequestParser:
         self._compact()
         return args
 
+    def _find_cr(self, pos: int) -> int:
+        """The next CR from ``pos``, as Redis's strchr finds it: a NUL before it hides it."""
+        buf = self.buf
+        cr = buf.find(b"\r", pos)
+        if cr >= 0 and buf.find(0, pos, cr) >= 0:
+            return -1
+        return cr
+
     def _mbulk_header(self) -> list[bytes] | None | bool:
         buf, pos = self.buf, self.pos
-        cr = buf.find(b"\r", pos)
-        if cr < 0:
-            if len(buf) - pos > INLINE_MAX:
+        cr = self._find_cr(pos)
+        if cr < 0 or cr - pos > INLINE_MAX:
+            if (len(buf) if cr < 0 else cr) - pos > INLINE_MAX:
                 raise RequestError("ERR Protocol error: too big mbulk count string")
             return None
         if cr + 1 >= len(buf):  # need the \n too
@@ -123,9 +160,9 @@ class RequestParser:
         while self._mbulk:
             pos = self.pos
             if self._bulklen == -1:
-                cr = buf.find(b"\r", pos)
-                if cr < 0:
-                    if len(buf) - pos > INLINE_MAX:
+                cr = self._find_cr(pos)
+                if cr < 0 or cr - pos > INLINE_MAX:
+                    if (len(buf) if cr < 0 else cr) - pos > INLINE_MAX:
                         raise RequestError("ERR Protocol error: too big bulk count string")
                     return None
                 if cr + 1 >= len(buf):
@@ -141,10 +178,26 @@ class RequestParser:
                 self.pos = pos = cr + 2
                 self._bulklen = ll
             n = self._bulklen
-            if len(buf) - pos < n + 2:
+            if self._big is not None:
+                if self._big_left or self._big_skip:
+                    return None
+                arg = b"".join(self._big)
+                self._big = None
+                self._big_have = 0
+            elif len(buf) - pos < n + 2:
+                if n >= BIG_ARG:  # gather it apart from here on (``feed``)
+                    self._big = []
+                    self._big_left = n
+                    self._big_skip = 2
+                    rest = bytes(buf[pos:])
+                    del buf[pos:]
+                    self._feed_big(rest)
                 return None
-            self._args.append(bytes(buf[pos:pos + n]))
-            self.pos = pos + n + 2
+            else:
+                with memoryview(buf) as view:
+                    arg = bytes(view[pos:pos + n])
+                self.pos = pos + n + 2
+            self._args.append(arg)
             self._bulklen = -1
             self._mbulk -= 1
         args = self._args

@@ -128,6 +128,23 @@ def encode(v: Any, proto: int = 2) -> bytes:
     return b"".join(out)
 
 
+def encode_bounded(v: list[Any], proto: int, limit: int, step: int = 256) -> bytes | None:
+    """``encode(v)`` for a long array, or None as soon as its encoding passes ``limit``
+    bytes: encoded ``step`` elements at a time, so a reply never grows much beyond what
+    the client's output limit allows (the caller then closes the client)."""
+    n = len(v)
+    out: list[bytes] = [_ARR_CACHE[n] if n < 1024 else b"*%d\r\n" % n]
+    size = len(out[0])
+    for i in range(0, n, step):
+        start = len(out)
+        for x in v[i:i + step]:
+            _encode_into(out, x, proto)
+        size += sum(map(len, out[start:]))
+        if size > limit:
+            return None
+    return b"".join(out)
+
+
 def encode_command(argv: list[bytes]) -> bytes:
     """A command as a RESP array of bulk strings (AOF, client requests)."""
     out = [b"*%d\r\n" % len(argv)]

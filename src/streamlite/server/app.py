@@ -28,6 +28,7 @@ from typing import Any
 
 from ..engine.blocking import BlockingManager
 from ..engine.client import Client
+from ..engine.commands.connection import client_info_line
 from ..engine.core import Engine
 from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
 from ..engine.front import Front
@@ -41,7 +42,8 @@ from ..persistence.manager import (
     Persistence,
     PersistenceConfig,
 )
-from .connection import Connection
+from .connection import REPLY_BUF, Connection
+from .fdlimit import adjust_open_files_limit
 from .memory import MemoryProbe
 from .replication import Replication
 from .scripts import ScriptHost
@@ -76,6 +78,9 @@ def _is_loopback(host: str) -> bool:
         return True
     mapped = getattr(ip, "ipv4_mapped", None)
     return bool(mapped is not None and mapped.is_loopback)
+
+
+_NO_LIMITS = (0, 0, 0)
 
 
 class Server(Front):
@@ -172,6 +177,7 @@ class Server(Front):
         self.loop = loop
         self._stopped = asyncio.Event()
         cfg = self.engine.config
+        cfg["maxclients"] = adjust_open_files_limit(cfg["maxclients"], self.log)
         self.lock_fd = datadir.lock_directory(cfg["dir"])
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
         self.replication = Replication(self)
@@ -564,19 +570,29 @@ class Server(Front):
                 conn.close()
                 continue
             if conn.transport is not None and conn.transport.get_write_buffer_size():
-                self.check_output_limits(conn)
+                self.check_output_limits(conn, conn.pending_output())
         self.end_batch()
 
     # -- output buffer limits -----------------------------------------------------------------
 
-    def check_output_limits(self, conn: Connection) -> None:
-        t = conn.transport
-        if t is None or conn.closed:
+    def output_limits(self, c: Client) -> tuple[int, int, int]:
+        """(hard, soft, soft seconds) of the client's ``client-output-buffer-limit``
+        class: pubsub (RESP2 subscribers) or normal. Replicas are held to the normal
+        limits: a full sync's RDB goes through their output here (Redis sends it
+        apart, outside the replica limits), so the replica class would cut off a
+        large sync."""
+        limits = self.engine.config["client-output-buffer-limit"]
+        return limits.get(  # type: ignore[no-any-return]
+            "pubsub" if (c.in_pubsub and c.protocol == 2) else "normal", _NO_LIMITS)
+
+    def check_output_limits(self, conn: Connection, size: int) -> None:
+        """Close ``conn`` when ``size`` bytes of pending output are over its hard limit,
+        or over the soft one for longer than its seconds (Redis's
+        ``checkClientOutputBufferLimits``)."""
+        if conn.closed or conn.client is None or conn.client.is_master:
             return
-        size = t.get_write_buffer_size()
-        c = conn.client
-        cls = "pubsub" if (c.in_pubsub and c.protocol == 2) else "normal"
-        hard, soft, secs = self.engine.config["client-output-buffer-limit"].get(cls, (0, 0, 0))
+        size -= REPLY_BUF  # Redis counts only what overflows the client's reply buffer
+        hard, soft, secs = self.output_limits(conn.client)
         over = False
         now = time.monotonic()
         if hard and size >= hard:
@@ -584,15 +600,20 @@ class Server(Front):
         elif soft and size >= soft:
             if not conn.obuf_soft_since:
                 conn.obuf_soft_since = now
-            elif now - conn.obuf_soft_since >= secs:
+            elif now - conn.obuf_soft_since > secs:
                 over = True
         else:
             conn.obuf_soft_since = 0.0
         if over:
-            self.stat_obuf_disconnections += 1
-            self.log(f"Client id={c.id} addr={c.addr.decode()} closed for overcoming of "
-                     f"output buffer limits.", "warning")
-            conn.abort()
+            self.output_limit_reached(conn)
+
+    def output_limit_reached(self, conn: Connection) -> None:
+        """Close the client at once: its buffered replies and pipelined commands are dropped."""
+        self.stat_obuf_disconnections += 1
+        info = client_info_line(conn.client).decode("utf-8", "replace")
+        self.log(f"Client {info} scheduled to be closed ASAP for overcoming of output "
+                 "buffer limits.", "warning")
+        conn.abort()
 
     # -- CLIENT PAUSE ------------------------------------------------------------------------
 
@@ -687,7 +708,16 @@ class Server(Front):
     def config_changed(self, name: str, value: Any) -> str | None:
         if name in ("port", "bind") and self.loop is not None:
             return "Changing the listening address at run time is not supported by streamlite"
+        if name == "maxclients" and self.loop is not None:
+            fits = adjust_open_files_limit(value, self.log)
+            if fits != value:
+                return ("The operating system is not able to handle the specified number "
+                        f"of clients, try with {fits}")
         return None
+
+    def has_pending_replies(self, c: Client) -> bool:
+        conn = self.conns.get(c.id)
+        return conn is not None and conn.pending_output() > 0
 
     def config_file(self) -> str | None:
         return self.config_path

@@ -11,6 +11,19 @@ limits their request sizes), reads that end inside a command (so length limits
 are checked before the rest arrives, as Redis does) and malformed input; it
 hands back to hiredis at the next command boundary. hiredis is only ever fed
 from a boundary, so the read itself is all a hand-over needs.
+
+Output is bounded while a batch runs, not only after it: each reply's size is
+taken off ``room`` (see ``_room``), and when it runs out ``_output_check`` looks
+at the client's pending output (replies not yet written plus the transport's
+buffer). Over the hard limit of its ``client-output-buffer-limit`` class (or
+the soft one for longer than its seconds) the client is closed at once, its
+remaining pipelined commands not run, as Redis's ``closeClientOnOutputBufferLimitReached``
+does. Over ``OUTPUT_HIGH_WATER`` the client is *throttled*: its remaining
+commands wait in ``pending`` and its socket is not read until the kernel took
+the output (``resume_writing``), so a client that sends and never reads cannot
+make the server grow without bound even with Redis's default limits (0 0 0 for
+normal clients). Redis has no such back-pressure; a client that reads its
+replies never notices it.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +42,7 @@ from ..engine.commands.connection import forget_client
 from ..engine.replies import NO_REPLY, OK, Blocked, ErrorReply, MultiReply, Push
 from ..persistence import datadir
 from ..protocol.request import RequestError, RequestParser
-from ..protocol.resp import encode
+from ..protocol.resp import encode, encode_bounded
 from .scripts import SUSPENDED
 
 if TYPE_CHECKING:
@@ -40,8 +54,32 @@ _SUBSCRIBE_COMMANDS = frozenset(
 )
 # hiredis allocates an array of the announced size at once: a header like
 # "*3000000000" would take gigabytes, so such reads go to RequestParser, which
-# checks the count first and grows the argument list as the data arrives.
+# checks the count first and grows the argument list as the data arrives. hiredis
+# also reads a simple string, a verbatim string or a big number inside the array
+# ("+OK", "=..", "(1") as bytes, as if it were a bulk string, where Redis answers
+# "expected '$', got '+'", and a RESP3 set ("~") or attribute ("|") as an array:
+# reads that may hold one go to RequestParser too (a bulk payload holding "\n+"
+# only costs the slower parser). The regular expression runs
+# only when one of those bytes is there at all (a memchr, far cheaper).
 _HUGE_COUNT = re.compile(rb"\*\d{6}").search
+_NON_BULK = re.compile(rb"\n[+=(~|]").search
+
+# Pending output (bytes) above which a client's commands wait until the socket
+# drained (back-pressure, see the module docstring); also the transport's
+# high-water mark.
+OUTPUT_HIGH_WATER = 8 << 20
+OUTPUT_LOW_WATER = 2 << 20
+# A batch that has replied this much is checked against the clock: past BATCH_SLICE
+# seconds it yields to the event loop (``_slice``), its replies kept unsent, so that
+# a client pipelining slow, big commands does not hold up every other client.
+SLICE_BYTES = 1 << 20
+BATCH_SLICE = 0.05
+# Redis's per-client reply buffer (PROTO_REPLY_CHUNK_BYTES): replies in it do not count
+# against client-output-buffer-limit, only what overflows into the reply list does.
+REPLY_BUF = 16 * 1024
+# A list reply with at least this many elements is encoded in steps, checked
+# against the hard output limit as it grows (``encode_bounded``).
+_BIG_REPLY = 256
 
 
 class Connection(asyncio.Protocol):
@@ -63,6 +101,12 @@ class Connection(asyncio.Protocol):
         self.net_out = 0
         self.cmds = 0
         self.obuf_soft_since = 0.0
+        self.throttled = False  # over OUTPUT_HIGH_WATER: commands wait, socket not read
+        self._throttle_wait = False  # ``waiting`` was set by ``throttle``
+        self.sliced = False  # yielded in the middle of a batch (``_slice``)
+        self.batch_started = 0.0
+        self.write_paused = False  # the transport called pause_writing
+        self.room = 0  # reply bytes ``run`` may add before ``_output_check`` (``_room``)
         self.fd = -1  # kept from forked children (``datadir.guard``)
 
     # -- connection lifecycle ------------------------------------------------------
@@ -85,6 +129,7 @@ class Connection(asyncio.Protocol):
                         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
             except OSError:
                 pass
+        transport.set_write_buffer_limits(OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER)  # type: ignore[attr-defined]
         if sock is not None:
             self.fd = sock.fileno()
             datadir.guard(self.fd)  # a background job's fork must not keep it open
@@ -126,8 +171,108 @@ class Connection(asyncio.Protocol):
     def abort(self) -> None:
         self.closed = True
         self.out.clear()
+        self.pending.clear()
         if self.transport is not None:
             self.transport.abort()
+
+    # -- output limits and back-pressure ---------------------------------------------
+
+    def pending_output(self) -> int:
+        """Bytes of replies not yet taken by the kernel: Redis's output buffer."""
+        t = self.transport
+        return sum(map(len, self.out)) + (t.get_write_buffer_size() if t is not None else 0)
+
+    def _throttle_at(self, hard: int = -1, soft: int = 0) -> int:
+        """Pending output at which this client's commands wait for its socket: its hard
+        limit when it has one (it is closed there, as in Redis), else OUTPUT_HIGH_WATER
+        (or its soft limit when larger, so that the soft limit's timer can run)."""
+        if hard < 0:
+            hard, soft, _ = self.server.output_limits(self.client)
+        if hard:
+            return hard + REPLY_BUF
+        return max(soft + REPLY_BUF, OUTPUT_HIGH_WATER)
+
+    def _room(self) -> int:
+        """Reply bytes this client may get before ``_output_check`` must look again."""
+        t = self.transport
+        size = (sum(map(len, self.out)) if self.out else 0) + (
+            t.get_write_buffer_size() if t is not None else 0)
+        hard, soft, _ = self.server.output_limits(self.client)
+        if hard:
+            cap = hard + REPLY_BUF
+        else:
+            cap = OUTPUT_HIGH_WATER if soft + REPLY_BUF < OUTPUT_HIGH_WATER else soft + REPLY_BUF
+        if soft and size < soft + REPLY_BUF and soft + REPLY_BUF < cap:
+            cap = soft + REPLY_BUF
+        return min(cap - size, SLICE_BYTES)
+
+    def _output_check(self) -> bool:
+        """Replies passed ``_room``: True when this client must run no more commands now
+        (closed for its output limit, or throttled until its socket drains)."""
+        size = self.pending_output()
+        self.server.check_output_limits(self, size)
+        if self.closed:
+            return True
+        if size >= self._throttle_at():
+            self.throttle()
+            return True
+        if time.monotonic() - self.batch_started > BATCH_SLICE:
+            self._slice()
+            return True
+        return False
+
+    def _slice(self) -> None:
+        """This batch ran long: let the event loop serve others, then go on. Its replies
+        stay unsent meanwhile (``flush`` waits), as they would in one long batch."""
+        self.sliced = True
+        self.throttle()
+        assert self.server.loop is not None
+        self.server.loop.call_soon(self._continue_slice)
+
+    def _continue_slice(self) -> None:
+        self.sliced = False
+        self.batch_started = time.monotonic()
+        if self.closed:
+            return
+        if self.write_paused:  # the output is over the high-water mark: wait for it
+            self.flush()
+            return
+        self.unthrottle()
+        if not self.throttled:
+            self.server.end_batch(self)
+
+    def throttle(self) -> None:
+        if self.throttled or self.closed:
+            return
+        self.throttled = True
+        if not self.waiting:  # new commands go to ``pending`` (the hot loop checks only this)
+            self.waiting = True
+            self._throttle_wait = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def unthrottle(self) -> None:
+        """The socket took the output: run what waited, read again."""
+        if not self.throttled or self.closed or self.write_paused:
+            return
+        self.throttled = False
+        if self._throttle_wait:
+            self._throttle_wait = False
+            self.waiting = False
+        if not self.waiting:
+            self.run_pending()
+            self.server.end_batch(self)
+        if not self.throttled and not self.closed and self.transport is not None:
+            self.transport.resume_reading()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        if self.pending_output() >= self._throttle_at():
+            self.throttle()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self.unthrottle()
 
     # -- output --------------------------------------------------------------------
 
@@ -143,15 +288,23 @@ class Connection(asyncio.Protocol):
             self.server.dirty.add(self)
 
     def flush(self) -> None:
+        if self.sliced and not self.closed:
+            return  # the rest of the batch comes first (``_continue_slice``)
         out = self.out
-        if not out or self.transport is None:
-            return
-        data = out[0] if len(out) == 1 else b"".join(out)
-        out.clear()
-        self.net_out += len(data)
-        self.transport.write(data)
-        if self.transport.get_write_buffer_size():
-            self.server.check_output_limits(self)
+        t = self.transport
+        if out and t is not None:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            out.clear()
+            self.net_out += len(data)
+            t.write(data)  # may call pause_writing
+            size = t.get_write_buffer_size()
+            if size:
+                self.server.check_output_limits(self, size)
+        if self.throttled and not self.write_paused and not self.closed:
+            # throttled by ``_output_check`` but under the transport's high-water mark:
+            # no resume_writing will come, so carry on in the next turn of the loop
+            assert self.server.loop is not None
+            self.server.loop.call_soon(self.unthrottle)
 
     # -- input ---------------------------------------------------------------------
 
@@ -163,9 +316,12 @@ class Connection(asyncio.Protocol):
         self.net_in += n
         srv.net_in += n
         self.client.last_interaction_ms = srv.now_ms()
+        self.batch_started = time.monotonic()
         if self.parser is not None:
             self._parser_received(data)
-        elif data[0] != 0x2A or _HUGE_COUNT(data):  # inline, or a giant array header
+        elif data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
+                (b"+" in data or b"=" in data or b"(" in data or b"~" in data or b"|" in data)
+                and _NON_BULK(data)):
             self._use_parser(data)
             self._parser_received(b"")
         else:
@@ -191,12 +347,17 @@ class Connection(asyncio.Protocol):
         c = self.client
         execute = self.engine.execute
         append = self.out.append
+        tr = self.transport
+        # nothing pending (the common case): every limit leaves at least REPLY_BUF of
+        # room, so the limits need not be looked up before that much is replied
+        room = REPLY_BUF if not self.out and tr is not None and not tr.get_write_buffer_size() \
+            else self._room()
         done = 0
         while True:
             try:
                 argv = gets()
-            except hiredis.ProtocolError:
-                break
+            except Exception:  # noqa: BLE001  ProtocolError, or a map keyed by an array
+                break          # (TypeError: unhashable): RequestParser names the error
             if argv is False:
                 break
             if type(argv) is list and argv:
@@ -205,11 +366,12 @@ class Connection(asyncio.Protocol):
                         break
                 else:
                     done += 1
-                    if self.waiting:
+                    if self.waiting:  # blocked, paused or throttled
                         pending.append(argv)
                     elif srv.paused_until or srv.loading or c.reply_mode != b"on":
                         if not self.run(argv):
                             return  # closing
+                        room = self._room()
                     else:  # self.run(argv), inlined
                         self.cmds += 1
                         self.running = True
@@ -221,6 +383,7 @@ class Connection(asyncio.Protocol):
                             self.running = False
                         t = type(reply)
                         if t is bytes:
+                            room -= len(reply)
                             append(b"$%d\r\n%b\r\n" % (len(reply), reply))
                         elif reply is OK:
                             append(_OK_PLUS)
@@ -229,24 +392,33 @@ class Connection(asyncio.Protocol):
                         elif reply is SUSPENDED:  # a busy script: its reply comes later
                             self.waiting = True
                         elif reply is not NO_REPLY:
-                            append(encode(reply, c.protocol))
+                            if t is list and len(reply) >= _BIG_REPLY:
+                                enc = self._encode_big(reply)
+                                if enc is None:
+                                    return  # closed: over its hard output limit
+                            else:
+                                enc = encode(reply, c.protocol)
+                            room -= len(enc)
+                            append(enc)
                         if self.deferred:
+                            room -= sum(map(len, self.deferred))
                             self.out.extend(self.deferred)
                             self.deferred.clear()
                         if c.closing:
                             self.close_after_reply = True
                             return
+                        if room < 0:
+                            if self._output_check() and self.closed:
+                                return
+                            room = self._room()
                     # hiredis is asked only here, after a whole command: inside one
                     # it may have consumed every byte and still wait for more
                     if not has_data():
                         return  # at a command boundary: the common case
                     continue
                 break
-            if argv is None or argv == []:
-                done += 1  # empty or null multibulk: ignored, as Redis does
-                if not has_data():
-                    return
-                continue
+            # anything else (None for "*-1" but also "$-1" or "_", [] for "*0" but
+            # also "~0" ...): RequestParser tells them apart, as Redis does
             break
         if self.closed or self.close_after_reply:
             return
@@ -292,10 +464,12 @@ class Connection(asyncio.Protocol):
                 break
             if not argv:
                 continue
-            if self.waiting:
+            if self.waiting or self.throttled:
                 self.pending.append(argv)
             elif not self.run(argv):
                 break
+        if self.closed:
+            return
         if p.pending() > limit:
             self.server.log(f"Closing client that reached max query buffer length (id={c.id})")
             self.server.stat_qbuf_disconnections += 1
@@ -307,8 +481,10 @@ class Connection(asyncio.Protocol):
             self.parser = None
 
     def protocol_error(self, text: str) -> None:
-        self.out.append(b"-" + text.encode("latin-1", "replace") + b"\r\n")
-        self.engine.count_error(ErrorReply(text.encode("latin-1", "replace")))
+        # newlines become spaces, as Redis's addReplyErrorFormat makes them
+        msg = text.encode("latin-1", "replace").replace(b"\r", b" ").replace(b"\n", b" ")
+        self.out.append(b"-" + msg + b"\r\n")
+        self.engine.count_error(ErrorReply(msg))
         self.close_after_reply = True
 
     # -- running commands ------------------------------------------------------------
@@ -359,27 +535,53 @@ class Connection(asyncio.Protocol):
         if reply is not NO_REPLY:
             t = type(reply)
             if t is bytes:
-                self.out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                data = b"$%d\r\n%b\r\n" % (len(reply), reply)
             elif reply is OK:
-                self.out.append(_OK_PLUS)
+                data = _OK_PLUS
+            elif t is list and len(reply) >= _BIG_REPLY:
+                got = self._encode_big(reply)
+                if got is None:
+                    return False  # closed: over its hard output limit
+                data = got
             else:
-                self.out.append(encode(reply, c.protocol))
+                data = encode(reply, c.protocol)
+            self.room -= len(data)
+            self.out.append(data)
         if self.deferred:
+            self.room -= sum(map(len, self.deferred))
             self.out.extend(self.deferred)
             self.deferred.clear()
         if c.closing:
             self.close_after_reply = True
             return False
+        if self.room < 0:
+            if self._output_check():
+                return not self.closed
+            self.room = self._room()
         return True
+
+    def _encode_big(self, reply: list[Any]) -> bytes | None:
+        """A long array reply, encoded in steps against the client's hard output limit
+        (Redis stops buffering a reply once the client is over it); None when the client
+        went over it and was closed."""
+        hard = self.server.output_limits(self.client)[0]
+        if not hard:
+            return encode(reply, self.client.protocol)
+        data = encode_bounded(reply, self.client.protocol,
+                              hard + REPLY_BUF - self.pending_output())
+        if data is None:
+            self.server.output_limit_reached(self)
+        return data
 
     def run_pending(self) -> None:
         """Run commands that arrived while blocked or paused."""
         self.waiting = False
         pending = self.pending
-        while pending and not self.waiting and not self.closed and not self.close_after_reply:
+        while (pending and not self.waiting and not self.throttled and not self.closed
+               and not self.close_after_reply):
             if not self.run(pending.popleft()):
                 break
-        if not pending and self.parser is not None and not self.waiting:
+        if not pending and self.parser is not None and not self.waiting and not self.throttled:
             self._parser_received(b"")
 
     def deliver(self, reply: Any) -> None:

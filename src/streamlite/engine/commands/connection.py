@@ -13,7 +13,7 @@ import streamlite
 
 from ..args import parse_int
 from ..client import Client
-from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
+from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError, c_str
 from ..front import front_of
 from ..registry import Command, command
 from ..replies import NO_REPLY, OK, PONG, Push, SimpleString, Verbatim
@@ -79,12 +79,23 @@ def auth(c: Client, argv: list[bytes]) -> object:
     else:
         user, password = argv[1], argv[2]
     if not _check_password(c, user, password, argv[0]):
-        raise CommandError(WRONGPASS)
+        return _auth_error(c)
     return OK
 
 
+def _auth_error(c: Client) -> object:
+    """Redis's ``addAuthErrReply``: WRONGPASS, unless the client has replies not yet sent
+    (an earlier command of the same pipeline), when the failure gets no reply at all."""
+    if front_of(c.engine).has_pending_replies(c):
+        return NO_REPLY
+    raise CommandError(WRONGPASS)
+
+
 def _valid_name(name: bytes) -> bool:
-    return all(33 <= ch <= 126 for ch in name)
+    """Printable ASCII without spaces, checked as Redis does: over a C string, so up to
+    the first NUL (``a\0 b`` passes)."""
+    nul = name.find(0)
+    return all(33 <= ch <= 126 for ch in (name if nul < 0 else name[:nul]))
 
 
 @command("hello", -1, "noscript loading stale fast no-auth allow-busy", group="connection")
@@ -116,7 +127,7 @@ def hello(c: Client, argv: list[bytes]) -> object:
                 f"ERR Syntax error in HELLO option '{argv[j].decode('utf-8', 'replace')}'"
             )
     if creds is not None and not _check_password(c, *creds, argv[0]):
-        raise CommandError(WRONGPASS)
+        return _auth_error(c)
     if not c.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
@@ -370,7 +381,7 @@ def client_info_line(c: Client) -> bytes:
         ("addr", c.addr.decode()),
         ("laddr", c.laddr.decode()),
         ("fd", extra.get("fd", -1)),
-        ("name", c.name.decode("utf-8", "replace")),
+        ("name", c_str(c.name).decode("utf-8", "replace")),
         ("age", max(0, (now - c.created_ms) // 1000)),
         ("idle", max(0, (now - c.last_interaction_ms) // 1000)),
         ("flags", _flags(c)),
@@ -395,8 +406,8 @@ def client_info_line(c: Client) -> bytes:
         ("user", c.user.name.decode("utf-8", "surrogateescape")),
         ("redir", -1 if c.tracking is None else c.tracking.redirect),
         ("resp", c.protocol),
-        ("lib-name", c.lib_name.decode("utf-8", "replace")),
-        ("lib-ver", c.lib_ver.decode("utf-8", "replace")),
+        ("lib-name", c_str(c.lib_name).decode("utf-8", "replace")),
+        ("lib-ver", c_str(c.lib_ver).decode("utf-8", "replace")),
         ("io-thread", 0),
         ("tot-net-in", extra.get("tot-net-in", 0)),
         ("tot-net-out", extra.get("tot-net-out", 0)),

@@ -128,7 +128,7 @@ def script(c: Client, argv: list[bytes]) -> object:
         raise CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
     if sub == b"help":
         return [SimpleString(line.encode()) for line in _HELP]
-    raise CommandError(unknown_subcommand(argv[1].decode("utf-8", "replace"), "script"))
+    raise CommandError(unknown_subcommand(argv[1], "script"))
 
 
 for _name, _arity, _flags, _doc in (

@@ -710,15 +710,23 @@ _DEBUG_HELP = [
 ]
 
 
+def protected_refusal(c: Client, name: str) -> str | None:
+    """Redis's refusal of a protected command (DEBUG, MODULE) its ``enable-*-command``
+    config does not allow for this client; checked before authentication, as Redis's
+    ``processCommand`` does, so an unauthenticated client sees it rather than NOAUTH."""
+    if not _allowed(c.engine.config.get(f"enable-{name}-command", "no"), c):
+        return (f"ERR {name.upper()} command not allowed. If the enable-{name}-command option "
+                'is set to "local", you can run it from a local connection, otherwise you need '
+                "to set this option in the configuration file, and then restart the server.")
+    return None
+
+
 @command("debug", -2, "admin noscript loading stale protected", group="server")
 def debug(c: Client, argv: list[bytes]) -> object:
     """DEBUG subcommand [argument ...]"""
-    if not _allowed(c.engine.config.get("enable-debug-command", "no"), c):
-        raise CommandError(
-            "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
-            '"local", you can run it from a local connection, otherwise you need to set this '
-            "option in the configuration file, and then restart the server."
-        )
+    refusal = protected_refusal(c, "debug")
+    if refusal is not None:
+        raise CommandError(refusal)
     sub = argv[1].lower()
     eng = c.engine
     if sub == b"help":

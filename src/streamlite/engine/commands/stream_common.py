@@ -23,8 +23,12 @@ POLICIES = {b"KEEPREF": KEEPREF, b"DELREF": DELREF, b"ACKED": ACKED}
 
 
 def text(b: bytes) -> str:
-    """An argument as text for an error message."""
-    return b.decode("utf-8", "replace")
+    """An argument as text for an error message, as Redis's ``%s`` prints it: up to
+    its first NUL (a C string), other bytes as they are."""
+    nul = b.find(0)
+    if nul >= 0:
+        b = b[:nul]
+    return b.decode("utf-8", "surrogateescape")
 
 
 def get_stream(c: Client, key: bytes) -> Stream | None:

@@ -38,7 +38,7 @@ def dispatch_subcommand(c: Client, argv: list[bytes], container: str) -> Any:
     cmd = c.engine.commands[container.encode()]
     sub = cmd.subcommands.get(argv[1].lower().decode("utf-8", "replace"))
     if sub is None:
-        raise CommandError(unknown_subcommand(argv[1].decode("utf-8", "replace"), container))
+        raise CommandError(unknown_subcommand(argv[1], container))
     n = len(argv)
     a = sub.arity
     if (a > 0 and n != a) or n < -a:
@@ -263,8 +263,8 @@ def xackdel(c: Client, argv: list[bytes]) -> Any:
     """XACKDEL key group [KEEPREF | DELREF | ACKED] IDS numids id [id ...]"""
     from .streams import _parse_policy_ids
 
+    s = get_stream(c, argv[1])  # WRONGTYPE before any argument error, as Redis
     policy, at, n = _parse_policy_ids(argv, 3)
-    s = get_stream(c, argv[1])
     read_miss(c, argv[1], s)
     g = s.groups.get(argv[2]) if s is not None else None
     if s is None or g is None:

@@ -312,8 +312,8 @@ def _parse_policy_ids(argv: list[bytes], start: int) -> tuple[int, int, int]:
 @command("xdelex", -5, "write fast", 1, 1, 1, group=_G)
 def xdelex(c: Client, argv: list[bytes]) -> Any:
     """XDELEX key [KEEPREF | DELREF | ACKED] IDS numids id [id ...]"""
+    s = get_stream(c, argv[1])  # WRONGTYPE before any argument error, as Redis
     policy, at, n = _parse_policy_ids(argv, 2)
-    s = get_stream(c, argv[1])
     if s is None:
         return [-1] * n
     ids = [parse_strict(x) for x in argv[at : at + n]]
