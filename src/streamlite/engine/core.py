@@ -269,10 +269,12 @@ class Engine:
         a = real.arity
         if (a > 0 and n != a) or n < -a:
             return self.reject(c, real, wrong_args(self.full_name(cmd, real)), cmd)
-        if "protected" in real.flags and not c.is_master:  # MODULE LOAD ..., as Redis: first
-            from .commands.ops import protected_error
+        if "protected" in real.flags and not c.is_master:
+            # DEBUG, MODULE LOAD ... under enable-*-command: before authentication and
+            # ACLs, as Redis's processCommand
+            from .commands.server import protected_refusal
 
-            err = protected_error(c, cmd)
+            err = protected_refusal(c, cmd.name)
             if err is not None:
                 return self.reject(c, real, err, cmd)
         if c.multi is not None and "no-multi" in real.flags:
@@ -304,12 +306,6 @@ class Engine:
         is logged in ACL LOG), out of memory, disk errors, read-only, loading."""
         if c.is_master:  # replaying the AOF: no checks
             return None
-        if not c.authenticated and "protected" in cmd.flags:
-            from .commands.server import protected_refusal
-
-            refusal = protected_refusal(c, cmd.name)
-            if refusal is not None:
-                return refusal
         if not c.authenticated and "no-auth" not in cmd.flags:
             if not self.acl.auth_required():
                 c.authenticated = True

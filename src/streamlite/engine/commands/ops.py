@@ -15,7 +15,7 @@ from ..args import parse_int
 from ..client import Client
 from ..errors import CommandError
 from ..latency import monitor
-from ..registry import Command, command
+from ..registry import command
 from ..replies import OK, Verbatim
 from ..slowlog import eng_slowlog
 from ..subcommands import dispatch, help_lines
@@ -192,12 +192,6 @@ def latency_histogram(c: Client, argv: list[bytes]) -> object:
 
 # -- MODULE ---------------------------------------------------------------------------
 
-_MODULE_NOT_ALLOWED = (
-    "ERR MODULE command not allowed. If the enable-module-command option is set to "
-    "\"local\", you can run it from a local connection, otherwise you need to set this "
-    "option in the configuration file, and then restart the server."
-)
-
 
 @command("module", -2, "", group="server")
 def module(c: Client, argv: list[bytes]) -> object:
@@ -232,23 +226,13 @@ def module_list(c: Client, argv: list[bytes]) -> object:
     return []
 
 
-def protected_error(c: Client, container: Command) -> str | None:
-    """The refusal of a ``protected`` command (MODULE LOAD/LOADEX/UNLOAD) under
-    ``enable-module-command``, which Redis checks before authentication and ACLs."""
-    from .server import _allowed
-
-    if container.name == "module" and not _allowed(
-            c.engine.config.get("enable-module-command", "no"), c):
-        return _MODULE_NOT_ALLOWED
-    return None
-
-
 def _protected(c: Client) -> None:
-    """From scripts and EXEC, which call the handler directly: the same refusal."""
-    if not c.is_master:
-        from ..registry import COMMANDS
+    """From scripts and EXEC, which call the handler directly: the refusal that
+    ``Engine.execute`` gives before authentication."""
+    from .server import protected_refusal
 
-        err = protected_error(c, COMMANDS[b"module"])
+    if not c.is_master:
+        err = protected_refusal(c, "module")
         if err is not None:
             raise CommandError(err)
 
