@@ -1,9 +1,17 @@
-"""Encode engine reply values (see ``streamlite.engine.replies``) as RESP2 or RESP3."""
+"""Encode engine reply values (see ``streamlite.engine.replies``) as RESP2 or RESP3.
+
+``encode_py`` is the reference; ``encode`` is its compiled twin from the C
+accelerator when that is active (``streamlite.accel``), which does the common
+types itself and hands the rest (doubles, big numbers, verbatim text, subclasses)
+back to ``encode_py`` value by value.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ..accel import speedups
 from ..engine.args import format_double
 from ..engine.replies import (
     NULL_ARRAY,
@@ -113,7 +121,7 @@ def _encode_into(out: list[bytes], v: Any, proto: int) -> None:
         raise TypeError(f"cannot encode reply of type {t.__name__}")
 
 
-def encode(v: Any, proto: int = 2) -> bytes:
+def encode_py(v: Any, proto: int = 2) -> bytes:
     """The RESP bytes for one reply value."""
     t = type(v)
     if t is bytes:
@@ -126,6 +134,13 @@ def encode(v: Any, proto: int = 2) -> bytes:
     out: list[bytes] = []
     _encode_into(out, v, proto)
     return b"".join(out)
+
+
+encode: Callable[[Any, int], bytes] = encode_py
+if speedups is not None:
+    speedups.setup(SimpleString=SimpleString, ErrorReply=ErrorReply, RespSet=RespSet, Push=Push,
+                   MultiReply=MultiReply, NULL_ARRAY=NULL_ARRAY, fallback=encode_py)
+    encode = speedups.encode
 
 
 def encode_command(argv: list[bytes]) -> bytes:

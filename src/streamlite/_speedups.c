@@ -1,0 +1,596 @@
+/* streamlite._speedups: compiled twins of a few pure-Python hot paths.
+ *
+ * The model: the pure-Python engine is the reference and the fallback. Each
+ * function here does exactly what a named Python function does, for the inputs
+ * it handles, and hands anything else back to Python:
+ *
+ *   encode(value, proto)        protocol/resp.py  encode_py       (RESP2/RESP3 reply bytes)
+ *   entries_fwd(nodes, i, ...)  engine/stream/stream.py  Stream.entries, forward
+ *                               (the live entries of a range as [[id, fields], ...])
+ *
+ * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
+ * forces pure Python); tests/engine/test_speedups.py runs each function against
+ * its Python twin on random inputs.
+ *
+ * Built by setup.py as an optional extension: a machine without a compiler
+ * installs and runs the pure-Python path.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* A growable output buffer                                                  */
+
+typedef struct {
+    char *buf;
+    Py_ssize_t len;
+    Py_ssize_t cap;
+    char small[512];
+} Buf;
+
+static void buf_init(Buf *b) {
+    b->buf = b->small;
+    b->len = 0;
+    b->cap = (Py_ssize_t)sizeof(b->small);
+}
+
+static void buf_free(Buf *b) {
+    if (b->buf != b->small)
+        PyMem_Free(b->buf);
+}
+
+static int buf_reserve(Buf *b, Py_ssize_t extra) {
+    Py_ssize_t need = b->len + extra;
+    if (need <= b->cap)
+        return 0;
+    Py_ssize_t cap = b->cap * 2;
+    if (cap < need)
+        cap = need;
+    char *nb;
+    if (b->buf == b->small) {
+        nb = PyMem_Malloc((size_t)cap);
+        if (nb != NULL)
+            memcpy(nb, b->small, (size_t)b->len);
+    } else {
+        nb = PyMem_Realloc(b->buf, (size_t)cap);
+    }
+    if (nb == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->buf = nb;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int buf_put(Buf *b, const char *s, Py_ssize_t n) {
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->buf + b->len, s, (size_t)n);
+    b->len += n;
+    return 0;
+}
+
+/* "<c><n>\r\n" */
+static inline int buf_header(Buf *b, char c, long long n) {
+    if (buf_reserve(b, 24) < 0)
+        return -1;
+    b->len += snprintf(b->buf + b->len, 24, "%c%lld\r\n", c, n);
+    return 0;
+}
+
+static inline int buf_bulk(Buf *b, const char *s, Py_ssize_t n) {
+    if (buf_reserve(b, n + 24) < 0)
+        return -1;
+    b->len += snprintf(b->buf + b->len, 24, "$%lld\r\n", (long long)n);
+    memcpy(b->buf + b->len, s, (size_t)n);
+    b->len += n;
+    b->buf[b->len++] = '\r';
+    b->buf[b->len++] = '\n';
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* encode: reply values (engine/replies.py) as RESP2 / RESP3                  */
+
+/* set by setup(): the reply classes and the Python encoder for what C leaves alone */
+static PyTypeObject *T_SimpleString, *T_ErrorReply, *T_RespSet, *T_Push, *T_MultiReply;
+static PyObject *NULL_ARRAY_OBJ, *py_fallback;
+
+static int enc(Buf *b, PyObject *v, int proto);
+
+static int enc_items(Buf *b, PyObject *seq, int proto) {
+    /* the size is read each time round: a fallback call runs Python code */
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *x = PySequence_Fast_GET_ITEM(seq, i);
+        if (Py_IS_TYPE(x, &PyBytes_Type)) {
+            if (buf_bulk(b, PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x)) < 0)
+                return -1;
+            continue;
+        }
+        Py_INCREF(x);
+        int r = enc(b, x, proto);
+        Py_DECREF(x);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int enc_fallback(Buf *b, PyObject *v, int proto) {
+    PyObject *r = PyObject_CallFunction(py_fallback, "Oi", v, proto);
+    if (r == NULL)
+        return -1;
+    if (!PyBytes_Check(r)) {
+        Py_DECREF(r);
+        PyErr_SetString(PyExc_TypeError, "the reply fallback must return bytes");
+        return -1;
+    }
+    int rc = buf_put(b, PyBytes_AS_STRING(r), PyBytes_GET_SIZE(r));
+    Py_DECREF(r);
+    return rc;
+}
+
+static int enc(Buf *b, PyObject *v, int proto) {
+    PyTypeObject *t = Py_TYPE(v);
+    if (t == &PyBytes_Type)
+        return buf_bulk(b, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v));
+    if (t == &PyLong_Type) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow)
+            return enc_fallback(b, v, proto);
+        if (x == -1 && PyErr_Occurred())
+            return -1;
+        return buf_header(b, ':', x);
+    }
+    if (t == &PyList_Type || t == &PyTuple_Type) {
+        if (buf_header(b, '*', PySequence_Fast_GET_SIZE(v)) < 0)
+            return -1;
+        if (Py_EnterRecursiveCall(" while encoding a reply"))
+            return -1;
+        int r = enc_items(b, v, proto);
+        Py_LeaveRecursiveCall();
+        return r;
+    }
+    if (t == T_SimpleString) {
+        if (buf_reserve(b, PyBytes_GET_SIZE(v) + 3) < 0)
+            return -1;
+        b->buf[b->len++] = '+';
+        memcpy(b->buf + b->len, PyBytes_AS_STRING(v), (size_t)PyBytes_GET_SIZE(v));
+        b->len += PyBytes_GET_SIZE(v);
+        b->buf[b->len++] = '\r';
+        b->buf[b->len++] = '\n';
+        return 0;
+    }
+    if (t == T_ErrorReply) {
+        Py_ssize_t n = PyBytes_GET_SIZE(v);
+        const char *s = PyBytes_AS_STRING(v);
+        if (buf_reserve(b, n + 3) < 0)
+            return -1;
+        char *o = b->buf + b->len;
+        *o++ = '-';
+        for (Py_ssize_t i = 0; i < n; i++)
+            *o++ = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+        *o++ = '\r';
+        *o++ = '\n';
+        b->len = o - b->buf;
+        return 0;
+    }
+    if (v == Py_None)
+        return proto == 3 ? buf_put(b, "_\r\n", 3) : buf_put(b, "$-1\r\n", 5);
+    if (v == NULL_ARRAY_OBJ)
+        return proto == 3 ? buf_put(b, "_\r\n", 3) : buf_put(b, "*-1\r\n", 5);
+    if (t == &PyDict_Type) {
+        Py_ssize_t n = PyDict_GET_SIZE(v);
+        if (buf_header(b, proto == 3 ? '%' : '*', proto == 3 ? n : 2 * n) < 0)
+            return -1;
+        if (Py_EnterRecursiveCall(" while encoding a reply"))
+            return -1;
+        Py_ssize_t pos = 0;
+        PyObject *k, *x;
+        int r = 0;
+        while (PyDict_Next(v, &pos, &k, &x)) {
+            Py_INCREF(k);
+            Py_INCREF(x);
+            r = enc(b, k, proto);
+            if (r == 0)
+                r = enc(b, x, proto);
+            Py_DECREF(k);
+            Py_DECREF(x);
+            if (r < 0)
+                break;
+        }
+        Py_LeaveRecursiveCall();
+        return r;
+    }
+    if (t == &PyBool_Type) {
+        if (proto == 3)
+            return buf_put(b, v == Py_True ? "#t\r\n" : "#f\r\n", 4);
+        return buf_put(b, v == Py_True ? ":1\r\n" : ":0\r\n", 4);
+    }
+    if (t == T_RespSet || t == T_Push || t == T_MultiReply) {
+        if (t != T_MultiReply) {
+            char c = proto == 3 ? (t == T_RespSet ? '~' : '>') : '*';
+            if (buf_header(b, c, PyList_GET_SIZE(v)) < 0)
+                return -1;
+        }
+        if (Py_EnterRecursiveCall(" while encoding a reply"))
+            return -1;
+        int r = enc_items(b, v, proto);
+        Py_LeaveRecursiveCall();
+        return r;
+    }
+    /* doubles, big numbers, verbatim text, subclasses, str: the Python encoder */
+    return enc_fallback(b, v, proto);
+}
+
+static PyObject *sp_encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "encode(value, proto=2)");
+        return NULL;
+    }
+    if (py_fallback == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.setup() was not called");
+        return NULL;
+    }
+    int proto = 2;
+    if (nargs == 2) {
+        long p = PyLong_AsLong(args[1]);
+        if (p == -1 && PyErr_Occurred())
+            return NULL;
+        proto = (int)p;
+    }
+    PyObject *v = args[0];
+    if (Py_IS_TYPE(v, &PyBytes_Type)) {  /* the most common reply: one allocation */
+        Py_ssize_t n = PyBytes_GET_SIZE(v);
+        char head[24];
+        int h = snprintf(head, sizeof(head), "$%lld\r\n", (long long)n);
+        PyObject *r = PyBytes_FromStringAndSize(NULL, h + n + 2);
+        if (r == NULL)
+            return NULL;
+        char *o = PyBytes_AS_STRING(r);
+        memcpy(o, head, (size_t)h);
+        memcpy(o + h, PyBytes_AS_STRING(v), (size_t)n);
+        o[h + n] = '\r';
+        o[h + n + 1] = '\n';
+        return r;
+    }
+    Buf b;
+    buf_init(&b);
+    if (enc(&b, v, proto) < 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    PyObject *r = PyBytes_FromStringAndSize(b.buf, b.len);
+    buf_free(&b);
+    return r;
+}
+
+static PyObject *sp_setup(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"SimpleString", "ErrorReply", "RespSet", "Push", "MultiReply",
+                            "NULL_ARRAY", "fallback", NULL};
+    PyObject *ss, *er, *rs, *pu, *mr, *na, *fb;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O!O!O!OO:setup", names, &PyType_Type, &ss,
+                                     &PyType_Type, &er, &PyType_Type, &rs, &PyType_Type, &pu,
+                                     &PyType_Type, &mr, &na, &fb))
+        return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)ss, &PyBytes_Type) ||
+        !PyType_IsSubtype((PyTypeObject *)er, &PyBytes_Type) ||
+        !PyType_IsSubtype((PyTypeObject *)rs, &PyList_Type) ||
+        !PyType_IsSubtype((PyTypeObject *)pu, &PyList_Type) ||
+        !PyType_IsSubtype((PyTypeObject *)mr, &PyList_Type)) {
+        PyErr_SetString(PyExc_TypeError, "setup: reply classes of the wrong base type");
+        return NULL;
+    }
+    Py_INCREF(ss); Py_INCREF(er); Py_INCREF(rs); Py_INCREF(pu); Py_INCREF(mr);
+    Py_INCREF(na); Py_INCREF(fb);
+    Py_XDECREF(T_SimpleString); Py_XDECREF(T_ErrorReply); Py_XDECREF(T_RespSet);
+    Py_XDECREF(T_Push); Py_XDECREF(T_MultiReply); Py_XDECREF(NULL_ARRAY_OBJ);
+    Py_XDECREF(py_fallback);
+    T_SimpleString = (PyTypeObject *)ss;
+    T_ErrorReply = (PyTypeObject *)er;
+    T_RespSet = (PyTypeObject *)rs;
+    T_Push = (PyTypeObject *)pu;
+    T_MultiReply = (PyTypeObject *)mr;
+    NULL_ARRAY_OBJ = na;
+    py_fallback = fb;
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* entries_fwd: Stream.entries in ID order, node by node                      */
+
+#define F_DELETED 1
+#define F_SAME 2
+
+static PyObject *S_ids, *S_flags, *S_offs, *S_data, *S_fields;
+
+/* a varint length (stream.py's _varint / _read_varint); -1 past the end */
+static inline int64_t read_varint(const unsigned char *d, Py_ssize_t len, Py_ssize_t *pos) {
+    uint64_t n = 0;
+    int shift = 0;
+    while (*pos < len && shift < 63) {
+        unsigned char c = d[(*pos)++];
+        n |= (uint64_t)(c & 127) << shift;
+        if (c < 128)
+            return (int64_t)n;
+        shift += 7;
+    }
+    return -1;
+}
+
+static inline PyObject *take_bytes(const unsigned char *d, Py_ssize_t len, Py_ssize_t *pos) {
+    int64_t n = read_varint(d, len, pos);
+    if (n < 0 || n > len - *pos) {
+        PyErr_SetString(PyExc_ValueError, "corrupt stream node data");
+        return NULL;
+    }
+    PyObject *r = PyBytes_FromStringAndSize((const char *)d + *pos, (Py_ssize_t)n);
+    *pos += (Py_ssize_t)n;
+    return r;
+}
+
+static PyObject *u128(uint64_t ms, uint64_t seq) {
+    unsigned char b[16];
+    for (int k = 0; k < 8; k++) {
+        b[k] = (unsigned char)(seq >> (8 * k));
+        b[8 + k] = (unsigned char)(ms >> (8 * k));
+    }
+    return _PyLong_FromByteArray(b, 16, 1, 0);
+}
+
+/* the fields of entry j as node.decode(j) returns them */
+static PyObject *decode_entry(const unsigned char *d, Py_ssize_t len, Py_ssize_t pos,
+                              int same, PyObject *names) {
+    if (pos < 0 || pos > len) {
+        PyErr_SetString(PyExc_ValueError, "corrupt stream node offsets");
+        return NULL;
+    }
+    PyObject *out;
+    if (same) {
+        Py_ssize_t nf = PyList_GET_SIZE(names);
+        out = PyList_New(2 * nf);
+        if (out == NULL)
+            return NULL;
+        for (Py_ssize_t k = 0; k < nf; k++) {
+            PyObject *name = PyList_GET_ITEM(names, k);
+            Py_INCREF(name);
+            PyList_SET_ITEM(out, 2 * k, name);
+            PyObject *val = take_bytes(d, len, &pos);
+            if (val == NULL) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyList_SET_ITEM(out, 2 * k + 1, val);
+        }
+        return out;
+    }
+    int64_t cnt = read_varint(d, len, &pos);
+    if (cnt < 0 || cnt > len) {
+        PyErr_SetString(PyExc_ValueError, "corrupt stream node data");
+        return NULL;
+    }
+    out = PyList_New((Py_ssize_t)(2 * cnt));
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < 2 * cnt; k++) {
+        PyObject *x = take_bytes(d, len, &pos);
+        if (x == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, x);
+    }
+    return out;
+}
+
+typedef struct {
+    Py_buffer ids, flags, offs, data;
+    int have;  /* how many of the four are held */
+    PyObject *names;
+} NodeView;
+
+static void node_release(NodeView *nv) {
+    if (nv->have > 0) PyBuffer_Release(&nv->ids);
+    if (nv->have > 1) PyBuffer_Release(&nv->flags);
+    if (nv->have > 2) PyBuffer_Release(&nv->offs);
+    if (nv->have > 3) PyBuffer_Release(&nv->data);
+    nv->have = 0;
+    Py_CLEAR(nv->names);
+}
+
+static int get_buf(PyObject *node, PyObject *attr, Py_buffer *view, Py_ssize_t itemsize) {
+    PyObject *o = PyObject_GetAttr(node, attr);
+    if (o == NULL)
+        return -1;
+    int r = PyObject_GetBuffer(o, view, PyBUF_FORMAT);
+    Py_DECREF(o);
+    if (r < 0)
+        return -1;
+    if (view->itemsize != itemsize) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_TypeError, "stream node array of an unexpected item size");
+        return -1;
+    }
+    return 0;
+}
+
+static int node_view(PyObject *node, NodeView *nv) {
+    nv->have = 0;
+    nv->names = NULL;
+    if (get_buf(node, S_ids, &nv->ids, 8) < 0) return -1;
+    nv->have = 1;
+    if (get_buf(node, S_flags, &nv->flags, 1) < 0) goto fail;
+    nv->have = 2;
+    if (get_buf(node, S_offs, &nv->offs, 4) < 0) goto fail;
+    nv->have = 3;
+    if (get_buf(node, S_data, &nv->data, 1) < 0) goto fail;
+    nv->have = 4;
+    nv->names = PyObject_GetAttr(node, S_fields);
+    if (nv->names == NULL) goto fail;
+    if (!PyList_CheckExact(nv->names)) {
+        PyErr_SetString(PyExc_TypeError, "stream node fields must be a list");
+        goto fail;
+    }
+    if (nv->ids.len / 16 < nv->flags.len || nv->offs.len / 4 < nv->flags.len) {
+        PyErr_SetString(PyExc_ValueError, "corrupt stream node arrays");
+        goto fail;
+    }
+    return 0;
+fail:
+    node_release(nv);
+    return -1;
+}
+
+static inline int id_lt(uint64_t ams, uint64_t aseq, uint64_t bms, uint64_t bseq) {
+    return ams < bms || (ams == bms && aseq < bseq);
+}
+
+/* entries_fwd(nodes, i, start_ms, start_seq, end_ms, end_seq, count, out, sids) -> out
+ *
+ * Stream.entries(start, end, count, rev=False, sids) from node i on, where i is
+ * the node that may hold ``start`` (bisect over the node keys, done by the caller).
+ * Appends [id, fields] of the live entries with start <= id <= end to ``out``
+ * until len(out) == count (count < 0: no limit); their IDs as ints to ``sids``
+ * unless it is None. */
+static PyObject *sp_entries_fwd(PyObject *self, PyObject *args) {
+    PyObject *nodes, *out, *sids;
+    Py_ssize_t i, count;
+    unsigned long long sms, sseq, ems, eseq;
+    if (!PyArg_ParseTuple(args, "O!nKKKKnO!O:entries_fwd", &PyList_Type, &nodes, &i, &sms,
+                          &sseq, &ems, &eseq, &count, &PyList_Type, &out, &sids))
+        return NULL;
+    if (sids != Py_None && !PyList_Check(sids)) {
+        PyErr_SetString(PyExc_TypeError, "sids must be a list or None");
+        return NULL;
+    }
+    int first = 1;
+    uint64_t last_ms = UINT64_MAX;
+    int have_last = 0;
+    char prefix[24];
+    int plen = 0;
+    for (; i < PyList_GET_SIZE(nodes); i++) {
+        PyObject *node = PyList_GET_ITEM(nodes, i);
+        Py_INCREF(node);
+        NodeView nv;
+        if (node_view(node, &nv) < 0) {
+            Py_DECREF(node);
+            return NULL;
+        }
+        const uint64_t *ids = (const uint64_t *)nv.ids.buf;
+        const unsigned char *flags = (const unsigned char *)nv.flags.buf;
+        const uint32_t *offs = (const uint32_t *)nv.offs.buf;
+        const unsigned char *data = (const unsigned char *)nv.data.buf;
+        Py_ssize_t dlen = nv.data.len;
+        Py_ssize_t n = nv.flags.len;
+        Py_ssize_t j = 0;
+        if (first) {  /* find_ge(start) */
+            Py_ssize_t lo = 0, hi = n;
+            while (lo < hi) {
+                Py_ssize_t mid = (lo + hi) >> 1;
+                if (id_lt(ids[2 * mid], ids[2 * mid + 1], sms, sseq))
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            j = lo;
+            first = 0;
+        }
+        int done = 0;
+        for (; j < n; j++) {
+            uint64_t ms = ids[2 * j], seq = ids[2 * j + 1];
+            if (id_lt(ems, eseq, ms, seq)) {
+                done = 1;
+                break;
+            }
+            unsigned char fl = flags[j];
+            if (fl & F_DELETED)
+                continue;
+            PyObject *fields = decode_entry(data, dlen, (Py_ssize_t)offs[j], fl & F_SAME, nv.names);
+            if (fields == NULL)
+                goto error;
+            if (!have_last || ms != last_ms) {
+                last_ms = ms;
+                have_last = 1;
+                plen = snprintf(prefix, sizeof(prefix), "%llu-", (unsigned long long)ms);
+            }
+            char idbuf[48];
+            memcpy(idbuf, prefix, (size_t)plen);
+            int idlen = plen + snprintf(idbuf + plen, sizeof(idbuf) - (size_t)plen, "%llu",
+                                        (unsigned long long)seq);
+            PyObject *sid = PyBytes_FromStringAndSize(idbuf, idlen);
+            if (sid == NULL) {
+                Py_DECREF(fields);
+                goto error;
+            }
+            PyObject *pair = PyList_New(2);
+            if (pair == NULL) {
+                Py_DECREF(sid);
+                Py_DECREF(fields);
+                goto error;
+            }
+            PyList_SET_ITEM(pair, 0, sid);
+            PyList_SET_ITEM(pair, 1, fields);
+            int r = PyList_Append(out, pair);
+            Py_DECREF(pair);
+            if (r < 0)
+                goto error;
+            if (sids != Py_None) {
+                PyObject *x = u128(ms, seq);
+                if (x == NULL)
+                    goto error;
+                r = PyList_Append(sids, x);
+                Py_DECREF(x);
+                if (r < 0)
+                    goto error;
+            }
+            if (PyList_GET_SIZE(out) == count) {
+                done = 1;
+                break;
+            }
+        }
+        node_release(&nv);
+        Py_DECREF(node);
+        if (done)
+            break;
+        continue;
+    error:
+        node_release(&nv);
+        Py_DECREF(node);
+        return NULL;
+    }
+    Py_INCREF(out);
+    return out;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static PyMethodDef methods[] = {
+    {"encode", (PyCFunction)(void (*)(void))sp_encode, METH_FASTCALL,
+     "encode(value, proto=2) -> bytes: a reply value as RESP (protocol/resp.py's encode_py)"},
+    {"setup", (PyCFunction)(void (*)(void))sp_setup, METH_VARARGS | METH_KEYWORDS,
+     "setup(SimpleString=, ErrorReply=, RespSet=, Push=, MultiReply=, NULL_ARRAY=, fallback=)"},
+    {"entries_fwd", sp_entries_fwd, METH_VARARGS,
+     "entries_fwd(nodes, i, start_ms, start_seq, end_ms, end_seq, count, out, sids) -> out"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_speedups",
+    "Compiled twins of streamlite's pure-Python hot paths (see streamlite.accel).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__speedups(void) {
+    S_ids = PyUnicode_InternFromString("ids");
+    S_flags = PyUnicode_InternFromString("flags");
+    S_offs = PyUnicode_InternFromString("offs");
+    S_data = PyUnicode_InternFromString("data");
+    S_fields = PyUnicode_InternFromString("fields");
+    if (!S_ids || !S_flags || !S_offs || !S_data || !S_fields)
+        return NULL;
+    return PyModule_Create(&module);
+}
