@@ -5,8 +5,10 @@
  * it handles, and hands anything else back to Python:
  *
  *   encode(value, proto)        protocol/resp.py  encode_py       (RESP2/RESP3 reply bytes)
- *   entries_fwd(nodes, i, ...)  engine/stream/stream.py  Stream.entries, forward
+ *   entries_fwd(nodes, i, ...)  engine/stream/stream.py  Stream.entries_py, forward
  *                               (the live entries of a range as [[id, fields], ...])
+ *   entries_resp(nodes, i, ...) encode_py(Stream.entries_py(...)): the same range
+ *                               written straight to RESP bytes (RawResp replies)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -96,7 +98,8 @@ static inline int buf_bulk(Buf *b, const char *s, Py_ssize_t n) {
 /* encode: reply values (engine/replies.py) as RESP2 / RESP3                  */
 
 /* set by setup(): the reply classes and the Python encoder for what C leaves alone */
-static PyTypeObject *T_SimpleString, *T_ErrorReply, *T_RespSet, *T_Push, *T_MultiReply;
+static PyTypeObject *T_SimpleString, *T_ErrorReply, *T_RespSet, *T_Push, *T_MultiReply,
+    *T_RawResp;
 static PyObject *NULL_ARRAY_OBJ, *py_fallback;
 
 static int enc(Buf *b, PyObject *v, int proto);
@@ -179,6 +182,8 @@ static int enc(Buf *b, PyObject *v, int proto) {
         b->len = o - b->buf;
         return 0;
     }
+    if (t == T_RawResp)
+        return buf_put(b, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v));
     if (v == Py_None)
         return proto == 3 ? buf_put(b, "_\r\n", 3) : buf_put(b, "$-1\r\n", 5);
     if (v == NULL_ARRAY_OBJ)
@@ -271,14 +276,15 @@ static PyObject *sp_encode(PyObject *self, PyObject *const *args, Py_ssize_t nar
 
 static PyObject *sp_setup(PyObject *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"SimpleString", "ErrorReply", "RespSet", "Push", "MultiReply",
-                            "NULL_ARRAY", "fallback", NULL};
-    PyObject *ss, *er, *rs, *pu, *mr, *na, *fb;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O!O!O!OO:setup", names, &PyType_Type, &ss,
+                            "RawResp", "NULL_ARRAY", "fallback", NULL};
+    PyObject *ss, *er, *rs, *pu, *mr, *rr, *na, *fb;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O!O!O!O!OO:setup", names, &PyType_Type, &ss,
                                      &PyType_Type, &er, &PyType_Type, &rs, &PyType_Type, &pu,
-                                     &PyType_Type, &mr, &na, &fb))
+                                     &PyType_Type, &mr, &PyType_Type, &rr, &na, &fb))
         return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)ss, &PyBytes_Type) ||
         !PyType_IsSubtype((PyTypeObject *)er, &PyBytes_Type) ||
+        !PyType_IsSubtype((PyTypeObject *)rr, &PyBytes_Type) ||
         !PyType_IsSubtype((PyTypeObject *)rs, &PyList_Type) ||
         !PyType_IsSubtype((PyTypeObject *)pu, &PyList_Type) ||
         !PyType_IsSubtype((PyTypeObject *)mr, &PyList_Type)) {
@@ -286,15 +292,16 @@ static PyObject *sp_setup(PyObject *self, PyObject *args, PyObject *kw) {
         return NULL;
     }
     Py_INCREF(ss); Py_INCREF(er); Py_INCREF(rs); Py_INCREF(pu); Py_INCREF(mr);
-    Py_INCREF(na); Py_INCREF(fb);
+    Py_INCREF(rr); Py_INCREF(na); Py_INCREF(fb);
     Py_XDECREF(T_SimpleString); Py_XDECREF(T_ErrorReply); Py_XDECREF(T_RespSet);
     Py_XDECREF(T_Push); Py_XDECREF(T_MultiReply); Py_XDECREF(NULL_ARRAY_OBJ);
-    Py_XDECREF(py_fallback);
+    Py_XDECREF(T_RawResp); Py_XDECREF(py_fallback);
     T_SimpleString = (PyTypeObject *)ss;
     T_ErrorReply = (PyTypeObject *)er;
     T_RespSet = (PyTypeObject *)rs;
     T_Push = (PyTypeObject *)pu;
     T_MultiReply = (PyTypeObject *)mr;
+    T_RawResp = (PyTypeObject *)rr;
     NULL_ARRAY_OBJ = na;
     py_fallback = fb;
     Py_RETURN_NONE;
@@ -449,36 +456,76 @@ static inline int id_lt(uint64_t ams, uint64_t aseq, uint64_t bms, uint64_t bseq
     return ams < bms || (ams == bms && aseq < bseq);
 }
 
-/* entries_fwd(nodes, i, start_ms, start_seq, end_ms, end_seq, count, out, sids) -> out
- *
- * Stream.entries(start, end, count, rev=False, sids) from node i on, where i is
- * the node that may hold ``start`` (bisect over the node keys, done by the caller).
- * Appends [id, fields] of the live entries with start <= id <= end to ``out``
- * until len(out) == count (count < 0: no limit); their IDs as ints to ``sids``
- * unless it is None. */
-static PyObject *sp_entries_fwd(PyObject *self, PyObject *args) {
-    PyObject *nodes, *out, *sids;
-    Py_ssize_t i, count;
-    unsigned long long sms, sseq, ems, eseq;
-    if (!PyArg_ParseTuple(args, "O!nKKKKnO!O:entries_fwd", &PyList_Type, &nodes, &i, &sms,
-                          &sseq, &ems, &eseq, &count, &PyList_Type, &out, &sids))
-        return NULL;
-    if (sids != Py_None && !PyList_Check(sids)) {
-        PyErr_SetString(PyExc_TypeError, "sids must be a list or None");
-        return NULL;
+/* the RESP of entry j's fields (as encode_py(node.decode(j)) writes them) */
+static int encode_entry(Buf *b, const unsigned char *d, Py_ssize_t len, Py_ssize_t pos,
+                        int same, PyObject *names) {
+    if (pos < 0 || pos > len) {
+        PyErr_SetString(PyExc_ValueError, "corrupt stream node offsets");
+        return -1;
     }
+    Py_ssize_t nitems;
+    if (same) {
+        Py_ssize_t nf = PyList_GET_SIZE(names);
+        if (buf_header(b, '*', 2 * nf) < 0)
+            return -1;
+        for (Py_ssize_t k = 0; k < nf; k++) {
+            PyObject *name = PyList_GET_ITEM(names, k);
+            if (!PyBytes_Check(name)) {
+                PyErr_SetString(PyExc_TypeError, "stream field names must be bytes");
+                return -1;
+            }
+            if (buf_bulk(b, PyBytes_AS_STRING(name), PyBytes_GET_SIZE(name)) < 0)
+                return -1;
+            int64_t n = read_varint(d, len, &pos);
+            if (n < 0 || n > len - pos)
+                goto corrupt;
+            if (buf_bulk(b, (const char *)d + pos, (Py_ssize_t)n) < 0)
+                return -1;
+            pos += (Py_ssize_t)n;
+        }
+        return 0;
+    }
+    int64_t cnt = read_varint(d, len, &pos);
+    if (cnt < 0 || cnt > len)
+        goto corrupt;
+    nitems = (Py_ssize_t)(2 * cnt);
+    if (buf_header(b, '*', nitems) < 0)
+        return -1;
+    for (Py_ssize_t k = 0; k < nitems; k++) {
+        int64_t n = read_varint(d, len, &pos);
+        if (n < 0 || n > len - pos)
+            goto corrupt;
+        if (buf_bulk(b, (const char *)d + pos, (Py_ssize_t)n) < 0)
+            return -1;
+        pos += (Py_ssize_t)n;
+    }
+    return 0;
+corrupt:
+    PyErr_SetString(PyExc_ValueError, "corrupt stream node data");
+    return -1;
+}
+
+/* The forward walk of Stream.entries, from node i (the node that may hold
+ * ``start``: a bisect over the node keys, done by the caller) over the live
+ * entries with start <= id <= end, at most ``count`` of them (count < 0: no
+ * limit). Either appends [id, fields] to ``out`` (and their IDs as ints to
+ * ``sids`` unless None), or, when ``b`` is given, writes their RESP to it. */
+static Py_ssize_t walk_fwd(PyObject *nodes, Py_ssize_t i, uint64_t sms, uint64_t sseq,
+                           uint64_t ems, uint64_t eseq, Py_ssize_t count, PyObject *out,
+                           PyObject *sids, Buf *b) {
     int first = 1;
     uint64_t last_ms = UINT64_MAX;
     int have_last = 0;
     char prefix[24];
     int plen = 0;
+    Py_ssize_t got = 0;
     for (; i < PyList_GET_SIZE(nodes); i++) {
         PyObject *node = PyList_GET_ITEM(nodes, i);
         Py_INCREF(node);
         NodeView nv;
         if (node_view(node, &nv) < 0) {
             Py_DECREF(node);
-            return NULL;
+            return -1;
         }
         const uint64_t *ids = (const uint64_t *)nv.ids.buf;
         const unsigned char *flags = (const unsigned char *)nv.flags.buf;
@@ -509,9 +556,6 @@ static PyObject *sp_entries_fwd(PyObject *self, PyObject *args) {
             unsigned char fl = flags[j];
             if (fl & F_DELETED)
                 continue;
-            PyObject *fields = decode_entry(data, dlen, (Py_ssize_t)offs[j], fl & F_SAME, nv.names);
-            if (fields == NULL)
-                goto error;
             if (!have_last || ms != last_ms) {
                 last_ms = ms;
                 have_last = 1;
@@ -521,33 +565,43 @@ static PyObject *sp_entries_fwd(PyObject *self, PyObject *args) {
             memcpy(idbuf, prefix, (size_t)plen);
             int idlen = plen + snprintf(idbuf + plen, sizeof(idbuf) - (size_t)plen, "%llu",
                                         (unsigned long long)seq);
-            PyObject *sid = PyBytes_FromStringAndSize(idbuf, idlen);
-            if (sid == NULL) {
-                Py_DECREF(fields);
-                goto error;
-            }
-            PyObject *pair = PyList_New(2);
-            if (pair == NULL) {
-                Py_DECREF(sid);
-                Py_DECREF(fields);
-                goto error;
-            }
-            PyList_SET_ITEM(pair, 0, sid);
-            PyList_SET_ITEM(pair, 1, fields);
-            int r = PyList_Append(out, pair);
-            Py_DECREF(pair);
-            if (r < 0)
-                goto error;
-            if (sids != Py_None) {
-                PyObject *x = u128(ms, seq);
-                if (x == NULL)
+            if (b != NULL) {
+                if (buf_put(b, "*2\r\n", 4) < 0 || buf_bulk(b, idbuf, idlen) < 0 ||
+                    encode_entry(b, data, dlen, (Py_ssize_t)offs[j], fl & F_SAME, nv.names) < 0)
                     goto error;
-                r = PyList_Append(sids, x);
-                Py_DECREF(x);
+            } else {
+                PyObject *fields =
+                    decode_entry(data, dlen, (Py_ssize_t)offs[j], fl & F_SAME, nv.names);
+                if (fields == NULL)
+                    goto error;
+                PyObject *sid = PyBytes_FromStringAndSize(idbuf, idlen);
+                if (sid == NULL) {
+                    Py_DECREF(fields);
+                    goto error;
+                }
+                PyObject *pair = PyList_New(2);
+                if (pair == NULL) {
+                    Py_DECREF(sid);
+                    Py_DECREF(fields);
+                    goto error;
+                }
+                PyList_SET_ITEM(pair, 0, sid);
+                PyList_SET_ITEM(pair, 1, fields);
+                int r = PyList_Append(out, pair);
+                Py_DECREF(pair);
                 if (r < 0)
                     goto error;
+                if (sids != Py_None) {
+                    PyObject *x = u128(ms, seq);
+                    if (x == NULL)
+                        goto error;
+                    r = PyList_Append(sids, x);
+                    Py_DECREF(x);
+                    if (r < 0)
+                        goto error;
+                }
             }
-            if (PyList_GET_SIZE(out) == count) {
+            if (++got == count) {
                 done = 1;
                 break;
             }
@@ -560,10 +614,64 @@ static PyObject *sp_entries_fwd(PyObject *self, PyObject *args) {
     error:
         node_release(&nv);
         Py_DECREF(node);
+        return -1;
+    }
+    return got;
+}
+
+/* entries_fwd(nodes, i, start_ms, start_seq, end_ms, end_seq, count, out, sids) -> out
+ *
+ * Stream.entries(start, end, count, rev=False, sids) (stream.py's entries_py) from
+ * node i on; ``out`` must be empty. */
+static PyObject *sp_entries_fwd(PyObject *self, PyObject *args) {
+    PyObject *nodes, *out, *sids;
+    Py_ssize_t i, count;
+    unsigned long long sms, sseq, ems, eseq;
+    if (!PyArg_ParseTuple(args, "O!nKKKKnO!O:entries_fwd", &PyList_Type, &nodes, &i, &sms,
+                          &sseq, &ems, &eseq, &count, &PyList_Type, &out, &sids))
+        return NULL;
+    if (sids != Py_None && !PyList_Check(sids)) {
+        PyErr_SetString(PyExc_TypeError, "sids must be a list or None");
         return NULL;
     }
+    if (PyList_GET_SIZE(out) != 0) {
+        PyErr_SetString(PyExc_ValueError, "out must be empty");
+        return NULL;
+    }
+    if (walk_fwd(nodes, i, sms, sseq, ems, eseq, count, out, sids, NULL) < 0)
+        return NULL;
     Py_INCREF(out);
     return out;
+}
+
+/* entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> bytes
+ *
+ * encode_py(Stream.entries(start, end, count)): the same entries as entries_fwd
+ * written straight to RESP (an array of [id, [field, value, ...]]: the same
+ * bytes in RESP2 and RESP3), without building the Python lists. */
+static PyObject *sp_entries_resp(PyObject *self, PyObject *args) {
+    PyObject *nodes;
+    Py_ssize_t i, count;
+    unsigned long long sms, sseq, ems, eseq;
+    if (!PyArg_ParseTuple(args, "O!nKKKKn:entries_resp", &PyList_Type, &nodes, &i, &sms,
+                          &sseq, &ems, &eseq, &count))
+        return NULL;
+    Buf b;
+    buf_init(&b);
+    Py_ssize_t got = walk_fwd(nodes, i, sms, sseq, ems, eseq, count, NULL, Py_None, &b);
+    if (got < 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    char head[24];
+    int h = snprintf(head, sizeof(head), "*%lld\r\n", (long long)got);
+    PyObject *r = PyBytes_FromStringAndSize(NULL, h + b.len);
+    if (r != NULL) {
+        memcpy(PyBytes_AS_STRING(r), head, (size_t)h);
+        memcpy(PyBytes_AS_STRING(r) + h, b.buf, (size_t)b.len);
+    }
+    buf_free(&b);
+    return r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -572,9 +680,12 @@ static PyMethodDef methods[] = {
     {"encode", (PyCFunction)(void (*)(void))sp_encode, METH_FASTCALL,
      "encode(value, proto=2) -> bytes: a reply value as RESP (protocol/resp.py's encode_py)"},
     {"setup", (PyCFunction)(void (*)(void))sp_setup, METH_VARARGS | METH_KEYWORDS,
-     "setup(SimpleString=, ErrorReply=, RespSet=, Push=, MultiReply=, NULL_ARRAY=, fallback=)"},
+     "setup(SimpleString=, ErrorReply=, RespSet=, Push=, MultiReply=, RawResp=, NULL_ARRAY=, "
+     "fallback=)"},
     {"entries_fwd", sp_entries_fwd, METH_VARARGS,
      "entries_fwd(nodes, i, start_ms, start_seq, end_ms, end_seq, count, out, sids) -> out"},
+    {"entries_resp", sp_entries_resp, METH_VARARGS,
+     "entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> RESP bytes"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -27,6 +27,7 @@ from streamlite.engine.replies import (
     ErrorReply,
     MultiReply,
     Push,
+    RawResp,
     RespSet,
     SimpleString,
     Verbatim,
@@ -41,7 +42,7 @@ def _load() -> Any:
     except ImportError:
         return None
     mod.setup(SimpleString=SimpleString, ErrorReply=ErrorReply, RespSet=RespSet, Push=Push,
-              MultiReply=MultiReply, NULL_ARRAY=NULL_ARRAY, fallback=encode_py)
+              MultiReply=MultiReply, RawResp=RawResp, NULL_ARRAY=NULL_ARRAY, fallback=encode_py)
     return mod
 
 
@@ -89,6 +90,7 @@ _scalars = st.one_of(
     st.binary(max_size=10).map(BigNumber),
     st.binary(max_size=10).map(Verbatim),
     st.text(max_size=10),
+    st.sampled_from([RawResp(b"*0\r\n"), RawResp(b"*1\r\n$1\r\nx\r\n")]),
 )
 
 
@@ -201,6 +203,10 @@ def test_entries_match_python(ops: list[Any], max_entries: int, max_bytes: int,
                                  count, [], got_sids)
         assert got == want
         assert got_sids == want_sids
+        # the same range straight to RESP bytes (XRANGE's RawResp reply)
+        raw = s.entries_resp(start, end, count)
+        if raw is not None:
+            assert raw == encode_py(want, 2) == encode_py(want, 3)
         # and through the public method (whichever path is active), without sids
         assert s.entries(start, end, count) == want
 

@@ -52,6 +52,9 @@ class Client:
         self.no_touch = False
         self.blocked: Any = None  # set by the front while the client is blocked
         self.is_master = False  # True while loading the AOF (commands come from the log)
+        # the front writes replies as RESP: handlers may answer with pre-encoded
+        # ``RawResp`` bytes at the top level (the server sets it; see replies.RawResp)
+        self.raw_replies = False
 
     def _queue_push(self, msg: Any) -> None:
         self.pushed.append(msg)

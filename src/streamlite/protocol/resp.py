@@ -20,6 +20,7 @@ from ..engine.replies import (
     ErrorReply,
     MultiReply,
     Push,
+    RawResp,
     RespSet,
     SimpleString,
     Verbatim,
@@ -62,6 +63,8 @@ def _encode_into(out: list[bytes], v: Any, proto: int) -> None:
         out.append(b"+" + v + b"\r\n")
     elif t is ErrorReply:
         out.append(b"-" + v.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
+    elif t is RawResp:
+        out.append(bytes(v))
     elif v is None:
         out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
     elif v is NULL_ARRAY:
@@ -139,7 +142,8 @@ def encode_py(v: Any, proto: int = 2) -> bytes:
 encode: Callable[[Any, int], bytes] = encode_py
 if speedups is not None:
     speedups.setup(SimpleString=SimpleString, ErrorReply=ErrorReply, RespSet=RespSet, Push=Push,
-                   MultiReply=MultiReply, NULL_ARRAY=NULL_ARRAY, fallback=encode_py)
+                   MultiReply=MultiReply, RawResp=RawResp, NULL_ARRAY=NULL_ARRAY,
+                   fallback=encode_py)
     encode = speedups.encode
 
 

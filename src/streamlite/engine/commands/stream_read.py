@@ -527,7 +527,7 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
             if s.length and s.last_valid_id() > gt:
                 start = gt + 1 if gt < MAX_ID else 0
                 if budget is None:
-                    items = [[format_id(sid), f] for sid, f in s.range(start, MAX_ID, count or None)]
+                    items = s.entries(start, MAX_ID, count or -1)
                 else:
                     items = []
                     for sid, f in s.range(start, MAX_ID, count or None):
