@@ -9,6 +9,9 @@
  *                               (the live entries of a range as [[id, fields], ...])
  *   entries_resp(nodes, i, ...) encode_py(Stream.entries_py(...)): the same range
  *                               written straight to RESP bytes (RawResp replies)
+ *   node_from_listpack(lp, ...) engine/rdbstream.py  _node_from_listpack_py
+ *                               (a Redis stream listpack as our node's arrays:
+ *                               RESTORE, RDB and AOF-preamble loading)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -675,6 +678,324 @@ static PyObject *sp_entries_resp(PyObject *self, PyObject *args) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* node_from_listpack: a Redis stream listpack as our node's arrays           */
+
+typedef struct {
+    int is_int;
+    int64_t v;              /* the integer */
+    const unsigned char *s; /* or the string */
+    Py_ssize_t n;
+} LpEl;
+
+/* rdbprim.listpack_values: every element, or NULL and *err set */
+static LpEl *lp_elements(const unsigned char *lp, Py_ssize_t n_all, Py_ssize_t *count,
+                         const char **err) {
+    if (n_all < 7) {
+        *err = "short listpack";
+        return NULL;
+    }
+    uint32_t total = (uint32_t)lp[0] | ((uint32_t)lp[1] << 8) | ((uint32_t)lp[2] << 16) |
+                     ((uint32_t)lp[3] << 24);
+    if ((Py_ssize_t)total != n_all || lp[n_all - 1] != 0xFF) {
+        *err = "bad listpack header";
+        return NULL;
+    }
+    Py_ssize_t cap = 64, len = 0;
+    LpEl *el = PyMem_Malloc(sizeof(LpEl) * (size_t)cap);
+    if (el == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t i = 6, end = (Py_ssize_t)total - 1;
+#define NEED(k) do { if (i + (k) >= n_all) goto past_end; } while (0)
+    while (i < end) {
+        if (len == cap) {
+            cap *= 2;
+            LpEl *ne = PyMem_Realloc(el, sizeof(LpEl) * (size_t)cap);
+            if (ne == NULL) {
+                PyMem_Free(el);
+                PyErr_NoMemory();
+                return NULL;
+            }
+            el = ne;
+        }
+        LpEl *e = &el[len];
+        unsigned b = lp[i];
+        if (b < 0x80) {
+            e->is_int = 1;
+            e->v = b;
+            len++;
+            i += 2;
+            continue;
+        }
+        if (b < 0xC0) {
+            Py_ssize_t j = i + 1 + (b & 0x3F);
+            e->is_int = 0;
+            e->s = lp + i + 1;
+            e->n = (j <= n_all ? j : n_all) - (i + 1);  /* a slice: cut at the end */
+            len++;
+            i = j + 1;
+            continue;
+        }
+        if (b < 0xE0) {
+            NEED(1);
+            int64_t v = ((int64_t)(b & 0x1F) << 8) | lp[i + 1];
+            e->is_int = 1;
+            e->v = v >= (1 << 12) ? v - (1 << 13) : v;
+            len++;
+            i += 3;
+            continue;
+        }
+        Py_ssize_t start = i;
+        if (b < 0xF0) {
+            NEED(1);
+            Py_ssize_t ln = ((Py_ssize_t)(b & 0x0F) << 8) | lp[i + 1];
+            Py_ssize_t a = i + 2, z = i + 2 + ln;
+            if (a > n_all) a = n_all;
+            if (z > n_all) z = n_all;
+            e->is_int = 0;
+            e->s = lp + a;
+            e->n = z - a;
+            i += 2 + ln;
+        } else if (b == 0xF0) {
+            NEED(4);
+            Py_ssize_t ln = (Py_ssize_t)((uint32_t)lp[i + 1] | ((uint32_t)lp[i + 2] << 8) |
+                                         ((uint32_t)lp[i + 3] << 16) | ((uint32_t)lp[i + 4] << 24));
+            Py_ssize_t a = i + 5, z = i + 5 + ln;
+            if (a > n_all) a = n_all;
+            if (z > n_all) z = n_all;
+            e->is_int = 0;
+            e->s = lp + a;
+            e->n = z - a;
+            i += 5 + ln;
+        } else if (b == 0xF1) {
+            NEED(2);
+            e->is_int = 1;
+            e->v = (int16_t)((uint16_t)lp[i + 1] | ((uint16_t)lp[i + 2] << 8));
+            i += 3;
+        } else if (b == 0xF2) {
+            /* lp[i+1:i+4] as a signed int: a slice, so it may be short near the end */
+            Py_ssize_t a = i + 1, z = i + 4;
+            if (a > n_all) a = n_all;
+            if (z > n_all) z = n_all;
+            uint32_t u = 0;
+            int nb = (int)(z - a);
+            for (int k = 0; k < nb; k++)
+                u |= (uint32_t)lp[a + k] << (8 * k);
+            int64_t v = u;
+            if (nb > 0 && (u >> (8 * nb - 1)) & 1)
+                v -= (int64_t)1 << (8 * nb);
+            e->is_int = 1;
+            e->v = v;
+            i += 4;
+        } else if (b == 0xF3) {
+            NEED(4);
+            e->is_int = 1;
+            e->v = (int32_t)((uint32_t)lp[i + 1] | ((uint32_t)lp[i + 2] << 8) |
+                             ((uint32_t)lp[i + 3] << 16) | ((uint32_t)lp[i + 4] << 24));
+            i += 5;
+        } else if (b == 0xF4) {
+            NEED(8);
+            uint64_t u = 0;
+            for (int k = 0; k < 8; k++)
+                u |= (uint64_t)lp[i + 1 + k] << (8 * k);
+            e->is_int = 1;
+            e->v = (int64_t)u;
+            i += 9;
+        } else {
+            PyMem_Free(el);
+            *err = "bad listpack entry";
+            return NULL;
+        }
+        len++;
+        Py_ssize_t size = i - start;
+        i += size < 128 ? 1 : size < 16384 ? 2 : size < 2097152 ? 3 : size < 268435456 ? 4 : 5;
+    }
+#undef NEED
+    if (i != end)
+        goto past_end;
+    *count = len;
+    return el;
+past_end:
+    PyMem_Free(el);
+    *err = "listpack entry past the end";
+    return NULL;
+}
+
+static PyObject *el_bytes(const LpEl *e) {
+    if (e->is_int)
+        return PyBytes_FromFormat("%lld", (long long)e->v);
+    return PyBytes_FromStringAndSize((const char *)e->s, e->n);
+}
+
+static int put_varint(Buf *b, uint64_t n) {
+    if (buf_reserve(b, 10) < 0)
+        return -1;
+    while (n >= 128) {
+        b->buf[b->len++] = (char)((n & 127) | 128);
+        n >>= 7;
+    }
+    b->buf[b->len++] = (char)n;
+    return 0;
+}
+
+static int put_el(Buf *b, const LpEl *e) {
+    char tmp[24];
+    const char *s;
+    Py_ssize_t n;
+    if (e->is_int) {
+        n = snprintf(tmp, sizeof(tmp), "%lld", (long long)e->v);
+        s = tmp;
+    } else {
+        s = (const char *)e->s;
+        n = e->n;
+    }
+    if (put_varint(b, (uint64_t)n) < 0)
+        return -1;
+    return buf_put(b, s, n);
+}
+
+/* node_from_listpack(lp, master_ms, master_seq)
+ *   -> (live, dead, fields, ids, flags, offs, data) | error text
+ *
+ * rdbstream._node_from_listpack_py's checks and results, in its order: the
+ * arrays come back as bytes (ids: native uint64 pairs, offs: native uint32). */
+static PyObject *sp_node_from_listpack(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    unsigned long long mms, mseq;
+    if (!PyArg_ParseTuple(args, "y*KK:node_from_listpack", &view, &mms, &mseq))
+        return NULL;
+    const char *err = NULL;
+    Py_ssize_t n_el = 0;
+    LpEl *el = lp_elements((const unsigned char *)view.buf, view.len, &n_el, &err);
+    PyObject *fields = NULL, *result = NULL;
+    Buf ids, flags, offs, data;
+    buf_init(&ids);
+    buf_init(&flags);
+    buf_init(&offs);
+    buf_init(&data);
+    if (el == NULL)
+        goto done;
+#define PAST_END do { err = "stream listpack entry past the end"; goto done; } while (0)
+    if (n_el < 3)
+        PAST_END;
+    int64_t live = el[0].v, dead = el[1].v, nf = el[2].v;
+    if (!el[0].is_int || !el[1].is_int || !el[2].is_int || nf < 0) {
+        err = "bad stream listpack master entry";
+        goto done;
+    }
+    Py_ssize_t have = n_el - 3 < nf ? n_el - 3 : (Py_ssize_t)nf;
+    fields = PyList_New(have);
+    if (fields == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < have; k++) {
+        PyObject *x = el_bytes(&el[3 + k]);
+        if (x == NULL)
+            goto done;
+        PyList_SET_ITEM(fields, k, x);
+    }
+    if (nf >= n_el - 3)  /* el[3 + nf] */
+        PAST_END;
+    if (!el[3 + nf].is_int || el[3 + nf].v != 0) {
+        err = "bad stream listpack master entry";
+        goto done;
+    }
+    Py_ssize_t i = (Py_ssize_t)(4 + nf);
+    int64_t same_count = nf + 3;
+    uint64_t last_ms = 0, last_seq = 0;
+    int have_last = 0;
+    Py_ssize_t cnt = 0, ndead = 0;
+    while (i < n_el) {
+        if (i + 2 >= n_el)
+            PAST_END;
+        const LpEl *fl = &el[i], *dms = &el[i + 1], *dseq = &el[i + 2];
+        if (!dms->is_int || !dseq->is_int || !fl->is_int || (fl->v & ~(int64_t)(F_DELETED | F_SAME))) {
+            err = "bad stream entry header";
+            goto done;
+        }
+        i += 3;
+        uint64_t ms = (uint64_t)mms + (uint64_t)dms->v, seq = (uint64_t)mseq + (uint64_t)dseq->v;
+        if (have_last && (ms < last_ms || (ms == last_ms && seq <= last_seq))) {
+            err = "stream IDs out of order inside a listpack";
+            goto done;
+        }
+        have_last = 1;
+        last_ms = ms;
+        last_seq = seq;
+        uint64_t pair[2] = {ms, seq};
+        if (buf_put(&ids, (const char *)pair, 16) < 0)
+            goto done;
+        char f = (char)fl->v;
+        if (buf_put(&flags, &f, 1) < 0)
+            goto done;
+        cnt++;
+        if (fl->v & F_DELETED)
+            ndead++;
+        if (data.len > (Py_ssize_t)UINT32_MAX) {
+            PyErr_SetString(PyExc_OverflowError, "stream node data past 4 GB");
+            goto done;
+        }
+        uint32_t off = (uint32_t)data.len;
+        if (buf_put(&offs, (const char *)&off, 4) < 0)
+            goto done;
+        int64_t k, want;
+        if (fl->v & F_SAME) {
+            k = nf;
+            want = same_count;
+        } else {
+            if (i >= n_el)
+                PAST_END;
+            if (!el[i].is_int || el[i].v <= 0) {
+                err = "bad stream entry field count";
+                goto done;
+            }
+            k = el[i].v;
+            i++;
+            if (k > n_el) {  /* (and 2 * k cannot overflow) */
+                err = "bad stream entry element count";
+                goto done;
+            }
+            if (put_varint(&data, (uint64_t)k) < 0)
+                goto done;
+            want = 2 * k + 4;
+            k *= 2;
+        }
+        if (k > n_el - i) {  /* the values run past the elements */
+            err = "bad stream entry element count";
+            goto done;
+        }
+        for (int64_t q = 0; q < k; q++)
+            if (put_el(&data, &el[i + q]) < 0)
+                goto done;
+        i += (Py_ssize_t)k;
+        if (i >= n_el || !el[i].is_int || el[i].v != want) {
+            err = "bad stream entry element count";
+            goto done;
+        }
+        i++;
+    }
+#undef PAST_END
+    /* live + dead != cnt, without overflow: dead == ndead is checked first */
+    if (!cnt || ndead != dead || live != cnt - ndead || !live) {
+        err = "stream listpack counters do not match its entries";
+        goto done;
+    }
+    result = Py_BuildValue("(LLOy#y#y#y#)", (long long)live, (long long)dead, fields, ids.buf,
+                           ids.len, flags.buf, flags.len, offs.buf, offs.len, data.buf, data.len);
+done:
+    if (result == NULL && err != NULL && !PyErr_Occurred())
+        result = PyUnicode_FromString(err);
+    Py_XDECREF(fields);
+    PyMem_Free(el);
+    buf_free(&ids);
+    buf_free(&flags);
+    buf_free(&offs);
+    buf_free(&data);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* ------------------------------------------------------------------------ */
 
 static PyMethodDef methods[] = {
     {"encode", (PyCFunction)(void (*)(void))sp_encode, METH_FASTCALL,
@@ -684,6 +1005,9 @@ static PyMethodDef methods[] = {
      "fallback=)"},
     {"entries_fwd", sp_entries_fwd, METH_VARARGS,
      "entries_fwd(nodes, i, start_ms, start_seq, end_ms, end_seq, count, out, sids) -> out"},
+    {"node_from_listpack", sp_node_from_listpack, METH_VARARGS,
+     "node_from_listpack(lp, master_ms, master_seq) -> (live, dead, fields, ids, flags, offs, "
+     "data) | error text"},
     {"entries_resp", sp_entries_resp, METH_VARARGS,
      "entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> RESP bytes"},
     {NULL, NULL, 0, NULL},
