@@ -12,6 +12,8 @@
  *   node_from_listpack(lp, ...) engine/rdbstream.py  _node_from_listpack_py
  *                               (a Redis stream listpack as our node's arrays:
  *                               RESTORE, RDB and AOF-preamble loading)
+ *   convert(value, proto)       embedded/convert.py  convert_py(value, proto, None)
+ *                               (replies as redis-py gets them, without decoding)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -996,6 +998,103 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
+/* convert: reply values to what redis-py gets (embedded/convert.py), raw bytes */
+
+static PyTypeObject *CT_SimpleString, *CT_Verbatim;
+static PyObject *C_NULL_ARRAY, *c_fallback;
+
+static PyObject *conv(PyObject *v, PyObject *proto);
+
+static PyObject *conv_seq(PyObject *v, PyObject *proto) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    if (Py_EnterRecursiveCall(" while converting a reply")) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PySequence_Fast_GET_ITEM(v, i);
+        PyObject *y;
+        PyTypeObject *t = Py_TYPE(x);
+        if (t == &PyBytes_Type || t == &PyLong_Type) {
+            Py_INCREF(x);
+            y = x;
+        } else {
+            y = conv(x, proto);
+        }
+        if (y == NULL) {
+            Py_LeaveRecursiveCall();
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, y);
+    }
+    Py_LeaveRecursiveCall();
+    return out;
+}
+
+static PyObject *conv(PyObject *v, PyObject *proto) {
+    PyTypeObject *t = Py_TYPE(v);
+    if (t == &PyBytes_Type || t == &PyLong_Type) {
+        Py_INCREF(v);
+        return v;
+    }
+    if (t == &PyList_Type || t == &PyTuple_Type) {
+        /* a list may change size under a fallback call: convert a snapshot of it */
+        if (t == &PyList_Type) {
+            PyObject *snap = PyList_GetSlice(v, 0, PyList_GET_SIZE(v));
+            if (snap == NULL)
+                return NULL;
+            PyObject *r = conv_seq(snap, proto);
+            Py_DECREF(snap);
+            return r;
+        }
+        return conv_seq(v, proto);
+    }
+    if (v == Py_None || v == C_NULL_ARRAY)
+        Py_RETURN_NONE;
+    if (t == CT_SimpleString || t == CT_Verbatim)
+        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v));
+    return PyObject_CallFunctionObjArgs(c_fallback, v, proto, Py_None, NULL);
+}
+
+/* convert(value, proto) -> embedded/convert.py's convert_py(value, proto, None) */
+static PyObject *sp_convert(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "convert(value, proto)");
+        return NULL;
+    }
+    if (c_fallback == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.setup_convert() was not called");
+        return NULL;
+    }
+    return conv(args[0], args[1]);
+}
+
+static PyObject *sp_setup_convert(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"SimpleString", "Verbatim", "NULL_ARRAY", "fallback", NULL};
+    PyObject *ss, *vb, *na, *fb;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!OO:setup_convert", names, &PyType_Type, &ss,
+                                     &PyType_Type, &vb, &na, &fb))
+        return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)ss, &PyBytes_Type) ||
+        !PyType_IsSubtype((PyTypeObject *)vb, &PyBytes_Type)) {
+        PyErr_SetString(PyExc_TypeError, "setup_convert: reply classes must subclass bytes");
+        return NULL;
+    }
+    Py_INCREF(ss); Py_INCREF(vb); Py_INCREF(na); Py_INCREF(fb);
+    Py_XDECREF(CT_SimpleString); Py_XDECREF(CT_Verbatim); Py_XDECREF(C_NULL_ARRAY);
+    Py_XDECREF(c_fallback);
+    CT_SimpleString = (PyTypeObject *)ss;
+    CT_Verbatim = (PyTypeObject *)vb;
+    C_NULL_ARRAY = na;
+    c_fallback = fb;
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
 
 static PyMethodDef methods[] = {
     {"encode", (PyCFunction)(void (*)(void))sp_encode, METH_FASTCALL,
@@ -1008,6 +1107,10 @@ static PyMethodDef methods[] = {
     {"node_from_listpack", sp_node_from_listpack, METH_VARARGS,
      "node_from_listpack(lp, master_ms, master_seq) -> (live, dead, fields, ids, flags, offs, "
      "data) | error text"},
+    {"convert", (PyCFunction)(void (*)(void))sp_convert, METH_FASTCALL,
+     "convert(value, proto) -> embedded/convert.py's convert_py(value, proto, None)"},
+    {"setup_convert", (PyCFunction)(void (*)(void))sp_setup_convert, METH_VARARGS | METH_KEYWORDS,
+     "setup_convert(SimpleString=, Verbatim=, NULL_ARRAY=, fallback=)"},
     {"entries_resp", sp_entries_resp, METH_VARARGS,
      "entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> RESP bytes"},
     {NULL, NULL, 0, NULL},

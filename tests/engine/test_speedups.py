@@ -330,3 +330,35 @@ def test_node_from_listpack_edge_cases() -> None:
         for data in cases:
             for master in (0, (7 << 64) | 9, 2**128 - 1):
                 _load_both(data, master, mp)
+
+
+# -- embedded: reply values as redis-py gets them ----------------------------------------
+
+def _norm(x: Any) -> Any:
+    """A comparable form: exceptions by type and text, containers by type and items."""
+    if isinstance(x, BaseException):
+        return ("exception", type(x), x.args)
+    if isinstance(x, list):
+        return (type(x), [_norm(y) for y in x])
+    if isinstance(x, dict):
+        return (type(x), [(_norm(k), _norm(v)) for k, v in x.items()])
+    return (type(x), x)
+
+
+@needs_c
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_replies, st.sampled_from([2, 3]))
+def test_convert_matches_python(v: Any, proto: int) -> None:
+    from streamlite.embedded.convert import convert_py
+
+    sp.setup_convert(SimpleString=SimpleString, Verbatim=Verbatim, NULL_ARRAY=NULL_ARRAY,
+                     fallback=convert_py)
+    try:
+        want = _norm(convert_py(v, proto, None))
+    except TypeError as e:
+        want = ("TypeError", str(e))
+    try:
+        got = _norm(sp.convert(v, proto))
+    except TypeError as e:
+        got = ("TypeError", str(e))
+    assert got == want
