@@ -56,3 +56,39 @@ def test_stream_reads_byte_for_byte(sl: ServerProc, redis_server: ServerProc) ->
         assert b"$3\r\n1-1\r\n$1\r\nf\r\n" not in theirs  # (an entry is [id, [fields]])
         assert b"$3\r\n1-1\r\n*4\r\n$1\r\nf\r\n$2\r\nv1\r\n" in theirs
         assert ours == theirs
+
+
+def _blocked_xread(port: int, key: bytes, proto: int) -> bytes:
+    """XREAD BLOCK on one connection, served by an XADD from another: the reply bytes."""
+    import socket
+    import time
+
+    a = socket.create_connection(("127.0.0.1", port))
+    b = socket.create_connection(("127.0.0.1", port))
+    try:
+        a.settimeout(10)
+        if proto == 3:
+            a.sendall(encode_command([b"HELLO", b"3"]) + encode_command([b"PING"]))
+            got = b""
+            while not got.endswith(b"+PONG\r\n"):  # HELLO's reply read whole
+                got += a.recv(65536)
+        a.sendall(encode_command([b"XREAD", b"BLOCK", b"10000", b"STREAMS", key, b"$"]))
+        time.sleep(0.3)  # parked (no reply before the XADD, so nothing to wait for)
+        b.sendall(encode_command([b"XADD", key, b"5-1", b"f", b"v", b"other", b"x" * 70]))
+        want_end = b"x" * 70 + b"\r\n"
+        out = b""
+        while not out.endswith(want_end):
+            chunk = a.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        return out
+    finally:
+        a.close()
+        b.close()
+
+
+def test_blocked_xread_byte_for_byte(sl: ServerProc, redis_server: ServerProc) -> None:
+    for proto in (2, 3):
+        key = b"wire:block:%d" % proto
+        assert _blocked_xread(sl.port, key, proto) == _blocked_xread(redis_server.port, key, proto)
