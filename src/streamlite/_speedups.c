@@ -80,18 +80,46 @@ static inline int buf_put(Buf *b, const char *s, Py_ssize_t n) {
     return 0;
 }
 
+/* the decimal digits of v at out (at most 20); returns how many (snprintf is
+ * several times slower, and a range of entries writes a few per field) */
+static inline int fmt_u64(char *out, uint64_t v) {
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int k = 0; k < n; k++)
+        out[k] = tmp[n - 1 - k];
+    return n;
+}
+
 /* "<c><n>\r\n" */
+static inline int fmt_header(char *out, char c, long long n) {
+    int len = 0;
+    out[len++] = c;
+    if (n < 0) {
+        out[len++] = '-';
+        len += fmt_u64(out + len, (uint64_t)0 - (uint64_t)n);
+    } else {
+        len += fmt_u64(out + len, (uint64_t)n);
+    }
+    out[len++] = '\r';
+    out[len++] = '\n';
+    return len;
+}
+
 static inline int buf_header(Buf *b, char c, long long n) {
     if (buf_reserve(b, 24) < 0)
         return -1;
-    b->len += snprintf(b->buf + b->len, 24, "%c%lld\r\n", c, n);
+    b->len += fmt_header(b->buf + b->len, c, n);
     return 0;
 }
 
 static inline int buf_bulk(Buf *b, const char *s, Py_ssize_t n) {
     if (buf_reserve(b, n + 24) < 0)
         return -1;
-    b->len += snprintf(b->buf + b->len, 24, "$%lld\r\n", (long long)n);
+    b->len += fmt_header(b->buf + b->len, '$', (long long)n);
     memcpy(b->buf + b->len, s, (size_t)n);
     b->len += n;
     b->buf[b->len++] = '\r';
@@ -257,7 +285,7 @@ static PyObject *sp_encode(PyObject *self, PyObject *const *args, Py_ssize_t nar
     if (Py_IS_TYPE(v, &PyBytes_Type)) {  /* the most common reply: one allocation */
         Py_ssize_t n = PyBytes_GET_SIZE(v);
         char head[24];
-        int h = snprintf(head, sizeof(head), "$%lld\r\n", (long long)n);
+        int h = fmt_header(head, '$', (long long)n);
         PyObject *r = PyBytes_FromStringAndSize(NULL, h + n + 2);
         if (r == NULL)
             return NULL;
@@ -564,12 +592,12 @@ static Py_ssize_t walk_fwd(PyObject *nodes, Py_ssize_t i, uint64_t sms, uint64_t
             if (!have_last || ms != last_ms) {
                 last_ms = ms;
                 have_last = 1;
-                plen = snprintf(prefix, sizeof(prefix), "%llu-", (unsigned long long)ms);
+                plen = fmt_u64(prefix, ms);
+                prefix[plen++] = '-';
             }
             char idbuf[48];
             memcpy(idbuf, prefix, (size_t)plen);
-            int idlen = plen + snprintf(idbuf + plen, sizeof(idbuf) - (size_t)plen, "%llu",
-                                        (unsigned long long)seq);
+            int idlen = plen + fmt_u64(idbuf + plen, seq);
             if (b != NULL) {
                 if (buf_put(b, "*2\r\n", 4) < 0 || buf_bulk(b, idbuf, idlen) < 0 ||
                     encode_entry(b, data, dlen, (Py_ssize_t)offs[j], fl & F_SAME, nv.names) < 0)
@@ -669,7 +697,7 @@ static PyObject *sp_entries_resp(PyObject *self, PyObject *args) {
         return NULL;
     }
     char head[24];
-    int h = snprintf(head, sizeof(head), "*%lld\r\n", (long long)got);
+    int h = fmt_header(head, '*', (long long)got);
     PyObject *r = PyBytes_FromStringAndSize(NULL, h + b.len);
     if (r != NULL) {
         memcpy(PyBytes_AS_STRING(r), head, (size_t)h);
@@ -846,7 +874,12 @@ static int put_el(Buf *b, const LpEl *e) {
     const char *s;
     Py_ssize_t n;
     if (e->is_int) {
-        n = snprintf(tmp, sizeof(tmp), "%lld", (long long)e->v);
+        if (e->v < 0) {
+            tmp[0] = '-';
+            n = 1 + fmt_u64(tmp + 1, (uint64_t)0 - (uint64_t)e->v);
+        } else {
+            n = fmt_u64(tmp, (uint64_t)e->v);
+        }
         s = tmp;
     } else {
         s = (const char *)e->s;
