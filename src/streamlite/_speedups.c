@@ -1163,5 +1163,12 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     S_fields = PyUnicode_InternFromString("fields");
     if (!S_ids || !S_flags || !S_offs || !S_data || !S_fields)
         return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* the interface version streamlite/accel.py expects: bump it with any change of a
+     * function's signature or of setup()'s arguments, so a stale build is not used */
+    if (m != NULL && PyModule_AddIntConstant(m, "API", 1) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -23,6 +23,9 @@ from types import ModuleType
 
 speedups: ModuleType | None = None
 REASON = ""
+# the interface version of _speedups.c this code calls (its ``API`` constant): a build
+# left from older sources (no reinstall after a pull) is not used
+API = 1
 
 if os.environ.get("STREAMLITE_PURE", "") not in ("", "0"):
     REASON = "STREAMLITE_PURE is set"
@@ -31,6 +34,12 @@ else:
         from . import _speedups as speedups  # type: ignore[attr-defined,no-redef]
     except ImportError as e:  # not built: no compiler at install time
         REASON = f"the C extension is not built ({e})"
+    else:
+        built = getattr(speedups, "API", None)
+        if built != API:
+            speedups = None
+            REASON = (f"the C extension is out of date (API {built}, this code needs {API}): "
+                      "reinstall (pip install -e .) to rebuild it")
 
 ACTIVE = "c" if speedups is not None else "pure"
 

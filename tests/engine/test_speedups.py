@@ -73,6 +73,18 @@ def test_pure_switch_and_info() -> None:
     assert accel.ACTIVE in ("c", "pure")
 
 
+def test_stale_build_not_used() -> None:
+    """A build from older sources (another API number) is left alone: pure path."""
+    code = ("import sys, types; m = types.ModuleType('streamlite._speedups'); m.API = -1; "
+            "sys.modules['streamlite._speedups'] = m; "
+            "from streamlite import accel; from streamlite.protocol.resp import encode; "
+            "print(accel.ACTIVE, 'out of date' in accel.describe(), encode(b'x', 2))")
+    env = {k: v for k, v in os.environ.items() if k != "STREAMLITE_PURE"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["pure", "True", "b'$1\\r\\nx\\r\\n'"]
+
+
 # -- encode --------------------------------------------------------------------------
 
 _scalars = st.one_of(
