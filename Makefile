@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint typecheck bench conformance clean
+.PHONY: run test test-slow lint bench conformance clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or run: make PY=python3 ...)"; exit 1; }
@@ -26,23 +26,35 @@ $(TEST_STAMP): $(BIN)/python pyproject.toml setup.py src/streamlite/_speedups.c
 run: $(STAMP)
 	$(BIN)/streamlite run
 
+# The suite waits on real servers and processes far more than it computes: two pytest
+# workers (pytest-xdist, one test file per worker at a time) halve its wall time.
+# Tests marked slow (hundreds of kills, long fuzzing) run in CI after it: make test-slow.
+WORKERS ?= 2
+
 # The suite runs once as installed (with the C accelerator when it was built: see
 # streamlite/accel.py), then the tests that cover the code with compiled twins run
 # again on the pure-Python path (STREAMLITE_PURE=1), so neither path goes untested:
 # the engine and the hypothesis twin tests (tests/engine: Stream.entries, encode),
 # the differential tests against Redis 8.2 (tests/diff: replies encoded by
-# resp.encode), the wire (test_protocol.py; test_stream_wire_redis.py: XRANGE's
-# pre-encoded RawResp replies against Redis byte for byte) and the loaders
-# (test_dump_restore.py, test_rdb.py, test_dump_redis.py: listpacks to nodes).
+# resp.encode), the wire (test_protocol.py; test_stream_wire_redis.py: XRANGE's and
+# XREAD's pre-encoded RawResp replies against Redis byte for byte), the embedded
+# conversion (tests/embedded/test_convert.py) and the loaders (test_dump_restore.py,
+# test_rdb.py, test_dump_redis.py: listpacks to nodes).
 PURE_TESTS := tests/engine tests/diff tests/server/test_protocol.py \
-	tests/server/test_stream_wire_redis.py tests/persistence/test_dump_restore.py \
-	tests/persistence/test_rdb.py tests/persistence/test_dump_redis.py
+	tests/server/test_stream_wire_redis.py tests/embedded/test_convert.py \
+	tests/persistence/test_dump_restore.py tests/persistence/test_rdb.py \
+	tests/persistence/test_dump_redis.py
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	@$(BIN)/python -c "from streamlite import accel; print(accel.describe())"
-	$(BIN)/python -m pytest
-	STREAMLITE_PURE=1 $(BIN)/python -m pytest $(PURE_TESTS)
+	$(BIN)/python -m pytest -m "not slow" -n $(WORKERS) --dist loadfile
+	STREAMLITE_PURE=1 $(BIN)/python -m pytest -m "not slow" -n $(WORKERS) --dist loadfile \
+		$(PURE_TESTS)
+
+test-slow: $(TEST_STAMP)
+	$(BIN)/python -m pytest -m slow
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -13,6 +13,8 @@ import sys
 SUBCOMMAND_MODULES = [
     "streamlite.server.cli",  # server, run (until the seed application takes over run)
     "streamlite.events.cli",  # produce, tail, top, dlq, replay, trim
+    "streamlite.events.runner",  # worker: an App in N processes
+    "streamlite.events.asyncapi",  # docs: the AsyncAPI 3.0 document of an App
     "streamlite.apps.cli",  # the seed application (run)
     "streamlite.migrate",  # migrate: copy keys between any two backends
 ]

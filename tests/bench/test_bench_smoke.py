@@ -34,3 +34,15 @@ def test_bench_curves_small() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "| entries | PEL | XADD |" in out.stdout
+
+
+@pytest.mark.skipif(not have_redis(), reason="needs redis-server")
+def test_faststream_compare_small() -> None:
+    pytest.importorskip("faststream", reason="the bench extra (faststream[redis])")
+    out = subprocess.run(
+        [sys.executable, "bench/faststream_compare.py", "--n", "300", "--rounds", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "| streamlite.events (`streamlite worker --workers 4`) | 4 |" in out.stdout
+    assert "| FastStream RedisBroker, StreamSub | 1 |" in out.stdout

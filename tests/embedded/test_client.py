@@ -369,3 +369,23 @@ def test_async_open_and_close_race_on_one_directory(tmp_path):
         t.join(60)
     assert not errors, errors
     assert asyncio.run(total()) == b"120"
+
+
+def test_acl_users_embedded(emb):
+    """Embedded connections start as the default user and AUTH as ACL users; their
+    permissions are checked as on the server."""
+    from redis.exceptions import AuthenticationError, NoPermissionError
+
+    admin = emb.client()
+    admin.acl_setuser("producer", enabled=True, passwords=["+prod"], keys=["orders:*"],
+                      commands=["+xadd", "+ping"])
+    assert admin.acl_whoami() == "default"
+    prod = emb.client(username="producer", password="prod")
+    assert prod.xadd("orders:1", {"a": "1"})
+    with pytest.raises(NoPermissionError):
+        prod.xadd("other", {"a": "1"})
+    with pytest.raises(NoPermissionError):
+        prod.get("orders:1")
+    with pytest.raises(AuthenticationError):
+        emb.client(username="producer", password="nope").ping()
+    assert {e["reason"] for e in admin.acl_log()} == {"key", "command", "auth"}

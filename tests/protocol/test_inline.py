@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streamlite.protocol.inline import split_args
-from streamlite.protocol.request import RequestParser
+from streamlite.protocol.request import RequestError, RequestParser
 
 
 @pytest.mark.parametrize(
@@ -23,9 +23,20 @@ def test_nul_ends_the_line(line, args):
     assert split_args(line) == args
 
 
-def test_parser_moves_past_an_inline_nul():
+def test_a_nul_before_the_newline_never_completes_the_line():
+    """As Redis, whose strchr for the newline stops at the NUL: no command, and
+    past 64 KB of input the protocol error (the parser once looped forever here)."""
     p = RequestParser()
     p.feed(b"A\x00B\r\nPING\r\n")
-    assert p.get() == [b"A"]
+    assert p.get() is None
+    assert p.get() is None
+    p.feed(b"x" * (64 * 1024))
+    with pytest.raises(RequestError, match="too big inline request"):
+        p.get()
+
+
+def test_a_nul_after_the_newline_belongs_to_the_next_line():
+    p = RequestParser()
+    p.feed(b"PING\r\nA\x00B\r\n")
     assert p.get() == [b"PING"]
     assert p.get() is None

@@ -79,8 +79,16 @@ def test_readme_examples_in_order(tmp_path):
         # the framework example runs (attached) until Ctrl-C
         fw = subprocess.Popen([sys.executable, "-c", py_framework], cwd=cwd, env=env(),
                               stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
-        assert fw.poll() is None, fw.communicate()[1]
+        # until its consumer reads beside the embedded example's worker-1 (the machine
+        # may be slow to start it)
+        deadline = time.monotonic() + 60
+        while True:
+            assert fw.poll() is None, fw.communicate()[1]
+            res = subprocess.run(["redis-cli", "-s", "data/streamlite.sock", "XINFO",
+                                  "CONSUMERS", "orders", "billing"], **run)  # type: ignore[call-overload]
+            if res.stdout.splitlines().count("name") > 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         fw.send_signal(signal.SIGINT)
         _, err = fw.communicate(timeout=60)
         assert fw.returncode == 0, err

@@ -24,7 +24,9 @@ class Client:
         self.name: bytes = b""
         self.lib_name: bytes = b""
         self.lib_ver: bytes = b""
-        self.authenticated = not engine.requirepass()
+        # the ACL user (engine/acl.py): the default user until AUTH says otherwise
+        self.user = engine.acl.default
+        self.authenticated = not engine.acl.auth_required()
         # MULTI/EXEC: queued argv lists while in MULTI, else None
         self.multi: list[list[bytes]] | None = None
         self.multi_error = False  # a command failed to queue: EXEC aborts

@@ -838,6 +838,10 @@ def rewrite_file(engine: Engine, path: str, split_args: Callable[[str], list[str
             lines.append(line)
             continue
         argv = split_args(line)
+        if argv and argv[0].lower() == "user":  # ACL users: rewritten below
+            where.setdefault("\0user", []).append(len(lines))
+            lines.append(line)
+            continue
         spec = lookup(argv[0]) if argv else None
         if spec is None:
             lines.append("# ??? " + line)
@@ -857,6 +861,14 @@ def rewrite_file(engine: Engine, path: str, split_args: Callable[[str], list[str
         for i, idx in enumerate(slots):
             lines[idx] = new[i] if i < len(new) else None
         appended.extend(new[len(slots):])
+    # the ACL users, after the other configs (Redis's rewriteConfigUserOption): every
+    # user, or none when they live in an aclfile
+    users = [] if engine.config.get("aclfile") else [
+        "user " + line for line in engine.acl.describe_all()]
+    slots = where.get("\0user", [])
+    for i, idx in enumerate(slots):
+        lines[idx] = users[i] if i < len(users) else None
+    appended.extend(users[len(slots):])
     if appended and not has_sig:
         lines.append(REWRITE_SIGNATURE)
     lines.extend(appended)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import commands as _commands  # noqa: F401  (registers every command)
+from .acl import Acl
 from .client import Client
 from .clock import Clock, SystemClock
 from .config import defaults as _config_defaults
@@ -88,8 +89,12 @@ class Engine:
         self.shard_channels: dict[bytes, dict[Client, None]] = {}
         # per-type extension state (e.g. scripting) keyed by module name
         self.ext: dict[str, Any] = {}
+        # ACL users and log (engine/acl.py); requirepass is the default user's password
+        self.acl = Acl(self)
         # statistics
         self.stats_expired_keys = 0
+        self.stats_keyspace_hits = 0  # lookups of lookupKeyRead (Database, notify.read_miss)
+        self.stats_keyspace_misses = 0
         self.stats_expired_subkeys = 0  # hash fields deleted by their TTL (INFO expired_subkeys)
         self.stats_expire_cycle_cap_reached = 0  # INFO expired_time_cap_reached_count
         self.expire_cursor = 0  # database the next active expire cycle starts with
@@ -125,6 +130,7 @@ class Engine:
         return Client(self)
 
     def requirepass(self) -> bytes | None:
+        """The ``requirepass`` config (the default user's password as configured)."""
         pw = self.config.get("requirepass")
         if isinstance(pw, str):
             pw = pw.encode("utf-8", "surrogateescape")
@@ -185,7 +191,7 @@ class Engine:
         c.last_command = cmd
         if not (cmd.subcommands or c.multi is not None or not c.authenticated or self.loading
                 or self.write_error is not None or cmd.runs_scripts or self.busy is not None
-                or self.read_only is not None):
+                or self.read_only is not None or not c.user.unrestricted):
             # the common case, the same checks in the same order: arity, out of
             # memory (only denyoom commands outside MULTI), subscribed mode
             n = len(argv)
@@ -218,9 +224,9 @@ class Engine:
         if c.multi is not None and "no-multi" in real.flags:
             return self.reject(c, real, "ERR Command not allowed inside a transaction", cmd)
         if (not c.authenticated or self.loading or self.write_error is not None
-                or self.read_only is not None
+                or self.read_only is not None or not c.user.unrestricted
                 or ((real.is_denyoom or c.multi is not None) and self.config["maxmemory"])):
-            err = self.precheck(c, real)
+            err = self.precheck(c, real, argv, cmd)
             if err is not None:
                 return self.reject(c, real, err, cmd)
         if (c.protocol == 2 and (c.channels or c.patterns or c.shard_channels)
@@ -236,15 +242,24 @@ class Engine:
             return self.script_host.run(self.call, c, cmd, argv)
         return self.call(c, cmd, argv)
 
-    def precheck(self, c: Client, cmd: Command) -> str | None:
-        """The slow-path checks of ``execute``: an error text, or None to go on."""
+    def precheck(self, c: Client, cmd: Command, argv: list[bytes] | None = None,
+                 container: Command | None = None) -> str | None:
+        """The slow-path checks of ``execute``: an error text, or None to go on.
+
+        In Redis's order: authentication, ACL permissions (``argv`` given; a denial
+        is logged in ACL LOG), out of memory, disk errors, read-only, loading."""
         if c.is_master:  # replaying the AOF: no checks
             return None
         if not c.authenticated and "no-auth" not in cmd.flags:
-            if self.requirepass() is None:
+            if not self.acl.auth_required():
                 c.authenticated = True
             else:
                 return NOAUTH
+        if argv is not None and not c.user.unrestricted:
+            err = self.acl.check_command(c, cmd, container, argv,
+                                         "multi" if c.multi is not None else "toplevel")
+            if err is not None:
+                return "NOPERM " + err[1]
         if self.config["maxmemory"] and self._oom_applies(c, cmd) and self.over_maxmemory():
             return OOM
         if self.write_error is not None and self._denied_on_disk_error(c, cmd):

@@ -18,6 +18,10 @@ from . import strenc as _strenc
 from .errors import WRONGTYPE, CommandError
 from .scan import ScanIndex
 
+# commands whose lookups Redis does not count in keyspace_hits/misses (they walk the
+# keyspace rather than look a key up; XGROUP's subcommands look up with lookupKeyWrite)
+_NO_STATS = frozenset({"scan", "keys", "randomkey", "debug", "xgroup", "memory"})
+
 if TYPE_CHECKING:
     from .core import Engine
 
@@ -73,15 +77,13 @@ class Database:
         Redis does with ``LOOKUP_NOTOUCH`` (TYPE, EXISTS, TTL, OBJECT ...).
         """
         v = self.data.get(key)
-        if v is None:
-            if self.engine.config.get("notify-keyspace-events"):
-                self.missed(key)
-            return None
-        if self.expires and key in self.expires and self._expire_if_due(key):
-            if self.engine.config.get("notify-keyspace-events"):
-                self.missed(key)
+        if v is None or (self.expires and key in self.expires and self._expire_if_due(key)):
+            self.missed(key)
             return None
         eng = self.engine
+        cmd = eng.running
+        if cmd is not None and not cmd.is_write and cmd.name not in _NO_STATS:
+            eng.stats_keyspace_hits += 1
         t = eng._now_ms
         if t is None:
             t = eng.clock.ms()
@@ -93,22 +95,27 @@ class Database:
     def peek(self, key: bytes) -> Any:
         """Like ``lookup`` (lazy expiry included) without counting an access."""
         v = self.data.get(key)
-        if v is None:
-            if self.engine.config.get("notify-keyspace-events"):
-                self.missed(key)
+        if v is None or (self.expires and key in self.expires and self._expire_if_due(key)):
+            self.missed(key)
             return None
-        if self.expires and key in self.expires and self._expire_if_due(key):
-            if self.engine.config.get("notify-keyspace-events"):
-                self.missed(key)
-            return None
+        cmd = self.engine.running
+        if cmd is not None and not cmd.is_write and cmd.name not in _NO_STATS:
+            self.engine.stats_keyspace_hits += 1
         return v
 
     def missed(self, key: bytes) -> None:
-        """A lookup found no ``key``: Redis's ``keymiss`` event (class ``m``), for
-        the lookups of commands that do not write (Redis's ``lookupKeyRead``)."""
-        from .notify import keymiss
+        """A lookup found no ``key``: for the lookups of commands that do not write
+        (Redis's ``lookupKeyRead``), a keyspace miss in ``INFO stats`` and the
+        ``keymiss`` event (class ``m``). Write commands that read a key as Redis
+        does with ``lookupKeyRead`` report it through ``notify.read_miss``."""
+        eng = self.engine
+        cmd = eng.running
+        if cmd is not None and not cmd.is_write and cmd.name not in _NO_STATS:
+            eng.stats_keyspace_misses += 1
+        if eng.config.get("notify-keyspace-events"):
+            from .notify import keymiss
 
-        keymiss(self.engine, self.index, key)
+            keymiss(eng, self.index, key)
 
     def get_typed(self, key: bytes, cls: type) -> Any:
         """Like lookup, raising WRONGTYPE if the value is not a ``cls``."""

@@ -54,12 +54,15 @@ DIFFERENCES = [
      "members) returns the members in streamlite's set order, not Redis's hash-table "
      "order (with STORE or from a script both sort ALPHA instead, as Redis does). ALPHA "
      "compares bytes, as Redis does in the C locale; a Redis started with another "
-     "LC_COLLATE sorts by that locale. BY/GET patterns are always allowed: Redis refuses "
-     "them in cluster mode and to ACL users without access to all keys, neither of which "
-     "streamlite has."),
-    ("COMMAND", "`COMMAND INFO` gives Redis's ACL categories and key specs for the bitmap, "
-     "HyperLogLog, Geo and SORT commands (derived, simpler ones for the others); `COMMAND "
+     "LC_COLLATE sorts by that locale. BY/GET patterns are refused to ACL users without "
+     "read access to every key, as by Redis; Redis also refuses them in cluster mode, which "
+     "streamlite does not have."),
+    ("COMMAND", "`COMMAND INFO` gives Redis 8.2's ACL categories and key specs for every "
+     "command Redis has (`engine/redis_meta.py`, generated from the real server); `COMMAND "
      "DOCS` carries the syntax line as summary, not Redis's texts and argument trees."),
+    ("ACL", "Users, rules, checks, NOPERM errors and ACL LOG follow Redis 8.2 (compared side "
+     "by side in `tests/diff/test_acl_diff.py`). `ACL CAT <category>` lists the same "
+     "commands in command-table order, not Redis's hash order."),
 ]
 
 

@@ -193,8 +193,8 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "expired_time_cap_reached_count": 0,
         "evicted_keys": 0,
         "evicted_clients": 0,
-        "keyspace_hits": getattr(engine, "stats_keyspace_hits", 0),
-        "keyspace_misses": getattr(engine, "stats_keyspace_misses", 0),
+        "keyspace_hits": engine.stats_keyspace_hits,
+        "keyspace_misses": engine.stats_keyspace_misses,
         "pubsub_channels": len(engine.channels),
         "pubsub_patterns": len(engine.patterns),
         "pubsubshard_channels": len(engine.shard_channels),
@@ -209,6 +209,8 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "client_output_buffer_limit_disconnections": 0,
     }
     out.update(front_of(engine).info_stats())
+    for reason, n in engine.acl.denied.items():
+        out[f"acl_access_denied_{reason}"] = n
     return out
 
 

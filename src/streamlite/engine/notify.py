@@ -113,10 +113,17 @@ def overwritten(c: Client, key: bytes, old: object, new: object, dbid: int | Non
 
 def read_miss(c: Client, key: bytes, value: object) -> None:
     """A write command read ``key`` as Redis does with ``lookupKeyRead`` (a *STORE's
-    sources, COPY's source, GETDEL, XACK, XREADGROUP, ...) and found nothing:
-    ``keymiss``. (A read-only command's misses are reported by ``Database``.)"""
-    if value is None:
-        v = c.engine.config.get(_CONFIG)
-        cmd = c.engine.running
-        if v and cmd is not None and cmd.is_write and "m" in _flags(v)[0]:
+    sources, COPY's source, GETDEL, XACK, XREADGROUP, ...): a keyspace hit or miss
+    in ``INFO stats``, and ``keymiss`` when it found nothing. (A read-only
+    command's lookups are counted by ``Database``.)"""
+    eng = c.engine
+    cmd = eng.running
+    if cmd is None or not cmd.is_write:
+        return  # a read-only command's lookups are counted by Database
+    if value is not None:
+        eng.stats_keyspace_hits += 1
+    else:
+        eng.stats_keyspace_misses += 1
+        v = eng.config.get(_CONFIG)
+        if v and "m" in _flags(v)[0]:
             _publish(c.engine, c.db_index, v, "m", b"keymiss", key)

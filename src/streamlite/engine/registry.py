@@ -36,6 +36,23 @@ class KeySpec:
     limit: int = 0
     unknown: bool = False
     notes: str = ""
+    # find_keys of the "keynum" kind (EVAL, ZUNIONSTORE ...): the number of keys is
+    # the argument at begin+keynumidx, the first key at begin+firstkey
+    keynum: bool = False
+    keynumidx: int = 0
+    firstkey: int = 0
+    # begin_search known but find_keys unknown
+    unknown_find: bool = False
+
+    @property
+    def acl_flags(self) -> int:
+        """What an ACL key pattern must grant (Redis's ``ACLSelectorCheckKey``): read
+        for ``access``, write for ``insert``/``delete``/``update`` (1 = R, 2 = W)."""
+        fl = self.flags.split()
+        need = 1 if "access" in fl else 0
+        if "insert" in fl or "delete" in fl or "update" in fl:
+            need |= 2
+        return need
 
 # Flags, as in Redis's command table (lower case): write, readonly, denyoom, admin,
 # pubsub, noscript, blocking, loading, stale, fast, no-multi, allow-busy, movablekeys ...
@@ -133,3 +150,43 @@ def command(
         return fn
 
     return deco
+
+
+def apply_redis_meta() -> None:
+    """Give every command Redis 8.2 also has Redis's ACL categories and key specs
+    (``redis_meta.META``, generated from the real server's ``COMMAND``), so that
+    ``COMMAND INFO``, ``ACL CAT`` and the ACL key checks agree with Redis."""
+    from .redis_meta import META
+
+    def spec(t: tuple[object, ...]) -> KeySpec:
+        flags, begin, find, notes = t
+        kw: dict[str, Any] = {"flags": flags, "notes": notes}
+        assert isinstance(begin, tuple) and isinstance(find, tuple)
+        if begin[0] == "index":
+            kw["index"] = begin[1]
+        elif begin[0] == "keyword":
+            kw["keyword"], kw["startfrom"] = begin[1], begin[2]
+        else:
+            kw["unknown"] = True
+        if find[0] == "range":
+            kw["lastkey"], kw["keystep"], kw["limit"] = find[1], find[2], find[3]
+        elif find[0] == "keynum":
+            kw["keynum"] = True
+            kw["keynumidx"], kw["firstkey"], kw["keystep"] = find[1], find[2], find[3]
+        elif begin[0] != "unknown":
+            kw["unknown_find"] = True
+        return KeySpec(**kw)
+
+    def put(cmd: Command, name: str) -> None:
+        meta = META.get(name)
+        if meta is None:
+            return
+        cats, specs = meta
+        if cats:
+            cmd.acl = cats
+        cmd.specs = tuple(spec(s) for s in specs)
+
+    for top in COMMANDS.values():
+        put(top, top.name)
+        for sub in top.subcommands.values():
+            put(sub, f"{top.name}|{sub.name}")

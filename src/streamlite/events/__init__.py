@@ -21,8 +21,10 @@ from .idempotency import (
     InFlightElsewhere,
 )
 from .keys import colocated, dlq_stream, key_slot
+from .limits import HandlerTimeout, RateLimit
 from .metrics import configure_logging, serve_metrics
 from .partition import partition_for, partition_streams
+from .periodic import PeriodicRun
 from .producer import AsyncProducer, Event, Producer, Retention
 from .replay import replay_to_handler, replay_to_stream
 from .retry import DeadLetter, Retry, RetryPolicy
@@ -38,4 +40,6 @@ __all__ = [
     "group_stats_sync", "keda_metric", "key_slot", "partition_for", "partition_streams",
     "register_codec", "replay_to_handler", "replay_to_stream", "serve_metrics",
     "unique_consumer_name", "WriteRetry",
+    # scheduling (docs/framework.md §18-20)
+    "HandlerTimeout", "PeriodicRun", "RateLimit",
 ]

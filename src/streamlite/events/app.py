@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import signal
@@ -39,7 +40,9 @@ from .consumer import ConsumerOptions, GroupConsumer
 from .failover import DEFAULT, resolve_retry
 from .handlers import HandlerSpec
 from .idempotency import AsyncIdempotency
+from .limits import limited
 from .metrics import configure_logging, metrics, serve_metrics
+from .periodic import PeriodicJob, Scheduler
 from .producer import AsyncProducer, Producer, Retention
 
 log = logging.getLogger("streamlite.events.app")
@@ -80,7 +83,8 @@ class App:
                  metrics_interval_s: float = 10.0, idempotency_ttl_ms: int = 86_400_000,
                  idempotency_lock_ms: int | None = None, log_json: bool | None = None,
                  log_level: str | None = None, write_retry: Any = DEFAULT,
-                 wait_replicas: int = 0, wait_timeout_ms: int = 1_000) -> None:
+                 wait_replicas: int = 0, wait_timeout_ms: int = 1_000,
+                 delayed_poll_s: float = 1.0, move_delayed: bool = True) -> None:
         if url is None and client is None:
             raise ValueError("App needs a url or a client")
         self.url = url
@@ -111,26 +115,38 @@ class App:
         self._after_startup: list[Callable[[], Any]] = []
         self._on_shutdown: list[Callable[[], Any]] = []
         self._xnack: bool | None = None  # the server has XNACK (probed once)
+        # delayed messages (see .delayed): appended when due by every worker's mover
+        self.delayed_poll_s = delayed_poll_s
+        self.move_delayed = move_delayed
+        self.delayed_mover: Any = None
+        self.periodic: list[PeriodicJob] = []  # @app.every / @app.cron (see .periodic)
+        self.scheduler: Scheduler | None = None
+        self.publishers: list[Any] = []  # app.publishes(...): for the AsyncAPI document
         if log_json is not None or log_level is not None:
             configure_logging(log_level or "INFO", bool(log_json))
 
     # ---------------------------------------------------------------- registration
     def handler(self, stream: str, *, group: str, event: str | None = None,
-                idempotent: bool = False, **options: Any) -> Callable[[F], F]:
+                idempotent: bool = False, rate_limit: Any = None,
+                time_limit: float | None = None, **options: Any) -> Callable[[F], F]:
         """Register ``fn`` for events of type ``event`` (all types when None) on ``stream``,
         consumed by ``group``. Keyword options are :class:`ConsumerOptions` fields; they
-        apply to the whole (stream, group) and must agree between its handlers."""
+        apply to the whole (stream, group) and must agree between its handlers.
+        ``rate_limit`` (``"100/s"``) and ``time_limit`` (seconds) apply to this handler
+        (see :mod:`.limits`)."""
 
         def deco(fn: F) -> F:
             self.add_handler(fn, stream, group=group, event=event, idempotent=idempotent,
-                             **options)
+                             rate_limit=rate_limit, time_limit=time_limit, **options)
             return fn
 
         return deco
 
     def add_handler(self, fn: Callable[..., Any], stream: str, *, group: str,
                     event: str | None = None, idempotent: bool = False,
+                    rate_limit: Any = None, time_limit: float | None = None,
                     **options: Any) -> None:
+        fn = limited(fn, rate_limit=rate_limit, time_limit=time_limit)
         key = (stream, group)
         opts = self.defaults.with_(**options) if options else self.defaults
         if key in self.subscriptions:
@@ -148,19 +164,65 @@ class App:
         handlers[ev] = HandlerSpec.inspect(fn, ev, idempotent)
 
     def partitioned_handler(self, stream: str, *, group: str, partitions: int,
-                            event: str | None = None, **options: Any) -> Callable[[F], F]:
+                            event: str | None = None, rate_limit: Any = None,
+                            time_limit: float | None = None,
+                            **options: Any) -> Callable[[F], F]:
         """Register a handler on a partitioned stream (see :mod:`.partition`): per-key
         order, each partition processed by one worker at a time."""
         from .partition import PartitionedSubscription
 
         def deco(fn: F) -> F:
+            run = limited(fn, rate_limit=rate_limit, time_limit=time_limit)
             for sub in self.partitioned:
                 if sub.stream == stream and sub.group == group:
-                    sub.add(fn, event)
+                    sub.add(run, event)
                     return fn
             sub = PartitionedSubscription(self, stream, group, partitions, **options)
-            sub.add(fn, event)
+            sub.add(run, event)
             self.partitioned.append(sub)
+            return fn
+
+        return deco
+
+    def every(self, interval: Any, *, name: str | None = None) -> Callable[[F], F]:
+        """Run ``fn`` every ``interval`` (``"5m"``, ``"1h30m"``, seconds, a timedelta),
+        once per period across all the app's workers (see :mod:`.periodic`)."""
+
+        def deco(fn: F) -> F:
+            self._add_periodic(PeriodicJob.create(fn, name=name, every=interval))
+            return fn
+
+        return deco
+
+    def cron(self, expr: str, *, name: str | None = None, tz: Any = None) -> Callable[[F], F]:
+        """Run ``fn`` at the times of a cron expression (``"*/5 * * * *"``, in ``tz``,
+        UTC by default), once per firing across all the app's workers."""
+
+        def deco(fn: F) -> F:
+            self._add_periodic(PeriodicJob.create(fn, name=name, cron=expr, tz=tz))
+            return fn
+
+        return deco
+
+    def _add_periodic(self, job: PeriodicJob) -> None:
+        if any(j.name == job.name for j in self.periodic):
+            raise ValueError(f"a periodic job named {job.name!r} already exists")
+        self.periodic.append(job)
+
+    def publishes(self, stream: str, payload: Any = None, *, event: str | None = None,
+                  description: str | None = None) -> Callable[[F], F]:
+        """Declare that this app publishes ``payload`` (a type) events to ``stream``, for
+        the AsyncAPI document (``streamlite docs``). Usable as a decorator on the
+        function that publishes (its docstring describes the operation) or alone."""
+        from .asyncapi import PublisherSpec
+
+        spec = PublisherSpec(stream, payload, event, description)
+        self.publishers.append(spec)
+
+        def deco(fn: F) -> F:
+            spec.name = spec.name or getattr(fn, "__name__", None)
+            if spec.description is None:
+                spec.description = inspect.getdoc(fn) or None
             return fn
 
         return deco
@@ -262,7 +324,7 @@ class App:
     # ---------------------------------------------------------------- running
     async def start(self) -> None:
         """Create groups and start consuming (returns once everything runs)."""
-        if not self.subscriptions and not self.partitioned:
+        if not self.subscriptions and not self.partitioned and not self.periodic:
             raise RuntimeError("no handlers registered")
         self._stop_event = asyncio.Event()
         self._loop = asyncio.get_running_loop()
@@ -280,6 +342,7 @@ class App:
             await self.stop(grace_s=0)  # undo what did start, then report
             raise
         loop = asyncio.get_running_loop()
+        self._start_extras(loop)
         if metrics().available:
             self._bg.append(loop.create_task(self._gauges()))
         log.info("worker started", extra={"consumer": self.consumer_name,
@@ -287,12 +350,38 @@ class App:
                                           + len(self.partitioned)})
         await self._call_hooks(self._after_startup)
 
+    def consumed_streams(self) -> list[str]:
+        """Every stream this app reads (partitions included)."""
+        from .keys import partition_stream
+
+        return list(dict.fromkeys(
+            [s for s, _ in self.subscriptions]
+            + [partition_stream(p.stream, i) for p in self.partitioned
+               for i in range(p.partitions)]))
+
+    def _start_extras(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Background tasks of the scheduling features: the delayed-message mover, the
+        periodic jobs' scheduler."""
+        if self.move_delayed and self.consumed_streams():
+            from .delayed import DelayedMover
+
+            self.delayed_mover = DelayedMover(self.redis, self.consumed_streams(),
+                                              retention_for=self.producer.retention_for,
+                                              poll_s=self.delayed_poll_s)
+            self._bg.append(loop.create_task(self.delayed_mover.run()))
+        if self.periodic:
+            self.scheduler = Scheduler(self.redis, self.periodic, self.consumer_name, self)
+            self._bg.append(loop.create_task(self.scheduler.run()))
+
     async def stop(self, grace_s: float | None = None) -> None:
         """Graceful shutdown: stop reading, finish in-flight work (up to the grace
         period), flush acknowledgements, close."""
         grace = self.grace_period_s if grace_s is None else grace_s
         for t in self._bg:
             t.cancel()
+        if self.scheduler is not None:  # periodic runs in progress finish (within grace)
+            await self.scheduler.wait_running(grace)
+            self.scheduler = None
         await asyncio.gather(*(c.stop(grace) for c in self.consumers),
                              *(s.stop(grace) for s in self.partitioned))
         self.consumers.clear()
@@ -339,13 +428,19 @@ class App:
         self.request_stop()
 
     def run(self) -> None:
-        """Blocking entry point: ``serve()`` on a new event loop (uvloop when present)."""
-        try:
-            import uvloop
+        """Blocking entry point: ``serve()`` on a new event loop (uvloop when present).
 
-            uvloop.run(self.serve())
-        except ImportError:  # pragma: no cover
-            asyncio.run(self.serve())
+        Ctrl-C while the worker is still starting (before ``serve`` takes over SIGINT)
+        ends it quietly too, as it would a moment later."""
+        try:
+            try:
+                import uvloop
+            except ImportError:  # pragma: no cover
+                asyncio.run(self.serve())
+            else:
+                uvloop.run(self.serve())
+        except KeyboardInterrupt:
+            log.info("interrupted while starting: stopped")
 
     async def _gauges(self) -> None:
         from .scaling import group_stats

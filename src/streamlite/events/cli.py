@@ -172,6 +172,18 @@ def parse_time_bound(text: str, now_ms: int | None = None) -> str:
     return str(int(dt.timestamp() * 1000))
 
 
+def _parse_at(text: str) -> float:
+    """``produce --at``: ms since the epoch, or an ISO-8601 time (UTC without a zone);
+    seconds since the epoch."""
+    t = text.strip()
+    if re.fullmatch(r"\d+", t):
+        return int(t) / 1000
+    bound = parse_time_bound(t)
+    if _REL.match(t):
+        raise ValueError(f"--at takes a time, not a duration: {text!r} (use --delay)")
+    return int(bound) / 1000
+
+
 def _kv(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for it in items or []:
@@ -224,9 +236,14 @@ def cmd_produce(args: argparse.Namespace) -> int:
     if args.count > 1:
         payloads = payloads * args.count
     out = Out(args.json)
-    if len(payloads) == 1:
-        ids = [p.publish(args.stream, payloads[0], event_type=args.type, headers=headers,
-                         idempotency_key=args.idempotency_key)]
+    delay = parse_duration_ms(args.delay) / 1000 if args.delay else None
+    at = _parse_at(args.at) if args.at else None
+    if len(payloads) == 1 or delay is not None or at is not None:
+        # (delayed: one schedule call each; the printed IDs are event IDs)
+        ids = [p.publish(args.stream, x, event_type=args.type, headers=headers,
+                         idempotency_key=args.idempotency_key, delay=delay,
+                         at=at)
+               for x in payloads]
     else:
         if args.idempotency_key:
             raise ValueError("--idempotency-key applies to a single event")
@@ -322,28 +339,39 @@ def collect_top(c: redis.Redis, streams: list[str] | None) -> list[dict[str, Any
     shown as an empty table; a stream asked for by name that does not exist is
     :class:`NotFound`."""
     from .connection import scan_keys
+    from .delayed import count_delayed, stream_of_delayed
 
     named = bool(streams)
     if not streams:
-        streams = sorted(_s(k) for k in scan_keys(c, _type="STREAM"))
+        found = {_s(k) for k in scan_keys(c, _type="STREAM")}
+        # streams that do not exist yet but have delayed events waiting
+        found |= {x for x in (stream_of_delayed(_s(k))
+                              for k in scan_keys(c, match="*:delayed", _type="ZSET"))
+                  if x is not None}
+        streams = sorted(found)
+
     rows: list[dict[str, Any]] = []
     for s in streams:
+        delayed = count_delayed(c, s)  # publish(delay=...) not yet due (see .delayed)
         try:
             length = c.xlen(s)
             groups = c.xinfo_groups(s)
         except redis.ResponseError as e:
             if "no such key" not in str(e).lower():
                 raise
+            if delayed:
+                rows.append({"stream": s, "length": 0, "delayed": delayed, "group": None})
+                continue
             if named:
                 raise NotFound(f"no stream {s}") from None
             continue  # deleted since the scan
         if not groups:
-            rows.append({"stream": s, "length": length, "group": None})
+            rows.append({"stream": s, "length": length, "delayed": delayed, "group": None})
         for g in groups:
             name = _s(g["name"])
             consumers = c.xinfo_consumers(s, name)
             rows.append({
-                "stream": s, "length": length, "group": name,
+                "stream": s, "length": length, "delayed": delayed, "group": name,
                 "lag": g.get("lag"), "pending": g.get("pending", 0),
                 "last_delivered": _s(g.get("last-delivered-id", "")),
                 "consumers": [{"name": _s(x["name"]), "pending": x.get("pending", 0),
@@ -358,13 +386,15 @@ def _top_table(rows: list[dict[str, Any]], url: str) -> Any:
 
     t = Table(title=f"streamlite top — {url} — {time.strftime('%H:%M:%S')}",
               title_justify="left", expand=False)
-    for col, just in (("stream", "left"), ("length", "right"), ("group", "left"),
+    for col, just in (("stream", "left"), ("length", "right"), ("delayed", "right"),
+                      ("group", "left"),
                       ("lag", "right"), ("pending", "right"), ("consumer", "left"),
                       ("c.pending", "right"), ("idle", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in rows:
         if r["group"] is None:
-            t.add_row(r["stream"], str(r["length"]), "-", "-", "-", "", "", "")
+            t.add_row(r["stream"], str(r["length"]), str(r["delayed"]), "-", "-", "-", "", "",
+                      "")
             continue
         lag = "?" if r["lag"] is None else str(r["lag"])
         style = "bold red" if (r["lag"] or 0) > 1000 or r["pending"] > 1000 else None
@@ -372,7 +402,7 @@ def _top_table(rows: list[dict[str, Any]], url: str) -> Any:
         for i, cn in enumerate(cons):
             first = i == 0
             t.add_row(r["stream"] if first else "", str(r["length"]) if first else "",
-                      r["group"] if first else "", lag if first else "",
+                      str(r["delayed"]) if first else "", r["group"] if first else "", lag if first else "",
                       str(r["pending"]) if first else "",
                       cn["name"] if cn else "-", str(cn["pending"]) if cn else "",
                       _fmt_idle(cn["idle_ms"]) if cn else "", style=style if first else None)
@@ -380,16 +410,17 @@ def _top_table(rows: list[dict[str, Any]], url: str) -> Any:
 
 
 def _top_plain(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'STREAM':<24} {'LENGTH':>8} {'GROUP':<18} {'LAG':>7} {'PENDING':>8} "
+    lines = [f"{'STREAM':<24} {'LENGTH':>8} {'DELAYED':>7} {'GROUP':<18} {'LAG':>7} "
+             f"{'PENDING':>8} "
              f"{'CONSUMER':<28} {'C.PEND':>7} {'IDLE':>7}"]
     for r in rows:
         if r["group"] is None:
-            lines.append(f"{r['stream']:<24} {r['length']:>8} {'-':<18}")
+            lines.append(f"{r['stream']:<24} {r['length']:>8} {r['delayed']:>7} {'-':<18}")
             continue
         cons = r["consumers"] or [None]
         for cn in cons:
             lines.append(
-                f"{r['stream']:<24} {r['length']:>8} {r['group']:<18} "
+                f"{r['stream']:<24} {r['length']:>8} {r['delayed']:>7} {r['group']:<18} "
                 f"{'?' if r['lag'] is None else r['lag']:>7} {r['pending']:>8} "
                 f"{(cn['name'] if cn else '-'):<28} {(cn['pending'] if cn else ''):>7} "
                 f"{_fmt_idle(cn['idle_ms']) if cn else '':>7}")
@@ -592,6 +623,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--producer-id", default=None)
     p.add_argument("--idempotency-key", default=None,
                    help="publish at most once per (producer id, key)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--delay", default=None, metavar="DURATION",
+                   help="append it when this is over (30s, 5m, 2h; prints event IDs)")
+    g.add_argument("--at", default=None, metavar="TIME",
+                   help="append it at this time (ISO-8601, UTC without a zone; or ms "
+                        "since the epoch)")
     p.set_defaults(func=cmd_produce)
 
     p = subparsers.add_parser("tail", help="follow a stream")

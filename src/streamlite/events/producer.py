@@ -38,7 +38,8 @@ from redis.exceptions import ResponseError
 
 from .codec import Codec, event_type_of, get_codec, to_plain
 from .connection import check_client, connect, connect_async
-from .envelope import build_fields, new_event_id
+from .delayed import CANCEL_LUA, SCHEDULE_LUA, cancel_call, due_spec, schedule_call
+from .envelope import F_ID, build_fields, new_event_id
 from .failover import (
     DEFAULT,
     AsyncReplicaWait,
@@ -208,6 +209,16 @@ class _Base:
             return self._script(keys=cmd[0], args=cmd[1])
         return self.redis.execute_command(*cmd)
 
+    def _delayed(self, stream: str, ev: _Prepared, idempotency_key: str | None,
+                 delay: Any, at: Any) -> tuple[str, list[str], list[Any]]:
+        """A delayed publish (see :mod:`.delayed`): (event_id, KEYS, ARGV) of the
+        schedule script. Its key is the idempotency key if any, else the event ID; the
+        script adds nothing for a key already scheduled, so retrying it is safe."""
+        event_id = ev.fields[F_ID].decode()
+        keys, args = schedule_call(stream, idempotency_key or event_id, ev.fields,
+                                   due_spec(delay, at))
+        return event_id, keys, args
+
     @staticmethod
     def _event(payload: Any, event_type: str | None, headers: Mapping[str, str] | None,
                event_id: str | None, idempotency_key: str | None) -> Event:
@@ -246,14 +257,25 @@ class Producer(_Base):
         super().__init__(codec, producer_id, retention, dedup_ttl_ms, default_headers,
                          native_idempotency, self.redis, retry, retry_dedup_ttl_ms)
         self._script = self.redis.register_script(DEDUP_XADD_LUA)
+        self._schedule = self.redis.register_script(SCHEDULE_LUA)
         self._wait = ReplicaWait(self.redis, wait_replicas, wait_timeout_ms) \
             if wait_replicas > 0 else None
 
     def publish(self, stream: str, payload: Any, *, event_type: str | None = None,
                 headers: Mapping[str, str] | None = None, event_id: str | None = None,
-                idempotency_key: str | None = None) -> str:
-        """Append one event; returns its entry ID."""
+                idempotency_key: str | None = None, delay: Any = None,
+                at: Any = None) -> str:
+        """Append one event; returns its entry ID.
+
+        ``delay`` (seconds or a timedelta) or ``at`` (a datetime or epoch seconds): keep
+        it in the backend and append it when it is due (see :mod:`.delayed`); returns
+        its event ID then (the entry does not exist yet)."""
         ev = self._prepare(self._event(payload, event_type, headers, event_id, idempotency_key))
+        if delay is not None or at is not None:
+            eid, keys, args = self._delayed(stream, ev, idempotency_key, delay, at)
+            retry_sync(self.retry, lambda: self._schedule(keys=keys, args=args),
+                       f"schedule on {stream}")
+            return eid
         return retry_sync(self.retry, lambda: self._send(stream, [ev])[0],
                           f"publish to {stream}")
 
@@ -305,6 +327,12 @@ class Producer(_Base):
         return self.publish(partition_stream(stream, partition_for(key, partitions)), payload,
                             headers=headers, **kw)
 
+    def cancel_delayed(self, stream: str, key: str) -> bool:
+        """Drop a delayed event not yet due (``key``: its event ID, or the idempotency
+        key it was published with); whether it was still waiting."""
+        keys, args = cancel_call(stream, key)
+        return bool(self.redis.eval(CANCEL_LUA, len(keys), *keys, *args))
+
     def close(self) -> None:
         self.redis.close()
 
@@ -324,13 +352,21 @@ class AsyncProducer(_Base):
         super().__init__(codec, producer_id, retention, dedup_ttl_ms, default_headers,
                          native_idempotency, self.redis, retry, retry_dedup_ttl_ms)
         self._script = self.redis.register_script(DEDUP_XADD_LUA)
+        self._schedule = self.redis.register_script(SCHEDULE_LUA)
         self._wait = AsyncReplicaWait(self.redis, wait_replicas, wait_timeout_ms) \
             if wait_replicas > 0 else None
 
     async def publish(self, stream: str, payload: Any, *, event_type: str | None = None,
                       headers: Mapping[str, str] | None = None, event_id: str | None = None,
-                      idempotency_key: str | None = None) -> str:
+                      idempotency_key: str | None = None, delay: Any = None,
+                      at: Any = None) -> str:
+        """:meth:`Producer.publish` (``delay``/``at`` included) for asyncio code."""
         ev = self._prepare(self._event(payload, event_type, headers, event_id, idempotency_key))
+        if delay is not None or at is not None:
+            eid, keys, args = self._delayed(stream, ev, idempotency_key, delay, at)
+            await retry_async(self.retry, lambda: self._schedule(keys=keys, args=args),
+                              f"schedule on {stream}")
+            return eid
         ids = await retry_async(self.retry, lambda: self._send(stream, [ev]),
                                 f"publish to {stream}")
         return ids[0]
@@ -379,6 +415,11 @@ class AsyncProducer(_Base):
         headers["partition-key"] = key
         return await self.publish(partition_stream(stream, partition_for(key, partitions)),
                                   payload, headers=headers, **kw)
+
+    async def cancel_delayed(self, stream: str, key: str) -> bool:
+        """:meth:`Producer.cancel_delayed` for asyncio code."""
+        keys, args = cancel_call(stream, key)
+        return bool(await self.redis.eval(CANCEL_LUA, len(keys), *keys, *args))
 
     async def close_waits(self) -> None:
         """Close the connections opened for ``WAIT`` (not the client)."""

@@ -287,12 +287,16 @@ class Persistence:
             self._rewrite_foreground()
             return
         incrs = self.manifest.incrs
-        if not incrs:
-            af = self._file("i")
-            self.manifest.files.append(af)
-            write_atomic(self.manifest_path, self.manifest.dump())
-            incrs = [af]
-        self.writer = AofWriter(self._aof_path(incrs[-1].name), self.cfg.appendfsync)
+        if incrs:
+            self.writer = AofWriter(self._aof_path(incrs[-1].name), self.cfg.appendfsync)
+            return
+        # the file first, then the manifest that names it (as Redis's
+        # openNewIncrAofForAppend): a kill between the two leaves a stray file, never a
+        # manifest naming a file that does not exist (which would refuse to load)
+        af = self._file("i")
+        self.writer = AofWriter(self._aof_path(af.name), self.cfg.appendfsync)
+        self.manifest.files.append(af)
+        write_atomic(self.manifest_path, self.manifest.dump())
 
     # -- the write path ----------------------------------------------------------
 
@@ -526,9 +530,10 @@ class Persistence:
             self.writer = None
             incr: AofFile | None = self._file("i")
             assert incr is not None
+            # the new file before the manifest naming it (see _open_aof)
+            self.writer = AofWriter(self._aof_path(incr.name), self.cfg.appendfsync)
             self.manifest.files.append(incr)
             write_atomic(self.manifest_path, self.manifest.dump())
-            self.writer = AofWriter(self._aof_path(incr.name), self.cfg.appendfsync)
         else:
             incr = None  # AOF off: Redis still rewrites, into a base with no increment
             if not self.manifest.files and os.path.exists(self.manifest_path):

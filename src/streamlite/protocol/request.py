@@ -79,7 +79,10 @@ class RequestParser:
     def _inline(self) -> list[bytes] | None:
         buf, pos = self.buf, self.pos
         nl = buf.find(b"\n", pos)
-        if nl < 0:
+        # Redis looks for the newline with strchr, which stops at a NUL: a line with a
+        # NUL before its newline never completes (the client waits, and past 64 KB of
+        # buffered input gets "too big inline request")
+        if nl < 0 or buf.find(b"\0", pos, nl) >= 0:
             if len(buf) - pos > INLINE_MAX:
                 raise RequestError("ERR Protocol error: too big inline request")
             return None

@@ -339,7 +339,7 @@ class Server(Front):
         if len(self.conns) >= cfg.get("maxclients", 10000):
             self.rejected_connections += 1
             return MAXCLIENTS
-        if cfg.get("protected-mode", True) and not cfg.get("requirepass"):
+        if cfg.get("protected-mode", True) and self.engine.acl.default_nopass():
             host = peer[0] if isinstance(peer, tuple) else ""
             if host and not _is_loopback(host):
                 self.rejected_connections += 1
@@ -505,6 +505,13 @@ class Server(Front):
             return ErrorReply(wrong_args(cmd.name).encode())
         if not c.authenticated and "no-auth" not in cmd.flags:
             return ErrorReply(NOAUTH.encode())
+        if not c.user.unrestricted:  # ACLs hold while loading too
+            real = cmd
+            if cmd.subcommands and n > 1:
+                real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower(), cmd)
+            denied = eng.acl.check_command(c, real, cmd, argv, "toplevel")
+            if denied is not None:
+                return ErrorReply(("NOPERM " + denied[1]).encode("utf-8", "surrogateescape"))
         if "loading" not in cmd.flags:
             return ErrorReply(LOADING.encode())
         try:
@@ -756,6 +763,8 @@ def _redact(argv: list[bytes]) -> list[bytes]:
     name = argv[0].lower()
     if name == b"auth":
         return [argv[0]] + [b"(redacted)"] * (len(argv) - 1)
+    if name == b"acl" and len(argv) > 2 and argv[1].lower() == b"setuser":
+        return argv[:2] + [b"(redacted)"] * (len(argv) - 2)
     if name == b"hello":
         out = list(argv)
         for i in range(2, len(out) - 2):

@@ -128,6 +128,7 @@ def build_engine(options: list[str]) -> tuple[object, str | None]:
                 pass
     engine = Engine(databases=max(1, dbs))
     _create_dirs(lines)
+    user_lines = _take_user_lines(lines, len(file_lines))
     try:
         cfgmod.load_lines(engine, lines)
     except cfgmod.ConfigError as e:
@@ -135,8 +136,57 @@ def build_engine(options: list[str]) -> tuple[object, str | None]:
         if idx < len(file_lines):
             raise ConfigFileError(idx + 1, " ".join(lines[idx]), msg)
         raise ConfigFileError(None, " ".join(lines[idx]), msg)
+    _load_users(engine, user_lines)
     _ = streamlite
     return engine, config_file
+
+
+def _take_user_lines(lines: list[list[str]], n_file: int) -> list[list[bytes]]:
+    """Take the ``user <name> rules...`` directives out of ``lines`` (they are ACL
+    users, not config names), checked as Redis checks them while reading the file."""
+    from ..engine.acl import check_config_user
+
+    users: list[list[bytes]] = []
+    seen: set[bytes] = set()
+    for i, ln in enumerate(lines):
+        if len(ln) >= 2 and ln[0].lower() == "user":
+            argv = [a.encode("utf-8", "surrogateescape") for a in ln]
+            err = check_config_user(argv, seen)
+            if err is not None:
+                raise ConfigFileError(i + 1 if i < n_file else None, " ".join(ln), err)
+            users.append(argv)
+            lines[i] = []
+    return users
+
+
+class AclStartupError(ValueError):
+    """Users cannot be loaded at startup (Redis logs the reason and exits)."""
+
+
+def _load_users(engine: object, user_lines: list[list[bytes]]) -> None:
+    """Redis's ``ACLLoadUsersAtStartup``: config ``user`` lines or the ``aclfile``,
+    never both."""
+    acl = engine.acl  # type: ignore[attr-defined]
+    aclfile = engine.config.get("aclfile") or ""  # type: ignore[attr-defined]
+    if aclfile and user_lines:
+        raise AclStartupError(
+            "Configuring Redis with users defined in redis.conf and at the same setting an "
+            "ACL file path is invalid. This setup is very likely to lead to configuration "
+            "errors and security holes, please define either an ACL file or declare users "
+            "directly in your redis.conf, but not both.")
+    acl.sync()
+    if user_lines:
+        from ..engine.acl import AclError
+
+        try:
+            acl.load_config_users(user_lines)
+        except AclError as e:
+            raise AclStartupError(f"Error loading ACL rules: {e.msg}. Critical error while "
+                                  "loading ACLs. Exiting.")
+    if aclfile:
+        err = acl.load_file(aclfile)
+        if err is not None:
+            raise AclStartupError(f"Aborting Redis startup because of ACL errors: {err}")
 
 
 def _create_dirs(lines: list[list[str]]) -> None:

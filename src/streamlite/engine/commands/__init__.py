@@ -1,7 +1,8 @@
 """Command implementations, one module per group; importing this registers them all."""
 
-from ..registry import COMMANDS
+from ..registry import COMMANDS, apply_redis_meta
 from . import (  # noqa: F401
+    acl,
     bitmaps,
     cluster,
     connection,
@@ -30,3 +31,5 @@ from . import (  # noqa: F401
 # the commands that run Lua, so a front can let a busy script yield (Engine.script_host)
 for _name in (b"eval", b"evalsha", b"eval_ro", b"evalsha_ro", b"fcall", b"fcall_ro", b"exec"):
     COMMANDS[_name].runs_scripts = True
+
+apply_redis_meta()

@@ -57,15 +57,10 @@ def quit_(c: Client, argv: list[bytes]) -> object:
 # -- authentication -------------------------------------------------------------------
 
 
-def _check_password(c: Client, user: bytes, password: bytes) -> bool:
-    """Authenticate ``c`` as ``user`` (only ``default`` exists); True on success."""
-    if user != b"default":
-        return False
-    pw = c.engine.requirepass()
-    if pw is not None and password != pw:
-        return False
-    c.authenticated = True
-    return True
+def _check_password(c: Client, user: bytes, password: bytes, argv0: bytes) -> bool:
+    """Authenticate ``c`` as ``user`` (``engine/acl.py``); True on success, a failure
+    goes to ACL LOG."""
+    return c.engine.acl.authenticate(c, user, password, argv0)
 
 
 @command("auth", -2, "noscript loading stale fast no-auth allow-busy", group="connection")
@@ -74,7 +69,8 @@ def auth(c: Client, argv: list[bytes]) -> object:
     if len(argv) > 3:
         raise CommandError(SYNTAX)
     if len(argv) == 2:
-        if c.engine.requirepass() is None:
+        c.engine.acl.sync()
+        if c.engine.acl.default.nopass:
             raise CommandError(
                 "ERR AUTH <password> called without any password configured for the default "
                 "user. Are you sure your configuration is correct?"
@@ -82,7 +78,7 @@ def auth(c: Client, argv: list[bytes]) -> object:
         user, password = b"default", argv[1]
     else:
         user, password = argv[1], argv[2]
-    if not _check_password(c, user, password):
+    if not _check_password(c, user, password, argv[0]):
         raise CommandError(WRONGPASS)
     return OK
 
@@ -119,7 +115,7 @@ def hello(c: Client, argv: list[bytes]) -> object:
             raise CommandError(
                 f"ERR Syntax error in HELLO option '{argv[j].decode('utf-8', 'replace')}'"
             )
-    if creds is not None and not _check_password(c, *creds):
+    if creds is not None and not _check_password(c, *creds, argv[0]):
         raise CommandError(WRONGPASS)
     if not c.authenticated:
         raise CommandError(
@@ -161,7 +157,8 @@ def reset(c: Client, argv: list[bytes]) -> object:
     c.select(0)
     c.no_evict = False
     c.no_touch = False
-    c.authenticated = c.engine.requirepass() is None
+    c.user = c.engine.acl.default
+    c.authenticated = not c.engine.acl.auth_required()
     front = front_of(c.engine)
     unmonitor = getattr(front, "unmonitor", None)
     if unmonitor is not None:
@@ -388,7 +385,7 @@ def client_info_line(c: Client) -> bytes:
         ("tot-mem", extra.get("tot-mem", 0)),
         ("events", extra.get("events", "r")),
         ("cmd", _last_cmd(c)),
-        ("user", "default"),
+        ("user", c.user.name.decode("utf-8", "surrogateescape")),
         ("redir", -1),
         ("resp", c.protocol),
         ("lib-name", c.lib_name.decode("utf-8", "replace")),
@@ -457,6 +454,7 @@ def client_kill(c: Client, argv: list[bytes]) -> object:
     ctype: str | None = None
     skipme = True
     maxage: int | None = None
+    user = None
     j = 2
     while j < len(argv):
         if j + 1 >= len(argv):
@@ -476,7 +474,8 @@ def client_kill(c: Client, argv: list[bytes]) -> object:
         elif opt == b"laddr":
             laddr = val
         elif opt == b"user":
-            if val != b"default":
+            user = c.engine.acl.get(val)
+            if user is None:
                 raise CommandError(f"ERR No such user '{val.decode('utf-8', 'replace')}'")
         elif opt == b"skipme":
             if val.lower() == b"yes":
@@ -503,6 +502,8 @@ def client_kill(c: Client, argv: list[bytes]) -> object:
         if addr is not None and x.addr != addr:
             continue
         if laddr is not None and x.laddr != laddr:
+            continue
+        if user is not None and x.user is not user:
             continue
         if maxage is not None and (now - x.created_ms) // 1000 < maxage:
             continue

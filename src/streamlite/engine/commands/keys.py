@@ -260,8 +260,8 @@ def copy_(c: Client, argv: list[bytes]) -> int:
     if src_db is dst_db and key == newkey:
         raise CommandError(SAME_OBJECT)
     v = src_db.lookup(key)
+    read_miss(c, key, v)
     if v is None:
-        read_miss(c, key, v)
         return 0
     when = src_db.expires.get(key)
     old = dst_db.peek(newkey)

@@ -153,9 +153,7 @@ def config_resetstat(c: Client, argv: list[bytes]) -> object:
     eng.stats_error_replies = 0
     eng.stats_commands = 0
     eng.stats_expired_keys = 0
-    for attr in ("stats_keyspace_hits", "stats_keyspace_misses"):
-        if hasattr(eng, attr):
-            setattr(eng, attr, 0)
+    eng.stats_keyspace_hits = eng.stats_keyspace_misses = 0
     front_of(eng).reset_stats()
     return OK
 
@@ -244,8 +242,15 @@ def _key_spec(spec: KeySpec) -> dict[bytes, Any]:
             b"keyword": spec.keyword.encode(), b"startfrom": spec.startfrom}}
     else:
         out[b"begin_search"] = {b"type": b"index", b"spec": {b"index": spec.index}}
-    out[b"find_keys"] = {b"type": b"range", b"spec": {
-        b"lastkey": spec.lastkey, b"keystep": spec.keystep, b"limit": spec.limit}}
+    if spec.keynum:
+        out[b"find_keys"] = {b"type": b"keynum", b"spec": {
+            b"keynumidx": spec.keynumidx, b"firstkey": spec.firstkey,
+            b"keystep": spec.keystep}}
+    elif spec.unknown_find:
+        out[b"find_keys"] = {b"type": b"unknown", b"spec": {}}
+    else:
+        out[b"find_keys"] = {b"type": b"range", b"spec": {
+            b"lastkey": spec.lastkey, b"keystep": spec.keystep, b"limit": spec.limit}}
     return out
 
 

@@ -19,8 +19,9 @@ The model is Redis's ``sort.c``:
 - STORE writes a list (listpack when it fits), notifies ``sortstore`` (or ``del``
   when the result is empty) and propagates as itself.
 
-BY/GET patterns are allowed: Redis refuses them only in cluster mode (and under
-ACL key restrictions), which streamlite does not have.
+BY/GET patterns are refused, as by Redis, to an ACL user without read access to
+every key (``acl.unrestricted_key_access``); Redis also refuses them in cluster mode,
+which streamlite does not have.
 """
 
 from __future__ import annotations
@@ -90,8 +91,17 @@ class _Options:
         self.gets: list[bytes] = []
 
 
-def _parse(argv: list[bytes], readonly: bool) -> _Options:
+def _full_key_access(c: Client, argv: list[bytes]) -> bool:
+    from ..acl import unrestricted_key_access
+    from ..registry import COMMANDS
+
+    cmd = COMMANDS[argv[0].lower()]
+    return unrestricted_key_access(c.user, cmd.name, cmd, argv)
+
+
+def _parse(c: Client, argv: list[bytes], readonly: bool) -> _Options:
     o = _Options()
+    full: bool | None = None if not c.user.unrestricted else True
     j, n = 2, len(argv)
     while j < n:
         left = n - j - 1
@@ -113,8 +123,19 @@ def _parse(argv: list[bytes], readonly: bool) -> _Options:
             o.by = argv[j + 1]
             if b"*" not in _cstr(o.by):
                 o.dontsort = True  # and it stays so, whatever BY follows
+            else:
+                if full is None:
+                    full = _full_key_access(c, argv)
+                if not full:
+                    raise CommandError(
+                        "ERR BY option of SORT denied due to insufficient ACL permissions.")
             j += 1
         elif w == b"get" and left >= 1:
+            if full is None:
+                full = _full_key_access(c, argv)
+            if not full:
+                raise CommandError(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.")
             o.gets.append(argv[j + 1])
             j += 1
         else:
@@ -179,7 +200,7 @@ def _sort_key(c: Client, o: _Options, elements: list[bytes]) -> list[Any]:
 
 
 def _sort(c: Client, argv: list[bytes], readonly: bool) -> Any:
-    o = _parse(argv, readonly)
+    o = _parse(c, argv, readonly)
     db = c.db
     v = db.lookup(argv[1])
     read_miss(c, argv[1], v)

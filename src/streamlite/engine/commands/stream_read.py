@@ -481,6 +481,8 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
             break  # MAXCOUNT/MAXSIZE reached: the remaining streams are skipped
         key = keys[k]
         s = db.lookup(key)
+        if groupname is not None:
+            read_miss(c, key, s)  # Redis looks each stream up twice (keyspace_hits)
         if s is None:
             continue
         gt = ids[k]

@@ -155,7 +155,14 @@ def condition_holds(cur: Any, flags: int, cmp: bytes | None) -> bool:
     return cur is None or digest(cur) != cmp.lower()
 
 
-@command("set", -3, "write denyoom", 1, 1, 1, group="string")
+def _set_key_flags(argv: list[bytes], pos: int) -> str:
+    """SET's key flags depend on GET (Redis's ``setGetKeys``: read only with GET)."""
+    if any(a.lower() == b"get" for a in argv[3:]):
+        return "RW access update"
+    return "OW update"
+
+
+@command("set", -3, "write denyoom", 1, 1, 1, group="string", key_flags=_set_key_flags)
 def set_(c: Client, argv: list[bytes]) -> Any:
     """SET key value [NX | XX | IFEQ ifeq-value | IFNE ifne-value | IFDEQ ifdeq-digest | IFDNE ifdne-digest] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
     flags, expire, cmp = parse_set_options(argv, 3, True)
@@ -217,8 +224,8 @@ def getex(c: Client, argv: list[bytes]) -> Any:
     db = c.db
     key = argv[1]
     v = get_string(db, key)
+    read_miss(c, key, v)
     if v is None:
-        read_miss(c, key, v)
         return None
     eng = c.engine
     if expire is not None:

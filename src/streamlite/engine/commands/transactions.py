@@ -26,7 +26,7 @@ How the pieces fit:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..client import Client
 from ..errors import CommandError
@@ -185,6 +185,28 @@ def unwatch(c: Client, argv: list[bytes]) -> object:
     return OK
 
 
+_ACL_CHANGED = {
+    1: "no permission to execute the command or subcommand",
+    2: "no permission to touch the specified keys",
+    4: "no permission to access one of the channels used as arguments",
+}
+
+
+def _acl_recheck(c: Client, cmd: Any, argv: list[bytes]) -> ErrorReply | None:
+    """ACLs are checked again at EXEC: the rules may have changed since queueing."""
+    real = cmd
+    if cmd.subcommands and len(argv) > 1:
+        real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower(), cmd)
+    denied = c.engine.acl.check_command(c, real, cmd, argv, "multi")
+    if denied is None:
+        return None
+    reason = _ACL_CHANGED.get(denied[0], "no permission")
+    return c.engine.count_error(ErrorReply(
+        b"NOPERM ACLs rules changed between the moment the transaction was accumulated and "
+        b"the EXEC call. This command is no longer allowed for the following reason: "
+        + reason.encode()))
+
+
 @command("exec", 1, "noscript loading stale skip-slowlog", group="transactions")
 def exec_(c: Client, argv: list[bytes]) -> object:
     """EXEC"""
@@ -212,6 +234,15 @@ def exec_(c: Client, argv: list[bytes]) -> object:
             if cmd is None:  # renamed away meanwhile; cannot happen today
                 replies.append(ErrorReply(b"ERR unknown command"))
                 continue
+            if not c.user.unrestricted:
+                c.multi = queued  # still in the transaction for ACL LOG's client info
+                try:
+                    denied = _acl_recheck(c, cmd, qargv)
+                finally:
+                    c.multi = None
+                if denied is not None:
+                    replies.append(denied)
+                    continue
             reply = eng.call(c, cmd, qargv)
             if type(reply) is Blocked:
                 reply = reply.timeout_reply

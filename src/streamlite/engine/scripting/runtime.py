@@ -374,6 +374,11 @@ class Scripting:
         flags = real.flags | cmd.flags
         if "noscript" in flags:
             return ErrorReply(b"ERR This Redis command is not allowed from script")
+        if not c.user.unrestricted:  # the caller's ACLs (Redis's scriptVerifyACL)
+            denied = eng.acl.check_command(c, real, cmd, argv, "lua")
+            if denied is not None:
+                return ErrorReply(b"ERR ACL failure in script: "
+                                  + denied[1].encode("utf-8", "surrogateescape"))
         if ctx.read_only and ("write" in flags or "may-replicate" in flags):
             return ErrorReply(b"ERR Write commands are not allowed from read-only scripts.")
         if "write" in flags:
@@ -399,10 +404,19 @@ class Scripting:
             raise self._raise("ERR Please specify at least one argument for this redis lib call")
         if any(type(a) not in (bytes, int, float) for a in args):
             raise self._raise("ERR Lua redis lib command arguments must be strings or integers")
-        name = args[0] if type(args[0]) is bytes else number_arg(args[0])
-        if self.engine.lookup_command(name) is None:
+        argv = [a if type(a) is bytes else number_arg(a) for a in args]
+        top = self.engine.lookup_command(argv[0])
+        cmd = top
+        if top is not None and top.subcommands and len(argv) > 1:
+            cmd = top.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+        if top is None or cmd is None:
             raise self._raise("ERR Invalid command passed to redis.acl_check_cmd()")
-        return True
+        ctx = self.ctx
+        if ctx is None:
+            return True
+        from ..acl import OK, check, full_name
+
+        return check(ctx.client.user, full_name(cmd, top), cmd, argv)[0] == OK
 
     def _lua_error_table(self, text: bytes) -> Any:
         t = text if text[:1] == b"-" else b"-" + text
