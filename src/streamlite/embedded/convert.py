@@ -38,6 +38,7 @@ from typing import Any
 from redis._parsers.base import BaseParser
 from redis.exceptions import ConnectionError, ResponseError
 
+from ..accel import speedups
 from ..engine.args import format_double
 from ..engine.replies import (
     NULL_ARRAY,
@@ -82,7 +83,17 @@ def error_of(v: bytes) -> Exception:
 
 
 def convert(v: Any, proto: int, encoding: str | None, errors: str = "strict") -> Any:
-    """``v`` as hiredis would return it; ``encoding`` set = decode_responses."""
+    """``v`` as hiredis would return it; ``encoding`` set = decode_responses.
+
+    Without decoding, the C accelerator's twin does the common types (bytes, ints,
+    lists, nulls, status replies) and hands the rest back to ``convert_py``."""
+    if encoding is None and _convert_c is not None:
+        return _convert_c(v, proto)
+    return convert_py(v, proto, encoding, errors)
+
+
+def convert_py(v: Any, proto: int, encoding: str | None, errors: str = "strict") -> Any:
+    """``convert`` in pure Python (the reference and the fallback)."""
     t = type(v)
     if t is bytes:
         return v.decode(encoding, errors) if encoding else v
@@ -163,3 +174,10 @@ def convert(v: Any, proto: int, encoding: str | None, errors: str = "strict") ->
     if isinstance(v, str):
         return v if encoding else v.encode()
     raise TypeError(f"cannot convert reply of type {t.__name__}")
+
+
+_convert_c: Callable[[Any, int], Any] | None = None
+if speedups is not None:
+    speedups.setup_convert(SimpleString=SimpleString, Verbatim=Verbatim, NULL_ARRAY=NULL_ARRAY,
+                           fallback=convert_py)
+    _convert_c = speedups.convert

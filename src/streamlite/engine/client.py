@@ -56,6 +56,9 @@ class Client:
         self.tracking: Any = None  # tracking.ClientTracking while CLIENT TRACKING is on
         engine.clients_by_id[self.id] = self
         self.is_master = False  # True while loading the AOF (commands come from the log)
+        # the front writes replies as RESP: handlers may answer with pre-encoded
+        # ``RawResp`` bytes at the top level (the server sets it; see replies.RawResp)
+        self.raw_replies = False
 
     def _queue_push(self, msg: Any) -> None:
         self.pushed.append(msg)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import streamlite
+from streamlite import accel
 
 from .front import front_of
 
@@ -80,6 +81,8 @@ def section_server(engine: Engine) -> dict[str, Any]:
         "io_threads_active": 0,
         "streamlite_version": streamlite.__version__,
         "python_version": platform.python_version(),
+        # the compiled hot paths (streamlite.accel): c, or pure (STREAMLITE_PURE=1, not built)
+        "streamlite_accelerator": accel.ACTIVE,
     }
     out.update(front_of(engine).info_server())
     return out

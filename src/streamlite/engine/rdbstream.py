@@ -44,6 +44,7 @@ from __future__ import annotations
 import struct
 from array import array
 
+from ..accel import speedups
 from .rdbprim import (
     M64,
     as_bytes,
@@ -73,6 +74,9 @@ RDB_STREAM_LISTPACKS_3 = 21
 STREAM_TYPES = (RDB_STREAM_LISTPACKS, RDB_STREAM_LISTPACKS_2, RDB_STREAM_LISTPACKS_3)
 
 EXT_MAGIC = b"SLX1"
+
+# the compiled twin of ``_node_from_listpack_py`` (None: pure Python)
+_from_lp = speedups.node_from_listpack if speedups is not None else None
 EXT_AUX = b"sl-stream-ext"
 
 
@@ -209,6 +213,30 @@ def apply_extension(s: Stream, data: bytes | memoryview) -> None:
 
 
 def _node_from_listpack(lp: bytes, master: int) -> _Node:
+    """One of our nodes from a Redis stream listpack whose master ID is ``master``:
+    compiled (``_speedups.node_from_listpack``) when the accelerator is active, else
+    ``_node_from_listpack_py``, the reference (same checks, same errors)."""
+    if _from_lp is None:
+        return _node_from_listpack_py(lp, master)
+    got = _from_lp(lp, master >> 64, master & M64)
+    if type(got) is str:
+        raise FormatError(got)
+    live, dead, fields, ids_b, flags_b, offs_b, data = got
+    n = _Node.__new__(_Node)
+    n.fields = fields
+    n.same_size = node_same_size(len(fields))
+    n.live, n.dead = live, dead
+    n.body = len(lp) - int_size(live) - int_size(dead)
+    n.ids = array("Q")
+    n.ids.frombytes(ids_b)
+    n.flags = bytearray(flags_b)
+    n.offs = array("I")
+    n.offs.frombytes(offs_b)
+    n.data = data
+    return n
+
+
+def _node_from_listpack_py(lp: bytes, master: int) -> _Node:
     """One of our nodes from a Redis stream listpack whose master ID is ``master``.
 
     The read hot path: elements are decoded in one pass (``listpack_values``) and the

@@ -20,6 +20,7 @@ Python value       RESP2                       RESP3
 ``Push``           array (pub/sub messages)    push ``>``
 ``BigNumber``      bulk string                 big number ``(``
 ``MultiReply``     its elements, one after     the other, as separate replies
+``RawResp``        its bytes as they are       its bytes as they are
 =================  ==========================  ==========================
 
 ``MultiReply`` is for the few commands that answer more than once, like
@@ -93,6 +94,16 @@ class BigNumber(bytes):
 
 class MultiReply(list):  # type: ignore[type-arg]
     """Several replies to one command, written one after the other (SUBSCRIBE a b)."""
+
+    __slots__ = ()
+
+
+class RawResp(bytes):
+    """A reply already written as RESP, the same bytes in RESP2 and RESP3 (arrays of
+    bulk strings: XRANGE's entries, written by the C accelerator straight from the
+    stream's nodes). Only returned to a front that writes RESP and says so with
+    ``Client.raw_replies``, and only at the top level of a command (not inside
+    MULTI/EXEC or a script, whose replies are values to be looked at)."""
 
     __slots__ = ()
 

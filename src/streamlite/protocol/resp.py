@@ -1,9 +1,17 @@
-"""Encode engine reply values (see ``streamlite.engine.replies``) as RESP2 or RESP3."""
+"""Encode engine reply values (see ``streamlite.engine.replies``) as RESP2 or RESP3.
+
+``encode_py`` is the reference; ``encode`` is its compiled twin from the C
+accelerator when that is active (``streamlite.accel``), which does the common
+types itself and hands the rest (doubles, big numbers, verbatim text, subclasses)
+back to ``encode_py`` value by value.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ..accel import speedups
 from ..engine.args import format_double
 from ..engine.replies import (
     NULL_ARRAY,
@@ -12,6 +20,7 @@ from ..engine.replies import (
     ErrorReply,
     MultiReply,
     Push,
+    RawResp,
     RespSet,
     SimpleString,
     Verbatim,
@@ -54,6 +63,8 @@ def _encode_into(out: list[bytes], v: Any, proto: int) -> None:
         out.append(b"+" + v + b"\r\n")
     elif t is ErrorReply:
         out.append(b"-" + v.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
+    elif t is RawResp:
+        out.append(bytes(v))
     elif v is None:
         out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
     elif v is NULL_ARRAY:
@@ -113,7 +124,7 @@ def _encode_into(out: list[bytes], v: Any, proto: int) -> None:
         raise TypeError(f"cannot encode reply of type {t.__name__}")
 
 
-def encode(v: Any, proto: int = 2) -> bytes:
+def encode_py(v: Any, proto: int = 2) -> bytes:
     """The RESP bytes for one reply value."""
     t = type(v)
     if t is bytes:
@@ -143,6 +154,14 @@ def encode_bounded(v: list[Any], proto: int, limit: int, step: int = 256) -> byt
         if size > limit:
             return None
     return b"".join(out)
+
+
+encode: Callable[[Any, int], bytes] = encode_py
+if speedups is not None:
+    speedups.setup(SimpleString=SimpleString, ErrorReply=ErrorReply, RespSet=RespSet, Push=Push,
+                   MultiReply=MultiReply, RawResp=RawResp, NULL_ARRAY=NULL_ARRAY,
+                   fallback=encode_py)
+    encode = speedups.encode
 
 
 def encode_command(argv: list[bytes]) -> bytes:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import accel
 from ..engine.blocking import BlockingManager
 from ..engine.client import Client
 from ..engine.commands.connection import client_info_line
@@ -193,6 +194,7 @@ class Server(Front):
         info_state(self.engine)["startup_memory"] = self.memory.read()
         self.engine.script_host = ScriptHost(self)  # busy scripts yield to the loop
         await self._listen_owner_socket()
+        self.log(accel.describe())
         self.log("Ready to accept connections tcp")
         self._schedule_tick()
         if cfg.get("replicaof"):

@@ -143,6 +143,7 @@ class Connection(asyncio.Protocol):
         c.addr = _fmt_addr(peer)
         c.laddr = _fmt_addr(local)
         c.push = self.push
+        c.raw_replies = True  # replies are written as RESP: pre-encoded ones welcome
         self.client = c
         if not c.authenticated:
             self._use_parser(b"")

@@ -29,7 +29,7 @@ from ..client import Client
 from ..errors import SYNTAX, CommandError
 from ..notify import notify, read_miss
 from ..registry import command
-from ..replies import NULL_ARRAY, Blocked
+from ..replies import NULL_ARRAY, Blocked, RawResp
 from ..stream.groups import (
     INVALID_ENTRIES_READ,
     NACK,
@@ -528,8 +528,14 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
         else:
             if s.length and s.last_valid_id() > gt:
                 start = gt + 1 if gt < MAX_ID else 0
-                if budget is None:
-                    items = [[format_id(sid), f] for sid, f in s.range(start, MAX_ID, count or None)]
+                raw = None
+                items: Any
+                if budget is None and c.raw_replies and c.engine._depth == 1:
+                    raw = s.entries_resp(start, MAX_ID, count or -1)  # C: nodes to RESP
+                if raw is not None:
+                    items = RawResp(raw)
+                elif budget is None:
+                    items = s.entries(start, MAX_ID, count or -1)
                 else:
                     items = []
                     for sid, f in s.range(start, MAX_ID, count or None):

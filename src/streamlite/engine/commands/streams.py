@@ -12,7 +12,7 @@ from ..client import Client
 from ..errors import SYNTAX, CommandError
 from ..notify import notify
 from ..registry import command
-from ..replies import NULL_ARRAY, OK
+from ..replies import NULL_ARRAY, OK, RawResp
 from ..stream.idmp import DEFAULT_DURATION, DEFAULT_MAXSIZE, IdmpState, auto_iid
 from ..stream.ids import (
     MAX_ID,
@@ -243,6 +243,10 @@ def _xrange(c: Client, argv: list[bytes], rev: bool) -> Any:
         return []
     if count == 0:
         return NULL_ARRAY
+    if not rev and c.raw_replies and c.engine._depth == 1:  # a top-level reply to a wire client
+        raw = s.entries_resp(start, end, count)
+        if raw is not None:
+            return RawResp(raw)
     return s.entries(start, end, count, rev)
 
 

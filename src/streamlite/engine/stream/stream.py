@@ -27,6 +27,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ...accel import speedups
 from ..database import register_type
 from .ids import _SMALL as _SMALL_INTS
 from .ids import format_id
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 F_DELETED = 1
 F_SAME = 2
 _M64 = (1 << 64) - 1
+# the compiled twin of ``Stream.entries_py``'s forward walk (None: pure Python)
+_entries_fwd = speedups.entries_fwd if speedups is not None else None
+_entries_resp = speedups.entries_resp if speedups is not None else None
 LISTPACK_MAX_SIZE = 1 << 30
 
 # Trim strategies and reference policies (XADD/XTRIM/XDELEX/XACKDEL).
@@ -369,8 +373,36 @@ class Stream:
         receives their IDs as ints.
 
         The same entries as ``range``, built in one loop (the read hot path: the
-        common entry, with the node's master fields, is decoded inline).
+        common entry, with the node's master fields, is decoded inline). With the
+        C accelerator the forward walk runs compiled; ``entries_py`` is the
+        pure-Python reference it is tested against.
         """
+        if _entries_fwd is None or rev:
+            return self.entries_py(start, end, count, rev, sids)
+        out: list[list[Any]] = []
+        if start > end or not self._nodes or count == 0:
+            return out
+        i = max(bisect_right(self._keys, start) - 1, 0)
+        return _entries_fwd(self._nodes, i, start >> 64, start & _M64, end >> 64, end & _M64,
+                            count, out, sids)  # type: ignore[no-any-return]
+
+    def entries_resp(self, start: int, end: int, count: int = -1) -> bytes | None:
+        """``encode(self.entries(start, end, count))`` written by the C accelerator
+        straight from the nodes (an array of bulk strings: the same bytes in RESP2
+        and RESP3); None on the pure-Python path."""
+        if _entries_resp is None:
+            return None
+        if start > end or not self._nodes or count == 0:
+            return b"*0\r\n"
+        i = max(bisect_right(self._keys, start) - 1, 0)
+        return _entries_resp(self._nodes, i, start >> 64, start & _M64,  # type: ignore[no-any-return]
+                             end >> 64, end & _M64, count)
+
+    def entries_py(
+        self, start: int, end: int, count: int = -1, rev: bool = False,
+        sids: list[int] | None = None,
+    ) -> list[list[Any]]:
+        """``entries`` in pure Python (the reference and the fallback)."""
         out: list[list[Any]] = []
         if start > end or not self._nodes or count == 0:
             return out
