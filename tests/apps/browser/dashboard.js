@@ -73,6 +73,8 @@ const num = (sel) => `Number((document.querySelector(${JSON.stringify(sel)})?.te
     out.funnel_completed = await page.evaluate(num('.funnel-row[data-status="COMPLETED"] .cnt'));
 
     // a gateway outage, started from the page: payments end up as dead letters
+    out.group_buttons = await page.$$eval(
+      'tr[data-dlq="payment-processing"] button.redrive-group', (bs) => bs.map((b) => b.dataset.group));
     await page.click("#gw-outage");
     await page.waitForFunction(() => document.querySelector("#gw-outage").dataset.outage === "1",
                                null, { timeout: T });
@@ -85,6 +87,8 @@ const num = (sel) => `Number((document.querySelector(${JSON.stringify(sel)})?.te
     out.dlq_before = await page.evaluate(num(dlqSel));
     out.error_shown = await page.$eval('tr[data-dlq="payment-processing"] td.small',
                                        (el) => el.textContent);
+    out.group_buttons = await page.$$eval(
+      'tr[data-dlq="payment-processing"] button.redrive-group', (bs) => bs.map((b) => b.dataset.group));
     await page.click("#gw-outage");
     await page.waitForFunction(() => document.querySelector("#gw-outage").dataset.outage === "0",
                                null, { timeout: T });
