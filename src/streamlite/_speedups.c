@@ -853,8 +853,12 @@ past_end:
 }
 
 static PyObject *el_bytes(const LpEl *e) {
-    if (e->is_int)
-        return PyBytes_FromFormat("%lld", (long long)e->v);
+    if (e->is_int) {
+        /* not PyBytes_FromFormat: Python 3.11's knows no %lld (it copies it as text) */
+        char tmp[24];
+        int n = snprintf(tmp, sizeof tmp, "%lld", (long long)e->v);
+        return PyBytes_FromStringAndSize(tmp, n);
+    }
     return PyBytes_FromStringAndSize((const char *)e->s, e->n);
 }
 
