@@ -55,6 +55,7 @@ def test_readme_examples_in_order(tmp_path):
     # make run: `streamlite run` on ./data (the HTTP port left free for other tests)
     app = AppProc("streamlite:///./data", ["--port", "0", "--demo", "0"], cwd=cwd).start()
     server = None
+    fw: subprocess.Popen[str] | None = None
     try:
         res = subprocess.run([sys.executable, "-c", py_embedded], **run)  # type: ignore[call-overload]
         assert res.returncode == 0, res.stderr
@@ -100,6 +101,9 @@ def test_readme_examples_in_order(tmp_path):
         res = subprocess.run(shell(line, port), **run)  # type: ignore[call-overload]
         assert res.returncode == 0 and "app-0" in res.stdout, res  # make run's consumers
     finally:
+        if fw is not None and fw.poll() is None:  # a failed step never leaves it running
+            fw.kill()
+            fw.wait(30)
         if server is not None:
             server.terminate()
             server.wait(30)
