@@ -270,3 +270,25 @@ def test_debug_reload_and_loadaof(tmp_path):
         c.close()
     finally:
         srv.cleanup()
+
+
+def test_sigterm_with_its_log_pipe_broken_still_exits(tmp_path):
+    """The reader of the server's stderr died (a supervisor killed, a test runner gone):
+    its log lines fail with EPIPE; they must not stop SIGTERM's shutdown (it was
+    ignored, the process ran on)."""
+    port = free_port()
+    p = subprocess.Popen([sys.executable, "-m", "streamlite", "server", "--port", str(port),
+                          "--bind", "127.0.0.1", "--dir", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_port(port, proc=p)
+        assert p.stdout is not None and p.stderr is not None
+        p.stdout.close()
+        p.stderr.close()  # the read ends: every later write of the server gets EPIPE
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(20) == 0
+        assert os.path.exists(tmp_path / "dump.sldb")  # its shutdown ran to the end
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

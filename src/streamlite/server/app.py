@@ -145,7 +145,13 @@ class Server(Front):
                 return
             except OSError:
                 pass
-        print(line, file=sys.stderr, flush=True)
+        try:
+            print(line, file=sys.stderr, flush=True)
+        except OSError:
+            # stderr is gone (its reader died: a broken pipe): as Redis, a log line that
+            # cannot be written is dropped; it must never stop the server, or its
+            # shutdown (SIGTERM was ignored). Later lines go nowhere, quietly.
+            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the process's life
 
     def now_ms(self) -> int:
         return self.engine.clock.ms()
