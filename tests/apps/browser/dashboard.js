@@ -73,8 +73,6 @@ const num = (sel) => `Number((document.querySelector(${JSON.stringify(sel)})?.te
     out.funnel_completed = await page.evaluate(num('.funnel-row[data-status="COMPLETED"] .cnt'));
 
     // a gateway outage, started from the page: payments end up as dead letters
-    out.group_buttons = await page.$$eval(
-      'tr[data-dlq="payment-processing"] button.redrive-group', (bs) => bs.map((b) => b.dataset.group));
     await page.click("#gw-outage");
     await page.waitForFunction(() => document.querySelector("#gw-outage").dataset.outage === "1",
                                null, { timeout: T });
@@ -88,7 +86,7 @@ const num = (sel) => `Number((document.querySelector(${JSON.stringify(sel)})?.te
     out.error_shown = await page.$eval('tr[data-dlq="payment-processing"] td.small',
                                        (el) => el.textContent);
     out.group_buttons = await page.$$eval(
-      'tr[data-dlq="payment-processing"] button.redrive-group', (bs) => bs.map((b) => b.dataset.group));
+      'tr[data-dlq="order-events"] button.redrive-group', (bs) => bs.map((b) => b.dataset.group));
     await page.click("#gw-outage");
     await page.waitForFunction(() => document.querySelector("#gw-outage").dataset.outage === "0",
                                null, { timeout: T });

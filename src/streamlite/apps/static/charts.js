@@ -61,7 +61,7 @@ class SlChart {
     this.updates++;
     this.empty.style.display = picked.length && data[0].length ? "none" : "";
     if (!picked.length) { if (this.plot) { this.plot.destroy(); this.plot = null; this.names = null; } return; }
-    if (this.plot && names === this.names) { this.plot.setData(data); return; }
+    if (this.plot && names === this.names) { this.plot.setData(data); this.oneSample(data[0]); return; }
     if (this.plot) this.plot.destroy();
     this.names = names;
     const unit = this.opts.unit;
@@ -82,9 +82,15 @@ class SlChart {
         {value: (u, v) => v == null ? "–" : new Date(v * 1000).toLocaleTimeString()},
         ...picked.map((p, i) => ({label: p[0], stroke: SL_COLORS[i % SL_COLORS.length],
                                   width: 1.5, spanGaps: false, value: slUnitFmt(unit),
-                                  points: {show: false}})),
+                                  points: {show: (u) => u.data[0].length < 3}})),
       ],
     }, data, this.body);
+    this.oneSample(data[0]);
+  }
+
+  // a single sample (a first minute) would make uPlot pad the time axis by years
+  oneSample(t) {
+    if (t.length === 1) this.plot.setScale("x", {min: t[0] - 60, max: t[0] + 60});
   }
 }
 
