@@ -717,6 +717,18 @@ typedef struct {
     Py_ssize_t n;
 } LpEl;
 
+/* A string element of ``ln`` bytes at ``a``: a slice, so cut at the end of the buffer
+ * (the length checks come after, as in the Python twin). */
+static void el_str(LpEl *e, const unsigned char *lp, Py_ssize_t a, Py_ssize_t ln,
+                   Py_ssize_t n_all) {
+    Py_ssize_t z = a + ln;
+    if (a > n_all) a = n_all;
+    if (z > n_all) z = n_all;
+    e->is_int = 0;
+    e->s = lp + a;
+    e->n = z - a;
+}
+
 /* rdbprim.listpack_values: every element, or NULL and *err set */
 static LpEl *lp_elements(const unsigned char *lp, Py_ssize_t n_all, Py_ssize_t *count,
                          const char **err) {
@@ -780,23 +792,13 @@ static LpEl *lp_elements(const unsigned char *lp, Py_ssize_t n_all, Py_ssize_t *
         if (b < 0xF0) {
             NEED(1);
             Py_ssize_t ln = ((Py_ssize_t)(b & 0x0F) << 8) | lp[i + 1];
-            Py_ssize_t a = i + 2, z = i + 2 + ln;
-            if (a > n_all) a = n_all;
-            if (z > n_all) z = n_all;
-            e->is_int = 0;
-            e->s = lp + a;
-            e->n = z - a;
+            el_str(e, lp, i + 2, ln, n_all);
             i += 2 + ln;
         } else if (b == 0xF0) {
             NEED(4);
             Py_ssize_t ln = (Py_ssize_t)((uint32_t)lp[i + 1] | ((uint32_t)lp[i + 2] << 8) |
                                          ((uint32_t)lp[i + 3] << 16) | ((uint32_t)lp[i + 4] << 24));
-            Py_ssize_t a = i + 5, z = i + 5 + ln;
-            if (a > n_all) a = n_all;
-            if (z > n_all) z = n_all;
-            e->is_int = 0;
-            e->s = lp + a;
-            e->n = z - a;
+            el_str(e, lp, i + 5, ln, n_all);
             i += 5 + ln;
         } else if (b == 0xF1) {
             NEED(2);
