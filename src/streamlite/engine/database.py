@@ -50,6 +50,10 @@ class Database:
         "lrm",
         "str_enc",
         "hexp_heap",
+        "ks_dirty",
+        "ks_bins",
+        "ks_hist",
+        "ks_cap",
     )
 
     def __init__(self, engine: Engine, index: int) -> None:
@@ -70,6 +74,15 @@ class Database:
         self.str_enc: dict[bytes, bytes] = {}
         # (earliest field expiry, key) of hashes with field TTLs (see types/hash.py)
         self.hexp_heap: list[tuple[int, bytes]] = []
+        self._reset_keysizes()
+
+    def _reset_keysizes(self) -> None:
+        """INFO keysizes' state (see keysizes.py): keys changed since the histograms
+        were last settled, each counted key's bin, the count per bin."""
+        self.ks_dirty: set[bytes] = set()
+        self.ks_bins: dict[bytes, int] = {}
+        self.ks_hist: dict[int, int] = {}
+        self.ks_cap = 4096
 
     # -- reading -------------------------------------------------------------
 
@@ -246,6 +259,12 @@ class Database:
         """Signal that ``key`` changed (WATCH, blocked clients, dirty counter)."""
         eng = self.engine
         eng.dirty += 1
+        dirty = self.ks_dirty
+        dirty.add(key)
+        if len(dirty) > self.ks_cap:
+            from .keysizes import settle
+
+            settle(self)
         k = (self.index, key)
         if eng.watched and k in eng.watched:
             for c in eng.watched[k]:
@@ -293,6 +312,7 @@ class Database:
             self.lrm = {}
         self.str_enc = {}
         self.hexp_heap = []
+        self._reset_keysizes()
         self.engine.dirty += max(n, 1)
         return n
 
@@ -301,7 +321,7 @@ class Database:
         self.signal_all(other)
         other.signal_all(self)
         for attr in ("data", "expires", "exp_heap", "scan_index", "access", "lfu", "lrm",
-                     "str_enc", "hexp_heap"):
+                     "str_enc", "hexp_heap", "ks_dirty", "ks_bins", "ks_hist", "ks_cap"):
             a, b = getattr(self, attr), getattr(other, attr)
             setattr(self, attr, b)
             setattr(other, attr, a)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import streamlite
 from streamlite import accel
 
+from . import keysizes as _keysizes
 from .front import front_of
 
 if TYPE_CHECKING:
@@ -319,12 +320,14 @@ SECTIONS: dict[str, Callable[[Engine], dict[str, Any]]] = {
     "latencystats": section_latencystats,
     "cluster": section_cluster,
     "keyspace": section_keyspace,
+    "keysizes": _keysizes.section,
 }
 
 DEFAULT = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-           "modules", "errorstats", "cluster", "keyspace"]
+           "modules", "errorstats", "cluster", "keyspace", "keysizes"]
 ALL = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-       "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"]
+       "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace",
+       "keysizes"]
 _TITLES = {"cpu": "CPU"}
 
 

@@ -249,6 +249,7 @@ def read_snapshot(engine: Engine, path: str) -> Loaded:
 def _place(db: Database, key: bytes, value: Any, when: int | None, now: int) -> None:
     """Store a loaded key directly (no touch: nobody watches a database being built)."""
     db.data[key] = value
+    db.ks_dirty.add(key)  # counted in INFO keysizes when next read
     db.access[key] = now
     if when is not None:
         db.expires[key] = when
@@ -297,7 +298,7 @@ def install(engine: Engine, loaded: Loaded) -> None:
             continue
         db.signal_all(new)
         heapq.heapify(new.exp_heap)
-        for attr in ("data", "expires", "exp_heap", "access", "hexp_heap"):
+        for attr in ("data", "expires", "exp_heap", "access", "hexp_heap", "ks_dirty"):
             setattr(db, attr, getattr(new, attr))
         db.scan_index = None
         db.str_enc = {}
