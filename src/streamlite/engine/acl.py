@@ -977,9 +977,7 @@ class Acl:
         return True
 
     def kill_clients_of(self, u: User) -> None:
-        from .front import front_of
-
-        front = front_of(self.engine)
+        front = self.engine.front
         for x in front.clients():
             if x.user is u:
                 x.user = self.default
@@ -995,9 +993,8 @@ class Acl:
         if all(ch in upcoming for s in original.selectors for ch in s.channels):
             return
         from .commands.connection import client_type
-        from .front import front_of
 
-        front = front_of(self.engine)
+        front = self.engine.front
         for x in front.clients():
             if x.user is not original or client_type(x) != "pubsub":
                 continue

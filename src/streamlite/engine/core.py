@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import commands as _commands  # noqa: F401  (registers every command)
 from .acl import Acl
@@ -24,9 +24,19 @@ from .clock import Clock, SystemClock
 from .config import defaults as _config_defaults
 from .database import Database
 from .errors import LOADING, NOAUTH, OOM, CommandError, c_str, unknown_subcommand, wrong_args
+from .front import NO_FRONT, Front
 from .registry import COMMANDS, Command
 from .replies import Blocked, ErrorReply
 from .slowlog import observe
+
+if TYPE_CHECKING:
+    from .blocking import BlockingManager
+    from .evict import Evictor
+    from .latency import LatencyMonitor
+    from .persistence_api import Persistence
+    from .replication_api import Replication
+    from .scripting.runtime import Scripting
+    from .slowlog import SlowLog
 
 _perf_ns = time.perf_counter_ns
 
@@ -95,8 +105,24 @@ class Engine:
         self.channels: dict[bytes, dict[Client, None]] = {}
         self.patterns: dict[bytes, dict[Client, None]] = {}
         self.shard_channels: dict[bytes, dict[Client, None]] = {}
-        # per-type extension state (e.g. scripting) keyed by module name
-        self.ext: dict[str, Any] = {}
+        # what the fronts around the engine install (the engine's only ways out):
+        # the front (connections, process, log), persistence and replication, each
+        # declared as an interface in the engine (front.py, persistence_api.py,
+        # replication_api.py); the BlockingManager every front of this engine shares
+        self.front: Front = NO_FRONT
+        self.persistence: Persistence | None = None
+        self.replication: Replication | None = None
+        self.blocking: BlockingManager | None = None
+        # per-engine state made on first use by its module
+        self.scripting: Scripting | None = None  # scripting/runtime.get_scripting
+        self.evictor: Evictor | None = None  # evict.evictor
+        self.slowlog: SlowLog | None = None  # slowlog.slowlog
+        self.latency: LatencyMonitor | None = None  # latency.monitor
+        self.info_state: dict[str, Any] | None = None  # info.state
+        # DEBUG switches: SET-ACTIVE-EXPIRE (fronts skip the active expire cycle while
+        # off), HYPERLOGLOG's SIMD toggle (reported only)
+        self.active_expire_enabled = True
+        self.hll_simd = True
         # ACL users and log (engine/acl.py); requirepass is the default user's password
         self.acl = Acl(self)
         # statistics
@@ -366,7 +392,7 @@ class Engine:
         probe = self.memory_probe
         if probe is None:
             return 0
-        ev = self.ext.get("evict")
+        ev = self.evictor
         return probe() if ev is None else ev.effective(probe())
 
     @staticmethod

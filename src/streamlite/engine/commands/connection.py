@@ -14,7 +14,6 @@ import streamlite
 from ..args import parse_int
 from ..client import Client
 from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError, c_str
-from ..front import front_of
 from ..registry import Command, command
 from ..replies import NO_REPLY, OK, PONG, Push, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
@@ -86,7 +85,7 @@ def auth(c: Client, argv: list[bytes]) -> object:
 def _auth_error(c: Client) -> object:
     """Redis's ``addAuthErrReply``: WRONGPASS, unless the client has replies not yet sent
     (an earlier command of the same pipeline), when the failure gets no reply at all."""
-    if front_of(c.engine).has_pending_replies(c):
+    if c.engine.front.has_pending_replies(c):
         return NO_REPLY
     raise CommandError(WRONGPASS)
 
@@ -144,8 +143,8 @@ def hello(c: Client, argv: list[bytes]) -> object:
         b"proto": c.protocol,
         b"id": c.id,
         b"mode": b"standalone",
-        b"role": b"replica" if getattr(c.engine.ext.get("replication"), "is_replica", False)
-        else b"master",
+        b"role": b"replica" if c.engine.replication is not None
+        and c.engine.replication.is_replica else b"master",
         b"modules": [],
     }
 
@@ -169,12 +168,9 @@ def reset(c: Client, argv: list[bytes]) -> object:
     c.no_evict = False
     c.no_touch = False
     c.user = c.engine.acl.default
-    c.fieldsets = None  # type: ignore[attr-defined]  # HIMPORT PREPARE's (Redis 8.10)
+    c.fieldsets = None  # HIMPORT PREPARE's (Redis 8.10)
     c.authenticated = not c.engine.acl.auth_required()
-    front = front_of(c.engine)
-    unmonitor = getattr(front, "unmonitor", None)
-    if unmonitor is not None:
-        unmonitor(c)
+    c.engine.front.unmonitor(c)
     return SimpleString(b"RESET")
 
 
@@ -329,7 +325,7 @@ def _parse_type(arg: bytes) -> str:
 
 def _flags(c: Client) -> str:
     f = ""
-    if getattr(c, "monitoring", False):
+    if c.monitoring:
         f += "O"
     if c.is_master:
         f += "M"
@@ -359,7 +355,7 @@ def _flags(c: Client) -> str:
 def _last_cmd(c: Client) -> str:
     cmd = c.last_command
     if isinstance(cmd, Command):
-        sub = getattr(c, "last_sub", None)
+        sub = c.last_sub
         if cmd.subcommands and sub:
             s = sub.lower().decode("utf-8", "replace")
             if s in cmd.subcommands:
@@ -372,7 +368,7 @@ def _last_cmd(c: Client) -> str:
 
 def client_info_line(c: Client) -> bytes:
     """One CLIENT LIST line (without the newline), fields as Redis 8 prints them."""
-    front = front_of(c.engine)
+    front = c.engine.front
     extra = front.client_info(c)
     now = c.engine.clock.ms()
     multi = -1 if c.multi is None else len(c.multi)
@@ -417,7 +413,7 @@ def client_info_line(c: Client) -> bytes:
 
 
 def _all_clients(c: Client) -> list[Client]:
-    clients = front_of(c.engine).clients()
+    clients = c.engine.front.clients()
     return clients if clients else [c]
 
 
@@ -459,7 +455,7 @@ def client_info(c: Client, argv: list[bytes]) -> object:
 @_sub("kill", -3, "admin noscript loading stale")
 def client_kill(c: Client, argv: list[bytes]) -> object:
     """CLIENT KILL <ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>] | [MAXAGE maxage] [...]>>"""
-    front = front_of(c.engine)
+    front = c.engine.front
     clients = _all_clients(c)
     if len(argv) == 3:  # old form: CLIENT KILL addr
         for x in clients:
@@ -545,7 +541,7 @@ def client_unblock(c: Client, argv: list[bytes]) -> object:
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
     elif len(argv) > 4:
         raise CommandError(SYNTAX)
-    front = front_of(c.engine)
+    front = c.engine.front
     for x in _all_clients(c):
         if x.id == cid:
             return 1 if x.blocked is not None and front.unblock(x, error) else 0
@@ -607,14 +603,14 @@ def client_pause(c: Client, argv: list[bytes]) -> object:
             raise CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
     elif len(argv) > 4:
         raise CommandError(SYNTAX)
-    front_of(c.engine).pause(ms, write_only)
+    c.engine.front.pause(ms, write_only)
     return OK
 
 
 @_sub("unpause", 2, "admin noscript loading stale")
 def client_unpause(c: Client, argv: list[bytes]) -> object:
     """CLIENT UNPAUSE"""
-    front_of(c.engine).unpause()
+    c.engine.front.unpause()
     return OK
 
 

@@ -326,9 +326,8 @@ def flushall(c: Client, argv: list[bytes]) -> Any:
         c.engine.tracking.flushed()
     # Redis's flushAllDataAndResetRDB: with save points set the snapshot is rewritten at
     # once (empty), so that a restart cannot bring the flushed data back
-    hook = getattr(c.engine.ext.get("persistence"), "after_flushall", None)
-    if hook is not None:
-        hook()
+    if c.engine.persistence is not None:
+        c.engine.persistence.after_flushall()
     return OK
 
 

@@ -1,6 +1,6 @@
 """Operations commands: SLOWLOG, LATENCY, MODULE.
 
-The data live in ``engine.ext`` (``slowlog.SlowLog``, ``latency.LatencyMonitor``),
+The data live on the engine (``engine.slowlog``, ``engine.latency``),
 filled by ``Engine.call`` through ``slowlog.observe`` when a command passes
 ``slowlog-log-slower-than`` or ``latency-monitor-threshold``. MODULE: streamlite
 loads no modules; LIST is empty and LOAD fails as Redis's does for a library it

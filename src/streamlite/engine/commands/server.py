@@ -9,7 +9,7 @@ to the listener) goes through the front (``engine.front``); what needs files
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config as cfgmod
 from .. import info as infomod
@@ -17,10 +17,12 @@ from ..args import parse_float, parse_int
 from ..client import Client
 from ..digest import dataset_digest, value_digest
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
-from ..front import front_of
 from ..registry import COMMANDS, Command, KeySpec, command
 from ..replies import OK, ErrorReply, RespSet, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
+
+if TYPE_CHECKING:
+    from ..core import Engine
 
 # -- INFO -----------------------------------------------------------------------------
 
@@ -162,14 +164,14 @@ def config_resetstat(c: Client, argv: list[bytes]) -> object:
     eng.stats_expired_keys = 0
     eng.stats_evicted_keys = 0
     eng.stats_keyspace_hits = eng.stats_keyspace_misses = 0
-    front_of(eng).reset_stats()
+    eng.front.reset_stats()
     return OK
 
 
 @_csub("rewrite", 2)
 def config_rewrite(c: Client, argv: list[bytes]) -> object:
     """CONFIG REWRITE"""
-    front = front_of(c.engine)
+    front = c.engine.front
     path = front.config_file()
     if path is None:
         raise CommandError("ERR The server is running without a config file")
@@ -633,22 +635,21 @@ def waitaof(c: Client, argv: list[bytes]) -> object:
     t = parse_int(argv[3], "ERR timeout is not an integer or out of range")
     if t < 0:
         raise CommandError("ERR timeout is negative")
-    p = c.engine.ext.get("persistence")
-    aof_on = p is not None and p.writer is not None
+    p = c.engine.persistence
+    aof_on = p is not None and p.aof_enabled()
     if numlocal and not aof_on:
         raise CommandError("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
     if p is not None and aof_on:
-        p.after_writes()
-        p.writer.fsync()
+        p.fsync_aof()
     return [1 if aof_on else 0, 0]
 
 
 @command("monitor", 1, "admin noscript loading stale", group="server")
 def monitor(c: Client, argv: list[bytes]) -> object:
     """MONITOR"""
-    if getattr(c, "monitoring", False):
+    if c.monitoring:
         return OK
-    front_of(c.engine).monitor(c)
+    c.engine.front.monitor(c)
     return OK
 
 
@@ -677,7 +678,7 @@ def shutdown(c: Client, argv: list[bytes]) -> object:
         from ..scripting.busy import busy_error
 
         raise CommandError(busy_error(c.engine.busy))
-    return front_of(c.engine).shutdown(c, save, now, force, abort)
+    return c.engine.front.shutdown(c, save, now, force, abort)
 
 
 # -- DEBUG ------------------------------------------------------------------------------
@@ -733,9 +734,7 @@ def debug(c: Client, argv: list[bytes]) -> object:
         return help_lines("debug", _DEBUG_HELP)
     if sub == b"sleep" and len(argv) == 3:
         secs = parse_float(argv[2])
-        sleeper = getattr(front_of(eng), "debug_sleep", None)
-        if sleeper is not None:
-            sleeper(secs)
+        eng.front.debug_sleep(secs)
         return OK
     if sub == b"object" and len(argv) == 3:
         v = c.db.lookup(argv[2])
@@ -749,7 +748,7 @@ def debug(c: Client, argv: list[bytes]) -> object:
     if sub == b"reload":
         return _debug_reload(c, argv)
     if sub == b"loadaof":
-        p = eng.ext.get("persistence")
+        p = eng.persistence
         if p is None:
             raise CommandError("ERR AOF is not enabled")
         try:
@@ -762,14 +761,12 @@ def debug(c: Client, argv: list[bytes]) -> object:
         _log(eng, "Append Only File loaded by DEBUG LOADAOF")
         return OK
     if sub == b"set-active-expire" and len(argv) == 3:
-        eng.ext["active_expire"] = parse_int(argv[2]) != 0
+        eng.active_expire_enabled = parse_int(argv[2]) != 0
         return OK
     if sub == b"error" and len(argv) == 3:
         return ErrorReply(argv[2])
     if sub == b"log" and len(argv) == 3:
-        logger = getattr(front_of(eng), "log", None)
-        if logger is not None:
-            logger("DEBUG LOG: " + _s(argv[2]))
+        eng.front.log("DEBUG LOG: " + _s(argv[2]))
         return OK
     if sub == b"digest-value":
         # as Redis: the stored value, even if logically expired (no lazy expiry)
@@ -791,16 +788,14 @@ def debug(c: Client, argv: list[bytes]) -> object:
     )
 
 
-def _log(eng: Any, msg: str) -> None:
-    logger = getattr(front_of(eng), "log", None)
-    if logger is not None:
-        logger(msg)
+def _log(eng: Engine, msg: str) -> None:
+    eng.front.log(msg)
 
 
 def _debug_reload(c: Client, argv: list[bytes]) -> object:
     """DEBUG RELOAD [NOSAVE]: save the snapshot, then replace the data with what it holds."""
     eng = c.engine
-    p = eng.ext.get("persistence")
+    p = eng.persistence
     save = True
     for opt in argv[2:]:
         o = opt.lower()

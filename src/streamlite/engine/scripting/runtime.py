@@ -101,7 +101,7 @@ def parse_shebang(body: bytes) -> tuple[frozenset[str] | None, int]:
 
 
 class Scripting:
-    """The Lua VM and script cache of one engine (``engine.ext["scripting"]``)."""
+    """The Lua VM and script cache of one engine (``engine.scripting``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -520,7 +520,7 @@ def _unwrap(e: Any) -> Any:
 
 
 def get_scripting(engine: Engine) -> Scripting:
-    s = engine.ext.get("scripting")
+    s = engine.scripting
     if s is None:
-        s = engine.ext["scripting"] = Scripting(engine)
-    return s  # type: ignore[no-any-return]
+        s = engine.scripting = Scripting(engine)
+    return s
