@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Runner
 
 from streamlite.engine import Engine, FakeClock
-from streamlite.engine.commands.server import key_memory
+from streamlite.engine.database import key_memory
 
 OOM = b"OOM command not allowed when used memory > 'maxmemory'."
 

@@ -41,9 +41,10 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from .clientinfo import client_info_line, client_type
 from .errors import CommandError
 from .glob import match as glob_match
-from .registry import COMMANDS, Command, KeySpec
+from .registry import COMMANDS, Command, KeySpec, categories
 
 if TYPE_CHECKING:
     from .client import Client
@@ -112,9 +113,7 @@ def command_categories(cmd: Command) -> frozenset[str]:
     """The ACL categories of ``cmd`` without the ``@`` (as COMMAND INFO lists them)."""
     cats = _CATS.get(id(cmd))
     if cats is None:
-        from .commands.server import _categories
-
-        cats = _CATS[id(cmd)] = frozenset(bytes(x).decode()[1:] for x in _categories(cmd))
+        cats = _CATS[id(cmd)] = frozenset(x[1:] for x in categories(cmd))
     return cats
 
 
@@ -910,8 +909,6 @@ class Acl:
     def add_log(self, c: Client, reason: int, context: str, obj: bytes,
                 username: bytes | None = None) -> None:
         """``addACLLogEntry``: a new entry, or a similar recent one counted again."""
-        from .commands.connection import client_info_line
-
         stat = {DENIED_AUTH: "auth", DENIED_CMD: "cmd", DENIED_KEY: "key",
                 DENIED_CHANNEL: "channel"}[reason]
         self.denied[stat] += 1
@@ -992,8 +989,6 @@ class Acl:
         upcoming = [ch for s in new.selectors for ch in s.channels]
         if all(ch in upcoming for s in original.selectors for ch in s.channels):
             return
-        from .commands.connection import client_type
-
         front = self.engine.front
         for x in front.clients():
             if x.user is not original or client_type(x) != "pubsub":

@@ -25,6 +25,9 @@ from .config import defaults as _config_defaults
 from .database import Database
 from .errors import LOADING, NOAUTH, OOM, CommandError, c_str, unknown_subcommand, wrong_args
 from .front import NO_FRONT, Front
+from .multi import discard_transaction, queued_flags
+from .protected import protected_refusal
+from .pubsub import unsubscribe_all
 from .registry import COMMANDS, Command
 from .replies import Blocked, ErrorReply
 from .slowlog import observe
@@ -298,8 +301,6 @@ class Engine:
         if "protected" in real.flags and not c.is_master:
             # DEBUG, MODULE LOAD ... under enable-*-command: before authentication and
             # ACLs, as Redis's processCommand
-            from .commands.server import protected_refusal
-
             err = protected_refusal(c, cmd.name)
             if err is not None:
                 return self.reject(c, real, err, cmd)
@@ -362,8 +363,6 @@ class Engine:
         if cmd.is_write or cmd.name == "ping":
             return True
         if cmd.name == "exec" and c.multi is not None:
-            from .commands.transactions import queued_flags
-
             return "write" in queued_flags(c)
         return False
 
@@ -376,8 +375,6 @@ class Engine:
         if c.multi is None:
             return False
         if cmd.name == "exec":
-            from .commands.transactions import queued_flags
-
             return "denyoom" in queued_flags(c)
         return cmd.name not in ("discard", "quit", "reset")
 
@@ -422,8 +419,6 @@ class Engine:
         if c.multi is not None:
             c.multi_error = True
         if cmd is not None and cmd.name == "exec":
-            from .commands.transactions import discard_transaction
-
             discard_transaction(c)
             text = msg[4:] if msg.startswith("ERR ") else msg
             return self.count_error(
@@ -449,9 +444,6 @@ class Engine:
 
     def drop_client(self, c: Client) -> None:
         """Forget a closed connection: its MULTI state, WATCHes and subscriptions."""
-        from .commands.pubsub import unsubscribe_all
-        from .commands.transactions import discard_transaction
-
         discard_transaction(c)
         unsubscribe_all(c, notify=False)
         if self.tracking is not None:

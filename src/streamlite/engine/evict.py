@@ -187,7 +187,7 @@ def perform_evictions(eng: Engine) -> bool:
     policy = str(eng.config.get("maxmemory-policy", "noeviction")).lower()
     if policy == "noeviction":
         return False
-    from .commands.server import key_memory
+    from .database import key_memory
     from .latency import monitor
     from .notify import notify_db
 

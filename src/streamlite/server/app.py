@@ -29,7 +29,7 @@ from typing import Any
 from .. import accel
 from ..engine.blocking import BlockingManager
 from ..engine.client import Client
-from ..engine.commands.connection import client_info_line
+from ..engine.clientinfo import client_info_line
 from ..engine.core import Engine
 from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
 from ..engine.front import Front

@@ -229,7 +229,7 @@ def module_list(c: Client, argv: list[bytes]) -> object:
 def _protected(c: Client) -> None:
     """From scripts and EXEC, which call the handler directly: the refusal that
     ``Engine.execute`` gives before authentication."""
-    from .server import protected_refusal
+    from ..protected import protected_refusal
 
     if not c.is_master:
         err = protected_refusal(c, "module")

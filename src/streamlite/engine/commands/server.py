@@ -8,16 +8,17 @@ to the listener) goes through the front (``engine.front``); what needs files
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 from .. import config as cfgmod
 from .. import info as infomod
 from ..args import parse_float, parse_int
 from ..client import Client
+from ..database import key_memory
 from ..digest import dataset_digest, value_digest
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
-from ..registry import COMMANDS, Command, KeySpec, command
+from ..protected import allowed, protected_refusal
+from ..registry import COMMANDS, Command, KeySpec, categories, command
 from ..replies import OK, ErrorReply, RespSet, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
 
@@ -76,15 +77,6 @@ def config_get(c: Client, argv: list[bytes]) -> object:
             for k, v in found.items()}
 
 
-def _allowed(setting: str, c: Client) -> bool:
-    return setting == "yes" or (setting == "local" and _is_local(c))
-
-
-def _is_local(c: Client) -> bool:
-    host = c.addr.rsplit(b":", 1)[0]
-    return host in (b"127.0.0.1", b"::1", b"[::1]", b"localhost") or c.addr.startswith(b"unix")
-
-
 @_csub("set", -4)
 def config_set(c: Client, argv: list[bytes]) -> object:
     """CONFIG SET parameter value [parameter value ...]"""
@@ -110,7 +102,7 @@ def config_set(c: Client, argv: list[bytes]) -> object:
         if "immutable" in spec.flags:
             err_name, err_text = name, "can't set immutable config"
             continue
-        if "protected" in spec.flags and not _allowed(
+        if "protected" in spec.flags and not allowed(
             eng.config.get("enable-protected-configs", "no"), c
         ):
             err_name, err_text = name, "can't set protected config"
@@ -196,13 +188,8 @@ _FLAG_ORDER = ["write", "readonly", "denyoom", "module", "admin", "pubsub", "nos
                "no_mandatory_keys", "protected", "no_async_loading", "no_multi",
                "allow_busy", "module_getkeys"]
 
-_GROUP_CATEGORY = {
-    "string": "@string", "list": "@list", "hash": "@hash", "set": "@set",
-    "sorted-set": "@sortedset", "stream": "@stream", "pubsub": "@pubsub",
-    "connection": "@connection", "transactions": "@transaction",
-    "scripting": "@scripting", "generic": "@keyspace", "hyperloglog": "@hyperloglog",
-    "geo": "@geo", "bitmap": "@bitmap",
-}
+def _categories(cmd: Command) -> list[SimpleString]:
+    return [SimpleString(x.encode()) for x in categories(cmd)]
 
 
 def _flags(cmd: Command) -> list[SimpleString]:
@@ -212,29 +199,6 @@ def _flags(cmd: Command) -> list[SimpleString]:
     if cmd.keys_fn is not None or "movablekeys" in fl:
         out.append("movablekeys")
     return [SimpleString(f.encode()) for f in out]
-
-
-def _categories(cmd: Command) -> list[SimpleString]:
-    if cmd.acl:
-        return [SimpleString(x.encode()) for x in cmd.acl.split()]
-    fl = cmd.flags
-    cats = []
-    if "write" in fl:
-        cats.append("@write")
-    if "readonly" in fl and cmd.group != "scripting":
-        cats.append("@read")
-    if "admin" in fl:
-        cats += ["@admin", "@dangerous"]
-    if "pubsub" in fl or cmd.group == "pubsub":
-        cats.append("@pubsub")
-    g = _GROUP_CATEGORY.get(cmd.group)
-    if g and g not in cats:
-        cats.append(g)
-    cats.append("@fast" if "fast" in fl else "@slow")
-    if "blocking" in fl:
-        cats.append("@blocking")
-    cats.sort(key=lambda x: _ACL_ORDER.get(x, len(_ACL_ORDER)))
-    return [SimpleString(x.encode()) for x in cats]
 
 
 def _key_spec(spec: KeySpec) -> dict[bytes, Any]:
@@ -262,13 +226,6 @@ def _key_spec(spec: KeySpec) -> dict[bytes, Any]:
         out[b"find_keys"] = {b"type": b"range", b"spec": {
             b"lastkey": spec.lastkey, b"keystep": spec.keystep, b"limit": spec.limit}}
     return out
-
-
-# the order of Redis's ACL category table (acl.c), in which COMMAND INFO lists them
-_ACL_ORDER = {c: i for i, c in enumerate((
-    "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
-    "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow",
-    "@blocking", "@dangerous", "@connection", "@transaction", "@scripting"))}
 
 
 def _key_specs(cmd: Command) -> list[dict[bytes, Any]]:
@@ -528,13 +485,6 @@ def memory_help(c: Client, argv: list[bytes]) -> object:
     return help_lines("memory", _MEMORY_HELP)
 
 
-def key_memory(key: bytes, value: Any) -> int:
-    """MEMORY USAGE: the value's own estimate plus the key and its table entry."""
-    usage = getattr(value, "mem_usage", None)
-    v = usage() if usage is not None else sys.getsizeof(value)
-    return int(v) + sys.getsizeof(key) + 16
-
-
 @_msub("usage", -3, "readonly")
 def memory_usage(c: Client, argv: list[bytes]) -> object:
     """MEMORY USAGE key [SAMPLES count]"""
@@ -709,17 +659,6 @@ _DEBUG_HELP = [
     "JMAP",
     "    Not supported.",
 ]
-
-
-def protected_refusal(c: Client, name: str) -> str | None:
-    """Redis's refusal of a protected command (DEBUG, MODULE) its ``enable-*-command``
-    config does not allow for this client; checked before authentication, as Redis's
-    ``processCommand`` does, so an unauthenticated client sees it rather than NOAUTH."""
-    if not _allowed(c.engine.config.get(f"enable-{name}-command", "no"), c):
-        return (f"ERR {name.upper()} command not allowed. If the enable-{name}-command option "
-                'is set to "local", you can run it from a local connection, otherwise you need '
-                "to set this option in the configuration file, and then restart the server.")
-    return None
 
 
 @command("debug", -2, "admin noscript loading stale protected", group="server")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import REDIS_VERSION
 from ..errors import CommandError
+from ..multi import unit_end, unit_start
 from ..replies import Blocked, ErrorReply
 from . import busy
 from .busy import HOOK_EVERY
@@ -248,8 +249,6 @@ class Scripting:
     def _run(self, c: Client, sha: str, fn: Any, flags: frozenset[str] | None,
              keys: list[bytes], args: list[bytes], ro: bool, function: bool,
              argv: list[bytes] | None = None) -> Any:
-        from ..commands.transactions import unit_end, unit_start
-
         if flags is not None and "no-writes" not in flags and ro:
             raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         conv = self.conv
