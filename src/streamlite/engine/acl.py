@@ -41,6 +41,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..splitargs import split_args
 from .clientinfo import client_info_line, client_type
 from .errors import CommandError
 from .glob import match as glob_match
@@ -490,8 +491,6 @@ class User:
                 raise AclError(E_NODEV)
             self.passwords.remove(h)
         elif op[:1] == b"(" and op[-1:] == b")":
-            from ..protocol.inline import split_args
-
             s = Selector(False, allchannels_default)
             for sub in split_args(op[1:-1]) or []:
                 s.set(sub)

@@ -1,7 +1,10 @@
 """The command table: one entry per Redis command, filled by the ``@command`` decorator.
 
 Each command module under ``streamlite.engine.commands`` registers its handlers
-here at import time; ``streamlite.engine.commands`` imports them all.
+here at import time. Registration has one place: ``commands/__init__.py`` lists
+every command module (a module imports no other to register it), and ``core.py``'s
+``from . import commands`` is what imports that package
+(``tests/engine/test_import_graph.py`` keeps both true).
 """
 
 from __future__ import annotations

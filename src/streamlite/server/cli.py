@@ -80,7 +80,7 @@ def split_options(argv: list[str]) -> tuple[str | None, list[list[str]]]:
 
 def read_config_file(path: str) -> list[list[str]]:
     """The directives of a redis.conf file (comments and blanks skipped)."""
-    from ..protocol.inline import split_args
+    from ..splitargs import split_args
 
     if path == "-":
         text = sys.stdin.read()

@@ -23,7 +23,6 @@ from ..notify import notify, notify_db, overwritten, read_miss
 from ..registry import COMMANDS, command
 from ..replies import OK, SimpleString
 from ..scan import parse_cursor, scan_page
-from . import keys_expire  # noqa: F401  (registers the expire commands)
 
 SAME_OBJECT = "ERR source and destination objects are the same"
 _rng = random.Random()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...splitargs import split_args
 from .. import config as cfgmod
 from .. import info as infomod
 from ..args import parse_float, parse_int
@@ -167,8 +168,6 @@ def config_rewrite(c: Client, argv: list[bytes]) -> object:
     path = front.config_file()
     if path is None:
         raise CommandError("ERR The server is running without a config file")
-    from ...protocol.inline import split_args
-
     def split(line: str) -> list[str] | None:
         args = split_args(line.encode("utf-8", "surrogateescape"))
         return None if args is None else [_s(a) for a in args]
