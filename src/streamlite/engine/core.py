@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .latency import LatencyMonitor
     from .persistence_api import Persistence
     from .replication_api import Replication
+    from .scripting.busy import ScriptHost
     from .scripting.runtime import Scripting
     from .slowlog import SlowLog
 
@@ -158,7 +159,7 @@ class Engine:
         # (others get -BUSY), and the front's hook that runs script commands so that
         # such a script can let it serve others (None: scripts just run to the end)
         self.busy: Any = None
-        self.script_host: Any = None
+        self.script_host: ScriptHost | None = None
         # while a script or transaction runs as one unit, the effects from before it
         # (its own go to ``effects`` until it ends): persistence may take these meanwhile
         self._unit_outer: list[tuple[int, list[bytes]]] | None = None
