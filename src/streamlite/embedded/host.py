@@ -33,12 +33,11 @@ from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ..engine import replies as _replies
 from ..engine.blocking import BlockingManager
 from ..engine.clock import Clock
 from ..engine.core import Engine
 from ..engine.front import NO_FRONT
-from ..engine.replies import Blocked
+from ..engine.replies import NO_REPLY, Blocked, MultiReply
 from ..memory import MemoryProbe
 from ..persistence import Persistence, PersistenceConfig, datadir
 from .lockfile import lock_directory, unlock_directory
@@ -47,6 +46,8 @@ from .session import Session
 log = logging.getLogger("streamlite.embedded")
 
 TICK_SECONDS = 0.1
+PID = os.getpid()  # this process's pid, kept current across forks (os.getpid is a syscall)
+
 
 # the host of each engine that has one (``connect(engine=...)`` finds it again)
 _hosts: weakref.WeakKeyDictionary[Engine, Host] = weakref.WeakKeyDictionary()
@@ -56,12 +57,6 @@ def host_of(engine: Engine) -> Host | None:
     """The open host around ``engine``, if it has one."""
     h = _hosts.get(engine)
     return h if h is not None and not h.closed else None
-PID = os.getpid()  # this process's pid, kept current across forks (os.getpid is a syscall)
-
-
-# several replies to one command (SUBSCRIBE a b), and none (CLIENT REPLY OFF)
-MultiReply = _replies.MultiReply
-NO_REPLY: Any = _replies.NO_REPLY
 
 
 class _Queued:

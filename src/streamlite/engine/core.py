@@ -120,7 +120,7 @@ class Engine:
         # per-engine state made on first use by its module
         self.scripting: Scripting | None = None  # scripting/runtime.get_scripting
         self.evictor: Evictor | None = None  # evict.evictor
-        self.slowlog: SlowLog | None = None  # slowlog.slowlog
+        self.slowlog: SlowLog | None = None  # slowlog.eng_slowlog
         self.latency: LatencyMonitor | None = None  # latency.monitor
         self.info_state: dict[str, Any] | None = None  # info.state
         # DEBUG switches: SET-ACTIVE-EXPIRE (fronts skip the active expire cycle while
