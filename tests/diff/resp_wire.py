@@ -8,7 +8,7 @@ step caused (replies, pub/sub messages to other connections) is before it:
 the transcripts are deterministic, with no sleeps.
 
 The engine side follows the front contract documented in
-``streamlite.engine.commands.pubsub``: a ``MultiReply`` is written as several
+``streamlite.engine.pubsub``: a ``MultiReply`` is written as several
 replies, pushes for the client whose command is running are written after the
 reply, pushes for other clients at once.
 """

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Runner
 
 from streamlite.engine import Engine, FakeClock
-from streamlite.engine.commands.server import key_memory
+from streamlite.engine.database import key_memory
 
 OOM = b"OOM command not allowed when used memory > 'maxmemory'."
 
@@ -167,7 +167,7 @@ def test_credit_for_a_probe_that_does_not_shrink(clock):
     assert e.used_memory() <= 9500
     assert r("SET", "b", "1") == b"OK"  # still under thanks to the credit: nothing more
     assert e.stats_evicted_keys == n
-    credit = e.ext["evict"].credit
+    credit = e.evictor.credit
     level["rss"] = 10_000 + credit  # grew by the whole room: it is used up
     assert e.used_memory() == 10_000 + credit
     assert r("SET", "c", "1") == b"OK"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.engine.standins import Conn, engine_with_standins
 
-from streamlite.engine.commands.pubsub import publish, unsubscribe_all
+from streamlite.engine.pubsub import publish, unsubscribe_all
 from streamlite.engine.replies import ErrorReply, MultiReply, Push
 from streamlite.protocol.resp import encode
 

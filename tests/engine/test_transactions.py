@@ -6,7 +6,7 @@ import pytest
 from tests.engine.standins import Conn, engine_with_standins
 
 from streamlite.engine import FakeClock
-from streamlite.engine.commands.transactions import queued_flags
+from streamlite.engine.multi import queued_flags
 from streamlite.engine.replies import NULL_ARRAY, ErrorReply, MultiReply, Push
 from streamlite.protocol.resp import encode
 

@@ -14,7 +14,7 @@ from ..engine.clock import Clock
 from ..engine.core import Engine
 from .aio import AsyncEmbeddedConnectionPool
 from .client import AsyncEmbeddedRedis, EmbeddedRedis
-from .host import Host, hold_or_reopen, open_host, split_persistence_options
+from .host import Host, hold_or_reopen, host_of, open_host, split_persistence_options
 from .lockfile import DirectoryLocked
 from .sync import EmbeddedConnectionPool
 
@@ -116,8 +116,8 @@ def _host_of(engine: Engine | Embedded | Host | None, clock: Clock | None) -> Ho
     if isinstance(engine, Host):
         return engine
     if isinstance(engine, Engine):
-        h = engine.ext.get("embedded")
-        if isinstance(h, Host) and not h.closed:
+        h = host_of(engine)
+        if h is not None:
             return h
         return Host(engine=engine)
     raise TypeError(f"engine must be an Engine or Embedded, not {type(engine).__name__}")

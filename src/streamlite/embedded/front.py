@@ -1,4 +1,4 @@
-"""The embedded host as the engine's front (``engine.ext["front"]``).
+"""The embedded host as the engine's front (``engine.front``).
 
 Connection and server commands ask the front about the world outside the engine:
 CLIENT LIST / INFO / KILL / UNBLOCK see the process's embedded connections,
@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-try:  # the engine's front interface (absent from engines that predate it)
-    from ..engine.front import Front as _Front
-except ImportError:  # pragma: no cover
-    _Front = object  # type: ignore[assignment,misc]
-
+from ..engine.front import Front
 from ..engine.replies import ErrorReply
 
 if TYPE_CHECKING:
@@ -25,7 +21,7 @@ if TYPE_CHECKING:
 UNBLOCKED = b"UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
 
-class EmbeddedFront(_Front):  # type: ignore[misc,valid-type]
+class EmbeddedFront(Front):
     name = "embedded"
 
     def __init__(self, host: Host) -> None:

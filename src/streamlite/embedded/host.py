@@ -7,7 +7,7 @@ A ``Host`` owns one ``Engine`` and everything a server would do around it:
 - **persistence** for a data directory: ``load()`` at open, ``after_writes()``
   after each batch of commands and before any of its replies can be read,
   ``tick()`` from the background thread, ``close()`` when the last user goes;
-- **blocking**: a ``BlockingManager`` (also published as ``engine.ext["blocking"]``
+- **blocking**: a ``BlockingManager`` (also published as ``engine.blocking``
   so another front on the same engine serves the same waiters); after every batch
   the keys that changed wake their waiters, first come first served, whoever wrote;
 - **background work** in one daemon thread for all hosts of the process: active
@@ -33,11 +33,12 @@ from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ..engine import replies as _replies
 from ..engine.blocking import BlockingManager
 from ..engine.clock import Clock
 from ..engine.core import Engine
-from ..engine.replies import Blocked
+from ..engine.front import NO_FRONT
+from ..engine.replies import NO_REPLY, Blocked, MultiReply
+from ..memory import MemoryProbe
 from ..persistence import Persistence, PersistenceConfig, datadir
 from .lockfile import lock_directory, unlock_directory
 from .session import Session
@@ -48,10 +49,14 @@ TICK_SECONDS = 0.1
 PID = os.getpid()  # this process's pid, kept current across forks (os.getpid is a syscall)
 
 
-# several replies to one command (SUBSCRIBE a b), and none (CLIENT REPLY OFF); the
-# engine may predate them
-MultiReply: type = getattr(_replies, "MultiReply", type("_NoMultiReply", (list,), {}))
-NO_REPLY: Any = getattr(_replies, "NO_REPLY", object())
+# the host of each engine that has one (``connect(engine=...)`` finds it again)
+_hosts: weakref.WeakKeyDictionary[Engine, Host] = weakref.WeakKeyDictionary()
+
+
+def host_of(engine: Engine) -> Host | None:
+    """The open host around ``engine``, if it has one."""
+    h = _hosts.get(engine)
+    return h if h is not None and not h.closed else None
 
 
 class _Queued:
@@ -172,32 +177,26 @@ class Host:
         self.foreign: Any = None
         self.closed = False
         eng = self.engine
-        existing = eng.ext.get("blocking")
-        self.blocking: BlockingManager = existing or BlockingManager(eng)
-        eng.ext["blocking"] = self.blocking
-        eng.ext["embedded"] = self
-        if getattr(eng, "script_host", 0) is None:  # busy scripts let other threads in
+        self.blocking: BlockingManager = eng.blocking or BlockingManager(eng)
+        eng.blocking = self.blocking
+        _hosts[eng] = self
+        if eng.script_host is None:  # busy scripts let other threads in
             from .busy import LockYield
 
             eng.script_host = LockYield(self.lock)
-        if getattr(eng, "memory_probe", 0) is None:  # INFO memory, maxmemory
-            try:
-                from ..server.memory import MemoryProbe
-
-                eng.memory_probe = MemoryProbe()  # type: ignore[attr-defined]
-            except ImportError:
-                pass
-        if eng.ext.get("front") is None:
+        if eng.memory_probe is None:  # INFO memory, maxmemory
+            eng.memory_probe = MemoryProbe()
+        if eng.front is NO_FRONT:
             from .front import EmbeddedFront
 
-            eng.ext["front"] = EmbeddedFront(self)
+            eng.front = EmbeddedFront(self)
         if self.path is not None:
             assert cfg is not None and self._lock_fd is not None
             try:
                 p = Persistence(eng, cfg, log=log.info)
                 p.load()
             except BaseException:
-                eng.ext.pop("persistence", None)
+                eng.persistence = None
                 unlock_directory(self._lock_fd)
                 self._lock_fd = None
                 raise
@@ -352,7 +351,7 @@ class Host:
             if c.blocked is not None:
                 self.blocking.unblock(c)
             s.blocked = False
-            _forget_client(self.engine, c)
+            self.engine.drop_client(c)  # its subscriptions, WATCHes, MULTI
         if s.waiting:
             s.wake()
 
@@ -452,7 +451,7 @@ class Host:
 
     def _deliver(self, c: Any, reply: Any) -> None:
         """The reply of ``c``'s blocked command (served, timed out, unblocked)."""
-        s = getattr(c, "session", None)
+        s = c.session
         if s is None:  # another front's client (``serve``): it delivers its own replies
             if self.foreign is not None:
                 self.foreign.deliver_blocked(c, reply)
@@ -512,7 +511,7 @@ class Host:
         with self.lock:
             if self.closed or os.getpid() != self.pid or self.engine.busy is not None:
                 return
-            if self.engine.ext.get("active_expire", True):  # DEBUG SET-ACTIVE-EXPIRE
+            if self.engine.active_expire_enabled:  # DEBUG SET-ACTIVE-EXPIRE
                 self.engine.active_expire()
             woken = self._finish()
             p = self.persistence
@@ -533,34 +532,6 @@ def _wake_all(sessions: Iterable[Session]) -> None:
     for s in sessions:
         if s.waiting:
             s.wake()
-
-
-def _forget_client(engine: Engine, c: Any) -> None:
-    """A connection went away: drop its subscriptions and WATCHes from the engine."""
-    drop = getattr(engine, "drop_client", None)
-    if drop is not None:
-        drop(c)
-        return
-    for registry, names in (
-        (engine.channels, c.channels),
-        (engine.patterns, c.patterns),
-        (engine.shard_channels, c.shard_channels),
-    ):
-        for name in list(names):
-            subs = registry.get(name)
-            if subs is not None:
-                subs.pop(c, None)
-                if not subs:
-                    del registry[name]
-        names.clear()
-    for k in list(c.watched):
-        watchers = engine.watched.get(k)
-        if watchers is not None:
-            watchers.discard(c)
-            if not watchers:
-                del engine.watched[k]
-    c.watched.clear()
-    c.multi = None
 
 
 # -- one host per directory in the process ------------------------------------------

@@ -362,10 +362,10 @@ class HostServer:
         with h.lock:
             if h.foreign is self._server:
                 h.foreign = None
-            if h.engine.ext.get("front") is self._server:
-                h.engine.ext["front"] = EmbeddedFront(h)
-            if getattr(h.engine, "memory_probe", None) is self._server.memory:
-                from ..server.memory import MemoryProbe
+            if h.engine.front is self._server:
+                h.engine.front = EmbeddedFront(h)
+            if h.engine.memory_probe is self._server.memory:
+                from ..memory import MemoryProbe
 
                 h.engine.memory_probe = MemoryProbe()  # the server closed its own
 

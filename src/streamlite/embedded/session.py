@@ -117,7 +117,7 @@ class Session:
         self.host = host
         self.client: Client = host.engine.client()
         self.client.push = self.push
-        self.client.session = self  # type: ignore[attr-defined]  # how blocked replies find us
+        self.client.session = self  # how blocked replies find us
         self.out: deque[Any] = deque()
         self.held: deque[list[bytes]] = deque()
         self.after: list[Any] = []  # pushes made during its own command: after the reply

@@ -41,9 +41,11 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..splitargs import split_args
+from .clientinfo import client_info_line, client_type
 from .errors import CommandError
 from .glob import match as glob_match
-from .registry import COMMANDS, Command, KeySpec
+from .registry import COMMANDS, Command, KeySpec, categories
 
 if TYPE_CHECKING:
     from .client import Client
@@ -112,9 +114,7 @@ def command_categories(cmd: Command) -> frozenset[str]:
     """The ACL categories of ``cmd`` without the ``@`` (as COMMAND INFO lists them)."""
     cats = _CATS.get(id(cmd))
     if cats is None:
-        from .commands.server import _categories
-
-        cats = _CATS[id(cmd)] = frozenset(bytes(x).decode()[1:] for x in _categories(cmd))
+        cats = _CATS[id(cmd)] = frozenset(x[1:] for x in categories(cmd))
     return cats
 
 
@@ -491,8 +491,6 @@ class User:
                 raise AclError(E_NODEV)
             self.passwords.remove(h)
         elif op[:1] == b"(" and op[-1:] == b")":
-            from ..protocol.inline import split_args
-
             s = Selector(False, allchannels_default)
             for sub in split_args(op[1:-1]) or []:
                 s.set(sub)
@@ -910,8 +908,6 @@ class Acl:
     def add_log(self, c: Client, reason: int, context: str, obj: bytes,
                 username: bytes | None = None) -> None:
         """``addACLLogEntry``: a new entry, or a similar recent one counted again."""
-        from .commands.connection import client_info_line
-
         stat = {DENIED_AUTH: "auth", DENIED_CMD: "cmd", DENIED_KEY: "key",
                 DENIED_CHANNEL: "channel"}[reason]
         self.denied[stat] += 1
@@ -977,9 +973,7 @@ class Acl:
         return True
 
     def kill_clients_of(self, u: User) -> None:
-        from .front import front_of
-
-        front = front_of(self.engine)
+        front = self.engine.front
         for x in front.clients():
             if x.user is u:
                 x.user = self.default
@@ -994,10 +988,7 @@ class Acl:
         upcoming = [ch for s in new.selectors for ch in s.channels]
         if all(ch in upcoming for s in original.selectors for ch in s.channels):
             return
-        from .commands.connection import client_type
-        from .front import front_of
-
-        front = front_of(self.engine)
+        front = self.engine.front
         for x in front.clients():
             if x.user is not original or client_type(x) != "pubsub":
                 continue

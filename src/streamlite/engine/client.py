@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 class Client:
-    """A connection as the engine sees it. Fronts may add attributes freely."""
+    """A connection as the engine sees it. Every attribute is declared here, the ones
+    the fronts keep for themselves included (``monitoring``, ``session``, ``repl_port``)."""
 
     def __init__(self, engine: Engine, push: Callable[[Any], None] | None = None) -> None:
         self.engine = engine
@@ -59,6 +60,14 @@ class Client:
         # the front writes replies as RESP: handlers may answer with pre-encoded
         # ``RawResp`` bytes at the top level (the server sets it; see replies.RawResp)
         self.raw_replies = False
+        # HIMPORT PREPARE's named fieldsets (commands/himport.py), made on first use
+        self.fieldsets: dict[bytes, list[bytes]] | None = None
+        # kept by the fronts: MONITOR is on (the server); the front's own object for
+        # this connection, through which a blocked client's reply finds it (the
+        # embedded ``Session``); the listening port a replica announced (REPLCONF)
+        self.monitoring = False
+        self.session: Any = None
+        self.repl_port = 0
 
     def _queue_push(self, msg: Any) -> None:
         self.pushed.append(msg)

@@ -22,8 +22,8 @@ is ``{"normal"|"replica"|"pubsub": (hard, soft, soft_seconds)}``,
 a list of addresses, ``dir`` an absolute path.
 
 Changing a value may need an action outside the table (turning the AOF on, a new
-fsync policy): ``Spec.apply`` does that through ``engine.ext`` (persistence,
-front), as the engine itself does no I/O.
+fsync policy): ``Spec.apply`` does that through ``engine.persistence`` and
+``engine.front``, as the engine itself does no I/O.
 """
 
 from __future__ import annotations
@@ -373,12 +373,8 @@ def _basename_check(what: str, empty_ok: bool, kind: str = "a filename") -> Call
 # -- apply: effects of CONFIG SET outside the table ---------------------------------
 
 
-def _persistence(engine: Engine) -> Any:
-    return engine.ext.get("persistence")
-
-
 def _apply_appendonly(engine: Engine, v: bool) -> str | None:
-    p = _persistence(engine)
+    p = engine.persistence
     if p is None:
         return "Unable to turn on AOF. Check server logs." if v else None
     try:
@@ -389,22 +385,15 @@ def _apply_appendonly(engine: Engine, v: bool) -> str | None:
 
 
 def _apply_appendfsync(engine: Engine, v: str) -> str | None:
-    p = _persistence(engine)
-    if p is not None:
-        p.cfg.appendfsync = v
-        if p.writer is not None:
-            p.writer.fsync_policy = v
+    if engine.persistence is not None:
+        engine.persistence.set_appendfsync(v)
     return None
 
 
 def _set_pcfg(attr: str) -> Callable[[Engine, Any], str | None]:
     def apply(engine: Engine, v: Any) -> str | None:
-        p = _persistence(engine)
-        if p is not None:
-            setattr(p.cfg, attr, v)
-            refresh = getattr(p, "_update_write_error", None)
-            if refresh is not None:  # save points / stop-writes-on-bgsave-error changed
-                refresh()
+        if engine.persistence is not None:
+            engine.persistence.set_config(attr, v)
         return None
 
     return apply
@@ -413,9 +402,7 @@ def _set_pcfg(attr: str) -> Callable[[Engine, Any], str | None]:
 def _apply_observe(engine: Engine, v: Any) -> str | None:
     """The slow log / latency thresholds and latency-tracking: the engine caches what
     its hot path tests (``Engine.refresh_observe``)."""
-    refresh = getattr(engine, "refresh_observe", None)
-    if refresh is not None:
-        refresh()
+    engine.refresh_observe()
     return None
 
 
@@ -426,9 +413,7 @@ def _apply_hz(engine: Engine, v: int) -> str | None:
 
 def _apply_front(name: str) -> Callable[[Engine, Any], str | None]:
     def apply(engine: Engine, v: Any) -> str | None:
-        front = engine.ext.get("front")
-        hook = getattr(front, "config_changed", None)
-        return hook(name, v) if hook is not None else None
+        return engine.front.config_changed(name, v)
 
     return apply
 

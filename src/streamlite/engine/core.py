@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import commands as _commands  # noqa: F401  (registers every command)
 from .acl import Acl
@@ -24,9 +24,23 @@ from .clock import Clock, SystemClock
 from .config import defaults as _config_defaults
 from .database import Database
 from .errors import LOADING, NOAUTH, OOM, CommandError, c_str, unknown_subcommand, wrong_args
+from .front import NO_FRONT, Front
+from .multi import discard_transaction, queued_flags
+from .protected import protected_refusal
+from .pubsub import unsubscribe_all
 from .registry import COMMANDS, Command
 from .replies import Blocked, ErrorReply
 from .slowlog import observe
+
+if TYPE_CHECKING:
+    from .blocking import BlockingManager
+    from .evict import Evictor
+    from .latency import LatencyMonitor
+    from .persistence_api import Persistence
+    from .replication_api import Replication
+    from .scripting.busy import ScriptHost
+    from .scripting.runtime import Scripting
+    from .slowlog import SlowLog
 
 _perf_ns = time.perf_counter_ns
 
@@ -95,8 +109,24 @@ class Engine:
         self.channels: dict[bytes, dict[Client, None]] = {}
         self.patterns: dict[bytes, dict[Client, None]] = {}
         self.shard_channels: dict[bytes, dict[Client, None]] = {}
-        # per-type extension state (e.g. scripting) keyed by module name
-        self.ext: dict[str, Any] = {}
+        # what the fronts around the engine install (the engine's only ways out):
+        # the front (connections, process, log), persistence and replication, each
+        # declared as an interface in the engine (front.py, persistence_api.py,
+        # replication_api.py); the BlockingManager every front of this engine shares
+        self.front: Front = NO_FRONT
+        self.persistence: Persistence | None = None
+        self.replication: Replication | None = None
+        self.blocking: BlockingManager | None = None
+        # per-engine state made on first use by its module
+        self.scripting: Scripting | None = None  # scripting/runtime.get_scripting
+        self.evictor: Evictor | None = None  # evict.evictor
+        self.slowlog: SlowLog | None = None  # slowlog.eng_slowlog
+        self.latency: LatencyMonitor | None = None  # latency.monitor
+        self.info_state: dict[str, Any] | None = None  # info.state
+        # DEBUG switches: SET-ACTIVE-EXPIRE (fronts skip the active expire cycle while
+        # off), HYPERLOGLOG's SIMD toggle (reported only)
+        self.active_expire_enabled = True
+        self.hll_simd = True
         # ACL users and log (engine/acl.py); requirepass is the default user's password
         self.acl = Acl(self)
         # statistics
@@ -129,7 +159,7 @@ class Engine:
         # (others get -BUSY), and the front's hook that runs script commands so that
         # such a script can let it serve others (None: scripts just run to the end)
         self.busy: Any = None
-        self.script_host: Any = None
+        self.script_host: ScriptHost | None = None
         # while a script or transaction runs as one unit, the effects from before it
         # (its own go to ``effects`` until it ends): persistence may take these meanwhile
         self._unit_outer: list[tuple[int, list[bytes]]] | None = None
@@ -272,8 +302,6 @@ class Engine:
         if "protected" in real.flags and not c.is_master:
             # DEBUG, MODULE LOAD ... under enable-*-command: before authentication and
             # ACLs, as Redis's processCommand
-            from .commands.server import protected_refusal
-
             err = protected_refusal(c, cmd.name)
             if err is not None:
                 return self.reject(c, real, err, cmd)
@@ -336,8 +364,6 @@ class Engine:
         if cmd.is_write or cmd.name == "ping":
             return True
         if cmd.name == "exec" and c.multi is not None:
-            from .commands.transactions import queued_flags
-
             return "write" in queued_flags(c)
         return False
 
@@ -350,8 +376,6 @@ class Engine:
         if c.multi is None:
             return False
         if cmd.name == "exec":
-            from .commands.transactions import queued_flags
-
             return "denyoom" in queued_flags(c)
         return cmd.name not in ("discard", "quit", "reset")
 
@@ -366,7 +390,7 @@ class Engine:
         probe = self.memory_probe
         if probe is None:
             return 0
-        ev = self.ext.get("evict")
+        ev = self.evictor
         return probe() if ev is None else ev.effective(probe())
 
     @staticmethod
@@ -396,8 +420,6 @@ class Engine:
         if c.multi is not None:
             c.multi_error = True
         if cmd is not None and cmd.name == "exec":
-            from .commands.transactions import discard_transaction
-
             discard_transaction(c)
             text = msg[4:] if msg.startswith("ERR ") else msg
             return self.count_error(
@@ -423,9 +445,6 @@ class Engine:
 
     def drop_client(self, c: Client) -> None:
         """Forget a closed connection: its MULTI state, WATCHes and subscriptions."""
-        from .commands.pubsub import unsubscribe_all
-        from .commands.transactions import discard_transaction
-
         discard_transaction(c)
         unsubscribe_all(c, notify=False)
         if self.tracking is not None:

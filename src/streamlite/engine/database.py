@@ -11,6 +11,7 @@ the command as a write to propagate.
 from __future__ import annotations
 
 import heapq
+import sys
 from typing import TYPE_CHECKING, Any
 
 from . import lfu as _lfu
@@ -329,3 +330,10 @@ class Database:
 
     def __len__(self) -> int:
         return len(self.data)
+
+
+def key_memory(key: bytes, value: Any) -> int:
+    """MEMORY USAGE: the value's own estimate plus the key and its table entry."""
+    usage = getattr(value, "mem_usage", None)
+    v = usage() if usage is not None else sys.getsizeof(value)
+    return int(v) + sys.getsizeof(key) + 16

@@ -170,10 +170,10 @@ class Evictor:
 
 
 def evictor(eng: Engine) -> Evictor:
-    ev = eng.ext.get("evict")
+    ev = eng.evictor
     if ev is None:
-        ev = eng.ext["evict"] = Evictor()
-    return ev  # type: ignore[no-any-return]
+        ev = eng.evictor = Evictor()
+    return ev
 
 
 def perform_evictions(eng: Engine) -> bool:
@@ -187,7 +187,7 @@ def perform_evictions(eng: Engine) -> bool:
     policy = str(eng.config.get("maxmemory-policy", "noeviction")).lower()
     if policy == "noeviction":
         return False
-    from .commands.server import key_memory
+    from .database import key_memory
     from .latency import monitor
     from .notify import notify_db
 
@@ -223,7 +223,7 @@ def perform_evictions(eng: Engine) -> bool:
         db.remove(key)  # touches: WATCH, client-side caches
         eng.dirty = dirty
         freed += size
-        eng.stats_evicted_keys = getattr(eng, "stats_evicted_keys", 0) + 1
+        eng.stats_evicted_keys += 1
         evicted_any = True
         notify_db(eng, db.index, "e", b"evicted", key)
         eng.propagate(db.index, [b"UNLINK" if lazy else b"DEL", key])

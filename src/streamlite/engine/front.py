@@ -1,11 +1,13 @@
-"""What the engine asks of the front it runs behind (``engine.ext["front"]``).
+"""What the engine asks of the front it runs behind (``engine.front``).
 
 Connection and server commands (CLIENT LIST/KILL/UNBLOCK/PAUSE, INFO clients,
-SHUTDOWN, MONITOR, ...) need the outside world: the set of connections, the
-listening socket, the process. The engine does no I/O, so a front (the TCP
-server, the embedded connection) provides these by subclassing ``Front``. The
-defaults here describe a front with no other clients and no process control,
-which is what an engine used alone (unit tests) gets.
+SHUTDOWN, MONITOR, DEBUG SLEEP/LOG, CONFIG SET of a port ...) need the outside
+world: the set of connections, the listening socket, the process, its log. The
+engine does no I/O, so a front (the TCP server, the embedded host) provides these
+by subclassing ``Front`` and setting ``engine.front``. Every method the engine
+calls is declared here; the defaults describe a front with no other clients, no
+log and no process control, which is what an engine used alone (unit tests) gets:
+``NO_FRONT``, the value of ``engine.front`` until a front sets itself.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .client import Client
-    from .core import Engine
 
 
 class Front:
@@ -40,6 +41,15 @@ class Front:
     def monitor(self, c: Client) -> None:
         """MONITOR: from now on feed ``c`` every command executed."""
         raise NotImplementedError
+
+    def unmonitor(self, c: Client) -> None:
+        """RESET of a MONITOR client: stop feeding it."""
+
+    def log(self, msg: str, level: str = "notice") -> None:
+        """A line for the server log (DEBUG LOG, DEBUG LOADAOF/RELOAD outcomes)."""
+
+    def debug_sleep(self, secs: float) -> None:
+        """DEBUG SLEEP: block the process (a front with no process to block ignores it)."""
 
     def shutdown(self, c: Client, save: bool | None, now: bool, force: bool, abort: bool) -> Any:
         """SHUTDOWN: returns an error reply, or None once the process is exiting."""
@@ -82,10 +92,5 @@ class Front:
         return {}
 
 
-_DEFAULT = Front()
-
-
-def front_of(engine: Engine) -> Front:
-    """The engine's front, or a do-nothing one when it runs alone."""
-    f = engine.ext.get("front")
-    return f if f is not None else _DEFAULT
+# an engine's front until one sets itself (an engine used alone)
+NO_FRONT = Front()

@@ -17,7 +17,6 @@ import streamlite
 from streamlite import accel
 
 from . import keysizes as _keysizes
-from .front import front_of
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -36,9 +35,9 @@ def human_bytes(n: float) -> str:
 
 def state(engine: Engine) -> dict[str, Any]:
     """Per-engine INFO state: start time, run id, memory peak."""
-    st = engine.ext.get("info")
+    st = engine.info_state
     if st is None:
-        st = engine.ext["info"] = {
+        st = engine.info_state = {
             "start_ms": engine.clock.ms(),
             "run_id": os.urandom(20).hex(),
             "replid": os.urandom(20).hex(),
@@ -85,12 +84,12 @@ def section_server(engine: Engine) -> dict[str, Any]:
         # the compiled hot paths (streamlite.accel): c, or pure (STREAMLITE_PURE=1, not built)
         "streamlite_accelerator": accel.ACTIVE,
     }
-    out.update(front_of(engine).info_server())
+    out.update(engine.front.info_server())
     return out
 
 
 def section_clients(engine: Engine) -> dict[str, Any]:
-    front = front_of(engine)
+    front = engine.front
     clients = front.clients()
     out: dict[str, Any] = {
         "connected_clients": len(clients),
@@ -146,7 +145,9 @@ def section_memory(engine: Engine) -> dict[str, Any]:
         "total_system_memory_human": human_bytes(total),
         "used_memory_lua": 0,
         "used_memory_scripts": 0,
-        "number_of_cached_scripts": len(engine.ext.get("scripts", ()) or ()),
+        # not counted (Redis counts its EVAL script cache): it was read from an
+        # ``engine.ext["scripts"]`` that nothing set
+        "number_of_cached_scripts": 0,
         "maxmemory": maxmem,
         "maxmemory_human": human_bytes(maxmem),
         "maxmemory_policy": engine.config.get("maxmemory-policy", "noeviction"),
@@ -158,7 +159,7 @@ def section_memory(engine: Engine) -> dict[str, Any]:
 
 
 def section_persistence(engine: Engine) -> dict[str, Any]:
-    p = engine.ext.get("persistence")
+    p = engine.persistence
     if p is not None:
         out = dict(p.info())
     else:
@@ -193,7 +194,7 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "expired_keys": engine.stats_expired_keys,
         "expired_stale_perc": "0.00",
         "expired_time_cap_reached_count": 0,
-        "evicted_keys": getattr(engine, "stats_evicted_keys", 0),
+        "evicted_keys": engine.stats_evicted_keys,
         "evicted_clients": 0,
         "keyspace_hits": engine.stats_keyspace_hits,
         "keyspace_misses": engine.stats_keyspace_misses,
@@ -213,14 +214,14 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "client_query_buffer_limit_disconnections": 0,
         "client_output_buffer_limit_disconnections": 0,
     }
-    out.update(front_of(engine).info_stats())
+    out.update(engine.front.info_stats())
     for reason, n in engine.acl.denied.items():
         out[f"acl_access_denied_{reason}"] = n
     return out
 
 
 def section_replication(engine: Engine) -> dict[str, Any]:
-    repl = engine.ext.get("replication")
+    repl = engine.replication
     if repl is not None:
         return dict(repl.info())
     return {

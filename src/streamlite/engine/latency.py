@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .core import Engine
 
 TS_LEN = 160  # LATENCY_TS_LEN
 GRAPH_COLS = 80
@@ -342,8 +345,8 @@ def cdf(counts: dict[int, int]) -> dict[int, int]:
     return out
 
 
-def monitor(eng: Any) -> LatencyMonitor:
-    mon = eng.ext.get("latency")
+def monitor(eng: Engine) -> LatencyMonitor:
+    mon = eng.latency
     if mon is None:
-        mon = eng.ext["latency"] = LatencyMonitor()
-    return mon  # type: ignore[no-any-return]
+        mon = eng.latency = LatencyMonitor()
+    return mon

@@ -22,7 +22,7 @@ o c    overwritten, type_changed                          ``o`` ``c`` (not in ``
 
 When the class is enabled by ``notify-keyspace-events``, it publishes
 ``__keyspace@<db>__:<key>`` -> event (``K``) and ``__keyevent@<db>__:<event>``
--> key (``E``) through ``commands.pubsub.publish``, so subscribers get them as any
+-> key (``E``) through ``pubsub.publish``, so subscribers get them as any
 PUBLISH (RESP2 and RESP3, server and embedded). With notifications off (the
 default: an empty config value) a call costs one dict lookup.
 """
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .commands.pubsub import publish
+from .pubsub import publish
 
 if TYPE_CHECKING:
     from .client import Client

@@ -1,7 +1,10 @@
 """The command table: one entry per Redis command, filled by the ``@command`` decorator.
 
 Each command module under ``streamlite.engine.commands`` registers its handlers
-here at import time; ``streamlite.engine.commands`` imports them all.
+here at import time. Registration has one place: ``commands/__init__.py`` lists
+every command module (a module imports no other to register it), and ``core.py``'s
+``from . import commands`` is what imports that package
+(``tests/engine/test_import_graph.py`` keeps both true).
 """
 
 from __future__ import annotations
@@ -190,3 +193,45 @@ def apply_redis_meta() -> None:
         put(top, top.name)
         for sub in top.subcommands.values():
             put(sub, f"{top.name}|{sub.name}")
+
+
+# -- ACL categories not given by Redis's table: derived as Redis 8 lists them --------
+
+_GROUP_CATEGORY = {
+    "string": "@string", "list": "@list", "hash": "@hash", "set": "@set",
+    "sorted-set": "@sortedset", "stream": "@stream", "pubsub": "@pubsub",
+    "connection": "@connection", "transactions": "@transaction",
+    "scripting": "@scripting", "generic": "@keyspace", "hyperloglog": "@hyperloglog",
+    "geo": "@geo", "bitmap": "@bitmap",
+}
+
+# the order of Redis's ACL category table (acl.c), in which COMMAND INFO lists them
+_ACL_ORDER = {c: i for i, c in enumerate((
+    "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
+    "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow",
+    "@blocking", "@dangerous", "@connection", "@transaction", "@scripting"))}
+
+
+def categories(cmd: Command) -> list[str]:
+    """The ACL categories of ``cmd`` as COMMAND INFO lists them (``@write`` ...): its
+    ``acl`` text (from Redis's table) or, without one, derived from its flags and group."""
+    if cmd.acl:
+        return cmd.acl.split()
+    fl = cmd.flags
+    cats = []
+    if "write" in fl:
+        cats.append("@write")
+    if "readonly" in fl and cmd.group != "scripting":
+        cats.append("@read")
+    if "admin" in fl:
+        cats += ["@admin", "@dangerous"]
+    if "pubsub" in fl or cmd.group == "pubsub":
+        cats.append("@pubsub")
+    g = _GROUP_CATEGORY.get(cmd.group)
+    if g and g not in cats:
+        cats.append(g)
+    cats.append("@fast" if "fast" in fl else "@slow")
+    if "blocking" in fl:
+        cats.append("@blocking")
+    cats.sort(key=lambda x: _ACL_ORDER.get(x, len(_ACL_ORDER)))
+    return cats

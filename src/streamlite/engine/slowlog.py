@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .client import Client
+    from .core import Engine
     from .registry import Command
 
 MAX_ARGC = 32  # SLOWLOG_ENTRY_MAX_ARGC
@@ -150,9 +151,8 @@ def observe(c: Client, cmd: Command, argv: list[bytes], usec: int) -> None:
         monitor(eng).add("fast-command" if "fast" in cmd.flags else "command", ms, now_s)
 
 
-def eng_slowlog(eng: object) -> SlowLog:
-    ext = eng.ext  # type: ignore[attr-defined]
-    log = ext.get("slowlog")
+def eng_slowlog(eng: Engine) -> SlowLog:
+    log = eng.slowlog
     if log is None:
-        log = ext["slowlog"] = SlowLog()
-    return log  # type: ignore[no-any-return]
+        log = eng.slowlog = SlowLog()
+    return log

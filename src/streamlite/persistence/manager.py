@@ -161,7 +161,7 @@ class Persistence:
         # called with every batch of effects ``stage`` takes (replication's stream)
         self.listeners: list[Callable[[list[tuple[int, list[bytes]]]], None]] = []
         os.makedirs(config.dir, exist_ok=True)
-        engine.ext["persistence"] = self
+        engine.persistence = self
         engine.wrap_units = True  # a command that propagates several goes in MULTI/EXEC
 
     # -- paths -----------------------------------------------------------------
@@ -722,6 +722,27 @@ class Persistence:
                     os.unlink(w.path)
         self.aof_write_ok = True
         self._update_write_error()
+
+    def set_appendfsync(self, policy: str) -> None:
+        """CONFIG SET appendfsync: the writer follows the new policy at once."""
+        self.cfg.appendfsync = policy
+        if self.writer is not None:
+            self.writer.fsync_policy = policy
+
+    def set_config(self, name: str, value: Any) -> None:
+        """CONFIG SET of a setting kept in ``cfg`` (save points, dir, ...); the MISCONF
+        state follows (save points / stop-writes-on-bgsave-error may change it)."""
+        setattr(self.cfg, name, value)
+        self._update_write_error()
+
+    def aof_enabled(self) -> bool:
+        return self.writer is not None
+
+    def fsync_aof(self) -> None:
+        """WAITAOF: write the pending effects and fsync the AOF (if it is on)."""
+        self.after_writes()
+        if self.writer is not None:
+            self.writer.fsync()
 
     @property
     def aof_enabling(self) -> bool:

@@ -1,7 +1,7 @@
 """The Redis-protocol server: listening socket, connections, blocking, timers, shutdown.
 
 One ``Server`` owns the engine, its persistence and every ``Connection``. It is
-the engine's front (``engine.ext["front"]``): CLIENT LIST/KILL/UNBLOCK/PAUSE,
+the engine's front (``engine.front``): CLIENT LIST/KILL/UNBLOCK/PAUSE,
 MONITOR, SHUTDOWN and INFO ask it about connections and the process.
 
 The write path of one read from a client (``Connection.data_received``):
@@ -29,12 +29,13 @@ from typing import Any
 from .. import accel
 from ..engine.blocking import BlockingManager
 from ..engine.client import Client
-from ..engine.commands.connection import client_info_line
+from ..engine.clientinfo import client_info_line
 from ..engine.core import Engine
 from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
 from ..engine.front import Front
 from ..engine.info import state as info_state
 from ..engine.replies import NO_REPLY, Blocked, ErrorReply
+from ..memory import MemoryProbe
 from ..persistence import datadir
 from ..persistence.aof import AofWriteError
 from ..persistence.manager import (
@@ -45,7 +46,6 @@ from ..persistence.manager import (
 )
 from .connection import REPLY_BUF, Connection
 from .fdlimit import adjust_open_files_limit
-from .memory import MemoryProbe
 from .replication import Replication
 from .scripts import ScriptHost
 
@@ -90,7 +90,7 @@ class Server(Front):
     def __init__(self, engine: Engine, config_file: str | None = None) -> None:
         self.engine = engine
         self.config_path = config_file
-        engine.ext["front"] = self
+        engine.front = self
         self.memory = MemoryProbe()
         engine.memory_probe = self.memory
         self.blocking = BlockingManager(engine)
@@ -553,7 +553,7 @@ class Server(Front):
         eng = self.engine
         if self.loading or eng.busy is not None:  # no cron while a script is busy
             return
-        if eng.ext.get("active_expire", True):
+        if eng.active_expire_enabled:
             eng.active_expire()
         if self.persistence is not None:
             self.persistence.tick()
@@ -572,7 +572,7 @@ class Server(Front):
         for conn in list(self.conns.values()):
             c = conn.client
             if (timeout and c.blocked is None and not c.in_pubsub
-                    and not getattr(c, "monitoring", False)
+                    and not c.monitoring
                     and now_ms - c.last_interaction_ms > timeout * 1000):
                 self.log(f"Closing idle client id={c.id}", "verbose")
                 conn.close()
@@ -668,13 +668,13 @@ class Server(Front):
         conn = self.conns.get(c.id)
         if conn is None:
             return
-        c.monitoring = True  # type: ignore[attr-defined]
+        c.monitoring = True
         self.monitors[c.id] = conn
         self.engine.on_command = self.feed_monitors
 
     def unmonitor(self, c: Client) -> None:
         if self.monitors.pop(c.id, None) is not None:
-            c.monitoring = False  # type: ignore[attr-defined]
+            c.monitoring = False
         if not self.monitors:
             self.engine.on_command = None
 

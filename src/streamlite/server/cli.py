@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..engine.core import Engine
 
 USAGE = """\
 usage: streamlite server [config-file] [--<config-name> value ...]
@@ -80,7 +84,7 @@ def split_options(argv: list[str]) -> tuple[str | None, list[list[str]]]:
 
 def read_config_file(path: str) -> list[list[str]]:
     """The directives of a redis.conf file (comments and blanks skipped)."""
-    from ..protocol.inline import split_args
+    from ..splitargs import split_args
 
     if path == "-":
         text = sys.stdin.read()
@@ -108,7 +112,7 @@ class ConfigFileError(Exception):
         self.msg = msg
 
 
-def build_engine(options: list[str]) -> tuple[object, str | None]:
+def build_engine(options: list[str]) -> tuple[Engine, str | None]:
     """An engine configured from a config file and ``--name value`` options."""
     import streamlite
 
@@ -163,11 +167,11 @@ class AclStartupError(ValueError):
     """Users cannot be loaded at startup (Redis logs the reason and exits)."""
 
 
-def _load_users(engine: object, user_lines: list[list[bytes]]) -> None:
+def _load_users(engine: Engine, user_lines: list[list[bytes]]) -> None:
     """Redis's ``ACLLoadUsersAtStartup``: config ``user`` lines or the ``aclfile``,
     never both."""
-    acl = engine.acl  # type: ignore[attr-defined]
-    aclfile = engine.config.get("aclfile") or ""  # type: ignore[attr-defined]
+    acl = engine.acl
+    aclfile = engine.config.get("aclfile") or ""
     if aclfile and user_lines:
         raise AclStartupError(
             "Configuring Redis with users defined in redis.conf and at the same setting an "
@@ -228,4 +232,4 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as e:
         print(f"streamlite server: {e}", file=sys.stderr)
         return 1
-    return run_server(engine, config_file)  # type: ignore[arg-type]
+    return run_server(engine, config_file)

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 import hiredis
 
 from ..engine.client import Client
-from ..engine.commands.connection import forget_client
 from ..engine.replies import NO_REPLY, OK, Blocked, ErrorReply, MultiReply, Push
 from ..persistence import datadir
 from ..protocol.request import RequestError, RequestParser
@@ -157,7 +156,7 @@ class Connection(asyncio.Protocol):
             return
         self.closed = True
         self.server.remove(self)
-        forget_client(self.client)
+        self.client.engine.drop_client(self.client)
 
     def close(self) -> None:
         """Close after what is buffered has been sent."""

@@ -88,7 +88,7 @@ class Replication:
         self.waiters: list[Waiter] = []
         self.link: MasterLink | None = None  # set while we are a replica
         self.last_ping = time.monotonic()
-        self.engine.ext["replication"] = self
+        self.engine.replication = self
 
     # -- identity --------------------------------------------------------------------------
 
@@ -202,9 +202,8 @@ class Replication:
         info = self.replicas.get(c.id)
         if info is None:
             ip = c.addr.decode().rsplit(":", 1)[0].strip("[]")
-            info = self.replicas[c.id] = ReplicaInfo(conn, ip, getattr(c, "repl_port", 0))
+            info = self.replicas[c.id] = ReplicaInfo(conn, ip, c.repl_port)
         info.old_protocol = replid is None
-        c.replica = True  # type: ignore[attr-defined]
         if replid is not None and self._can_continue(replid.decode("latin-1"), offset):
             skip = offset - self.backlog_first
             assert self.backlog is not None
@@ -265,7 +264,7 @@ class Replication:
                 return None
             if opt == b"listening-port":
                 info = self.replicas.get(c.id)
-                c.repl_port = int(val)  # type: ignore[attr-defined]
+                c.repl_port = int(val)
                 if info is not None:
                     info.port = int(val)
             elif opt not in (b"capa", b"ip-address", b"rdb-only", b"rdb-filter-only",
@@ -363,12 +362,12 @@ class Replication:
         self.link.stop()
         self.link = None
         self.shift_replid()
-        self.engine.read_only = None  # type: ignore[attr-defined]
+        self.engine.read_only = None
         self.server.log("MASTER MODE enabled (user request from 'id=...')")
 
     def _read_only(self) -> None:
         ro = self.link is not None and bool(self.engine.config.get("replica-read-only", True))
-        self.engine.read_only = (  # type: ignore[attr-defined]
+        self.engine.read_only = (
             "READONLY You can't write against a read only replica." if ro else None)
 
     # -- introspection ---------------------------------------------------------------------------

@@ -13,9 +13,9 @@ import streamlite
 
 from ..args import parse_int
 from ..client import Client
-from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError, c_str
-from ..front import front_of
-from ..registry import Command, command
+from ..clientinfo import client_info_line, client_type
+from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
+from ..registry import command
 from ..replies import NO_REPLY, OK, PONG, Push, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
 from .cluster import DISABLED
@@ -86,7 +86,7 @@ def auth(c: Client, argv: list[bytes]) -> object:
 def _auth_error(c: Client) -> object:
     """Redis's ``addAuthErrReply``: WRONGPASS, unless the client has replies not yet sent
     (an earlier command of the same pipeline), when the failure gets no reply at all."""
-    if front_of(c.engine).has_pending_replies(c):
+    if c.engine.front.has_pending_replies(c):
         return NO_REPLY
     raise CommandError(WRONGPASS)
 
@@ -144,8 +144,8 @@ def hello(c: Client, argv: list[bytes]) -> object:
         b"proto": c.protocol,
         b"id": c.id,
         b"mode": b"standalone",
-        b"role": b"replica" if getattr(c.engine.ext.get("replication"), "is_replica", False)
-        else b"master",
+        b"role": b"replica" if c.engine.replication is not None
+        and c.engine.replication.is_replica else b"master",
         b"modules": [],
     }
 
@@ -153,15 +153,10 @@ def hello(c: Client, argv: list[bytes]) -> object:
 # -- RESET ------------------------------------------------------------------------------
 
 
-def forget_client(c: Client) -> None:
-    """Drop ``c``'s MULTI state, WATCHes and subscriptions (disconnect, RESET)."""
-    c.engine.drop_client(c)
-
-
 @command("reset", 1, "noscript loading stale fast no-auth allow-busy", group="connection")
 def reset(c: Client, argv: list[bytes]) -> object:
     """RESET"""
-    forget_client(c)
+    c.engine.drop_client(c)  # its MULTI, WATCHes, subscriptions, tracking
     c.reply_mode = b"on"
     c.protocol = 2
     c.name = b""
@@ -169,12 +164,9 @@ def reset(c: Client, argv: list[bytes]) -> object:
     c.no_evict = False
     c.no_touch = False
     c.user = c.engine.acl.default
-    c.fieldsets = None  # type: ignore[attr-defined]  # HIMPORT PREPARE's (Redis 8.10)
+    c.fieldsets = None  # HIMPORT PREPARE's (Redis 8.10)
     c.authenticated = not c.engine.acl.auth_required()
-    front = front_of(c.engine)
-    unmonitor = getattr(front, "unmonitor", None)
-    if unmonitor is not None:
-        unmonitor(c)
+    c.engine.front.unmonitor(c)
     return SimpleString(b"RESET")
 
 
@@ -312,14 +304,6 @@ _TYPES = {b"normal": "normal", b"master": "master", b"replica": "replica",
           b"slave": "replica", b"pubsub": "pubsub"}
 
 
-def client_type(c: Client) -> str:
-    if c.is_master:
-        return "master"
-    if c.in_pubsub and c.protocol == 2:
-        return "pubsub"
-    return "normal"
-
-
 def _parse_type(arg: bytes) -> str:
     t = _TYPES.get(arg.lower())
     if t is None:
@@ -327,97 +311,8 @@ def _parse_type(arg: bytes) -> str:
     return t
 
 
-def _flags(c: Client) -> str:
-    f = ""
-    if getattr(c, "monitoring", False):
-        f += "O"
-    if c.is_master:
-        f += "M"
-    if c.in_pubsub:
-        f += "P"
-    if c.multi is not None:
-        f += "x"
-    if c.blocked is not None:
-        f += "b"
-    if c.tracking is not None:
-        f += "t"
-        if c.tracking.broken_redirect:
-            f += "R"
-        if c.tracking.bcast:
-            f += "B"
-    if c.dirty_cas:
-        f += "d"
-    if c.closing:
-        f += "c"
-    if c.no_evict:
-        f += "e"
-    if c.no_touch:
-        f += "T"
-    return f or "N"
-
-
-def _last_cmd(c: Client) -> str:
-    cmd = c.last_command
-    if isinstance(cmd, Command):
-        sub = getattr(c, "last_sub", None)
-        if cmd.subcommands and sub:
-            s = sub.lower().decode("utf-8", "replace")
-            if s in cmd.subcommands:
-                return f"{cmd.name}|{s}"
-        return cmd.name
-    if isinstance(cmd, bytes):
-        return cmd.decode("utf-8", "replace").lower()
-    return str(cmd).lower()
-
-
-def client_info_line(c: Client) -> bytes:
-    """One CLIENT LIST line (without the newline), fields as Redis 8 prints them."""
-    front = front_of(c.engine)
-    extra = front.client_info(c)
-    now = c.engine.clock.ms()
-    multi = -1 if c.multi is None else len(c.multi)
-    fields = [
-        ("id", c.id),
-        ("addr", c.addr.decode()),
-        ("laddr", c.laddr.decode()),
-        ("fd", extra.get("fd", -1)),
-        ("name", c_str(c.name).decode("utf-8", "replace")),
-        ("age", max(0, (now - c.created_ms) // 1000)),
-        ("idle", max(0, (now - c.last_interaction_ms) // 1000)),
-        ("flags", _flags(c)),
-        ("db", c.db_index),
-        ("sub", len(c.channels)),
-        ("psub", len(c.patterns)),
-        ("ssub", len(c.shard_channels)),
-        ("multi", multi),
-        ("watch", len(c.watched)),
-        ("qbuf", extra.get("qbuf", 0)),
-        ("qbuf-free", extra.get("qbuf-free", 0)),
-        ("argv-mem", extra.get("argv-mem", 0)),
-        ("multi-mem", extra.get("multi-mem", 0)),
-        ("rbs", extra.get("rbs", 0)),
-        ("rbp", extra.get("rbp", 0)),
-        ("obl", extra.get("obl", 0)),
-        ("oll", extra.get("oll", 0)),
-        ("omem", extra.get("omem", 0)),
-        ("tot-mem", extra.get("tot-mem", 0)),
-        ("events", extra.get("events", "r")),
-        ("cmd", _last_cmd(c)),
-        ("user", c.user.name.decode("utf-8", "surrogateescape")),
-        ("redir", -1 if c.tracking is None else c.tracking.redirect),
-        ("resp", c.protocol),
-        ("lib-name", c_str(c.lib_name).decode("utf-8", "replace")),
-        ("lib-ver", c_str(c.lib_ver).decode("utf-8", "replace")),
-        ("io-thread", 0),
-        ("tot-net-in", extra.get("tot-net-in", 0)),
-        ("tot-net-out", extra.get("tot-net-out", 0)),
-        ("tot-cmds", extra.get("tot-cmds", 0)),
-    ]
-    return " ".join(f"{k}={v}" for k, v in fields).encode("utf-8", "surrogateescape")
-
-
 def _all_clients(c: Client) -> list[Client]:
-    clients = front_of(c.engine).clients()
+    clients = c.engine.front.clients()
     return clients if clients else [c]
 
 
@@ -459,7 +354,7 @@ def client_info(c: Client, argv: list[bytes]) -> object:
 @_sub("kill", -3, "admin noscript loading stale")
 def client_kill(c: Client, argv: list[bytes]) -> object:
     """CLIENT KILL <ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>] | [MAXAGE maxage] [...]>>"""
-    front = front_of(c.engine)
+    front = c.engine.front
     clients = _all_clients(c)
     if len(argv) == 3:  # old form: CLIENT KILL addr
         for x in clients:
@@ -545,7 +440,7 @@ def client_unblock(c: Client, argv: list[bytes]) -> object:
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
     elif len(argv) > 4:
         raise CommandError(SYNTAX)
-    front = front_of(c.engine)
+    front = c.engine.front
     for x in _all_clients(c):
         if x.id == cid:
             return 1 if x.blocked is not None and front.unblock(x, error) else 0
@@ -607,14 +502,14 @@ def client_pause(c: Client, argv: list[bytes]) -> object:
             raise CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
     elif len(argv) > 4:
         raise CommandError(SYNTAX)
-    front_of(c.engine).pause(ms, write_only)
+    c.engine.front.pause(ms, write_only)
     return OK
 
 
 @_sub("unpause", 2, "admin noscript loading stale")
 def client_unpause(c: Client, argv: list[bytes]) -> object:
     """CLIENT UNPAUSE"""
-    front_of(c.engine).unpause()
+    c.engine.front.unpause()
     return OK
 
 

@@ -323,5 +323,3 @@ def hscan(c: Client, argv: list[bytes]) -> list[Any]:
             out.append(v)
     return [b"%d" % nxt, out]
 
-
-from . import hashes_ttl  # noqa: E402,F401  (registers the field-TTL commands)

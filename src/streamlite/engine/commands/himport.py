@@ -26,10 +26,9 @@ from ..types.hash import Hash
 
 
 def fieldsets(c: Client) -> dict[bytes, list[bytes]]:
-    fs: dict[bytes, list[bytes]] | None = getattr(c, "fieldsets", None)
+    fs = c.fieldsets
     if fs is None:
-        fs = {}
-        c.fieldsets = fs  # type: ignore[attr-defined]
+        fs = c.fieldsets = {}
     return fs
 
 

@@ -184,8 +184,8 @@ def pfdebug(c: Client, argv: list[bytes]) -> Any:
     if sub == b"simd":  # Redis 8's switch for its AVX2 paths (the results are the same)
         arg = argv[2].lower()
         if arg in (b"on", b"off"):
-            c.engine.ext["hll-simd"] = arg == b"on"
-        state = SimpleString(b"enabled" if c.engine.ext.get("hll-simd", True) else b"disabled")
+            c.engine.hll_simd = arg == b"on"
+        state = SimpleString(b"enabled" if c.engine.hll_simd else b"disabled")
         if arg not in (b"on", b"off"):  # Redis replies twice here: the error, then the state
             return MultiReply([ErrorReply(b"ERR Argument must be ON or OFF"), state])
         return state

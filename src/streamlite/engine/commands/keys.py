@@ -23,7 +23,6 @@ from ..notify import notify, notify_db, overwritten, read_miss
 from ..registry import COMMANDS, command
 from ..replies import OK, SimpleString
 from ..scan import parse_cursor, scan_page
-from . import keys_expire  # noqa: F401  (registers the expire commands)
 
 SAME_OBJECT = "ERR source and destination objects are the same"
 _rng = random.Random()
@@ -326,9 +325,8 @@ def flushall(c: Client, argv: list[bytes]) -> Any:
         c.engine.tracking.flushed()
     # Redis's flushAllDataAndResetRDB: with save points set the snapshot is rewritten at
     # once (empty), so that a restart cannot bring the flushed data back
-    hook = getattr(c.engine.ext.get("persistence"), "after_flushall", None)
-    if hook is not None:
-        hook()
+    if c.engine.persistence is not None:
+        c.engine.persistence.after_flushall()
     return OK
 
 

@@ -1,6 +1,6 @@
 """Operations commands: SLOWLOG, LATENCY, MODULE.
 
-The data live in ``engine.ext`` (``slowlog.SlowLog``, ``latency.LatencyMonitor``),
+The data live on the engine (``engine.slowlog``, ``engine.latency``),
 filled by ``Engine.call`` through ``slowlog.observe`` when a command passes
 ``slowlog-log-slower-than`` or ``latency-monitor-threshold``. MODULE: streamlite
 loads no modules; LIST is empty and LOAD fails as Redis's does for a library it
@@ -229,7 +229,7 @@ def module_list(c: Client, argv: list[bytes]) -> object:
 def _protected(c: Client) -> None:
     """From scripts and EXEC, which call the handler directly: the refusal that
     ``Engine.execute`` gives before authentication."""
-    from .server import protected_refusal
+    from ..protected import protected_refusal
 
     if not c.is_master:
         err = protected_refusal(c, "module")

@@ -1,7 +1,7 @@
 """Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE.
 
 The engine does no I/O itself: these call the persistence layer a front attached
-as ``engine.ext["persistence"]`` (see ``streamlite.persistence``). Replies and
+as ``engine.persistence`` (``persistence_api.Persistence``). Replies and
 errors are Redis's (``rdb.c`` saveCommand/bgsaveCommand, ``aof.c``
 bgrewriteaofCommand).
 """
@@ -13,12 +13,13 @@ from typing import Any
 
 from ..client import Client
 from ..errors import SYNTAX, CommandError
+from ..persistence_api import Persistence
 from ..registry import command
 from ..replies import OK, SimpleString
 
 
-def _persistence(c: Client) -> Any:
-    p = c.engine.ext.get("persistence")
+def _persistence(c: Client) -> Persistence:
+    p = c.engine.persistence
     if p is None:
         raise CommandError("ERR persistence is not configured for this engine (no data directory)")
     return p
@@ -33,9 +34,7 @@ def save(c: Client, argv: list[bytes]) -> Any:
     try:
         p.save()
     except OSError as e:
-        log = getattr(p, "log", None)
-        if log is not None:
-            log(f"Failed saving the DB: {e}")
+        p.log(f"Failed saving the DB: {e}")
         raise CommandError("ERR")
     return OK
 
@@ -73,5 +72,5 @@ def bgrewriteaof(c: Client, argv: list[bytes]) -> Any:
 @command("lastsave", 1, "fast loading stale", group="server")
 def lastsave(c: Client, argv: list[bytes]) -> Any:
     """LASTSAVE"""
-    p = c.engine.ext.get("persistence")
-    return int(p.lastsave) if p is not None else int(c.engine.ext.get("start_time", time.time()))
+    p = c.engine.persistence
+    return int(p.lastsave) if p is not None else int(time.time())

@@ -1,7 +1,7 @@
 """Replication commands: SYNC, PSYNC, REPLCONF, REPLICAOF/SLAVEOF, ROLE, WAIT.
 
 The engine holds no replication state: these handlers check their arguments as
-Redis does and hand the work to the front's ``engine.ext["replication"]``
+Redis does and hand the work to ``engine.replication`` (``replication_api.Replication``)
 (``server/replication.py``). Without one (the embedded mode) the engine is a
 master with no replicas: WAIT answers 0, ROLE ``master``, and replication itself
 is refused.
@@ -15,16 +15,17 @@ from ..args import parse_int
 from ..client import Client
 from ..errors import NOT_INTEGER, CommandError
 from ..registry import command
+from ..replication_api import Replication
 from ..replies import NO_REPLY, OK, SimpleString
 
 _NO_REPL = "ERR replication needs the streamlite server (not available in embedded mode)"
 
 
-def _repl(c: Client) -> Any:
-    return c.engine.ext.get("replication")
+def _repl(c: Client) -> Replication | None:
+    return c.engine.replication
 
 
-def _need(c: Client) -> Any:
+def _need(c: Client) -> Replication:
     repl = _repl(c)
     if repl is None:
         raise CommandError(_NO_REPL)

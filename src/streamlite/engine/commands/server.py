@@ -8,19 +8,23 @@ to the listener) goes through the front (``engine.front``); what needs files
 
 from __future__ import annotations
 
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ...splitargs import split_args
 from .. import config as cfgmod
 from .. import info as infomod
 from ..args import parse_float, parse_int
 from ..client import Client
+from ..database import key_memory
 from ..digest import dataset_digest, value_digest
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
-from ..front import front_of
-from ..registry import COMMANDS, Command, KeySpec, command
+from ..protected import allowed, protected_refusal
+from ..registry import COMMANDS, Command, KeySpec, categories, command
 from ..replies import OK, ErrorReply, RespSet, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
+
+if TYPE_CHECKING:
+    from ..core import Engine
 
 # -- INFO -----------------------------------------------------------------------------
 
@@ -74,15 +78,6 @@ def config_get(c: Client, argv: list[bytes]) -> object:
             for k, v in found.items()}
 
 
-def _allowed(setting: str, c: Client) -> bool:
-    return setting == "yes" or (setting == "local" and _is_local(c))
-
-
-def _is_local(c: Client) -> bool:
-    host = c.addr.rsplit(b":", 1)[0]
-    return host in (b"127.0.0.1", b"::1", b"[::1]", b"localhost") or c.addr.startswith(b"unix")
-
-
 @_csub("set", -4)
 def config_set(c: Client, argv: list[bytes]) -> object:
     """CONFIG SET parameter value [parameter value ...]"""
@@ -108,7 +103,7 @@ def config_set(c: Client, argv: list[bytes]) -> object:
         if "immutable" in spec.flags:
             err_name, err_text = name, "can't set immutable config"
             continue
-        if "protected" in spec.flags and not _allowed(
+        if "protected" in spec.flags and not allowed(
             eng.config.get("enable-protected-configs", "no"), c
         ):
             err_name, err_text = name, "can't set protected config"
@@ -162,19 +157,17 @@ def config_resetstat(c: Client, argv: list[bytes]) -> object:
     eng.stats_expired_keys = 0
     eng.stats_evicted_keys = 0
     eng.stats_keyspace_hits = eng.stats_keyspace_misses = 0
-    front_of(eng).reset_stats()
+    eng.front.reset_stats()
     return OK
 
 
 @_csub("rewrite", 2)
 def config_rewrite(c: Client, argv: list[bytes]) -> object:
     """CONFIG REWRITE"""
-    front = front_of(c.engine)
+    front = c.engine.front
     path = front.config_file()
     if path is None:
         raise CommandError("ERR The server is running without a config file")
-    from ...protocol.inline import split_args
-
     def split(line: str) -> list[str] | None:
         args = split_args(line.encode("utf-8", "surrogateescape"))
         return None if args is None else [_s(a) for a in args]
@@ -194,13 +187,8 @@ _FLAG_ORDER = ["write", "readonly", "denyoom", "module", "admin", "pubsub", "nos
                "no_mandatory_keys", "protected", "no_async_loading", "no_multi",
                "allow_busy", "module_getkeys"]
 
-_GROUP_CATEGORY = {
-    "string": "@string", "list": "@list", "hash": "@hash", "set": "@set",
-    "sorted-set": "@sortedset", "stream": "@stream", "pubsub": "@pubsub",
-    "connection": "@connection", "transactions": "@transaction",
-    "scripting": "@scripting", "generic": "@keyspace", "hyperloglog": "@hyperloglog",
-    "geo": "@geo", "bitmap": "@bitmap",
-}
+def _categories(cmd: Command) -> list[SimpleString]:
+    return [SimpleString(x.encode()) for x in categories(cmd)]
 
 
 def _flags(cmd: Command) -> list[SimpleString]:
@@ -210,29 +198,6 @@ def _flags(cmd: Command) -> list[SimpleString]:
     if cmd.keys_fn is not None or "movablekeys" in fl:
         out.append("movablekeys")
     return [SimpleString(f.encode()) for f in out]
-
-
-def _categories(cmd: Command) -> list[SimpleString]:
-    if cmd.acl:
-        return [SimpleString(x.encode()) for x in cmd.acl.split()]
-    fl = cmd.flags
-    cats = []
-    if "write" in fl:
-        cats.append("@write")
-    if "readonly" in fl and cmd.group != "scripting":
-        cats.append("@read")
-    if "admin" in fl:
-        cats += ["@admin", "@dangerous"]
-    if "pubsub" in fl or cmd.group == "pubsub":
-        cats.append("@pubsub")
-    g = _GROUP_CATEGORY.get(cmd.group)
-    if g and g not in cats:
-        cats.append(g)
-    cats.append("@fast" if "fast" in fl else "@slow")
-    if "blocking" in fl:
-        cats.append("@blocking")
-    cats.sort(key=lambda x: _ACL_ORDER.get(x, len(_ACL_ORDER)))
-    return [SimpleString(x.encode()) for x in cats]
 
 
 def _key_spec(spec: KeySpec) -> dict[bytes, Any]:
@@ -260,13 +225,6 @@ def _key_spec(spec: KeySpec) -> dict[bytes, Any]:
         out[b"find_keys"] = {b"type": b"range", b"spec": {
             b"lastkey": spec.lastkey, b"keystep": spec.keystep, b"limit": spec.limit}}
     return out
-
-
-# the order of Redis's ACL category table (acl.c), in which COMMAND INFO lists them
-_ACL_ORDER = {c: i for i, c in enumerate((
-    "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
-    "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow",
-    "@blocking", "@dangerous", "@connection", "@transaction", "@scripting"))}
 
 
 def _key_specs(cmd: Command) -> list[dict[bytes, Any]]:
@@ -526,13 +484,6 @@ def memory_help(c: Client, argv: list[bytes]) -> object:
     return help_lines("memory", _MEMORY_HELP)
 
 
-def key_memory(key: bytes, value: Any) -> int:
-    """MEMORY USAGE: the value's own estimate plus the key and its table entry."""
-    usage = getattr(value, "mem_usage", None)
-    v = usage() if usage is not None else sys.getsizeof(value)
-    return int(v) + sys.getsizeof(key) + 16
-
-
 @_msub("usage", -3, "readonly")
 def memory_usage(c: Client, argv: list[bytes]) -> object:
     """MEMORY USAGE key [SAMPLES count]"""
@@ -633,22 +584,21 @@ def waitaof(c: Client, argv: list[bytes]) -> object:
     t = parse_int(argv[3], "ERR timeout is not an integer or out of range")
     if t < 0:
         raise CommandError("ERR timeout is negative")
-    p = c.engine.ext.get("persistence")
-    aof_on = p is not None and p.writer is not None
+    p = c.engine.persistence
+    aof_on = p is not None and p.aof_enabled()
     if numlocal and not aof_on:
         raise CommandError("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
     if p is not None and aof_on:
-        p.after_writes()
-        p.writer.fsync()
+        p.fsync_aof()
     return [1 if aof_on else 0, 0]
 
 
 @command("monitor", 1, "admin noscript loading stale", group="server")
 def monitor(c: Client, argv: list[bytes]) -> object:
     """MONITOR"""
-    if getattr(c, "monitoring", False):
+    if c.monitoring:
         return OK
-    front_of(c.engine).monitor(c)
+    c.engine.front.monitor(c)
     return OK
 
 
@@ -677,7 +627,7 @@ def shutdown(c: Client, argv: list[bytes]) -> object:
         from ..scripting.busy import busy_error
 
         raise CommandError(busy_error(c.engine.busy))
-    return front_of(c.engine).shutdown(c, save, now, force, abort)
+    return c.engine.front.shutdown(c, save, now, force, abort)
 
 
 # -- DEBUG ------------------------------------------------------------------------------
@@ -710,17 +660,6 @@ _DEBUG_HELP = [
 ]
 
 
-def protected_refusal(c: Client, name: str) -> str | None:
-    """Redis's refusal of a protected command (DEBUG, MODULE) its ``enable-*-command``
-    config does not allow for this client; checked before authentication, as Redis's
-    ``processCommand`` does, so an unauthenticated client sees it rather than NOAUTH."""
-    if not _allowed(c.engine.config.get(f"enable-{name}-command", "no"), c):
-        return (f"ERR {name.upper()} command not allowed. If the enable-{name}-command option "
-                'is set to "local", you can run it from a local connection, otherwise you need '
-                "to set this option in the configuration file, and then restart the server.")
-    return None
-
-
 @command("debug", -2, "admin noscript loading stale protected", group="server")
 def debug(c: Client, argv: list[bytes]) -> object:
     """DEBUG subcommand [argument ...]"""
@@ -733,9 +672,7 @@ def debug(c: Client, argv: list[bytes]) -> object:
         return help_lines("debug", _DEBUG_HELP)
     if sub == b"sleep" and len(argv) == 3:
         secs = parse_float(argv[2])
-        sleeper = getattr(front_of(eng), "debug_sleep", None)
-        if sleeper is not None:
-            sleeper(secs)
+        eng.front.debug_sleep(secs)
         return OK
     if sub == b"object" and len(argv) == 3:
         v = c.db.lookup(argv[2])
@@ -749,7 +686,7 @@ def debug(c: Client, argv: list[bytes]) -> object:
     if sub == b"reload":
         return _debug_reload(c, argv)
     if sub == b"loadaof":
-        p = eng.ext.get("persistence")
+        p = eng.persistence
         if p is None:
             raise CommandError("ERR AOF is not enabled")
         try:
@@ -762,14 +699,12 @@ def debug(c: Client, argv: list[bytes]) -> object:
         _log(eng, "Append Only File loaded by DEBUG LOADAOF")
         return OK
     if sub == b"set-active-expire" and len(argv) == 3:
-        eng.ext["active_expire"] = parse_int(argv[2]) != 0
+        eng.active_expire_enabled = parse_int(argv[2]) != 0
         return OK
     if sub == b"error" and len(argv) == 3:
         return ErrorReply(argv[2])
     if sub == b"log" and len(argv) == 3:
-        logger = getattr(front_of(eng), "log", None)
-        if logger is not None:
-            logger("DEBUG LOG: " + _s(argv[2]))
+        eng.front.log("DEBUG LOG: " + _s(argv[2]))
         return OK
     if sub == b"digest-value":
         # as Redis: the stored value, even if logically expired (no lazy expiry)
@@ -791,16 +726,14 @@ def debug(c: Client, argv: list[bytes]) -> object:
     )
 
 
-def _log(eng: Any, msg: str) -> None:
-    logger = getattr(front_of(eng), "log", None)
-    if logger is not None:
-        logger(msg)
+def _log(eng: Engine, msg: str) -> None:
+    eng.front.log(msg)
 
 
 def _debug_reload(c: Client, argv: list[bytes]) -> object:
     """DEBUG RELOAD [NOSAVE]: save the snapshot, then replace the data with what it holds."""
     eng = c.engine
-    p = eng.ext.get("persistence")
+    p = eng.persistence
     save = True
     for opt in argv[2:]:
         o = opt.lower()

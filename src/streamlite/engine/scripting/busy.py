@@ -27,12 +27,29 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import CommandError
 
 if TYPE_CHECKING:
+    from ..client import Client
+    from ..registry import Command
     from .runtime import RunContext, Scripting
+
+
+class ScriptHost(Protocol):
+    """What a front installs as ``engine.script_host`` so that a busy script can let
+    it serve others: ``Engine.execute`` hands it every command that may run Lua
+    (``Command.runs_scripts``) to run as ``call(c, cmd, argv)``, and the hook calls
+    ``process_events`` while the script is past its time limit."""
+
+    def run(self, call: Callable[[Client, Command, list[bytes]], Any], c: Client,
+            cmd: Command, argv: list[bytes]) -> Any:
+        """Run ``call(c, cmd, argv)``; its reply (the server: or NO_REPLY until later)."""
+
+    def process_events(self) -> None:
+        """Serve others for a moment (Redis's ``processEventsWhileBlocked``)."""
 
 log = logging.getLogger("streamlite.script")
 

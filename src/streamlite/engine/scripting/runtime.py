@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import REDIS_VERSION
 from ..errors import CommandError
+from ..multi import unit_end, unit_start
 from ..replies import Blocked, ErrorReply
 from . import busy
 from .busy import HOOK_EVERY
@@ -101,7 +102,7 @@ def parse_shebang(body: bytes) -> tuple[frozenset[str] | None, int]:
 
 
 class Scripting:
-    """The Lua VM and script cache of one engine (``engine.ext["scripting"]``)."""
+    """The Lua VM and script cache of one engine (``engine.scripting``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -248,8 +249,6 @@ class Scripting:
     def _run(self, c: Client, sha: str, fn: Any, flags: frozenset[str] | None,
              keys: list[bytes], args: list[bytes], ro: bool, function: bool,
              argv: list[bytes] | None = None) -> Any:
-        from ..commands.transactions import unit_end, unit_start
-
         if flags is not None and "no-writes" not in flags and ro:
             raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         conv = self.conv
@@ -520,7 +519,7 @@ def _unwrap(e: Any) -> Any:
 
 
 def get_scripting(engine: Engine) -> Scripting:
-    s = engine.ext.get("scripting")
+    s = engine.scripting
     if s is None:
-        s = engine.ext["scripting"] = Scripting(engine)
-    return s  # type: ignore[no-any-return]
+        s = engine.scripting = Scripting(engine)
+    return s
