@@ -4,6 +4,7 @@ by side in one run, printed with streamlite/redis ratios.
     .venv/bin/python bench/persistence.py                    # everything
     .venv/bin/python bench/persistence.py --skip-load        # XADD throughput only
     .venv/bin/python bench/persistence.py --entries 200000   # a smaller load test
+    .venv/bin/python bench/persistence.py --quick            # a smoke run (bench.run --quick)
 
 1. XADD throughput with ``appendonly yes`` and ``appendfsync always`` / ``everysec``:
    ``redis-benchmark -c 50 XADD bench:s * f v``, unpipelined and with ``-P 32``
@@ -166,7 +167,12 @@ def main() -> int:
     ap.add_argument("--entries", type=int, default=1_000_000)
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--skip-xadd", action="store_true")
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run (what `bench.run --quick` passes): 1 round, 5,000 "
+                         "requests, 50,000 entries")
     args = ap.parse_args()
+    if args.quick:
+        args.rounds, args.requests, args.entries = 1, 5_000, 50_000
     if shutil.which("redis-benchmark") is None:
         print("redis-benchmark is not installed", file=sys.stderr)
         return 1
