@@ -143,11 +143,7 @@ def section_memory(engine: Engine) -> dict[str, Any]:
         "used_memory_dataset_perc": f"{(dataset * 100 / used) if used else 0:.2f}%",
         "total_system_memory": total,
         "total_system_memory_human": human_bytes(total),
-        "used_memory_lua": 0,
-        "used_memory_scripts": 0,
-        # not counted (Redis counts its EVAL script cache): it was read from an
-        # ``engine.ext["scripts"]`` that nothing set
-        "number_of_cached_scripts": 0,
+        **_scripts_memory(engine),
         "maxmemory": maxmem,
         "maxmemory_human": human_bytes(maxmem),
         "maxmemory_policy": engine.config.get("maxmemory-policy", "noeviction"),
@@ -155,6 +151,33 @@ def section_memory(engine: Engine) -> dict[str, Any]:
         "mem_allocator": "pymalloc",
         "memory_measure": "process-rss",
         "lazyfree_pending_objects": 0,
+    }
+
+
+def _scripts_memory(engine: Engine) -> dict[str, Any]:
+    """Redis's script fields of INFO memory: the Lua VM (one here, for EVAL and
+    functions alike, so it is reported as the EVAL VM), the EVAL script cache and the
+    function libraries."""
+    s = engine.scripting
+    info = s.info() if s is not None else {}
+    vm_eval = info.get("used_memory_lua", 0)
+    scripts_eval = info.get("used_memory_scripts_eval", 0)
+    functions = (sum(len(lib.code) + 64 for lib in s.functions.libraries.values())
+                 if s is not None else 0)
+    return {
+        "used_memory_lua": vm_eval,
+        "used_memory_vm_eval": vm_eval,
+        "used_memory_lua_human": human_bytes(vm_eval),
+        "used_memory_scripts_eval": scripts_eval,
+        "number_of_cached_scripts": info.get("number_of_cached_scripts", 0),
+        "number_of_functions": info.get("number_of_functions", 0),
+        "number_of_libraries": info.get("number_of_libraries", 0),
+        "used_memory_vm_functions": 0,
+        "used_memory_vm_total": vm_eval,
+        "used_memory_vm_total_human": human_bytes(vm_eval),
+        "used_memory_functions": functions,
+        "used_memory_scripts": scripts_eval + functions,
+        "used_memory_scripts_human": human_bytes(scripts_eval + functions),
     }
 
 
@@ -196,6 +219,7 @@ def section_stats(engine: Engine) -> dict[str, Any]:
         "expired_time_cap_reached_count": 0,
         "evicted_keys": engine.stats_evicted_keys,
         "evicted_clients": 0,
+        "evicted_scripts": engine.scripting.evicted_scripts if engine.scripting else 0,
         "keyspace_hits": engine.stats_keyspace_hits,
         "keyspace_misses": engine.stats_keyspace_misses,
         "pubsub_channels": len(engine.channels),
