@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...accel import speedups
 from ..database import register_type
+from ..types.listpack import LP_EMPTY, int_size, signed64, str_size
 from .ids import _SMALL as _SMALL_INTS
 from .ids import format_id
-from .listpack import LP_EMPTY, int_size, signed64, str_size
 
 if TYPE_CHECKING:
     from .groups import ConsumerGroup
