@@ -20,7 +20,7 @@ from ..errors import NOT_INTEGER, SYNTAX, CommandError
 from ..front import front_of
 from ..registry import COMMANDS, Command, KeySpec, command
 from ..replies import OK, ErrorReply, RespSet, SimpleString, Verbatim
-from ..subcommands import dispatch, help_lines
+from ..subcommands import arity_ok, dispatch, help_lines, resolve
 
 # -- INFO -----------------------------------------------------------------------------
 
@@ -429,14 +429,10 @@ def _getkeys(argv: list[bytes]) -> tuple[Command, list[int]]:
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
     args = argv[2:]
-    if cmd.subcommands and len(args) > 1:
-        sub = cmd.subcommands.get(args[1].lower().decode("utf-8", "replace"))
-        if sub is not None:
-            cmd = sub
+    cmd = resolve(cmd, args) or cmd
     if cmd.first_key <= 0 and cmd.keys_fn is None:
         raise CommandError("ERR The command has no key arguments")
-    n, a = len(args), cmd.arity
-    if (a > 0 and n != a) or n < -a:
+    if not arity_ok(cmd, len(args)):
         raise CommandError("ERR Invalid number of arguments specified for command")
     try:
         pos = cmd.key_positions(args)
