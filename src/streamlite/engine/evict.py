@@ -173,7 +173,7 @@ def evictor(eng: Engine) -> Evictor:
     ev = eng.ext.get("evict")
     if ev is None:
         ev = eng.ext["evict"] = Evictor()
-    return ev  # type: ignore[no-any-return]
+    return ev
 
 
 def perform_evictions(eng: Engine) -> bool:

@@ -90,7 +90,7 @@ class EmptyKeyError(FormatError):
 # -- writing ----------------------------------------------------------------------------
 
 
-def _le(a: array) -> bytes:
+def _le(a: array[int]) -> bytes:
     if _BIG:  # pragma: no cover - the formats are little-endian everywhere
         a = array(a.typecode, a)
         a.byteswap()
@@ -270,14 +270,14 @@ class Reader:
     def blob(self) -> bytes:
         return self.read_bytes(self.u32())
 
-    def read_array(self, code: str, n: int) -> array:
+    def read_array(self, code: str, n: int) -> array[int]:
         a = array(code)
         a.frombytes(self.take(n * a.itemsize))
         if _BIG:  # pragma: no cover
             a.byteswap()
         return a
 
-    def array_blob(self, code: str) -> array:
+    def array_blob(self, code: str) -> array[int]:
         """An array stored as a blob (u32 byte length, then the items)."""
         n = self.u32()
         size = array(code).itemsize

@@ -7,13 +7,14 @@ command surface. ACL SAVE/LOAD use the ``aclfile`` config.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import acl as aclmod
 from ..args import parse_int
 from ..client import Client
 from ..errors import NOT_INTEGER, CommandError, wrong_args
-from ..registry import COMMANDS, command
+from ..registry import COMMANDS, Handler, command
 from ..replies import OK, ErrorReply
 from ..subcommands import dispatch, help_lines
 
@@ -76,7 +77,7 @@ def acl_(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "acl")
 
 
-def _sub(name: str, arity: int, flags: str = _ADMIN) -> Any:
+def _sub(name: str, arity: int, flags: str = _ADMIN) -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="acl")
 
 

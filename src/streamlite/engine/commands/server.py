@@ -9,6 +9,7 @@ to the listener) goes through the front (``engine.front``); what needs files
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .. import config as cfgmod
@@ -18,7 +19,7 @@ from ..client import Client
 from ..digest import dataset_digest, value_digest
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
 from ..front import front_of
-from ..registry import COMMANDS, Command, KeySpec, command
+from ..registry import COMMANDS, Command, Handler, KeySpec, command
 from ..replies import OK, ErrorReply, RespSet, SimpleString, Verbatim
 from ..subcommands import arity_ok, dispatch, help_lines, resolve
 
@@ -52,7 +53,7 @@ def config(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "config")
 
 
-def _csub(name: str, arity: int, flags: str = "admin noscript loading stale") -> Any:
+def _csub(name: str, arity: int, flags: str = "admin noscript loading stale") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="config")
 
 
@@ -336,7 +337,7 @@ def command_(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "command")
 
 
-def _ksub(name: str, arity: int) -> Any:
+def _ksub(name: str, arity: int) -> Callable[[Handler], Handler]:
     return command(name, arity, "loading stale", group="server", parent="command")
 
 
@@ -512,7 +513,7 @@ def memory(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "memory")
 
 
-def _msub(name: str, arity: int, flags: str = "") -> Any:
+def _msub(name: str, arity: int, flags: str = "") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="memory")
 
 

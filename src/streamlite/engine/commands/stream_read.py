@@ -330,7 +330,7 @@ def next_claim_time(g: ConsumerGroup, min_idle: int) -> int | None:
         return None
     if g.nacked:
         return 0
-    first = g.by_time()[0] >> 128
+    first: int = g.by_time()[0] >> 128
     return first + min_idle
 
 

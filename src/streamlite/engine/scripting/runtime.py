@@ -519,4 +519,4 @@ def get_scripting(engine: Engine) -> Scripting:
     s = engine.ext.get("scripting")
     if s is None:
         s = engine.ext["scripting"] = Scripting(engine)
-    return s  # type: ignore[no-any-return]
+    return s
