@@ -16,7 +16,7 @@ from ..client import Client
 from ..errors import NOT_INTEGER, CommandError, wrong_args
 from ..registry import COMMANDS, Handler, command
 from ..replies import OK, ErrorReply
-from ..subcommands import dispatch, help_lines
+from ..subcommands import arity_ok, dispatch, help_lines, resolve
 
 _HELP = [
     "CAT [<category>]",
@@ -236,14 +236,11 @@ def acl_dryrun(c: Client, argv: list[bytes]) -> object:
         raise CommandError(f"ERR User '{_cstr(argv[2])}' not found")
     args = argv[3:]
     top = c.engine.lookup_command(args[0])
-    cmd = top
-    if top is not None and top.subcommands:
-        cmd = top.subcommands.get(_s(args[1]).lower()) if len(args) > 1 else top
+    cmd = None if top is None else resolve(top, args)
     if top is None or cmd is None:
         raise CommandError(f"ERR Command '{_cstr(args[0])}' not found")
     name = aclmod.full_name(cmd, top)
-    a = cmd.arity
-    if (a > 0 and len(args) != a) or len(args) < -a:
+    if not arity_ok(cmd, len(args)):
         raise CommandError(wrong_args(name))
     res, idx = aclmod.check(u, name, cmd, args)
     if res == aclmod.OK:
