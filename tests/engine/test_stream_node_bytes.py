@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import random
 
-from streamlite.engine.stream.listpack import LP_EMPTY, int_size, signed64, str_size
 from streamlite.engine.stream.stream import F_SAME, Stream
+from streamlite.engine.types.listpack import LP_EMPTY, int_size, signed64, str_size
 
 
 def _reference_body(node, entries) -> int:  # type: ignore[no-untyped-def]

@@ -273,6 +273,11 @@ def test_loading_answers_loading_until_the_data_is_in(monkeypatch):
         assert b"loading:1" in c.call("INFO", "persistence")
         assert c.call("CONFIG", "GET", "hz") == [b"hz", b"10"]
         assert c.call("NOSUCH")[1].startswith("ERR unknown command")
+        # a subcommand is resolved and its arity checked before it runs, as in Redis
+        assert c.call("CONFIG", "GET") == (
+            "ERR", "ERR wrong number of arguments for 'config|get' command")
+        assert c.call("CONFIG", "NOSUCH") == (
+            "ERR", "ERR unknown subcommand 'NOSUCH'. Try CONFIG HELP.")
         release.set()
         assert s.ready.wait(20)
         assert c.call("PING") == b"PONG"

@@ -65,6 +65,8 @@ HOSTILE: list[bytes] = [
     b"\x00\r\n", b"*1\x00\r\n", b"*1\r\n$4\x00\r\nPING\r\n", b"+PING\r\n", b"-ERR\r\n",
     b":1\r\n", b"*01\r\n$4\r\nPING\r\n", b"*1\r\n$04\r\nPING\r\n", b"*+1\r\n", b"*1\r\n$+4\r\n",
     b" PING \r\n", b"\tPING\t\r\n", b"PING\r\r\n", b"PING\n\n\n", b"*1\n$4\nPING\n",
+    # lengths out of the 64-bit range: not integers to string2ll
+    b"*-9999999999999999999\r\n$4\r\nPING\r\n", b"*1\r\n$-9999999999999999999\r\n",
 ]
 
 # Cases the fuzzer found (now fixed), kept as regression tests.

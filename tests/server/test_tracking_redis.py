@@ -237,3 +237,22 @@ def test_redis_py_client_side_cache(servers):
         writer.delete("ck")
         reader.close()
         writer.close()
+
+
+def test_stream_appends_invalidate(servers):
+    """(Last in the module: the harness's ``{idN}`` substitution depends on client ids.)
+
+    XADD with a generated ID (its inlined path, here run by a script so that the
+    reply does not show the ID) tells the stream's readers, as every write does."""
+    add = "redis.call('xadd', KEYS[1], '*', 'f', 'v') return 'ok'"
+    run(servers, [3, 2], [
+        (1, "XADD", "s", "1-1", "f", "v"),
+        (0, "CLIENT", "TRACKING", "ON"),
+        (0, "XRANGE", "s", "1-1", "1-1"),
+        (1, "EVAL", add, "1", "s"),
+        (0, "XRANGE", "s", "-", "+", "COUNT", "1"),
+        (1, "EVAL", add, "1", "s"),
+        (1, "EVAL", add, "1", "s"),  # read once, told once
+        (0, "XRANGE", "s", "-", "1-1"),
+        (1, "EVAL", add, "1", "s"),
+    ])

@@ -41,6 +41,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..numparse import string2ll
 from ..splitargs import split_args
 from .clientinfo import client_info_line, client_type
 from .errors import CommandError
@@ -579,17 +580,6 @@ def _keyword_first(spec: KeySpec, argv: list[bytes]) -> int:
     return 0
 
 
-_LL = re.compile(rb"-?(0|[1-9][0-9]*)")
-
-
-def _string2ll(b: bytes) -> int | None:
-    """Redis's ``string2ll``: the whole string a decimal 64-bit integer."""
-    if not _LL.fullmatch(b):
-        return None
-    v = int(b)
-    return v if -(1 << 63) <= v < (1 << 63) else None
-
-
 def _atoi(b: bytes) -> int:
     """C's ``atoi``: leading blanks, a sign, the digits that follow (0 if none)."""
     m = re.match(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)", b)
@@ -627,7 +617,7 @@ def _keys_by_specs(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]] | N
             step = spec.keystep
             if spec.keynumidx >= argc - first:
                 return None
-            numkeys = _string2ll(argv[first + spec.keynumidx])
+            numkeys = string2ll(argv[first + spec.keynumidx])
             if numkeys is None or numkeys < 0:
                 return None
             first += spec.firstkey

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..numparse import string2ll
 from .errors import NOT_FLOAT, NOT_INTEGER, SYNTAX, CommandError
 
 LLONG_MAX = (1 << 63) - 1
@@ -15,22 +16,8 @@ LLONG_MIN = -(1 << 63)
 
 def parse_int(b: bytes, msg: str = NOT_INTEGER) -> int:
     """Parse a signed 64-bit integer exactly as Redis's ``string2ll`` does."""
-    n = len(b)
-    if n == 0 or n > 20:
-        raise CommandError(msg)
-    c0 = b[0]
-    if c0 == 0x30:  # "0"
-        if n == 1:
-            return 0
-        raise CommandError(msg)
-    # digits only, optional leading '-', no leading zeros, no '+', no spaces
-    if c0 == 0x2D:  # "-"
-        if n == 1 or b[1] == 0x30 or not b[1:].isdigit():
-            raise CommandError(msg)
-    elif not b.isdigit():
-        raise CommandError(msg)
-    v = int(b)
-    if v > LLONG_MAX or v < LLONG_MIN:
+    v = string2ll(b)
+    if v is None:
         raise CommandError(msg)
     return v
 

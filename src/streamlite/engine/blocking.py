@@ -48,7 +48,7 @@ class BlockingManager:
 
     def unblock(self, c: Client) -> Blocked | None:
         """Forget ``c``'s blocked command (served, timed out, disconnected, CLIENT UNBLOCK)."""
-        b = c.blocked
+        b: Blocked | None = c.blocked
         if b is None:
             return None
         c.blocked = None

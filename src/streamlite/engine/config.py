@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..numparse import string2ll
 from .glob import match as glob_match
 
 if TYPE_CHECKING:
@@ -77,19 +78,9 @@ class Spec:
 # -- value parsing -------------------------------------------------------------
 
 
-def string2ll(s: str) -> int | None:
-    """Redis's strict integer parsing (no spaces, no '+', no leading zeros)."""
-    if not s or len(s) > 20:
-        return None
-    if s == "0":
-        return 0
-    body = s[1:] if s[0] == "-" else s
-    if not body or not body.isdigit() or not body.isascii() or body[0] == "0":
-        return None
-    v = int(s)
-    if v > LLONG_MAX or v < -LLONG_MAX - 1:
-        return None
-    return v
+def _string2ll(s: str) -> int | None:
+    """``numparse.string2ll`` of a value kept as text (non-ASCII is never a digit)."""
+    return string2ll(s.encode("utf-8", "surrogatepass"))
 
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
@@ -140,7 +131,7 @@ def _parse_value(spec: Spec, args: list[str]) -> Any:
         if k == "memory":
             num = memtoull(s)
             if num is None and spec.percent and len(s) > 1 and s.endswith("%"):
-                p = string2ll(s[:-1])
+                p = _string2ll(s[:-1])
                 num = -p if p is not None and p >= 0 else None
             if num is None:
                 raise ConfigError(
@@ -148,7 +139,7 @@ def _parse_value(spec: Spec, args: list[str]) -> Any:
                     else "argument must be a memory value"
                 )
         else:
-            num = string2ll(s)
+            num = _string2ll(s)
             if num is None:
                 raise ConfigError("argument couldn't be parsed into an integer")
         if spec.percent and num < 0:
@@ -276,7 +267,7 @@ def notify_flags(engine: Engine) -> str:
 
     Empty when notifications are off (neither ``K`` nor ``E``).
     """
-    v = engine.config.get("notify-keyspace-events", "")
+    v: str = engine.config.get("notify-keyspace-events", "")
     if not v or ("K" not in v and "E" not in v):
         return ""
     return v.replace("A", _NOTIFY_ALL)
@@ -304,7 +295,7 @@ def _parse_oom_values(args: list[str]) -> list[int]:
         raise ConfigError("wrong number of arguments")
     out = []
     for a in args:
-        v = string2ll(a)
+        v = _string2ll(a)
         if v is None or v < -2000 or v > 2000:
             raise ConfigError(
                 "Invalid oom-score-adj-values, elements must be between -2000 and 2000."

@@ -31,6 +31,7 @@ from .pubsub import unsubscribe_all
 from .registry import COMMANDS, Command
 from .replies import Blocked, ErrorReply
 from .slowlog import observe
+from .subcommands import arity_ok, resolve
 
 if TYPE_CHECKING:
     from .blocking import BlockingManager
@@ -285,19 +286,16 @@ class Engine:
                     and cmd.name not in _PUBSUB_ALLOWED):
                 return self.reject(c, cmd, _PUBSUB_ONLY.format(cmd.name), cmd)
             return self.call(c, cmd, argv)
-        real = cmd  # the subcommand for containers (PUBSUB CHANNELS, ...), as lookupCommand
         n = len(argv)
         if cmd.subcommands and n > 1:
             c.last_sub = argv[1]
-            sub = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower())
-            if sub is None:
-                if c.multi is not None:
-                    c.multi_error = True
-                return self.count_error(ErrorReply(unknown_subcommand(argv[1], argv[0]).encode(
-                    "utf-8", "surrogateescape")))
-            real = sub
-        a = real.arity
-        if (a > 0 and n != a) or n < -a:
+        real = resolve(cmd, argv)  # the subcommand for containers (PUBSUB CHANNELS, ...)
+        if real is None:
+            if c.multi is not None:
+                c.multi_error = True
+            return self.count_error(ErrorReply(unknown_subcommand(argv[1], argv[0]).encode(
+                "utf-8", "surrogateescape")))
+        if not arity_ok(real, n):
             return self.reject(c, real, wrong_args(self.full_name(cmd, real)), cmd)
         if "protected" in real.flags and not c.is_master:
             # DEBUG, MODULE LOAD ... under enable-*-command: before authentication and
@@ -493,10 +491,10 @@ class Engine:
                 self.effects.append((c.db_index, argv))
         if c.blocked is None:  # a blocked command's re-runs count once, as in Redis
             name = cmd.name
-            if cmd.subcommands and len(argv) > 1:
-                sub = argv[1].decode("utf-8", "replace").lower()
-                if sub in cmd.subcommands:
-                    name = f"{name}|{sub}"
+            if cmd.subcommands:
+                real = resolve(cmd, argv)
+                if real is not None and real is not cmd:
+                    name = f"{name}|{real.name}"
             st = self.command_stats.get(name)
             if st is None:
                 st = self.command_stats[name] = [0, 0, 0, 0, None]
@@ -540,9 +538,7 @@ class Engine:
         """Client-side caching after a command of a tracking client: remember the keys
         of a read-only command (not of EVAL_RO/FCALL_RO themselves: of what they
         run); CLIENT CACHING lasts one command (MULTI keeps it to EXEC)."""
-        real = cmd
-        if cmd.subcommands and len(argv) > 1:
-            real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower(), cmd)
+        real = resolve(cmd, argv) or cmd
         if ("readonly" in real.flags and cmd.name not in _SCRIPTS_RO
                 and "pubsub" not in real.flags):
             keys = [argv[i] for i in real.key_positions(argv) if i < len(argv)]

@@ -266,12 +266,13 @@ class Database:
             from .keysizes import settle
 
             settle(self)
-        k = (self.index, key)
-        if eng.watched and k in eng.watched:
-            for c in eng.watched[k]:
-                c.dirty_cas = True
-        if k in eng.blocked_on:
-            eng.ready_keys[k] = None
+        if eng.watched or eng.blocked_on:  # most writes: nobody watches or waits
+            k = (self.index, key)
+            if eng.watched and k in eng.watched:
+                for c in eng.watched[k]:
+                    c.dirty_cas = True
+            if k in eng.blocked_on:
+                eng.ready_keys[k] = None
         if eng.tracking is not None:  # client-side caching: tell the key's readers
             eng.tracking.invalidate(key)
         if self.lrm is not None:

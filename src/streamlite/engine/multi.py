@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .replies import Blocked, ErrorReply
+from .subcommands import resolve
 
 if TYPE_CHECKING:
     from .client import Client
@@ -95,10 +96,9 @@ def queued_flags(c: Client) -> frozenset[str]:
         cmd = c.engine.lookup_command(argv[0])
         if cmd is not None:
             flags |= cmd.flags
-            if cmd.subcommands and len(argv) > 1:
-                sub = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower())
-                if sub is not None:
-                    flags |= sub.flags
+            sub = resolve(cmd, argv)
+            if sub is not None and sub is not cmd:
+                flags |= sub.flags
     return frozenset(flags)
 
 
@@ -150,9 +150,7 @@ _ACL_CHANGED = {
 
 def _acl_recheck(c: Client, cmd: Any, argv: list[bytes]) -> ErrorReply | None:
     """ACLs are checked again at EXEC: the rules may have changed since queueing."""
-    real = cmd
-    if cmd.subcommands and len(argv) > 1:
-        real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower(), cmd)
+    real = resolve(cmd, argv) or cmd
     denied = c.engine.acl.check_command(c, real, cmd, argv, "multi")
     if denied is None:
         return None

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import struct
 
+from ..numparse import string2ll
 from .serialize import FormatError, Reader
-from .types.listpack import str_to_int64
 
 M64 = (1 << 64) - 1
 _ms = struct.Struct("<q")
@@ -103,7 +103,7 @@ def enc_string(b: bytes) -> bytes:
     """``rdbSaveRawString`` without compression: small integers as integers."""
     n = len(b)
     if n <= 11:
-        v = str_to_int64(b)
+        v = string2ll(b)
         if v is not None:
             if -128 <= v <= 127:
                 return b"\xc0" + struct.pack("<b", v)
@@ -304,7 +304,7 @@ def lp_str(b: bytes) -> bytes:
         if n < 64:
             return bytes((0x80 | n,)) + b + _SMALL_BACKLEN[n + 1]
     elif 0 < n <= 20:
-        v = str_to_int64(b)
+        v = string2ll(b)
         if v is not None:
             return lp_int(v)
     if n < 64:

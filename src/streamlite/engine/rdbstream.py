@@ -64,9 +64,9 @@ from .rdbprim import (
 )
 from .serialize import FormatError, Reader, _blob, _sid, dec_idmp, enc_idmp
 from .stream.groups import ConsumerGroup, estimate_entries_read
-from .stream.listpack import int_size, signed64
 from .stream.stream import F_DELETED, F_SAME, Stream, _Node, _read_varint, _varint
 from .stream.stream import same_size as node_same_size
+from .types.listpack import int_size, signed64
 
 RDB_STREAM_LISTPACKS = 15
 RDB_STREAM_LISTPACKS_2 = 19

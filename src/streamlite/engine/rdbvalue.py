@@ -20,6 +20,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING, Any
 
+from ..numparse import string2ll
 from .crc64 import crc64
 from .database import type_name
 from .rdbprim import (
@@ -49,7 +50,6 @@ from .rdbstream import (
 )
 from .serialize import FormatError, Reader, _dec_hash, _dec_list, _dec_set, _dec_zset
 from .types import list as _list
-from .types.listpack import str_to_int64
 from .types.scores import format_score
 from .types.set import HASHTABLE, INTSET, LISTPACK
 
@@ -232,7 +232,7 @@ def _hash_listpack_ex(items: list[bytes], engine: Engine) -> Any:
     flat: list[bytes] = []
     ttls: dict[bytes, int] = {}
     for i in range(0, len(items), 3):
-        f, v, ttl = items[i], items[i + 1], str_to_int64(items[i + 2])
+        f, v, ttl = items[i], items[i + 1], string2ll(items[i + 2])
         if ttl is None or ttl < 0 or ttl >= EB_EXPIRE_TIME_INVALID:
             raise FormatError("bad hash field TTL")
         flat.append(f)

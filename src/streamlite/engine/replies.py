@@ -124,7 +124,7 @@ class _NoReply:
 
 NO_REPLY: Any = _NoReply()
 
-Reply = Union[int, bytes, None, list, dict, float, bool, "Blocked", Any]
+Reply = Union[int, bytes, None, list[Any], dict[Any, Any], float, bool, "Blocked", Any]
 
 
 class Blocked:

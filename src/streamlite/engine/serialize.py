@@ -41,6 +41,7 @@ import sys
 from array import array
 from typing import TYPE_CHECKING, Any
 
+from ..numparse import string2ll
 from .crc64 import crc64
 from .database import type_name
 from .stream.groups import ConsumerGroup
@@ -50,7 +51,6 @@ from .stream.stream import same_size as node_same_size
 from .types import list as _list
 from .types.hash import Hash
 from .types.list import ListValue
-from .types.listpack import str_to_int64
 from .types.set import HASHTABLE, INTSET, LISTPACK, SetValue
 from .types.set import Limits as SetLimits
 from .types.zset import Limits as ZLimits
@@ -90,7 +90,7 @@ class EmptyKeyError(FormatError):
 # -- writing ----------------------------------------------------------------------------
 
 
-def _le(a: array) -> bytes:
+def _le(a: array[int]) -> bytes:
     if _BIG:  # pragma: no cover - the formats are little-endian everywhere
         a = array(a.typecode, a)
         a.byteswap()
@@ -270,14 +270,14 @@ class Reader:
     def blob(self) -> bytes:
         return self.read_bytes(self.u32())
 
-    def read_array(self, code: str, n: int) -> array:
+    def read_array(self, code: str, n: int) -> array[int]:
         a = array(code)
         a.frombytes(self.take(n * a.itemsize))
         if _BIG:  # pragma: no cover
             a.byteswap()
         return a
 
-    def array_blob(self, code: str) -> array:
+    def array_blob(self, code: str) -> array[int]:
         """An array stored as a blob (u32 byte length, then the items)."""
         n = self.u32()
         size = array(code).itemsize
@@ -429,7 +429,7 @@ def _dec_set(enc: int, members: list[bytes], engine: Engine) -> SetValue:
     if enc == INTSET:
         s = SetValue(INTSET)
         for m in members:
-            if str_to_int64(m) is None:
+            if string2ll(m) is None:
                 raise FormatError("intset member is not an integer")
         s.d = dict.fromkeys(members)
         s._unsorted = True

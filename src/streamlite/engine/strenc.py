@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..numparse import string2ll
+
 if TYPE_CHECKING:
     from .database import Database
 
@@ -25,21 +27,9 @@ INT = b"int"
 EMBSTR = b"embstr"
 RAW = b"raw"
 
-_LMIN = -(1 << 63)
-_LMAX = (1 << 63) - 1
-
-
 def is_int_like(v: bytes) -> bool:
     """True if Redis would store ``v`` as an integer (``string2l`` accepts it)."""
-    n = len(v)
-    if n == 0 or n > 20:
-        return False
-    if v == b"0":
-        return True
-    body = v[1:] if v[:1] == b"-" else v
-    if not body or not body.isdigit() or body[:1] == b"0":
-        return False
-    return _LMIN <= int(v) <= _LMAX
+    return string2ll(v) is not None
 
 
 def fits_embstr(key: bytes, vlen: int, has_ttl: bool) -> bool:

@@ -1,8 +1,13 @@
-"""Dispatch of container commands (CONFIG GET, CLIENT LIST, ...) to their subcommands.
+"""Subcommands of container commands (CONFIG GET, XGROUP CREATE, OBJECT ENCODING ...).
 
-Subcommands are registered with ``@command(name, arity, parent="config")``; the
-container's handler calls ``dispatch`` which finds the subcommand, checks its
-arity with Redis's ``'config|set'`` naming, and runs it.
+Subcommands are registered with ``@command(name, arity, parent="config")``. As in
+Redis (``lookupCommand`` finds the subcommand, ``processCommand`` checks its
+arity), a subcommand is resolved and its arity checked once, where a command
+enters the engine: ``Engine.execute`` (and a script's ``redis.call``, the loading
+path of the server) call ``resolve`` and ``arity_ok`` before anything else, so that
+the errors come in Redis's order (unknown subcommand, wrong number of arguments,
+then authentication, ACLs ...). A container's handler then only runs its
+subcommand: ``dispatch``.
 """
 
 from __future__ import annotations
@@ -10,21 +15,33 @@ from __future__ import annotations
 from typing import Any
 
 from .client import Client
-from .errors import CommandError, unknown_subcommand, wrong_args
-from .registry import COMMANDS
+from .errors import CommandError, unknown_subcommand
+from .registry import COMMANDS, Command
 from .replies import SimpleString
 
 
+def resolve(cmd: Command, argv: list[bytes]) -> Command | None:
+    """The command ``argv`` runs: ``cmd``'s subcommand named by ``argv[1]`` for a
+    container (None if it has none of that name), else ``cmd`` itself."""
+    if cmd.subcommands and len(argv) > 1:
+        return cmd.subcommands.get(argv[1].lower().decode("utf-8", "replace"))
+    return cmd
+
+
+def arity_ok(cmd: Command, n: int) -> bool:
+    """Whether ``n`` arguments (the name included) fit ``cmd``'s arity: exactly
+    ``arity`` when positive, at least ``-arity`` when negative."""
+    a = cmd.arity
+    return not ((a > 0 and n != a) or n < -a)
+
+
 def dispatch(c: Client, argv: list[bytes], container: str) -> Any:
-    parent = COMMANDS[container.encode()]
-    sub = argv[1].lower().decode("utf-8", "replace")
-    cmd = parent.subcommands.get(sub)
-    if cmd is None:
+    """Run ``argv``'s subcommand of ``container`` (its arity was checked on the way
+    in; an unknown name is refused for callers that run handlers directly)."""
+    sub = resolve(COMMANDS[container.encode()], argv)
+    if sub is None:
         raise CommandError(unknown_subcommand(argv[1], container))
-    n, a = len(argv), cmd.arity
-    if (a > 0 and n != a) or n < -a:
-        raise CommandError(wrong_args(f"{container}|{sub}"))
-    return cmd.handler(c, argv)
+    return sub.handler(c, argv)
 
 
 def help_lines(container: str, lines: list[str]) -> list[SimpleString]:

@@ -202,7 +202,7 @@ class Tracking:
 
 def tracking_of(engine: Engine) -> Tracking:
     """The engine's tracking tables, created when a client first turns tracking on."""
-    t = engine.tracking
+    t: Tracking | None = engine.tracking
     if t is None:
         t = engine.tracking = Tracking(engine)
     return t

@@ -10,6 +10,7 @@ take commands.
 
 from __future__ import annotations
 
+from ..numparse import string2ll
 from .inline import split_args
 
 INLINE_MAX = 64 * 1024  # PROTO_INLINE_MAX_SIZE
@@ -19,17 +20,6 @@ INT_MAX = (1 << 31) - 1
 
 class RequestError(Exception):
     """A protocol error: the text (without ``-``) to reply before closing."""
-
-
-def _string2ll(b: bytes) -> int | None:
-    if not b or len(b) > 20:
-        return None
-    if b == b"0":
-        return 0
-    body = b[1:] if b[:1] == b"-" else b
-    if not body.isdigit() or body[:1] == b"0":
-        return None
-    return int(b)
 
 
 class RequestParser:
@@ -141,7 +131,7 @@ class RequestParser:
             return None
         if cr + 1 >= len(buf):  # need the \n too
             return None
-        ll = _string2ll(bytes(buf[pos + 1:cr]))
+        ll = string2ll(bytes(buf[pos + 1:cr]))
         if ll is None or ll > INT_MAX:
             raise RequestError("ERR Protocol error: invalid multibulk length")
         if ll > 10 and not self.authenticated:
@@ -170,7 +160,7 @@ class RequestParser:
                 if buf[pos] != 0x24:  # '$'
                     ch = chr(buf[pos])
                     raise RequestError(f"ERR Protocol error: expected '$', got '{ch}'")
-                ll = _string2ll(bytes(buf[pos + 1:cr]))
+                ll = string2ll(bytes(buf[pos + 1:cr]))
                 if ll is None or ll < 0 or ll > self.max_bulk:
                     raise RequestError("ERR Protocol error: invalid bulk length")
                 if ll > 16384 and not self.authenticated:

@@ -133,7 +133,7 @@ def encode_py(v: Any, proto: int = 2) -> bytes:
     if t is int:
         return _INT_CACHE[v] if 0 <= v < 10000 else b":%d\r\n" % v
     if t is SimpleString:
-        return b"+" + v + b"\r\n"
+        return b"+%b\r\n" % v
     out: list[bytes] = []
     _encode_into(out, v, proto)
     return b"".join(out)

@@ -31,10 +31,11 @@ from ..engine.blocking import BlockingManager
 from ..engine.client import Client
 from ..engine.clientinfo import client_info_line
 from ..engine.core import Engine
-from ..engine.errors import LOADING, NOAUTH, CommandError, wrong_args
+from ..engine.errors import LOADING, NOAUTH, CommandError, unknown_subcommand, wrong_args
 from ..engine.front import Front
 from ..engine.info import state as info_state
 from ..engine.replies import NO_REPLY, Blocked, ErrorReply
+from ..engine.subcommands import arity_ok, resolve
 from ..memory import MemoryProbe
 from ..persistence import datadir
 from ..persistence.aof import AofWriteError
@@ -515,15 +516,15 @@ class Server(Front):
         cmd = eng.lookup_command(argv[0])
         if cmd is None:
             return eng.execute(c, argv)  # unknown command: no engine state touched
-        n, a = len(argv), cmd.arity
-        if (a > 0 and n != a) or n < -a:
-            return ErrorReply(wrong_args(cmd.name).encode())
+        real = resolve(cmd, argv)  # as Engine.execute: the subcommand and its arity first
+        if real is None:
+            return ErrorReply(unknown_subcommand(argv[1], argv[0]).encode(
+                "utf-8", "surrogateescape"))
+        if not arity_ok(real, len(argv)):
+            return ErrorReply(wrong_args(eng.full_name(cmd, real)).encode())
         if not c.authenticated and "no-auth" not in cmd.flags:
             return ErrorReply(NOAUTH.encode())
         if not c.user.unrestricted:  # ACLs hold while loading too
-            real = cmd
-            if cmd.subcommands and n > 1:
-                real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower(), cmd)
             denied = eng.acl.check_command(c, real, cmd, argv, "toplevel")
             if denied is not None:
                 return ErrorReply(("NOPERM " + denied[1]).encode("utf-8", "surrogateescape"))
@@ -682,9 +683,9 @@ class Server(Front):
         if not self.monitors:
             return
         cmd = self.engine.lookup_command(argv[0])
-        if cmd is not None and cmd.subcommands and len(argv) > 1:
-            sub = cmd.subcommands.get(argv[1].lower().decode("utf-8", "replace"))
-            if sub is not None and "admin" in sub.flags:
+        if cmd is not None and cmd.subcommands:
+            sub = resolve(cmd, argv)
+            if sub is not None and sub is not cmd and "admin" in sub.flags:
                 return  # admin subcommands (CONFIG GET, CLIENT LIST ...) are not shown
         line = monitor_line(c, argv, self.engine.clock.us())
         for conn in self.monitors.values():

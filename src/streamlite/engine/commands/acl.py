@@ -7,15 +7,16 @@ command surface. ACL SAVE/LOAD use the ``aclfile`` config.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import acl as aclmod
 from ..args import parse_int
 from ..client import Client
 from ..errors import NOT_INTEGER, CommandError, wrong_args
-from ..registry import COMMANDS, command
+from ..registry import COMMANDS, Handler, command
 from ..replies import OK, ErrorReply
-from ..subcommands import dispatch, help_lines
+from ..subcommands import arity_ok, dispatch, help_lines, resolve
 
 _HELP = [
     "CAT [<category>]",
@@ -76,7 +77,7 @@ def acl_(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "acl")
 
 
-def _sub(name: str, arity: int, flags: str = _ADMIN) -> Any:
+def _sub(name: str, arity: int, flags: str = _ADMIN) -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="acl")
 
 
@@ -235,14 +236,11 @@ def acl_dryrun(c: Client, argv: list[bytes]) -> object:
         raise CommandError(f"ERR User '{_cstr(argv[2])}' not found")
     args = argv[3:]
     top = c.engine.lookup_command(args[0])
-    cmd = top
-    if top is not None and top.subcommands:
-        cmd = top.subcommands.get(_s(args[1]).lower()) if len(args) > 1 else top
+    cmd = None if top is None else resolve(top, args)
     if top is None or cmd is None:
         raise CommandError(f"ERR Command '{_cstr(args[0])}' not found")
     name = aclmod.full_name(cmd, top)
-    a = cmd.arity
-    if (a > 0 and len(args) != a) or len(args) < -a:
+    if not arity_ok(cmd, len(args)):
         raise CommandError(wrong_args(name))
     res, idx = aclmod.check(u, name, cmd, args)
     if res == aclmod.OK:

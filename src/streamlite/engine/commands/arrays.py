@@ -13,6 +13,7 @@ propagate as they came (they are deterministic).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .. import glob
@@ -20,7 +21,7 @@ from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError, wrong_args
 from ..notify import notify
-from ..registry import command
+from ..registry import Handler, command
 from ..types.array import MAX_INDEX, ArrayValue
 
 BAD_INDEX = "ERR index is not an integer or out of range"
@@ -58,7 +59,7 @@ def _changed(c: Client, key: bytes, a: ArrayValue) -> None:
         c.db.touch(key)
 
 
-def _cmd(name: str, arity: int, flags: str) -> Any:
+def _cmd(name: str, arity: int, flags: str) -> Callable[[Handler], Handler]:
     return command(name, arity, flags, 1, 1, 1, group="array")
 
 
@@ -331,6 +332,22 @@ def arop(c: Client, argv: list[bytes]) -> Any:
     return _fmt(min(nums) if op == b"MIN" else max(nums))
 
 
+def _predicate(kind: bytes, arg: bytes, nocase: bool) -> Callable[[bytes], bool]:
+    """One ARGREP test of a value: RE, GLOB, EXACT or (else) a substring."""
+    if kind == b"RE":
+        try:
+            rx = re.compile(arg, re.IGNORECASE if nocase else 0)
+        except re.error as e:
+            raise CommandError(f"ERR invalid regular expression: {e}")
+        return lambda v: rx.search(v) is not None
+    if kind == b"GLOB":
+        return lambda v: glob.match(arg, v, nocase=nocase)
+    needle = arg.lower() if nocase else arg
+    if kind == b"EXACT":
+        return lambda v: (v.lower() if nocase else v) == needle
+    return lambda v: needle in (v.lower() if nocase else v)
+
+
 @_cmd("argrep", -6, "readonly")
 def argrep(c: Client, argv: list[bytes]) -> Any:
     """ARGREP key start end <EXACT string | MATCH string | GLOB pattern | RE pattern [...]> [AND | OR | LIMIT limit | WITHVALUES | NOCASE [...]]"""
@@ -365,22 +382,7 @@ def argrep(c: Client, argv: list[bytes]) -> Any:
             raise CommandError(SYNTAX)
     if not preds:
         raise CommandError(SYNTAX)
-    tests = []
-    for kind, arg in preds:
-        if kind == b"RE":
-            try:
-                rx = re.compile(arg, re.IGNORECASE if nocase else 0)
-            except re.error as e:
-                raise CommandError(f"ERR invalid regular expression: {e}")
-            tests.append(lambda v, rx=rx: rx.search(v) is not None)
-        elif kind == b"GLOB":
-            tests.append(lambda v, p=arg: glob.match(p, v, nocase=nocase))
-        else:
-            needle = arg.lower() if nocase else arg
-            if kind == b"EXACT":
-                tests.append(lambda v, n=needle: (v.lower() if nocase else v) == n)
-            else:
-                tests.append(lambda v, n=needle: n in (v.lower() if nocase else v))
+    tests = [_predicate(kind, arg, nocase) for kind, arg in preds]
     if a is None:
         return []
     out: list[Any] = []

@@ -7,7 +7,7 @@ front (``engine.front.Front``) the engine runs behind.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import streamlite
 
@@ -15,7 +15,7 @@ from ..args import parse_int
 from ..client import Client
 from ..clientinfo import client_info_line, client_type
 from ..errors import DB_INDEX, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
-from ..registry import command
+from ..registry import Handler, command
 from ..replies import NO_REPLY, OK, PONG, Push, SimpleString, Verbatim
 from ..subcommands import dispatch, help_lines
 from .cluster import DISABLED
@@ -249,7 +249,7 @@ def client_(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "client")
 
 
-def _sub(name: str, arity: int, flags: str = "noscript loading stale") -> Any:
+def _sub(name: str, arity: int, flags: str = "noscript loading stale") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="connection", parent="client")
 
 

@@ -14,12 +14,13 @@ Error texts for what the docs forbid are streamlite's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..client import Client
 from ..errors import CommandError
 from ..notify import notify, notify_fields, overwritten
-from ..registry import command
+from ..registry import Handler, command
 from ..replies import OK
 from ..subcommands import dispatch, help_lines
 from ..types.hash import Hash
@@ -38,7 +39,7 @@ def himport(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "himport")
 
 
-def _sub(name: str, arity: int, flags: str, **kw: Any) -> Any:
+def _sub(name: str, arity: int, flags: str, **kw: Any) -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="hash", parent="himport", **kw)
 
 

@@ -6,13 +6,13 @@ here to compare with).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
 from ..hotkeys import HotKeys
-from ..registry import command
+from ..registry import Handler, command
 from ..replies import OK
 from ..subcommands import dispatch, help_lines
 
@@ -23,7 +23,7 @@ def hotkeys(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "hotkeys")
 
 
-def _sub(name: str, arity: int, flags: str = "admin noscript") -> Any:
+def _sub(name: str, arity: int, flags: str = "admin noscript") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="hotkeys")
 
 

@@ -20,9 +20,10 @@ from ..database import Database, type_name
 from ..errors import DB_INDEX, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..glob import match
 from ..notify import notify, notify_db, overwritten, read_miss
-from ..registry import COMMANDS, command
+from ..registry import command
 from ..replies import OK, SimpleString
 from ..scan import parse_cursor, scan_page
+from ..subcommands import dispatch
 
 SAME_OBJECT = "ERR source and destination objects are the same"
 _rng = random.Random()
@@ -371,25 +372,10 @@ _POLICY_NOTE = (
 )
 
 
-def run_subcommand(c: Client, container: str, argv: list[bytes]) -> Any:
-    """Dispatch ``argv[1]`` to a registered subcommand of ``container``, checking arity."""
-    sub = argv[1].decode("utf-8", "replace").lower()
-    cmd = COMMANDS[container.encode()].subcommands.get(sub)
-    if cmd is None:
-        raise CommandError(
-            f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')}'. "
-            f"Try {container.upper()} HELP."
-        )
-    n, a = len(argv), cmd.arity
-    if (a > 0 and n != a) or n < -a:
-        raise CommandError(f"ERR wrong number of arguments for '{container}|{sub}' command")
-    return cmd.handler(c, argv)
-
-
 @command("object", -2, "", group="generic")
 def object_(c: Client, argv: list[bytes]) -> Any:
     """OBJECT <subcommand> [<arg> [value] [opt] ...]"""
-    return run_subcommand(c, "object", argv)
+    return dispatch(c, argv, "object")
 
 
 @command("help", 2, "loading stale", parent="object", group="generic")

@@ -9,13 +9,14 @@ cannot load.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..args import parse_int
 from ..client import Client
 from ..errors import CommandError
 from ..latency import monitor
-from ..registry import command
+from ..registry import Handler, command
 from ..replies import OK, Verbatim
 from ..slowlog import eng_slowlog
 from ..subcommands import dispatch, help_lines
@@ -29,7 +30,7 @@ def slowlog(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "slowlog")
 
 
-def _ssub(name: str, arity: int, flags: str = "admin loading stale") -> Any:
+def _ssub(name: str, arity: int, flags: str = "admin loading stale") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="slowlog")
 
 
@@ -96,7 +97,7 @@ def latency(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "latency")
 
 
-def _lsub(name: str, arity: int, flags: str = "admin noscript loading stale") -> Any:
+def _lsub(name: str, arity: int, flags: str = "admin noscript loading stale") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="latency")
 
 
@@ -200,7 +201,7 @@ def module(c: Client, argv: list[bytes]) -> object:
 
 
 def _msub(name: str, arity: int,
-          flags: str = "admin noscript no_async_loading protected") -> Any:
+          flags: str = "admin noscript no_async_loading protected") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="module")
 
 

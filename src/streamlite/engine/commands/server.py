@@ -8,6 +8,7 @@ to the listener) goes through the front (``engine.front``); what needs files
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...splitargs import split_args
@@ -19,9 +20,9 @@ from ..database import key_memory
 from ..digest import dataset_digest, value_digest
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
 from ..protected import allowed, protected_refusal
-from ..registry import COMMANDS, Command, KeySpec, categories, command
+from ..registry import COMMANDS, Command, Handler, KeySpec, categories, command
 from ..replies import OK, ErrorReply, RespSet, SimpleString, Verbatim
-from ..subcommands import dispatch, help_lines
+from ..subcommands import arity_ok, dispatch, help_lines, resolve
 
 if TYPE_CHECKING:
     from ..core import Engine
@@ -56,7 +57,7 @@ def config(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "config")
 
 
-def _csub(name: str, arity: int, flags: str = "admin noscript loading stale") -> Any:
+def _csub(name: str, arity: int, flags: str = "admin noscript loading stale") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="config")
 
 
@@ -294,7 +295,7 @@ def command_(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "command")
 
 
-def _ksub(name: str, arity: int) -> Any:
+def _ksub(name: str, arity: int) -> Callable[[Handler], Handler]:
     return command(name, arity, "loading stale", group="server", parent="command")
 
 
@@ -387,14 +388,10 @@ def _getkeys(argv: list[bytes]) -> tuple[Command, list[int]]:
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
     args = argv[2:]
-    if cmd.subcommands and len(args) > 1:
-        sub = cmd.subcommands.get(args[1].lower().decode("utf-8", "replace"))
-        if sub is not None:
-            cmd = sub
+    cmd = resolve(cmd, args) or cmd
     if cmd.first_key <= 0 and cmd.keys_fn is None:
         raise CommandError("ERR The command has no key arguments")
-    n, a = len(args), cmd.arity
-    if (a > 0 and n != a) or n < -a:
+    if not arity_ok(cmd, len(args)):
         raise CommandError("ERR Invalid number of arguments specified for command")
     try:
         pos = cmd.key_positions(args)
@@ -474,7 +471,7 @@ def memory(c: Client, argv: list[bytes]) -> object:
     return dispatch(c, argv, "memory")
 
 
-def _msub(name: str, arity: int, flags: str = "") -> Any:
+def _msub(name: str, arity: int, flags: str = "") -> Callable[[Handler], Handler]:
     return command(name, arity, flags, group="server", parent="memory")
 
 

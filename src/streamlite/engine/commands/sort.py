@@ -220,7 +220,8 @@ def _sort(c: Client, argv: list[bytes], readonly: bool) -> Any:
         pairs = list(zip(keys, elements, strict=True))
 
         def compare(x: tuple[Any, bytes], y: tuple[Any, bytes]) -> int:
-            return sign * ((x[0] > y[0]) - (x[0] < y[0]))
+            r: int = sign * ((x[0] > y[0]) - (x[0] < y[0]))
+            return r
 
         if o.by is not None and (start != 0 or end != len(elements) - 1):
             pqsort(pairs, compare, start, end)

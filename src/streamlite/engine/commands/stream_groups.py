@@ -15,7 +15,7 @@ from typing import Any
 
 from ..args import parse_int
 from ..client import Client
-from ..errors import SYNTAX, CommandError, unknown_subcommand, wrong_args
+from ..errors import SYNTAX, CommandError
 from ..notify import notify, read_miss
 from ..registry import command
 from ..replies import NULL_ARRAY, OK, SimpleString
@@ -27,26 +27,11 @@ from ..stream.ids import (
     parse_strict,
 )
 from ..stream.stream import Stream
+from ..subcommands import dispatch
 from .stream_common import ack_and_delete, entry_reply, get_stream, text
 from .stream_read import setid_argv, xclaim_argv
 
 _G = "stream"
-
-
-def dispatch_subcommand(c: Client, argv: list[bytes], container: str) -> Any:
-    """Run ``argv[1]`` as a subcommand of ``container``, checking its own arity."""
-    cmd = c.engine.commands[container.encode()]
-    sub = cmd.subcommands.get(argv[1].lower().decode("utf-8", "replace"))
-    if sub is None:
-        raise CommandError(unknown_subcommand(argv[1], container))
-    n = len(argv)
-    a = sub.arity
-    if (a > 0 and n != a) or n < -a:
-        raise CommandError(wrong_args(f"{container}|{sub.name}"))
-    if sub.is_write:
-        # the container is not a write itself: propagate the subcommand as given
-        c.engine.rewrite(c, argv)
-    return sub.handler(c, argv)
 
 
 def help_reply(container: str, lines: list[str]) -> list[SimpleString]:
@@ -71,7 +56,10 @@ def _mark(c: Client, n: int = 1) -> None:
 @command("xgroup", -2, "", 0, 0, 0, group=_G)
 def xgroup(c: Client, argv: list[bytes]) -> Any:
     """XGROUP <subcommand> [arg ...]"""
-    return dispatch_subcommand(c, argv, "xgroup")
+    # the container is not a write itself: a subcommand that changes something
+    # propagates as given (one that changes nothing propagates nothing)
+    c.engine.rewrite(c, argv)
+    return dispatch(c, argv, "xgroup")
 
 
 _XGROUP_HELP = [
@@ -658,4 +646,4 @@ def xautoclaim(c: Client, argv: list[bytes]) -> Any:
     return [format_id(cursor), claimed, deleted]
 
 
-__all__ = ["Callable", "dispatch_subcommand", "help_reply", "nogroup"]
+__all__ = ["Callable", "help_reply", "nogroup"]

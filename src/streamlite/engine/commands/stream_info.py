@@ -19,8 +19,9 @@ from ..registry import command
 from ..stream.groups import INVALID_ENTRIES_READ, ConsumerGroup
 from ..stream.ids import MAX_ID, format_id
 from ..stream.stream import Stream
+from ..subcommands import dispatch
 from .stream_common import NO_SUCH_KEY, entry_reply, get_stream, text
-from .stream_groups import dispatch_subcommand, help_reply
+from .stream_groups import help_reply
 from .streams import idmp_defaults
 
 _G = "stream"
@@ -29,7 +30,7 @@ _G = "stream"
 @command("xinfo", -2, "", 0, 0, 0, group=_G)
 def xinfo(c: Client, argv: list[bytes]) -> Any:
     """XINFO <subcommand> [arg ...]"""
-    return dispatch_subcommand(c, argv, "xinfo")
+    return dispatch(c, argv, "xinfo")
 
 
 @command("help", 2, "loading stale", 0, 0, 0, group=_G, parent="xinfo")

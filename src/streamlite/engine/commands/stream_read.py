@@ -21,6 +21,7 @@ With CLAIM, entries released by XNACK are claimed first.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -329,7 +330,7 @@ def next_claim_time(g: ConsumerGroup, min_idle: int) -> int | None:
         return None
     if g.nacked:
         return 0
-    first = g.by_time()[0] >> 128
+    first: int = g.by_time()[0] >> 128
     return first + min_idle
 
 
@@ -347,122 +348,161 @@ def xreadgroup(c: Client, argv: list[bytes]) -> Any:
     return _xread(c, argv, True)
 
 
-def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
-    argc = len(argv)
-    timeout = -1
-    count = 0
-    maxcount = 0
-    maxsize = 0
-    streams_arg = 0
-    nstreams = 0
-    noack = False
-    claim = -1
+@dataclass(slots=True)
+class ReadArgs:
+    """Parsed XREAD/XREADGROUP options (the argument loop of Redis's ``xreadCommand``).
+
+    The keys are ``argv[streams_arg : streams_arg + nstreams]``, their IDs the
+    ``nstreams`` arguments after them.
+    """
+
+    group: bool  # XREADGROUP
+    timeout: int = -1  # BLOCK milliseconds; -1 does not block
+    count: int = 0  # per stream; 0 is no limit
+    maxcount: int = 0  # for the whole reply (ReplyBudget)
+    maxsize: int = 0
+    claim: int = -1  # CLAIM min-idle-time; -1 without CLAIM
+    noack: bool = False
     groupname: bytes | None = None
-    consumername = b""
-    name = "xreadgroup" if xreadgroup else "xread"
+    consumer: bytes = b""
+    streams_arg: int = 0
+    nstreams: int = 0
+
+
+def parse_read(argv: list[bytes], xreadgroup: bool) -> ReadArgs:
+    """The options of XREAD (``xreadgroup`` False) or XREADGROUP, with Redis's errors
+    in Redis's order: each option as it comes, then the checks after the loop."""
+    a = ReadArgs(xreadgroup)
+    argc = len(argv)
     i = 1
     while i < argc:
         more = argc - i - 1
         up = argv[i].upper()
         if up == b"BLOCK" and more:
             i += 1
-            timeout = _parse_timeout(argv[i])
+            a.timeout = _parse_timeout(argv[i])
         elif up == b"COUNT" and more:
             i += 1
-            count = parse_int(argv[i])
-            if count < 0:
-                count = 0
+            a.count = max(parse_int(argv[i]), 0)
         elif up == b"MAXCOUNT" and more:
             i += 1
-            maxcount = _parse_positive(argv[i], "ERR MAXCOUNT must be a positive integer")
+            a.maxcount = _parse_positive(argv[i], "ERR MAXCOUNT must be a positive integer")
         elif up == b"MAXSIZE" and more:
             i += 1
-            maxsize = _parse_positive(argv[i], "ERR MAXSIZE must be a positive integer")
+            a.maxsize = _parse_positive(argv[i], "ERR MAXSIZE must be a positive integer")
         elif up == b"CLAIM" and more and xreadgroup:
             i += 1
-            try:
-                claim = parse_int(argv[i])
-            except CommandError:
-                raise CommandError("ERR min-idle-time is not an integer")
-            if claim < 0:
-                raise CommandError("ERR min-idle-time must be a positive integer")
+            a.claim = _parse_claim(argv[i])
         elif up == b"STREAMS" and more:
-            streams_arg = i + 1
-            nstreams = argc - streams_arg
-            if nstreams % 2:
-                what = "an ID or '>'" if xreadgroup else "an ID, '+', or '$'"
-                raise CommandError(
-                    f"ERR Unbalanced '{name}' list of streams: for each stream key {what} "
-                    "must be specified."
-                )
-            nstreams //= 2
+            a.streams_arg = i + 1
+            a.nstreams = _stream_count(argc - a.streams_arg, xreadgroup)
             break
         elif up == b"GROUP" and more >= 2:
-            if not xreadgroup:
-                raise CommandError(
-                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
-                )
-            groupname = argv[i + 1]
-            consumername = argv[i + 2]
+            _group_only(xreadgroup, "GROUP")
+            a.groupname = argv[i + 1]
+            a.consumer = argv[i + 2]
             i += 2
         elif up == b"NOACK":
-            if not xreadgroup:
-                raise CommandError(
-                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
-                )
-            noack = True
+            _group_only(xreadgroup, "NOACK")
+            a.noack = True
         else:
             raise CommandError(SYNTAX)
         i += 1
-    if not streams_arg:
+    if not a.streams_arg:
         raise CommandError(SYNTAX)
-    if xreadgroup and groupname is None:
+    if xreadgroup and a.groupname is None:
         raise CommandError("ERR Missing GROUP option for XREADGROUP")
-    if maxcount and count and maxcount < count:
+    if a.maxcount and a.count and a.maxcount < a.count:
         # MAXCOUNT caps the whole reply, COUNT each stream
         raise CommandError("ERR MAXCOUNT must be greater than or equal to COUNT")
-    budget = ReplyBudget(maxcount, maxsize, c.protocol == 3) if maxcount or maxsize else None
+    return a
 
-    db = c.db
+
+def _parse_claim(b: bytes) -> int:
+    try:
+        v = parse_int(b)
+    except CommandError:
+        raise CommandError("ERR min-idle-time is not an integer")
+    if v < 0:
+        raise CommandError("ERR min-idle-time must be a positive integer")
+    return v
+
+
+def _stream_count(n: int, xreadgroup: bool) -> int:
+    """How many streams the ``n`` arguments after STREAMS name (keys, then IDs)."""
+    if n % 2:
+        name = "xreadgroup" if xreadgroup else "xread"
+        what = "an ID or '>'" if xreadgroup else "an ID, '+', or '$'"
+        raise CommandError(
+            f"ERR Unbalanced '{name}' list of streams: for each stream key {what} "
+            "must be specified."
+        )
+    return n // 2
+
+
+def _group_only(xreadgroup: bool, option: str) -> None:
+    if not xreadgroup:
+        raise CommandError(
+            f"ERR The {option} option is only supported by XREADGROUP. You called XREAD instead."
+        )
+
+
+def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
+    """Parse, resolve the IDs, serve; block (or answer nil) when nothing was served."""
+    a = parse_read(argv, xreadgroup)
     rerun = c.blocked is not None
-    keys = argv[streams_arg : streams_arg + nstreams]
     # XREAD waiters only wake for a stream that has something past their ID
-    if rerun and not xreadgroup and not _xread_ready(c, argv, streams_arg, nstreams):
+    if rerun and not xreadgroup and not _xread_ready(c, argv, a.streams_arg, a.nstreams):
         return Blocked([], argv, None)
+    ids, groups = _resolve_ids(c, argv, a)
+    now = c.engine.now_ms()
+    out, wake_at = _serve(c, argv, a, ids, groups, now)
+    if out:
+        return _reply(c, out)
+    if a.timeout < 0 or c.in_exec or c.in_script:
+        return NULL_ARRAY
+    return _block(c, argv, a, ids, now, wake_at)
+
+
+_XREADGROUP_MEANINGLESS = (
+    "ERR The {0} ID is meaningless in the context of XREADGROUP: you want to read "
+    "the history of this consumer by specifying a proper ID, or use the > ID to "
+    "get new messages. The {0} ID would just return an empty result set."
+)
+
+
+def _resolve_ids(
+    c: Client, argv: list[bytes], a: ReadArgs
+) -> tuple[list[int], list[ConsumerGroup]]:
+    """Each stream's ID argument as the ID to read after (``_GT`` for ``>``), and
+    for XREADGROUP each stream's group; errors stream by stream, as Redis."""
     ids: list[int] = []
     groups: list[ConsumerGroup] = []
-    for k in range(nstreams):
-        key = keys[k]
+    first_id = a.streams_arg + a.nstreams
+    for k in range(a.nstreams):
+        key = argv[a.streams_arg + k]
         s = get_stream(c, key)
-        if groupname is not None:
+        if a.groupname is not None:
             read_miss(c, key, s)
-            g = s.groups.get(groupname) if s is not None else None
+            g = s.groups.get(a.groupname) if s is not None else None
             if g is None:
-                raise nogroup_xreadgroup(key, groupname)
+                raise nogroup_xreadgroup(key, a.groupname)
             groups.append(g)
-        arg = argv[streams_arg + nstreams + k]
+        arg = argv[first_id + k]
         if arg == b"$":
-            if xreadgroup:
-                raise CommandError(
-                    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read "
-                    "the history of this consumer by specifying a proper ID, or use the > ID to "
-                    "get new messages. The $ ID would just return an empty result set."
-                )
+            if a.group:
+                raise CommandError(_XREADGROUP_MEANINGLESS.format("$"))
             ids.append(s.last_id if s is not None else 0)
         elif arg == b"+":
-            if xreadgroup:
-                raise CommandError(
-                    "ERR The + ID is meaningless in the context of XREADGROUP: you want to read "
-                    "the history of this consumer by specifying a proper ID, or use the > ID to "
-                    "get new messages. The + ID would just return an empty result set."
-                )
+            if a.group:
+                raise CommandError(_XREADGROUP_MEANINGLESS.format("+"))
             if s is not None and s.length:
                 last = s.last_valid_id()
                 ids.append(last - 1 if last else 0)
             else:
                 ids.append(0)
         elif arg == b">":
-            if not xreadgroup:
+            if not a.group:
                 raise CommandError(
                     "ERR The > ID can be specified only when calling XREADGROUP using the "
                     "GROUP <group> <consumer> option."
@@ -470,106 +510,149 @@ def _xread(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
             ids.append(_GT)
         else:
             ids.append(parse_strict(arg))
+    return ids, groups
 
-    now = c.engine.now_ms()
+
+def _serve(
+    c: Client,
+    argv: list[bytes],
+    a: ReadArgs,
+    ids: list[int],
+    groups: list[ConsumerGroup],
+    now: int,
+) -> tuple[list[Any], int | None]:
+    """Serve every stream in order: the ``[key, entries]`` pairs to reply and, for
+    XREADGROUP ... CLAIM with nothing to claim yet, when to try again."""
+    budget = (ReplyBudget(a.maxcount, a.maxsize, c.protocol == 3)
+              if a.maxcount or a.maxsize else None)
+    db = c.db
     out: list[Any] = []
     props: list[list[bytes]] = []
     dirty = 0
     wake_at: int | None = None
-    for k in range(nstreams):
+    for k in range(a.nstreams):
         if budget is not None and not budget.open():
             break  # MAXCOUNT/MAXSIZE reached: the remaining streams are skipped
-        key = keys[k]
+        key = argv[a.streams_arg + k]
         s = db.lookup(key)
-        if groupname is not None:
+        if a.groupname is not None:
             read_miss(c, key, s)  # Redis looks each stream up twice (keyspace_hits)
         if s is None:
             continue
-        gt = ids[k]
-        if groupname is not None:
-            g = groups[k]
-            history = gt != _GT
-            consumer = g.consumer(consumername)
-            if consumer is None:
-                consumer = g.create_consumer(consumername, now)
-                assert consumer is not None
-                dirty += 1
-                notify(c, "t", b"xgroup-createconsumer", key)
-                if noack:
-                    props.append([b"XGROUP", b"CREATECONSUMER", key, g.name, consumername])
-            consumer.seen_time = now
-            if history:
-                start = gt + 1 if gt < MAX_ID else 0
-                entries = serve_history(c, s, g, consumer, start, count, budget)
-                out.append([key, entries])
+        if a.groupname is None:
+            items = _serve_plain(c, s, ids[k], a.count, budget)
+            if items is not None:
                 if budget is not None:
-                    budget.stream_header(key)
-                continue
-            before = len(props)
-            entries = []
-            if claim >= 0:
-                entries = serve_claim(c, key, s, g, consumer, claim, count, props, budget)
-            room = count - len(entries) if count else 0
-            if (not count or room > 0) and s.length and s.last_valid_id() > g.last_id:
-                entries += serve_new(
-                    c, key, s, g, consumer, g.last_id + 1, room, noack, props,
-                    claim_format=claim >= 0, budget=budget,
-                )  # fmt: skip
-            if len(props) > before:
-                dirty += 1  # one change per stream served, as Redis counts it
-            if entries:
-                out.append([key, entries])
-                if budget is not None:
-                    budget.stream_header(key)
-            elif claim >= 0:
-                t = next_claim_time(g, claim)
-                if t is not None and (wake_at is None or t < wake_at):
-                    wake_at = t
-        else:
-            if s.length and s.last_valid_id() > gt:
-                start = gt + 1 if gt < MAX_ID else 0
-                raw = None
-                items: Any
-                if budget is None and c.raw_replies and c.engine._depth == 1:
-                    raw = s.entries_resp(start, MAX_ID, count or -1)  # C: nodes to RESP
-                if raw is not None:
-                    items = RawResp(raw)
-                elif budget is None:
-                    items = s.entries(start, MAX_ID, count or -1)
-                else:
-                    items = []
-                    for sid, f in s.range(start, MAX_ID, count or None):
-                        if not budget.open():
-                            break
-                        item = [format_id(sid), f]
-                        items.append(item)
-                        budget.spend(item)
                     budget.stream_header(key)
                 out.append([key, items])
-
-    if xreadgroup:
+            continue
+        entries, changed = _serve_group(c, key, s, groups[k], ids[k], a, now, props, budget)
+        dirty += changed
+        if entries or ids[k] != _GT:  # history replies name the stream even when empty
+            out.append([key, entries])
+            if budget is not None:
+                budget.stream_header(key)
+        elif a.claim >= 0:
+            t = next_claim_time(groups[k], a.claim)
+            if t is not None and (wake_at is None or t < wake_at):
+                wake_at = t
+    if a.group:
         c.engine.dirty += dirty
         c.engine.rewrite(c, *props)
-    if out:
-        if c.protocol == 3:
-            if len({k for k, _ in out}) == len(out):
-                return dict(out)
-            return {_MapKey(k): v for k, v in out}
+    return out, wake_at
+
+
+def _serve_plain(
+    c: Client, s: Stream, gt: int, count: int, budget: ReplyBudget | None
+) -> Any:
+    """XREAD of one stream: its entries after ``gt``, or None when it has none."""
+    if not s.length or s.last_valid_id() <= gt:
+        return None
+    start = gt + 1 if gt < MAX_ID else 0
+    if budget is None:
+        if c.raw_replies and c.engine._depth == 1:
+            raw = s.entries_resp(start, MAX_ID, count or -1)  # C: nodes to RESP
+            if raw is not None:
+                return RawResp(raw)
+        return s.entries(start, MAX_ID, count or -1)
+    items: list[Any] = []
+    for sid, f in s.range(start, MAX_ID, count or None):
+        if not budget.open():
+            break
+        item = [format_id(sid), f]
+        items.append(item)
+        budget.spend(item)
+    return items
+
+
+def _serve_group(
+    c: Client,
+    key: bytes,
+    s: Stream,
+    g: ConsumerGroup,
+    gt: int,
+    a: ReadArgs,
+    now: int,
+    props: list[list[bytes]],
+    budget: ReplyBudget | None,
+) -> tuple[list[Any], int]:
+    """XREADGROUP of one stream: the consumer's history after ``gt``, or (``>``)
+    claimed and new entries; with the changes counted: one for a consumer created,
+    one for a stream that served (as Redis counts them)."""
+    changed = 0
+    consumer = g.consumer(a.consumer)
+    if consumer is None:
+        consumer = g.create_consumer(a.consumer, now)
+        assert consumer is not None
+        changed = 1
+        notify(c, "t", b"xgroup-createconsumer", key)
+        if a.noack:
+            props.append([b"XGROUP", b"CREATECONSUMER", key, g.name, a.consumer])
+    consumer.seen_time = now
+    if gt != _GT:
+        start = gt + 1 if gt < MAX_ID else 0
+        return serve_history(c, s, g, consumer, start, a.count, budget), changed
+    before = len(props)
+    entries: list[Any] = []
+    if a.claim >= 0:
+        entries = serve_claim(c, key, s, g, consumer, a.claim, a.count, props, budget)
+    room = a.count - len(entries) if a.count else 0
+    if (not a.count or room > 0) and s.length and s.last_valid_id() > g.last_id:
+        entries += serve_new(
+            c, key, s, g, consumer, g.last_id + 1, room, a.noack, props,
+            claim_format=a.claim >= 0, budget=budget,
+        )  # fmt: skip
+    return entries, changed + (len(props) > before)
+
+
+def _reply(c: Client, out: list[Any]) -> Any:
+    """The ``[key, entries]`` pairs as an array, or a RESP3 map."""
+    if c.protocol != 3:
         return out
-    if timeout < 0 or c.in_exec or c.in_script:
-        return NULL_ARRAY
-    # block: '$' becomes the concrete ID so a re-run does not wait forever
+    if len({k for k, _ in out}) == len(out):
+        return dict(out)
+    return {_MapKey(k): v for k, v in out}
+
+
+def _block(
+    c: Client, argv: list[bytes], a: ReadArgs, ids: list[int], now: int, wake_at: int | None
+) -> Blocked:
+    """Nothing served and BLOCK given: wait on the keys (a re-run keeps its place).
+
+    ``$`` becomes the concrete ID it stood for, so a re-run does not wait forever;
+    with CLAIM, ``wake_at`` also re-runs when the oldest pending entry becomes
+    idle enough."""
     new_argv = argv
-    for k in range(nstreams):
-        pos = streams_arg + nstreams + k
-        if argv[pos] == b"$":
+    first_id = a.streams_arg + a.nstreams
+    for k in range(a.nstreams):
+        if argv[first_id + k] == b"$":
             if new_argv is argv:
                 new_argv = list(argv)
-            new_argv[pos] = format_id(ids[k])
-    if rerun:
+            new_argv[first_id + k] = format_id(ids[k])
+    if c.blocked is not None:
         return Blocked([], new_argv, None, NULL_ARRAY, wake_at)
-    deadline = now + timeout if timeout > 0 else None
-    # with CLAIM, also re-run when the oldest pending entry becomes idle enough
+    keys = argv[a.streams_arg : first_id]
+    deadline = now + a.timeout if a.timeout > 0 else None
     return Blocked([(c.db_index, key) for key in keys], new_argv, deadline, NULL_ARRAY, wake_at)
 
 

@@ -76,10 +76,8 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
         s.add(sid, argv[3:], cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
         if created:
             db.set(key, s)
-        elif eng.watched or eng.blocked_on:
-            db.touch(key)
         else:
-            eng.dirty += 1  # db.touch(key) when nobody watches or waits on a key
+            db.touch(key)
         if cfg["notify-keyspace-events"]:  # keyspace notifications on (one dict lookup)
             notify(c, "t", b"xadd", key)
         reply = format_id(sid)

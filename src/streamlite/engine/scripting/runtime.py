@@ -22,6 +22,7 @@ from ... import REDIS_VERSION
 from ..errors import CommandError
 from ..multi import unit_end, unit_start
 from ..replies import Blocked, ErrorReply
+from ..subcommands import arity_ok, resolve
 from . import busy
 from .busy import HOOK_EVERY
 from .convert import Converter, error_fields
@@ -362,13 +363,10 @@ class Scripting:
         eng = self.engine
         c = ctx.client
         cmd = eng.lookup_command(argv[0])
-        real = cmd
-        if cmd is not None and cmd.subcommands and len(argv) > 1:
-            real = cmd.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+        real = None if cmd is None else resolve(cmd, argv)
         if cmd is None or real is None:
             return ErrorReply(b"ERR Unknown Redis command called from script")
-        n, a = len(argv), real.arity
-        if (a > 0 and n != a) or n < -a:
+        if not arity_ok(real, len(argv)):
             return ErrorReply(b"ERR Wrong number of args calling Redis command from script")
         flags = real.flags | cmd.flags
         if "noscript" in flags:
@@ -405,9 +403,7 @@ class Scripting:
             raise self._raise("ERR Lua redis lib command arguments must be strings or integers")
         argv = [a if type(a) is bytes else number_arg(a) for a in args]
         top = self.engine.lookup_command(argv[0])
-        cmd = top
-        if top is not None and top.subcommands and len(argv) > 1:
-            cmd = top.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+        cmd = None if top is None else resolve(top, argv)
         if top is None or cmd is None:
             raise self._raise("ERR Invalid command passed to redis.acl_check_cmd()")
         ctx = self.ctx

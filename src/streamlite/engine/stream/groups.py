@@ -73,7 +73,8 @@ class ConsumerGroup:
     # -- consumers -------------------------------------------------------------
 
     def consumer(self, name: bytes) -> Consumer | None:
-        return self.consumers.get(name)
+        c: Consumer | None = self.consumers.get(name)
+        return c
 
     def create_consumer(self, name: bytes, now: int) -> Consumer | None:
         """Create ``name``; None if it already exists."""
@@ -112,7 +113,7 @@ class ConsumerGroup:
 
     def remove_nack(self, sid: int) -> NACK | None:
         """Acknowledge: drop ``sid`` from the group and its consumer's PEL."""
-        nack = self.pel.pop(sid, None)
+        nack: NACK | None = self.pel.pop(sid, None)
         if nack is None:
             return None
         if nack.consumer is not None:

@@ -7,6 +7,7 @@ far less than a tuple. Parsing follows Redis's ``streamGenericParseIDOrReply``
 
 from __future__ import annotations
 
+from ...numparse import string2ll
 from ..errors import CommandError
 
 SEQ_MASK = (1 << 64) - 1
@@ -70,25 +71,9 @@ def _strtoull(s: bytes) -> int | None:
     return (-v) & U64_MAX if neg else v
 
 
-def _string2ll(b: bytes) -> int | None:
-    """Redis's strict ``string2ll``: canonical decimal, int64 range, else None."""
-    n = len(b)
-    if n == 0 or n > 20 or not b.isascii():
-        return None
-    if b == b"0":
-        return 0
-    digits = b[1:] if b[0] == 0x2D else b
-    if not digits or not digits.isdigit() or digits[0] == 0x30:
-        return None
-    v = int(b)
-    if v < -(1 << 63) or v > (1 << 63) - 1:
-        return None
-    return v
-
-
 def _u64(b: bytes) -> int | None:
     """Redis's ``string2ull``: ``string2ll`` (negatives rejected), else ``strtoull``."""
-    v = _string2ll(b)
+    v = string2ll(b)
     if v is not None:
         return v if v >= 0 else None
     if not b:

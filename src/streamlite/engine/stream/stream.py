@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...accel import speedups
 from ..database import register_type
+from ..types.listpack import LP_EMPTY, int_size, signed64, str_size
 from .ids import _SMALL as _SMALL_INTS
 from .ids import format_id
-from .listpack import LP_EMPTY, int_size, signed64, str_size
 
 if TYPE_CHECKING:
     from .groups import ConsumerGroup
@@ -383,8 +383,9 @@ class Stream:
         if start > end or not self._nodes or count == 0:
             return out
         i = max(bisect_right(self._keys, start) - 1, 0)
-        return _entries_fwd(self._nodes, i, start >> 64, start & _M64, end >> 64, end & _M64,
-                            count, out, sids)  # type: ignore[no-any-return]
+        got: list[list[Any]] = _entries_fwd(self._nodes, i, start >> 64, start & _M64,
+                                            end >> 64, end & _M64, count, out, sids)
+        return got
 
     def entries_resp(self, start: int, end: int, count: int = -1) -> bytes | None:
         """``encode(self.entries(start, end, count))`` written by the C accelerator

@@ -5,7 +5,7 @@ Redis keeps a small list as one listpack and converts it to a quicklist when
 it would grow past ``list-max-listpack-size`` (-2: 8 KB; positive: a count of
 entries), and back to a listpack when a shrinking quicklist fits in half of
 that limit. We track the listpack byte size the entries would take
-(``listpack.entry_size``) and apply the same rules; the one simplification is
+(``listpack.str_size``) and apply the same rules; the one simplification is
 that a quicklist is assumed to be a single node whenever its bytes fit in one.
 """
 
@@ -18,7 +18,7 @@ from itertools import islice
 from typing import Any
 
 from ..database import register_type
-from .listpack import LP_EMPTY, entry_size
+from .listpack import LP_EMPTY, str_size
 
 # quicklist's size classes for negative list-max-listpack-size (-1 .. -5)
 _SIZE_LEVELS = (4096, 8192, 16384, 32768, 65536)
@@ -43,7 +43,7 @@ class ListValue:
     def __init__(self, items: Iterable[bytes] = ()) -> None:
         self.items: deque[bytes] = deque(items)
         self.quick = False
-        self.lp_bytes = LP_EMPTY + sum(entry_size(x) for x in self.items)
+        self.lp_bytes = LP_EMPTY + sum(str_size(x) for x in self.items)
 
     # -- encoding -------------------------------------------------------------
 
@@ -131,25 +131,25 @@ class ListValue:
             self.items.appendleft(v)
         else:
             self.items.append(v)
-        self.lp_bytes += entry_size(v)
+        self.lp_bytes += str_size(v)
 
     def pop(self, left: bool) -> bytes:
         v = self.items.popleft() if left else self.items.pop()
-        self.lp_bytes -= entry_size(v)
+        self.lp_bytes -= str_size(v)
         return v
 
     def set(self, i: int, v: bytes) -> None:
         old = self.items[i]
         self.items[i] = v
-        self.lp_bytes += entry_size(v) - entry_size(old)
+        self.lp_bytes += str_size(v) - str_size(old)
 
     def insert(self, i: int, v: bytes) -> None:
         self.items.insert(i, v)
-        self.lp_bytes += entry_size(v)
+        self.lp_bytes += str_size(v)
 
     def replace_all(self, items: Iterable[bytes]) -> None:
         self.items = deque(items)
-        self.lp_bytes = LP_EMPTY + sum(entry_size(x) for x in self.items)
+        self.lp_bytes = LP_EMPTY + sum(str_size(x) for x in self.items)
 
     def trim(self, ltrim: int, rtrim: int) -> None:
         """Drop ``ltrim`` elements from the head and ``rtrim`` from the tail."""
@@ -163,9 +163,9 @@ class ListValue:
             self.replace_all(islice(d, ltrim, n - rtrim))
             return
         for _ in range(ltrim):
-            self.lp_bytes -= entry_size(d.popleft())
+            self.lp_bytes -= str_size(d.popleft())
         for _ in range(rtrim):
-            self.lp_bytes -= entry_size(d.pop())
+            self.lp_bytes -= str_size(d.pop())
 
     def copy(self) -> ListValue:
         c = ListValue.__new__(ListValue)

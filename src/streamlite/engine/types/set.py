@@ -22,10 +22,10 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+from ...numparse import string2ll
 from ..database import register_type
 from ..scan import ScanIndex
 from .config import conf_int
-from .listpack import str_to_int64
 
 INTSET, LISTPACK, HASHTABLE = 0, 1, 2
 _ENC_NAMES = (b"intset", b"listpack", b"hashtable")
@@ -60,7 +60,7 @@ class SetValue:
     @classmethod
     def create(cls, first: bytes | None, size_hint: int, lim: Limits) -> SetValue:
         """``setTypeCreate``: the encoding a new set starts with."""
-        if first is not None and str_to_int64(first) is not None and size_hint <= lim.intset:
+        if first is not None and string2ll(first) is not None and size_hint <= lim.intset:
             return cls(INTSET)
         if size_hint <= lim.lp_entries:
             return cls(LISTPACK)
@@ -123,7 +123,7 @@ class SetValue:
             d[m] = None
             return True
         if enc == INTSET:
-            v = str_to_int64(m)
+            v = string2ll(m)
             if v is not None:
                 if d and not self._unsorted and v < int(next(reversed(d))):
                     self._unsorted = True
