@@ -134,6 +134,7 @@ class Scripting:
             register_eval=False,
             register_builtins=False,
             attribute_filter=no_attributes,
+            max_memory=0,  # no limit; lupa then counts the VM's bytes (INFO memory)
         )
         version = REDIS_VERSION
         py = rt.table_from(
@@ -182,9 +183,9 @@ class Scripting:
 
     def info(self) -> dict[str, int]:
         """Figures for INFO (memory / stats sections), Redis's field names."""
-        lua_mem = 0
-        if self._lua is not None:
-            lua_mem = int(self._lua.eval("collectgarbage('count')") * 1024)
+        # the allocator's count (no Lua runs: INFO may come while a script yields, or
+        # after one was killed, when the VM's hook stops any chunk)
+        lua_mem = (self._lua.get_memory_used() or 0) if self._lua is not None else 0
         scripts_mem = sum(len(s.body) + 40 + 64 for s in self.scripts.values())
         return {
             "used_memory_lua": lua_mem,
