@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     keys,
     listmove,
     lists,
+    lolwut,
     ops,
     persist,
     pubsub,
