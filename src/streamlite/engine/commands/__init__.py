@@ -4,6 +4,7 @@ from ..registry import COMMANDS, apply_redis_meta
 from . import (  # noqa: F401
     acl,
     arrays,
+    backup,
     bitmaps,
     cluster,
     connection,
