@@ -127,3 +127,18 @@ def test_without_the_rdb_preamble_the_base_is_resp(tmp_path) -> None:
     assert back("MGET", "k", "k2") == [b"v", b"v2"]
     back.close()
     d.close()
+
+
+def test_an_array_makes_the_base_resp(tmp_path) -> None:
+    """RDB has no encoding for arrays here: the base falls back to the RESP form."""
+    d = Durable(str(tmp_path / "live"), appendonly=False)
+    d("ARSET", "a", "0", "x", "y")
+    d("BACKUP", "START")
+    _wait(d, b"incrementing")
+    d("BACKUP", "SEAL")
+    files = d("BACKUP", "LIST")
+    assert files[0].endswith(b".1.base.aof")
+    back = _restore(files, str(tmp_path / "restored"))
+    assert back("ARGETRANGE", "a", "0", "1") == [b"x", b"y"]
+    back.close()
+    d.close()

@@ -9,7 +9,8 @@ and leaves, in ``<dir>/<backupdirname>`` (which must be empty at START), the fil
 set of a multi-part AOF that restores the dataset as it was at the seal:
 
     appendonly.aof.1.base.rdb     the dataset at START (an RDB file, as Redis's base
-                                  with aof-use-rdb-preamble; .base.aof without it)
+                                  with aof-use-rdb-preamble; .base.aof, the RESP
+                                  base, without it or for data RDB cannot hold)
     appendonly.aof.1.incr.aof     every write from START to SEAL, as the AOF has them
     appendonly.aof.manifest       names the two (written at SEAL)
 
@@ -71,9 +72,8 @@ class Backup:
 
     def _path(self, kind: str) -> str:
         stem = self.p.cfg.appendfilename
-        if kind == "base":
-            ext = "rdb" if self.p.cfg.aof_use_rdb_preamble else "aof"
-            return os.path.join(self.dir, f"{stem}.1.base.{ext}")
+        if kind in ("base.rdb", "base.aof"):
+            return os.path.join(self.dir, f"{stem}.1.{kind}")
         if kind == "incr":
             return os.path.join(self.dir, f"{stem}.1.incr.aof")
         return os.path.join(self.dir, f"{stem}.manifest")
@@ -126,7 +126,8 @@ class Backup:
         self._remove()
 
     def _remove(self) -> None:
-        for path in (self._path("base"), self._path("incr"), self._path("manifest")):
+        for path in (self._path("base.rdb"), self._path("base.aof"), self._path("incr"),
+                     self._path("manifest")):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         self.state, self.error, self.files = "idle", "", []
@@ -158,11 +159,11 @@ class Backup:
 
     def _start_base(self) -> None:
         self.p.stage()  # writes so far are in the base: the INCR file starts after them
-        self._base = self._path("base")
-        rdb = self.p.cfg.aof_use_rdb_preamble
+        rdb, resp = self._path("base.rdb"), self._path("base.aof")
+        use_rdb = self.p.cfg.aof_use_rdb_preamble
         try:
             self._incr = AofWriter(self._path("incr"), "no")
-            self._pid = self.p._fork(lambda: _write_base(self.p, self._base, rdb))
+            self._pid = self.p._fork(lambda: _write_base(self.p, rdb if use_rdb else None, resp))
         except OSError as e:
             self._fail(f"can't start the base snapshot: {e.strerror or e}")
             return
@@ -193,6 +194,8 @@ class Backup:
         if os.waitstatus_to_exitcode(status) != 0:
             self._fail("the base snapshot failed (see the server log)")
             return
+        rdb = self._path("base.rdb")
+        self._base = rdb if os.path.exists(rdb) else self._path("base.aof")
         self.files = [self._base]
         self.state = "incrementing"
 
@@ -224,17 +227,23 @@ class Backup:
             self._fail("server shut down")
 
 
-def _write_base(p: Persistence, path: str, rdb: bool) -> None:
-    """In the child: the dataset as an RDB file (or, without the RDB preamble, as the
-    AOF's RESP base), fsynced."""
-    if rdb:
+def _write_base(p: Persistence, rdb: str | None, path: str) -> None:
+    """In the child: the dataset as an RDB file at ``rdb``; else as the AOF's RESP base
+    at ``path``, fsynced: plain commands without the RDB preamble (``rdb`` None), or
+    RESTOREs of streamlite's payloads when RDB cannot hold the data (arrays have no RDB
+    encoding here)."""
+    payloads = rdb is not None
+    if rdb is not None:
         from .rdb import write_rdb
 
-        write_rdb(p.engine, path)
-        return
+        try:
+            write_rdb(p.engine, rdb)
+            return
+        except (ValueError, KeyError) as e:  # a type with no RDB encoding (arrays)
+            os.write(2, f"backup: an RDB base cannot hold this data ({e}): RESP base\n".encode())
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
-        for piece in base_bytes(p.engine, False):
+        for piece in base_bytes(p.engine, payloads):
             f.write(piece)
         f.flush()
         os.fsync(f.fileno())
