@@ -83,9 +83,17 @@ def test_states_and_refusals(tmp_path) -> None:
     st = d("BACKUP", "STATUS")
     assert st[b"state"] == b"failed" and st[b"error"] == b"aborted by user"
     assert d("BACKUP", "SEAL") == b"ERR No backup ready to seal"
-    # the aborted backup's files stay until CLEANUP, and START wants an empty directory
-    assert d("BACKUP", "START").startswith(b"ERR Backup directory ")
+    # the aborted backup's files stay until CLEANUP or the next START
+    assert os.listdir(tmp_path / "backupdir")
+    assert d("BACKUP", "START") == b"OK"
+    _wait(d, b"incrementing")
+    assert d("BACKUP", "ABORT") == b"OK"
     assert d("BACKUP", "CLEANUP") == b"OK"
+    assert os.listdir(tmp_path / "backupdir") == []
+    with open(tmp_path / "backupdir" / "someone-elses", "w"):
+        pass
+    assert d("BACKUP", "START").startswith(b"ERR Backup directory ")  # must be empty
+    os.unlink(tmp_path / "backupdir" / "someone-elses")
     assert d("BACKUP", "START") == b"OK"
     assert d("BACKUP", "ABORT") == b"OK"  # while snapshotting: the child is stopped
     assert d("BACKUP", "CLEANUP") == b"OK"

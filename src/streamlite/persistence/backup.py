@@ -23,8 +23,8 @@ on, the writes the persistence layer hands to its listeners (the batches the AOF
 gets) are appended to the backup's own INCR file, so the file set is the same
 whether the live AOF is on or off, and nothing of the live AOF is linked or
 rotated. SEAL fsyncs the INCR file, stops feeding it and writes the manifest.
-CLEANUP removes the files this backup made; ``backup-sealed-ttl`` seconds after
-a seal (0: never) it runs by itself.
+CLEANUP removes the files this backup made (so does a START after a failed one);
+``backup-sealed-ttl`` seconds after a seal (0: never) it runs by itself.
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ class Backup:
     def start(self) -> None:
         if self.state in IN_PROGRESS or self.state == "sealed":
             raise BackupError("ERR Backup already in progress")
+        if self.state == "failed":  # "after aborting, you can start a new backup"
+            self._remove()
         os.makedirs(self.dir, exist_ok=True)
         if os.listdir(self.dir):
             raise BackupError(f"ERR Backup directory {self.dir} is not empty")
