@@ -29,6 +29,7 @@ import argparse
 import glob
 import importlib.metadata
 import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -114,7 +115,7 @@ def run_suite(src: str, port: int, files: Iterable[str], xml: str, timeout: floa
         try:
             p.wait(timeout)
         except subprocess.TimeoutExpired:
-            p.kill()
+            os.killpg(p.pid, signal.SIGKILL)  # pytest and whatever its tests started
             p.wait()
             raise RuntimeError(f"redis-py's tests took more than {timeout:.0f} s: see {log}")
 
