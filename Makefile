@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test test-slow lint bench conformance clean
+.PHONY: run test test-slow lint bench conformance clientsuite clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or run: make PY=python3 ...)"; exit 1; }
@@ -74,6 +74,11 @@ bench: $(BENCH_STAMP)
 # deb-src line for `apt-get source redis`, or REDIS_SRC=<a redis source tree>)
 conformance: $(TEST_STAMP)
 	$(BIN)/python -m tests.conformance.redis_suite --out docs/conformance-results.md
+
+# redis-py's own test suite against streamlite and Redis 8.2, compared test by test
+# (downloads redis-py's sdist from PyPI; about 3 minutes; also part of make test-slow)
+clientsuite: $(TEST_STAMP)
+	$(BIN)/python -m tests.clientsuite.redispy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

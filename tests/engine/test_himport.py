@@ -14,10 +14,10 @@ def test_prepare_set_discard(r: Runner, engine) -> None:
     assert r("HGET", "user:1", "name") == b"alice"
     assert r("HGET", "user:1", "email") == b"a@example.com"
     assert r("HGETALL", "user:2") == {b"name": b"bob", b"email": b"b@example.com", b"age": b"25"}
-    r("SET", "user:3", "x")
+    r("HSET", "user:3", "other", "x")
     engine.effects = []
     assert r("HIMPORT", "SET", "user:3", "u", "c", "d", "1") == b"OK"  # overwrites
-    assert r("TYPE", "user:3") == b"hash"
+    assert r("HEXISTS", "user:3", "other") == 0
     assert engine.effects == [(0, [b"DEL", b"user:3"]),
                               (0, [b"HSET", b"user:3", b"name", b"c", b"email", b"d",
                                    b"age", b"1"])]
@@ -38,3 +38,14 @@ def test_fieldsets_belong_to_the_connection_and_reset(r: Runner, engine) -> None
     r("RESET")
     assert isinstance(r("HIMPORT", "SET", "k", "u", "v"), ErrorReply)
     assert r("COMMAND", "GETKEYS", "HIMPORT", "SET", "k", "u", "v") == [b"k"]
+
+
+def test_set_replaces_a_hash_but_not_another_type(r: Runner) -> None:
+    """redis-py's test_wrongtype_on_non_hash_key (run against Redis 8.10)."""
+    r("HIMPORT", "PREPARE", "u", "name", "age")
+    r("HSET", "h", "old", "1")
+    assert r("HIMPORT", "SET", "h", "u", "ann", "30") == b"OK"
+    assert r("HGETALL", "h") == {b"name": b"ann", b"age": b"30"}
+    r("SET", "s", "notahash")
+    assert r("HIMPORT", "SET", "s", "u", "bob", "40").startswith(b"WRONGTYPE")
+    assert r("GET", "s") == b"notahash"

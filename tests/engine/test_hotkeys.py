@@ -33,6 +33,12 @@ def test_session_reports_the_hottest_keys(r: Runner, clock) -> None:
     assert net[1] == 5 * (3 + 3 + 100 + 2) + (4 + 3 + 4) + (100 + 50)
     assert [net[i] for i in (0, 2)] == [b"hot", b"warm"]
     assert len(rep[b"by-cpu-time-us"]) == 4
+    # the fields the pages list, in their order (redis-py's test_hotkeys_get_all_fields)
+    assert list(rep)[-5:] == [b"total-cpu-time-user-ms", b"total-cpu-time-sys-ms",
+                              b"total-net-bytes", b"by-cpu-time-us", b"by-net-bytes"]
+    # every sampled command once (the MGET counts for both its keys above, once here)
+    assert rep[b"total-net-bytes"] == (5 * (3 + 3 + 100 + 2) + (3 + 4 + 50 + 2)
+                                       + (3 + 4 + 1 + 2) + (4 + 3 + 4) + (100 + 50))
     assert r("HOTKEYS", "RESET").startswith(b"ERR")  # still running
     assert r("HOTKEYS", "STOP") == b"OK"
     clock.advance(1000)
@@ -52,6 +58,7 @@ def test_duration_stops_by_itself_and_options(r: Runner, clock) -> None:
     rep = _report(r)
     assert rep[b"tracking-active"] == 0 and rep[b"collection-duration-ms"] == 2000
     assert b"by-cpu-time-us" not in rep and rep[b"by-net-bytes"][0] == b"a"
+    assert b"total-cpu-time-user-ms" not in rep and rep[b"total-net-bytes"] == 3 + 1 + 1 + 2
     for bad in (("METRICS", "1", "DISK"), ("METRICS", "2", "CPU"), ("METRICS", "0"),
                 ("FOO",), ("METRICS", "1", "CPU", "COUNT", "0"), ("METRICS", "1", "CPU", "X", "1")):
         assert isinstance(r("HOTKEYS", "START", *bad), ErrorReply), bad

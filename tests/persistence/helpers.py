@@ -97,7 +97,7 @@ def canonical(engine: Engine, times: bool = True, layout: bool = True
                     continue
                 val = (sorted(live.items()), sorted((f, w) for f, w in ttls.items() if f in live))
             elif t == b"array":
-                val = (list(v.items.items()), v.cursor, v.ring)
+                val = (list(v.items.items()), v.cursor)
             else:
                 full = engine.execute(c, [b"XINFO", b"STREAM", key, b"FULL", b"COUNT", b"0"])
                 drop = (() if times else TIMES) + (() if layout else LAYOUT)

@@ -523,6 +523,11 @@ SPECS: list[Spec] = [
        validate=_basename_check("appendfilename", False)),
     _s("appenddirname", "appendonlydir", flags=_I,
        validate=_basename_check("appenddirname", False, "a dirname")),
+    # BACKUP (Redis 8.10): the backup directory under dir, and how long a sealed backup
+    # is kept before it is cleaned up by itself (0: until BACKUP CLEANUP)
+    _s("backupdirname", "backupdir", flags=_I,
+       validate=_basename_check("backupdirname", False, "a dirname")),
+    _n("backup-sealed-ttl", 0, 0, INT_MAX),
     _e("appendfsync", "everysec", ("everysec", "always", "no"), apply=_apply_appendfsync),
     _b("no-appendfsync-on-rewrite", False),
     _n("auto-aof-rewrite-percentage", 100, 0, INT_MAX,

@@ -428,7 +428,8 @@ class Engine:
         """Count an error reply in INFO errorstats (by its code, e.g. ``ERR``)."""
         self.stats_error_replies += 1
         sp = err.find(b" ")
-        code = (err[:sp] if sp > 0 else bytes(err)).decode("utf-8", "replace")
+        # surrogateescape: INFO prints the code's bytes as they came (render encodes back)
+        code = (err[:sp] if sp > 0 else bytes(err)).decode("utf-8", "surrogateescape")
         self.error_stats[code] = self.error_stats.get(code, 0) + 1
         return err
 

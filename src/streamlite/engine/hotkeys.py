@@ -7,7 +7,9 @@ starts with ``HOTKEYS START METRICS n CPU|NET ... [COUNT k] [DURATION s]
 ``1/ratio`` the command's handler time (microseconds, the timer of INFO
 commandstats) and its bytes (the arguments, and the reply when it is a string or
 a list of them) are added to each of its keys. ``HOTKEYS GET`` reports the
-session and the top ``k`` keys by each metric; ``RESET`` (only while stopped)
+session (the CPU time and the ``total-net-bytes`` of the sampled commands only
+for the metrics asked for, as the page's examples show) and the top ``k`` keys by
+each metric; ``RESET`` (only while stopped)
 forgets it. ``SLOTS`` is refused, as on a server without cluster mode.
 """
 
@@ -47,6 +49,7 @@ class HotKeys:
         self.by_net: dict[bytes, int] = {}
         self.all_us = 0
         self.all_net = 0
+        self.sampled_net = 0  # the bytes of the sampled commands that named keys
         t = os.times()
         self.cpu0 = (t.user, t.system)
         self.cpu1: tuple[float, float] | None = None
@@ -73,6 +76,7 @@ class HotKeys:
         keys = cmd.key_positions(argv)
         if not keys or (self.ratio > 1 and _rng.randrange(self.ratio)):
             return
+        self.sampled_net += size
         for i in keys:
             if i < len(argv):
                 k = argv[i]
@@ -94,9 +98,12 @@ class HotKeys:
             b"net-bytes-all-commands-all-slots": self.all_net,
             b"collection-start-time-unix-ms": self.start_ms,
             b"collection-duration-ms": max(end - self.start_ms, 0),
-            b"total-cpu-time-user-ms": int((c1[0] - self.cpu0[0]) * 1000),
-            b"total-cpu-time-sys-ms": int((c1[1] - self.cpu0[1]) * 1000),
         }
+        if self.cpu:
+            out[b"total-cpu-time-user-ms"] = int((c1[0] - self.cpu0[0]) * 1000)
+            out[b"total-cpu-time-sys-ms"] = int((c1[1] - self.cpu0[1]) * 1000)
+        if self.net:
+            out[b"total-net-bytes"] = self.sampled_net
         if self.cpu:
             out[b"by-cpu-time-us"] = _top(self.by_cpu, self.k)
         if self.net:

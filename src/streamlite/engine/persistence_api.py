@@ -20,8 +20,23 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
+class Backups(Protocol):
+    """BACKUP's state machine (``persistence/backup.py``); refusals raise CommandError."""
+
+    def start(self) -> None: ...
+    def status(self) -> dict[bytes, Any]: ...
+    def paths(self) -> list[bytes]: ...
+    def seal(self) -> None: ...
+    def abort(self) -> None: ...
+    def cleanup(self) -> None: ...
+
+
 class Persistence(Protocol):
     lastsave: int  # unix time of the last successful save (LASTSAVE)
+
+    @property
+    def backup(self) -> Backups:
+        """BACKUP START ... CLEANUP."""
 
     @property
     def child_kind(self) -> str | None:

@@ -137,8 +137,8 @@ def encode_value(v: Any) -> tuple[int, list[bytes]]:
         ttls = v.ttls or {}
         _strvec(out, list(ttls))
         out.append(_le(array("q", ttls.values())))
-    elif t == T_ARRAY:  # cursor, ring size, then the indices and their values
-        out.append(_u64.pack(min(v.cursor, _M64)) + _u64.pack(v.ring)
+    elif t == T_ARRAY:  # cursor, a reserved 0 (was a ring size), the indices and values
+        out.append(_u64.pack(min(v.cursor, _M64)) + _u64.pack(0)
                    + _u32.pack(len(v.items)))
         out.append(_le(array("Q", v.items.keys())))
         _strvec(out, list(v.items.values()))
@@ -324,7 +324,7 @@ def decode_value(t: int, r: Reader, engine: Engine) -> Any:
 
         a = ArrayValue()
         a.cursor = r.u64()
-        a.ring = r.u64()
+        r.u64()  # reserved: older files kept the last ARRING size here
         n = r.u32()
         idx = r.read_array("Q", n)
         values = r.strvec()

@@ -50,6 +50,7 @@ from .aof import (
     replay,
     write_atomic,
 )
+from .rdb import is_rdb, load_rdb_file
 from .rewrite import base_bytes
 from .snapshot import Loaded, SnapshotError, install, load_snapshot, read_snapshot, write_snapshot
 
@@ -161,6 +162,9 @@ class Persistence:
         # called with every batch of effects ``stage`` takes (replication's stream)
         self.listeners: list[Callable[[list[tuple[int, list[bytes]]]], None]] = []
         os.makedirs(config.dir, exist_ok=True)
+        from .backup import Backup
+
+        self.backup = Backup(self)  # BACKUP START ... CLEANUP
         engine.persistence = self
         engine.wrap_units = True  # a command that propagates several goes in MULTI/EXEC
 
@@ -240,10 +244,14 @@ class Persistence:
         for i, (af, path) in enumerate(zip(files, paths, strict=True)):
             t0 = time.monotonic()
             last = i == len(files) - 1
-            total += replay(
-                target, path, allow_truncated=last and self.cfg.aof_load_truncated,
-                log=self.log, progress=self._progress,
-            )
+            if af.kind == "b" and is_rdb(path):  # an RDB base (Redis's preamble; BACKUP's)
+                install(target, load_rdb_file(target, path))
+                self._progress(os.path.getsize(path))
+            else:
+                total += replay(
+                    target, path, allow_truncated=last and self.cfg.aof_load_truncated,
+                    log=self.log, progress=self._progress,
+                )
             kind = "base" if af.kind == "b" else "incr"
             self.log(f"DB loaded from {kind} file {af.name}: {time.monotonic() - t0:.3f} seconds")
         self.loading_done = self.loading_total
@@ -397,6 +405,7 @@ class Persistence:
             elif self._auto_rewrite_due():
                 self.log("Starting automatic rewriting of AOF")
                 self.bgrewriteaof()
+        self.backup.poll()
 
     def _save_point_due(self) -> tuple[int, int] | None:
         """The (seconds, changes) save point that is due, if any."""
@@ -789,6 +798,7 @@ class Persistence:
                 self._kill_child()
             else:
                 self.wait_children()
+        self.backup.close()
         w = self.writer
         if w is not None:
             self.stage()

@@ -4,6 +4,7 @@ from ..registry import COMMANDS, apply_redis_meta
 from . import (  # noqa: F401
     acl,
     arrays,
+    backup,
     bitmaps,
     cluster,
     connection,
@@ -19,6 +20,7 @@ from . import (  # noqa: F401
     keys_expire,
     listmove,
     lists,
+    lolwut,
     ops,
     persist,
     pubsub,

@@ -2,12 +2,14 @@
 ARLEN, ARCOUNT, ARGETRANGE, ARSCAN, ARINSERT, ARRING, ARNEXT, ARSEEK, ARLASTITEMS,
 AROP, ARGREP, ARINFO. The value is ``types/array.ArrayValue``.
 
-They follow the command pages (no released Redis here to compare with). Where the
-pages leave something open, streamlite chooses: an index is an unsigned 64-bit
-decimal (else ``ERR index is not an integer or out of range``); a missing key reads
-as an empty array (ARGET/ARMGET nil, ARGETRANGE/ARSCAN/ARGREP/ARLASTITEMS empty,
-ARINFO nil); an array whose last element goes is deleted (``del`` event). Writes
-propagate as they came (they are deterministic).
+No Redis 8.2 to compare with: they follow Redis 8.10's command pages and the
+semantics of its ``t_array.c``, replies and error strings included (redis-py's own
+tests check them: ``tests/clientsuite``). An index is an unsigned decimal up to
+2**64 - 2 (else ``ERR invalid array index``); every index of a command is checked
+before anything is read or written. A missing key reads as an empty array
+(ARGET/ARMGET nil, ARGETRANGE nils, ARSCAN/ARGREP/ARLASTITEMS empty) except for
+ARINFO (``ERR no such key``); an array whose last element goes is deleted (``del``
+event). Writes propagate as they came (they are deterministic).
 """
 
 from __future__ import annotations
@@ -19,20 +21,38 @@ from typing import Any
 from .. import glob
 from ..args import parse_int
 from ..client import Client
-from ..errors import SYNTAX, CommandError, wrong_args
+from ..errors import NO_SUCH_KEY, SYNTAX, CommandError, wrong_args
 from ..notify import notify
 from ..registry import Handler, command
-from ..types.array import MAX_INDEX, ArrayValue
+from ..types.array import MAX_INDEX, TERMINAL, ArrayValue
 
-BAD_INDEX = "ERR index is not an integer or out of range"
-MAX_RANGE = 1_000_000
+BAD_INDEX = "ERR invalid array index"
+MAX_RANGE = 1_000_000  # ARGETRANGE / ARLASTITEMS: the most positions one reply walks
+_SPACE = b" \t\n\v\f\r"
 
 
-def _index(raw: bytes) -> int:
-    if not raw.isdigit() or (len(raw) > 1 and raw[0] == 48):
-        raise CommandError(BAD_INDEX)
-    v = int(raw)
-    if v > MAX_INDEX:
+def _u64(raw: bytes) -> int | None:
+    """Redis's ``string2ull``: a strict signed 64-bit integer that is not negative,
+    else what ``strtoull`` makes of it (leading space, a sign, leading zeros; a minus
+    wraps modulo 2**64); None when neither reads it."""
+    try:
+        v = parse_int(raw)
+    except CommandError:
+        pass
+    else:
+        return v if v >= 0 else None
+    s = raw.lstrip(_SPACE)
+    neg = s[:1] == b"-"
+    if s[:1] in (b"-", b"+"):
+        s = s[1:]
+    if not s.isdigit() or int(s) > TERMINAL:
+        return None
+    return (1 << 64) - int(s) if neg and int(s) else int(s)
+
+
+def _index(raw: bytes, allow_terminal: bool = False) -> int:
+    v = _u64(raw)
+    if v is None or (v == TERMINAL and not allow_terminal):
         raise CommandError(BAD_INDEX)
     return v
 
@@ -72,7 +92,7 @@ def arset(c: Client, argv: list[bytes]) -> Any:
     start = _index(argv[2])
     values = argv[3:]
     if start + len(values) - 1 > MAX_INDEX:
-        raise CommandError(BAD_INDEX)
+        raise CommandError("ERR array index overflow")
     a = _for_write(c, argv[1])
     new = sum(1 for j, v in enumerate(values) if a.set(start + j, v))
     c.db.touch(argv[1])
@@ -125,46 +145,45 @@ def ardelrange(c: Client, argv: list[bytes]) -> Any:
     return n
 
 
-def _insert(c: Client, key: bytes, values: list[bytes], ring: int) -> int:
-    a = _get(c, key)
-    if a is not None and a.cursor + len(values) - 1 > MAX_INDEX:
-        raise CommandError("ERR array insert cursor exhausted")
-    a = _for_write(c, key)
-    if ring:
-        if a.items and a.length() > ring:  # a smaller ring: what no longer fits goes
-            for i in list(a.items.irange(ring, None)):
-                del a.items[i]
-        a.ring = ring
-    else:
-        a.ring = 0
-    last = 0
-    for v in values:
-        last = a.cursor % ring if ring else a.cursor
-        a.set(last, v)
-        a.cursor += 1
-    c.db.touch(key)
-    return last
-
-
 @_cmd("arinsert", -3, "write denyoom fast")
 def arinsert(c: Client, argv: list[bytes]) -> Any:
-    """ARINSERT key value [value ...]"""
-    return _insert(c, argv[1], argv[2:], 0)
+    """ARINSERT key value [value ...]: at the cursor, which moves past them; replies
+    the last index written."""
+    a = _get(c, argv[1])
+    cursor = a.cursor if a is not None else 0
+    if cursor >= TERMINAL or cursor + len(argv) - 3 > MAX_INDEX:
+        raise CommandError("ERR insert index overflow")
+    a = _for_write(c, argv[1])
+    for v in argv[2:]:
+        a.set(a.cursor, v)
+        a.cursor += 1
+    c.db.touch(argv[1])
+    return a.cursor - 1
 
 
 @_cmd("arring", -4, "write denyoom")
 def arring(c: Client, argv: list[bytes]) -> Any:
-    """ARRING key size value [value ...]"""
-    size = parse_int(argv[2], "ERR size must be a positive integer")
-    if size < 1:
-        raise CommandError("ERR size must be a positive integer")
-    return _insert(c, argv[1], argv[3:], size)
+    """ARRING key size value [value ...]: each value at the cursor modulo ``size``;
+    a changed size reshapes the array first (``ArrayValue.ring_rework``). Replies the
+    last index written."""
+    size = parse_int(argv[2], "ERR invalid size")
+    if size <= 0:
+        raise CommandError("ERR size must be positive")
+    a = _for_write(c, argv[1])
+    a.ring_rework(size)
+    pos = 0
+    for v in argv[3:]:
+        pos = a.cursor % size
+        a.set(pos, v)
+        a.cursor = pos + 1
+    c.db.touch(argv[1])
+    return pos
 
 
 @_cmd("arseek", 3, "write fast")
 def arseek(c: Client, argv: list[bytes]) -> Any:
-    """ARSEEK key index"""
-    i = _index(argv[2])
+    """ARSEEK key index: the next insert goes to ``index``; 0 if there is no key."""
+    i = _index(argv[2], allow_terminal=True)
     a = _get(c, argv[1])
     if a is None:
         return 0
@@ -179,16 +198,16 @@ def arseek(c: Client, argv: list[bytes]) -> Any:
 @_cmd("arget", 3, "readonly fast")
 def arget(c: Client, argv: list[bytes]) -> Any:
     """ARGET key index"""
-    i = _index(argv[2])
     a = _get(c, argv[1])
+    i = _index(argv[2])
     return None if a is None else a.get(i)
 
 
 @_cmd("armget", -3, "readonly fast")
 def armget(c: Client, argv: list[bytes]) -> Any:
     """ARMGET key index [index ...]"""
-    idx = [_index(x) for x in argv[2:]]
     a = _get(c, argv[1])
+    idx = [_index(x) for x in argv[2:]]
     return [None if a is None else a.get(i) for i in idx]
 
 
@@ -208,71 +227,81 @@ def arcount(c: Client, argv: list[bytes]) -> Any:
 
 @_cmd("argetrange", 4, "readonly")
 def argetrange(c: Client, argv: list[bytes]) -> Any:
-    """ARGETRANGE key start end"""
+    """ARGETRANGE key start end: every position, holes as nil (a missing key: all
+    nil), in reverse when start > end; at most a million positions."""
     start, end = _index(argv[2]), _index(argv[3])
-    if abs(end - start) + 1 > MAX_RANGE:
-        raise CommandError(f"ERR ARGETRANGE range is larger than {MAX_RANGE} elements")
     a = _get(c, argv[1])
-    if a is None:
-        return []
+    if abs(end - start) + 1 > MAX_RANGE:
+        raise CommandError(f"ERR range exceeds maximum of {MAX_RANGE} items")
     step = 1 if start <= end else -1
-    return [a.get(i) for i in range(start, end + step, step)]
+    positions = range(start, end + step, step)
+    return [None] * len(positions) if a is None else [a.get(i) for i in positions]
+
+
+def _limit(argv: list[bytes], at: int, name: str) -> int:
+    """``LIMIT n`` at ``argv[at]`` (0: none given); ARSCAN has no other option."""
+    if len(argv) == at:
+        return 0
+    if len(argv) != at + 2:
+        raise CommandError(wrong_args(name))
+    if argv[at].upper() != b"LIMIT":
+        raise CommandError(SYNTAX)
+    return _positive_limit(argv[at + 1])
+
+
+def _positive_limit(raw: bytes) -> int:
+    limit = parse_int(raw)
+    if limit <= 0:
+        raise CommandError("ERR LIMIT must be positive")
+    return limit
 
 
 @_cmd("arscan", -4, "readonly")
 def arscan(c: Client, argv: list[bytes]) -> Any:
-    """ARSCAN key start end [LIMIT limit]"""
+    """ARSCAN key start end [LIMIT limit]: the existing elements as [index, value]
+    pairs, in reverse when start > end."""
     start, end = _index(argv[2]), _index(argv[3])
-    limit = 0
-    if len(argv) > 4:
-        if len(argv) != 6 or argv[4].upper() != b"LIMIT":
-            raise CommandError(SYNTAX)
-        limit = parse_int(argv[5], "ERR LIMIT must be a positive integer")
-        if limit < 1:
-            raise CommandError("ERR LIMIT must be a positive integer")
+    limit = _limit(argv, 4, "arscan")
     a = _get(c, argv[1])
     if a is None:
         return []
     out: list[Any] = []
-    lo, hi = min(start, end), max(start, end)
-    for i, v in a.range_items(lo, hi, reverse=start > end):
-        out += [i, v]
-        if limit and len(out) >= 2 * limit:
+    for i, v in a.range_items(min(start, end), max(start, end), reverse=start > end):
+        out.append([i, v])
+        if len(out) == limit:
             break
     return out
 
 
 @_cmd("arnext", 2, "readonly fast")
 def arnext(c: Client, argv: list[bytes]) -> Any:
-    """ARNEXT key"""
+    """ARNEXT key: the next insert index; nil once the index space is used up."""
     a = _get(c, argv[1])
     if a is None:
         return 0
-    return None if a.cursor > MAX_INDEX else a.cursor
+    return None if a.cursor == TERMINAL else a.cursor
 
 
 @_cmd("arlastitems", -3, "readonly")
 def arlastitems(c: Client, argv: list[bytes]) -> Any:
-    """ARLASTITEMS key count [REV]"""
-    count = parse_int(argv[2], "ERR count must be a positive integer")
-    if count < 1:
-        raise CommandError("ERR count must be a positive integer")
-    rev = False
+    """ARLASTITEMS key count [REV]: the positions before the cursor, oldest first
+    (REV: newest first); a count of 0 or less replies empty before anything else."""
+    count = parse_int(argv[2], "ERR invalid COUNT")
+    if count <= 0:
+        return []
     if len(argv) == 4:
         if argv[3].upper() != b"REV":
             raise CommandError(SYNTAX)
-        rev = True
-    elif len(argv) > 4:
-        raise CommandError(SYNTAX)
+    elif len(argv) != 3:
+        raise CommandError(wrong_args("arlastitems"))
     a = _get(c, argv[1])
     if a is None:
         return []
-    n = min(count, a.cursor, a.ring if a.ring else a.cursor)
-    recent = []  # newest first
-    for k in range(1, n + 1):
-        pos = a.cursor - k
-        recent.append(a.get(pos % a.ring if a.ring else pos))
-    return recent if rev else recent[::-1]
+    n = min(count, a.length())
+    if n > len(a) and n > MAX_RANGE:
+        raise CommandError(f"ERR count exceeds maximum of {MAX_RANGE} items")
+    newest_first = a.last_positions(n)
+    return newest_first if len(argv) == 4 else newest_first[::-1]
 
 
 def _number(v: bytes) -> int | float | None:
@@ -301,13 +330,14 @@ def arop(c: Client, argv: list[bytes]) -> Any:
     start, end = _index(argv[2]), _index(argv[3])
     op = argv[4].upper()
     want: bytes | None = None
+    if op not in (b"SUM", b"MIN", b"MAX", b"AND", b"OR", b"XOR", b"MATCH", b"USED"):
+        raise CommandError("ERR unknown operation")
     if op == b"MATCH":
         if len(argv) != 6:
-            raise CommandError(SYNTAX)
+            raise CommandError("ERR MATCH requires a value argument")
         want = argv[5]
-    elif len(argv) != 5 or op not in (b"SUM", b"MIN", b"MAX", b"AND", b"OR", b"XOR",
-                                       b"USED"):
-        raise CommandError(SYNTAX)
+    elif len(argv) != 5:
+        raise CommandError(wrong_args("arop"))
     a = _get(c, argv[1])
     lo, hi = min(start, end), max(start, end)
     values = [v for _, v in a.range_items(lo, hi)] if a is not None else []
@@ -316,11 +346,11 @@ def arop(c: Client, argv: list[bytes]) -> Any:
     if op == b"MATCH":
         return sum(1 for v in values if v == want)
     nums = [x for x in (_number(v) for v in values) if x is not None]
-    if op in (b"AND", b"OR", b"XOR"):
-        if not values:
+    if op in (b"AND", b"OR", b"XOR"):  # floats truncate; what int64 cannot hold is skipped
+        ints = [int(x) for x in nums if -(1 << 63) <= x < (1 << 63)]
+        if not ints:
             return None
-        ints = [int(x) for x in nums]
-        acc = ints[0] if ints else 0
+        acc = ints[0]
         for x in ints[1:]:
             acc = acc & x if op == b"AND" else acc | x if op == b"OR" else acc ^ x
         return acc
@@ -335,6 +365,8 @@ def arop(c: Client, argv: list[bytes]) -> Any:
 def _predicate(kind: bytes, arg: bytes, nocase: bool) -> Callable[[bytes], bool]:
     """One ARGREP test of a value: RE, GLOB, EXACT or (else) a substring."""
     if kind == b"RE":
+        if not arg:
+            raise CommandError("ERR regular expression is empty")
         try:
             rx = re.compile(arg, re.IGNORECASE if nocase else 0)
         except re.error as e:
@@ -368,9 +400,7 @@ def argrep(c: Client, argv: list[bytes]) -> Any:
             use_and = w == b"AND"
             j += 1
         elif w == b"LIMIT" and j + 1 < len(argv):
-            limit = parse_int(argv[j + 1], "ERR LIMIT must be a positive integer")
-            if limit < 1:
-                raise CommandError("ERR LIMIT must be a positive integer")
+            limit = _positive_limit(argv[j + 1])
             j += 2
         elif w == b"WITHVALUES":
             withvalues = True
@@ -409,4 +439,6 @@ def arinfo(c: Client, argv: list[bytes]) -> Any:
     elif len(argv) > 3:
         raise CommandError(SYNTAX)
     a = _get(c, argv[1])
-    return None if a is None else a.info(full)
+    if a is None:
+        raise CommandError(NO_SUCH_KEY)
+    return a.info(full)

@@ -9,8 +9,9 @@ or exactly ``EXACTLY`` or none), then pushed to the destination end: ``OBO`` one
 one (so pushing to the head reverses them), ``BULK`` as one block keeping the
 order they had in the source. The reply is the moved elements in the order they
 now have in the destination (head to tail). Without the block one element moves,
-as LMOVE, answered as a one-element array. A missing source answers an empty
-array, or nil with EXACTLY. BLMOVEM blocks until the source holds an element (or
+as LMOVE, answered as a one-element array. When nothing moves (a missing or
+empty source, or fewer than EXACTLY elements) the reply is nil, as the command
+page and redis-py's test say. BLMOVEM blocks until the source holds an element (or
 ``EXACTLY`` elements), and propagates as the LMOVEM it did. Keyspace events as
 LMOVE's: one ``lpop``/``rpop`` on the source (``del`` when emptied), one
 ``lpush``/``rpush`` on the destination.
@@ -47,7 +48,7 @@ def _move_many(c: Client, src: bytes, dst: bytes, wherefrom: bool, whereto: bool
                count: int, exactly: bool, bulk: bool) -> Any:
     slst = _get(c, src)
     if slst is None or not slst.items:
-        return NULL_ARRAY if exactly else []
+        return NULL_ARRAY
     if exactly and len(slst) < count:
         return NULL_ARRAY
     dlst = _get(c, dst)  # WRONGTYPE before anything moves
