@@ -14,6 +14,8 @@
  *                               RESTORE, RDB and AOF-preamble loading)
  *   convert(value, proto)       embedded/convert.py  convert_py(value, proto, None)
  *                               (replies as redis-py gets them, without decoding)
+ *   fast_run(data, pos, ...)    Engine.execute of pipelined PING/ECHO/XADD, from the
+ *                               raw bytes of a read to the replies (_fastpath.c)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -26,6 +28,8 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "_fastpath.h"
 
 /* ------------------------------------------------------------------------ */
 /* A growable output buffer                                                  */
@@ -1150,6 +1154,10 @@ static PyMethodDef methods[] = {
      "convert(value, proto) -> embedded/convert.py's convert_py(value, proto, None)"},
     {"setup_convert", (PyCFunction)(void (*)(void))sp_setup_convert, METH_VARARGS | METH_KEYWORDS,
      "setup_convert(SimpleString=, Verbatim=, NULL_ARRAY=, fallback=)"},
+    {"fast_run", (PyCFunction)(void (*)(void))fp_fast_run, METH_FASTCALL,
+     "Run a read's pipelined PING/ECHO/XADD in C (see _fastpath.c and server/fastpath.py)."},
+    {"setup_fastpath", fp_setup, METH_VARARGS,
+     "setup_fastpath(Stream, _Node): the stream classes fast_run appends to."},
     {"entries_resp", sp_entries_resp, METH_VARARGS,
      "entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> RESP bytes"},
     {NULL, NULL, 0, NULL},
@@ -1172,7 +1180,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     /* the interface version streamlite/accel.py expects: bump it with any change of a
      * function's signature or of setup()'s arguments, so a stale build is not used */
-    if (m != NULL && PyModule_AddIntConstant(m, "API", 1) < 0) {
+    if (m != NULL && PyModule_AddIntConstant(m, "API", 2) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -42,6 +42,7 @@ from ..engine.replies import NO_REPLY, OK, Blocked, ErrorReply, MultiReply, Push
 from ..persistence import datadir
 from ..protocol.request import RequestError, RequestParser
 from ..protocol.resp import encode, encode_bounded
+from . import fastpath
 from .scripts import SUSPENDED
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class Connection(asyncio.Protocol):
         self.write_paused = False  # the transport called pause_writing
         self.room = 0  # reply bytes ``run`` may add before ``_output_check`` (``_room``)
         self.fd = -1  # kept from forked children (``datadir.guard``)
+        self.fast_tail = b""  # a command's start, kept by ``fastpath.run`` for the next read
 
     # -- connection lifecycle ------------------------------------------------------
 
@@ -317,6 +319,9 @@ class Connection(asyncio.Protocol):
         srv.net_in += n
         self.client.last_interaction_ms = srv.now_ms()
         self.batch_started = time.monotonic()
+        if self.fast_tail:  # the start of a command the last read ended in (fastpath.py)
+            data = self.fast_tail + data
+            self.fast_tail = b""
         if self.parser is not None:
             self._parser_received(data)
         elif data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
@@ -336,8 +341,23 @@ class Connection(asyncio.Protocol):
         commands already taken from it are all the fallback needs.
 
         The common case (not paused, not loading, replies on) runs each command
-        inline: this loop is the server's hot path.
+        inline: this loop is the server's hot path. Before it, while the guard of
+        ``fastpath`` holds, the compiled ``fast_run`` answers PING/ECHO/XADD straight
+        from the bytes read and hands the rest of the read to this loop.
         """
+        tr = self.transport
+        # nothing pending (the common case): every limit leaves at least REPLY_BUF of
+        # room, so the limits need not be looked up before that much is replied
+        room = REPLY_BUF if not self.out and tr is not None and not tr.get_write_buffer_size() \
+            else self._room()
+        if fastpath.fast_run is not None and fastpath.usable(self):  # compiled PING/ECHO/XADD
+            self.room = room
+            pos = fastpath.run(self, data)
+            if pos < 0 or pos == len(data):
+                return
+            room = self.room
+            if pos:
+                data = data[pos:]
         reader = self.reader
         reader.feed(data)
         gets = reader.gets
@@ -347,11 +367,6 @@ class Connection(asyncio.Protocol):
         c = self.client
         execute = self.engine.execute
         append = self.out.append
-        tr = self.transport
-        # nothing pending (the common case): every limit leaves at least REPLY_BUF of
-        # room, so the limits need not be looked up before that much is replied
-        room = REPLY_BUF if not self.out and tr is not None and not tr.get_write_buffer_size() \
-            else self._room()
         done = 0
         while True:
             try:
@@ -595,7 +610,7 @@ class Connection(asyncio.Protocol):
     def info(self) -> dict[str, Any]:
         t = self.transport
         obl = t.get_write_buffer_size() if t is not None else 0
-        qbuf = self.parser.pending() if self.parser is not None else 0
+        qbuf = (self.parser.pending() if self.parser is not None else 0) + len(self.fast_tail)
         sock = t.get_extra_info("socket") if t is not None else None
         return {
             "fd": sock.fileno() if sock is not None else -1,

@@ -1,0 +1,842 @@
+/* The compiled dispatch of pipelined PING / ECHO / XADD (part of streamlite._speedups).
+ *
+ * The model: server/fastpath.py decides, in Python, that nothing but the command's own
+ * effect must be observed for a run of commands (no MULTI, no MONITOR, no keyspace
+ * notifications, an unrestricted user ...: the guard, see its docstring), then hands
+ * the raw bytes of a read to fast_run. fast_run parses well-formed RESP arrays of bulk
+ * strings and, for each command:
+ *
+ *   PING [msg], ECHO msg            the reply, written here;
+ *   XADD key [NOMKSTREAM] * f v ... on an existing stream that nobody watches or
+ *                                   blocks on: the entry appended to the tail node as
+ *                                   Stream.add does (or Stream.add itself when a new
+ *                                   node starts), the reply, the effect for the AOF
+ *                                   and replicas with the generated ID;
+ *   anything else                   handed back, parsed, to Python (status ARGV),
+ *                                   which runs it through Engine.execute.
+ *
+ * It stops, handing the rest of the read back, at anything it does not parse exactly
+ * (inline or non-bulk input, huge counts or arguments): hiredis and RequestParser take
+ * over from that command boundary. A read that ends inside a well-formed command
+ * stops with status PARTIAL: Python keeps a short tail for the next read. Statistics (INFO commandstats
+ * calls/usec and the latency histogram, total commands, the dirty counter) are
+ * returned per run and added by Python before anything else runs.
+ *
+ * The Python twins (the reference): engine/core.py Engine.execute/call, the handlers
+ * engine/commands/connection.py ping/echo and streams.py xadd, and
+ * engine/stream/stream.py Stream.add; tests/server/test_fastpath.py runs the same
+ * pipelines through both and compares replies, statistics and AOF contents.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "_fastpath.h"
+
+#define MAX_ARGS 256
+#define MAX_BULK (1 << 20) /* longer arguments: Python's path (and its checks) */
+#define LISTPACK_MAX_SIZE (1LL << 30)
+#define F_SAME 2
+
+enum { ST_END = 0, ST_HANDOVER = 1, ST_ARGV = 2, ST_ROOM = 3, ST_SLOW = 4, ST_PARTIAL = 5 };
+enum { K_NONE = 0, K_PING = 1, K_ECHO = 2, K_XADD = 3, K_N = 4 };
+
+static PyTypeObject *StreamType, *NodeType;
+/* slot offsets of Stream and _Node (their __slots__ member descriptors) */
+static Py_ssize_t o_nodes, o_length, o_last_id, o_entries_added;
+static Py_ssize_t o_ids, o_flags, o_offs, o_data, o_fields, o_live, o_dead, o_body, o_same;
+static PyObject *S_append, *S_add, *S_ms;
+static PyObject *KIND_NAME[K_N];
+
+/* -- output buffer ------------------------------------------------------------------ */
+
+typedef struct {
+    char *p;
+    Py_ssize_t len, cap;
+    char small[2048];
+} OBuf;
+
+static int ob_reserve(OBuf *b, Py_ssize_t extra) {
+    if (b->len + extra <= b->cap)
+        return 0;
+    Py_ssize_t cap = b->cap * 2;
+    while (cap < b->len + extra)
+        cap *= 2;
+    char *p;
+    if (b->p == b->small) {
+        p = PyMem_Malloc(cap);
+        if (p)
+            memcpy(p, b->small, b->len);
+    } else {
+        p = PyMem_Realloc(b->p, cap);
+    }
+    if (!p) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int ob_put(OBuf *b, const char *s, Py_ssize_t n) {
+    if (ob_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+static int ob_bulk(OBuf *b, const char *s, Py_ssize_t n) {
+    char hdr[32];
+    int h = snprintf(hdr, sizeof hdr, "$%zd\r\n", n);
+    if (ob_reserve(b, h + n + 2) < 0)
+        return -1;
+    memcpy(b->p + b->len, hdr, h);
+    memcpy(b->p + b->len + h, s, n);
+    memcpy(b->p + b->len + h + n, "\r\n", 2);
+    b->len += h + n + 2;
+    return 0;
+}
+
+/* -- RESP parsing: well-formed arrays of bulk strings only ---------------------------- */
+
+typedef struct {
+    Py_ssize_t off, len;
+} Arg;
+
+/* A decimal without sign or leading zeros ending in CRLF: its value, -1 when it is not
+ * one (hiredis and RequestParser take over and name the error), -2 when the data end
+ * before it does. */
+static Py_ssize_t read_len(const char *d, Py_ssize_t n, Py_ssize_t *pos) {
+    Py_ssize_t p = *pos, v = 0;
+    int digits = 0;
+    while (p < n && d[p] >= '0' && d[p] <= '9') {
+        if (digits == 1 && v == 0)
+            return -1; /* a leading zero */
+        v = v * 10 + (d[p] - '0');
+        if (++digits > 9)
+            return -1;
+        p++;
+    }
+    if (p >= n || (d[p] == '\r' && p + 1 >= n))
+        return -2;
+    if (!digits || d[p] != '\r' || d[p + 1] != '\n')
+        return -1;
+    *pos = p + 2;
+    return v;
+}
+
+enum { P_UNUSUAL = 0, P_DONE = 1, P_INCOMPLETE = 2 };
+
+/* One command at *pos: P_DONE with its arguments, P_INCOMPLETE when the data end inside
+ * a well-formed command, P_UNUSUAL for anything else (handed over). */
+static int parse_cmd(const char *d, Py_ssize_t n, Py_ssize_t *pos, Arg *args, int *argc) {
+    Py_ssize_t p = *pos;
+    if (d[p] != '*')
+        return P_UNUSUAL;
+    p++;
+    Py_ssize_t cnt = read_len(d, n, &p);
+    if (cnt == -2)
+        return P_INCOMPLETE;
+    if (cnt < 1 || cnt > MAX_ARGS)
+        return P_UNUSUAL;
+    for (Py_ssize_t i = 0; i < cnt; i++) {
+        if (p >= n)
+            return P_INCOMPLETE;
+        if (d[p] != '$')
+            return P_UNUSUAL;
+        p++;
+        Py_ssize_t len = read_len(d, n, &p);
+        if (len == -2)
+            return P_INCOMPLETE;
+        if (len < 0 || len > MAX_BULK)
+            return P_UNUSUAL;
+        if (p + len + 2 > n) {
+            /* the CRLF after the data, if there, must be one */
+            if (p + len < n && d[p + len] != '\r')
+                return P_UNUSUAL;
+            return P_INCOMPLETE;
+        }
+        if (d[p + len] != '\r' || d[p + len + 1] != '\n')
+            return P_UNUSUAL;
+        args[i].off = p;
+        args[i].len = len;
+        p += len + 2;
+    }
+    *argc = (int)cnt;
+    *pos = p;
+    return P_DONE;
+}
+
+static int arg_is(const char *d, Arg a, const char *lower) {
+    Py_ssize_t n = (Py_ssize_t)strlen(lower);
+    if (a.len != n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char ch = d[a.off + i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch += 32;
+        if (ch != lower[i])
+            return 0;
+    }
+    return 1;
+}
+
+static PyObject *make_argv(const char *d, Arg *args, int argc) {
+    PyObject *lst = PyList_New(argc);
+    if (!lst)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        PyObject *b = PyBytes_FromStringAndSize(d + args[i].off, args[i].len);
+        if (!b) {
+            Py_DECREF(lst);
+            return NULL;
+        }
+        PyList_SET_ITEM(lst, i, b);
+    }
+    return lst;
+}
+
+/* -- listpack byte accounting (engine/stream/listpack.py) ---------------------------- */
+
+static inline long long int_size(long long v) {
+    if (0 <= v && v <= 127) return 2;
+    if (-4096 <= v && v <= 4095) return 3;
+    if (-32768 <= v && v <= 32767) return 4;
+    if (-8388608 <= v && v <= 8388607) return 5;
+    if (-2147483648LL <= v && v <= 2147483647LL) return 6;
+    return 10;
+}
+
+static inline long long backlen_size(long long enc) {
+    if (enc <= 127) return 1;
+    if (enc < 16383) return 2;
+    if (enc < 2097151) return 3;
+    if (enc < 268435455) return 4;
+    return 5;
+}
+
+/* str_size: a canonical int64 counts as an integer element */
+static long long str_size(const unsigned char *b, Py_ssize_t n) {
+    if (n && (b[0] > 57 || b[0] < 45))
+        goto plain;
+    if (0 < n && n <= 20) {
+        unsigned char c = b[0];
+        int neg = c == '-';
+        Py_ssize_t i = neg;
+        int ok;
+        if (n == 1 && c == '0')
+            ok = 1;
+        else if (neg)
+            ok = n > 1 && b[1] >= '1' && b[1] <= '9';
+        else
+            ok = c >= '1' && c <= '9';
+        for (Py_ssize_t j = i; ok && j < n; j++)
+            ok = b[j] >= '0' && b[j] <= '9';
+        if (ok) {
+            /* magnitude up to 20 digits: check against int64's range in unsigned */
+            unsigned long long m = 0;
+            int over = 0;
+            for (Py_ssize_t j = i; j < n; j++) {
+                unsigned d = b[j] - '0';
+                if (m > (ULLONG_MAX - d) / 10) {
+                    over = 1;
+                    break;
+                }
+                m = m * 10 + d;
+            }
+            if (!over && (neg ? m <= (1ULL << 63) : m <= (unsigned long long)LLONG_MAX)) {
+                long long v = neg ? (long long)(0 - m) : (long long)m;
+                return int_size(v);
+            }
+        }
+    }
+plain:
+    if (n < 64)
+        return n + 2;
+    long long enc = n < 4096 ? n + 2 : n + 5;
+    return enc + backlen_size(enc);
+}
+
+static int put_varint(PyObject *ba, Py_ssize_t *len, unsigned long long v) {
+    unsigned char tmp[10];
+    int k = 0;
+    while (v >= 128) {
+        tmp[k++] = (unsigned char)((v & 127) | 128);
+        v >>= 7;
+    }
+    tmp[k++] = (unsigned char)v;
+    if (PyByteArray_Resize(ba, *len + k) < 0)
+        return -1;
+    memcpy(PyByteArray_AS_STRING(ba) + *len, tmp, k);
+    *len += k;
+    return 0;
+}
+
+static int put_raw(PyObject *ba, Py_ssize_t *len, const char *s, Py_ssize_t n) {
+    if (PyByteArray_Resize(ba, *len + n) < 0)
+        return -1;
+    memcpy(PyByteArray_AS_STRING(ba) + *len, s, n);
+    *len += n;
+    return 0;
+}
+
+/* -- slots --------------------------------------------------------------------------- */
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+/* replace a slot's value (steals v) */
+static inline void slot_set(PyObject *obj, Py_ssize_t off, PyObject *v) {
+    PyObject *old = SLOT(obj, off);
+    SLOT(obj, off) = v;
+    Py_XDECREF(old);
+}
+
+static int slot_ll(PyObject *obj, Py_ssize_t off, long long *out) {
+    PyObject *v = SLOT(obj, off);
+    if (v == NULL || !PyLong_CheckExact(v))
+        return 0;
+    int overflow;
+    *out = PyLong_AsLongLongAndOverflow(v, &overflow);
+    return !overflow && !(*out == -1 && PyErr_Occurred());
+}
+
+static int slot_set_ll(PyObject *obj, Py_ssize_t off, long long v) {
+    PyObject *o = PyLong_FromLongLong(v);
+    if (!o)
+        return -1;
+    slot_set(obj, off, o);
+    return 0;
+}
+
+static PyObject *id_long(uint64_t ms, uint64_t seq) {
+    unsigned char b[16];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(seq >> (8 * i));
+        b[8 + i] = (unsigned char)(ms >> (8 * i));
+    }
+    return _PyLong_FromByteArray(b, 16, 1, 0);
+}
+
+static int id_split(PyObject *v, uint64_t *ms, uint64_t *seq) {
+    unsigned char b[16];
+    if (!PyLong_CheckExact(v) || _PyLong_Sign(v) < 0)
+        return 0;
+    if (_PyLong_AsByteArray((PyLongObject *)v, b, 16, 1, 0) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    *ms = *seq = 0;
+    for (int i = 7; i >= 0; i--) {
+        *seq = (*seq << 8) | b[i];
+        *ms = (*ms << 8) | b[8 + i];
+    }
+    return 1;
+}
+
+static PyObject *call_method(PyObject *name, PyObject *self, PyObject *a, PyObject *b) {
+    PyObject *args[3] = {self, a, b};
+    return PyObject_VectorcallMethod(name, args, b ? 3 : 2, NULL);
+}
+
+/* -- XADD ------------------------------------------------------------------------------ */
+
+typedef struct {
+    PyObject *data, *expires, *db_index, *watched, *blocked_on, *effects, *clock;
+    long long max_entries, max_bytes;
+} Ctx;
+
+/* Append (ms, seq) with fields args[f0..argc) to the tail node as Stream.add does:
+ * 1 done, 0 when Stream.add must do it (a new node, anything unusual), -1 error. */
+static int node_append(PyObject *s, const char *d, Arg *args, int f0, int argc, uint64_t ms,
+                       uint64_t seq, Ctx *x) {
+    PyObject *nodes = SLOT(s, o_nodes);
+    if (!nodes || !PyList_CheckExact(nodes) || PyList_GET_SIZE(nodes) == 0)
+        return 0;
+    PyObject *node = PyList_GET_ITEM(nodes, PyList_GET_SIZE(nodes) - 1);
+    if (Py_TYPE(node) != NodeType)
+        return 0;
+    long long live, dead, body, same;
+    if (!slot_ll(node, o_live, &live) || !slot_ll(node, o_dead, &dead) ||
+        !slot_ll(node, o_body, &body) || !slot_ll(node, o_same, &same) || live < 0 || dead < 0)
+        return 0;
+    PyObject *flags = SLOT(node, o_flags), *ids = SLOT(node, o_ids), *offs = SLOT(node, o_offs);
+    PyObject *fields = SLOT(node, o_fields), *data = SLOT(node, o_data);
+    if (!flags || !PyByteArray_CheckExact(flags) || !ids || !offs || !fields ||
+        !PyList_CheckExact(fields) || !data)
+        return 0;
+    long long lp = body + int_size(live) + int_size(dead);
+    long long limit = (0 < x->max_bytes && x->max_bytes <= LISTPACK_MAX_SIZE) ? x->max_bytes
+                                                                            : LISTPACK_MAX_SIZE;
+    long long total = 0;
+    for (int i = f0; i < argc; i++)
+        total += args[i].len;
+    Py_ssize_t nflags = PyByteArray_GET_SIZE(flags);
+    if (lp + total >= limit || (x->max_entries && nflags >= x->max_entries))
+        return 0; /* a new node: Stream.add seals this one */
+    uint64_t mms, mseq;
+    {
+        Py_buffer v;
+        if (PyObject_GetBuffer(ids, &v, PyBUF_FORMAT) < 0) {
+            PyErr_Clear();
+            return 0;
+        }
+        int ok = v.itemsize == 8 && v.format && strcmp(v.format, "Q") == 0 && v.len >= 16;
+        if (ok) {
+            mms = ((uint64_t *)v.buf)[0];
+            mseq = ((uint64_t *)v.buf)[1];
+        }
+        PyBuffer_Release(&v);
+        if (!ok)
+            return 0;
+    }
+    if (!PyByteArray_CheckExact(data)) {
+        if (!PyBytes_CheckExact(data))
+            return 0;
+        PyObject *ba = PyByteArray_FromObject(data);
+        if (!ba)
+            return -1;
+        slot_set(node, o_data, ba);
+        data = ba;
+    }
+    Py_ssize_t dlen = PyByteArray_GET_SIZE(data);
+    PyObject *o = PyLong_FromSsize_t(dlen), *r;
+    if (!o)
+        return -1;
+    r = call_method(S_append, offs, o, NULL);
+    Py_DECREF(o);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    long long size = int_size((int64_t)(ms - mms)) + int_size((int64_t)(seq - mseq));
+    PyObject *m = PyLong_FromUnsignedLongLong(ms), *q = PyLong_FromUnsignedLongLong(seq);
+    if (!m || !q) {
+        Py_XDECREF(m);
+        Py_XDECREF(q);
+        return -1;
+    }
+    r = call_method(S_append, ids, m, NULL);
+    Py_XDECREF(r);
+    if (r) {
+        r = call_method(S_append, ids, q, NULL);
+        Py_XDECREF(r);
+    }
+    Py_DECREF(m);
+    Py_DECREF(q);
+    if (!r)
+        return -1;
+    int nf = (argc - f0) / 2, samef = PyList_GET_SIZE(fields) == nf;
+    for (int i = 0; samef && i < nf; i++) {
+        PyObject *f = PyList_GET_ITEM(fields, i);
+        Arg a = args[f0 + 2 * i];
+        samef = PyBytes_CheckExact(f) && PyBytes_GET_SIZE(f) == a.len &&
+                memcmp(PyBytes_AS_STRING(f), d + a.off, a.len) == 0;
+    }
+    if (PyByteArray_Resize(flags, nflags + 1) < 0)
+        return -1;
+    PyByteArray_AS_STRING(flags)[nflags] = samef ? F_SAME : 0;
+    if (samef) {
+        size += same;
+        for (int i = f0 + 1; i < argc; i += 2) {
+            size += str_size((const unsigned char *)d + args[i].off, args[i].len);
+            if (put_varint(data, &dlen, args[i].len) < 0 ||
+                put_raw(data, &dlen, d + args[i].off, args[i].len) < 0)
+                return -1;
+        }
+    } else { /* Stream._add_fields: the names are stored too */
+        if (put_varint(data, &dlen, nf) < 0)
+            return -1;
+        long long sz = 0;
+        for (int i = f0; i < argc; i++) {
+            sz += str_size((const unsigned char *)d + args[i].off, args[i].len);
+            if (put_varint(data, &dlen, args[i].len) < 0 ||
+                put_raw(data, &dlen, d + args[i].off, args[i].len) < 0)
+                return -1;
+        }
+        size += 2 + sz + int_size(nf) + int_size(2LL * nf + 4);
+    }
+    if (slot_set_ll(node, o_body, body + size) < 0 || slot_set_ll(node, o_live, live + 1) < 0)
+        return -1;
+    return 1;
+}
+
+/* The stream fields Stream.add moves after the append into the tail node. */
+static int stream_bump(PyObject *s, PyObject *sid) {
+    long long length, added;
+    if (!slot_ll(s, o_length, &length) || !slot_ll(s, o_entries_added, &added)) {
+        PyErr_SetString(PyExc_RuntimeError, "fastpath: stream counters are not ints");
+        return -1;
+    }
+    if (slot_set_ll(s, o_length, length + 1) < 0 || slot_set_ll(s, o_entries_added, added + 1) < 0)
+        return -1;
+    Py_INCREF(sid);
+    slot_set(s, o_last_id, sid);
+    return 0;
+}
+
+static PyObject *fields_list(const char *d, Arg *args, int f0, int argc) {
+    return make_argv(d, args + f0, argc - f0);
+}
+
+/* 1 replied, 0 for Python's path, -1 error */
+static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
+    int idpos = 2;
+    if (argc >= 6 && arg_is(d, args[2], "nomkstream"))
+        idpos = 3;
+    if (args[idpos].len != 1 || d[args[idpos].off] != '*')
+        return 0;
+    int f0 = idpos + 1, nf = argc - f0;
+    if (nf < 2 || nf & 1)
+        return 0;
+    PyObject *key = PyBytes_FromStringAndSize(d + args[1].off, args[1].len);
+    if (!key)
+        return -1;
+    int rc = 0;
+    PyObject *sid = NULL;
+    if (PyDict_GET_SIZE(x->watched) || PyDict_GET_SIZE(x->blocked_on)) {
+        PyObject *k = PyTuple_Pack(2, x->db_index, key);
+        if (!k)
+            goto error;
+        int w = PyDict_Contains(x->watched, k), b = w ? 0 : PyDict_Contains(x->blocked_on, k);
+        Py_DECREF(k);
+        if (w < 0 || b < 0)
+            goto error;
+        if (w || b)
+            goto done; /* WATCH must see it, a blocked reader must wake: Python */
+    }
+    PyObject *s = PyDict_GetItemWithError(x->data, key);
+    if (!s) {
+        if (PyErr_Occurred())
+            goto error;
+        goto done; /* a new stream (or NOMKSTREAM's null): Python */
+    }
+    if (Py_TYPE(s) != StreamType)
+        goto done;
+    if (PyDict_GET_SIZE(x->expires)) {
+        int e = PyDict_Contains(x->expires, key);
+        if (e < 0)
+            goto error;
+        if (e)
+            goto done;
+    }
+    uint64_t lms, lseq, ms, seq, now;
+    PyObject *last = SLOT(s, o_last_id);
+    if (!last || !id_split(last, &lms, &lseq) || (lms == UINT64_MAX && lseq == UINT64_MAX))
+        goto done; /* exhausted: Python's error */
+    Py_INCREF(s);
+    if (x->clock == Py_None) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    } else {
+        PyObject *t = PyObject_CallMethodNoArgs(x->clock, S_ms);
+        if (!t) {
+            Py_DECREF(s);
+            goto error;
+        }
+        now = PyLong_AsUnsignedLongLong(t);
+        Py_DECREF(t);
+        if (now == (uint64_t)-1 && PyErr_Occurred()) {
+            Py_DECREF(s);
+            goto error;
+        }
+    }
+    if (now > lms) {
+        ms = now;
+        seq = 0;
+    } else if (lseq == UINT64_MAX) {
+        ms = lms + 1;
+        seq = 0;
+    } else {
+        ms = lms;
+        seq = lseq + 1;
+    }
+    sid = id_long(ms, seq);
+    if (!sid) {
+        Py_DECREF(s);
+        goto error;
+    }
+    int a = node_append(s, d, args, f0, argc, ms, seq, x);
+    if (a == 1)
+        a = stream_bump(s, sid) < 0 ? -1 : 1;
+    else if (a == 0) { /* Stream.add itself (a new node) */
+        PyObject *fl = fields_list(d, args, f0, argc);
+        PyObject *me = PyLong_FromLongLong(x->max_entries), *mb = PyLong_FromLongLong(x->max_bytes);
+        PyObject *r = NULL;
+        if (fl && me && mb) {
+            PyObject *cargs[5] = {s, sid, fl, me, mb};
+            r = PyObject_VectorcallMethod(S_add, cargs, 5, NULL);
+        }
+        Py_XDECREF(fl);
+        Py_XDECREF(me);
+        Py_XDECREF(mb);
+        a = r ? 1 : -1;
+        Py_XDECREF(r);
+    }
+    Py_DECREF(s);
+    if (a < 0)
+        goto error;
+    char idb[48];
+    int idn = snprintf(idb, sizeof idb, "%llu-%llu", (unsigned long long)ms,
+                       (unsigned long long)seq);
+    if (ob_bulk(out, idb, idn) < 0)
+        goto error;
+    if (x->effects != Py_None) { /* propagated with the generated ID, as xadd's rewrite */
+        PyObject *argv = make_argv(d, args, argc);
+        if (!argv)
+            goto error;
+        PyObject *idobj = PyBytes_FromStringAndSize(idb, idn);
+        if (!idobj) {
+            Py_DECREF(argv);
+            goto error;
+        }
+        Py_SETREF(PyList_GET_ITEM(argv, idpos), idobj);
+        PyObject *eff = PyTuple_Pack(2, x->db_index, argv);
+        Py_DECREF(argv);
+        if (!eff || PyList_Append(x->effects, eff) < 0) {
+            Py_XDECREF(eff);
+            goto error;
+        }
+        Py_DECREF(eff);
+    }
+    rc = 1;
+done:
+    Py_DECREF(key);
+    Py_XDECREF(sid);
+    return rc;
+error:
+    Py_DECREF(key);
+    Py_XDECREF(sid);
+    return -1;
+}
+
+/* -- the batch ---------------------------------------------------------------------- */
+
+typedef struct {
+    long long calls, usec, zero; /* zero: calls under 1 usec */
+    PyObject *hist;              /* {usec: calls} for the others, or NULL */
+} KStat;
+
+static inline long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int count(KStat *k, long long usec) {
+    k->calls++;
+    k->usec += usec;
+    if (usec == 0) {
+        k->zero++;
+        return 0;
+    }
+    if (!k->hist && !(k->hist = PyDict_New()))
+        return -1;
+    PyObject *u = PyLong_FromLongLong(usec);
+    if (!u)
+        return -1;
+    PyObject *old = PyDict_GetItemWithError(k->hist, u);
+    long long n = old ? PyLong_AsLongLong(old) : 0;
+    PyObject *nv = PyLong_FromLongLong(n + 1);
+    int r = nv ? PyDict_SetItem(k->hist, u, nv) : -1;
+    Py_DECREF(u);
+    Py_XDECREF(nv);
+    return r;
+}
+
+/* fast_run(data, pos, room, db_data, db_expires, db_index, watched, blocked_on, effects,
+ *          clock_or_None, max_entries, max_bytes, observe_usec)
+ * -> (pos, status, replies, commands, dirty, stats, extra, last_kind) */
+PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
+    if (nargs != 13 || !PyBytes_Check(av[0]) || !PyDict_CheckExact(av[3]) ||
+        !PyDict_CheckExact(av[4]) || !PyDict_CheckExact(av[6]) || !PyDict_CheckExact(av[7]) ||
+        (av[8] != Py_None && !PyList_CheckExact(av[8]))) {
+        PyErr_SetString(PyExc_TypeError, "fast_run: bad arguments");
+        return NULL;
+    }
+    if (StreamType == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "fast_run: setup_fastpath() was not called");
+        return NULL;
+    }
+    const char *d = PyBytes_AS_STRING(av[0]);
+    Py_ssize_t n = PyBytes_GET_SIZE(av[0]);
+    Py_ssize_t pos = PyLong_AsSsize_t(av[1]);
+    long long room = PyLong_AsLongLong(av[2]);
+    Ctx x = {av[3], av[4], av[5], av[6], av[7], av[8], av[9], 0, 0};
+    x.max_entries = PyLong_AsLongLong(av[10]);
+    x.max_bytes = PyLong_AsLongLong(av[11]);
+    long long observe = PyLong_AsLongLong(av[12]);
+    if (PyErr_Occurred())
+        return NULL;
+    OBuf out;
+    out.p = out.small;
+    out.len = 0;
+    out.cap = sizeof out.small;
+    KStat ks[K_N];
+    memset(ks, 0, sizeof ks);
+    long long ncmds = 0, dirty = 0;
+    int status = ST_END, last = K_NONE;
+    PyObject *extra = Py_None, *result = NULL;
+    Py_INCREF(extra);
+    Arg args[MAX_ARGS];
+    int argc;
+    while (1) {
+        if (pos >= n) {
+            status = ST_END;
+            break;
+        }
+        Py_ssize_t p = pos;
+        int parsed = parse_cmd(d, n, &p, args, &argc);
+        if (parsed != P_DONE) {
+            status = parsed == P_INCOMPLETE ? ST_PARTIAL : ST_HANDOVER;
+            break;
+        }
+        Arg a0 = args[0];
+        int kind = K_NONE, done = 0;
+        long long t0 = now_ns();
+        Py_ssize_t before = out.len;
+        if (arg_is(d, a0, "ping") && argc <= 2) {
+            kind = K_PING;
+            done = argc == 1 ? ob_put(&out, "+PONG\r\n", 7)
+                             : ob_bulk(&out, d + args[1].off, args[1].len);
+            done = done < 0 ? -1 : 1;
+        } else if (arg_is(d, a0, "echo") && argc == 2) {
+            kind = K_ECHO;
+            done = ob_bulk(&out, d + args[1].off, args[1].len) < 0 ? -1 : 1;
+        } else if (argc >= 5 && arg_is(d, a0, "xadd")) {
+            kind = K_XADD;
+            done = do_xadd(&x, d, args, argc, &out);
+            if (done == 1)
+                dirty++;
+        }
+        if (done < 0)
+            goto error;
+        if (!done) { /* Python runs it */
+            Py_DECREF(extra);
+            extra = make_argv(d, args, argc);
+            if (!extra)
+                goto error;
+            pos = p;
+            status = ST_ARGV;
+            break;
+        }
+        long long usec = (now_ns() - t0) / 1000;
+        if (count(&ks[kind], usec) < 0)
+            goto error;
+        ncmds++;
+        last = kind;
+        pos = p;
+        room -= out.len - before;
+        if (usec >= observe) { /* the slow log / latency monitor: Python records it */
+            Py_DECREF(extra);
+            PyObject *argv = make_argv(d, args, argc);
+            extra = argv ? Py_BuildValue("(NL)", argv, usec) : NULL;
+            if (!extra)
+                goto error;
+            status = ST_SLOW;
+            break;
+        }
+        if (room < 0) {
+            status = ST_ROOM;
+            break;
+        }
+    }
+    {
+        PyObject *stats = PyList_New(0), *replies;
+        if (!stats)
+            goto error;
+        for (int k = 1; k < K_N; k++) {
+            if (!ks[k].calls)
+                continue;
+            if (ks[k].zero) {
+                if (!ks[k].hist && !(ks[k].hist = PyDict_New()))
+                    goto stats_error;
+                PyObject *z = PyLong_FromLongLong(0), *c = PyLong_FromLongLong(ks[k].zero);
+                int r = z && c ? PyDict_SetItem(ks[k].hist, z, c) : -1;
+                Py_XDECREF(z);
+                Py_XDECREF(c);
+                if (r < 0)
+                    goto stats_error;
+            }
+            PyObject *t = Py_BuildValue("(OLLO)", KIND_NAME[k], ks[k].calls, ks[k].usec,
+                                        ks[k].hist);
+            if (!t || PyList_Append(stats, t) < 0) {
+                Py_XDECREF(t);
+                goto stats_error;
+            }
+            Py_DECREF(t);
+        }
+        replies = out.len ? PyBytes_FromStringAndSize(out.p, out.len) : Py_NewRef(Py_None);
+        if (!replies)
+            goto stats_error;
+        result = Py_BuildValue("(niNLLNNi)", pos, status, replies, ncmds, dirty, stats, extra,
+                               last);
+        extra = NULL; /* stolen (N) */
+        goto cleanup;
+    stats_error:
+        Py_DECREF(stats);
+        goto error;
+    }
+error:
+    result = NULL;
+cleanup:
+    Py_XDECREF(extra);
+    for (int k = 0; k < K_N; k++)
+        Py_XDECREF(ks[k].hist);
+    if (out.p != out.small)
+        PyMem_Free(out.p);
+    return result;
+}
+
+static int slot_offset(PyTypeObject *t, const char *name, Py_ssize_t *off) {
+    PyObject *descr = PyDict_GetItemString(t->tp_dict, name);
+    if (!descr || Py_TYPE(descr) != &PyMemberDescr_Type) {
+        PyErr_Format(PyExc_TypeError, "setup_fastpath: %s.%s is not a slot", t->tp_name, name);
+        return -1;
+    }
+    PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+    if (m->type != T_OBJECT_EX) {
+        PyErr_Format(PyExc_TypeError, "setup_fastpath: %s.%s is not an object slot", t->tp_name,
+                     name);
+        return -1;
+    }
+    *off = m->offset;
+    return 0;
+}
+
+/* setup_fastpath(Stream, _Node): the classes whose slots fast_run writes */
+PyObject *fp_setup(PyObject *self, PyObject *args) {
+    PyObject *st, *nt;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &st, &PyType_Type, &nt))
+        return NULL;
+    PyTypeObject *S = (PyTypeObject *)st, *N = (PyTypeObject *)nt;
+    if (slot_offset(S, "_nodes", &o_nodes) || slot_offset(S, "length", &o_length) ||
+        slot_offset(S, "last_id", &o_last_id) ||
+        slot_offset(S, "entries_added", &o_entries_added) || slot_offset(N, "ids", &o_ids) ||
+        slot_offset(N, "flags", &o_flags) || slot_offset(N, "offs", &o_offs) ||
+        slot_offset(N, "data", &o_data) || slot_offset(N, "fields", &o_fields) ||
+        slot_offset(N, "live", &o_live) || slot_offset(N, "dead", &o_dead) ||
+        slot_offset(N, "body", &o_body) || slot_offset(N, "same_size", &o_same))
+        return NULL;
+    if (!S_append) {
+        S_append = PyUnicode_InternFromString("append");
+        S_add = PyUnicode_InternFromString("add");
+        S_ms = PyUnicode_InternFromString("ms");
+        KIND_NAME[K_NONE] = PyUnicode_InternFromString("");
+        KIND_NAME[K_PING] = PyUnicode_InternFromString("ping");
+        KIND_NAME[K_ECHO] = PyUnicode_InternFromString("echo");
+        KIND_NAME[K_XADD] = PyUnicode_InternFromString("xadd");
+        if (!S_append || !S_add || !S_ms || !KIND_NAME[0] || !KIND_NAME[1] || !KIND_NAME[2] ||
+            !KIND_NAME[3])
+            return NULL;
+    }
+    Py_INCREF(S);
+    Py_INCREF(N);
+    Py_XSETREF(StreamType, S);
+    Py_XSETREF(NodeType, N);
+    Py_RETURN_NONE;
+}

@@ -1,0 +1,158 @@
+"""The compiled dispatch of pipelined PING / ECHO / XADD (``_speedups.fast_run``).
+
+The model: a read full of small commands costs the server about 4 us per command in
+Python (the batch loop, ``Engine.execute`` and ``call``, the handler, ``Stream.add``,
+the reply), against Redis's 0.8 us. For the commands that dominate pipelines the
+C function ``fast_run`` (``src/streamlite/_fastpath.c``) goes from the raw bytes of
+the read to the reply bytes in one call, without Python objects per command.
+
+It may do so only while nothing else has to observe the command: ``usable`` is that
+guard, in Python, checked before each call (a command Python runs in between may
+change any of it). It holds when the client is not in MULTI, authenticated as a user
+allowed everything, not subscribed (RESP2 refuses XADD there), not tracking, with
+replies on; when the engine has no MONITOR, HOTKEYS session, client-side caching,
+keyspace notifications, maxmemory (XADD is ``denyoom``), LRM, busy script, disk
+error, read-only replica state or loading; and while the server is not paused.
+Per command, ``fast_run`` itself hands XADD back (status ARGV, parsed) when the key
+is watched, has blocked readers, is missing (creation, NOMKSTREAM's null), has a
+TTL, is not a stream, or when the XADD has options other than NOMKSTREAM or an
+explicit ID: Python's path runs it through ``Engine.execute``, as it runs any other
+command, and the loop goes on.
+
+What the fast path still does, it does as ``Engine.call`` and the handlers do: the
+entry appended to the tail node as ``Stream.add`` (or ``Stream.add`` itself when a
+node is full), the stream's length, last ID and entries-added, the effect for the
+AOF and replicas with the generated ID (``eng.effects``), the dirty counter, INFO
+commandstats calls/usec and the latency histogram, total commands, the slow log
+(a command past the threshold is handed to ``observe``), the client's last command
+and command count, and the output limits (it stops when the client's ``room`` is
+used up). ``STREAMLITE_PURE=1`` turns it off (no ``speedups``), and so does
+``STREAMLITE_FASTPATH=0`` alone (the other compiled twins stay: for measuring it, or
+to rule it out); the twin tests in ``tests/server/test_fastpath.py`` run the same
+pipelines both ways.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from ..accel import speedups
+from ..engine.clock import SystemClock
+from ..engine.registry import COMMANDS
+from ..engine.slowlog import observe
+from ..engine.stream.stream import Stream, _Node
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+fast_run: Any = None  # looked up at each call: tests turn it off and on
+if speedups is not None and os.environ.get("STREAMLITE_FASTPATH", "") != "0":
+    speedups.setup_fastpath(Stream, _Node)
+    fast_run = speedups.fast_run
+
+# statuses of fast_run (see _fastpath.c)
+END, HANDOVER, ARGV, ROOM, SLOW, PARTIAL = range(6)
+# A read that ends inside a command shorter than this keeps the start of the command in
+# ``Connection.fast_tail`` for the next read (longer ones go to RequestParser, which
+# checks the length limits as the command arrives; their minimums are 1 MB)
+TAIL_MAX = 1 << 16
+
+_PING = COMMANDS[b"ping"]
+_ECHO = COMMANDS[b"echo"]
+_XADD = COMMANDS[b"xadd"]
+_BY_KIND = (None, _PING, _ECHO, _XADD)  # fast_run's last_kind
+_BY_NAME = {"ping": _PING, "echo": _ECHO, "xadd": _XADD}
+
+
+def usable(conn: Connection) -> bool:
+    """The guard: nothing but the command's own effects must observe the next commands."""
+    c = conn.client
+    eng = conn.engine
+    srv = conn.server
+    cfg = eng.config
+    cmds = eng._commands
+    return not (
+        conn.waiting or conn.closed or conn.close_after_reply or srv.paused_until
+        or srv.loading or c.reply_mode != b"on" or c.multi is not None
+        or not c.authenticated or not c.user.unrestricted or c.channels or c.patterns
+        or c.shard_channels or c.tracking is not None or c.closing or c.blocked is not None
+        or c.is_master or eng.loading or eng.write_error is not None
+        or eng.read_only is not None or eng.busy is not None or eng.on_command is not None
+        or eng.hotkeys is not None or eng.tracking is not None or eng._depth
+        or eng._unit_outer is not None or cfg["maxmemory"] or cfg["notify-keyspace-events"]
+        or c.db.lrm is not None or cmds.get(b"xadd") is not _XADD
+        or cmds.get(b"ping") is not _PING or cmds.get(b"echo") is not _ECHO
+    )
+
+
+def count_calls(conn: Connection, stats: list[tuple[str, int, int, dict[int, int]]]) -> None:
+    """Add a run's statistics as ``Engine.call`` counts each call: INFO commandstats
+    (calls, usec), total commands and, under latency-tracking, calls per usec."""
+    eng = conn.engine
+    for name, calls, usec, hist in stats:
+        st = eng.command_stats.get(name)
+        if st is None:
+            st = eng.command_stats[name] = [0, 0, 0, 0, None]
+        st[0] += calls
+        st[1] += usec
+        eng.stats_commands += calls
+        if not eng._lat_tracking:
+            continue
+        for u, n in hist.items():
+            if u < 1024:
+                h = st[4]
+                if h is None:
+                    h = st[4] = [0] * 1024
+                h[u] += n
+            else:
+                big = eng.latency_big.setdefault(name, {})
+                big[u] = big.get(u, 0) + n
+
+
+def run(conn: Connection, data: bytes) -> int:
+    """Run the commands of ``data`` (a read starting at a command boundary) while the
+    guard holds: the offset from which the rest goes to the connection's hiredis
+    loop (``len(data)`` when all ran, or when the rest is the start of a command kept
+    in ``conn.fast_tail``), or -1 when the connection must stop reading.
+    ``conn.room`` is the reply room left, as in ``Connection.run``."""
+    c = conn.client
+    eng = conn.engine
+    n = len(data)
+    pos = 0
+    while pos < n and usable(conn):
+        db = c.db
+        cfg = eng.config
+        clock = eng.clock
+        pos, status, replies, ncmds, dirty, stats, extra, last = fast_run(
+            data, pos, conn.room, db.data, db.expires, c.db_index, eng.watched,
+            eng.blocked_on, eng.effects, None if type(clock) is SystemClock else clock,
+            int(cfg["stream-node-max-entries"]), int(cfg["stream-node-max-bytes"]),
+            eng._observe_usec)
+        if ncmds:
+            conn.cmds += ncmds
+            eng.dirty += dirty
+            c.last_command = _BY_KIND[last]
+            count_calls(conn, stats)
+        if replies is not None:
+            conn.room -= len(replies)
+            conn.out.append(replies)
+        if status == ARGV:  # a command for Python's path
+            if not conn.run(extra):
+                return -1
+            continue  # conn.run checked the room
+        if status == SLOW:
+            argv, usec = extra
+            observe(c, _BY_NAME[argv[0].lower().decode()], argv, usec)
+        if conn.room < 0:
+            if conn._output_check():
+                if conn.closed:
+                    return -1
+                return pos  # throttled: the rest waits in ``pending``
+            conn.room = conn._room()
+        if status == PARTIAL and n - pos < TAIL_MAX:
+            conn.fast_tail = data[pos:]
+            return n
+        if status in (HANDOVER, END, PARTIAL):
+            return pos
+    return pos

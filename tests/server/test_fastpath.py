@@ -1,0 +1,290 @@
+"""The compiled fast path of pipelined PING/ECHO/XADD (server/fastpath.py, _fastpath.c)
+against the Python path it stands in for.
+
+Two in-process servers on fake clocks at the same time get the same pipelines, one
+with ``fastpath.fast_run`` on, one with it off (the Python path: ``Engine.execute``
+for every command). Compared after each script: the reply bytes of every batch, INFO
+commandstats calls/failed/rejected and total commands, the client's last command and
+command count, every stream's nodes field by field, and the AOF bytes. The fast run
+counts the commands the C code answered, so a script the fast path never served does
+not pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import hiredis
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.server.test_blocking import InProcServer
+
+from streamlite.engine.clock import FakeClock
+from streamlite.engine.core import Engine
+from streamlite.protocol.resp import encode_command
+from streamlite.server import fastpath
+
+pytestmark = pytest.mark.skipif(fastpath.fast_run is None,
+                                reason="the C accelerator (its fast path) is not active")
+
+START_MS = 1_700_000_000_000
+REAL = fastpath.fast_run
+SERVED = [0]
+
+
+def _counting(*args: Any) -> Any:
+    r = REAL(*args)
+    SERVED[0] += r[3]
+    return r
+
+
+class Side:
+    """One server and one client connection to it."""
+
+    def __init__(self, fast: bool) -> None:
+        self.fast = fast
+        e = Engine(FakeClock(START_MS))
+        e.config.update({"appendonly": True, "auto-aof-rewrite-percentage": 0,
+                         "appendfsync": "no"})
+        self.engine = e
+        self.srv = InProcServer(e).start()
+        self.sock: socket.socket | None = None
+
+    def connect(self) -> socket.socket:
+        s = socket.create_connection(("127.0.0.1", self.srv.port))
+        s.settimeout(20)
+        return s
+
+    def send(self, sock: socket.socket, cmds: list[list[bytes]]) -> bytes:
+        """Pipeline ``cmds`` in one write; the raw bytes of their replies."""
+        fastpath.fast_run = _counting if self.fast else None
+        try:
+            sock.sendall(b"".join(encode_command(c) for c in cmds))
+            return read_replies(sock, len(cmds))
+        finally:
+            fastpath.fast_run = REAL
+
+    def aof(self) -> bytes:
+        out = b""
+        for p in sorted(glob.glob(os.path.join(self.srv.dir, "appendonlydir", "*.incr.aof"))):
+            with open(p, "rb") as f:
+                out += f.read()
+        return out
+
+    def stop(self) -> None:
+        self.srv.stop()
+
+
+def read_replies(sock: socket.socket, n: int, reader: Any = None) -> bytes:
+    reader = reader or hiredis.Reader()
+    raw = b""
+    got = 0
+    while got < n:
+        data = sock.recv(1 << 16)
+        if not data:
+            raise ConnectionError("closed")
+        raw += data
+        reader.feed(data)
+        while got < n and reader.gets() is not False:
+            got += 1
+    return raw
+
+
+@pytest.fixture(scope="module")
+def twin() -> Iterator[tuple[Side, Side]]:
+    a, b = Side(True), Side(False)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def b_(*xs: Any) -> list[bytes]:
+    return [x if isinstance(x, bytes) else str(x).encode() for x in xs]
+
+
+def _node_state(e: Engine) -> dict[Any, Any]:
+    """Every stream of every database, node by node (the layout Stream.add leaves)."""
+    from streamlite.engine.stream.stream import Stream
+
+    out: dict[Any, Any] = {}
+    for db in e.dbs:
+        for k, v in db.data.items():
+            if type(v) is Stream:
+                out[(db.index, k)] = (
+                    v.length, v.last_id, v.entries_added, v.max_deleted_id, list(v._keys),
+                    [(n.ids.tolist(), bytes(n.flags), n.offs.tolist(), bytes(n.data),
+                      list(n.fields), n.live, n.dead, n.body, n.same_size) for n in v._nodes])
+    return out
+
+
+def _stats(side: Side, sock: socket.socket) -> Any:
+    """INFO commandstats without the times, total commands, the client's cmd= and tot-cmds=."""
+    side.send(sock, [b_("CLIENT", "INFO")])  # (itself the last command: as both count)
+    e = side.engine
+    cmdstats = {k: (v[0], v[2], v[3]) for k, v in e.command_stats.items()}
+    client = [c for c in side.srv.server.conns.values() if c.client.last_command is not None]
+    per_client = sorted((c.cmds, getattr(c.client.last_command, "name", None)) for c in client)
+    return cmdstats, e.stats_commands, e.dirty, e.stats_error_replies, per_client
+
+
+def run_twin(twin: tuple[Side, Side], setup: list[list[bytes]],
+             batches: list[list[list[bytes]]], protocol: int = 2) -> int:
+    """Run the script on both sides; assert everything equal. The commands the C
+    code answered."""
+    results = []
+    served = SERVED[0]
+    for side in twin:
+        sock = side.connect()
+        side.send(sock, [b_("FLUSHALL"), b_("CONFIG", "RESETSTAT"), b_("HELLO", protocol),
+                         *setup])
+        replies = [side.send(sock, batch) for batch in batches]
+        results.append((replies, _stats(side, sock), _node_state(side.engine)))
+        sock.close()
+    (ra, sa, na), (rb, sb, nb) = results
+    for i, (x, y) in enumerate(zip(ra, rb, strict=True)):
+        assert x == y, f"batch {i}: {batches[i]!r}\n fast: {x!r}\n python: {y!r}"
+    assert sa == sb
+    assert na == nb
+    assert twin[0].aof() == twin[1].aof()
+    return SERVED[0] - served
+
+
+# -- scripts -----------------------------------------------------------------------------
+
+KEYS = [b"s1", b"s2", b"str", b"gone"]
+FIELDS = [b"f", b"g", b"h"]
+VALUES = [b"v", b"1", b"-5", b"0", b"007", b"127", b"128", b"4096", b"-4097", b"2147483648",
+          b"123456789012345678", b"9223372036854775807", b"9223372036854775808",
+          b"-9223372036854775808", b"-9223372036854775809", b"12345678901234567890123",
+          b"x" * 63, b"x" * 64, b"y" * 200, b"z" * 5000, b"", b"-", b"1.5", b" 1"]
+
+keys = st.sampled_from(KEYS)
+pairs = st.lists(st.tuples(st.sampled_from(FIELDS), st.sampled_from(VALUES)),
+                 min_size=1, max_size=3).map(lambda ps: [x for p in ps for x in p])
+name_case = st.sampled_from([b"XADD", b"xadd", b"XaDd"])
+
+xadd = st.one_of(
+    st.builds(lambda n, k, p: [n, k, b"*", *p], name_case, keys, pairs),
+    st.builds(lambda n, k, p: [n, k, b"NOMKSTREAM", b"*", *p], name_case, keys, pairs),
+    st.builds(lambda k, op, m, p: [b"XADD", k, b"MAXLEN", op, m, b"*", *p], keys,
+              st.sampled_from([b"~", b"="]), st.sampled_from([b"0", b"2", b"5"]), pairs),
+    st.builds(lambda k, p: [b"XADD", k, b"MINID", b"0", b"*", *p], keys, pairs),
+    st.builds(lambda k, i, p: [b"XADD", k, i, *p], keys,
+              st.sampled_from([b"1-1", b"1700000000000-5", b"9999999999999-*", b"0-0"]), pairs),
+    st.builds(lambda k, x: [b"XADD", k, b"*", *x], keys,
+              st.sampled_from([[], [b"f"], [b"f", b"v", b"g"]])),
+    st.builds(lambda k: [b"XADD", k], keys),
+)
+ping = st.one_of(
+    st.just([b"PING"]), st.just([b"ping"]),
+    st.builds(lambda v: [b"PING", v], st.sampled_from(VALUES)),
+    st.just([b"PING", b"a", b"b"]),
+    st.builds(lambda v: [b"ECHO", v], st.sampled_from(VALUES)),
+    st.just([b"ECHO"]), st.just([b"echo", b"a", b"b"]),
+)
+other = st.one_of(
+    st.just([b"MULTI"]), st.just([b"EXEC"]), st.just([b"DISCARD"]),
+    st.builds(lambda k: [b"WATCH", k], keys), st.just([b"UNWATCH"]),
+    st.builds(lambda k: [b"XLEN", k], keys),
+    st.builds(lambda k: [b"XRANGE", k, b"-", b"+"], keys),
+    st.builds(lambda k: [b"DEL", k], keys),
+    st.builds(lambda k: [b"XTRIM", k, b"MAXLEN", b"3"], keys),
+    st.builds(lambda k: [b"EXPIRE", k, b"1000"], keys),
+    st.just([b"SELECT", b"1"]), st.just([b"SELECT", b"0"]),
+    st.just([b"SET", b"str", b"x"]), st.just([b"NOSUCH"]),
+)
+command = st.one_of(xadd, xadd, ping, ping, other)
+# a batch: commands sent in one write; repeated to make long pipelines
+batch = st.builds(lambda cmds, times: cmds * times,
+                  st.lists(command, min_size=1, max_size=12), st.sampled_from([1, 1, 3, 40]))
+limits = st.tuples(st.sampled_from([b"0", b"1", b"3", b"100"]),
+                   st.sampled_from([b"0", b"60", b"300", b"4096"]))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(batch, min_size=1, max_size=4), limits, st.sampled_from([2, 3]))
+def test_random_pipelines_match_the_python_path(twin, batches, lim, protocol):
+    setup = [b_("CONFIG", "SET", "stream-node-max-entries", lim[0],
+                "stream-node-max-bytes", lim[1]),
+             b_("XADD", "s1", "1-1", "f", "v"), b_("XADD", "s2", "1-1", "g", "w", "f", "v"),
+             b_("SET", "str", "x")]
+    run_twin(twin, setup, batches, protocol)
+
+
+def test_a_pipeline_of_xadds_and_pings_is_served_in_c(twin):
+    """The plain case, large enough to pass the reply room (16 KB) several times."""
+    setup = [b_("XADD", "s1", "1-1", "f", "v")]
+    batch = [b_("XADD", "s1", "*", "f", i) for i in range(3000)] + [b_("PING")] * 500
+    served = run_twin(twin, setup, [batch, batch[:10]])
+    assert served == 3510
+
+
+def test_slow_log_sees_fast_commands(twin):
+    """slowlog-log-slower-than 0: every command is logged, its arguments as sent."""
+    def logged(side: Side) -> list[Any]:
+        sock = side.connect()
+        side.send(sock, [b_("SLOWLOG", "RESET"),
+                         b_("CONFIG", "SET", "slowlog-log-slower-than", "0"),
+                         b_("XADD", "s1", "*", "f", "v"), b_("PING"), b_("ECHO", "e"),
+                         b_("XADD", "s1", "*", "g", "w"),
+                         b_("CONFIG", "SET", "slowlog-log-slower-than", "10000")])
+        r = hiredis.Reader()
+        r.feed(side.send(sock, [b_("SLOWLOG", "GET", "100")]))
+        sock.close()
+        return [e[3] for e in r.gets()]
+
+    SERVED[0] = 0
+    a, b = (logged(s) for s in twin)
+    assert a == b
+    assert [b"PING"] in a and [b"ECHO", b"e"] in a
+    assert SERVED[0] >= 3
+
+
+def test_blocked_reader_and_watch_see_pipelined_xadds(twin):
+    """XADD on a key with a blocked reader or a WATCH goes the Python way: the reader
+    wakes with the first entry, the transaction fails; the rest stays fast."""
+    def script(side: Side) -> tuple[bytes, bytes, bytes]:
+        a, w, reader = side.connect(), side.connect(), side.connect()
+        side.send(a, [b_("FLUSHALL"), b_("XADD", "s1", "1-1", "f", "v"),
+                      b_("XADD", "s2", "1-1", "f", "v")])
+        reader.sendall(encode_command(b_("XREAD", "BLOCK", "0", "STREAMS", "s1", "$")))
+        side.send(w, [b_("WATCH", "s2")])
+        while not side.engine.blocked_on:  # the reader is parked
+            side.send(a, [b_("PING")])
+        replies = side.send(a, [b_("XADD", k, "*", "f", i) for i in range(5)
+                                for k in ("s1", "s2", "s3")])
+        woke = read_replies(reader, 1)
+        tx = side.send(w, [b_("MULTI"), b_("PING"), b_("EXEC")])
+        for s in (a, w, reader):
+            s.close()
+        return replies, woke, tx
+
+    x, y = (script(s) for s in twin)
+    assert x == y
+    assert x[2].endswith(b"*-1\r\n")  # EXEC failed: s2 changed
+
+
+def test_keyspace_notifications_turn_it_off(twin):
+    """With notify-keyspace-events set every XADD goes through Python (and publishes)."""
+    def script(side: Side) -> bytes:
+        a, sub = side.connect(), side.connect()
+        side.send(a, [b_("FLUSHALL"), b_("XADD", "s1", "1-1", "f", "v"),
+                      b_("CONFIG", "SET", "notify-keyspace-events", "KEA")])
+        side.send(sub, [b_("SUBSCRIBE", "__keyspace@0__:s1")])
+        side.send(a, [b_("XADD", "s1", "*", "f", i) for i in range(3)])
+        got = read_replies(sub, 3)
+        side.send(a, [b_("CONFIG", "SET", "notify-keyspace-events", "")])
+        a.close()
+        sub.close()
+        return got
+
+    SERVED[0] = 0
+    x, y = (script(s) for s in twin)
+    assert x == y and x.count(b"xadd") == 3
+    assert SERVED[0] == 0
