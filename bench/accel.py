@@ -3,8 +3,10 @@
     python -m bench.accel [--requests 200000] [--rounds 3] [--only xrange ...]
 
 Server rows: redis-server, the streamlite server as installed (accelerated when
-built) and the streamlite server with ``STREAMLITE_PURE=1``, under redis-benchmark
-(50 clients), rounds interleaved, medians reported. Two figures per server:
+built), the same with its compiled dispatch of pipelined commands turned off
+(``STREAMLITE_FASTPATH=0``, see server/fastpath.py) and the streamlite server with
+``STREAMLITE_PURE=1``, under redis-benchmark (50 clients), rounds interleaved,
+medians reported. Two figures per server:
 
 - requests per second (what ``make bench`` reports; on a shared machine it swings
   with everything else that runs), and
@@ -113,11 +115,12 @@ def main() -> int:
     cases = [c for c in CASES if not a.only or c[0] in a.only]
     procs = {"redis": start_redis()}
     procs["c"] = start_streamlite(["--save", ""])
-    os.environ["STREAMLITE_PURE"] = "1"
-    try:
-        procs["pure"] = start_streamlite(["--save", ""])
-    finally:
-        del os.environ["STREAMLITE_PURE"]
+    for who, var in (("nofast", "STREAMLITE_FASTPATH"), ("pure", "STREAMLITE_PURE")):
+        os.environ[var] = "0" if who == "nofast" else "1"
+        try:
+            procs[who] = start_streamlite(["--save", ""])
+        finally:
+            del os.environ[var]
     res: dict[tuple[str, str], list[tuple[float, float]]] = {}
     try:
         for p in procs.values():
@@ -133,16 +136,18 @@ def main() -> int:
             p.cleanup()
     print(f"redis-benchmark -c 50, --requests {a.requests}, median of {a.rounds} interleaved "
           "rounds; CPU = server process CPU time per request (us)")
-    print("| case | redis-server | streamlite c | streamlite pure | c / redis | pure / redis "
-          "| CPU redis | CPU c | CPU pure |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| case | redis-server | streamlite c | c, no fast path | streamlite pure | c / redis "
+          "| no fast path / redis | pure / redis | CPU redis | CPU c | CPU no fast path "
+          "| CPU pure |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, *_ in cases:
         med = {who: (statistics.median(r for r, _ in res[(name, who)]),
                      statistics.median(u for _, u in res[(name, who)])) for who in procs}
+        rate = {who: med[who][0] / med["redis"][0] for who in procs}
         print(f"| {LABELS[name]} | {med['redis'][0]:,.0f} | {med['c'][0]:,.0f} | "
-              f"{med['pure'][0]:,.0f} | {med['c'][0] / med['redis'][0]:.2f}x | "
-              f"{med['pure'][0] / med['redis'][0]:.2f}x | {med['redis'][1]:.2f} | "
-              f"{med['c'][1]:.2f} | {med['pure'][1]:.2f} |")
+              f"{med['nofast'][0]:,.0f} | {med['pure'][0]:,.0f} | {rate['c']:.2f}x | "
+              f"{rate['nofast']:.2f}x | {rate['pure']:.2f}x | {med['redis'][1]:.2f} | "
+              f"{med['c'][1]:.2f} | {med['nofast'][1]:.2f} | {med['pure'][1]:.2f} |")
     rows = []
     for pure in (False, True):
         env = dict(os.environ)

@@ -7,11 +7,13 @@
  * strings and, for each command:
  *
  *   PING [msg], ECHO msg            the reply, written here;
- *   XADD key [NOMKSTREAM] * f v ... on an existing stream that nobody watches or
+ *   XADD key [NOMKSTREAM] [MAXLEN [=|~] n] * f v ...
+ *                                   on an existing stream that nobody watches or
  *                                   blocks on: the entry appended to the tail node as
  *                                   Stream.add does (or Stream.add itself when a new
- *                                   node starts), the reply, the effect for the AOF
- *                                   and replicas with the generated ID;
+ *                                   node starts), Stream.trim for MAXLEN, the reply,
+ *                                   the effect for the AOF and replicas with the
+ *                                   generated ID (and MAXLEN ~ as MAXLEN = length);
  *   anything else                   handed back, parsed, to Python (status ARGV),
  *                                   which runs it through Engine.execute.
  *
@@ -482,12 +484,40 @@ static PyObject *fields_list(const char *d, Arg *args, int f0, int argc) {
     return make_argv(d, args + f0, argc - f0);
 }
 
+/* A MAXLEN threshold as digits without sign or leading zero (else -1: Python parses) */
+static long long canonical_count(const char *d, Arg a) {
+    if (a.len < 1 || a.len > 18 || (a.len > 1 && d[a.off] == '0'))
+        return -1;
+    long long v = 0;
+    for (Py_ssize_t i = 0; i < a.len; i++) {
+        char ch = d[a.off + i];
+        if (ch < '0' || ch > '9')
+            return -1;
+        v = v * 10 + (ch - '0');
+    }
+    return v;
+}
+
 /* 1 replied, 0 for Python's path, -1 error */
 static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
-    int idpos = 2;
-    if (argc >= 6 && arg_is(d, args[2], "nomkstream"))
-        idpos = 3;
-    if (args[idpos].len != 1 || d[args[idpos].off] != '*')
+    /* the common forms: [NOMKSTREAM] [MAXLEN [=|~] n] *; LIMIT, MINID, policies, IDMP
+     * and explicit IDs (and the errors) take Python's parse_add_trim */
+    int idpos = 2, approx = 0, sarg = 0;
+    long long maxlen = -1;
+    if (arg_is(d, args[idpos], "nomkstream"))
+        idpos++;
+    if (idpos < argc - 3 && arg_is(d, args[idpos], "maxlen")) {
+        idpos++;
+        if (args[idpos].len == 1 && (d[args[idpos].off] == '~' || d[args[idpos].off] == '=')) {
+            approx = d[args[idpos].off] == '~';
+            idpos++;
+        }
+        sarg = idpos;
+        if ((maxlen = canonical_count(d, args[idpos])) < 0)
+            return 0;
+        idpos++;
+    }
+    if (idpos >= argc || args[idpos].len != 1 || d[args[idpos].off] != '*')
         return 0;
     int f0 = idpos + 1, nf = argc - f0;
     if (nf < 2 || nf & 1)
@@ -577,6 +607,26 @@ static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
         a = r ? 1 : -1;
         Py_XDECREF(r);
     }
+    long long length = 0;
+    if (a > 0 && maxlen >= 0) { /* MAXLEN: Stream.trim as trim_stream calls it (KEEPREF) */
+        if (!slot_ll(s, o_length, &length)) {
+            PyErr_SetString(PyExc_RuntimeError, "fastpath: stream length is not an int");
+            a = -1;
+        } else if (length > maxlen) {
+            long long limit = 0;
+            if (approx) { /* parse_add_trim's default LIMIT */
+                limit = 100 * x->max_entries;
+                if (limit <= 0)
+                    limit = 10000;
+                if (limit > 1000000)
+                    limit = 1000000;
+            }
+            PyObject *r = PyObject_CallMethod(s, "trim", "iLiiL", 1, maxlen, 0, approx, limit);
+            if (!r || !slot_ll(s, o_length, &length))
+                a = -1;
+            Py_XDECREF(r);
+        }
+    }
     Py_DECREF(s);
     if (a < 0)
         goto error;
@@ -595,6 +645,18 @@ static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
             goto error;
         }
         Py_SETREF(PyList_GET_ITEM(argv, idpos), idobj);
+        if (approx) { /* rewrite_trim_args: MAXLEN = <length left> */
+            PyObject *eq = PyBytes_FromStringAndSize("=", 1);
+            PyObject *len = PyBytes_FromFormat("%lld", length);
+            if (!eq || !len) {
+                Py_XDECREF(eq);
+                Py_XDECREF(len);
+                Py_DECREF(argv);
+                goto error;
+            }
+            Py_SETREF(PyList_GET_ITEM(argv, sarg - 1), eq);
+            Py_SETREF(PyList_GET_ITEM(argv, sarg), len);
+        }
         PyObject *eff = PyTuple_Pack(2, x->db_index, argv);
         Py_DECREF(argv);
         if (!eff || PyList_Append(x->effects, eff) < 0) {

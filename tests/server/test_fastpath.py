@@ -171,8 +171,11 @@ name_case = st.sampled_from([b"XADD", b"xadd", b"XaDd"])
 xadd = st.one_of(
     st.builds(lambda n, k, p: [n, k, b"*", *p], name_case, keys, pairs),
     st.builds(lambda n, k, p: [n, k, b"NOMKSTREAM", b"*", *p], name_case, keys, pairs),
-    st.builds(lambda k, op, m, p: [b"XADD", k, b"MAXLEN", op, m, b"*", *p], keys,
-              st.sampled_from([b"~", b"="]), st.sampled_from([b"0", b"2", b"5"]), pairs),
+    st.builds(lambda k, nm, op, m, p: [b"XADD", k, *nm, b"MAXLEN", *op, m, b"*", *p], keys,
+              st.sampled_from([[], [b"NOMKSTREAM"]]), st.sampled_from([[b"~"], [b"="], []]),
+              st.sampled_from([b"0", b"2", b"5", b"150", b"00", b"-1", b"+3", b"x"]), pairs),
+    st.builds(lambda k, m, p: [b"XADD", k, b"maxlen", b"~", m, b"LIMIT", b"2", b"*", *p], keys,
+              st.sampled_from([b"0", b"3"]), pairs),
     st.builds(lambda k, p: [b"XADD", k, b"MINID", b"0", b"*", *p], keys, pairs),
     st.builds(lambda k, i, p: [b"XADD", k, i, *p], keys,
               st.sampled_from([b"1-1", b"1700000000000-5", b"9999999999999-*", b"0-0"]), pairs),
