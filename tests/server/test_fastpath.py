@@ -291,3 +291,35 @@ def test_keyspace_notifications_turn_it_off(twin):
     x, y = (script(s) for s in twin)
     assert x == y and x.count(b"xadd") == 3
     assert SERVED[0] == 0
+
+
+@pytest.mark.redis
+def test_pipelined_replies_match_redis(redis_server, sl):
+    """The same pipeline, in one write, to Redis 8.2 and to the server (fast path on):
+    the same replies, IDs aside (they come from each server's clock), the same lengths."""
+    import re
+
+    script = [b_("DEL", "p1", "p2", "p3"), b_("XADD", "p1", "*", "f", "v"),
+              b_("SET", "p3", "x")]
+    for i in range(40):
+        script += [b_("XADD", "p1", "*", "f", i, "g", "-7"), b_("PING"), b_("ping", f"m{i}"),
+                   b_("ECHO", "e" * (i * 10)), b_("XADD", "p1", "NOMKSTREAM", "*", "h", "x" * i),
+                   b_("XADD", "p2", "NOMKSTREAM", "*", "f", "v"),
+                   b_("XADD", "p1", "MAXLEN", "~", "20", "*", "f", "v"),
+                   b_("xadd", "p1", "maxlen", "=", "30", "*", "f", "v"),
+                   b_("XADD", "p1", "MAXLEN", "25", "*", "f", "v"),
+                   b_("XADD", "p1", "MAXLEN", "-1", "*", "f", "v"), b_("XADD", "p1", "*", "f"),
+                   b_("XADD", "p1", "*"), b_("XADD", "p3", "*", "f", "v"),
+                   b_("PING", "a", "b"), b_("ECHO")]
+    script += [b_("XLEN", "p1"), b_("EXISTS", "p2")]
+    wire = b"".join(encode_command(c) for c in script)
+    ids = re.compile(rb"\$\d+\r\n\d+-\d+\r\n")
+    got = []
+    for port in (redis_server.port, sl.port):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.settimeout(20)
+        s.sendall(wire)
+        got.append(ids.sub(b"ID", read_replies(s, len(script))))
+        s.close()
+    assert got[0] == got[1]
+    assert got[1].endswith(b":25\r\n:0\r\n")  # the last trim: MAXLEN 25, exact
