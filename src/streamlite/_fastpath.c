@@ -92,9 +92,26 @@ static int ob_put(OBuf *b, const char *s, Py_ssize_t n) {
     return 0;
 }
 
+/* v in decimal at out (at most 20 digits); returns the length */
+static inline int fmt_u64(char *out, uint64_t v) {
+    char tmp[20];
+    int k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int i = 0; i < k; i++)
+        out[i] = tmp[k - 1 - i];
+    return k;
+}
+
 static int ob_bulk(OBuf *b, const char *s, Py_ssize_t n) {
     char hdr[32];
-    int h = snprintf(hdr, sizeof hdr, "$%zd\r\n", n);
+    int h = 1;
+    hdr[0] = '$';
+    h += fmt_u64(hdr + 1, (uint64_t)n);
+    hdr[h++] = '\r';
+    hdr[h++] = '\n';
     if (ob_reserve(b, h + n + 2) < 0)
         return -1;
     memcpy(b->p + b->len, hdr, h);
@@ -324,8 +341,25 @@ static PyObject *id_long(uint64_t ms, uint64_t seq) {
     return _PyLong_FromByteArray(b, 16, 1, 0);
 }
 
+/* The last ID this module stored as a stream's last_id, and its halves: the next XADD
+ * to the same stream finds the same object there and skips the conversion. */
+static PyObject *cached_sid;
+static uint64_t cached_ms, cached_seq;
+
+static void cache_sid(PyObject *sid, uint64_t ms, uint64_t seq) {
+    Py_INCREF(sid);
+    Py_XSETREF(cached_sid, sid);
+    cached_ms = ms;
+    cached_seq = seq;
+}
+
 static int id_split(PyObject *v, uint64_t *ms, uint64_t *seq) {
     unsigned char b[16];
+    if (v == cached_sid) {
+        *ms = cached_ms;
+        *seq = cached_seq;
+        return 1;
+    }
     if (!PyLong_CheckExact(v) || _PyLong_Sign(v) < 0)
         return 0;
     if (_PyLong_AsByteArray((PyLongObject *)v, b, 16, 1, 0) < 0) {
@@ -480,6 +514,11 @@ static int stream_bump(PyObject *s, PyObject *sid) {
     return 0;
 }
 
+static inline void remember_sid(PyObject *s, PyObject *sid, uint64_t ms, uint64_t seq) {
+    if (SLOT(s, o_last_id) == sid)
+        cache_sid(sid, ms, seq);
+}
+
 static PyObject *fields_list(const char *d, Arg *args, int f0, int argc) {
     return make_argv(d, args + f0, argc - f0);
 }
@@ -627,12 +666,15 @@ static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
             Py_XDECREF(r);
         }
     }
+    if (a > 0)
+        remember_sid(s, sid, ms, seq);
     Py_DECREF(s);
     if (a < 0)
         goto error;
     char idb[48];
-    int idn = snprintf(idb, sizeof idb, "%llu-%llu", (unsigned long long)ms,
-                       (unsigned long long)seq);
+    int idn = fmt_u64(idb, ms);
+    idb[idn++] = '-';
+    idn += fmt_u64(idb + idn, seq);
     if (ob_bulk(out, idb, idn) < 0)
         goto error;
     if (x->effects != Py_None) { /* propagated with the generated ID, as xadd's rewrite */
@@ -746,6 +788,7 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
     Py_INCREF(extra);
     Arg args[MAX_ARGS];
     int argc;
+    long long t_next = now_ns();
     while (1) {
         if (pos >= n) {
             status = ST_END;
@@ -759,7 +802,7 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
         }
         Arg a0 = args[0];
         int kind = K_NONE, done = 0;
-        long long t0 = now_ns();
+        long long t0 = t_next;
         Py_ssize_t before = out.len;
         if (arg_is(d, a0, "ping") && argc <= 2) {
             kind = K_PING;
@@ -786,7 +829,8 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
             status = ST_ARGV;
             break;
         }
-        long long usec = (now_ns() - t0) / 1000;
+        t_next = now_ns(); /* this command's end, the next one's start */
+        long long usec = (t_next - t0) / 1000;
         if (count(&ks[kind], usec) < 0)
             goto error;
         ncmds++;
