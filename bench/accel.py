@@ -15,8 +15,9 @@ medians reported. Two figures per server:
 
 In-process rows (``--inproc`` runs them in a subprocess per path) time the
 accelerated functions' callers through the engine with ``time.process_time``:
-XRANGE of 100 entries (execute + encode) and RESTORE of a stream of 100,000
-entries from Redis's DUMP format (listpacks).
+XRANGE of 100 entries (execute + encode), RESTORE of a stream of 100,000
+entries from Redis's DUMP format (listpacks), and XADD/PING per command in a read
+of 32 through ``fast_run`` and through ``Engine.execute``.
 """
 
 from __future__ import annotations
@@ -95,7 +96,35 @@ def inproc() -> dict[str, Any]:
         t = time.process_time()
         e.execute(c, [b"RESTORE", b"copy%d" % j, b"0", payload])
         times.append(time.process_time() - t)
-    return {"path": accel.ACTIVE, "xrange_us": xrange_us, "restore_s": min(times)}
+    out = {"path": accel.ACTIVE, "xrange_us": xrange_us, "restore_s": min(times)}
+    out.update(per_command(e))
+    return out
+
+
+def per_command(e: Any) -> dict[str, float]:
+    """CPU us per command of a read of 32 XADDs (PINGs): through ``fast_run`` (the
+    server's compiled dispatch, when active) and through ``Engine.execute``."""
+    from streamlite.protocol.resp import encode_command
+    from streamlite.server import fastpath
+
+    c = e.client()
+    out: dict[str, float] = {}
+    for name, argv in (("xadd", [b"XADD", b"fp", b"*", b"f", b"v"]), ("ping", [b"PING"])):
+        e.execute(c, argv)
+        k = 5000
+        if fastpath.fast_run is not None:
+            data = encode_command(argv) * 32
+            db = c.db
+            t = time.process_time()
+            for _ in range(k):
+                fastpath.fast_run(data, 0, 1 << 20, db.data, db.expires, 0, e.watched,
+                                  e.blocked_on, None, None, 100, 4096, 10000)
+            out[f"{name}_fast_us"] = (time.process_time() - t) * 1e6 / (k * 32)
+        t = time.process_time()
+        for _ in range(k * 8):
+            e.execute(c, argv)
+        out[f"{name}_execute_us"] = (time.process_time() - t) * 1e6 / (k * 8)
+    return out
 
 
 def main() -> int:
@@ -156,9 +185,12 @@ def main() -> int:
         out = subprocess.run([sys.executable, "-m", "bench.accel", "--inproc"], env=env,
                              capture_output=True, text=True, check=True, cwd=ROOT).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
-    print("\nin process (CPU time): | path | XRANGE 100 + encode (us) | RESTORE 100k entries (s) |")
+    print("\nin process (CPU time): | path | XRANGE 100 + encode (us) | RESTORE 100k entries (s) "
+          "| XADD: fast_run, execute (us) | PING: fast_run, execute (us) |")
     for r in rows:
-        print(f"| {r['path']} | {r['xrange_us']:.1f} | {r['restore_s']:.3f} |")
+        fast = [f"{r[k]:.2f}" if k in r else "-" for k in ("xadd_fast_us", "ping_fast_us")]
+        print(f"| {r['path']} | {r['xrange_us']:.1f} | {r['restore_s']:.3f} | "
+              f"{fast[0]}, {r['xadd_execute_us']:.2f} | {fast[1]}, {r['ping_execute_us']:.2f} |")
     return 0
 
 
