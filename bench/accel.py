@@ -118,7 +118,8 @@ def per_command(e: Any) -> dict[str, float]:
             t = time.process_time()
             for _ in range(k):
                 fastpath.fast_run(data, 0, 1 << 20, db.data, db.expires, 0, e.watched,
-                                  e.blocked_on, None, None, 100, 4096, 10000)
+                                  e.blocked_on, None, None, 100, 4096, 10000, db.ks_dirty,
+                                  db.ks_cap)
             out[f"{name}_fast_us"] = (time.process_time() - t) * 1e6 / (k * 32)
         t = time.process_time()
         for _ in range(k * 8):

@@ -13,7 +13,9 @@
  *                                   Stream.add does (or Stream.add itself when a new
  *                                   node starts), Stream.trim for MAXLEN, the reply,
  *                                   the effect for the AOF and replicas with the
- *                                   generated ID (and MAXLEN ~ as MAXLEN = length);
+ *                                   generated ID (and MAXLEN ~ as MAXLEN = length),
+ *                                   the key noted for INFO keysizes as
+ *                                   Database.touch notes it;
  *   anything else                   handed back, parsed, to Python (status ARGV),
  *                                   which runs it through Engine.execute.
  *
@@ -382,8 +384,8 @@ static PyObject *call_method(PyObject *name, PyObject *self, PyObject *a, PyObje
 /* -- XADD ------------------------------------------------------------------------------ */
 
 typedef struct {
-    PyObject *data, *expires, *db_index, *watched, *blocked_on, *effects, *clock;
-    long long max_entries, max_bytes;
+    PyObject *data, *expires, *db_index, *watched, *blocked_on, *effects, *clock, *ks_dirty;
+    long long max_entries, max_bytes, ks_cap;
 } Ctx;
 
 /* Append (ms, seq) with fields args[f0..argc) to the tail node as Stream.add does:
@@ -592,6 +594,13 @@ static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
         if (e)
             goto done;
     }
+    /* Database.touch notes the key for INFO keysizes; when that would settle the
+     * histograms (the set is full), Python's touch does it */
+    int noted = PySet_Contains(x->ks_dirty, key);
+    if (noted < 0)
+        goto error;
+    if (PySet_GET_SIZE(x->ks_dirty) + !noted > x->ks_cap)
+        goto done;
     uint64_t lms, lseq, ms, seq, now;
     PyObject *last = SLOT(s, o_last_id);
     if (!last || !id_split(last, &lms, &lseq) || (lms == UINT64_MAX && lseq == UINT64_MAX))
@@ -666,8 +675,11 @@ static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
             Py_XDECREF(r);
         }
     }
-    if (a > 0)
+    if (a > 0) {
         remember_sid(s, sid, ms, seq);
+        if (!noted && PySet_Add(x->ks_dirty, key) < 0)
+            a = -1;
+    }
     Py_DECREF(s);
     if (a < 0)
         goto error;
@@ -753,10 +765,11 @@ static int count(KStat *k, long long usec) {
 }
 
 /* fast_run(data, pos, room, db_data, db_expires, db_index, watched, blocked_on, effects,
- *          clock_or_None, max_entries, max_bytes, observe_usec)
+ *          clock_or_None, max_entries, max_bytes, observe_usec, db_ks_dirty, db_ks_cap)
  * -> (pos, status, replies, commands, dirty, stats, extra, last_kind) */
 PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
-    if (nargs != 13 || !PyBytes_Check(av[0]) || !PyDict_CheckExact(av[3]) ||
+    if (nargs != 15 || !PyBytes_Check(av[0]) || !PyDict_CheckExact(av[3]) ||
+        !PySet_CheckExact(av[13]) ||
         !PyDict_CheckExact(av[4]) || !PyDict_CheckExact(av[6]) || !PyDict_CheckExact(av[7]) ||
         (av[8] != Py_None && !PyList_CheckExact(av[8]))) {
         PyErr_SetString(PyExc_TypeError, "fast_run: bad arguments");
@@ -770,9 +783,10 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
     Py_ssize_t n = PyBytes_GET_SIZE(av[0]);
     Py_ssize_t pos = PyLong_AsSsize_t(av[1]);
     long long room = PyLong_AsLongLong(av[2]);
-    Ctx x = {av[3], av[4], av[5], av[6], av[7], av[8], av[9], 0, 0};
+    Ctx x = {av[3], av[4], av[5], av[6], av[7], av[8], av[9], av[13], 0, 0, 0};
     x.max_entries = PyLong_AsLongLong(av[10]);
     x.max_bytes = PyLong_AsLongLong(av[11]);
+    x.ks_cap = PyLong_AsLongLong(av[14]);
     long long observe = PyLong_AsLongLong(av[12]);
     if (PyErr_Occurred())
         return NULL;

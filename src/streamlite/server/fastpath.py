@@ -22,7 +22,9 @@ command, and the loop goes on.
 What the fast path still does, it does as ``Engine.call`` and the handlers do: the
 entry appended to the tail node as ``Stream.add`` (or ``Stream.add`` itself when a
 node is full), the stream's length, last ID and entries-added, the effect for the
-AOF and replicas with the generated ID (``eng.effects``), the dirty counter, INFO
+AOF and replicas with the generated ID (``eng.effects``), the dirty counter and the
+key noted for INFO keysizes (as ``Database.touch``; Python's XADD runs when that would
+settle the histograms), INFO
 commandstats calls/usec and the latency histogram, total commands, the slow log
 (a command past the threshold is handed to ``observe``), the client's last command
 and command count, and the output limits (it stops when the client's ``room`` is
@@ -128,7 +130,7 @@ def run(conn: Connection, data: bytes) -> int:
             data, pos, conn.room, db.data, db.expires, c.db_index, eng.watched,
             eng.blocked_on, eng.effects, None if type(clock) is SystemClock else clock,
             int(cfg["stream-node-max-entries"]), int(cfg["stream-node-max-bytes"]),
-            eng._observe_usec)
+            eng._observe_usec, db.ks_dirty, db.ks_cap)
         if ncmds:
             conn.cmds += ncmds
             eng.dirty += dirty
