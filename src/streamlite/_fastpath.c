@@ -539,195 +539,207 @@ static long long canonical_count(const char *d, Arg a) {
     return v;
 }
 
-/* 1 replied, 0 for Python's path, -1 error */
-static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
-    /* the common forms: [NOMKSTREAM] [MAXLEN [=|~] n] *; LIMIT, MINID, policies, IDMP
-     * and explicit IDs (and the errors) take Python's parse_add_trim */
-    int idpos = 2, approx = 0, sarg = 0;
-    long long maxlen = -1;
-    if (arg_is(d, args[idpos], "nomkstream"))
-        idpos++;
-    if (idpos < argc - 3 && arg_is(d, args[idpos], "maxlen")) {
-        idpos++;
-        if (args[idpos].len == 1 && (d[args[idpos].off] == '~' || d[args[idpos].off] == '=')) {
-            approx = d[args[idpos].off] == '~';
-            idpos++;
+/* XADD's options in the forms taken here */
+typedef struct {
+    int idpos, f0, approx, sarg; /* sarg: MAXLEN's threshold argument */
+    long long maxlen;            /* -1: no MAXLEN */
+} XArgs;
+
+/* The common forms: [NOMKSTREAM] [MAXLEN [=|~] n] * field value ...; 0 for anything
+ * else (LIMIT, MINID, policies, IDMP, explicit IDs and the errors: parse_add_trim) */
+static int xadd_args(const char *d, Arg *args, int argc, XArgs *xa) {
+    int i = 2;
+    xa->approx = xa->sarg = 0;
+    xa->maxlen = -1;
+    if (arg_is(d, args[i], "nomkstream"))
+        i++;
+    if (i < argc - 3 && arg_is(d, args[i], "maxlen")) {
+        i++;
+        if (args[i].len == 1 && (d[args[i].off] == '~' || d[args[i].off] == '=')) {
+            xa->approx = d[args[i].off] == '~';
+            i++;
         }
-        sarg = idpos;
-        if ((maxlen = canonical_count(d, args[idpos])) < 0)
+        xa->sarg = i;
+        if ((xa->maxlen = canonical_count(d, args[i])) < 0)
             return 0;
-        idpos++;
+        i++;
     }
-    if (idpos >= argc || args[idpos].len != 1 || d[args[idpos].off] != '*')
+    if (i >= argc || args[i].len != 1 || d[args[i].off] != '*')
         return 0;
-    int f0 = idpos + 1, nf = argc - f0;
-    if (nf < 2 || nf & 1)
-        return 0;
-    PyObject *key = PyBytes_FromStringAndSize(d + args[1].off, args[1].len);
-    if (!key)
-        return -1;
-    int rc = 0;
-    PyObject *sid = NULL;
+    xa->idpos = i;
+    xa->f0 = i + 1;
+    int nf = argc - xa->f0;
+    return nf >= 2 && !(nf & 1);
+}
+
+/* The stream at key when XADD may run here (borrowed), NULL with no error set when
+ * Python must run it: WATCH must see it, a blocked reader must wake, the key is new
+ * (or NOMKSTREAM's null), has a TTL, is another type, or noting it for INFO keysizes
+ * would make Database.touch settle the histograms. */
+static PyObject *xadd_target(Ctx *x, PyObject *key, int *noted) {
     if (PyDict_GET_SIZE(x->watched) || PyDict_GET_SIZE(x->blocked_on)) {
         PyObject *k = PyTuple_Pack(2, x->db_index, key);
         if (!k)
-            goto error;
+            return NULL;
         int w = PyDict_Contains(x->watched, k), b = w ? 0 : PyDict_Contains(x->blocked_on, k);
         Py_DECREF(k);
-        if (w < 0 || b < 0)
-            goto error;
         if (w || b)
-            goto done; /* WATCH must see it, a blocked reader must wake: Python */
+            return NULL;
     }
     PyObject *s = PyDict_GetItemWithError(x->data, key);
-    if (!s) {
-        if (PyErr_Occurred())
-            goto error;
-        goto done; /* a new stream (or NOMKSTREAM's null): Python */
-    }
-    if (Py_TYPE(s) != StreamType)
-        goto done;
-    if (PyDict_GET_SIZE(x->expires)) {
-        int e = PyDict_Contains(x->expires, key);
-        if (e < 0)
-            goto error;
-        if (e)
-            goto done;
-    }
-    /* Database.touch notes the key for INFO keysizes; when that would settle the
-     * histograms (the set is full), Python's touch does it */
-    int noted = PySet_Contains(x->ks_dirty, key);
-    if (noted < 0)
-        goto error;
-    if (PySet_GET_SIZE(x->ks_dirty) + !noted > x->ks_cap)
-        goto done;
-    uint64_t lms, lseq, ms, seq, now;
-    PyObject *last = SLOT(s, o_last_id);
-    if (!last || !id_split(last, &lms, &lseq) || (lms == UINT64_MAX && lseq == UINT64_MAX))
-        goto done; /* exhausted: Python's error */
-    Py_INCREF(s);
+    if (!s || Py_TYPE(s) != StreamType)
+        return NULL;
+    if (PyDict_GET_SIZE(x->expires) && PyDict_Contains(x->expires, key))
+        return NULL;
+    *noted = PySet_Contains(x->ks_dirty, key);
+    if (*noted < 0 || PySet_GET_SIZE(x->ks_dirty) + !*noted > x->ks_cap)
+        return NULL;
+    return s;
+}
+
+/* The next ID after (lms, lseq) at the engine's clock, as xadd computes it */
+static int next_id(Ctx *x, uint64_t lms, uint64_t lseq, uint64_t *ms, uint64_t *seq) {
+    uint64_t now;
     if (x->clock == Py_None) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
     } else {
         PyObject *t = PyObject_CallMethodNoArgs(x->clock, S_ms);
-        if (!t) {
-            Py_DECREF(s);
-            goto error;
-        }
+        if (!t)
+            return -1;
         now = PyLong_AsUnsignedLongLong(t);
         Py_DECREF(t);
-        if (now == (uint64_t)-1 && PyErr_Occurred()) {
-            Py_DECREF(s);
-            goto error;
-        }
+        if (now == (uint64_t)-1 && PyErr_Occurred())
+            return -1;
     }
     if (now > lms) {
-        ms = now;
-        seq = 0;
+        *ms = now;
+        *seq = 0;
     } else if (lseq == UINT64_MAX) {
-        ms = lms + 1;
-        seq = 0;
+        *ms = lms + 1;
+        *seq = 0;
     } else {
-        ms = lms;
-        seq = lseq + 1;
+        *ms = lms;
+        *seq = lseq + 1;
     }
-    sid = id_long(ms, seq);
-    if (!sid) {
-        Py_DECREF(s);
-        goto error;
-    }
+    return 0;
+}
+
+/* Stream.add: into the tail node here, or Stream.add itself for a new node */
+static int stream_append(PyObject *s, PyObject *sid, const char *d, Arg *args, int f0,
+                         int argc, uint64_t ms, uint64_t seq, Ctx *x) {
     int a = node_append(s, d, args, f0, argc, ms, seq, x);
-    if (a == 1)
-        a = stream_bump(s, sid) < 0 ? -1 : 1;
-    else if (a == 0) { /* Stream.add itself (a new node) */
-        PyObject *fl = fields_list(d, args, f0, argc);
-        PyObject *me = PyLong_FromLongLong(x->max_entries), *mb = PyLong_FromLongLong(x->max_bytes);
-        PyObject *r = NULL;
-        if (fl && me && mb) {
-            PyObject *cargs[5] = {s, sid, fl, me, mb};
-            r = PyObject_VectorcallMethod(S_add, cargs, 5, NULL);
-        }
-        Py_XDECREF(fl);
-        Py_XDECREF(me);
-        Py_XDECREF(mb);
-        a = r ? 1 : -1;
-        Py_XDECREF(r);
+    if (a != 0)
+        return a == 1 ? stream_bump(s, sid) : -1;
+    PyObject *fl = fields_list(d, args, f0, argc);
+    PyObject *me = PyLong_FromLongLong(x->max_entries), *mb = PyLong_FromLongLong(x->max_bytes);
+    PyObject *r = NULL;
+    if (fl && me && mb) {
+        PyObject *cargs[5] = {s, sid, fl, me, mb};
+        r = PyObject_VectorcallMethod(S_add, cargs, 5, NULL);
     }
-    long long length = 0;
-    if (a > 0 && maxlen >= 0) { /* MAXLEN: Stream.trim as trim_stream calls it (KEEPREF) */
-        if (!slot_ll(s, o_length, &length)) {
-            PyErr_SetString(PyExc_RuntimeError, "fastpath: stream length is not an int");
-            a = -1;
-        } else if (length > maxlen) {
-            long long limit = 0;
-            if (approx) { /* parse_add_trim's default LIMIT */
-                limit = 100 * x->max_entries;
-                if (limit <= 0)
-                    limit = 10000;
-                if (limit > 1000000)
-                    limit = 1000000;
-            }
-            PyObject *r = PyObject_CallMethod(s, "trim", "iLiiL", 1, maxlen, 0, approx, limit);
-            if (!r || !slot_ll(s, o_length, &length))
-                a = -1;
-            Py_XDECREF(r);
-        }
+    Py_XDECREF(fl);
+    Py_XDECREF(me);
+    Py_XDECREF(mb);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* MAXLEN: Stream.trim as trim_stream calls it (KEEPREF); *length: the length left */
+static int xadd_trim(PyObject *s, XArgs *xa, Ctx *x, long long *length) {
+    if (!slot_ll(s, o_length, length)) {
+        PyErr_SetString(PyExc_RuntimeError, "fastpath: stream length is not an int");
+        return -1;
     }
-    if (a > 0) {
-        remember_sid(s, sid, ms, seq);
-        if (!noted && PySet_Add(x->ks_dirty, key) < 0)
-            a = -1;
+    if (*length <= xa->maxlen)
+        return 0;
+    long long limit = 0;
+    if (xa->approx) { /* parse_add_trim's default LIMIT */
+        limit = 100 * x->max_entries;
+        if (limit <= 0)
+            limit = 10000;
+        if (limit > 1000000)
+            limit = 1000000;
     }
-    Py_DECREF(s);
-    if (a < 0)
+    PyObject *r = PyObject_CallMethod(s, "trim", "iLiiL", 1, xa->maxlen, 0, xa->approx, limit);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return slot_ll(s, o_length, length) ? 0 : -1;
+}
+
+/* The effect as xadd's rewrite records it: the generated ID for *, and after an
+ * approximate trim MAXLEN = <length left> (rewrite_trim_args) */
+static int xadd_effect(Ctx *x, const char *d, Arg *args, int argc, XArgs *xa, const char *idb,
+                       int idn, long long length) {
+    PyObject *argv = make_argv(d, args, argc);
+    if (!argv)
+        return -1;
+    PyObject *idobj = PyBytes_FromStringAndSize(idb, idn);
+    if (!idobj)
         goto error;
+    Py_SETREF(PyList_GET_ITEM(argv, xa->idpos), idobj);
+    if (xa->approx) {
+        PyObject *eq = PyBytes_FromStringAndSize("=", 1);
+        if (!eq)
+            goto error;
+        Py_SETREF(PyList_GET_ITEM(argv, xa->sarg - 1), eq);
+        PyObject *len = PyBytes_FromFormat("%lld", length);
+        if (!len)
+            goto error;
+        Py_SETREF(PyList_GET_ITEM(argv, xa->sarg), len);
+    }
+    PyObject *eff = PyTuple_Pack(2, x->db_index, argv);
+    Py_DECREF(argv);
+    if (!eff)
+        return -1;
+    int r = PyList_Append(x->effects, eff);
+    Py_DECREF(eff);
+    return r;
+error:
+    Py_DECREF(argv);
+    return -1;
+}
+
+/* 1 replied, 0 for Python's path, -1 error */
+static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
+    XArgs xa;
+    if (!xadd_args(d, args, argc, &xa))
+        return 0;
+    PyObject *key = PyBytes_FromStringAndSize(d + args[1].off, args[1].len);
+    if (!key)
+        return -1;
+    int noted = 0;
+    PyObject *s = xadd_target(x, key, &noted), *sid = NULL, *last;
+    uint64_t lms, lseq, ms, seq;
+    if (!s || !(last = SLOT(s, o_last_id)) || !id_split(last, &lms, &lseq) ||
+        (lms == UINT64_MAX && lseq == UINT64_MAX)) { /* (exhausted: Python's error) */
+        Py_DECREF(key);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    Py_INCREF(s);
+    long long length = 0;
+    int ok = next_id(x, lms, lseq, &ms, &seq) == 0 && (sid = id_long(ms, seq)) != NULL &&
+             stream_append(s, sid, d, args, xa.f0, argc, ms, seq, x) == 0 &&
+             (xa.maxlen < 0 || xadd_trim(s, &xa, x, &length) == 0) &&
+             (noted || PySet_Add(x->ks_dirty, key) == 0);
+    if (ok)
+        remember_sid(s, sid, ms, seq);
+    Py_DECREF(s);
+    Py_DECREF(key);
+    Py_XDECREF(sid);
+    if (!ok)
+        return -1;
     char idb[48];
     int idn = fmt_u64(idb, ms);
     idb[idn++] = '-';
     idn += fmt_u64(idb + idn, seq);
     if (ob_bulk(out, idb, idn) < 0)
-        goto error;
-    if (x->effects != Py_None) { /* propagated with the generated ID, as xadd's rewrite */
-        PyObject *argv = make_argv(d, args, argc);
-        if (!argv)
-            goto error;
-        PyObject *idobj = PyBytes_FromStringAndSize(idb, idn);
-        if (!idobj) {
-            Py_DECREF(argv);
-            goto error;
-        }
-        Py_SETREF(PyList_GET_ITEM(argv, idpos), idobj);
-        if (approx) { /* rewrite_trim_args: MAXLEN = <length left> */
-            PyObject *eq = PyBytes_FromStringAndSize("=", 1);
-            PyObject *len = PyBytes_FromFormat("%lld", length);
-            if (!eq || !len) {
-                Py_XDECREF(eq);
-                Py_XDECREF(len);
-                Py_DECREF(argv);
-                goto error;
-            }
-            Py_SETREF(PyList_GET_ITEM(argv, sarg - 1), eq);
-            Py_SETREF(PyList_GET_ITEM(argv, sarg), len);
-        }
-        PyObject *eff = PyTuple_Pack(2, x->db_index, argv);
-        Py_DECREF(argv);
-        if (!eff || PyList_Append(x->effects, eff) < 0) {
-            Py_XDECREF(eff);
-            goto error;
-        }
-        Py_DECREF(eff);
-    }
-    rc = 1;
-done:
-    Py_DECREF(key);
-    Py_XDECREF(sid);
-    return rc;
-error:
-    Py_DECREF(key);
-    Py_XDECREF(sid);
-    return -1;
+        return -1;
+    if (x->effects != Py_None && xadd_effect(x, d, args, argc, &xa, idb, idn, length) < 0)
+        return -1;
+    return 1;
 }
 
 /* -- the batch ---------------------------------------------------------------------- */
@@ -762,6 +774,38 @@ static int count(KStat *k, long long usec) {
     Py_DECREF(u);
     Py_XDECREF(nv);
     return r;
+}
+
+/* [(name, calls, usec, {usec: calls}), ...] for the kinds that ran */
+static PyObject *stats_list(KStat *ks) {
+    PyObject *stats = PyList_New(0);
+    if (!stats)
+        return NULL;
+    for (int k = 1; k < K_N; k++) {
+        if (!ks[k].calls)
+            continue;
+        if (ks[k].zero) {
+            if (!ks[k].hist && !(ks[k].hist = PyDict_New()))
+                goto error;
+            PyObject *z = PyLong_FromLongLong(0), *c = PyLong_FromLongLong(ks[k].zero);
+            int r = z && c ? PyDict_SetItem(ks[k].hist, z, c) : -1;
+            Py_XDECREF(z);
+            Py_XDECREF(c);
+            if (r < 0)
+                goto error;
+        }
+        PyObject *t = Py_BuildValue("(OLLO)", KIND_NAME[k], ks[k].calls, ks[k].usec,
+                                    ks[k].hist);
+        if (!t || PyList_Append(stats, t) < 0) {
+            Py_XDECREF(t);
+            goto error;
+        }
+        Py_DECREF(t);
+    }
+    return stats;
+error:
+    Py_DECREF(stats);
+    return NULL;
 }
 
 /* fast_run(data, pos, room, db_data, db_expires, db_index, watched, blocked_on, effects,
@@ -866,40 +910,17 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
         }
     }
     {
-        PyObject *stats = PyList_New(0), *replies;
-        if (!stats)
+        PyObject *stats = stats_list(ks), *replies = NULL;
+        if (stats)
+            replies = out.len ? PyBytes_FromStringAndSize(out.p, out.len) : Py_NewRef(Py_None);
+        if (!replies) {
+            Py_XDECREF(stats);
             goto error;
-        for (int k = 1; k < K_N; k++) {
-            if (!ks[k].calls)
-                continue;
-            if (ks[k].zero) {
-                if (!ks[k].hist && !(ks[k].hist = PyDict_New()))
-                    goto stats_error;
-                PyObject *z = PyLong_FromLongLong(0), *c = PyLong_FromLongLong(ks[k].zero);
-                int r = z && c ? PyDict_SetItem(ks[k].hist, z, c) : -1;
-                Py_XDECREF(z);
-                Py_XDECREF(c);
-                if (r < 0)
-                    goto stats_error;
-            }
-            PyObject *t = Py_BuildValue("(OLLO)", KIND_NAME[k], ks[k].calls, ks[k].usec,
-                                        ks[k].hist);
-            if (!t || PyList_Append(stats, t) < 0) {
-                Py_XDECREF(t);
-                goto stats_error;
-            }
-            Py_DECREF(t);
         }
-        replies = out.len ? PyBytes_FromStringAndSize(out.p, out.len) : Py_NewRef(Py_None);
-        if (!replies)
-            goto stats_error;
         result = Py_BuildValue("(niNLLNNi)", pos, status, replies, ncmds, dirty, stats, extra,
                                last);
         extra = NULL; /* stolen (N) */
         goto cleanup;
-    stats_error:
-        Py_DECREF(stats);
-        goto error;
     }
 error:
     result = NULL;
