@@ -118,8 +118,14 @@ DIFFERENCES = [
      "Redis's, `engine/commands/arrays.py`). Arrays "
      "are kept in the AOF and `.sldb` snapshots; DUMP gives streamlite's payload format "
      "(Redis's RDB encoding of arrays is not documented) and a Redis-format RDB snapshot "
-     "refuses them. ARINFO's slice figures describe the data as Redis's sliced layout "
-     "would hold it."),
+     "refuses them; a plain-command AOF rewrite (`aof-use-rdb-preamble no`) writes them "
+     "as ARSET runs and an ARSEEK for the insert cursor. ARINFO's slice figures describe "
+     "the data as Redis's sliced layout would hold it. Keyspace notifications: neither "
+     "the array pages nor the keyspace-notifications page name a class letter or events "
+     "for arrays (Redis 8.10's source publishes `arset`, `armset`, `ardel`, `ardelrange`, "
+     "`arinsert`, `arring` and `arseek` in a class of their own, letter undocumented), "
+     "so the AR* commands publish none of them: only `new` for a key they create and "
+     "the generic `del` when the last element goes."),
     ("COMMAND", "`COMMAND INFO` gives Redis 8.2's ACL categories and key specs for every "
      "command Redis has (`engine/redis_meta.py`, generated from the real server); `COMMAND "
      "DOCS` carries the syntax line as summary, not Redis's texts and argument trees."),
