@@ -137,6 +137,15 @@ DIFFERENCES = [
      "recounting them when INFO reads the section (or when the noted keys outnumber the "
      "database), where Redis updates them inside each command. `DEBUG "
      "KEYSIZES-HIST-ASSERT` is not there; the tests recount from scratch instead."),
+    ("INFO stats", "The active expire cycle pops due keys from a time-ordered heap, up to "
+     "200 a cycle, where Redis samples random keys for up to 25% of a tick: "
+     "`expired_time_cap_reached_count` counts the cycles that stopped at that budget, "
+     "and `expired_stale_perc` (Redis's running average of the expired share of its "
+     "samples) is estimated from the due keys a cycle found. `instantaneous_*_kbps` are "
+     "rates over the last 16 ticks, as `instantaneous_ops_per_sec`. "
+     "`total_reads_processed`, `total_writes_processed` and "
+     "`client_recent_max_input_buffer` stay 0 (`tests/server/test_info_stats_redis.py` "
+     "compares the others with Redis 8.2)."),
 ]
 
 

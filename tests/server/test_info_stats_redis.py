@@ -1,0 +1,114 @@
+"""INFO stats fields that move with the workload, against a real Redis 8.2: the hash
+fields deleted by their TTL (``expired_subkeys``), the active expire cycle's
+``expired_stale_perc`` and ``expired_time_cap_reached_count``, and the network rates
+``instantaneous_input_kbps`` / ``instantaneous_output_kbps``.
+
+The same steps run on both servers. Counts are compared exactly; the figures that
+depend on timing (a running average over expire cycles, rates over the last ticks)
+are checked to move off zero on both, as they do in Redis.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from tests.server.conftest import spawn
+from tests.support.redis_proc import ServerProc, have_redis, start_redis
+
+pytestmark = pytest.mark.redis
+
+# keys that expired before the script returned: the active cycle finds them all due
+MASS_EXPIRE = ("for i = 1, tonumber(ARGV[1]) do redis.call('set', 'x' .. i, 'v', 'px', 1) "
+               "end return 1")
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[ServerProc, ServerProc]]:
+    if not have_redis():
+        pytest.skip("needs redis-server")
+    r = start_redis()
+    s = spawn()
+    yield r, s
+    r.cleanup()
+    s.cleanup()
+
+
+@pytest.fixture
+def both(servers: tuple[ServerProc, ServerProc]) -> Iterator[list[redis.Redis]]:
+    conns = [redis.Redis(port=srv.port, socket_timeout=30) for srv in servers]
+    for c in conns:
+        c.flushall()
+        c.config_resetstat()
+    yield conns
+    for c in conns:
+        c.flushall()
+        c.close()
+
+
+def _wait(conn: redis.Redis, done: Callable[[dict[str, Any]], bool],
+          timeout: float = 30) -> dict[str, Any]:
+    """INFO stats once ``done`` holds for it (the server's cron has run)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = conn.info("stats")
+        if done(info) or time.monotonic() > deadline:
+            return info
+        time.sleep(0.05)
+
+
+def test_expired_subkeys_counts_hash_fields_deleted_by_ttl(both):
+    got = []
+    for c in both:
+        assert c.info("stats")["expired_subkeys"] == 0
+        c.hset("h", mapping={f"f{i}": i for i in range(6)})
+        c.execute_command("HPEXPIRE", "h", 1, "FIELDS", 3, "f1", "f2", "f3")
+        c.execute_command("HPEXPIRE", "h", 10**9, "FIELDS", 1, "f4")
+        time.sleep(0.01)
+        c.hget("h", "f1")  # a read of an expired field: not there
+        info = _wait(c, lambda i: i["expired_subkeys"] >= 3)
+        got.append((info["expired_subkeys"], info["expired_keys"], c.hlen("h")))
+    assert got[0] == got[1] == (3, 0, 3)
+
+
+def test_mass_expiry_moves_stale_perc_and_time_cap(both):
+    """200k keys due at once: the cycle stops early (Redis: at its time limit, here
+    at its budget), and the running average of the stale share leaves 0."""
+    got = []
+    for c in both:
+        before = c.info("stats")
+        assert (before["expired_stale_perc"], before["expired_time_cap_reached_count"]) \
+            == (0, 0)
+        c.eval(MASS_EXPIRE, 0, 200_000)
+        info = _wait(c, lambda i: i["expired_time_cap_reached_count"] > 0
+                     and i["expired_stale_perc"] > 0)
+        got.append((info["expired_time_cap_reached_count"] > 0,
+                    info["expired_stale_perc"] > 0, info["expired_keys"] > 0))
+    assert got == [(True, True, True)] * 2
+
+
+def test_no_ttl_keeps_stale_perc_at_zero(both):
+    got = []
+    for c in both:
+        c.mset({f"k{i}": i for i in range(100)})
+        c.set("later", 1, ex=1000)
+        _wait(c, lambda i: False, timeout=0.3)  # a few cycles: nothing is due
+        got.append(c.info("stats")["expired_stale_perc"])
+    assert got == [0, 0]
+
+
+def test_instantaneous_kbps_move_with_traffic(both):
+    got = []
+    for c in both:
+        c.set("blob", "x" * 20_000)
+        for _ in range(20):
+            c.get("blob")
+            c.set("in", "y" * 5_000)
+        info = _wait(c, lambda i: i["instantaneous_input_kbps"] > 0
+                     and i["instantaneous_output_kbps"] > 0, timeout=10)
+        got.append((info["instantaneous_input_kbps"] > 0,
+                    info["instantaneous_output_kbps"] > 0))
+    assert got == [(True, True)] * 2
