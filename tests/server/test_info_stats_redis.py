@@ -1,7 +1,8 @@
-"""INFO stats fields that move with the workload, against a real Redis 8.2: the hash
-fields deleted by their TTL (``expired_subkeys``), the active expire cycle's
-``expired_stale_perc`` and ``expired_time_cap_reached_count``, and the network rates
-``instantaneous_input_kbps`` / ``instantaneous_output_kbps``.
+"""INFO stats and clients fields that move with the workload, against a real Redis
+8.2: the hash fields deleted by their TTL (``expired_subkeys``), the active expire
+cycle's ``expired_stale_perc`` and ``expired_time_cap_reached_count``, the network
+rates ``instantaneous_input_kbps`` / ``instantaneous_output_kbps``, and the blocked
+clients' ``clients_in_timeout_table`` / ``total_blocking_keys_on_nokey``.
 
 The same steps run on both servers. Counts are compared exactly; the figures that
 depend on timing (a running average over expire cycles, rates over the last ticks)
@@ -10,6 +11,7 @@ are checked to move off zero on both, as they do in Redis.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -112,3 +114,35 @@ def test_instantaneous_kbps_move_with_traffic(both):
         got.append((info["instantaneous_input_kbps"] > 0,
                     info["instantaneous_output_kbps"] > 0))
     assert got == [(True, True)] * 2
+
+
+def test_blocked_clients_timeout_table_and_nokey_keys(both):
+    """Blocked with a timeout (BLPOP 30, XREADGROUP BLOCK): in Redis's timeout table;
+    BLPOP 0 is not. XREADGROUP's stream is a key blocked on "no key" (its deletion
+    ends the wait)."""
+    fields = ("blocked_clients", "clients_in_timeout_table", "total_blocking_keys",
+              "total_blocking_keys_on_nokey")
+    got = []
+    for c in both:
+        c.xadd("st", {"a": 1})
+        c.xgroup_create("st", "g", "$")
+        port = c.connection_pool.connection_kwargs["port"]
+        waiters = [redis.Redis(port=port, socket_timeout=60) for _ in range(3)]
+        ids = [w.client_id() for w in waiters]
+        calls = [lambda w: w.blpop("q", 30), lambda w: w.blpop("q2", 0),
+                 lambda w: w.xreadgroup("g", "c", {"st": ">"}, block=30_000)]
+        threads = [threading.Thread(target=f, args=(w,)) for f, w in zip(calls, waiters, strict=True)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 20
+        while c.info("clients")["blocked_clients"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        info = c.info("clients")
+        got.append([info[f] for f in fields])
+        for i in ids:
+            c.client_unblock(i)
+        for t in threads:
+            t.join()
+        for w in waiters:
+            w.close()
+    assert got[0] == got[1] == [3, 2, 3, 1]

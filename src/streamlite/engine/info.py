@@ -106,8 +106,27 @@ def section_clients(engine: Engine) -> dict[str, Any]:
         "total_blocking_keys": len(engine.blocked_on),
         "total_blocking_keys_on_nokey": 0,
     }
+    if out["blocked_clients"]:
+        out.update(_blocked_counts(clients))
     out.update(front.info_clients())
     return out
+
+
+def _blocked_counts(clients: list[Any]) -> dict[str, int]:
+    """Redis's timeout table (clients blocked with a timeout) and its keys blocked on
+    with "unblock on no key" (XREADGROUP's: the key's deletion ends the wait)."""
+    timed = 0
+    nokey: set[tuple[int, bytes]] = set()
+    for c in clients:
+        b = c.blocked
+        if b is None:
+            continue
+        if getattr(b, "deadline_ms", None) is not None:
+            timed += 1
+        argv = getattr(b, "argv", None)
+        if argv and argv[0].upper() == b"XREADGROUP":
+            nokey.update(b.keys)
+    return {"clients_in_timeout_table": timed, "total_blocking_keys_on_nokey": len(nokey)}
 
 
 def _total_system_memory() -> int:
