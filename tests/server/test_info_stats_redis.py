@@ -1,8 +1,9 @@
 """INFO stats and clients fields that move with the workload, against a real Redis
 8.2: the hash fields deleted by their TTL (``expired_subkeys``), the active expire
 cycle's ``expired_stale_perc`` and ``expired_time_cap_reached_count``, the network
-rates ``instantaneous_input_kbps`` / ``instantaneous_output_kbps``, and the blocked
-clients' ``clients_in_timeout_table`` / ``total_blocking_keys_on_nokey``.
+rates ``instantaneous_input_kbps`` / ``instantaneous_output_kbps``, the blocked
+clients' ``clients_in_timeout_table`` / ``total_blocking_keys_on_nokey``, and
+``latest_fork_usec`` after a BGSAVE.
 
 The same steps run on both servers. Counts are compared exactly; the figures that
 depend on timing (a running average over expire cycles, rates over the last ticks)
@@ -146,3 +147,17 @@ def test_blocked_clients_timeout_table_and_nokey_keys(both):
         for w in waiters:
             w.close()
     assert got[0] == got[1] == [3, 2, 3, 1]
+
+
+def test_bgsave_sets_latest_fork_usec(both):
+    got = []
+    for c in both:
+        forks = c.info("stats")["total_forks"]
+        c.set("k", "v")
+        c.bgsave()
+        deadline = time.monotonic() + 30
+        while c.info("persistence")["rdb_bgsave_in_progress"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        info = c.info("stats")
+        got.append((info["total_forks"] - forks, info["latest_fork_usec"] > 0))
+    assert got == [(1, True)] * 2

@@ -771,6 +771,7 @@ class Server(Front):
             "instantaneous_input_kbps": f"{self.input_kbps:.2f}",
             "instantaneous_output_kbps": f"{self.output_kbps:.2f}",
             "rejected_connections": self.rejected_connections,
+            "latest_fork_usec": getattr(p, "latest_fork_usec", 0) if p is not None else 0,
             "total_forks": getattr(p, "total_forks", 0) if p is not None else 0,
             "client_query_buffer_limit_disconnections": self.stat_qbuf_disconnections,
             "client_output_buffer_limit_disconnections": self.stat_obuf_disconnections,
