@@ -26,6 +26,9 @@ def test_session_reports_the_hottest_keys(r: Runner, clock) -> None:
     rep = _report(r)
     assert rep[b"tracking-active"] == 1
     assert rep[b"sample-ratio"] == 1
+    # without SLOTS, the node's own slot ranges: all of them without cluster mode, one
+    # [start, end] range (the HOTKEYS GET page's field list; a single slot would be [n])
+    assert rep[b"selected-slots"] == [[0, 16383]]
     assert rep[b"collection-duration-ms"] == 1500
     net = rep[b"by-net-bytes"]
     assert net[0] == b"hot" and net[2] == b"warm" and len(net) == 4  # COUNT 2

@@ -40,8 +40,10 @@ class Client:
         # out-of-band messages (pub/sub): the front sets a callable that delivers them
         self.push: Callable[[Any], None] = push or self._queue_push
         self.pushed: list[Any] = []
-        # scripting / blocking context
+        # scripting / blocking context: while a script runs, ``protocol`` is the
+        # script's (``redis.setresp``) and ``script_outer_protocol`` the connection's
         self.in_script = False
+        self.script_outer_protocol = 2
         self.in_exec = False
         self.created_ms = engine.clock.ms()
         self.last_interaction_ms = self.created_ms
@@ -75,6 +77,13 @@ class Client:
     def select(self, index: int) -> None:
         self.db_index = index
         self.db = self.engine.dbs[index]
+
+    @property
+    def wire_protocol(self) -> int:
+        """The protocol of the connection itself, in which its pushes are written
+        (tracking invalidations): a running script's ``redis.call`` replies are made in
+        the script's own protocol (``protocol``), which does not change the connection's."""
+        return self.script_outer_protocol if self.in_script else self.protocol
 
     @property
     def subscription_count(self) -> int:

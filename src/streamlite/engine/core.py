@@ -137,6 +137,7 @@ class Engine:
         self.stats_evicted_keys = 0  # INFO evicted_keys
         self.stats_expired_subkeys = 0  # hash fields deleted by their TTL (INFO expired_subkeys)
         self.stats_expire_cycle_cap_reached = 0  # INFO expired_time_cap_reached_count
+        self.stats_expired_stale_perc = 0.0  # running average (INFO expired_stale_perc)
         self.expire_cursor = 0  # database the next active expire cycle starts with
         self.stats_commands = 0
         # name -> [calls, usec, failed_calls, rejected_calls] (INFO commandstats)

@@ -118,8 +118,14 @@ DIFFERENCES = [
      "Redis's, `engine/commands/arrays.py`). Arrays "
      "are kept in the AOF and `.sldb` snapshots; DUMP gives streamlite's payload format "
      "(Redis's RDB encoding of arrays is not documented) and a Redis-format RDB snapshot "
-     "refuses them. ARINFO's slice figures describe the data as Redis's sliced layout "
-     "would hold it."),
+     "refuses them; a plain-command AOF rewrite (`aof-use-rdb-preamble no`) writes them "
+     "as ARSET runs and an ARSEEK for the insert cursor. ARINFO's slice figures describe "
+     "the data as Redis's sliced layout would hold it. Keyspace notifications: neither "
+     "the array pages nor the keyspace-notifications page name a class letter or events "
+     "for arrays (Redis 8.10's source publishes `arset`, `armset`, `ardel`, `ardelrange`, "
+     "`arinsert`, `arring` and `arseek` in a class of their own, letter undocumented), "
+     "so the AR* commands publish none of them: only `new` for a key they create and "
+     "the generic `del` when the last element goes."),
     ("COMMAND", "`COMMAND INFO` gives Redis 8.2's ACL categories and key specs for every "
      "command Redis has (`engine/redis_meta.py`, generated from the real server); `COMMAND "
      "DOCS` carries the syntax line as summary, not Redis's texts and argument trees."),
@@ -131,6 +137,15 @@ DIFFERENCES = [
      "recounting them when INFO reads the section (or when the noted keys outnumber the "
      "database), where Redis updates them inside each command. `DEBUG "
      "KEYSIZES-HIST-ASSERT` is not there; the tests recount from scratch instead."),
+    ("INFO stats", "The active expire cycle pops due keys from a time-ordered heap, up to "
+     "200 a cycle, where Redis samples random keys for up to 25% of a tick: "
+     "`expired_time_cap_reached_count` counts the cycles that stopped at that budget, "
+     "and `expired_stale_perc` (Redis's running average of the expired share of its "
+     "samples) is estimated from the due keys a cycle found. `instantaneous_*_kbps` are "
+     "rates over the last 16 ticks, as `instantaneous_ops_per_sec`. "
+     "`total_reads_processed`, `total_writes_processed` and "
+     "`client_recent_max_input_buffer` stay 0 (`tests/server/test_info_stats_redis.py` "
+     "compares the others with Redis 8.2)."),
 ]
 
 

@@ -10,6 +10,9 @@ than 10% of a sample was expired. Each database here keeps its TTLs in a
 time-ordered heap instead (``Database.exp_heap``, the approach Redis itself takes
 for hash fields with its ``ebuckets``), so a cycle pops exactly the keys that are
 due, oldest first, and stops at its budget: no sampling error, no wasted probes.
+A cycle stopped by its budget counts as Redis's stopped by its time limit (INFO
+``expired_time_cap_reached_count``); ``expired_stale_perc`` is estimated from what
+a cycle expired (``_stale_estimate``).
 Heap entries made stale by a changed TTL or a deleted key are skipped when popped
 and compacted away when they outnumber live TTLs.
 """
@@ -17,6 +20,7 @@ and compacted away when they outnumber live TTLs.
 from __future__ import annotations
 
 import heapq
+import random
 from typing import TYPE_CHECKING
 
 from .args import LLONG_MAX, parse_int
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from .core import Engine
 
 LLONG_MIN = -LLONG_MAX - 1
+_rng = random.Random()
 
 
 def invalid_expire(cmd: str) -> CommandError:
@@ -73,6 +78,8 @@ def active_expire_cycle(engine: Engine, budget: int = 200) -> int:
         return 0  # never in the middle of a command (its time snapshot must hold)
     lfu.refresh_policy(engine)  # serverCron-like housekeeping
     removed = 0
+    volatile = 0  # keys with a TTL, and those due, in the databases visited: for
+    due = 0.0  # expired_stale_perc
     ndb = len(engine.dbs)
     start = engine.expire_cursor % ndb
     engine._now_ms = now = engine.clock.ms()
@@ -80,7 +87,11 @@ def active_expire_cycle(engine: Engine, budget: int = 200) -> int:
         for step in range(ndb):
             db = engine.dbs[(start + step) % ndb]
             if db.expires:
-                removed += _expire_db(db, now, budget - removed)
+                v = len(db.expires)
+                n = _expire_db(db, now, budget - removed)
+                volatile += v
+                due += n + (_due_share(db, now) * (v - n) if n >= budget - removed else 0)
+                removed += n
             if db.hexp_heap and removed < budget:
                 from .types.hash import active_expire_fields
 
@@ -93,7 +104,33 @@ def active_expire_cycle(engine: Engine, budget: int = 200) -> int:
             engine.expire_cursor = start
     finally:
         engine._now_ms = None
+    _stale_estimate(engine, due, volatile)
     return removed
+
+
+def _stale_estimate(engine: Engine, due: float, volatile: int) -> None:
+    """INFO ``expired_stale_perc``: Redis keeps a running average (each cycle weighs
+    5%) of the share of expired keys among the keys with a TTL its cycle sampled,
+    random keys, so about the share of the keys with a TTL that were due. A cycle here
+    knows that share when it expired every due key; when its budget stopped it, the
+    rest is estimated by ``_due_share``. A cycle with no TTL at all counts as 0%."""
+    perc = due / volatile if volatile else 0.0
+    engine.stats_expired_stale_perc = perc * 0.05 + engine.stats_expired_stale_perc * 0.95
+
+
+def _due_share(db, now: int) -> float:  # type: ignore[no-untyped-def]
+    """The share of due keys among a database's remaining TTLs, from up to 20 random
+    live entries of its heap (Redis's sample size), after a cycle stopped early."""
+    heap, exp = db.exp_heap, db.expires
+    live = due = 0
+    for _ in range(40):
+        if not heap or live == 20:
+            break
+        when, key = heap[_rng.randrange(len(heap))]
+        if exp.get(key) == when:
+            live += 1
+            due += when < now
+    return due / live if live else 0.0
 
 
 def _expire_db(db, now: int, budget: int) -> int:  # type: ignore[no-untyped-def]

@@ -10,7 +10,8 @@ a list of them) are added to each of its keys. ``HOTKEYS GET`` reports the
 session (the CPU time and the ``total-net-bytes`` of the sampled commands only
 for the metrics asked for, as the page's examples show) and the top ``k`` keys by
 each metric; ``RESET`` (only while stopped)
-forgets it. ``SLOTS`` is refused, as on a server without cluster mode.
+forgets it. ``SLOTS`` is refused, as on a server without cluster mode, and
+``selected-slots`` is every slot (``[[0, 16383]]``).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ class HotKeys:
         out: dict[bytes, Any] = {
             b"tracking-active": 1 if self.active else 0,
             b"sample-ratio": self.ratio,
-            b"selected-slots": [],
+            # without SLOTS: the node's own slot ranges, all of them without cluster mode
+            b"selected-slots": [[0, 16383]],
             b"all-commands-all-slots-us": self.all_us,
             b"net-bytes-all-commands-all-slots": self.all_net,
             b"collection-start-time-unix-ms": self.start_ms,

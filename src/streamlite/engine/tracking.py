@@ -188,15 +188,15 @@ class Tracking:
             target = self._by_id().get(st.redirect)
             if target is None:
                 st.broken_redirect = True
-                if c.protocol > 2:
+                if c.wire_protocol > 2:
                     c.push(Push([b"tracking-redir-broken", st.redirect]))
                 return
-            if target.protocol > 2:
+            if target.wire_protocol > 2:
                 target.push(Push([b"invalidate", payload]))
             elif target.in_pubsub:
                 target.push(Push([b"message", CHANNEL, payload]))
             return
-        if c.protocol > 2:
+        if c.wire_protocol > 2:
             c.push(Push([b"invalidate", payload]))
 
 

@@ -147,6 +147,7 @@ class Persistence:
         self.last_bgsave_secs = -1
         self.last_rewrite_secs = -1
         self.total_forks = 0
+        self.latest_fork_usec = 0  # how long the last os.fork() took the parent
         self.loading_started = 0
         self.loading_total = 0
         self.loading_done = 0
@@ -598,6 +599,7 @@ class Persistence:
         if self.writer is not None:
             self.after_writes()
         parent = os.getpid()
+        t0 = time.perf_counter()
         pid = os.fork()
         if pid == 0:  # child: write and leave without running the parent's cleanup
             code = 0
@@ -615,6 +617,7 @@ class Persistence:
                 code = 1
             os._exit(code)
         self.total_forks += 1
+        self.latest_fork_usec = int((time.perf_counter() - t0) * 1_000_000)  # INFO stats
         return pid
 
     def _reap_child(self, block: bool = False) -> None:

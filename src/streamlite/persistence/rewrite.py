@@ -9,7 +9,7 @@ snapshot"):
   command carrying its packed nodes, groups and PELs, loaded without replaying a
   single XADD. The file stays a RESP command stream, so ``redis-check-aof``
   reads it.
-- ``no``: ``dataset_commands``, plain Redis commands (SET, RPUSH, HSET, XADD ...)
+- ``no``: ``dataset_commands``, plain Redis commands (SET, RPUSH, HSET, XADD, ARSET ...)
   that any Redis can replay. Big values are split into commands of at most
   ``CHUNK`` items, as Redis's ``rewriteAppendOnlyFile`` does. Streams are rebuilt
   entry by entry with their IDs, then ``XSETID`` restores the counters, and
@@ -19,7 +19,9 @@ snapshot"):
   release order, as ``XNACK key group FAIL IDS 1 id RETRYCOUNT n FORCE``, the form
   Redis writes. (Consumers' seen/active times, the remembered IDMP iids and the IDMP
   counters are not carried, nor pending entries whose stream entry was deleted:
-  XCLAIM and XNACK ``FORCE`` skip IDs not in the stream, in Redis as here.)
+  XCLAIM and XNACK ``FORCE`` skip IDs not in the stream, in Redis as here.) Arrays
+  are their runs of consecutive indices as ``ARSET`` and the insert cursor as
+  ``ARSEEK``.
 
 Both start with ``FUNCTION LOAD`` for every function library.
 """
@@ -130,6 +132,26 @@ def _stream(key: bytes, s: Any) -> Iterator[Argv]:
                    b"RETRYCOUNT", b"%d" % g.pel[sid].delivery_count, b"FORCE"]
 
 
+def _array(key: bytes, a: Any) -> Iterator[Argv]:
+    """Each run of consecutive indices as ``ARSET key start v ...`` (at most ``CHUNK``
+    values a command), then ``ARSEEK`` for the insert cursor (ARINSERT/ARRING) when it
+    moved: the array's whole state, holes included."""
+    run: list[bytes] = []
+    start = nxt = 0
+    for i, v in a.items.items():
+        if run and (i != nxt or len(run) == CHUNK):
+            yield [b"ARSET", key, b"%d" % start, *run]
+            run = []
+        if not run:
+            start = i
+        run.append(v)
+        nxt = i + 1
+    if run:
+        yield [b"ARSET", key, b"%d" % start, *run]
+    if a.cursor:
+        yield [b"ARSEEK", key, b"%d" % a.cursor]
+
+
 REWRITERS: dict[bytes, Callable[[bytes, Any], Iterator[Argv]]] = {
     b"string": _string,
     b"list": _list,
@@ -137,6 +159,7 @@ REWRITERS: dict[bytes, Callable[[bytes, Any], Iterator[Argv]]] = {
     b"set": _set,
     b"zset": _zset,
     b"stream": _stream,
+    b"array": _array,
 }
 
 

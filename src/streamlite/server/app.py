@@ -125,8 +125,11 @@ class Server(Front):
         self.rejected_connections = 0
         self.stat_qbuf_disconnections = 0
         self.stat_obuf_disconnections = 0
-        self._ops_samples: list[tuple[float, int]] = []
+        # (time, commands, net input bytes, net output bytes) at the last 16 ticks: the
+        # instantaneous_* rates of INFO stats over them, as Redis's 16 samples
+        self._ops_samples: list[tuple[float, int, int, int]] = []
         self.ops_per_sec = 0
+        self.input_kbps = self.output_kbps = 0.0
 
     # -- logging ---------------------------------------------------------------------
 
@@ -560,14 +563,7 @@ class Server(Front):
             self.persistence.tick()
         if self.replication is not None:
             self.replication.tick()
-        now = time.monotonic()
-        samples = self._ops_samples
-        samples.append((now, eng.stats_commands))
-        while len(samples) > 16:
-            samples.pop(0)
-        if len(samples) > 1 and samples[-1][0] > samples[0][0]:
-            self.ops_per_sec = int((samples[-1][1] - samples[0][1]) /
-                                   (samples[-1][0] - samples[0][0]))
+        self._sample_rates()
         timeout = eng.config.get("timeout", 0)
         now_ms = eng.clock.ms()
         for conn in list(self.conns.values()):
@@ -748,15 +744,34 @@ class Server(Front):
     def info_clients(self) -> dict[str, Any]:
         return {}
 
+    def _net_out(self) -> int:
+        return self.net_out_closed + sum(c.net_out for c in self.conns.values())
+
+    def _sample_rates(self) -> None:
+        """One sample of the counters behind INFO's instantaneous_* fields (each tick)."""
+        samples = self._ops_samples
+        samples.append((time.monotonic(), self.engine.stats_commands, self.net_in,
+                        self._net_out()))
+        while len(samples) > 16:
+            samples.pop(0)
+        first, last = samples[0], samples[-1]
+        dt = last[0] - first[0]
+        if len(samples) > 1 and dt > 0:
+            self.ops_per_sec = int((last[1] - first[1]) / dt)
+            self.input_kbps = max(last[2] - first[2], 0) / dt / 1024
+            self.output_kbps = max(last[3] - first[3], 0) / dt / 1024
+
     def info_stats(self) -> dict[str, Any]:
-        net_out = self.net_out_closed + sum(c.net_out for c in self.conns.values())
         p = self.persistence
         return {
             "total_connections_received": self.connections_received,
             "instantaneous_ops_per_sec": self.ops_per_sec,
             "total_net_input_bytes": self.net_in,
-            "total_net_output_bytes": net_out,
+            "total_net_output_bytes": self._net_out(),
+            "instantaneous_input_kbps": f"{self.input_kbps:.2f}",
+            "instantaneous_output_kbps": f"{self.output_kbps:.2f}",
             "rejected_connections": self.rejected_connections,
+            "latest_fork_usec": getattr(p, "latest_fork_usec", 0) if p is not None else 0,
             "total_forks": getattr(p, "total_forks", 0) if p is not None else 0,
             "client_query_buffer_limit_disconnections": self.stat_qbuf_disconnections,
             "client_output_buffer_limit_disconnections": self.stat_obuf_disconnections,
@@ -770,6 +785,7 @@ class Server(Front):
         self.rejected_connections = 0
         self.stat_qbuf_disconnections = 0
         self.stat_obuf_disconnections = 0
+        self._ops_samples.clear()  # the instantaneous rates restart from the new counts
 
     def debug_sleep(self, secs: float) -> None:
         time.sleep(secs)

@@ -155,7 +155,9 @@ def config_resetstat(c: Client, argv: list[bytes]) -> object:
     eng.error_stats.clear()
     eng.stats_error_replies = 0
     eng.stats_commands = 0
-    eng.stats_expired_keys = 0
+    eng.stats_expired_keys = eng.stats_expired_subkeys = 0
+    eng.stats_expire_cycle_cap_reached = 0
+    eng.stats_expired_stale_perc = 0.0
     eng.stats_evicted_keys = 0
     eng.stats_keyspace_hits = eng.stats_keyspace_misses = 0
     eng.front.reset_stats()

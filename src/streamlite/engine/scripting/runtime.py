@@ -261,6 +261,7 @@ class Scripting:
         eng = self.engine
         saved = (self.ctx, c.in_script, c.protocol, c.db_index, c.push)
         self.ctx = ctx
+        c.script_outer_protocol = c.protocol
         c.in_script = True
         # pushes for the caller itself (a script publishing to a channel it listens
         # to) wait until its protocol is restored: a front may encode them at once
