@@ -188,6 +188,30 @@ def test_active_expire_reclaims_due_keys_only(engine, clock, r):
     assert engine.stats_expired_keys == 50
 
 
+def test_active_expire_runs_until_its_time_limit_not_a_key_count(engine, clock, r):
+    # Redis's slow cycle is bounded by time (25% of the cron period), not by a number
+    # of keys: a mass expiry is reclaimed in a few cycles (it took 50 cycles of 200)
+    r("CONFIG", "SET", "hz", "1")  # a cycle may take up to 250 ms
+    for i in range(10_000):
+        r("SET", f"k:{i}", "v", "PX", "10")
+    clock.advance(11)
+    assert engine.active_expire() == 10_000
+    assert r("DBSIZE") == 0
+    assert engine.stats_expire_cycle_cap_reached == 0
+
+
+def test_active_expire_stops_at_its_deadline(engine, clock, r):
+    from streamlite.engine.expiry import active_expire_cycle
+
+    for i in range(1000):
+        r("SET", f"k:{i}", "v", "PX", "10")
+    clock.advance(11)
+    # a deadline already past: the time is read every 64 keys
+    assert active_expire_cycle(engine, 1 << 62, deadline_ns=0) == 64
+    assert engine.stats_expire_cycle_cap_reached == 1
+    assert r("DBSIZE") == 1000 - 64
+
+
 def test_active_expire_skips_changed_ttls(engine, clock, r):
     r("SET", "k", "v", "PX", "10")
     r("PEXPIRE", "k", "1000")  # the first heap entry is stale now

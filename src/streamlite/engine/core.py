@@ -603,8 +603,10 @@ class Engine:
 
     # -- active expiry ---------------------------------------------------------
 
-    def active_expire(self, budget: int = 200) -> int:
-        """Delete up to ``budget`` expired keys (Redis's active expire cycle).
+    def active_expire(self, budget: int | None = None) -> int:
+        """Delete expired keys (Redis's active expire cycle): up to ``budget`` keys
+        when given, else as many as are due within Redis's time limit for a cycle,
+        ``25 + 2 * (active-expire-effort - 1)`` percent of the cron period (1 / hz).
 
         Fronts call this periodically (Redis does from ``serverCron``, 10 times a
         second). See ``expiry.active_expire_cycle``.
@@ -613,11 +615,16 @@ class Engine:
 
         if self.tracking is not None:  # no client's command runs: NOLOOP clients hear too
             self.tracking.current = None
+        t0 = _perf_ns()
+        if budget is None:
+            hz = max(1, min(500, int(self.config.get("hz", 10))))
+            perc = 25 + 2 * (int(self.config.get("active-expire-effort", 1)) - 1)
+            n = active_expire_cycle(self, 1 << 62, t0 + 10_000_000 * perc // hz)
+        else:
+            n = active_expire_cycle(self, budget)
         threshold = self.config["latency-monitor-threshold"]
         if not threshold:
-            return active_expire_cycle(self, budget)
-        t0 = _perf_ns()
-        n = active_expire_cycle(self, budget)
+            return n
         ms = (_perf_ns() - t0) // 1_000_000
         if ms >= threshold:  # the latency monitor's "expire-cycle" event, as Redis's
             from .latency import monitor

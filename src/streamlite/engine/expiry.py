@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import time
 from typing import TYPE_CHECKING
 
 from .args import LLONG_MAX, parse_int
@@ -66,8 +67,10 @@ def expire_cmd_ms(raw: bytes, unit_ms: int, basetime: int, cmd: str) -> int:
     return v + basetime
 
 
-def active_expire_cycle(engine: Engine, budget: int = 200) -> int:
-    """Delete up to ``budget`` expired keys, databases visited round-robin.
+def active_expire_cycle(engine: Engine, budget: int = 200, deadline_ns: int | None = None) -> int:
+    """Delete up to ``budget`` expired keys, databases visited round-robin, stopping
+    at ``deadline_ns`` (``time.perf_counter_ns``) when given: Redis's slow cycle, which
+    runs until nothing sampled is due or its time limit (25% of the cron period).
 
     Returns how many keys were deleted. Each deletion propagates a ``DEL`` and
     counts in ``engine.stats_expired_keys``, as a lazy one does.
@@ -88,15 +91,16 @@ def active_expire_cycle(engine: Engine, budget: int = 200) -> int:
             db = engine.dbs[(start + step) % ndb]
             if db.expires:
                 v = len(db.expires)
-                n = _expire_db(db, now, budget - removed)
+                n = _expire_db(db, now, budget - removed, deadline_ns)
                 volatile += v
-                due += n + (_due_share(db, now) * (v - n) if n >= budget - removed else 0)
+                stopped = n >= budget - removed or (deadline_ns is not None and _past(deadline_ns))
+                due += n + (_due_share(db, now) * (v - n) if stopped else 0)
                 removed += n
             if db.hexp_heap and removed < budget:
                 from .types.hash import active_expire_fields
 
-                removed += active_expire_fields(db, now, budget - removed)
-            if removed >= budget:
+                removed += active_expire_fields(db, now, budget - removed, deadline_ns)
+            if removed >= budget or (deadline_ns is not None and _past(deadline_ns)):
                 engine.expire_cursor = (start + step) % ndb  # resume here next time
                 engine.stats_expire_cycle_cap_reached += 1
                 break
@@ -133,7 +137,12 @@ def _due_share(db, now: int) -> float:  # type: ignore[no-untyped-def]
     return due / live if live else 0.0
 
 
-def _expire_db(db, now: int, budget: int) -> int:  # type: ignore[no-untyped-def]
+def _past(deadline_ns: int) -> bool:
+    return time.perf_counter_ns() >= deadline_ns
+
+
+def _expire_db(db, now: int, budget: int,  # type: ignore[no-untyped-def]
+               deadline_ns: int | None = None) -> int:
     heap = db.exp_heap
     exp = db.expires
     if len(heap) < len(exp):  # someone set TTLs without set_expire: re-index
@@ -148,4 +157,7 @@ def _expire_db(db, now: int, budget: int) -> int:  # type: ignore[no-untyped-def
             continue  # stale: TTL changed or key gone
         if db._expire_if_due(key):
             removed += 1
+            # the time limit is read every 64 keys, as Redis's cycle does every 16 loops
+            if deadline_ns is not None and not removed & 63 and _past(deadline_ns):
+                break
     return removed

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -236,12 +237,16 @@ def expire_fields(db: Database, key: bytes, h: Hash, now: int,
     return len(due)
 
 
-def active_expire_fields(db: Database, now: int, budget: int) -> int:
-    """The active expire cycle's part for hash fields; returns fields deleted."""
+def active_expire_fields(db: Database, now: int, budget: int,
+                         deadline_ns: int | None = None) -> int:
+    """The active expire cycle's part for hash fields; returns fields deleted (stops
+    at ``deadline_ns`` of ``time.perf_counter_ns`` when given, checked per hash)."""
     heap = db.hexp_heap
     done = 0
     probes = 0
     while heap and heap[0][0] < now and done < budget and probes < 4 * budget:
+        if deadline_ns is not None and time.perf_counter_ns() >= deadline_ns:
+            break
         _, key = heapq.heappop(heap)
         probes += 1
         h = db.peek(key)
