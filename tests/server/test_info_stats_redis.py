@@ -164,3 +164,22 @@ def test_bgsave_sets_latest_fork_usec_and_children_cpu(both):
         children = info["used_cpu_user_children"] + info["used_cpu_sys_children"]
         got.append((info["total_forks"] - forks, info["latest_fork_usec"] > 0, children > 0))
     assert got == [(1, True, True)] * 2
+
+
+def test_reads_and_writes_processed_and_the_threads_section(both):
+    """Ten PINGs between two INFOs: ten more reads and writes of the client's socket
+    (and one each for the INFO itself), in INFO stats and in ``# Threads``."""
+    got = []
+    for c in both:
+        c.ping()
+        before = c.info("stats")
+        for _ in range(10):
+            c.ping()
+        after = c.info("everything")
+        threads = after["io_thread_0"]
+        got.append((after["total_reads_processed"] - before["total_reads_processed"],
+                    after["total_writes_processed"] - before["total_writes_processed"],
+                    sorted(threads), threads["clients"] >= 1,
+                    threads["reads"] >= after["total_reads_processed"] - 1))
+    assert got[0] == got[1]
+    assert got[0][:2] == (11, 11)

@@ -137,15 +137,18 @@ DIFFERENCES = [
      "recounting them when INFO reads the section (or when the noted keys outnumber the "
      "database), where Redis updates them inside each command. `DEBUG "
      "KEYSIZES-HIST-ASSERT` is not there; the tests recount from scratch instead."),
-    ("INFO stats", "The active expire cycle pops due keys from a time-ordered heap, up to "
-     "200 a cycle, where Redis samples random keys for up to 25% of a tick: "
-     "`expired_time_cap_reached_count` counts the cycles that stopped at that budget, "
+    ("INFO stats", "The active expire cycle pops due keys from a time-ordered heap for up "
+     "to 25% of a tick, where Redis samples random keys for as long: "
+     "`expired_time_cap_reached_count` counts the cycles that stopped at that limit, "
      "and `expired_stale_perc` (Redis's running average of the expired share of its "
      "samples) is estimated from the due keys a cycle found. `instantaneous_*_kbps` are "
      "rates over the last 16 ticks, as `instantaneous_ops_per_sec`. "
-     "`total_reads_processed`, `total_writes_processed` and "
-     "`client_recent_max_input_buffer` stay 0 (`tests/server/test_info_stats_redis.py` "
-     "compares the others with Redis 8.2)."),
+     "`total_reads_processed` counts the reads of client sockets (the peer's close "
+     "included, as Redis's read of the EOF) and `total_writes_processed` the writes "
+     "handed to a socket, which may be fewer than Redis's `write` calls; `# Threads` "
+     "shows them for the one I/O thread (`io_thread_0`, as Redis with io-threads 1; "
+     "empty embedded). `client_recent_max_input_buffer` stays 0 "
+     "(`tests/server/test_info_stats_redis.py` compares the others with Redis 8.2)."),
 ]
 
 

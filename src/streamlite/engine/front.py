@@ -78,6 +78,10 @@ class Front:
     def info_clients(self) -> dict[str, Any]:
         return {}
 
+    def info_threads(self) -> dict[str, Any]:
+        """INFO's ``# Threads``: the I/O threads and their clients (none here)."""
+        return {}
+
     def info_stats(self) -> dict[str, Any]:
         return {}
 

@@ -369,6 +369,7 @@ SECTIONS: dict[str, Callable[[Engine], dict[str, Any]]] = {
     "clients": section_clients,
     "memory": section_memory,
     "persistence": section_persistence,
+    "threads": lambda engine: engine.front.info_threads(),
     "stats": section_stats,
     "replication": section_replication,
     "cpu": section_cpu,
@@ -381,9 +382,9 @@ SECTIONS: dict[str, Callable[[Engine], dict[str, Any]]] = {
     "keysizes": _keysizes.section,
 }
 
-DEFAULT = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-           "modules", "errorstats", "cluster", "keyspace", "keysizes"]
-ALL = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+DEFAULT = ["server", "clients", "memory", "persistence", "threads", "stats", "replication",
+           "cpu", "modules", "errorstats", "cluster", "keyspace", "keysizes"]
+ALL = ["server", "clients", "memory", "persistence", "threads", "stats", "replication", "cpu",
        "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace",
        "keysizes"]
 _TITLES = {"cpu": "CPU"}

@@ -122,6 +122,8 @@ class Server(Front):
         self.net_in = 0
         self.net_out_closed = 0
         self.connections_received = 0
+        self.reads_processed = 0  # reads of client sockets (INFO total_reads_processed)
+        self.writes_processed = 0  # writes to them (total_writes_processed)
         self.rejected_connections = 0
         self.stat_qbuf_disconnections = 0
         self.stat_obuf_disconnections = 0
@@ -744,6 +746,11 @@ class Server(Front):
     def info_clients(self) -> dict[str, Any]:
         return {}
 
+    def info_threads(self) -> dict[str, Any]:
+        # one thread does all the I/O, as Redis with io-threads 1 (its main thread)
+        return {"io_thread_0": f"clients={len(self.conns)},reads={self.reads_processed},"
+                               f"writes={self.writes_processed}"}
+
     def _net_out(self) -> int:
         return self.net_out_closed + sum(c.net_out for c in self.conns.values())
 
@@ -771,6 +778,8 @@ class Server(Front):
             "instantaneous_input_kbps": f"{self.input_kbps:.2f}",
             "instantaneous_output_kbps": f"{self.output_kbps:.2f}",
             "rejected_connections": self.rejected_connections,
+            "total_reads_processed": self.reads_processed,
+            "total_writes_processed": self.writes_processed,
             "latest_fork_usec": getattr(p, "latest_fork_usec", 0) if p is not None else 0,
             "total_forks": getattr(p, "total_forks", 0) if p is not None else 0,
             "client_query_buffer_limit_disconnections": self.stat_qbuf_disconnections,
@@ -780,6 +789,7 @@ class Server(Front):
 
     def reset_stats(self) -> None:
         self.net_in = 0
+        self.reads_processed = self.writes_processed = 0
         self.net_out_closed = -sum(c.net_out for c in self.conns.values())
         self.connections_received = 0
         self.rejected_connections = 0

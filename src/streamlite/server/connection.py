@@ -156,6 +156,8 @@ class Connection(asyncio.Protocol):
             self.fd = -1
         if self.client is None:
             return
+        if not self.closed:  # the peer closed: Redis's read of the EOF counts as a read
+            self.server.reads_processed += 1
         self.closed = True
         self.server.remove(self)
         self.client.engine.drop_client(self.client)
@@ -298,6 +300,7 @@ class Connection(asyncio.Protocol):
             data = out[0] if len(out) == 1 else b"".join(out)
             out.clear()
             self.net_out += len(data)
+            self.server.writes_processed += 1
             t.write(data)  # may call pause_writing
             size = t.get_write_buffer_size()
             if size:
@@ -317,6 +320,7 @@ class Connection(asyncio.Protocol):
         n = len(data)
         self.net_in += n
         srv.net_in += n
+        srv.reads_processed += 1
         self.client.last_interaction_ms = srv.now_ms()
         self.batch_started = time.monotonic()
         if self.fast_tail:  # the start of a command the last read ended in (fastpath.py)
