@@ -203,6 +203,7 @@ class Persistence:
         t0 = self._loading_t0 = time.monotonic()
         self._next_progress = t0 + PROGRESS_EVERY_S
         self.loading_started = int(time.time())
+        was_loading = eng.loading  # a front may hold the flag for longer (server/app.py)
         eng.loading = True
         try:
             if self.cfg.appendonly and os.path.exists(self.manifest_path):
@@ -223,7 +224,7 @@ class Persistence:
             if self.cfg.appendonly:  # still "loading" for clients: a base may be written
                 self._open_aof()
         finally:
-            eng.loading = False
+            eng.loading = was_loading
         self.loading_time_ms = int((time.monotonic() - t0) * 1000)
 
     def _read_manifest(self) -> Manifest:

@@ -195,14 +195,16 @@ class Server(Front):
         self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
         self.replication = Replication(self)
         # loading before listening: a client accepted while ``_listen`` is awaited
-        # would otherwise run commands on the empty dataset before the load
-        self.loading = True
+        # would otherwise run commands on the empty dataset before the load; INFO's
+        # ``loading`` (the engine's flag) says so from the same moment to the same end,
+        # or a client waiting for loading:0 could be refused with LOADING meanwhile
+        self.loading = self.engine.loading = True
         await self._listen(cfg["bind"], cfg["port"])
         info_state(self.engine)
         try:
             await loop.run_in_executor(None, self._load)
         finally:
-            self.loading = False
+            self.loading = self.engine.loading = False
         info_state(self.engine)["startup_memory"] = self.memory.read()
         self.engine.script_host = ScriptHost(self)  # busy scripts yield to the loop
         await self._listen_owner_socket()
