@@ -33,9 +33,11 @@ from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from ..engine import fastpath
 from ..engine.blocking import BlockingManager
 from ..engine.clock import Clock
 from ..engine.core import Engine
+from ..engine.fastpath import XADD_NAMES
 from ..engine.front import NO_FRONT
 from ..engine.replies import NO_REPLY, Blocked, MultiReply
 from ..memory import MemoryProbe
@@ -398,6 +400,9 @@ class Host:
     def call(self, s: Session, argv: list[bytes]) -> Any:
         """Run one command and return its reply value, the fast path of ``run``.
 
+        An XADD runs compiled (``engine.fastpath``: ``fast_xadd``) while the guard
+        shared with the server's compiled dispatch holds, else through ``Engine.execute``.
+
         Returns ``QUEUED_REPLY`` when the reply must be read from ``s.out`` instead:
         the session had unread output or was blocked, the command blocked, it gave
         several replies or none, or pushes for the session follow its reply.
@@ -407,20 +412,27 @@ class Host:
                 self.run(s, [argv])
                 return QUEUED_REPLY
             c = s.client
-            s.running = True  # self._exec(s, argv), one frame less
-            try:
-                reply = self.engine.execute(c, argv)
-            finally:
-                s.running = False
+            eng = self.engine
+            if (argv[0] in XADD_NAMES and fastpath.fast_xadd is not None
+                    and fastpath.usable(eng, c)):
+                reply = fastpath.xadd(eng, c, argv)  # compiled; None: Python's path
+                if reply is None:
+                    reply = self._exec(s, argv)
+            else:
+                s.running = True  # self._exec(s, argv), one frame less
+                try:
+                    reply = eng.execute(c, argv)
+                finally:
+                    s.running = False
             t = type(reply)
             if t is Blocked or t is MultiReply or reply is NO_REPLY or s.after or c.closing:
                 self._emit(s, reply)
                 reply = QUEUED_REPLY
                 if c.closing:
                     self.close_session(s)
-            woken = self._finish() if (self.engine.ready_keys or self.persistence
+            woken = self._finish() if (eng.ready_keys or self.persistence
                                        or self._woken or self.foreign
-                                       or self.engine.tracking is not None) else None
+                                       or eng.tracking is not None) else None
         if woken:
             _wake_all(woken)
         return reply
