@@ -225,18 +225,8 @@ def xack(c: Client, argv: list[bytes]) -> Any:
         return 0
     ids = [parse_strict(x) for x in argv[3:]]
     acked = 0
-    if g.time_index() is None:
-        # g.remove_nack(sid) inline for the common case (no delivery-time index)
-        pop = g.pel.pop
-        for sid in ids:
-            nack = pop(sid, None)
-            if nack is not None:
-                owner = nack.consumer
-                if owner is not None:
-                    owner.pel.remove(sid)
-                else:
-                    g.nacked.pop(sid, None)
-                acked += 1
+    if g.time_index() is None:  # the common case: runs of IDs in one step
+        acked = g.remove_nacks(ids)
     else:
         for sid in ids:
             if g.remove_nack(sid) is not None:
