@@ -346,6 +346,57 @@ static PyObject *id_long(uint64_t ms, uint64_t seq) {
     return _PyLong_FromByteArray(b, 16, 1, 0);
 }
 
+/* 1..19 ASCII digits at d[0..n) as *v (below 10**19, so no overflow); 0 otherwise */
+static int digits_u64(const char *d, Py_ssize_t n, uint64_t *v) {
+    if (n < 1 || n > 19)
+        return 0;
+    uint64_t x = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] < '0' || d[i] > '9')
+            return 0;
+        x = x * 10 + (uint64_t)(d[i] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+/* parse_ids(fallback, items) -> [int, ...]: ids.py's parse_ids_py, each item's
+ * ``<ms>-<seq>`` of ASCII digits (below 10**19 each, as parse_strict takes them
+ * without parse_id) here, anything else through fallback (parse_strict: its errors) */
+PyObject *fp_parse_ids(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyList_CheckExact(av[1])) {
+        PyErr_SetString(PyExc_TypeError, "parse_ids(fallback, list)");
+        return NULL;
+    }
+    PyObject *items = av[1];
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    PyObject *out = PyList_New(n);
+    if (!out)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *b = PyList_GET_ITEM(items, i), *v = NULL;
+        uint64_t ms, seq;
+        if (PyBytes_CheckExact(b)) {
+            const char *d = PyBytes_AS_STRING(b);
+            Py_ssize_t len = PyBytes_GET_SIZE(b);
+            const char *dash = memchr(d, '-', (size_t)len);
+            if (dash && digits_u64(d, dash - d, &ms) &&
+                digits_u64(dash + 1, len - (dash - d) - 1, &seq))
+                v = id_long(ms, seq);
+            else
+                v = PyObject_CallOneArg(av[0], b);
+        } else {
+            v = PyObject_CallOneArg(av[0], b);
+        }
+        if (!v) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
 /* The last ID this module stored as a stream's last_id, and its halves: the next XADD
  * to the same stream finds the same object there and skips the conversion. */
 static PyObject *cached_sid;
