@@ -2,8 +2,8 @@
 against the Python path it stands in for.
 
 Two embedded engines on data directories (AOF on) and fake clocks get the same
-commands one by one through redis-py (``execute_command``: the embedded short path,
-``Host.call``), one with ``fastpath.fast_xadd`` on, one with it off (``Engine.execute``
+commands through redis-py, one by one (``execute_command``: the embedded short path,
+``Host.call``) or in a pipeline (``Host.run``), one with ``fastpath.fast_xadd`` on, one with it off (``Engine.execute``
 for every command). Compared after each script: every reply (or error), INFO
 commandstats calls/failed/rejected, total commands, the dirty counter, errors, the
 client's last command, every stream's nodes field by field and the AOF bytes. The fast
@@ -55,11 +55,19 @@ class Side:
     def engine(self) -> Any:
         return self.emb.engine
 
-    def run(self, cmds: list[list[bytes]]) -> list[Any]:
-        """Each command through the short path; its reply, or its error as text."""
+    def run(self, cmds: list[list[bytes]], piped: bool = False) -> list[Any]:
+        """Each command through the short path (``Host.call``), or all in one pipeline
+        (``Host.run``); its reply, or its error as text."""
         fastpath.fast_xadd = _counting if self.fast else None
         out: list[Any] = []
         try:
+            if piped:
+                p = self.r.pipeline(transaction=False)
+                for c in cmds:
+                    p.execute_command(*c)
+                got = p.execute(raise_on_error=False)
+                p.reset()
+                return [f"error: {x}" if isinstance(x, ResponseError) else x for x in got]
             for c in cmds:
                 try:
                     out.append(self.r.execute_command(*c))
@@ -99,7 +107,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Side, Side]
 
 
 def run_twin(twin: tuple[Side, Side], setup: list[list[bytes]],
-             script: list[list[bytes]], ks_cap: int = 4096) -> int:
+             script: list[list[bytes]], ks_cap: int = 4096, piped: bool = False) -> int:
     """Run the script on both sides; assert everything equal. The XADDs the C code ran."""
     served = SERVED[0]
     results = []
@@ -108,7 +116,7 @@ def run_twin(twin: tuple[Side, Side], setup: list[list[bytes]],
                   *setup])
         for db in side.engine.dbs:
             db.ks_cap = ks_cap
-        replies = side.run(script)
+        replies = side.run(script, piped)
         results.append((replies, side.stats(), _node_state(side.engine)))
     (ra, sa, na), (rb, sb, nb) = results
     for i, (x, y) in enumerate(zip(ra, rb, strict=True)):
@@ -137,13 +145,14 @@ limits = st.tuples(st.sampled_from([b"0", b"1", b"3", b"100"]),
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(command, min_size=1, max_size=60), limits, st.sampled_from([1, 2, 4096]))
-def test_random_commands_match_the_python_path(twin, script, lim, ks_cap):
+@given(st.lists(command, min_size=1, max_size=60), limits, st.sampled_from([1, 2, 4096]),
+       st.booleans())
+def test_random_commands_match_the_python_path(twin, script, lim, ks_cap, piped):
     setup = [b_("CONFIG", "SET", "stream-node-max-entries", lim[0],
                 "stream-node-max-bytes", lim[1]),
              b_("XADD", "s1", "1-1", "f", "v"), b_("XADD", "s2", "1-1", "g", "w", "f", "v"),
              b_("SET", "str", "x")]
-    run_twin(twin, setup, script, ks_cap)
+    run_twin(twin, setup, script, ks_cap, piped)
 
 
 def test_xadds_one_by_one_run_in_c(twin):
@@ -152,6 +161,15 @@ def test_xadds_one_by_one_run_in_c(twin):
     script = [b_("XADD", "s1", "*", "f", i, "g", "x" * (i % 70)) for i in range(1500)]
     script += [b_("XADD", "s1", "MAXLEN", "~", "100", "*", "f", "v")] * 10
     assert run_twin(twin, setup, script) == 1510
+
+
+def test_pipelined_xadds_run_in_c(twin):
+    """The same through a pipeline (``Host.run``), XADDs mixed with other commands."""
+    setup = [b_("XADD", "s1", "1-1", "f", "v"), b_("XADD", "s2", "1-1", "f", "v")]
+    script = [b_("XADD", "s1" if i % 3 else "s2", "*", "f", i) for i in range(600)]
+    script[100:100] = [b_("XLEN", "s1"), b_("DEL", "s2"), b_("XADD", "s2", "*", "f", "v")]
+    served = run_twin(twin, setup, script, piped=True)
+    assert served == 600  # the XADD that made s2 again went to Python
 
 
 def test_redis_py_xadd_and_decoding(twin):

@@ -33,11 +33,10 @@ from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ..engine import fastpath
 from ..engine.blocking import BlockingManager
 from ..engine.clock import Clock
 from ..engine.core import Engine
-from ..engine.fastpath import XADD_NAMES
+from ..engine.fastpath import XADD_NAMES, try_xadd
 from ..engine.front import NO_FRONT
 from ..engine.replies import NO_REPLY, Blocked, MultiReply
 from ..memory import MemoryProbe
@@ -375,17 +374,20 @@ class Host:
                 self._check()
                 raise RedisConnectionError("Connection closed by server.")
             c = s.client
-            execute = self.engine.execute
+            eng = self.engine
+            execute = eng.execute
             out = s.out
             for argv in argvs:
                 if s.blocked or s.held:
                     s.held.append(argv)
                     continue
-                s.running = True  # self._emit(s, self._exec(s, argv)), inline for a
-                try:  # plain reply (a pipeline's common case)
-                    reply = execute(c, argv)
-                finally:
-                    s.running = False
+                reply = try_xadd(eng, c, argv) if argv[0] in XADD_NAMES else None
+                if reply is None:
+                    s.running = True  # self._emit(s, self._exec(s, argv)), inline for a
+                    try:  # plain reply (a pipeline's common case)
+                        reply = execute(c, argv)
+                    finally:
+                        s.running = False
                 if type(reply) is bytes and not s.after:
                     out.append(reply)
                 else:
@@ -401,7 +403,8 @@ class Host:
         """Run one command and return its reply value, the fast path of ``run``.
 
         An XADD runs compiled (``engine.fastpath``: ``fast_xadd``) while the guard
-        shared with the server's compiled dispatch holds, else through ``Engine.execute``.
+        shared with the server's compiled dispatch holds, else through ``Engine.execute``
+        (so does each XADD of ``run``).
 
         Returns ``QUEUED_REPLY`` when the reply must be read from ``s.out`` instead:
         the session had unread output or was blocked, the command blocked, it gave
@@ -413,12 +416,9 @@ class Host:
                 return QUEUED_REPLY
             c = s.client
             eng = self.engine
-            if (argv[0] in XADD_NAMES and fastpath.fast_xadd is not None
-                    and fastpath.usable(eng, c)):
-                reply = fastpath.xadd(eng, c, argv)  # compiled; None: Python's path
-                if reply is None:
-                    reply = self._exec(s, argv)
-            else:
+            # an XADD compiled when it may (None: not run), else Python's path
+            reply = try_xadd(eng, c, argv) if argv[0] in XADD_NAMES else None
+            if reply is None:
                 s.running = True  # self._exec(s, argv), one frame less
                 try:
                     reply = eng.execute(c, argv)

@@ -101,6 +101,14 @@ def count_calls(eng: Engine, stats: list[tuple[str, int, int, dict[int, int]]]) 
                 add_latency(eng, name, st, u, n)
 
 
+def try_xadd(eng: Engine, c: Client, argv: list[bytes]) -> bytes | None:
+    """``xadd`` when the compiled XADD is on and the guard holds, else None (for an
+    ``argv`` whose name is in ``XADD_NAMES``: the caller checks that first, cheaply)."""
+    if fast_xadd is None or not usable(eng, c):
+        return None
+    return xadd(eng, c, argv)
+
+
 def xadd(eng: Engine, c: Client, argv: list[bytes]) -> bytes | None:
     """Run ``argv``, an XADD of ``c``, in C (``fast_xadd``) while ``usable`` holds: its
     reply (the new ID), or None when Python's path must run it (nothing was done).
