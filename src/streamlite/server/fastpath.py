@@ -8,7 +8,7 @@ the read to the reply bytes in one call, without Python objects per command.
 
 It may do so only while nothing else has to observe the command: ``usable`` is that
 guard, in Python, checked before each call (a command Python runs in between may
-change any of it): the connection is not waiting, closing or throttled, the server
+change any of it): the connection is not blocked, paused or closing, the server
 is not paused or loading, and ``engine.fastpath.usable`` holds (the engine's and the
 client's part, shared with the embedded connection's ``fast_xadd``: no MULTI,
 MONITOR, keyspace notifications, maxmemory ...; see there).
