@@ -19,6 +19,9 @@
  *   anything else                   handed back, parsed, to Python (status ARGV),
  *                                   which runs it through Engine.execute.
  *
+ * fast_xadd does the same for one XADD given as an argv list (the embedded
+ * connection's single commands: engine/fastpath.py holds the guard both use).
+ *
  * It stops, handing the rest of the read back, at anything it does not parse exactly
  * (inline or non-bulk input, huge counts or arguments): hiredis and RequestParser take
  * over from that command boundary. A read that ends inside a well-formed command
@@ -341,6 +344,57 @@ static PyObject *id_long(uint64_t ms, uint64_t seq) {
         b[8 + i] = (unsigned char)(ms >> (8 * i));
     }
     return _PyLong_FromByteArray(b, 16, 1, 0);
+}
+
+/* 1..19 ASCII digits at d[0..n) as *v (below 10**19, so no overflow); 0 otherwise */
+static int digits_u64(const char *d, Py_ssize_t n, uint64_t *v) {
+    if (n < 1 || n > 19)
+        return 0;
+    uint64_t x = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] < '0' || d[i] > '9')
+            return 0;
+        x = x * 10 + (uint64_t)(d[i] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+/* parse_ids(fallback, items) -> [int, ...]: ids.py's parse_ids_py, each item's
+ * ``<ms>-<seq>`` of ASCII digits (below 10**19 each, as parse_strict takes them
+ * without parse_id) here, anything else through fallback (parse_strict: its errors) */
+PyObject *fp_parse_ids(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyList_CheckExact(av[1])) {
+        PyErr_SetString(PyExc_TypeError, "parse_ids(fallback, list)");
+        return NULL;
+    }
+    PyObject *items = av[1];
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    PyObject *out = PyList_New(n);
+    if (!out)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *b = PyList_GET_ITEM(items, i), *v = NULL;
+        uint64_t ms, seq;
+        if (PyBytes_CheckExact(b)) {
+            const char *d = PyBytes_AS_STRING(b);
+            Py_ssize_t len = PyBytes_GET_SIZE(b);
+            const char *dash = memchr(d, '-', (size_t)len);
+            if (dash && digits_u64(d, dash - d, &ms) &&
+                digits_u64(dash + 1, len - (dash - d) - 1, &seq))
+                v = id_long(ms, seq);
+            else
+                v = PyObject_CallOneArg(av[0], b);
+        } else {
+            v = PyObject_CallOneArg(av[0], b);
+        }
+        if (!v) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
 }
 
 /* The last ID this module stored as a stream's last_id, and its halves: the next XADD
@@ -685,7 +739,8 @@ static int xadd_effect(Ctx *x, const char *d, Arg *args, int argc, XArgs *xa, co
         if (!eq)
             goto error;
         Py_SETREF(PyList_GET_ITEM(argv, xa->sarg - 1), eq);
-        PyObject *len = PyBytes_FromFormat("%lld", length);
+        char lb[24]; /* not PyBytes_FromFormat: Python 3.11's copies %lld as text */
+        PyObject *len = PyBytes_FromStringAndSize(lb, fmt_u64(lb, (uint64_t)length));
         if (!len)
             goto error;
         Py_SETREF(PyList_GET_ITEM(argv, xa->sarg), len);
@@ -702,8 +757,8 @@ error:
     return -1;
 }
 
-/* 1 replied, 0 for Python's path, -1 error */
-static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
+/* 1 done (the new ID in idb[0..*idn), at least 48 bytes), 0 for Python's path, -1 error */
+static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, char *idb, int *idn) {
     XArgs xa;
     if (!xadd_args(d, args, argc, &xa))
         return 0;
@@ -731,13 +786,11 @@ static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, OBuf *out) {
     Py_XDECREF(sid);
     if (!ok)
         return -1;
-    char idb[48];
-    int idn = fmt_u64(idb, ms);
-    idb[idn++] = '-';
-    idn += fmt_u64(idb + idn, seq);
-    if (ob_bulk(out, idb, idn) < 0)
-        return -1;
-    if (x->effects != Py_None && xadd_effect(x, d, args, argc, &xa, idb, idn, length) < 0)
+    int n = fmt_u64(idb, ms);
+    idb[n++] = '-';
+    n += fmt_u64(idb + n, seq);
+    *idn = n;
+    if (x->effects != Py_None && xadd_effect(x, d, args, argc, &xa, idb, n, length) < 0)
         return -1;
     return 1;
 }
@@ -872,9 +925,13 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
             done = ob_bulk(&out, d + args[1].off, args[1].len) < 0 ? -1 : 1;
         } else if (argc >= 5 && arg_is(d, a0, "xadd")) {
             kind = K_XADD;
-            done = do_xadd(&x, d, args, argc, &out);
-            if (done == 1)
+            char idb[48];
+            int idn = 0;
+            done = do_xadd(&x, d, args, argc, idb, &idn);
+            if (done == 1) {
                 dirty++;
+                done = ob_bulk(&out, idb, idn) < 0 ? -1 : 1;
+            }
         }
         if (done < 0)
             goto error;
@@ -930,6 +987,71 @@ cleanup:
         Py_XDECREF(ks[k].hist);
     if (out.p != out.small)
         PyMem_Free(out.p);
+    return result;
+}
+
+/* The most bytes of arguments fast_xadd copies (a longer XADD: Python's path) */
+#define XADD_ARGV_MAX (1 << 16)
+
+/* fast_xadd(argv, db_data, db_expires, db_index, watched, blocked_on, effects,
+ *           clock_or_None, max_entries, max_bytes, db_ks_dirty, db_ks_cap)
+ * -> (id, usec) | None
+ * One XADD given as its argv (the embedded connection's single commands, see
+ * engine/fastpath.py): what fast_run does for an XADD in a read, on the same terms;
+ * None when Python's path must run it (and then nothing was changed). The arguments
+ * are copied into one buffer so that do_xadd reads them as it reads a request. */
+PyObject *fp_fast_xadd(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
+    if (nargs != 12 || !PyList_CheckExact(av[0]) || !PyDict_CheckExact(av[1]) ||
+        !PyDict_CheckExact(av[2]) || !PyDict_CheckExact(av[4]) || !PyDict_CheckExact(av[5]) ||
+        (av[6] != Py_None && !PyList_CheckExact(av[6])) || !PySet_CheckExact(av[10])) {
+        PyErr_SetString(PyExc_TypeError, "fast_xadd: bad arguments");
+        return NULL;
+    }
+    if (StreamType == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "fast_xadd: setup_fastpath() was not called");
+        return NULL;
+    }
+    long long t0 = now_ns();
+    PyObject *argv = av[0];
+    Py_ssize_t argc = PyList_GET_SIZE(argv), total = 0;
+    if (argc < 5 || argc > MAX_ARGS)
+        Py_RETURN_NONE;
+    for (Py_ssize_t i = 0; i < argc; i++) {
+        PyObject *a = PyList_GET_ITEM(argv, i);
+        if (!PyBytes_CheckExact(a))
+            Py_RETURN_NONE;
+        total += PyBytes_GET_SIZE(a);
+    }
+    if (total > XADD_ARGV_MAX)
+        Py_RETURN_NONE;
+    Ctx x = {av[1], av[2], av[3], av[4], av[5], av[6], av[7], av[10], 0, 0, 0};
+    x.max_entries = PyLong_AsLongLong(av[8]);
+    x.max_bytes = PyLong_AsLongLong(av[9]);
+    x.ks_cap = PyLong_AsLongLong(av[11]);
+    if (PyErr_Occurred())
+        return NULL;
+    char small[4096], *d = small;
+    if (total > (Py_ssize_t)sizeof small && !(d = PyMem_Malloc(total)))
+        return PyErr_NoMemory();
+    Arg args[MAX_ARGS];
+    Py_ssize_t off = 0;
+    for (Py_ssize_t i = 0; i < argc; i++) {
+        PyObject *a = PyList_GET_ITEM(argv, i);
+        args[i].off = off;
+        args[i].len = PyBytes_GET_SIZE(a);
+        memcpy(d + off, PyBytes_AS_STRING(a), args[i].len);
+        off += args[i].len;
+    }
+    PyObject *result = NULL;
+    char idb[48];
+    int idn = 0;
+    int done = arg_is(d, args[0], "xadd") ? do_xadd(&x, d, args, (int)argc, idb, &idn) : 0;
+    if (done == 0)
+        result = Py_NewRef(Py_None);
+    else if (done == 1)
+        result = Py_BuildValue("(y#L)", idb, (Py_ssize_t)idn, (now_ns() - t0) / 1000);
+    if (d != small)
+        PyMem_Free(d);
     return result;
 }
 

@@ -16,6 +16,8 @@
  *                               (replies as redis-py gets them, without decoding)
  *   fast_run(data, pos, ...)    Engine.execute of pipelined PING/ECHO/XADD, from the
  *                               raw bytes of a read to the replies (_fastpath.c)
+ *   fast_xadd(argv, ...)        the same for one XADD given as an argv list
+ *   parse_ids(fallback, items)  stream IDs <ms>-<seq> as ints (XACK's, ids.py)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -1156,6 +1158,10 @@ static PyMethodDef methods[] = {
      "setup_convert(SimpleString=, Verbatim=, NULL_ARRAY=, fallback=)"},
     {"fast_run", (PyCFunction)(void (*)(void))fp_fast_run, METH_FASTCALL,
      "Run a read's pipelined PING/ECHO/XADD in C (see _fastpath.c and server/fastpath.py)."},
+    {"fast_xadd", (PyCFunction)(void (*)(void))fp_fast_xadd, METH_FASTCALL,
+     "One XADD from its argv in C, or None for Python's path (see engine/fastpath.py)."},
+    {"parse_ids", (PyCFunction)(void (*)(void))fp_parse_ids, METH_FASTCALL,
+     "parse_ids(fallback, items) -> [int]: engine/stream/ids.py's parse_ids_py."},
     {"setup_fastpath", fp_setup, METH_VARARGS,
      "setup_fastpath(Stream, _Node): the stream classes fast_run appends to."},
     {"entries_resp", sp_entries_resp, METH_VARARGS,
@@ -1180,7 +1186,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     /* the interface version streamlite/accel.py expects: bump it with any change of a
      * function's signature or of setup()'s arguments, so a stale build is not used */
-    if (m != NULL && PyModule_AddIntConstant(m, "API", 2) < 0) {
+    if (m != NULL && PyModule_AddIntConstant(m, "API", 3) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -391,3 +391,36 @@ def test_convert_matches_python(v: Any, proto: int) -> None:
     except TypeError as e:
         got = ("TypeError", str(e))
     assert got == want
+
+
+def _parsed(f: Any, items: list[bytes]) -> Any:
+    from streamlite.engine.errors import CommandError
+
+    try:
+        return f(items)
+    except CommandError as e:
+        return ("error", e.msg)
+
+
+_digits = st.text("0123456789", min_size=0, max_size=22).map(str.encode)
+_id_like = st.one_of(
+    st.builds(lambda a, b: a + b"-" + b, _digits, _digits),
+    st.builds(lambda a, b, c: a + b"-" + b + b"-" + c, _digits, _digits, _digits),
+    _digits, st.sampled_from([b"-", b"+", b"*", b"1-*", b"0-0", b"18446744073709551615-1",
+                              b"18446744073709551616-0", b"1-18446744073709551615",
+                              b"9999999999999999999-9999999999999999999", b"01-02", b" 1-2",
+                              b"1-2\x00x", b"\xd9\xa1-1"]),
+    st.binary(max_size=8),
+)
+
+
+@needs_c
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_id_like, max_size=8))
+def test_parse_ids_matches_python(items: list[bytes]) -> None:
+    """XACK's IDs: the C loop (``<ms>-<seq>`` of digits) and ``parse_strict`` for each
+    agree on every value and every error."""
+    from streamlite.engine.stream.ids import parse_ids_py, parse_strict
+
+    got = _parsed(lambda xs: sp.parse_ids(parse_strict, xs), items)
+    assert got == _parsed(parse_ids_py, items)

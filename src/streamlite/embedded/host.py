@@ -36,6 +36,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from ..engine.blocking import BlockingManager
 from ..engine.clock import Clock
 from ..engine.core import Engine
+from ..engine.fastpath import XADD_NAMES, try_xadd
 from ..engine.front import NO_FRONT
 from ..engine.replies import NO_REPLY, Blocked, MultiReply
 from ..memory import MemoryProbe
@@ -373,17 +374,20 @@ class Host:
                 self._check()
                 raise RedisConnectionError("Connection closed by server.")
             c = s.client
-            execute = self.engine.execute
+            eng = self.engine
+            execute = eng.execute
             out = s.out
             for argv in argvs:
                 if s.blocked or s.held:
                     s.held.append(argv)
                     continue
-                s.running = True  # self._emit(s, self._exec(s, argv)), inline for a
-                try:  # plain reply (a pipeline's common case)
-                    reply = execute(c, argv)
-                finally:
-                    s.running = False
+                reply = try_xadd(eng, c, argv) if argv[0] in XADD_NAMES else None
+                if reply is None:
+                    s.running = True  # self._emit(s, self._exec(s, argv)), inline for a
+                    try:  # plain reply (a pipeline's common case)
+                        reply = execute(c, argv)
+                    finally:
+                        s.running = False
                 if type(reply) is bytes and not s.after:
                     out.append(reply)
                 else:
@@ -398,6 +402,10 @@ class Host:
     def call(self, s: Session, argv: list[bytes]) -> Any:
         """Run one command and return its reply value, the fast path of ``run``.
 
+        An XADD runs compiled (``engine.fastpath``: ``fast_xadd``) while the guard
+        shared with the server's compiled dispatch holds, else through ``Engine.execute``
+        (so does each XADD of ``run``).
+
         Returns ``QUEUED_REPLY`` when the reply must be read from ``s.out`` instead:
         the session had unread output or was blocked, the command blocked, it gave
         several replies or none, or pushes for the session follow its reply.
@@ -407,20 +415,24 @@ class Host:
                 self.run(s, [argv])
                 return QUEUED_REPLY
             c = s.client
-            s.running = True  # self._exec(s, argv), one frame less
-            try:
-                reply = self.engine.execute(c, argv)
-            finally:
-                s.running = False
+            eng = self.engine
+            # an XADD compiled when it may (None: not run), else Python's path
+            reply = try_xadd(eng, c, argv) if argv[0] in XADD_NAMES else None
+            if reply is None:
+                s.running = True  # self._exec(s, argv), one frame less
+                try:
+                    reply = eng.execute(c, argv)
+                finally:
+                    s.running = False
             t = type(reply)
             if t is Blocked or t is MultiReply or reply is NO_REPLY or s.after or c.closing:
                 self._emit(s, reply)
                 reply = QUEUED_REPLY
                 if c.closing:
                     self.close_session(s)
-            woken = self._finish() if (self.engine.ready_keys or self.persistence
+            woken = self._finish() if (eng.ready_keys or self.persistence
                                        or self._woken or self.foreign
-                                       or self.engine.tracking is not None) else None
+                                       or eng.tracking is not None) else None
         if woken:
             _wake_all(woken)
         return reply

@@ -8,11 +8,10 @@ the read to the reply bytes in one call, without Python objects per command.
 
 It may do so only while nothing else has to observe the command: ``usable`` is that
 guard, in Python, checked before each call (a command Python runs in between may
-change any of it). It holds when the client is not in MULTI, authenticated as a user
-allowed everything, not subscribed (RESP2 refuses XADD there), not tracking, with
-replies on; when the engine has no MONITOR, HOTKEYS session, client-side caching,
-keyspace notifications, maxmemory (XADD is ``denyoom``), LRM, busy script, disk
-error, read-only replica state or loading; and while the server is not paused.
+change any of it): the connection is not blocked, paused or closing, the server
+is not paused or loading, and ``engine.fastpath.usable`` holds (the engine's and the
+client's part, shared with the embedded connection's ``fast_xadd``: no MULTI,
+MONITOR, keyspace notifications, maxmemory ...; see there).
 Per command, ``fast_run`` itself hands XADD back (status ARGV, parsed) when the key
 is watched, has blocked readers, is missing (creation, NOMKSTREAM's null), has a
 TTL, is not a stream, or when the XADD has options other than NOMKSTREAM or an
@@ -36,22 +35,17 @@ pipelines both ways.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
-from ..accel import speedups
+from ..engine import fastpath as engine_fastpath
 from ..engine.clock import SystemClock
-from ..engine.registry import COMMANDS
+from ..engine.fastpath import ECHO, PING, XADD, count_calls
 from ..engine.slowlog import observe
-from ..engine.stream.stream import Stream, _Node
 
 if TYPE_CHECKING:
     from .connection import Connection
 
-fast_run: Any = None  # looked up at each call: tests turn it off and on
-if speedups is not None and os.environ.get("STREAMLITE_FASTPATH", "") != "0":
-    speedups.setup_fastpath(Stream, _Node)
-    fast_run = speedups.fast_run
+fast_run: Any = engine_fastpath.fast_run  # looked up at each call: tests turn it off and on
 
 # statuses of fast_run (see _fastpath.c)
 END, HANDOVER, ARGV, ROOM, SLOW, PARTIAL = range(6)
@@ -60,56 +54,18 @@ END, HANDOVER, ARGV, ROOM, SLOW, PARTIAL = range(6)
 # checks the length limits as the command arrives; their minimums are 1 MB)
 TAIL_MAX = 1 << 16
 
-_PING = COMMANDS[b"ping"]
-_ECHO = COMMANDS[b"echo"]
-_XADD = COMMANDS[b"xadd"]
-_BY_KIND = (None, _PING, _ECHO, _XADD)  # fast_run's last_kind
-_BY_NAME = {"ping": _PING, "echo": _ECHO, "xadd": _XADD}
+_BY_KIND = (None, PING, ECHO, XADD)  # fast_run's last_kind
+_BY_NAME = {"ping": PING, "echo": ECHO, "xadd": XADD}
 
 
 def usable(conn: Connection) -> bool:
-    """The guard: nothing but the command's own effects must observe the next commands."""
-    c = conn.client
-    eng = conn.engine
+    """The guard: the connection's part here, the engine's and the client's in
+    ``engine.fastpath.usable``."""
     srv = conn.server
-    cfg = eng.config
-    cmds = eng._commands
     return not (
         conn.waiting or conn.closed or conn.close_after_reply or srv.paused_until
-        or srv.loading or c.reply_mode != b"on" or c.multi is not None
-        or not c.authenticated or not c.user.unrestricted or c.channels or c.patterns
-        or c.shard_channels or c.tracking is not None or c.closing or c.blocked is not None
-        or c.is_master or eng.loading or eng.write_error is not None
-        or eng.read_only is not None or eng.busy is not None or eng.on_command is not None
-        or eng.hotkeys is not None or eng.tracking is not None or eng._depth
-        or eng._unit_outer is not None or cfg["maxmemory"] or cfg["notify-keyspace-events"]
-        or c.db.lrm is not None or cmds.get(b"xadd") is not _XADD
-        or cmds.get(b"ping") is not _PING or cmds.get(b"echo") is not _ECHO
-    )
-
-
-def count_calls(conn: Connection, stats: list[tuple[str, int, int, dict[int, int]]]) -> None:
-    """Add a run's statistics as ``Engine.call`` counts each call: INFO commandstats
-    (calls, usec), total commands and, under latency-tracking, calls per usec."""
-    eng = conn.engine
-    for name, calls, usec, hist in stats:
-        st = eng.command_stats.get(name)
-        if st is None:
-            st = eng.command_stats[name] = [0, 0, 0, 0, None]
-        st[0] += calls
-        st[1] += usec
-        eng.stats_commands += calls
-        if not eng._lat_tracking:
-            continue
-        for u, n in hist.items():
-            if u < 1024:
-                h = st[4]
-                if h is None:
-                    h = st[4] = [0] * 1024
-                h[u] += n
-            else:
-                big = eng.latency_big.setdefault(name, {})
-                big[u] = big.get(u, 0) + n
+        or srv.loading
+    ) and engine_fastpath.usable(conn.engine, conn.client)
 
 
 def run(conn: Connection, data: bytes) -> int:
@@ -135,7 +91,7 @@ def run(conn: Connection, data: bytes) -> int:
             conn.cmds += ncmds
             eng.dirty += dirty
             c.last_command = _BY_KIND[last]
-            count_calls(conn, stats)
+            count_calls(eng, stats)
         if replies is not None:
             conn.room -= len(replies)
             conn.out.append(replies)

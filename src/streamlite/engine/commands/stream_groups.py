@@ -23,6 +23,7 @@ from ..stream.groups import INVALID_ENTRIES_READ, LLONG_MAX, ConsumerGroup, bump
 from ..stream.ids import (
     format_id,
     parse_id,
+    parse_ids,
     parse_interval,
     parse_strict,
 )
@@ -223,20 +224,10 @@ def xack(c: Client, argv: list[bytes]) -> Any:
     g = s.groups.get(argv[2]) if s is not None else None
     if g is None:
         return 0
-    ids = [parse_strict(x) for x in argv[3:]]
+    ids = parse_ids(argv[3:])
     acked = 0
-    if g.time_index() is None:
-        # g.remove_nack(sid) inline for the common case (no delivery-time index)
-        pop = g.pel.pop
-        for sid in ids:
-            nack = pop(sid, None)
-            if nack is not None:
-                owner = nack.consumer
-                if owner is not None:
-                    owner.pel.remove(sid)
-                else:
-                    g.nacked.pop(sid, None)
-                acked += 1
+    if g.time_index() is None:  # the common case: runs of IDs in one step
+        acked = g.remove_nacks(ids)
     else:
         for sid in ids:
             if g.remove_nack(sid) is not None:

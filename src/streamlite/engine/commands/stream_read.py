@@ -176,7 +176,8 @@ def serve_new(
     # placeholder keeps ``props`` counting the changes
     build = eng.effects is not None
     pel = g.pel
-    cpel_add = consumer.pel.add
+    fresh: list[int] = []  # new pending IDs (ascending) and their NACKs: added at once
+    fresh_nacks: list[NACK] = []
     maxdel = s.max_deleted_id if s.length else 0
     by_time = g.time_index()
     for k, sid in enumerate(sids):
@@ -201,10 +202,10 @@ def serve_new(
         if not noack:
             nack = pel.get(sid)
             if nack is None:
-                if by_time is None:  # g.add_nack(sid, consumer, now), one frame less
+                if by_time is None:  # g.add_nack(sid, consumer, now), after the loop
                     nack = NACK(consumer, now)
-                    pel[sid] = nack
-                    cpel_add(sid)
+                    fresh.append(sid)
+                    fresh_nacks.append(nack)
                 else:
                     nack = g.add_nack(sid, consumer, now)
             else:
@@ -213,6 +214,8 @@ def serve_new(
                 nack.delivery_count = 1
             consumer.active_time = now
             props.append(xclaim_argv(key, g, sid, nack) if build else _UNPROPAGATED)
+    if fresh:
+        g.add_new_nacks(fresh, fresh_nacks, consumer)
     if advanced:
         props.append(setid_argv(key, g))
     return out

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from sortedcontainers import SortedDict, SortedList
 
+from .sortedbulk import append_run, remove_run
+
 if TYPE_CHECKING:
     from .stream import Stream
 
@@ -102,6 +104,50 @@ class ConsumerGroup:
         if self._by_time is not None:
             self._by_time.add((now << 128) | sid)
         return nack
+
+    def add_new_nacks(self, sids: list[int], nacks: list[NACK], consumer: Consumer) -> None:
+        """``add_nack`` for IDs not pending, ascending, with their NACKs owned by
+        ``consumer`` (XREADGROUP ``>``; no delivery-time index): in one step when they
+        sort after every pending ID (``sortedbulk.append_run``), else one by one."""
+        pel = self.pel
+        if append_run(pel._list, sids):
+            dict.update(pel, zip(sids, nacks, strict=True))
+        else:
+            for sid, nack in zip(sids, nacks, strict=True):
+                pel[sid] = nack
+        if not append_run(consumer.pel, sids):
+            for sid in sids:
+                consumer.pel.add(sid)
+
+    def remove_nacks(self, sids: list[int]) -> int:
+        """``remove_nack`` for each of ``sids`` (XACK; no delivery-time index): how
+        many were pending. A run of the oldest pending IDs of one consumer leaves both
+        PELs in one step (``sortedbulk.remove_run``)."""
+        pel = self.pel
+        pop = dict.pop  # the sorted keys are updated below
+        gone: list[int] = []
+        owners: list[Consumer | None] = []
+        for sid in sids:
+            nack = pop(pel, sid, None)
+            if nack is not None:
+                gone.append(sid)
+                owners.append(nack.consumer)
+        if not gone:
+            return 0
+        keys = pel._list
+        if not remove_run(keys, gone):
+            for sid in gone:
+                keys.remove(sid)
+        owner = owners[0]
+        if owner is not None and owners.count(owner) == len(owners) and remove_run(owner.pel,
+                                                                                   gone):
+            return len(gone)
+        for sid, owner in zip(gone, owners, strict=True):
+            if owner is not None:
+                owner.pel.remove(sid)
+            else:
+                self.nacked.pop(sid, None)
+        return len(gone)
 
     def add_nack_orphan(self, sid: int, now: int) -> NACK:
         """A NACK with no owner yet (XCLAIM ... FORCE); ``set_owner`` gives it one."""

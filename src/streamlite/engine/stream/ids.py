@@ -7,6 +7,10 @@ far less than a tuple. Parsing follows Redis's ``streamGenericParseIDOrReply``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
+from ...accel import speedups
 from ...numparse import string2ll
 from ..errors import CommandError
 
@@ -152,6 +156,17 @@ def parse_strict(b: bytes) -> int:
         if v <= U64_MAX:
             return v << 64
     return parse_id(b, 0, strict=True)
+
+
+def parse_ids_py(items: list[bytes]) -> list[int]:
+    """``parse_strict`` of each item (XACK's IDs); the reference of ``_speedups.parse_ids``."""
+    return [parse_strict(x) for x in items]
+
+
+# the compiled twin parses the usual ``<ms>-<seq>`` in C and hands anything else to
+# parse_strict (a partial: no Python frame per call)
+parse_ids: Callable[[list[bytes]], list[int]] = (
+    partial(speedups.parse_ids, parse_strict) if speedups is not None else parse_ids_py)
 
 
 def incr_id(i: int) -> int | None:
