@@ -97,18 +97,6 @@ static int ob_put(OBuf *b, const char *s, Py_ssize_t n) {
     return 0;
 }
 
-/* v in decimal at out (at most 20 digits); returns the length */
-static inline int fmt_u64(char *out, uint64_t v) {
-    char tmp[20];
-    int k = 0;
-    do {
-        tmp[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int i = 0; i < k; i++)
-        out[i] = tmp[k - 1 - i];
-    return k;
-}
 
 static int ob_bulk(OBuf *b, const char *s, Py_ssize_t n) {
     char hdr[32];

@@ -86,19 +86,6 @@ static inline int buf_put(Buf *b, const char *s, Py_ssize_t n) {
     return 0;
 }
 
-/* the decimal digits of v at out (at most 20); returns how many (snprintf is
- * several times slower, and a range of entries writes a few per field) */
-static inline int fmt_u64(char *out, uint64_t v) {
-    char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int k = 0; k < n; k++)
-        out[k] = tmp[n - 1 - k];
-    return n;
-}
 
 /* "<c><n>\r\n" */
 static inline int fmt_header(char *out, char c, long long n) {
