@@ -272,14 +272,54 @@ def banner(run: Running, out: Any = sys.stdout) -> None:
     print("\n".join(lines), file=out, flush=True)
 
 
+def _remove_handlers(loop: asyncio.AbstractEventLoop) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+
+
+async def _start_unless_stopped(cfg: AppConfig, stop_ev: asyncio.Event) -> Running | None:
+    """``start(cfg)``, unless a signal sets ``stop_ev`` first: then the start is
+    cancelled and None returned (a start that finishes anyway, a cancel swallowed by a
+    client library on the way, is stopped: it must not run on unnoticed)."""
+    starting = asyncio.ensure_future(start(cfg))
+    stopping = asyncio.ensure_future(stop_ev.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if starting.done():
+        return starting.result()  # StartupError as before
+    starting.cancel()
+    try:
+        run = await starting
+    except (asyncio.CancelledError, StartupError):
+        return None
+    await stop(run)
+    return None
+
+
 async def serve(cfg: AppConfig, on_ready: Callable[[Running], None] | None = None) -> int:
-    """Run until SIGINT/SIGTERM (or a worker fails); 0 on a clean stop."""
-    run = await start(cfg)
+    """Run until SIGINT/SIGTERM (or a worker fails); 0 on a clean stop.
+
+    The signal handlers are installed before the start: a Ctrl-C while it connects
+    and creates the groups cancels it (before, asyncio's own handler cancelled this
+    task, and a cancel swallowed inside the start left the process running with no
+    handler to stop it)."""
     stop_ev = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop_ev.set)
+    try:
+        started = await _start_unless_stopped(cfg, stop_ev)
+    except BaseException:
+        _remove_handlers(loop)
+        raise
+    if started is None:
+        _remove_handlers(loop)
+        return 0
+    run = started
     (on_ready or banner)(run)
     rc = 0
     try:
@@ -293,9 +333,7 @@ async def serve(cfg: AppConfig, on_ready: Callable[[Running], None] | None = Non
                 rc = 1
                 break
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+        _remove_handlers(loop)
         print("stopping: finishing in-flight work...", file=sys.stderr, flush=True)
         await stop(run)
         print("stopped.", file=sys.stderr, flush=True)
