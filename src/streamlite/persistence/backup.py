@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.errors import CommandError
 from .aof import AofFile, AofWriter, Manifest, write_atomic
+from .manager import child_exit
 from .rewrite import base_bytes
 
 if TYPE_CHECKING:
@@ -186,14 +187,11 @@ class Backup:
             self._fail(f"INCR file write failed: {e.strerror or e}")
 
     def _reap(self, block: bool) -> None:
-        try:
-            done, status = os.waitpid(self._pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            done, status = self._pid, 1 << 8
-        if done == 0:
+        code = child_exit(self._pid, block)
+        if code is None:
             return
         self._pid = 0
-        if os.waitstatus_to_exitcode(status) != 0:
+        if code != 0:
             self._fail("the base snapshot failed (see the server log)")
             return
         rdb = self._path("base.rdb")

@@ -68,6 +68,16 @@ ALWAYS_WRITE_FATAL = ("Can't recover from AOF write error when the AOF fsync pol
                       "Exiting...")
 
 
+def child_exit(pid: int, block: bool) -> int | None:
+    """A forked child's exit code once it has ended (None while it runs; 1 when it was
+    reaped elsewhere, as a failure)."""
+    try:
+        done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+    except ChildProcessError:
+        return 1
+    return None if done == 0 else os.waitstatus_to_exitcode(status)
+
+
 @dataclass
 class PersistenceConfig:
     dir: str = "."
@@ -625,14 +635,11 @@ class Persistence:
         ch = self._child
         if ch is None:
             return
-        try:
-            done, status = os.waitpid(ch.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            done, status = ch.pid, 1 << 8
-        if done == 0:
+        code = child_exit(ch.pid, block)
+        if code is None:
             return
         self._child = None
-        ok = os.waitstatus_to_exitcode(status) == 0
+        ok = code == 0
         secs = int(time.monotonic() - ch.started)
         if ch.kind == "save":
             self.last_bgsave_ok = ok
