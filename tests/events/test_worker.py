@@ -4,6 +4,8 @@ sync handlers, idempotent handlers, trace propagation, pending-first on restart.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -318,6 +320,44 @@ def test_start_failure_stops_the_worker(backend, rc):
 
     with pytest.raises(Exception, match="WRONGTYPE"):
         asyncio.run(asyncio.wait_for(go(), 10))
+
+
+def test_signal_during_start_stops_a_start_that_swallows_the_cancel(backend, rc):
+    """SIGINT while the worker starts ends serve(), even when something inside the
+    start swallows the cancel (as a client library may): the start is undone and
+    serve returns, rather than running on with no handler left to stop it."""
+    app = App(backend.url, defaults=FAST)
+    events: list[str] = []
+
+    @app.handler("s", group="g")
+    async def h(payload: dict) -> None:
+        pass
+
+    @app.after_startup
+    async def stubborn() -> None:
+        events.append("starting")
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            events.append("cancel swallowed")
+
+    async def go() -> None:
+        async def interrupt() -> None:
+            while not events:
+                await asyncio.sleep(0.01)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        t = asyncio.ensure_future(interrupt())
+        await asyncio.wait_for(app.serve(), 20)
+        await t
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:  # asyncio's own handler got it: serve's were not installed
+        pytest.fail("SIGINT during the start was not taken by serve's handler")
+    assert events == ["starting", "cancel swallowed"]
+    assert all(c.failure is None for c in app.consumers)
+    assert app._redis is None  # stopped: its connections closed
 
 
 def test_reader_failure_stops_the_worker(backend, rc):

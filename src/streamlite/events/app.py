@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import os
@@ -457,24 +458,26 @@ class App:
             self._stop_event.set()
 
     async def serve(self, install_signal_handlers: bool = True) -> None:
-        """Run until :meth:`request_stop` (or SIGTERM/SIGINT), then stop gracefully."""
-        import redis as _redis
+        """Run until :meth:`request_stop` (or SIGTERM/SIGINT), then stop gracefully.
 
-        from .connection import ClusterNodeError, EmbeddedUnavailable
-
-        try:
-            await self.start()
-        except (_redis.ConnectionError, _redis.TimeoutError, OSError, ClusterNodeError,
-                EmbeddedUnavailable) as e:
-            raise Unreachable(f"cannot connect to {self.url or 'the client given'}: {e}") from e
-        assert self._stop_event is not None
+        The signal handlers are installed before the start: a signal while it connects
+        and creates the groups cancels the start and returns (left to asyncio's own
+        SIGINT handler, a cancel swallowed inside the start let it finish with no
+        handler installed to stop it; ``streamlite run`` hung so once in 60 tries)."""
         loop = asyncio.get_running_loop()
+        signalled = asyncio.Event()
         if install_signal_handlers:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 try:
-                    loop.add_signal_handler(sig, self._on_signal, sig)
+                    loop.add_signal_handler(sig, self._on_signal, sig, signalled)
                 except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
-                    signal.signal(sig, lambda s, f: loop.call_soon_threadsafe(self.request_stop))
+                    signal.signal(sig, lambda s, f: loop.call_soon_threadsafe(
+                        self._on_signal, s, signalled))
+        if not await self._start_unless_signalled(signalled):
+            return
+        assert self._stop_event is not None
+        if signalled.is_set():  # came as the start ended
+            self._stop_event.set()
         await self._stop_event.wait()
         self._stop_event = asyncio.Event()
         failures = [c.failure for c in self.consumers if c.failure is not None]
@@ -482,8 +485,41 @@ class App:
         if failures:
             raise RuntimeError("a consumer failed; the worker stopped") from failures[0]
 
-    def _on_signal(self, sig: int) -> None:
+    async def _start_unless_signalled(self, signalled: asyncio.Event) -> bool:
+        """:meth:`start`, unless ``signalled`` is set first: then the start is cancelled
+        (what did start is undone; a start that finishes anyway is stopped) and False
+        returned."""
+        import redis as _redis
+
+        from .connection import ClusterNodeError, EmbeddedUnavailable
+
+        starting = asyncio.ensure_future(self.start())
+        waiting = asyncio.ensure_future(signalled.wait())
+        try:
+            await asyncio.wait({starting, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+        if not starting.done():
+            log.info("interrupted while starting")
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                try:
+                    await starting
+                except Exception:  # the start's own failure, moot once a signal came
+                    return False
+                await self.stop()  # it finished anyway: it must not run on unnoticed
+            return False
+        try:
+            starting.result()
+        except (_redis.ConnectionError, _redis.TimeoutError, OSError, ClusterNodeError,
+                EmbeddedUnavailable) as e:
+            raise Unreachable(f"cannot connect to {self.url or 'the client given'}: {e}") from e
+        return True
+
+    def _on_signal(self, sig: int, signalled: asyncio.Event | None = None) -> None:
         log.info("signal %s: shutting down", signal.Signals(sig).name)
+        if signalled is not None:
+            signalled.set()
         self.request_stop()
 
     def run(self) -> None:
