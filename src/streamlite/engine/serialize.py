@@ -155,6 +155,10 @@ def _enc_stream(out: list[bytes], s: Stream) -> None:
     name and i64 seen-time, i64 active-time; u64 PEL count, each record ms, seq (u64),
     i64 delivery time, u64 delivery count, u32 owner (index of a consumer above, or
     ``RELEASED`` for an entry XNACK released); u64 NACK-zone count and its IDs.
+
+    A node's IDs are written as absolute u64 (ms, seq) pairs and its offsets as u32,
+    whatever widths the node holds them in (``stream._Node``: 32-bit deltas and 16-bit
+    offsets when they fit); ``_dec_stream`` narrows them again.
     """
     out.append(_u64.pack(s.length))
     out.append(_sid(s.last_id))
