@@ -54,7 +54,7 @@ enum { K_NONE = 0, K_PING = 1, K_ECHO = 2, K_XADD = 3, K_N = 4 };
 static PyTypeObject *StreamType, *NodeType;
 /* slot offsets of Stream and _Node (their __slots__ member descriptors) */
 static Py_ssize_t o_nodes, o_length, o_last_id, o_entries_added;
-static Py_ssize_t o_ids, o_flags, o_offs, o_data, o_fields, o_live, o_dead, o_body, o_same;
+static Py_ssize_t o_ids, o_flags, o_offs, o_data, o_fields, o_live, o_dead, o_body, o_same, o_base;
 static PyObject *S_append, *S_add, *S_ms;
 static PyObject *KIND_NAME[K_N];
 
@@ -458,18 +458,50 @@ static int node_append(PyObject *s, const char *d, Arg *args, int f0, int argc, 
     Py_ssize_t nflags = PyByteArray_GET_SIZE(flags);
     if (lp + total >= limit || (x->max_entries && nflags >= x->max_entries))
         return 0; /* a new node: Stream.add seals this one */
-    uint64_t mms, mseq;
+    /* the node's layout (stream.py's _Node): ids hold (ms - base, seq) pairs, 'I' or
+     * 'Q'; offs 'H' or 'I'. An ID or offset that needs a wider array than the node
+     * has: Stream.add (_Node.append_id / append_off widen it) */
+    uint64_t base, mms, mseq;
+    {
+        PyObject *b = SLOT(node, o_base);
+        if (!b || !PyLong_CheckExact(b))
+            return 0;
+        base = PyLong_AsUnsignedLongLong(b);
+        if (base == (uint64_t)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    if (ms < base)
+        return 0;
     {
         Py_buffer v;
         if (PyObject_GetBuffer(ids, &v, PyBUF_FORMAT) < 0) {
             PyErr_Clear();
             return 0;
         }
-        int ok = v.itemsize == 8 && v.format && strcmp(v.format, "Q") == 0 && v.len >= 16;
-        if (ok) {
-            mms = ((uint64_t *)v.buf)[0];
+        int narrow = v.itemsize == 4 && v.format && strcmp(v.format, "I") == 0;
+        int ok = v.len >= 2 * v.itemsize &&
+                 (narrow || (v.itemsize == 8 && v.format && strcmp(v.format, "Q") == 0));
+        if (ok && narrow) {
+            mms = base + ((uint32_t *)v.buf)[0];
+            mseq = ((uint32_t *)v.buf)[1];
+            ok = ms - base <= UINT32_MAX && seq <= UINT32_MAX;
+        } else if (ok) {
+            mms = base + ((uint64_t *)v.buf)[0];
             mseq = ((uint64_t *)v.buf)[1];
         }
+        PyBuffer_Release(&v);
+        if (!ok)
+            return 0;
+        if (PyObject_GetBuffer(offs, &v, PyBUF_FORMAT) < 0) {
+            PyErr_Clear();
+            return 0;
+        }
+        narrow = v.itemsize == 2 && v.format && strcmp(v.format, "H") == 0;
+        ok = narrow ? PyByteArray_Check(data) ? PyByteArray_GET_SIZE(data) <= 0xFFFF
+                                               : PyBytes_Check(data) && PyBytes_GET_SIZE(data) <= 0xFFFF
+                    : v.itemsize == 4 && v.format && strcmp(v.format, "I") == 0;
         PyBuffer_Release(&v);
         if (!ok)
             return 0;
@@ -493,7 +525,7 @@ static int node_append(PyObject *s, const char *d, Arg *args, int f0, int argc, 
         return -1;
     Py_DECREF(r);
     long long size = int_size((int64_t)(ms - mms)) + int_size((int64_t)(seq - mseq));
-    PyObject *m = PyLong_FromUnsignedLongLong(ms), *q = PyLong_FromUnsignedLongLong(seq);
+    PyObject *m = PyLong_FromUnsignedLongLong(ms - base), *q = PyLong_FromUnsignedLongLong(seq);
     if (!m || !q) {
         Py_XDECREF(m);
         Py_XDECREF(q);
@@ -1071,7 +1103,8 @@ PyObject *fp_setup(PyObject *self, PyObject *args) {
         slot_offset(N, "flags", &o_flags) || slot_offset(N, "offs", &o_offs) ||
         slot_offset(N, "data", &o_data) || slot_offset(N, "fields", &o_fields) ||
         slot_offset(N, "live", &o_live) || slot_offset(N, "dead", &o_dead) ||
-        slot_offset(N, "body", &o_body) || slot_offset(N, "same_size", &o_same))
+        slot_offset(N, "body", &o_body) || slot_offset(N, "same_size", &o_same) ||
+        slot_offset(N, "base", &o_base))
         return NULL;
     if (!S_append) {
         S_append = PyUnicode_InternFromString("append");

@@ -339,7 +339,7 @@ static PyObject *sp_setup(PyObject *self, PyObject *args, PyObject *kw) {
 #define F_DELETED 1
 #define F_SAME 2
 
-static PyObject *S_ids, *S_flags, *S_offs, *S_data, *S_fields;
+static PyObject *S_ids, *S_flags, *S_offs, *S_data, *S_fields, *S_base;
 
 /* a varint length (stream.py's _varint / _read_varint); -1 past the end */
 static inline int64_t read_varint(const unsigned char *d, Py_ssize_t len, Py_ssize_t *pos) {
@@ -420,11 +420,31 @@ static PyObject *decode_entry(const unsigned char *d, Py_ssize_t len, Py_ssize_t
     return out;
 }
 
+/* A node's arrays (stream.py's _Node): ids are (ms - base, seq) pairs of 4 or 8 bytes
+ * each (array 'I' or 'Q'), offs 2 or 4 bytes (array 'H' or 'I'); read with the
+ * accessors below, whatever the widths. */
 typedef struct {
     Py_buffer ids, flags, offs, data;
     int have;  /* how many of the four are held */
     PyObject *names;
+    uint64_t base;
+    int wide_ids, wide_offs;
 } NodeView;
+
+static inline uint64_t nv_ms(const NodeView *nv, Py_ssize_t j) {
+    return nv->base + (nv->wide_ids ? ((const uint64_t *)nv->ids.buf)[2 * j]
+                                    : ((const uint32_t *)nv->ids.buf)[2 * j]);
+}
+
+static inline uint64_t nv_seq(const NodeView *nv, Py_ssize_t j) {
+    return nv->wide_ids ? ((const uint64_t *)nv->ids.buf)[2 * j + 1]
+                        : ((const uint32_t *)nv->ids.buf)[2 * j + 1];
+}
+
+static inline Py_ssize_t nv_off(const NodeView *nv, Py_ssize_t j) {
+    return nv->wide_offs ? (Py_ssize_t)((const uint32_t *)nv->offs.buf)[j]
+                         : (Py_ssize_t)((const uint16_t *)nv->offs.buf)[j];
+}
 
 static void node_release(NodeView *nv) {
     if (nv->have > 0) PyBuffer_Release(&nv->ids);
@@ -435,7 +455,10 @@ static void node_release(NodeView *nv) {
     Py_CLEAR(nv->names);
 }
 
-static int get_buf(PyObject *node, PyObject *attr, Py_buffer *view, Py_ssize_t itemsize) {
+/* node.<attr> as a buffer of unsigned items of ``itemsize`` or ``wide`` bytes (0: no
+ * second size); *is_wide (if given) tells which */
+static int get_buf(PyObject *node, PyObject *attr, Py_buffer *view, Py_ssize_t itemsize,
+                   Py_ssize_t wide, int *is_wide) {
     PyObject *o = PyObject_GetAttr(node, attr);
     if (o == NULL)
         return -1;
@@ -443,24 +466,36 @@ static int get_buf(PyObject *node, PyObject *attr, Py_buffer *view, Py_ssize_t i
     Py_DECREF(o);
     if (r < 0)
         return -1;
-    if (view->itemsize != itemsize) {
+    const char *f = view->format ? view->format : "B";
+    int unsigned_ok = itemsize == 1 || (f[0] != 'b' && f[0] != 'h' && f[0] != 'i' &&
+                                        f[0] != 'l' && f[0] != 'q' && f[0] != 'f' && f[0] != 'd');
+    if ((view->itemsize != itemsize && (!wide || view->itemsize != wide)) || !unsigned_ok) {
         PyBuffer_Release(view);
         PyErr_SetString(PyExc_TypeError, "stream node array of an unexpected item size");
         return -1;
     }
+    if (is_wide)
+        *is_wide = view->itemsize != itemsize;
     return 0;
 }
 
 static int node_view(PyObject *node, NodeView *nv) {
     nv->have = 0;
     nv->names = NULL;
-    if (get_buf(node, S_ids, &nv->ids, 8) < 0) return -1;
+    PyObject *base = PyObject_GetAttr(node, S_base);
+    if (base == NULL)
+        return -1;
+    nv->base = PyLong_AsUnsignedLongLong(base);
+    Py_DECREF(base);
+    if (nv->base == (uint64_t)-1 && PyErr_Occurred())
+        return -1;
+    if (get_buf(node, S_ids, &nv->ids, 4, 8, &nv->wide_ids) < 0) return -1;
     nv->have = 1;
-    if (get_buf(node, S_flags, &nv->flags, 1) < 0) goto fail;
+    if (get_buf(node, S_flags, &nv->flags, 1, 0, NULL) < 0) goto fail;
     nv->have = 2;
-    if (get_buf(node, S_offs, &nv->offs, 4) < 0) goto fail;
+    if (get_buf(node, S_offs, &nv->offs, 2, 4, &nv->wide_offs) < 0) goto fail;
     nv->have = 3;
-    if (get_buf(node, S_data, &nv->data, 1) < 0) goto fail;
+    if (get_buf(node, S_data, &nv->data, 1, 0, NULL) < 0) goto fail;
     nv->have = 4;
     nv->names = PyObject_GetAttr(node, S_fields);
     if (nv->names == NULL) goto fail;
@@ -468,7 +503,8 @@ static int node_view(PyObject *node, NodeView *nv) {
         PyErr_SetString(PyExc_TypeError, "stream node fields must be a list");
         goto fail;
     }
-    if (nv->ids.len / 16 < nv->flags.len || nv->offs.len / 4 < nv->flags.len) {
+    if (nv->ids.len / (2 * nv->ids.itemsize) < nv->flags.len ||
+        nv->offs.len / nv->offs.itemsize < nv->flags.len) {
         PyErr_SetString(PyExc_ValueError, "corrupt stream node arrays");
         goto fail;
     }
@@ -553,9 +589,7 @@ static Py_ssize_t walk_fwd(PyObject *nodes, Py_ssize_t i, uint64_t sms, uint64_t
             Py_DECREF(node);
             return -1;
         }
-        const uint64_t *ids = (const uint64_t *)nv.ids.buf;
         const unsigned char *flags = (const unsigned char *)nv.flags.buf;
-        const uint32_t *offs = (const uint32_t *)nv.offs.buf;
         const unsigned char *data = (const unsigned char *)nv.data.buf;
         Py_ssize_t dlen = nv.data.len;
         Py_ssize_t n = nv.flags.len;
@@ -564,7 +598,7 @@ static Py_ssize_t walk_fwd(PyObject *nodes, Py_ssize_t i, uint64_t sms, uint64_t
             Py_ssize_t lo = 0, hi = n;
             while (lo < hi) {
                 Py_ssize_t mid = (lo + hi) >> 1;
-                if (id_lt(ids[2 * mid], ids[2 * mid + 1], sms, sseq))
+                if (id_lt(nv_ms(&nv, mid), nv_seq(&nv, mid), sms, sseq))
                     lo = mid + 1;
                 else
                     hi = mid;
@@ -574,7 +608,7 @@ static Py_ssize_t walk_fwd(PyObject *nodes, Py_ssize_t i, uint64_t sms, uint64_t
         }
         int done = 0;
         for (; j < n; j++) {
-            uint64_t ms = ids[2 * j], seq = ids[2 * j + 1];
+            uint64_t ms = nv_ms(&nv, j), seq = nv_seq(&nv, j);
             if (id_lt(ems, eseq, ms, seq)) {
                 done = 1;
                 break;
@@ -593,11 +627,11 @@ static Py_ssize_t walk_fwd(PyObject *nodes, Py_ssize_t i, uint64_t sms, uint64_t
             int idlen = plen + fmt_u64(idbuf + plen, seq);
             if (b != NULL) {
                 if (buf_put(b, "*2\r\n", 4) < 0 || buf_bulk(b, idbuf, idlen) < 0 ||
-                    encode_entry(b, data, dlen, (Py_ssize_t)offs[j], fl & F_SAME, nv.names) < 0)
+                    encode_entry(b, data, dlen, nv_off(&nv, j), fl & F_SAME, nv.names) < 0)
                     goto error;
             } else {
                 PyObject *fields =
-                    decode_entry(data, dlen, (Py_ssize_t)offs[j], fl & F_SAME, nv.names);
+                    decode_entry(data, dlen, nv_off(&nv, j), fl & F_SAME, nv.names);
                 if (fields == NULL)
                     goto error;
                 PyObject *sid = PyBytes_FromStringAndSize(idbuf, idlen);
@@ -890,10 +924,13 @@ static int put_el(Buf *b, const LpEl *e) {
 }
 
 /* node_from_listpack(lp, master_ms, master_seq)
- *   -> (live, dead, fields, ids, flags, offs, data) | error text
+ *   -> (live, dead, fields, base, ids_typecode, ids, flags, offs_typecode, offs, data)
+ *      | error text
  *
  * rdbstream._node_from_listpack_py's checks and results, in its order: the
- * arrays come back as bytes (ids: native uint64 pairs, offs: native uint32). */
+ * arrays come back as bytes in the node's layout (stream.py's _Node: base, the
+ * first entry's ms; ids (ms - base, seq) as native uint32 pairs ('I') or uint64
+ * ('Q') when one does not fit; offs native uint16 ('H') or uint32 ('I')). */
 static PyObject *sp_node_from_listpack(PyObject *self, PyObject *args) {
     Py_buffer view;
     unsigned long long mms, mseq;
@@ -936,8 +973,8 @@ static PyObject *sp_node_from_listpack(PyObject *self, PyObject *args) {
     }
     Py_ssize_t i = (Py_ssize_t)(4 + nf);
     int64_t same_count = nf + 3;
-    uint64_t last_ms = 0, last_seq = 0;
-    int have_last = 0;
+    uint64_t last_ms = 0, last_seq = 0, base = 0;
+    int have_last = 0, wide_ids = 0;
     Py_ssize_t cnt = 0, ndead = 0;
     while (i < n_el) {
         if (i + 2 >= n_el)
@@ -953,10 +990,14 @@ static PyObject *sp_node_from_listpack(PyObject *self, PyObject *args) {
             err = "stream IDs out of order inside a listpack";
             goto done;
         }
+        if (!have_last)
+            base = ms;
         have_last = 1;
         last_ms = ms;
         last_seq = seq;
-        uint64_t pair[2] = {ms, seq};
+        uint64_t pair[2] = {ms - base, seq};
+        if (pair[0] > UINT32_MAX || seq > UINT32_MAX)
+            wide_ids = 1;
         if (buf_put(&ids, (const char *)pair, 16) < 0)
             goto done;
         char f = (char)fl->v;
@@ -1014,8 +1055,22 @@ static PyObject *sp_node_from_listpack(PyObject *self, PyObject *args) {
         err = "stream listpack counters do not match its entries";
         goto done;
     }
-    result = Py_BuildValue("(LLOy#y#y#y#)", (long long)live, (long long)dead, fields, ids.buf,
-                           ids.len, flags.buf, flags.len, offs.buf, offs.len, data.buf, data.len);
+    /* the node's widths (stream.py's compact_ids / compact_offs): narrowed in place */
+    int wide_offs = ((const uint32_t *)offs.buf)[cnt - 1] > 0xFFFF;
+    if (!wide_ids) {
+        for (Py_ssize_t q = 0; q < 2 * cnt; q++)
+            ((uint32_t *)ids.buf)[q] = (uint32_t)((const uint64_t *)ids.buf)[q];
+        ids.len = 8 * cnt;
+    }
+    if (!wide_offs) {
+        for (Py_ssize_t q = 0; q < cnt; q++)
+            ((uint16_t *)offs.buf)[q] = (uint16_t)((const uint32_t *)offs.buf)[q];
+        offs.len = 2 * cnt;
+    }
+    result = Py_BuildValue("(LLOKCy#y#Cy#y#)", (long long)live, (long long)dead, fields,
+                           (unsigned long long)base, wide_ids ? 'Q' : 'I', ids.buf, ids.len,
+                           flags.buf, flags.len, wide_offs ? 'I' : 'H', offs.buf, offs.len,
+                           data.buf, data.len);
 done:
     if (result == NULL && err != NULL && !PyErr_Occurred())
         result = PyUnicode_FromString(err);
@@ -1137,8 +1192,8 @@ static PyMethodDef methods[] = {
     {"entries_fwd", sp_entries_fwd, METH_VARARGS,
      "entries_fwd(nodes, i, start_ms, start_seq, end_ms, end_seq, count, out, sids) -> out"},
     {"node_from_listpack", sp_node_from_listpack, METH_VARARGS,
-     "node_from_listpack(lp, master_ms, master_seq) -> (live, dead, fields, ids, flags, offs, "
-     "data) | error text"},
+     "node_from_listpack(lp, master_ms, master_seq) -> (live, dead, fields, base, ids_typecode, "
+     "ids, flags, offs_typecode, offs, data) | error text"},
     {"convert", (PyCFunction)(void (*)(void))sp_convert, METH_FASTCALL,
      "convert(value, proto) -> embedded/convert.py's convert_py(value, proto, None)"},
     {"setup_convert", (PyCFunction)(void (*)(void))sp_setup_convert, METH_VARARGS | METH_KEYWORDS,
@@ -1168,12 +1223,13 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     S_offs = PyUnicode_InternFromString("offs");
     S_data = PyUnicode_InternFromString("data");
     S_fields = PyUnicode_InternFromString("fields");
-    if (!S_ids || !S_flags || !S_offs || !S_data || !S_fields)
+    S_base = PyUnicode_InternFromString("base");
+    if (!S_ids || !S_flags || !S_offs || !S_data || !S_fields || !S_base)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     /* the interface version streamlite/accel.py expects: bump it with any change of a
      * function's signature or of setup()'s arguments, so a stale build is not used */
-    if (m != NULL && PyModule_AddIntConstant(m, "API", 3) < 0) {
+    if (m != NULL && PyModule_AddIntConstant(m, "API", 4) < 0) {
         Py_DECREF(m);
         return NULL;
     }

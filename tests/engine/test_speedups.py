@@ -153,7 +153,11 @@ def test_encode_errors_like_python() -> None:
 
 _names = st.sampled_from([b"f", b"g", b"name", b"x" * 130])
 _values = st.one_of(st.binary(max_size=12), st.sampled_from([b"1", b"12345", b"-7", b""]),
-                    st.binary(min_size=120, max_size=300))
+                    st.binary(min_size=120, max_size=300),
+                    # a few big ones: with stream-node-max-bytes 0 a node's data passes
+                    # 64 KB (its offsets widen from 'H' to 'I')
+                    st.builds(lambda n, c: c * n, st.integers(5000, 40000),
+                              st.sampled_from([b"a", b"z"])))
 _ops = st.lists(
     st.one_of(
         # add: ms step, seq, fields (same names as often as not)
@@ -236,8 +240,8 @@ def test_entries_reject_corrupt_nodes() -> None:
 # -- loading: a Redis stream listpack as a node ----------------------------------------
 
 def _node_state(n: Any) -> tuple[Any, ...]:
-    return (n.fields, n.same_size, n.live, n.dead, n.body, n.ids.tobytes(), bytes(n.flags),
-            n.offs.tobytes(), bytes(n.data))
+    return (n.fields, n.same_size, n.live, n.dead, n.body, n.base, n.ids.typecode,
+            n.ids.tobytes(), bytes(n.flags), n.offs.typecode, n.offs.tobytes(), bytes(n.data))
 
 
 def _load_both(lp: bytes, master: int, monkeypatch: pytest.MonkeyPatch) -> None:

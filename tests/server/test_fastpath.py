@@ -118,8 +118,9 @@ def _node_state(e: Engine) -> dict[Any, Any]:
             if type(v) is Stream:
                 out[(db.index, k)] = (
                     v.length, v.last_id, v.entries_added, v.max_deleted_id, list(v._keys),
-                    [(n.ids.tolist(), bytes(n.flags), n.offs.tolist(), bytes(n.data),
-                      list(n.fields), n.live, n.dead, n.body, n.same_size) for n in v._nodes])
+                    [(n.base, n.ids.typecode, n.ids.tolist(), bytes(n.flags), n.offs.typecode,
+                      n.offs.tolist(), bytes(n.data), list(n.fields), n.live, n.dead, n.body,
+                      n.same_size) for n in v._nodes])
     return out
 
 
@@ -230,6 +231,28 @@ def test_a_pipeline_of_xadds_and_pings_is_served_in_c(twin):
     batch = [b_("XADD", "s1", "*", "f", i) for i in range(3000)] + [b_("PING")] * 500
     served = run_twin(twin, setup, [batch, batch[:10]])
     assert served == 3510
+
+
+def test_nodes_widen_under_the_fast_path(twin):
+    """Appends the C code leaves to Stream.add because the tail node's arrays must widen
+    (an ms delta past 32 bits after an explicit small ID, a seq past 32 bits, offsets
+    past 64 KB with stream-node-max-bytes 0), then C appends to the widened arrays."""
+    big = b"b" * 30000
+    setup = [b_("CONFIG", "SET", "stream-node-max-entries", "100", "stream-node-max-bytes", "0"),
+             b_("XADD", "s1", "1-1", "f", "v"),                      # ms delta 1.7e12 next
+             b_("XADD", "s2", "1700000000000-4294967296", "f", "v"),  # seq past 32 bits
+             b_("XADD", "s3", "*", "f", "v")]
+    batch = [b_("XADD", k, "*", "f", v) for _ in range(3)
+             for k in ("s1", "s2", "s3") for v in (b"x", big, b"y")]
+    served = run_twin(twin, setup, [batch, batch[:6], [b_("XRANGE", "s3", "-", "+")]])
+    assert served > 0
+    from streamlite.engine.stream.stream import Stream
+
+    nodes = {k: twin[0].engine.dbs[0].data[k]._nodes for k in (b"s1", b"s2", b"s3")}
+    assert all(type(twin[0].engine.dbs[0].data[k]) is Stream for k in nodes)
+    assert [n.ids.typecode for n in nodes[b"s1"]] == ["Q"]
+    assert [n.ids.typecode for n in nodes[b"s2"]] == ["Q"]
+    assert [(n.ids.typecode, n.offs.typecode) for n in nodes[b"s3"]] == [("I", "I")]
 
 
 def test_slow_log_sees_fast_commands(twin):

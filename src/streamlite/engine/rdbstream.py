@@ -64,7 +64,16 @@ from .rdbprim import (
 )
 from .serialize import FormatError, Reader, _blob, _sid, dec_idmp, enc_idmp
 from .stream.groups import ConsumerGroup, estimate_entries_read
-from .stream.stream import F_DELETED, F_SAME, Stream, _Node, _read_varint, _varint
+from .stream.stream import (
+    F_DELETED,
+    F_SAME,
+    Stream,
+    _Node,
+    _read_varint,
+    _varint,
+    compact_ids,
+    compact_offs,
+)
 from .stream.stream import same_size as node_same_size
 from .types.listpack import int_size, signed64
 
@@ -99,13 +108,14 @@ def _node_listpack(n: _Node, master: int) -> bytes:
     count = 4 + nf
     mms, mseq = master >> 64, master & M64
     ids, flags, offs = n.ids, n.flags, n.offs
+    shift = n.base - mms  # the node holds ms - base; the listpack ms - master's
     data = n.data if type(n.data) is bytes else bytes(n.data)
     same_count = small.get(nf + 3) or lp_int(nf + 3)
     cache: dict[bytes, bytes] = {}
     for j in range(len(flags)):
         fl = flags[j]
         app(small[fl])
-        d = ids[2 * j] - mms
+        d = ids[2 * j] + shift
         app(small.get(d) or lp_int(signed64(d)))
         d = ids[2 * j + 1] - mseq
         app(small.get(d) or lp_int(signed64(d)))
@@ -221,16 +231,17 @@ def _node_from_listpack(lp: bytes, master: int) -> _Node:
     got = _from_lp(lp, master >> 64, master & M64)
     if type(got) is str:
         raise FormatError(got)
-    live, dead, fields, ids_b, flags_b, offs_b, data = got
+    live, dead, fields, base, ids_tc, ids_b, flags_b, offs_tc, offs_b, data = got
     n = _Node.__new__(_Node)
     n.fields = fields
     n.same_size = node_same_size(len(fields))
     n.live, n.dead = live, dead
     n.body = len(lp) - int_size(live) - int_size(dead)
-    n.ids = array("Q")
+    n.base = base
+    n.ids = array(ids_tc)
     n.ids.frombytes(ids_b)
     n.flags = bytearray(flags_b)
-    n.offs = array("I")
+    n.offs = array(offs_tc)
     n.offs.frombytes(offs_b)
     n.data = data
     return n
@@ -313,7 +324,9 @@ def _node_from_listpack_py(lp: bytes, master: int) -> _Node:
     n.same_size = node_same_size(nf)
     n.live, n.dead = live, dead
     n.body = len(lp) - int_size(live) - int_size(dead)
-    n.ids, n.flags, n.offs, n.data = ids, flags, offs, bytes(data)
+    n.base = ids[0]
+    n.ids, n.offs = compact_ids(ids[0], ids), compact_offs(offs)
+    n.flags, n.data = flags, bytes(data)
     return n
 
 

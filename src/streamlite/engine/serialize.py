@@ -46,7 +46,7 @@ from .crc64 import crc64
 from .database import type_name
 from .stream.groups import ConsumerGroup
 from .stream.idmp import IdmpState
-from .stream.stream import F_DELETED, Stream, _Node
+from .stream.stream import F_DELETED, Stream, _Node, absolute_ids, compact_ids, compact_offs
 from .stream.stream import same_size as node_same_size
 from .types import list as _list
 from .types.hash import Hash
@@ -155,6 +155,10 @@ def _enc_stream(out: list[bytes], s: Stream) -> None:
     name and i64 seen-time, i64 active-time; u64 PEL count, each record ms, seq (u64),
     i64 delivery time, u64 delivery count, u32 owner (index of a consumer above, or
     ``RELEASED`` for an entry XNACK released); u64 NACK-zone count and its IDs.
+
+    A node's IDs are written as absolute u64 (ms, seq) pairs and its offsets as u32,
+    whatever widths the node holds them in (``stream._Node``: 32-bit deltas and 16-bit
+    offsets when they fit); ``_dec_stream`` narrows them again.
     """
     out.append(_u64.pack(s.length))
     out.append(_sid(s.last_id))
@@ -165,9 +169,9 @@ def _enc_stream(out: list[bytes], s: Stream) -> None:
     for n in nodes:
         _strvec(out, list(n.fields))
         out.append(struct.pack("<IIQ", n.live, n.dead, n.body))
-        _blob(out, _le(n.ids))
+        _blob(out, _le(absolute_ids(n.base, n.ids)))
         _blob(out, n.flags)
-        _blob(out, _le(n.offs))
+        _blob(out, _le(n.offs if n.offs.typecode == "I" else array("I", n.offs)))
         _blob(out, n.data)
     enc_idmp(out, s.idmp)
     out.append(_u32.pack(len(s.groups)))
@@ -548,7 +552,12 @@ def _dec_stream(r: Reader) -> Stream:
         n.fields = list(fields)  # a list, as Stream.add compares it with fields[0::2]
         n.same_size = node_same_size(len(fields))
         n.live, n.dead, n.body = live, dead, body
-        n.ids, n.flags, n.offs, n.data = ids, flags, offs, data
+        n.base = ids[0]
+        try:
+            n.ids, n.offs = compact_ids(ids[0], ids), compact_offs(offs)
+        except OverflowError:  # an ms below the first entry's
+            raise FormatError("stream IDs out of order") from None
+        n.flags, n.data = flags, data
         first = (ids[0] << 64) | ids[1]
         if first <= prev_last:
             raise FormatError("stream nodes out of order")

@@ -7,11 +7,19 @@ Layout (modelled on Redis's radix tree of listpacks):
   ``stream-node-max-bytes`` (default 4096; bytes counted as a listpack counts
   them, see ``listpack``). ``_keys`` holds each node's first ("master") ID, so a
   lookup is a bisect over nodes plus a binary search inside one node.
-- A node stores its IDs in one ``array('Q')`` (ms, seq pairs), one flag byte per
-  entry (deleted, same-fields-as-master), one offset per entry and the field data
-  as one byte string: each value (and, when the entry's field names differ from
-  the node's master fields, the field names too) prefixed by a varint length.
-  The master field names are stored once per node, as Redis's master entry does.
+- A node stores its IDs as (ms - ``base``, seq) pairs in one array, ``base`` being
+  the ms of its first entry: ``array('I')`` (8 bytes an entry) while every ms delta
+  and seq fits 32 bits, else ``array('Q')`` (the node's array is widened when an
+  entry first needs it); one flag byte per entry (deleted, same-fields-as-master);
+  one offset per entry into the field data, ``array('H')`` while the offsets are
+  below 64 KB, else ``array('I')``; and the field data as one byte string: each
+  value (and, when the entry's field names differ from the node's master fields,
+  the field names too) prefixed by a varint length. The master field names are
+  stored once per node, as Redis's master entry does (and one list is shared by
+  consecutive nodes with the same names). Readers take either typecode: the
+  array's own ``typecode`` (``itemsize`` in C) is the mode, and ``base + ids[2j]``
+  is the ms in both.
+- The tail node grows; ``seal`` (when a new node starts) drops its growth slack.
 - Deleting marks a tombstone flag; a node whose last live entry is deleted is
   dropped (as Redis drops the listpack). Tombstones stay until then, and count
   toward the node's size, exactly as in Redis.
@@ -67,15 +75,46 @@ def same_size(nfields: int) -> int:
     return 2 + int_size(nfields + 3)
 
 
+_U32 = 0xFFFFFFFF
+_U16 = 0xFFFF
+
+
+def compact_ids(base: int, ids: array[int]) -> array[int]:
+    """``ids`` (absolute (ms, seq) pairs, ``array('Q')``) as a node stores them: ms
+    minus ``base`` (the first entry's ms), in ``array('I')`` when everything fits."""
+    rel = array("Q", ids)
+    if base:
+        rel[0::2] = array("Q", [m - base for m in ids[0::2]])
+    if len(rel) and max(rel) <= _U32:
+        return array("I", rel)
+    return rel
+
+
+def absolute_ids(base: int, ids: array[int]) -> array[int]:
+    """A node's ``ids`` as absolute (ms, seq) pairs in ``array('Q')`` (the serialized
+    form, see ``serialize``)."""
+    out = array("Q", ids)
+    if base:
+        out[0::2] = array("Q", [base + d for d in ids[0::2]])
+    return out
+
+
+def compact_offs(offs: array[int]) -> array[int]:
+    """Offsets as a node stores them: ``array('H')`` when all are below 64 KB."""
+    return array("H", offs) if not len(offs) or offs[-1] <= _U16 else array("I", offs)
+
+
 class _Node:
     """One block of entries (Redis: one listpack in the radix tree)."""
 
-    __slots__ = ("ids", "flags", "offs", "data", "fields", "live", "dead", "body", "same_size")
+    __slots__ = ("ids", "flags", "offs", "data", "fields", "live", "dead", "body", "same_size",
+                 "base")
 
-    def __init__(self, fields: list[bytes]) -> None:
-        self.ids = array("Q")
+    def __init__(self, fields: list[bytes], base: int = 0) -> None:
+        self.base = base  # ms of the first entry: ids hold ms - base
+        self.ids = array("I")
         self.flags = bytearray()
-        self.offs = array("I")
+        self.offs = array("H")
         self.data: bytes | bytearray = bytearray()
         self.fields = fields
         self.live = 0
@@ -93,20 +132,37 @@ class _Node:
 
     def id_at(self, j: int) -> int:
         ids = self.ids
-        return (ids[2 * j] << 64) | ids[2 * j + 1]
+        return ((self.base + ids[2 * j]) << 64) | ids[2 * j + 1]
 
     def last_id(self) -> int:
         """ID of the last entry, tombstone or not (Redis's lpGetEdgeStreamID)."""
         return self.id_at(len(self.flags) - 1)
 
     def first_id(self) -> int:
-        return (self.ids[0] << 64) | self.ids[1]
+        return ((self.base + self.ids[0]) << 64) | self.ids[1]
+
+    def append_id(self, ms: int, seq: int) -> None:
+        """Append an entry's ID (ms >= every ms present), widening ``ids`` to 'Q'
+        when its ms delta or seq does not fit 32 bits."""
+        ids = self.ids
+        d = ms - self.base
+        if (d > _U32 or seq > _U32) and ids.typecode == "I":
+            ids = self.ids = array("Q", ids)
+        ids.append(d)
+        ids.append(seq)
+
+    def append_off(self, off: int) -> None:
+        """Append an entry's data offset, widening ``offs`` to 'I' past 64 KB."""
+        offs = self.offs
+        if off > _U16 and offs.typecode == "H":
+            offs = self.offs = array("I", offs)
+        offs.append(off)
 
     def find_ge(self, sid: int) -> int:
         """Index of the first entry with ID >= sid (len if none)."""
         lo, hi = 0, len(self.flags)
         ids = self.ids
-        ms, seq = sid >> 64, sid & _M64
+        ms, seq = (sid >> 64) - self.base, sid & _M64
         while lo < hi:
             mid = (lo + hi) >> 1
             m = ids[2 * mid]
@@ -120,7 +176,7 @@ class _Node:
         """Index of the last entry with ID <= sid (-1 if none)."""
         lo, hi = 0, len(self.flags)
         ids = self.ids
-        ms, seq = sid >> 64, sid & _M64
+        ms, seq = (sid >> 64) - self.base, sid & _M64
         while lo < hi:
             mid = (lo + hi) >> 1
             m = ids[2 * mid]
@@ -133,7 +189,7 @@ class _Node:
     def index_of(self, sid: int) -> int:
         """Index of the entry with this exact ID (live or not), -1 if absent."""
         j = self.find_ge(sid)
-        if j < len(self.flags) and self.ids[2 * j] == sid >> 64 and self.ids[2 * j + 1] == sid & _M64:
+        if j < len(self.flags) and self.id_at(j) == sid:
             return j
         return -1
 
@@ -166,9 +222,13 @@ class _Node:
         return out
 
     def seal(self) -> None:
-        """The node stopped being the tail: drop growth slack."""
+        """The node stopped being the tail: drop growth slack (a slice of an array
+        and a copy of a bytearray are allocated at their exact size)."""
         if type(self.data) is bytearray:
             self.data = bytes(self.data)
+        self.ids = self.ids[:]
+        self.offs = self.offs[:]
+        self.flags = self.flags[:]
 
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -242,15 +302,22 @@ class Stream:
                 if type(data) is not bytearray:
                     data = node.data = bytearray(data)
                 ids = node.ids
-                node.offs.append(len(data))
+                off = len(data)
+                if off <= _U16 or node.offs.typecode == "I":
+                    node.offs.append(off)
+                else:
+                    node.append_off(off)
                 # listpack bytes: flags + ms delta + seq delta (+ numfields + names)
-                # + values + lp-count
-                d = ms - ids[0]
+                # + values + lp-count (the master entry is the first: ms delta d)
+                d = ms - node.base
                 size = 2 if 0 <= d <= 127 else 3 if -4096 <= d <= 4095 else int_size(signed64(d))
+                if (d <= _U32 and seq <= _U32) or ids.typecode == "Q":
+                    ids.append(d)
+                    ids.append(seq)
+                else:
+                    node.append_id(ms, seq)
                 d = seq - ids[1]  # negative when the ms moved on and the seq restarted
                 size += 2 if 0 <= d <= 127 else 3 if -4096 <= d <= 4095 else int_size(signed64(d))
-                ids.append(ms)
-                ids.append(seq)
                 if fields[0::2] == node.fields:
                     node.flags.append(F_SAME)
                     size += node.same_size
@@ -280,15 +347,18 @@ class Stream:
                 self.entries_added += 1
                 self.last_id = sid
                 return
-        # a new node: this entry is its master entry
-        node = _Node(fields[0::2])
+        # a new node: this entry is its master entry (the field names' list is
+        # shared with the previous node when equal)
+        names = fields[0::2]
+        if nodes and nodes[-1].fields == names:
+            names = nodes[-1].fields
+        node = _Node(names, ms)
         nodes.append(node)
         self._keys.append(sid)
         data = node.data
         assert type(data) is bytearray
         node.offs.append(0)
-        node.ids.append(ms)
-        node.ids.append(seq)
+        node.append_id(ms, seq)
         node.flags.append(F_SAME)
         size = 4 + node.same_size
         for v in fields[1::2]:
@@ -430,6 +500,7 @@ class Stream:
             j = node.find_ge(start) if first else 0
             first = False
             ids = node.ids
+            base = node.base
             flags = node.flags
             offs = node.offs
             data = node.data
@@ -438,7 +509,7 @@ class Stream:
             names = node.fields
             n = len(flags)
             while j < n:
-                ms = ids[2 * j]
+                ms = base + ids[2 * j]
                 seq = ids[2 * j + 1]
                 sid = (ms << 64) | seq
                 if sid > end:
@@ -495,10 +566,11 @@ class Stream:
                 j = node.find_ge(start) if first else 0
                 first = False
                 ids = node.ids
+                base = node.base
                 flags = node.flags
                 n = len(flags)
                 while j < n:
-                    sid = (ids[2 * j] << 64) | ids[2 * j + 1]
+                    sid = ((base + ids[2 * j]) << 64) | ids[2 * j + 1]
                     if sid > end:
                         return
                     if tombstones or not flags[j] & F_DELETED:
@@ -513,9 +585,10 @@ class Stream:
                 j = node.find_le(end) if first else len(node.flags) - 1
                 first = False
                 ids = node.ids
+                base = node.base
                 flags = node.flags
                 while j >= 0:
-                    sid = (ids[2 * j] << 64) | ids[2 * j + 1]
+                    sid = ((base + ids[2 * j]) << 64) | ids[2 * j + 1]
                     if sid < start:
                         return
                     if tombstones or not flags[j] & F_DELETED:
@@ -668,9 +741,10 @@ class Stream:
         new = Stream()
         for node in self._nodes:
             n = _Node.__new__(_Node)
-            n.ids = array("Q", node.ids)
+            n.base = node.base
+            n.ids = node.ids[:]
             n.flags = bytearray(node.flags)
-            n.offs = array("I", node.offs)
+            n.offs = node.offs[:]
             n.data = bytes(node.data)
             n.fields = node.fields
             n.same_size = node.same_size
