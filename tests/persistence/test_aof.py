@@ -194,6 +194,7 @@ def test_commands_longer_than_a_chunk_read_whole_load_as_hiredis_reads_them(tmp_
     variants = [data[:cut] for cut in range(len(data) + 1)]
     variants += [data + b"*2\r\n$3\r\nGET\r\n$03\r\nabc\r\n",  # not canonical
                  data + b"*1\r\n$4\r\nNOPE\r\n",  # an unknown command
+                 data + b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$99999999999999999\r\nabc",
                  data + b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n:12\r\n"]  # not a command
     for i, v in enumerate(variants):
         small = _replay_with_chunk(tmp_path / "small" / "f.aof", v, 16)

@@ -297,6 +297,7 @@ def _read_whole_command(f: Any, pos: int) -> tuple[list[bytes], int] | None:
     """The command at offset ``pos`` of ``f`` read straight from the file, and the
     offset after it; None if it is not a complete canonical array of bulk strings
     (the caller's hiredis path then reads it, and reports what is wrong)."""
+    size = os.fstat(f.fileno()).st_size
     f.seek(pos)
     line = f.readline(24)
     if line[:1] != b"*" or line[-2:] != b"\r\n" or not line[1:-2].isdigit():
@@ -307,6 +308,8 @@ def _read_whole_command(f: Any, pos: int) -> tuple[list[bytes], int] | None:
         if line[:1] != b"$" or line[-2:] != b"\r\n" or not line[1:-2].isdigit():
             return None
         n = int(line[1:-2])
+        if n > size - f.tell():  # (a damaged length, not a huge allocation)
+            return None
         arg = f.read(n)  # a big argument: one copy, from the page cache to its bytes
         if len(arg) != n or f.read(2) != b"\r\n":
             return None
