@@ -18,6 +18,9 @@
  *                               raw bytes of a read to the replies (_fastpath.c)
  *   fast_xadd(argv, ...)        the same for one XADD given as an argv list
  *   parse_ids(fallback, items)  stream IDs <ms>-<seq> as ints (XACK's, ids.py)
+ *   stream_node(buf, pos, end)  engine/serialize.py  stream_node_py (one stream node
+ *                               of an AOF base, snapshot or our RESTORE payload: its
+ *                               fields and arrays, read in one call)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -1085,6 +1088,130 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
+/* stream_node: one stream node of our own serialized format (serialize.py)  */
+
+/* array.array, "Q", "I", "frombytes": on first use */
+static PyObject *array_type, *code_Q, *code_I, *S_frombytes;
+
+static uint32_t rd_u32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* an array of ``code`` holding the ``n`` little-endian bytes at ``p`` */
+static PyObject *le_array(PyObject *code, const unsigned char *p, Py_ssize_t n) {
+    PyObject *a = PyObject_CallOneArg(array_type, code);
+    if (a == NULL)
+        return NULL;
+    PyObject *mv = PyMemoryView_FromMemory((char *)p, n, PyBUF_READ);  /* no copy */
+    PyObject *r = mv == NULL ? NULL : PyObject_CallMethodOneArg(a, S_frombytes, mv);
+    Py_XDECREF(mv);
+#if PY_BIG_ENDIAN
+    if (r != NULL) {
+        Py_DECREF(r);
+        r = PyObject_CallMethod(a, "byteswap", NULL);
+    }
+#endif
+    if (r == NULL)
+        Py_CLEAR(a);
+    Py_XDECREF(r);
+    return a;
+}
+
+static PyObject *sp_stream_node(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, end;
+    if (!PyArg_ParseTuple(args, "y*nn:stream_node", &view, &pos, &end))
+        return NULL;
+    const unsigned char *b = (const unsigned char *)view.buf;
+    PyObject *fields = NULL, *ids = NULL, *flags = NULL, *offs = NULL, *data = NULL;
+    PyObject *result = NULL;
+    if (end > view.len)
+        end = view.len;
+    if (S_frombytes == NULL) {  /* set last: all four are there once it is */
+        PyObject *mod = PyImport_ImportModule("array");
+        if (mod == NULL)
+            goto done;
+        Py_XSETREF(array_type, PyObject_GetAttrString(mod, "array"));
+        Py_DECREF(mod);
+        Py_XSETREF(code_Q, PyUnicode_InternFromString("Q"));
+        Py_XSETREF(code_I, PyUnicode_InternFromString("I"));
+        if (array_type == NULL || code_Q == NULL || code_I == NULL)
+            goto done;
+        if ((S_frombytes = PyUnicode_InternFromString("frombytes")) == NULL)
+            goto done;
+    }
+    /* every length is checked against what is left before it is used */
+#define NEED(n) do { if (pos < 0 || (n) < 0 || (Py_ssize_t)(n) > end - pos) goto past; } while (0)
+    NEED(4);
+    uint32_t nf = rd_u32(b + pos);
+    pos += 4;
+    NEED((Py_ssize_t)nf * 4);
+    Py_ssize_t lens_at = pos;
+    pos += (Py_ssize_t)nf * 4;
+    fields = PyList_New(nf);
+    if (fields == NULL)
+        goto done;
+    for (uint32_t k = 0; k < nf; k++) {
+        uint32_t ln = rd_u32(b + lens_at + 4 * (Py_ssize_t)k);
+        NEED((Py_ssize_t)ln);
+        PyObject *x = PyBytes_FromStringAndSize((const char *)b + pos, ln);
+        if (x == NULL)
+            goto done;
+        PyList_SET_ITEM(fields, k, x);
+        pos += ln;
+    }
+    NEED(20);
+    uint32_t live = rd_u32(b + pos), dead = rd_u32(b + pos + 4);
+    uint64_t body = (uint64_t)rd_u32(b + pos + 8) | (uint64_t)rd_u32(b + pos + 12) << 32;
+    uint32_t idlen = rd_u32(b + pos + 16);
+    pos += 20;
+    NEED((Py_ssize_t)idlen);
+    if (idlen % 8) {  /* as array.frombytes */
+        PyErr_SetString(PyExc_ValueError, "bytes length not a multiple of item size");
+        goto done;
+    }
+    if ((ids = le_array(code_Q, b + pos, idlen)) == NULL)
+        goto done;
+    pos += idlen;
+    NEED(4);
+    uint32_t flen = rd_u32(b + pos);
+    NEED(4 + (Py_ssize_t)flen);
+    if ((flags = PyByteArray_FromStringAndSize((const char *)b + pos + 4, flen)) == NULL)
+        goto done;
+    pos += 4 + (Py_ssize_t)flen;
+    NEED(4);
+    uint32_t olen = rd_u32(b + pos);
+    NEED(4 + (Py_ssize_t)olen);
+    if (olen % 4) {
+        PyErr_SetString(PyExc_ValueError, "bytes length not a multiple of item size");
+        goto done;
+    }
+    if ((offs = le_array(code_I, b + pos + 4, olen)) == NULL)
+        goto done;
+    pos += 4 + (Py_ssize_t)olen;
+    NEED(4);
+    uint32_t dlen = rd_u32(b + pos);
+    NEED(4 + (Py_ssize_t)dlen);
+    if ((data = PyBytes_FromStringAndSize((const char *)b + pos + 4, dlen)) == NULL)
+        goto done;
+    pos += 4 + (Py_ssize_t)dlen;
+#undef NEED
+    result = Py_BuildValue("(OkkKOOOOn)", fields, (unsigned long)live, (unsigned long)dead,
+                           (unsigned long long)body, ids, flags, offs, data, pos);
+    goto done;
+past:
+    PyErr_SetString(PyExc_ValueError, "stream node past the end of the value");
+done:
+    Py_XDECREF(fields);
+    Py_XDECREF(ids);
+    Py_XDECREF(flags);
+    Py_XDECREF(offs);
+    Py_XDECREF(data);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* ------------------------------------------------------------------------ */
 /* convert: reply values to what redis-py gets (embedded/convert.py), raw bytes */
 
 static PyTypeObject *CT_SimpleString, *CT_Verbatim;
@@ -1208,6 +1335,9 @@ static PyMethodDef methods[] = {
      "setup_fastpath(Stream, _Node): the stream classes fast_run appends to."},
     {"entries_resp", sp_entries_resp, METH_VARARGS,
      "entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> RESP bytes"},
+    {"stream_node", sp_stream_node, METH_VARARGS,
+     "stream_node(buf, pos, end) -> (fields, live, dead, body, ids, flags, offs, data, pos): "
+     "engine/serialize.py's stream_node_py"},
     {NULL, NULL, 0, NULL},
 };
 

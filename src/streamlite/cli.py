@@ -2,6 +2,12 @@
 
 Each module in ``SUBCOMMAND_MODULES`` defines ``register(subparsers)``, which adds its
 subcommands with ``set_defaults(func=...)``; ``func(args) -> int`` is the exit code.
+
+``SUBCOMMANDS`` says which module registers which subcommand, so that
+``streamlite server ...`` imports the server's module alone (the others import
+redis-py, the events framework and the applications: 0.1 s or more before a server
+could listen); ``streamlite``, ``streamlite --help`` and an unknown subcommand
+build the whole parser (``tests/test_cli.py`` keeps the table true).
 """
 
 from __future__ import annotations
@@ -19,8 +25,21 @@ SUBCOMMAND_MODULES = [
     "streamlite.migrate",  # migrate: copy keys between any two backends
 ]
 
+# subcommand -> the module in SUBCOMMAND_MODULES that registers it
+SUBCOMMANDS = {
+    "server": "streamlite.server.cli",
+    **dict.fromkeys(("produce", "tail", "top", "dlq", "replay", "trim"),
+                    "streamlite.events.cli"),
+    "worker": "streamlite.events.runner",
+    "docs": "streamlite.events.asyncapi",
+    **dict.fromkeys(("run", "dashboard", "load"), "streamlite.apps.cli"),
+    "migrate": "streamlite.migrate",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or with ``command`` (a key of ``SUBCOMMANDS``)
+    the parser of that one alone: the same parse of a command line naming it."""
     p = argparse.ArgumentParser(
         prog="streamlite",
         description="A Redis-Streams-compatible event-streaming platform.",
@@ -29,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--version", action="version", version=f"streamlite {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
+    for name in [SUBCOMMANDS[command]] if command is not None else SUBCOMMAND_MODULES:
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as e:
@@ -54,7 +73,10 @@ def _deepest(parser: argparse.ArgumentParser,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    # only the module of the subcommand named first (no top-level option comes before
+    # it but --version and --help, which need the whole parser anyway)
+    parser = build_parser(words[0] if words and words[0] in SUBCOMMANDS else None)
     args, extra = parser.parse_known_args(argv)
     if extra:  # reported with the usage of the subcommand they were given to
         _deepest(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")

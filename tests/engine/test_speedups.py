@@ -428,3 +428,51 @@ def test_parse_ids_matches_python(items: list[bytes]) -> None:
 
     got = _parsed(lambda xs: sp.parse_ids(parse_strict, xs), items)
     assert got == _parsed(parse_ids_py, items)
+
+
+# -- loading: a node of our own format (AOF bases, snapshots, our RESTORE payloads) ------
+
+def _node_parts(fn: Any, buf: bytes, pos: int, end: int) -> Any:
+    import struct
+
+    try:
+        f, live, dead, body, ids, flags, offs, data, after = fn(buf, pos, end)
+    except (ValueError, struct.error):  # RESTORE and the loaders catch both
+        return "error"
+    assert type(f) is list and type(flags) is bytearray and type(data) is bytes
+    assert ids.typecode == "Q" and offs.typecode == "I"
+    return f, live, dead, body, ids.tobytes(), bytes(flags), offs.tobytes(), data, after
+
+
+@needs_c
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ops, st.sampled_from([1, 3, 100]), _mutations, st.data())
+def test_stream_node_matches_python(ops: list[Any], max_entries: int, mutations: list[Any],
+                                    data: st.DataObject) -> None:
+    from streamlite.engine import serialize
+
+    s, _ = _build(ops, max_entries, 4096)
+    out: list[bytes] = []
+    serialize._enc_stream(out, s)
+    buf = bytearray(b"".join(out))
+    starts = [52]  # after the counters: u64, two IDs, u64, u32 node count
+    for _ in s._nodes:
+        starts.append(serialize.stream_node_py(bytes(buf), starts[-1], len(buf))[-1])
+    for m in mutations:  # damage it: both refuse it, or agree
+        if m[0] == "set" and buf:
+            buf[m[1] % len(buf)] = m[2]
+        elif m[0] == "cut":
+            del buf[m[1] % (len(buf) + 1):]
+        elif m[0] == "grow":
+            buf[len(buf) // 2:len(buf) // 2] = m[1]
+    raw = bytes(buf)
+    ends = [len(raw), *starts, len(raw) - 1, len(raw) + 5]
+    for pos in {*starts, data.draw(st.integers(-2, len(raw) + 2))}:
+        end = data.draw(st.sampled_from(ends))
+        want = _node_parts(serialize.stream_node_py, raw, pos, end)
+        assert _node_parts(sp.stream_node, raw, pos, end) == want
+        assert _node_parts(sp.stream_node, memoryview(raw), pos, end) == want
+    if not mutations:  # undamaged: every node reads back, up to where the next begins
+        for n, pos, nxt in zip(s._nodes, starts, starts[1:], strict=False):
+            got = _node_parts(sp.stream_node, raw, pos, len(raw))
+            assert got != "error" and (got[1], got[2], got[-1]) == (n.live, n.dead, nxt)

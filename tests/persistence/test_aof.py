@@ -164,6 +164,46 @@ def test_truncation_at_every_offset_keeps_exactly_the_complete_commands(tmp_path
     assert len(boundaries) >= 8 and boundaries[-1] == len(data)
 
 
+def _replay_with_chunk(path: Path, data: bytes, chunk: int) -> tuple[object, ...]:
+    from streamlite.engine.core import Engine
+    from streamlite.persistence.aof import replay
+
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    eng = Engine()
+    seen: list[int] = []
+    try:
+        n = replay(eng, str(path), allow_truncated=True, log=lambda m: None, chunk=chunk,
+                   progress=seen.append)
+    except AofError as e:
+        return ("error", str(e))
+    return n, path.stat().st_size, sum(seen), canonical(eng)
+
+
+def test_commands_longer_than_a_chunk_read_whole_load_as_hiredis_reads_them(tmp_path):
+    """replay reads a command still incomplete after a chunk straight from the file: with
+    16-byte chunks nearly every command goes that way, truncated or not, and the result
+    (commands run, what is kept of the file, the data, errors) is hiredis's alone."""
+    src = tmp_path / "src"
+    d = Durable(str(src), FakeClock())
+    for c in [("SET", "a", "1"), ("SET", "big", "v" * 300), ("RPUSH", "l", "x" * 40, "y"),
+              ("MULTI",), ("SET", "m1", "z" * 50), ("EXEC",), ("XADD", "s", "1-1", "f", "v")]:
+        d(*c)
+    d.close()
+    data = Path(incr_files(str(src))[-1]).read_bytes()
+    variants = [data[:cut] for cut in range(len(data) + 1)]
+    variants += [data + b"*2\r\n$3\r\nGET\r\n$03\r\nabc\r\n",  # not canonical
+                 data + b"*1\r\n$4\r\nNOPE\r\n",  # an unknown command
+                 data + b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$99999999999999999\r\nabc",
+                 data + b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n:12\r\n"]  # not a command
+    for i, v in enumerate(variants):
+        small = _replay_with_chunk(tmp_path / "small" / "f.aof", v, 16)
+        whole = _replay_with_chunk(tmp_path / "whole" / "f.aof", v, 1 << 16)
+        assert small == whole, i
+        if small[0] != "error":
+            assert small[2] == len(v)  # progress counted every byte read
+
+
 def test_truncation_refused_when_not_allowed(tmp_path):
     d = Durable(str(tmp_path))
     d("SET", "a", "1")

@@ -8,7 +8,6 @@ network bytes). ``render`` joins the sections in Redis's text format.
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -52,6 +51,8 @@ def section_server(engine: Engine) -> dict[str, Any]:
     st = state(engine)
     now_ms = engine.clock.ms()
     up = max(0, (now_ms - st["start_ms"]) // 1000)
+    import platform  # here: 1 ms of every start otherwise
+
     u = platform.uname()
     hz = engine.config.get("hz", 10)
     out: dict[str, Any] = {

@@ -41,6 +41,7 @@ import sys
 from array import array
 from typing import TYPE_CHECKING, Any
 
+from ..accel import speedups
 from ..numparse import string2ll
 from .crc64 import crc64
 from .database import type_name
@@ -499,6 +500,47 @@ def _dec_hash(flags: int, flat: list[bytes], ttls: dict[bytes, int], engine: Eng
     return h
 
 
+def stream_node_py(buf: bytes | memoryview, pos: int, end: int) -> tuple[
+        list[bytes], int, int, int, array[int], bytearray, array[int], bytes, int]:
+    """The stream node ``_enc_stream`` wrote at ``pos`` (up to ``end``): its fields,
+    live and deleted counts, listpack size, IDs, flags, offsets, data, and the offset
+    after it. Raises ``ValueError`` or ``struct.error`` when it runs past ``end``.
+    The reference of ``_speedups.stream_node``."""
+    if not 0 <= pos <= end:
+        raise ValueError("stream node past the end of the value")
+    (nf,) = _u32.unpack_from(buf, pos)
+    lens = struct.unpack_from(f"<{nf}I", buf, pos + 4)
+    pos += 4 + 4 * nf
+    fields = []
+    for ln in lens:
+        fields.append(bytes(buf[pos : pos + ln]))
+        pos += ln
+    live, dead, body, idlen = _node_hdr.unpack_from(buf, pos)
+    pos += 20
+    ids = array("Q")
+    ids.frombytes(buf[pos : pos + idlen])
+    pos += idlen
+    (flen,) = _u32.unpack_from(buf, pos)
+    flags = bytearray(buf[pos + 4 : pos + 4 + flen])
+    pos += 4 + flen
+    (olen,) = _u32.unpack_from(buf, pos)
+    offs = array("I")
+    offs.frombytes(buf[pos + 4 : pos + 4 + olen])
+    pos += 4 + olen
+    (dlen,) = _u32.unpack_from(buf, pos)
+    data = bytes(buf[pos + 4 : pos + 4 + dlen])
+    pos += 4 + dlen
+    if pos > end or len(data) != dlen:
+        raise ValueError("stream node past the end of the value")
+    if _BIG:  # pragma: no cover
+        ids.byteswap()
+        offs.byteswap()
+    return fields, live, dead, body, ids, flags, offs, data, pos
+
+
+stream_node = getattr(speedups, "stream_node", None) or stream_node_py
+
+
 def _dec_stream(r: Reader) -> Stream:
     s = Stream()
     s.length = r.u64()
@@ -510,46 +552,22 @@ def _dec_stream(r: Reader) -> Stream:
     prev_last = -1
     nodes = s._nodes
     keys = s._keys
-    # the hot loop of loading a big stream: reads inlined, one node per iteration
+    # the hot loop of loading a big stream: one node per iteration, read by
+    # ``stream_node`` (compiled when the accelerator is active)
     buf, pos, end = r.buf, r.pos, r.end
-    u32_at = _u32.unpack_from
-    hdr_at = _node_hdr.unpack_from
+    read_node = stream_node
     new_node = _Node.__new__
     for _ in range(nnodes):
-        (nf,) = u32_at(buf, pos)
-        lens = struct.unpack_from(f"<{nf}I", buf, pos + 4)
-        pos += 4 + 4 * nf
-        fields = []
-        for ln in lens:
-            fields.append(bytes(buf[pos : pos + ln]))
-            pos += ln
-        live, dead, body, idlen = hdr_at(buf, pos)
-        pos += 20
-        ids = array("Q")
-        ids.frombytes(buf[pos : pos + idlen])
-        pos += idlen
-        (flen,) = u32_at(buf, pos)
-        flags = bytearray(buf[pos + 4 : pos + 4 + flen])
-        pos += 4 + flen
-        (olen,) = u32_at(buf, pos)
-        offs = array("I")
-        offs.frombytes(buf[pos + 4 : pos + 4 + olen])
-        pos += 4 + olen
-        (dlen,) = u32_at(buf, pos)
-        data = bytes(buf[pos + 4 : pos + 4 + dlen])
-        pos += 4 + dlen
-        if pos > end:
-            raise FormatError("stream node past the end of the value")
-        if _BIG:  # pragma: no cover
-            ids.byteswap()
-            offs.byteswap()
+        fields, live, dead, body, ids, flags, offs, data, pos = read_node(buf, pos, end)
         cnt = len(flags)
         if (not cnt or len(ids) != 2 * cnt or len(offs) != cnt or live + dead != cnt
                 or offs[-1] >= max(len(data), 1) or offs[0] != 0
                 or flags.count(F_DELETED) + flags.count(F_DELETED | 2) != dead):
             raise FormatError("inconsistent stream node")
         n = new_node(_Node)
-        n.fields = list(fields)  # a list, as Stream.add compares it with fields[0::2]
+        # a list, as Stream.add compares it with fields[0::2]; one list shared by
+        # consecutive nodes with the same names, as Stream.add shares it
+        n.fields = nodes[-1].fields if nodes and nodes[-1].fields == fields else list(fields)
         n.same_size = node_same_size(len(fields))
         n.live, n.dead, n.body = live, dead, body
         n.base = ids[0]

@@ -18,7 +18,6 @@ soft limits. Blocking deadlines have their own timer.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import signal
 import sys
@@ -72,6 +71,8 @@ _MAY_WRITE = frozenset({"publish", "spublish", "eval", "evalsha", "fcall", "pfco
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress  # here, not at start-up (1 ms)
+
     try:
         ip = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
