@@ -328,14 +328,37 @@ class Connection(asyncio.Protocol):
             self.fast_tail = b""
         if self.parser is not None:
             self._parser_received(data)
-        elif data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
+        else:
+            self._received(data)
+        srv.end_batch(self)
+
+    def _received(self, data: bytes) -> None:
+        """A read from a command boundary, no RequestParser in charge: while the guard
+        of ``fastpath`` holds, the compiled ``fast_run`` answers PING/ECHO/XADD straight
+        from the bytes read (its parser takes exactly the arrays of bulk strings, so
+        ``~`` or ``=`` inside them are only data), and the rest of the read goes to
+        ``_dispatch``."""
+        if fastpath.fast_run is not None and data[0] == 0x2A and fastpath.usable(self):
+            tr = self.transport
+            # nothing pending (the common case): every limit leaves at least REPLY_BUF
+            # of room, so the limits need not be looked up before that much is replied
+            self.room = REPLY_BUF if not self.out and tr is not None \
+                and not tr.get_write_buffer_size() else self._room()
+            pos = fastpath.run(self, data)
+            if pos < 0 or pos == len(data):
+                return
+            data = data[pos:]
+        self._dispatch(data)
+
+    def _dispatch(self, data: bytes) -> None:
+        """Commands from a boundary: hiredis, or RequestParser for what it must see."""
+        if data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
                 (b"+" in data or b"=" in data or b"(" in data or b"~" in data or b"|" in data)
                 and _NON_BULK(data)):
             self._use_parser(data)
             self._parser_received(b"")
         else:
             self._hiredis_received(data)
-        srv.end_batch(self)
 
     def _hiredis_received(self, data: bytes) -> None:
         """Parse with hiredis; a read that ends mid-command goes to RequestParser.
@@ -345,23 +368,14 @@ class Connection(asyncio.Protocol):
         commands already taken from it are all the fallback needs.
 
         The common case (not paused, not loading, replies on) runs each command
-        inline: this loop is the server's hot path. Before it, while the guard of
-        ``fastpath`` holds, the compiled ``fast_run`` answers PING/ECHO/XADD straight
-        from the bytes read and hands the rest of the read to this loop.
+        inline: this loop is the server's hot path for what the compiled fast path
+        (``_received``) does not answer.
         """
         tr = self.transport
         # nothing pending (the common case): every limit leaves at least REPLY_BUF of
         # room, so the limits need not be looked up before that much is replied
         room = REPLY_BUF if not self.out and tr is not None and not tr.get_write_buffer_size() \
             else self._room()
-        if fastpath.fast_run is not None and fastpath.usable(self):  # compiled PING/ECHO/XADD
-            self.room = room
-            pos = fastpath.run(self, data)
-            if pos < 0 or pos == len(data):
-                return
-            room = self.room
-            if pos:
-                data = data[pos:]
         reader = self.reader
         reader.feed(data)
         gets = reader.gets
