@@ -70,5 +70,10 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *fp_fast_xadd(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *fp_parse_ids(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *fp_setup(PyObject *self, PyObject *args);
+/* _readpath.c */
+int rp_add_types(PyObject *m);
+PyObject *rp_guard(PyObject *self, PyObject *conn);
+PyObject *rp_served(PyObject *self, PyObject *unused);
+PyObject *rp_setup(PyObject *self, PyObject *args);
 
 #endif

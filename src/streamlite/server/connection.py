@@ -4,7 +4,13 @@
 in order; the replies of one read go out in a single ``transport.write`` once
 the server has flushed the writes to the AOF (``Server.end_batch``).
 
-Parsing: hiredis (C) handles the common case, reads made of whole RESP arrays
+With the C accelerator, ``data_received`` is each connection's ``fastpath.ReadPath``
+(``_readpath.c``): a read of fast commands (PING/ECHO/XADD) with nothing pending runs
+from its bytes to ``transport.write`` in C, with this method's effects; anything else
+comes to this method, unchanged, and a read it stopped in goes on in ``_fast_resume``.
+
+Parsing: the compiled ``fast_run`` first (``_received``; its parser takes exactly the
+arrays of bulk strings), then hiredis (C) for the common case, reads made of whole RESP arrays
 of bulk strings. The pure-Python ``RequestParser`` (Redis's exact rules and
 error texts) takes over for inline commands, unauthenticated clients (Redis
 limits their request sizes), reads that end inside a command (so length limits
@@ -109,6 +115,10 @@ class Connection(asyncio.Protocol):
         self.room = 0  # reply bytes ``run`` may add before ``_output_check`` (``_room``)
         self.fd = -1  # kept from forked children (``datadir.guard``)
         self.fast_tail = b""  # a command's start, kept by ``fastpath.run`` for the next read
+        # the compiled per-read path (_readpath.c), unless a subclass has its own
+        # data_received (embedded/served.py's takes the host's lock around it)
+        if fastpath.ReadPath is not None and type(self).data_received is _DATA_RECEIVED:
+            self.data_received = fastpath.reader(self)  # type: ignore[method-assign]
 
     # -- connection lifecycle ------------------------------------------------------
 
@@ -349,6 +359,17 @@ class Connection(asyncio.Protocol):
                 return
             data = data[pos:]
         self._dispatch(data)
+
+    def _fast_resume(self, data: bytes, pos: int, status: int, extra: Any) -> None:
+        """The compiled per-read path (``fastpath.ReadPath``, ``_readpath.c``) stopped
+        at ``pos`` of ``data`` with fast_run's ``status``, its replies in ``out``: the
+        rest of the read as ``data_received`` goes on with it."""
+        p = fastpath.settle(self, data, pos, status, extra)
+        if p is None:
+            p = fastpath.run(self, data, pos)
+        if 0 <= p < len(data):
+            self._dispatch(data[p:] if p else data)
+        self.server.end_batch(self)
 
     def _dispatch(self, data: bytes) -> None:
         """Commands from a boundary: hiredis, or RequestParser for what it must see."""
@@ -647,6 +668,10 @@ class Connection(asyncio.Protocol):
             "rbs": 16384,
             "rbp": 16384,
         }
+
+
+_DATA_RECEIVED = Connection.data_received
+fastpath.setup_received(Connection, REPLY_BUF)
 
 
 def _fmt_addr(addr: Any) -> bytes:

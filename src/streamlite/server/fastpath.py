@@ -31,12 +31,20 @@ used up). ``STREAMLITE_PURE=1`` turns it off (no ``speedups``), and so does
 ``STREAMLITE_FASTPATH=0`` alone (the other compiled twins stay: for measuring it, or
 to rule it out); the twin tests in ``tests/server/test_fastpath.py`` run the same
 pipelines both ways.
+
+A read of one command costs the Python around ``fast_run`` (``data_received``, this
+guard, ``run``, ``Server.end_batch``, ``flush``) about what Redis's whole command costs:
+``ReadPath`` (``_readpath.c``, bound by ``reader`` as each connection's
+``data_received``) does all of it in C for the common case, keeping what the guard found
+between reads while the dicts it read are unchanged (see there and
+docs/architecture.md); it runs only while ``fast_run`` here is the compiled one.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..accel import speedups
 from ..engine import fastpath as engine_fastpath
 from ..engine.clock import SystemClock
 from ..engine.fastpath import ECHO, PING, XADD, count_calls
@@ -47,6 +55,12 @@ if TYPE_CHECKING:
     from .connection import Connection
 
 fast_run: Any = engine_fastpath.fast_run  # looked up at each call: tests turn it off and on
+# The compiled per-read path (``ReadPath`` of ``_readpath.c``): each connection's
+# ``data_received`` while the accelerator is active (``reader``; it runs only while
+# ``fast_run`` here is the compiled one, else it hands the read to the Python
+# ``Connection.data_received``); None on the Python path.
+ReadPath: Any = speedups.ReadPath if speedups is not None and fast_run is not None else None
+
 # statuses of fast_run (see _fastpath.h)
 END, HANDOVER, ARGV, ROOM, SLOW, PARTIAL, ERROR = range(7)
 # A read that ends inside a command shorter than this keeps the start of the command in
@@ -58,9 +72,30 @@ _BY_KIND = (None, PING, ECHO, XADD)  # fast_run's last_kind
 _BY_NAME = {"ping": PING, "echo": ECHO, "xadd": XADD}
 
 
+def setup_received(conn_type: type[Connection], reply_buf: int) -> None:
+    """What ``ReadPath`` needs: the Python path it falls back to
+    (``Connection.data_received``) and goes on with (``_fast_resume``), this module's
+    globals (it runs only while ``fast_run`` here is the compiled one), the commands
+    of fast_run's kinds and ``REPLY_BUF``."""
+    if ReadPath is not None and speedups is not None:
+        speedups.setup_readpath(conn_type.data_received, conn_type._fast_resume, globals(),
+                                engine_fastpath.fast_run, SystemClock, _BY_KIND, reply_buf)
+
+
+def reader(conn: Connection) -> Any:
+    """``conn``'s compiled data_received, sharing its server's ``ReadCache``."""
+    srv = conn.server
+    if srv.read_cache is None:
+        assert speedups is not None
+        srv.read_cache = speedups.ReadCache()
+    return ReadPath(conn, srv.read_cache)
+
+
 def usable(conn: Connection) -> bool:
     """The guard: the connection's part here, the engine's and the client's in
-    ``engine.fastpath.usable``."""
+    ``engine.fastpath.usable``. ``_readpath.c`` (``rp_usable``) has its compiled twin:
+    a condition added here goes there too (tests/server/test_readpath.py compares
+    them)."""
     srv = conn.server
     return not (
         conn.waiting or conn.closed or conn.close_after_reply or srv.paused_until
