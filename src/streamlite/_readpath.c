@@ -388,12 +388,12 @@ static inline uint64_t dver(PyObject *d) { return 0; }
 #endif
 
 typedef struct {
-    PyObject *d; /* the dict (compared, not owned) */
+    PyObject *d; /* the dict (owned: never a dangling pointer to compare) */
     uint64_t ver;
 } Seen;
 
 static inline void seen_now(Seen *s, PyObject *d) {
-    s->d = d;
+    Py_XSETREF(s->d, Py_XNewRef(d));
     s->ver = d ? dver(d) : 0;
 }
 
@@ -485,11 +485,12 @@ static int dynamic_ok(ReadPath *rp) {
 static int cached_ok(ReadPath *rp) {
     ReadCache *k = rp->cache;
     return CACHING && rp->valid && k->valid && rp->srv == k->srv_o && rp->eng == k->eng_o &&
-           seen_same(&rp->conn_d) && dict_of(rp->conn) == rp->conn_d.d &&
-           seen_same(&rp->c_d) && dict_of(rp->c) == rp->c_d.d && seen_same(&k->srv) &&
-           dict_of(k->srv_o) == k->srv.d && seen_same(&k->eng) && dict_of(k->eng_o) == k->eng.d &&
+           dict_of(rp->conn) == rp->conn_d.d && seen_same(&rp->conn_d) &&
+           dict_of(rp->c) == rp->c_d.d && seen_same(&rp->c_d) &&
+           dict_of(k->srv_o) == k->srv.d && seen_same(&k->srv) &&
+           dict_of(k->eng_o) == k->eng.d && seen_same(&k->eng) &&
            seen_same(&k->cfg) && seen_same(&k->cmds) &&
-           (k->p_o == Py_None || (seen_same(&k->p) && dict_of(k->p_o) == k->p.d));
+           (k->p_o == Py_None || (dict_of(k->p_o) == k->p.d && seen_same(&k->p)));
 }
 
 /* after the read: every tracked dict still as this file left it */
@@ -845,6 +846,7 @@ static PyObject *read_vectorcall(PyObject *self, PyObject *const *args, size_t n
 static int cache_traverse(ReadCache *k, visitproc visit, void *arg) {
 #define VISIT(f) Py_VISIT(k->f);
     CACHE_FIELDS(VISIT)
+    VISIT(srv.d) VISIT(eng.d) VISIT(cfg.d) VISIT(cmds.d) VISIT(p.d)
 #undef VISIT
     return 0;
 }
@@ -852,6 +854,7 @@ static int cache_traverse(ReadCache *k, visitproc visit, void *arg) {
 static int cache_clear(ReadCache *k) {
 #define CLEAR(f) Py_CLEAR(k->f);
     CACHE_FIELDS(CLEAR)
+    CLEAR(srv.d) CLEAR(eng.d) CLEAR(cfg.d) CLEAR(cmds.d) CLEAR(p.d)
 #undef CLEAR
     k->valid = 0;
     return 0;
@@ -885,6 +888,7 @@ static int path_traverse(ReadPath *rp, visitproc visit, void *arg) {
     Py_VISIT(rp->cache);
 #define VISIT(f) Py_VISIT(rp->f);
     PATH_FIELDS(VISIT)
+    VISIT(conn_d.d) VISIT(c_d.d)
 #undef VISIT
     return 0;
 }
@@ -894,6 +898,7 @@ static int path_clear(ReadPath *rp) {
     Py_CLEAR(rp->cache);
 #define CLEAR(f) Py_CLEAR(rp->f);
     PATH_FIELDS(CLEAR)
+    CLEAR(conn_d.d) CLEAR(c_d.d)
 #undef CLEAR
     rp->valid = 0;
     return 0;
