@@ -15,11 +15,11 @@ $(BIN)/python:
 
 # setup.py builds the optional C accelerator (src/streamlite/_speedups.c) in place:
 # a changed C source is rebuilt by installing again
-$(STAMP): $(BIN)/python pyproject.toml setup.py src/streamlite/_speedups.c src/streamlite/_fastpath.c src/streamlite/_fastpath.h
+$(STAMP): $(BIN)/python pyproject.toml setup.py src/streamlite/_speedups.c src/streamlite/_fastpath.c src/streamlite/_readpath.c src/streamlite/_fastpath.h
 	$(BIN)/pip install -q -e '.[app]'
 	@touch $@
 
-$(TEST_STAMP): $(BIN)/python pyproject.toml setup.py src/streamlite/_speedups.c src/streamlite/_fastpath.c src/streamlite/_fastpath.h
+$(TEST_STAMP): $(BIN)/python pyproject.toml setup.py src/streamlite/_speedups.c src/streamlite/_fastpath.c src/streamlite/_readpath.c src/streamlite/_fastpath.h
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@ $(STAMP)
 

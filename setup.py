@@ -16,7 +16,8 @@ if os.environ.get("STREAMLITE_NO_EXT", "") in ("", "0"):
     ext_modules.append(
         Extension(
             "streamlite._speedups",
-            sources=["src/streamlite/_speedups.c", "src/streamlite/_fastpath.c"],
+            sources=["src/streamlite/_speedups.c", "src/streamlite/_fastpath.c",
+                     "src/streamlite/_readpath.c"],
             depends=["src/streamlite/_fastpath.h"],
             optional=True,
             extra_compile_args=["-O2"],

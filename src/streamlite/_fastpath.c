@@ -48,23 +48,15 @@
 #define LISTPACK_MAX_SIZE (1LL << 30)
 #define F_SAME 2
 
-enum { ST_END = 0, ST_HANDOVER = 1, ST_ARGV = 2, ST_ROOM = 3, ST_SLOW = 4, ST_PARTIAL = 5 };
-enum { K_NONE = 0, K_PING = 1, K_ECHO = 2, K_XADD = 3, K_N = 4 };
 
 static PyTypeObject *StreamType, *NodeType;
 /* slot offsets of Stream and _Node (their __slots__ member descriptors) */
 static Py_ssize_t o_nodes, o_length, o_last_id, o_entries_added;
 static Py_ssize_t o_ids, o_flags, o_offs, o_data, o_fields, o_live, o_dead, o_body, o_same, o_base;
 static PyObject *S_append, *S_add, *S_ms;
-static PyObject *KIND_NAME[K_N];
+PyObject *fp_kind_name[K_N];
 
 /* -- output buffer ------------------------------------------------------------------ */
-
-typedef struct {
-    char *p;
-    Py_ssize_t len, cap;
-    char small[2048];
-} OBuf;
 
 static int ob_reserve(OBuf *b, Py_ssize_t extra) {
     if (b->len + extra <= b->cap)
@@ -817,11 +809,6 @@ static int do_xadd(Ctx *x, const char *d, Arg *args, int argc, char *idb, int *i
 
 /* -- the batch ---------------------------------------------------------------------- */
 
-typedef struct {
-    long long calls, usec, zero; /* zero: calls under 1 usec */
-    PyObject *hist;              /* {usec: calls} for the others, or NULL */
-} KStat;
-
 static inline long long now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -831,8 +818,8 @@ static inline long long now_ns(void) {
 static int count(KStat *k, long long usec) {
     k->calls++;
     k->usec += usec;
-    if (usec == 0) {
-        k->zero++;
+    if (usec < KSTAT_LOW) {
+        k->low[usec]++;
         return 0;
     }
     if (!k->hist && !(k->hist = PyDict_New()))
@@ -857,17 +844,19 @@ static PyObject *stats_list(KStat *ks) {
     for (int k = 1; k < K_N; k++) {
         if (!ks[k].calls)
             continue;
-        if (ks[k].zero) {
+        for (long long u = 0; u < KSTAT_LOW; u++) {
+            if (!ks[k].low[u])
+                continue;
             if (!ks[k].hist && !(ks[k].hist = PyDict_New()))
                 goto error;
-            PyObject *z = PyLong_FromLongLong(0), *c = PyLong_FromLongLong(ks[k].zero);
+            PyObject *z = PyLong_FromLongLong(u), *c = PyLong_FromLongLong(ks[k].low[u]);
             int r = z && c ? PyDict_SetItem(ks[k].hist, z, c) : -1;
             Py_XDECREF(z);
             Py_XDECREF(c);
             if (r < 0)
                 goto error;
         }
-        PyObject *t = Py_BuildValue("(OLLO)", KIND_NAME[k], ks[k].calls, ks[k].usec,
+        PyObject *t = Py_BuildValue("(OLLO)", fp_kind_name[k], ks[k].calls, ks[k].usec,
                                     ks[k].hist);
         if (!t || PyList_Append(stats, t) < 0) {
             Py_XDECREF(t);
@@ -881,6 +870,156 @@ error:
     return NULL;
 }
 
+long long fp_served; /* commands fp_run answered, for the tests (fastpath_served) */
+
+void fp_run_init(FpRun *r) {
+    r->out.p = r->out.small;
+    r->out.len = 0;
+    r->out.cap = sizeof r->out.small;
+    memset(r->ks, 0, sizeof r->ks);
+    r->ncmds = r->dirty = 0;
+    r->status = ST_END;
+    r->last = K_NONE;
+    r->extra = NULL;
+}
+
+void fp_run_clear(FpRun *r) {
+    Py_CLEAR(r->extra);
+    for (int k = 0; k < K_N; k++)
+        Py_CLEAR(r->ks[k].hist);
+    if (r->out.p != r->out.small)
+        PyMem_Free(r->out.p);
+    r->out.p = r->out.small;
+    r->out.len = 0;
+}
+
+/* A command at args failed (an exception is set, MemoryError above all): its name and
+ * the exception as r->extra, for Python to answer as it answers a failing command
+ * (Server.internal_error); 0, or -1 when even that could not be made. */
+static int command_failed(FpRun *r, Arg a0) {
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb && v)
+        PyException_SetTraceback(v, tb);
+    PyObject *name = PyBytes_FromStringAndSize(r->d + a0.off, a0.len);
+    PyObject *extra = name && v ? PyTuple_Pack(2, name, v) : NULL;
+    Py_XDECREF(name);
+    if (!extra) {
+        Py_XDECREF(t);
+        Py_XDECREF(v);
+        Py_XDECREF(tb);
+        return -1;
+    }
+    Py_XDECREF(t);
+    Py_XDECREF(v);
+    Py_XDECREF(tb);
+    Py_XSETREF(r->extra, extra);
+    r->status = ST_ERROR;
+    return 0;
+}
+
+int fp_run(FpRun *r) {
+    if (StreamType == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "fast_run: setup_fastpath() was not called");
+        return -1;
+    }
+    const char *d = r->d;
+    Py_ssize_t n = r->n, pos = r->pos;
+    long long room = r->room;
+    Ctx x = {r->data, r->expires, r->db_index, r->watched, r->blocked_on, r->effects, r->clock,
+             r->ks_dirty, r->max_entries, r->max_bytes, r->ks_cap};
+    OBuf *out = &r->out;
+    KStat *ks = r->ks;
+    Arg args[MAX_ARGS];
+    int argc, rc = 0;
+    long long t_next = now_ns();
+    r->status = ST_END;
+    while (1) {
+        if (pos >= n) {
+            r->status = ST_END;
+            break;
+        }
+        Py_ssize_t p = pos;
+        int parsed = parse_cmd(d, n, &p, args, &argc);
+        if (parsed != P_DONE) {
+            r->status = parsed == P_INCOMPLETE ? ST_PARTIAL : ST_HANDOVER;
+            break;
+        }
+        Arg a0 = args[0];
+        int kind = K_NONE, done = 0;
+        long long t0 = t_next;
+        Py_ssize_t before = out->len;
+        if (arg_is(d, a0, "ping") && argc <= 2) {
+            kind = K_PING;
+            done = argc == 1 ? ob_put(out, "+PONG\r\n", 7)
+                             : ob_bulk(out, d + args[1].off, args[1].len);
+            done = done < 0 ? -1 : 1;
+        } else if (arg_is(d, a0, "echo") && argc == 2) {
+            kind = K_ECHO;
+            done = ob_bulk(out, d + args[1].off, args[1].len) < 0 ? -1 : 1;
+        } else if (argc >= 5 && arg_is(d, a0, "xadd")) {
+            kind = K_XADD;
+            char idb[48];
+            int idn = 0;
+            done = do_xadd(&x, d, args, argc, idb, &idn);
+            if (done == 1) {
+                r->dirty++;
+                done = ob_bulk(out, idb, idn) < 0 ? -1 : 1;
+            }
+        }
+        if (!done) { /* Python runs it */
+            PyObject *argv = make_argv(d, args, argc);
+            if (argv) {
+                Py_XSETREF(r->extra, argv);
+                r->status = ST_ARGV;
+                pos = p;
+                break;
+            }
+            done = -1;
+        }
+        if (done < 0) { /* the command failed: Python answers it (ST_ERROR) */
+            out->len = before;
+            if (command_failed(r, a0) < 0)
+                rc = -1;
+            else
+                pos = p;
+            break;
+        }
+        t_next = now_ns(); /* this command's end, the next one's start */
+        long long usec = (t_next - t0) / 1000;
+        if (count(&ks[kind], usec) < 0) {
+            rc = -1;
+            break;
+        }
+        r->ncmds++;
+        r->last = kind;
+        pos = p;
+        room -= out->len - before;
+        if (usec >= r->observe) { /* the slow log / latency monitor: Python records it */
+            PyObject *argv = make_argv(d, args, argc);
+            PyObject *extra = argv ? Py_BuildValue("(NL)", argv, usec) : NULL;
+            if (!extra) {
+                rc = -1;
+                break;
+            }
+            Py_XSETREF(r->extra, extra);
+            r->status = ST_SLOW;
+            break;
+        }
+        if (room < 0) {
+            r->status = ST_ROOM;
+            break;
+        }
+    }
+    r->pos = pos;
+    r->room = room;
+    fp_served += r->ncmds;
+    if (!r->extra)
+        r->extra = Py_NewRef(Py_None);
+    return rc;
+}
+
 /* fast_run(data, pos, room, db_data, db_expires, db_index, watched, blocked_on, effects,
  *          clock_or_None, max_entries, max_bytes, observe_usec, db_ks_dirty, db_ks_cap)
  * -> (pos, status, replies, commands, dirty, stats, extra, last_kind) */
@@ -892,121 +1031,39 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
         PyErr_SetString(PyExc_TypeError, "fast_run: bad arguments");
         return NULL;
     }
-    if (StreamType == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "fast_run: setup_fastpath() was not called");
-        return NULL;
-    }
-    const char *d = PyBytes_AS_STRING(av[0]);
-    Py_ssize_t n = PyBytes_GET_SIZE(av[0]);
-    Py_ssize_t pos = PyLong_AsSsize_t(av[1]);
-    long long room = PyLong_AsLongLong(av[2]);
-    Ctx x = {av[3], av[4], av[5], av[6], av[7], av[8], av[9], av[13], 0, 0, 0};
-    x.max_entries = PyLong_AsLongLong(av[10]);
-    x.max_bytes = PyLong_AsLongLong(av[11]);
-    x.ks_cap = PyLong_AsLongLong(av[14]);
-    long long observe = PyLong_AsLongLong(av[12]);
+    FpRun r;
+    fp_run_init(&r);
+    r.d = PyBytes_AS_STRING(av[0]);
+    r.n = PyBytes_GET_SIZE(av[0]);
+    r.pos = PyLong_AsSsize_t(av[1]);
+    r.room = PyLong_AsLongLong(av[2]);
+    r.data = av[3];
+    r.expires = av[4];
+    r.db_index = av[5];
+    r.watched = av[6];
+    r.blocked_on = av[7];
+    r.effects = av[8];
+    r.clock = av[9];
+    r.ks_dirty = av[13];
+    r.max_entries = PyLong_AsLongLong(av[10]);
+    r.max_bytes = PyLong_AsLongLong(av[11]);
+    r.ks_cap = PyLong_AsLongLong(av[14]);
+    r.observe = PyLong_AsLongLong(av[12]);
     if (PyErr_Occurred())
         return NULL;
-    OBuf out;
-    out.p = out.small;
-    out.len = 0;
-    out.cap = sizeof out.small;
-    KStat ks[K_N];
-    memset(ks, 0, sizeof ks);
-    long long ncmds = 0, dirty = 0;
-    int status = ST_END, last = K_NONE;
-    PyObject *extra = Py_None, *result = NULL;
-    Py_INCREF(extra);
-    Arg args[MAX_ARGS];
-    int argc;
-    long long t_next = now_ns();
-    while (1) {
-        if (pos >= n) {
-            status = ST_END;
-            break;
-        }
-        Py_ssize_t p = pos;
-        int parsed = parse_cmd(d, n, &p, args, &argc);
-        if (parsed != P_DONE) {
-            status = parsed == P_INCOMPLETE ? ST_PARTIAL : ST_HANDOVER;
-            break;
-        }
-        Arg a0 = args[0];
-        int kind = K_NONE, done = 0;
-        long long t0 = t_next;
-        Py_ssize_t before = out.len;
-        if (arg_is(d, a0, "ping") && argc <= 2) {
-            kind = K_PING;
-            done = argc == 1 ? ob_put(&out, "+PONG\r\n", 7)
-                             : ob_bulk(&out, d + args[1].off, args[1].len);
-            done = done < 0 ? -1 : 1;
-        } else if (arg_is(d, a0, "echo") && argc == 2) {
-            kind = K_ECHO;
-            done = ob_bulk(&out, d + args[1].off, args[1].len) < 0 ? -1 : 1;
-        } else if (argc >= 5 && arg_is(d, a0, "xadd")) {
-            kind = K_XADD;
-            char idb[48];
-            int idn = 0;
-            done = do_xadd(&x, d, args, argc, idb, &idn);
-            if (done == 1) {
-                dirty++;
-                done = ob_bulk(&out, idb, idn) < 0 ? -1 : 1;
-            }
-        }
-        if (done < 0)
-            goto error;
-        if (!done) { /* Python runs it */
-            Py_DECREF(extra);
-            extra = make_argv(d, args, argc);
-            if (!extra)
-                goto error;
-            pos = p;
-            status = ST_ARGV;
-            break;
-        }
-        t_next = now_ns(); /* this command's end, the next one's start */
-        long long usec = (t_next - t0) / 1000;
-        if (count(&ks[kind], usec) < 0)
-            goto error;
-        ncmds++;
-        last = kind;
-        pos = p;
-        room -= out.len - before;
-        if (usec >= observe) { /* the slow log / latency monitor: Python records it */
-            Py_DECREF(extra);
-            PyObject *argv = make_argv(d, args, argc);
-            extra = argv ? Py_BuildValue("(NL)", argv, usec) : NULL;
-            if (!extra)
-                goto error;
-            status = ST_SLOW;
-            break;
-        }
-        if (room < 0) {
-            status = ST_ROOM;
-            break;
-        }
-    }
-    {
-        PyObject *stats = stats_list(ks), *replies = NULL;
+    PyObject *result = NULL;
+    if (fp_run(&r) == 0) {
+        PyObject *stats = stats_list(r.ks), *replies = NULL;
         if (stats)
-            replies = out.len ? PyBytes_FromStringAndSize(out.p, out.len) : Py_NewRef(Py_None);
-        if (!replies) {
+            replies = r.out.len ? PyBytes_FromStringAndSize(r.out.p, r.out.len)
+                                : Py_NewRef(Py_None);
+        if (!replies)
             Py_XDECREF(stats);
-            goto error;
-        }
-        result = Py_BuildValue("(niNLLNNi)", pos, status, replies, ncmds, dirty, stats, extra,
-                               last);
-        extra = NULL; /* stolen (N) */
-        goto cleanup;
+        else
+            result = Py_BuildValue("(niNLLNOi)", r.pos, r.status, replies, r.ncmds, r.dirty,
+                                   stats, r.extra, r.last);
     }
-error:
-    result = NULL;
-cleanup:
-    Py_XDECREF(extra);
-    for (int k = 0; k < K_N; k++)
-        Py_XDECREF(ks[k].hist);
-    if (out.p != out.small)
-        PyMem_Free(out.p);
+    fp_run_clear(&r);
     return result;
 }
 
@@ -1110,12 +1167,12 @@ PyObject *fp_setup(PyObject *self, PyObject *args) {
         S_append = PyUnicode_InternFromString("append");
         S_add = PyUnicode_InternFromString("add");
         S_ms = PyUnicode_InternFromString("ms");
-        KIND_NAME[K_NONE] = PyUnicode_InternFromString("");
-        KIND_NAME[K_PING] = PyUnicode_InternFromString("ping");
-        KIND_NAME[K_ECHO] = PyUnicode_InternFromString("echo");
-        KIND_NAME[K_XADD] = PyUnicode_InternFromString("xadd");
-        if (!S_append || !S_add || !S_ms || !KIND_NAME[0] || !KIND_NAME[1] || !KIND_NAME[2] ||
-            !KIND_NAME[3])
+        fp_kind_name[K_NONE] = PyUnicode_InternFromString("");
+        fp_kind_name[K_PING] = PyUnicode_InternFromString("ping");
+        fp_kind_name[K_ECHO] = PyUnicode_InternFromString("echo");
+        fp_kind_name[K_XADD] = PyUnicode_InternFromString("xadd");
+        if (!S_append || !S_add || !S_ms || !fp_kind_name[0] || !fp_kind_name[1] || !fp_kind_name[2] ||
+            !fp_kind_name[3])
             return NULL;
     }
     Py_INCREF(S);

@@ -1333,6 +1333,13 @@ static PyMethodDef methods[] = {
      "parse_ids(fallback, items) -> [int]: engine/stream/ids.py's parse_ids_py."},
     {"setup_fastpath", fp_setup, METH_VARARGS,
      "setup_fastpath(Stream, _Node): the stream classes fast_run appends to."},
+    {"read_guard", rp_guard, METH_O,
+     "read_guard(conn) -> bool: the compiled twin of server/fastpath.py's usable."},
+    {"fastpath_served", rp_served, METH_NOARGS,
+     "fastpath_served() -> (commands fast_run's loop answered, those of them ReadPaths ran)."},
+    {"setup_readpath", rp_setup, METH_VARARGS,
+     "setup_readpath(received, resume, fastpath_globals, fast_run, SystemClock, kinds, "
+     "reply_buf)"},
     {"entries_resp", sp_entries_resp, METH_VARARGS,
      "entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> RESP bytes"},
     {"stream_node", sp_stream_node, METH_VARARGS,
@@ -1359,7 +1366,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     /* the interface version streamlite/accel.py expects: bump it with any change of a
      * function's signature or of setup()'s arguments, so a stale build is not used */
-    if (m != NULL && PyModule_AddIntConstant(m, "API", 4) < 0) {
+    if (m != NULL && (PyModule_AddIntConstant(m, "API", 5) < 0 || rp_add_types(m) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,13 +1,17 @@
 """The compiled fast path of pipelined PING/ECHO/XADD (server/fastpath.py, _fastpath.c)
-against the Python path it stands in for.
+and the compiled per-read path (_readpath.c) against the Python path they stand in for.
 
 Two in-process servers on fake clocks at the same time get the same pipelines, one
-with ``fastpath.fast_run`` on, one with it off (the Python path: ``Engine.execute``
-for every command). Compared after each script: the reply bytes of every batch, INFO
-commandstats calls/failed/rejected and total commands, the client's last command and
-command count, every stream's nodes field by field, and the AOF bytes. The fast run
-counts the commands the C code answered, so a script the fast path never served does
-not pass unnoticed.
+with the compiled code on, one with it off (the Python path: ``Engine.execute``
+for every command). The compiled side runs in one of three ways: "run", fast_run
+called by ``fastpath.run`` (the Python around it: a wrapped fast_run keeps the
+ReadPath aside); "read", each read through the ReadPath (``data_received`` in C);
+"read-noaof" the same without the AOF, where the ReadPath writes the replies itself
+(with the AOF on, ``Server.end_batch`` holds them for the group commit). Compared after
+each script: the reply bytes of every batch, INFO commandstats calls/failed/rejected
+and total commands, the client's last command and command count, every stream's nodes
+field by field, and the AOF bytes. The C code counts the commands it answered, so a
+script the fast path never served does not pass unnoticed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.server.test_blocking import InProcServer
 
+from streamlite.accel import speedups
 from streamlite.engine.clock import FakeClock
 from streamlite.engine.core import Engine
 from streamlite.protocol.resp import encode_command
@@ -34,22 +39,26 @@ pytestmark = pytest.mark.skipif(fastpath.fast_run is None,
 
 START_MS = 1_700_000_000_000
 REAL = fastpath.fast_run
-SERVED = [0]
 
 
-def _counting(*args: Any) -> Any:
-    r = REAL(*args)
-    SERVED[0] += r[3]
-    return r
+def _wrapped(*args: Any) -> Any:
+    """fast_run behind a Python function: fastpath.run calls it, the ReadPath (which
+    runs only while the compiled one is in place) stands aside."""
+    return REAL(*args)
+
+
+def served() -> int:
+    """The commands the compiled code answered so far (fast_run's loop, either caller)."""
+    return speedups.fastpath_served()[0]  # type: ignore[no-any-return]
 
 
 class Side:
     """One server and one client connection to it."""
 
-    def __init__(self, fast: bool) -> None:
-        self.fast = fast
+    def __init__(self, mode: str | None, aof: bool = True) -> None:
+        self.fast_run = {"run": _wrapped, "read": REAL, None: None}[mode]
         e = Engine(FakeClock(START_MS))
-        e.config.update({"appendonly": True, "auto-aof-rewrite-percentage": 0,
+        e.config.update({"appendonly": aof, "auto-aof-rewrite-percentage": 0,
                          "appendfsync": "no"})
         self.engine = e
         self.srv = InProcServer(e).start()
@@ -62,7 +71,7 @@ class Side:
 
     def send(self, sock: socket.socket, cmds: list[list[bytes]]) -> bytes:
         """Pipeline ``cmds`` in one write; the raw bytes of their replies."""
-        fastpath.fast_run = _counting if self.fast else None
+        fastpath.fast_run = self.fast_run
         try:
             sock.sendall(b"".join(encode_command(c) for c in cmds))
             return read_replies(sock, len(cmds))
@@ -95,9 +104,11 @@ def read_replies(sock: socket.socket, n: int, reader: Any = None) -> bytes:
     return raw
 
 
-@pytest.fixture(scope="module")
-def twin() -> Iterator[tuple[Side, Side]]:
-    a, b = Side(True), Side(False)
+@pytest.fixture(scope="module", params=[("run", True), ("read", True), ("read", False)],
+                ids=["run", "read", "read-noaof"])
+def twin(request: Any) -> Iterator[tuple[Side, Side]]:
+    mode, aof = request.param
+    a, b = Side(mode, aof), Side(None, aof)
     yield a, b
     a.stop()
     b.stop()
@@ -139,7 +150,7 @@ def run_twin(twin: tuple[Side, Side], setup: list[list[bytes]],
     """Run the script on both sides; assert everything equal. The commands the C
     code answered. ``ks_cap``: how many keys INFO keysizes notes before it settles."""
     results = []
-    served = SERVED[0]
+    before = served()
     for side in twin:
         sock = side.connect()
         side.send(sock, [b_("FLUSHALL"), b_("CONFIG", "RESETSTAT"), b_("HELLO", protocol),
@@ -155,7 +166,7 @@ def run_twin(twin: tuple[Side, Side], setup: list[list[bytes]],
     assert sa == sb
     assert na == nb
     assert twin[0].aof() == twin[1].aof()
-    return SERVED[0] - served
+    return served() - before
 
 
 # -- scripts -----------------------------------------------------------------------------
@@ -229,8 +240,11 @@ def test_a_pipeline_of_xadds_and_pings_is_served_in_c(twin):
     """The plain case, large enough to pass the reply room (16 KB) several times."""
     setup = [b_("XADD", "s1", "1-1", "f", "v")]
     batch = [b_("XADD", "s1", "*", "f", i) for i in range(3000)] + [b_("PING")] * 500
+    by_reads = speedups.fastpath_served()[1]
     served = run_twin(twin, setup, [batch, batch[:10]])
     assert served == 3510
+    if twin[0].fast_run is REAL:  # the reads went through the ReadPath
+        assert speedups.fastpath_served()[1] > by_reads
 
 
 def test_nodes_widen_under_the_fast_path(twin):
@@ -269,11 +283,11 @@ def test_slow_log_sees_fast_commands(twin):
         sock.close()
         return [e[3] for e in r.gets()]
 
-    SERVED[0] = 0
+    before = served()
     a, b = (logged(s) for s in twin)
     assert a == b
     assert [b"PING"] in a and [b"ECHO", b"e"] in a
-    assert SERVED[0] >= 3
+    assert served() - before >= 3
 
 
 def test_blocked_reader_and_watch_see_pipelined_xadds(twin):
@@ -314,10 +328,10 @@ def test_keyspace_notifications_turn_it_off(twin):
         sub.close()
         return got
 
-    SERVED[0] = 0
+    before = served()
     x, y = (script(s) for s in twin)
     assert x == y and x.count(b"xadd") == 3
-    assert SERVED[0] == 0
+    assert served() == before
 
 
 @pytest.mark.redis

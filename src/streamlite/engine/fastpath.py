@@ -57,7 +57,9 @@ XADD_NAMES = frozenset((b"XADD", b"xadd"))
 
 
 def usable(eng: Engine, c: Client) -> bool:
-    """The guard: nothing but the command's own effects must observe ``c``'s next command."""
+    """The guard: nothing but the command's own effects must observe ``c``'s next command.
+    ``engine_usable`` in ``_readpath.c`` is its compiled twin: a condition added here
+    goes there too (tests/server/test_readpath.py compares them)."""
     cfg = eng.config
     cmds = eng._commands
     return not (

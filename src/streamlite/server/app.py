@@ -99,6 +99,8 @@ class Server(Front):
         self.conns: dict[int, Connection] = {}
         self.dirty: set[Connection] = set()
         self.resume: list[Connection] = []
+        # what its connections' compiled data_received keep (server/fastpath.py reader)
+        self.read_cache: Any = None
         self.monitors: dict[int, Connection] = {}
         self.paused_until = 0.0
         self.pause_write_only = False

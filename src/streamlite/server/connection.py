@@ -4,7 +4,13 @@
 in order; the replies of one read go out in a single ``transport.write`` once
 the server has flushed the writes to the AOF (``Server.end_batch``).
 
-Parsing: hiredis (C) handles the common case, reads made of whole RESP arrays
+With the C accelerator, ``data_received`` is each connection's ``fastpath.ReadPath``
+(``_readpath.c``): a read of fast commands (PING/ECHO/XADD) with nothing pending runs
+from its bytes to ``transport.write`` in C, with this method's effects; anything else
+comes to this method, unchanged, and a read it stopped in goes on in ``_fast_resume``.
+
+Parsing: the compiled ``fast_run`` first (``_received``; its parser takes exactly the
+arrays of bulk strings), then hiredis (C) for the common case, reads made of whole RESP arrays
 of bulk strings. The pure-Python ``RequestParser`` (Redis's exact rules and
 error texts) takes over for inline commands, unauthenticated clients (Redis
 limits their request sizes), reads that end inside a command (so length limits
@@ -109,6 +115,10 @@ class Connection(asyncio.Protocol):
         self.room = 0  # reply bytes ``run`` may add before ``_output_check`` (``_room``)
         self.fd = -1  # kept from forked children (``datadir.guard``)
         self.fast_tail = b""  # a command's start, kept by ``fastpath.run`` for the next read
+        # the compiled per-read path (_readpath.c), unless a subclass has its own
+        # data_received (embedded/served.py's takes the host's lock around it)
+        if fastpath.ReadPath is not None and type(self).data_received is _DATA_RECEIVED:
+            self.data_received = fastpath.reader(self)  # type: ignore[method-assign]
 
     # -- connection lifecycle ------------------------------------------------------
 
@@ -328,14 +338,48 @@ class Connection(asyncio.Protocol):
             self.fast_tail = b""
         if self.parser is not None:
             self._parser_received(data)
-        elif data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
+        else:
+            self._received(data)
+        srv.end_batch(self)
+
+    def _received(self, data: bytes) -> None:
+        """A read from a command boundary, no RequestParser in charge: while the guard
+        of ``fastpath`` holds, the compiled ``fast_run`` answers PING/ECHO/XADD straight
+        from the bytes read (its parser takes exactly the arrays of bulk strings, so
+        ``~`` or ``=`` inside them are only data), and the rest of the read goes to
+        ``_dispatch``."""
+        if fastpath.fast_run is not None and data[0] == 0x2A and fastpath.usable(self):
+            tr = self.transport
+            # nothing pending (the common case): every limit leaves at least REPLY_BUF
+            # of room, so the limits need not be looked up before that much is replied
+            self.room = REPLY_BUF if not self.out and tr is not None \
+                and not tr.get_write_buffer_size() else self._room()
+            pos = fastpath.run(self, data)
+            if pos < 0 or pos == len(data):
+                return
+            data = data[pos:]
+        self._dispatch(data)
+
+    def _fast_resume(self, data: bytes, pos: int, status: int, extra: Any) -> None:
+        """The compiled per-read path (``fastpath.ReadPath``, ``_readpath.c``) stopped
+        at ``pos`` of ``data`` with fast_run's ``status``, its replies in ``out``: the
+        rest of the read as ``data_received`` goes on with it."""
+        p = fastpath.settle(self, data, pos, status, extra)
+        if p is None:
+            p = fastpath.run(self, data, pos)
+        if 0 <= p < len(data):
+            self._dispatch(data[p:] if p else data)
+        self.server.end_batch(self)
+
+    def _dispatch(self, data: bytes) -> None:
+        """Commands from a boundary: hiredis, or RequestParser for what it must see."""
+        if data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
                 (b"+" in data or b"=" in data or b"(" in data or b"~" in data or b"|" in data)
                 and _NON_BULK(data)):
             self._use_parser(data)
             self._parser_received(b"")
         else:
             self._hiredis_received(data)
-        srv.end_batch(self)
 
     def _hiredis_received(self, data: bytes) -> None:
         """Parse with hiredis; a read that ends mid-command goes to RequestParser.
@@ -345,23 +389,14 @@ class Connection(asyncio.Protocol):
         commands already taken from it are all the fallback needs.
 
         The common case (not paused, not loading, replies on) runs each command
-        inline: this loop is the server's hot path. Before it, while the guard of
-        ``fastpath`` holds, the compiled ``fast_run`` answers PING/ECHO/XADD straight
-        from the bytes read and hands the rest of the read to this loop.
+        inline: this loop is the server's hot path for what the compiled fast path
+        (``_received``) does not answer.
         """
         tr = self.transport
         # nothing pending (the common case): every limit leaves at least REPLY_BUF of
         # room, so the limits need not be looked up before that much is replied
         room = REPLY_BUF if not self.out and tr is not None and not tr.get_write_buffer_size() \
             else self._room()
-        if fastpath.fast_run is not None and fastpath.usable(self):  # compiled PING/ECHO/XADD
-            self.room = room
-            pos = fastpath.run(self, data)
-            if pos < 0 or pos == len(data):
-                return
-            room = self.room
-            if pos:
-                data = data[pos:]
         reader = self.reader
         reader.feed(data)
         gets = reader.gets
@@ -633,6 +668,10 @@ class Connection(asyncio.Protocol):
             "rbs": 16384,
             "rbp": 16384,
         }
+
+
+_DATA_RECEIVED = Connection.data_received
+fastpath.setup_received(Connection, REPLY_BUF)
 
 
 def _fmt_addr(addr: Any) -> bytes:

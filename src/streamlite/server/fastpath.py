@@ -31,24 +31,38 @@ used up). ``STREAMLITE_PURE=1`` turns it off (no ``speedups``), and so does
 ``STREAMLITE_FASTPATH=0`` alone (the other compiled twins stay: for measuring it, or
 to rule it out); the twin tests in ``tests/server/test_fastpath.py`` run the same
 pipelines both ways.
+
+A read of one command costs the Python around ``fast_run`` (``data_received``, this
+guard, ``run``, ``Server.end_batch``, ``flush``) about what Redis's whole command costs:
+``ReadPath`` (``_readpath.c``, bound by ``reader`` as each connection's
+``data_received``) does all of it in C for the common case, keeping what the guard found
+between reads while the dicts it read are unchanged (see there and
+docs/architecture.md); it runs only while ``fast_run`` here is the compiled one.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..accel import speedups
 from ..engine import fastpath as engine_fastpath
 from ..engine.clock import SystemClock
 from ..engine.fastpath import ECHO, PING, XADD, count_calls
 from ..engine.slowlog import observe
+from ..protocol.resp import encode
 
 if TYPE_CHECKING:
     from .connection import Connection
 
 fast_run: Any = engine_fastpath.fast_run  # looked up at each call: tests turn it off and on
+# The compiled per-read path (``ReadPath`` of ``_readpath.c``): each connection's
+# ``data_received`` while the accelerator is active (``reader``; it runs only while
+# ``fast_run`` here is the compiled one, else it hands the read to the Python
+# ``Connection.data_received``); None on the Python path.
+ReadPath: Any = speedups.ReadPath if speedups is not None and fast_run is not None else None
 
-# statuses of fast_run (see _fastpath.c)
-END, HANDOVER, ARGV, ROOM, SLOW, PARTIAL = range(6)
+# statuses of fast_run (see _fastpath.h)
+END, HANDOVER, ARGV, ROOM, SLOW, PARTIAL, ERROR = range(7)
 # A read that ends inside a command shorter than this keeps the start of the command in
 # ``Connection.fast_tail`` for the next read (longer ones go to RequestParser, which
 # checks the length limits as the command arrives; their minimums are 1 MB)
@@ -58,9 +72,30 @@ _BY_KIND = (None, PING, ECHO, XADD)  # fast_run's last_kind
 _BY_NAME = {"ping": PING, "echo": ECHO, "xadd": XADD}
 
 
+def setup_received(conn_type: type[Connection], reply_buf: int) -> None:
+    """What ``ReadPath`` needs: the Python path it falls back to
+    (``Connection.data_received``) and goes on with (``_fast_resume``), this module's
+    globals (it runs only while ``fast_run`` here is the compiled one), the commands
+    of fast_run's kinds and ``REPLY_BUF``."""
+    if ReadPath is not None and speedups is not None:
+        speedups.setup_readpath(conn_type.data_received, conn_type._fast_resume, globals(),
+                                engine_fastpath.fast_run, SystemClock, _BY_KIND, reply_buf)
+
+
+def reader(conn: Connection) -> Any:
+    """``conn``'s compiled data_received, sharing its server's ``ReadCache``."""
+    srv = conn.server
+    if srv.read_cache is None:
+        assert speedups is not None
+        srv.read_cache = speedups.ReadCache()
+    return ReadPath(conn, srv.read_cache)
+
+
 def usable(conn: Connection) -> bool:
     """The guard: the connection's part here, the engine's and the client's in
-    ``engine.fastpath.usable``."""
+    ``engine.fastpath.usable``. ``_readpath.c`` (``rp_usable``) has its compiled twin:
+    a condition added here goes there too (tests/server/test_readpath.py compares
+    them)."""
     srv = conn.server
     return not (
         conn.waiting or conn.closed or conn.close_after_reply or srv.paused_until
@@ -68,8 +103,8 @@ def usable(conn: Connection) -> bool:
     ) and engine_fastpath.usable(conn.engine, conn.client)
 
 
-def run(conn: Connection, data: bytes) -> int:
-    """Run the commands of ``data`` (a read starting at a command boundary) while the
+def run(conn: Connection, data: bytes, pos: int = 0) -> int:
+    """Run the commands of ``data`` from ``pos`` (a command boundary) while the
     guard holds: the offset from which the rest goes to the connection's hiredis
     loop (``len(data)`` when all ran, or when the rest is the start of a command kept
     in ``conn.fast_tail``), or -1 when the connection must stop reading.
@@ -77,7 +112,6 @@ def run(conn: Connection, data: bytes) -> int:
     c = conn.client
     eng = conn.engine
     n = len(data)
-    pos = 0
     while pos < n and usable(conn):
         db = c.db
         cfg = eng.config
@@ -95,22 +129,36 @@ def run(conn: Connection, data: bytes) -> int:
         if replies is not None:
             conn.room -= len(replies)
             conn.out.append(replies)
-        if status == ARGV:  # a command for Python's path
-            if not conn.run(extra):
-                return -1
-            continue  # conn.run checked the room
-        if status == SLOW:
-            argv, usec = extra
-            observe(c, _BY_NAME[argv[0].lower().decode()], argv, usec)
-        if conn.room < 0:
-            if conn._output_check():
-                if conn.closed:
-                    return -1
-                return pos  # throttled: the rest waits in ``pending``
-            conn.room = conn._room()
-        if status == PARTIAL and n - pos < TAIL_MAX:
-            conn.fast_tail = data[pos:]
-            return n
-        if status in (HANDOVER, END, PARTIAL):
-            return pos
+        stop = settle(conn, data, pos, status, extra)
+        if stop is not None:
+            return stop
     return pos
+
+
+def settle(conn: Connection, data: bytes, pos: int, status: int, extra: Any) -> int | None:
+    """What ``fast_run`` handed back when it stopped at ``pos`` with ``status``, done
+    (the command for Python's path, the slow log, the output limits): None to go on
+    running from ``pos``, else the offset ``run`` returns."""
+    if status == ARGV:  # a command for Python's path
+        return -1 if not conn.run(extra) else None  # conn.run checked the room
+    c = conn.client
+    if status == SLOW:
+        argv, usec = extra
+        observe(c, _BY_NAME[argv[0].lower().decode()], argv, usec)
+    elif status == ERROR:  # the command raised (MemoryError): answered as Connection.run does
+        name, exc = extra
+        reply = encode(conn.server.internal_error(c, [name], exc), c.protocol)
+        conn.room -= len(reply)
+        conn.out.append(reply)
+    if conn.room < 0:
+        if conn._output_check():
+            if conn.closed:
+                return -1
+            return pos  # throttled: the rest waits in ``pending``
+        conn.room = conn._room()
+    if status == PARTIAL and len(data) - pos < TAIL_MAX:
+        conn.fast_tail = data[pos:]
+        return len(data)
+    if status in (HANDOVER, END, PARTIAL):
+        return pos
+    return None
