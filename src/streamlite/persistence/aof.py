@@ -337,6 +337,7 @@ def replay(
     name = os.path.basename(path)
     client = engine.client()
     client.is_master = True
+    client.loading = True
     reader = hiredis.Reader()
     pos = 0  # offset of the next command to parse
     fed = 0  # offset of the next byte to read from the file
