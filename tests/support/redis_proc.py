@@ -19,7 +19,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None) -> None:
+def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None,
+              poll: float = 0.02) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -28,7 +29,7 @@ def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = 
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
-            time.sleep(0.02)
+            time.sleep(poll)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
 
 
@@ -94,8 +95,9 @@ def have_redis() -> bool:
 
 
 def start_redis(extra: Sequence[str] = (), dir: str | None = None,
-                preexec_fn: Callable[[], None] | None = None) -> ServerProc:
-    """A real redis-server on a free loopback port, no persistence unless asked."""
+                preexec_fn: Callable[[], None] | None = None, poll: float = 0.02) -> ServerProc:
+    """A real redis-server on a free loopback port, no persistence unless asked
+    (``poll``: seconds between tries while waiting for it to listen and load)."""
     port = free_port()
     owns = dir is None
     d = dir or tempfile.mkdtemp(prefix="redis-test-")
@@ -110,8 +112,9 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None,
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             preexec_fn=preexec_fn)
     try:
-        wait_port(port, timeout=30, proc=proc)
-        wait_loaded(port, proc=proc)  # a restart on an AOF or RDB answers -LOADING for a while
+        wait_port(port, timeout=30, proc=proc, poll=poll)
+        # a restart on an AOF or RDB answers -LOADING for a while
+        wait_loaded(port, proc=proc, poll=poll)
     except BaseException:
         if proc.poll() is None:
             proc.kill()
@@ -121,7 +124,8 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None,
 
 
 def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
-                     preexec_fn: Callable[[], None] | None = None) -> ServerProc:
+                     preexec_fn: Callable[[], None] | None = None,
+                     poll: float = 0.02) -> ServerProc:
     """The streamlite server (``python -m streamlite server``) on a free loopback port."""
     import sys
 
@@ -134,8 +138,9 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                             preexec_fn=preexec_fn)
     try:
-        wait_port(port, timeout=60, proc=proc)  # generous: the interpreter starts slowly
-        wait_loaded(port, proc=proc)  # on a busy machine
+        # generous: the interpreter starts slowly on a busy machine
+        wait_port(port, timeout=60, proc=proc, poll=poll)
+        wait_loaded(port, proc=proc, poll=poll)
     except BaseException:
         proc.kill()  # never outlive a failed start
         proc.wait(10)
@@ -143,7 +148,8 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
     return ServerProc(proc, port, d, owns, args=args)
 
 
-def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None,
+                poll: float = 0.02) -> None:
     """Wait until the server answers PING with something other than -LOADING (a server
     listens before it has loaded its data, as Redis does); RuntimeError if ``proc`` exits
     meanwhile (a file it refused to load)."""
@@ -161,4 +167,4 @@ def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None 
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"127.0.0.1:{port} still loading after {timeout} s")
-        time.sleep(0.02)
+        time.sleep(poll)
