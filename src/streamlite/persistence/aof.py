@@ -270,7 +270,8 @@ class AofWriter:
             self.fd = -1
 
 
-_DIGITS = bytes(len(str(i)) for i in range(10000))  # decimal digits of small lengths
+# decimal digits of small lengths (len(str(i)) for i in range(10000))
+_DIGITS = b"\x01" * 10 + b"\x02" * 90 + b"\x03" * 900 + b"\x04" * 9000
 
 
 def _cmd_len(argv: list[bytes]) -> int:
