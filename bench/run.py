@@ -259,7 +259,7 @@ def startup_load(name: str, n: int) -> float:
     compacts the AOF into its base file (Redis: an RDB preamble; streamlite: one
     RESTORE per key with its DUMP payload, ``aof-use-rdb-preamble yes`` as in Redis),
     then the server is restarted on it (streamlite's modules byte-compiled first, as
-    an installed package's are)."""
+    an installed package's are), polled every millisecond until it answers."""
     d = tempfile.mkdtemp(prefix=f"bench-load-{name}-")
     extra = ["--appendonly", "yes", "--appendfsync", "no"]
     try:
@@ -277,7 +277,7 @@ def startup_load(name: str, n: int) -> float:
         if name == "streamlite":
             byte_compile_streamlite()
         t0 = time.perf_counter()
-        p2 = start(name, extra, dir=d, ready=False)
+        p2 = start(name, extra, dir=d, ready=False, poll=0.001)
         r2 = redis.Redis(port=p2.port)
         try:
             while True:
@@ -286,7 +286,7 @@ def startup_load(name: str, n: int) -> float:
                         break
                 except redis.exceptions.BusyLoadingError:
                     pass
-                time.sleep(0.005)
+                time.sleep(0.001)
             return time.perf_counter() - t0
         finally:
             r2.close()

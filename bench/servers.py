@@ -51,9 +51,11 @@ def have_debian_redis() -> bool:
 
 
 def start(name: str, extra: Sequence[str] = (), dir: str | None = None,
-          ready: bool = True) -> ServerProc:
-    """Start server ``name``; with ``ready``, return once it answers PING (not LOADING)."""
-    p = _start(name, extra, dir)
+          ready: bool = True, poll: float = 0.02) -> ServerProc:
+    """Start server ``name``; with ``ready``, return once it answers PING (not LOADING).
+    ``poll``: seconds between tries while it starts (the start-up row polls every
+    millisecond, the same for every server)."""
+    p = _start(name, extra, dir, poll)
     if ready:
         wait_ready(p.port)
     return p
@@ -77,21 +79,22 @@ def wait_ready(port: int, timeout: float = 600.0) -> None:
         r.close()
 
 
-def _start(name: str, extra: Sequence[str] = (), dir: str | None = None) -> ServerProc:
+def _start(name: str, extra: Sequence[str] = (), dir: str | None = None,
+           poll: float = 0.02) -> ServerProc:
     if name == "redis":
-        return start_redis(extra, dir=dir)
+        return start_redis(extra, dir=dir, poll=poll)
     if name == "redis7":
         old = os.environ.get("STREAMLITE_REDIS_SERVER")
         os.environ["STREAMLITE_REDIS_SERVER"] = DEBIAN_REDIS
         try:
-            return start_redis(extra, dir=dir)
+            return start_redis(extra, dir=dir, poll=poll)
         finally:
             if old is None:
                 del os.environ["STREAMLITE_REDIS_SERVER"]
             else:
                 os.environ["STREAMLITE_REDIS_SERVER"] = old
     if name == "streamlite":
-        return start_streamlite(["--save", "", *extra], dir=dir)
+        return start_streamlite(["--save", "", *extra], dir=dir, poll=poll)
     if name == "fakeredis":
         return start_fakeredis()
     raise ValueError(name)

@@ -32,6 +32,25 @@ def test_one_subcommand_parses_as_the_whole_parser():
     assert list(sub.choices) == ["server"]
 
 
+def test_server_options_are_every_word_after_it():
+    """``streamlite.cli.main`` hands ``server``'s words to ``server.cli.serve`` without
+    parsing: the parser would give the same options, whatever they look like."""
+    for opts in ([], ["--port", "0", "--save", ""], ["-h"], ["--help"], ["-v"],
+                 ["./my.conf", "--port", "1"], ["--", "x", "--"], ["-", "--dir", "-x"],
+                 ["--port=1", "a=b", "--bind", "::1", "-1"], ["@file", ""]):
+        for parser in (build_parser(), build_parser("server")):
+            args, extra = parser.parse_known_args(["server", *opts])
+            assert args.options == opts and extra == []
+
+
+def test_server_starts_without_argparse():
+    code = ("import sys; from streamlite.cli import main; main(['server', '--help']); "
+            "print('argparse' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert out.splitlines()[-1] == "False"
+
+
 def test_server_help_imports_no_other_subcommand_module():
     code = ("import sys; from streamlite.cli import main; main(['server', '--help']); "
             "print(' '.join(sorted(m for m in sys.modules if m.startswith(("

@@ -20,7 +20,8 @@
  *   parse_ids(fallback, items)  stream IDs <ms>-<seq> as ints (XACK's, ids.py)
  *   stream_node(buf, pos, end)  engine/serialize.py  stream_node_py (one stream node
  *                               of an AOF base, snapshot or our RESTORE payload: its
- *                               fields and arrays, read in one call)
+ *                               fields and arrays in the node's compact layout, read
+ *                               in one call)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -1090,30 +1091,93 @@ done:
 /* ------------------------------------------------------------------------ */
 /* stream_node: one stream node of our own serialized format (serialize.py)  */
 
-/* array.array, "Q", "I", "frombytes": on first use */
-static PyObject *array_type, *code_Q, *code_I, *S_frombytes;
+/* array.array, "Q", "I", "H", "frombytes": on first use */
+static PyObject *array_type, *code_Q, *code_I, *code_H, *S_frombytes;
 
 static uint32_t rd_u32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* an array of ``code`` holding the ``n`` little-endian bytes at ``p`` */
-static PyObject *le_array(PyObject *code, const unsigned char *p, Py_ssize_t n) {
+static uint64_t rd_u64(const unsigned char *p) {
+    return (uint64_t)rd_u32(p) | (uint64_t)rd_u32(p + 4) << 32;
+}
+
+/* an array of ``code`` holding the ``n`` native-order bytes at ``p`` */
+static PyObject *native_array(PyObject *code, const void *p, Py_ssize_t n) {
     PyObject *a = PyObject_CallOneArg(array_type, code);
     if (a == NULL)
         return NULL;
     PyObject *mv = PyMemoryView_FromMemory((char *)p, n, PyBUF_READ);  /* no copy */
     PyObject *r = mv == NULL ? NULL : PyObject_CallMethodOneArg(a, S_frombytes, mv);
     Py_XDECREF(mv);
-#if PY_BIG_ENDIAN
-    if (r != NULL) {
-        Py_DECREF(r);
-        r = PyObject_CallMethod(a, "byteswap", NULL);
-    }
-#endif
     if (r == NULL)
         Py_CLEAR(a);
     Py_XDECREF(r);
+    return a;
+}
+
+/* The node's IDs (``n`` u64, little-endian, at ``p``: absolute (ms, seq) pairs) as the
+ * node stores them (stream.py's compact_ids): ms minus the first entry's ms, in an
+ * array('I') when every value fits 32 bits, else array('Q'); *base gets that ms.
+ * OverflowError when an ms is below the first, as compact_ids raises. */
+static PyObject *compact_ids_le(const unsigned char *p, Py_ssize_t n, uint64_t *base) {
+    uint64_t b = n ? rd_u64(p) : 0, top = 0;
+    *base = b;
+    uint64_t *tmp = PyMem_Malloc(n ? (size_t)n * 8 : 1);
+    if (tmp == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t q = 0; q < n; q++) {
+        uint64_t v = rd_u64(p + 8 * q);
+        if (!(q & 1)) {
+            if (v < b) {
+                PyMem_Free(tmp);
+                PyErr_SetString(PyExc_OverflowError, "stream IDs out of order");
+                return NULL;
+            }
+            v -= b;
+        }
+        tmp[q] = v;
+        top |= v;
+    }
+    PyObject *a;
+    if (n && top <= 0xFFFFFFFFu) {
+        uint32_t *t32 = (uint32_t *)tmp;  /* narrowed in place, front to back */
+        for (Py_ssize_t q = 0; q < n; q++)
+            t32[q] = (uint32_t)tmp[q];
+        a = native_array(code_I, tmp, 4 * n);
+    } else {
+        a = native_array(code_Q, tmp, 8 * n);
+    }
+    PyMem_Free(tmp);
+    return a;
+}
+
+/* The node's offsets (``n`` u32, little-endian, at ``p``) as the node stores them
+ * (stream.py's compact_offs): array('H') when the last is below 64 KB, else
+ * array('I'); OverflowError when the last fits but another does not, as array('H')
+ * raises. */
+static PyObject *compact_offs_le(const unsigned char *p, Py_ssize_t n) {
+    uint32_t top = 0;
+    uint32_t *tmp = PyMem_Malloc(n ? (size_t)n * 4 : 1);
+    if (tmp == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t q = 0; q < n; q++)
+        top |= tmp[q] = rd_u32(p + 4 * q);
+    PyObject *a;
+    if (!n || tmp[n - 1] <= 0xFFFFu) {
+        if (top > 0xFFFFu) {
+            PyMem_Free(tmp);
+            PyErr_SetString(PyExc_OverflowError, "stream node offsets out of order");
+            return NULL;
+        }
+        uint16_t *t16 = (uint16_t *)tmp;
+        for (Py_ssize_t q = 0; q < n; q++)
+            t16[q] = (uint16_t)tmp[q];
+        a = native_array(code_H, tmp, 2 * n);
+    } else {
+        a = native_array(code_I, tmp, 4 * n);
+    }
+    PyMem_Free(tmp);
     return a;
 }
 
@@ -1125,9 +1189,10 @@ static PyObject *sp_stream_node(PyObject *self, PyObject *args) {
     const unsigned char *b = (const unsigned char *)view.buf;
     PyObject *fields = NULL, *ids = NULL, *flags = NULL, *offs = NULL, *data = NULL;
     PyObject *result = NULL;
+    uint64_t base = 0;
     if (end > view.len)
         end = view.len;
-    if (S_frombytes == NULL) {  /* set last: all four are there once it is */
+    if (S_frombytes == NULL) {  /* set last: all of them are there once it is */
         PyObject *mod = PyImport_ImportModule("array");
         if (mod == NULL)
             goto done;
@@ -1135,7 +1200,8 @@ static PyObject *sp_stream_node(PyObject *self, PyObject *args) {
         Py_DECREF(mod);
         Py_XSETREF(code_Q, PyUnicode_InternFromString("Q"));
         Py_XSETREF(code_I, PyUnicode_InternFromString("I"));
-        if (array_type == NULL || code_Q == NULL || code_I == NULL)
+        Py_XSETREF(code_H, PyUnicode_InternFromString("H"));
+        if (array_type == NULL || code_Q == NULL || code_I == NULL || code_H == NULL)
             goto done;
         if ((S_frombytes = PyUnicode_InternFromString("frombytes")) == NULL)
             goto done;
@@ -1162,7 +1228,7 @@ static PyObject *sp_stream_node(PyObject *self, PyObject *args) {
     }
     NEED(20);
     uint32_t live = rd_u32(b + pos), dead = rd_u32(b + pos + 4);
-    uint64_t body = (uint64_t)rd_u32(b + pos + 8) | (uint64_t)rd_u32(b + pos + 12) << 32;
+    uint64_t body = rd_u64(b + pos + 8);
     uint32_t idlen = rd_u32(b + pos + 16);
     pos += 20;
     NEED((Py_ssize_t)idlen);
@@ -1170,7 +1236,7 @@ static PyObject *sp_stream_node(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "bytes length not a multiple of item size");
         goto done;
     }
-    if ((ids = le_array(code_Q, b + pos, idlen)) == NULL)
+    if ((ids = compact_ids_le(b + pos, idlen / 8, &base)) == NULL)
         goto done;
     pos += idlen;
     NEED(4);
@@ -1186,7 +1252,7 @@ static PyObject *sp_stream_node(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "bytes length not a multiple of item size");
         goto done;
     }
-    if ((offs = le_array(code_I, b + pos + 4, olen)) == NULL)
+    if ((offs = compact_offs_le(b + pos + 4, olen / 4)) == NULL)
         goto done;
     pos += 4 + (Py_ssize_t)olen;
     NEED(4);
@@ -1196,8 +1262,9 @@ static PyObject *sp_stream_node(PyObject *self, PyObject *args) {
         goto done;
     pos += 4 + (Py_ssize_t)dlen;
 #undef NEED
-    result = Py_BuildValue("(OkkKOOOOn)", fields, (unsigned long)live, (unsigned long)dead,
-                           (unsigned long long)body, ids, flags, offs, data, pos);
+    result = Py_BuildValue("(OkkKKOOOOn)", fields, (unsigned long)live, (unsigned long)dead,
+                           (unsigned long long)body, (unsigned long long)base, ids, flags,
+                           offs, data, pos);
     goto done;
 past:
     PyErr_SetString(PyExc_ValueError, "stream node past the end of the value");
@@ -1343,7 +1410,7 @@ static PyMethodDef methods[] = {
     {"entries_resp", sp_entries_resp, METH_VARARGS,
      "entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> RESP bytes"},
     {"stream_node", sp_stream_node, METH_VARARGS,
-     "stream_node(buf, pos, end) -> (fields, live, dead, body, ids, flags, offs, data, pos): "
+     "stream_node(buf, pos, end) -> (fields, live, dead, body, base, ids, flags, offs, data, pos): "
      "engine/serialize.py's stream_node_py"},
     {NULL, NULL, 0, NULL},
 };
@@ -1366,7 +1433,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     /* the interface version streamlite/accel.py expects: bump it with any change of a
      * function's signature or of setup()'s arguments, so a stale build is not used */
-    if (m != NULL && (PyModule_AddIntConstant(m, "API", 5) < 0 || rp_add_types(m) < 0)) {
+    if (m != NULL && (PyModule_AddIntConstant(m, "API", 6) < 0 || rp_add_types(m) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

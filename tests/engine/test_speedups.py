@@ -436,12 +436,15 @@ def _node_parts(fn: Any, buf: bytes, pos: int, end: int) -> Any:
     import struct
 
     try:
-        f, live, dead, body, ids, flags, offs, data, after = fn(buf, pos, end)
+        f, live, dead, body, base, ids, flags, offs, data, after = fn(buf, pos, end)
     except (ValueError, struct.error):  # RESTORE and the loaders catch both
         return "error"
+    except OverflowError:  # IDs or offsets out of order: _dec_stream's FormatError
+        return "order"
     assert type(f) is list and type(flags) is bytearray and type(data) is bytes
-    assert ids.typecode == "Q" and offs.typecode == "I"
-    return f, live, dead, body, ids.tobytes(), bytes(flags), offs.tobytes(), data, after
+    assert ids.typecode in "IQ" and offs.typecode in "HI"
+    return (f, live, dead, body, base, ids.typecode, ids.tobytes(), bytes(flags),
+            offs.typecode, offs.tobytes(), data, after)
 
 
 @needs_c
@@ -476,3 +479,6 @@ def test_stream_node_matches_python(ops: list[Any], max_entries: int, mutations:
         for n, pos, nxt in zip(s._nodes, starts, starts[1:], strict=False):
             got = _node_parts(sp.stream_node, raw, pos, len(raw))
             assert got != "error" and (got[1], got[2], got[-1]) == (n.live, n.dead, nxt)
+            # in the layout the node had: the same widths, base and arrays
+            assert got[4:7] == (n.base, n.ids.typecode, n.ids.tobytes())
+            assert got[8:10] == (n.offs.typecode, n.offs.tobytes())

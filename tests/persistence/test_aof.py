@@ -545,3 +545,54 @@ def test_flushall_with_save_points_rewrites_the_snapshot(tmp_path):
     d2 = Durable(str(tmp_path), appendonly=False)
     assert d2("DBSIZE") == 0  # the flushed data does not come back
     d2.close()
+
+
+def test_restore_payloads_mapped_from_the_file_load_as_read(tmp_path, monkeypatch):
+    """A RESTORE read whole gets its payload as a view of the file's pages (aof._Mapped):
+    every type, in our format and in Redis's (DUMP), loads as when hiredis reads it; the
+    mapping is closed after each command (nothing kept a view: close would raise), a
+    RESTORE inside MULTI is not mapped (its queued argv outlives the command), and a
+    damaged payload fails as it does unmapped."""
+    from streamlite.engine.core import Engine
+    from streamlite.engine.serialize import dump_payload
+    from streamlite.persistence import aof
+    from streamlite.protocol.resp import encode_command
+
+    from .helpers import populate_every_type
+
+    src = Engine(FakeClock())
+    populate_every_type(src)
+    c = src.client()
+    src.execute(c, argv_of("XADD", "bigs", "1-1", "f", "v" * 70000))
+    cmds = [argv_of("SELECT", "0")]
+    for key in sorted(src.dbs[0].data):
+        v = src.dbs[0].data[key]
+        dumped = src.execute(c, [b"DUMP", key])
+        cmds.append([b"RESTORE", key, b"0", dump_payload(v)])
+        cmds.append([b"RESTORE", b"redis:" + key, b"0", dumped])
+    cmds += [[b"MULTI"], [b"RESTORE", b"inmulti", b"0", dump_payload(src.dbs[0].data[b"bigs"])],
+             [b"EXEC"]]
+    data = b"".join(encode_command(a) for a in cmds)
+    made: list[object] = []
+    real = aof._Mapped
+
+    def counting(*a: object) -> object:
+        m = real(*a)  # type: ignore[arg-type]
+        made.append(m)
+        return m
+
+    monkeypatch.setattr(aof, "_Mapped", counting)
+    mapped = _replay_with_chunk(tmp_path / "mapped" / "f.aof", data, 16)
+    n_mapped = len(made)
+    read = _replay_with_chunk(tmp_path / "read" / "f.aof", data, 1 << 30)
+    assert mapped == read and read[0] == len(cmds)
+    # every RESTORE outside MULTI still incomplete after a chunk (all of those with a
+    # payload of more than two chunks); not the one in MULTI
+    long = sum(1 for a in cmds[1:-3] if len(a[-1]) > 64)
+    assert long >= 10 and long <= n_mapped <= len(cmds) - 4
+    assert len(made) == n_mapped  # a chunk larger than the file: hiredis read it all
+    assert all(m.map.closed for m in made)  # type: ignore[attr-defined]
+    bad = data[:-200] + bytes([data[-200] ^ 1]) + data[-199:]  # the last payload damaged
+    assert _replay_with_chunk(tmp_path / "bad16" / "f.aof", bad, 16)[0] == "error"
+    assert (_replay_with_chunk(tmp_path / "bad16" / "f.aof", bad, 16)
+            == _replay_with_chunk(tmp_path / "badbig" / "f.aof", bad, 1 << 30))

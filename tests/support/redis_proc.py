@@ -65,7 +65,7 @@ def _owns_listener(pid: int, port: int) -> bool | None:
 
 
 def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None,
-              own: bool = False) -> None:
+              own: bool = False, poll: float = 0.02) -> None:
     """Until something listens on 127.0.0.1:``port``; RuntimeError if ``proc`` exits
     first. With ``own``, the listener must be ``proc`` itself: PortTaken when another
     process holds the port (``proc`` then fails its bind)."""
@@ -77,7 +77,7 @@ def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = 
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 pass
         except OSError:
-            time.sleep(0.02)
+            time.sleep(poll)
             continue
         if own and proc is not None and _owns_listener(proc.pid, port) is False:
             raise PortTaken(f"127.0.0.1:{port} is another process's")
@@ -148,7 +148,7 @@ def have_redis() -> bool:
 
 def _start_on_free_port(args_for: Callable[[int], list[str]], d: str, owns: bool,
                         timeout: float, stderr: int,
-                        preexec_fn: Callable[[], None] | None) -> ServerProc:
+                        preexec_fn: Callable[[], None] | None, poll: float) -> ServerProc:
     """Start ``args_for(port)`` on a free port and wait until it serves; on a port that
     another process took meanwhile (PortTaken), again on another."""
     for attempt in range(_ATTEMPTS):
@@ -157,8 +157,8 @@ def _start_on_free_port(args_for: Callable[[int], list[str]], d: str, owns: bool
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr,
                                 env=dict(os.environ), preexec_fn=preexec_fn)
         try:
-            wait_port(port, timeout=timeout, proc=proc, own=True)
-            wait_loaded(port, proc=proc)  # a restart on an AOF or RDB answers -LOADING a while
+            wait_port(port, timeout=timeout, proc=proc, own=True, poll=poll)
+            wait_loaded(port, proc=proc, poll=poll)  # a restart on an AOF or RDB answers -LOADING a while
         except BaseException as e:
             if proc.poll() is None:
                 proc.kill()  # never outlive a failed start
@@ -171,8 +171,9 @@ def _start_on_free_port(args_for: Callable[[int], list[str]], d: str, owns: bool
 
 
 def start_redis(extra: Sequence[str] = (), dir: str | None = None,
-                preexec_fn: Callable[[], None] | None = None) -> ServerProc:
-    """A real redis-server on a free loopback port, no persistence unless asked."""
+                preexec_fn: Callable[[], None] | None = None, poll: float = 0.02) -> ServerProc:
+    """A real redis-server on a free loopback port, no persistence unless asked
+    (``poll``: seconds between tries while waiting for it to listen and load)."""
     owns = dir is None
     d = dir or tempfile.mkdtemp(prefix="redis-test-")
     exe = redis_server_binary()
@@ -182,11 +183,12 @@ def start_redis(extra: Sequence[str] = (), dir: str | None = None,
         lambda port: [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                       "--appendonly", "no", "--dir", d, "--daemonize", "no",
                       "--loglevel", "warning", *extra],
-        d, owns, 30, subprocess.DEVNULL, preexec_fn)
+        d, owns, 30, subprocess.DEVNULL, preexec_fn, poll)
 
 
 def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
-                     preexec_fn: Callable[[], None] | None = None) -> ServerProc:
+                     preexec_fn: Callable[[], None] | None = None,
+                     poll: float = 0.02) -> ServerProc:
     """The streamlite server (``python -m streamlite server``) on a free loopback port."""
     import sys
 
@@ -195,10 +197,11 @@ def start_streamlite(extra: Sequence[str] = (), dir: str | None = None,
     return _start_on_free_port(  # 60 s: the interpreter starts slowly on a busy machine
         lambda port: [sys.executable, "-m", "streamlite", "server", "--port", str(port),
                       "--bind", "127.0.0.1", "--dir", d, *extra],
-        d, owns, 60, subprocess.PIPE, preexec_fn)
+        d, owns, 60, subprocess.PIPE, preexec_fn, poll)
 
 
-def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None,
+                poll: float = 0.02) -> None:
     """Wait until the server answers PING with something other than -LOADING (a server
     listens before it has loaded its data, as Redis does); RuntimeError if ``proc`` exits
     meanwhile (a file it refused to load)."""
@@ -216,4 +219,4 @@ def wait_loaded(port: int, timeout: float = 30.0, proc: subprocess.Popen | None 
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"127.0.0.1:{port} still loading after {timeout} s")
-        time.sleep(0.02)
+        time.sleep(poll)

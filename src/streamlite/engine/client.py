@@ -59,6 +59,11 @@ class Client:
         self.tracking: Any = None  # tracking.ClientTracking while CLIENT TRACKING is on
         engine.clients_by_id[self.id] = self
         self.is_master = False  # True while loading the AOF (commands come from the log)
+        # the client that replays the AOF or installs a snapshot: its commands are not
+        # counted (commandstats, latency histograms, slow log, hot keys; total commands
+        # only inside an EXEC) nor shown to MONITOR, as Redis's call() in
+        # isAOFLoadingContext()
+        self.loading = False
         # the front writes replies as RESP: handlers may answer with pre-encoded
         # ``RawResp`` bytes at the top level (the server sets it; see replies.RawResp)
         self.raw_replies = False

@@ -491,7 +491,10 @@ class Engine:
                     self.effects.extend(rewrite)
             elif cmd.is_write:
                 self.effects.append((c.db_index, argv))
-        if c.blocked is None:  # a blocked command's re-runs count once, as in Redis
+        if c.loading:  # the AOF's or a snapshot's commands: not counted, as in Redis,
+            if c.in_exec:  # but for total_commands_processed inside the AOF's EXEC (Redis
+                self.stats_commands += 1  # runs those through call(), which counts it)
+        elif c.blocked is None:  # a blocked command's re-runs count once, as in Redis
             name = cmd.name
             if cmd.subcommands:
                 real = resolve(cmd, argv)

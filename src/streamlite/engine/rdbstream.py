@@ -92,14 +92,23 @@ EXT_AUX = b"sl-stream-ext"
 # -- writing ---------------------------------------------------------------------------------
 
 
-_LP_INT = {v: lp_int(v) for v in range(-4096, 4096)}  # the ID deltas and counters
+# the ID deltas and counters, made on the first write (2-3 ms of every start otherwise);
+# bound once whole, so a writer in another thread never sees it half made
+_LP_INT: dict[int, bytes] | None = None
+
+
+def _lp_ints() -> dict[int, bytes]:
+    global _LP_INT
+    if _LP_INT is None:
+        _LP_INT = {v: lp_int(v) for v in range(-4096, 4096)}
+    return _LP_INT
 
 
 def _node_listpack(n: _Node, master: int) -> bytes:
     """The listpack Redis holds for node ``n`` (the write hot path: entries are read
     straight from the node's varint-prefixed data, common elements come from tables)."""
     nf = len(n.fields)
-    small = _LP_INT
+    small = _LP_INT if _LP_INT is not None else _lp_ints()
     els = [small.get(n.live) or lp_int(n.live), small.get(n.dead) or lp_int(n.dead),
            small[nf] if nf < 4096 else lp_int(nf)]
     els.extend(lp_str(f) for f in n.fields)

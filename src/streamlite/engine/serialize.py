@@ -501,11 +501,13 @@ def _dec_hash(flags: int, flat: list[bytes], ttls: dict[bytes, int], engine: Eng
 
 
 def stream_node_py(buf: bytes | memoryview, pos: int, end: int) -> tuple[
-        list[bytes], int, int, int, array[int], bytearray, array[int], bytes, int]:
+        list[bytes], int, int, int, int, array[int], bytearray, array[int], bytes, int]:
     """The stream node ``_enc_stream`` wrote at ``pos`` (up to ``end``): its fields,
-    live and deleted counts, listpack size, IDs, flags, offsets, data, and the offset
-    after it. Raises ``ValueError`` or ``struct.error`` when it runs past ``end``.
-    The reference of ``_speedups.stream_node``."""
+    live and deleted counts, listpack size, base (its first ms), IDs and offsets in
+    the node's compact layout (``compact_ids``, ``compact_offs``), flags, data, and the
+    offset after it. Raises ``ValueError`` or ``struct.error`` when it runs past
+    ``end``, ``OverflowError`` when an ms is below the first or an offset does not fit
+    the width the last one chose. The reference of ``_speedups.stream_node``."""
     if not 0 <= pos <= end:
         raise ValueError("stream node past the end of the value")
     (nf,) = _u32.unpack_from(buf, pos)
@@ -517,25 +519,33 @@ def stream_node_py(buf: bytes | memoryview, pos: int, end: int) -> tuple[
         pos += ln
     live, dead, body, idlen = _node_hdr.unpack_from(buf, pos)
     pos += 20
+    if pos + idlen > end:  # (before compact_ids can fail on what is not this node's)
+        raise ValueError("stream node past the end of the value")
     ids = array("Q")
     ids.frombytes(buf[pos : pos + idlen])
+    if _BIG:  # pragma: no cover
+        ids.byteswap()
+    base = ids[0] if ids else 0
+    ids = compact_ids(base, ids)
     pos += idlen
     (flen,) = _u32.unpack_from(buf, pos)
     flags = bytearray(buf[pos + 4 : pos + 4 + flen])
     pos += 4 + flen
     (olen,) = _u32.unpack_from(buf, pos)
+    if pos + 4 + olen > end:
+        raise ValueError("stream node past the end of the value")
     offs = array("I")
     offs.frombytes(buf[pos + 4 : pos + 4 + olen])
+    if _BIG:  # pragma: no cover
+        offs.byteswap()
+    offs = compact_offs(offs)
     pos += 4 + olen
     (dlen,) = _u32.unpack_from(buf, pos)
     data = bytes(buf[pos + 4 : pos + 4 + dlen])
     pos += 4 + dlen
     if pos > end or len(data) != dlen:
         raise ValueError("stream node past the end of the value")
-    if _BIG:  # pragma: no cover
-        ids.byteswap()
-        offs.byteswap()
-    return fields, live, dead, body, ids, flags, offs, data, pos
+    return fields, live, dead, body, base, ids, flags, offs, data, pos
 
 
 stream_node = getattr(speedups, "stream_node", None) or stream_node_py
@@ -558,7 +568,11 @@ def _dec_stream(r: Reader) -> Stream:
     read_node = stream_node
     new_node = _Node.__new__
     for _ in range(nnodes):
-        fields, live, dead, body, ids, flags, offs, data, pos = read_node(buf, pos, end)
+        try:
+            fields, live, dead, body, base, ids, flags, offs, data, pos = read_node(
+                buf, pos, end)
+        except OverflowError:  # an ms below the first entry's, offsets out of order
+            raise FormatError("stream IDs or offsets out of order") from None
         cnt = len(flags)
         if (not cnt or len(ids) != 2 * cnt or len(offs) != cnt or live + dead != cnt
                 or offs[-1] >= max(len(data), 1) or offs[0] != 0
@@ -570,16 +584,11 @@ def _dec_stream(r: Reader) -> Stream:
         n.fields = nodes[-1].fields if nodes and nodes[-1].fields == fields else list(fields)
         n.same_size = node_same_size(len(fields))
         n.live, n.dead, n.body = live, dead, body
-        n.base = ids[0]
-        try:
-            n.ids, n.offs = compact_ids(ids[0], ids), compact_offs(offs)
-        except OverflowError:  # an ms below the first entry's
-            raise FormatError("stream IDs out of order") from None
-        n.flags, n.data = flags, data
-        first = (ids[0] << 64) | ids[1]
+        n.base, n.ids, n.offs, n.flags, n.data = base, ids, offs, flags, data
+        first = (base << 64) | ids[1]
         if first <= prev_last:
             raise FormatError("stream nodes out of order")
-        prev_last = (ids[-2] << 64) | ids[-1]
+        prev_last = ((base + ids[-2]) << 64) | ids[-1]
         nodes.append(n)
         keys.append(first)
         live_total += live

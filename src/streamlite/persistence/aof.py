@@ -270,7 +270,8 @@ class AofWriter:
             self.fd = -1
 
 
-_DIGITS = bytes(len(str(i)) for i in range(10000))  # decimal digits of small lengths
+# decimal digits of small lengths (len(str(i)) for i in range(10000))
+_DIGITS = b"\x01" * 10 + b"\x02" * 90 + b"\x03" * 900 + b"\x04" * 9000
 
 
 def _cmd_len(argv: list[bytes]) -> int:
@@ -293,25 +294,66 @@ def _has_error(reply: Any) -> ErrorReply | None:
     return None
 
 
-def _read_whole_command(f: Any, pos: int) -> tuple[list[bytes], int] | None:
+class _Mapped:
+    """A big argument seen in the file's pages (``mmap``) instead of copied out of them:
+    ``view`` is a read-only memoryview of its bytes; ``close`` unmaps them, and raises
+    ``BufferError`` if anything still holds a view of them."""
+
+    def __init__(self, f: Any, start: int, n: int) -> None:
+        import mmap
+
+        gran = mmap.ALLOCATIONGRANULARITY
+        at = start - start % gran
+        self.map = mmap.mmap(f.fileno(), start + n - at, offset=at, prot=mmap.PROT_READ,
+                             flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
+        self.view = memoryview(self.map)[start - at:]
+
+    def close(self) -> None:
+        self.view.release()
+        self.map.close()
+
+
+# RESTORE's payload may be given to the command as a view of the file's pages: its
+# loader copies what it keeps out of it (serialize, rdbvalue), so the 38 MB payload of a
+# million-entry stream is neither read into fresh memory (a page fault per 4 KB) nor
+# copied (and _Mapped.close checks that nothing kept a view)
+_MAPPED_COMMANDS = (b"restore",)
+
+
+def _read_whole_command(f: Any, pos: int, big: int = 1 << 16,
+                        maps: list[_Mapped] | None = None) -> tuple[list[bytes], int] | None:
     """The command at offset ``pos`` of ``f`` read straight from the file, and the
     offset after it; None if it is not a complete canonical array of bulk strings
-    (the caller's hiredis path then reads it, and reports what is wrong)."""
+    (the caller's hiredis path then reads it, and reports what is wrong).
+
+    With ``maps`` (on POSIX), an argument of ``big`` bytes or more of a command in
+    ``_MAPPED_COMMANDS`` is a memoryview of the file's pages (``_Mapped``, appended to
+    ``maps``: the caller closes them after running the command)."""
     size = os.fstat(f.fileno()).st_size
     f.seek(pos)
     line = f.readline(24)
     if line[:1] != b"*" or line[-2:] != b"\r\n" or not line[1:-2].isdigit():
         return None
-    argv = []
+    argv: list[Any] = []
     for _ in range(int(line[1:-2])):
         line = f.readline(24)
         if line[:1] != b"$" or line[-2:] != b"\r\n" or not line[1:-2].isdigit():
             return None
         n = int(line[1:-2])
-        if n > size - f.tell():  # (a damaged length, not a huge allocation)
+        at = f.tell()
+        if n > size - at:  # (a damaged length, not a huge allocation)
             return None
-        arg = f.read(n)  # a big argument: one copy, from the page cache to its bytes
-        if len(arg) != n or f.read(2) != b"\r\n":
+        if (n >= big and maps is not None and argv and os.name == "posix"
+                and argv[0].lower() in _MAPPED_COMMANDS):
+            m = _Mapped(f, at, n)
+            maps.append(m)
+            arg: Any = m.view
+            f.seek(at + n)
+        else:
+            arg = f.read(n)  # a big argument: one copy, from the page cache to its bytes
+            if len(arg) != n:
+                return None
+        if f.read(2) != b"\r\n":
             return None
         argv.append(arg)
     end = f.tell()
@@ -333,10 +375,12 @@ def replay(
     hiredis parses the file chunk by chunk; a command still incomplete after more
     than a chunk (a base's RESTORE of a big key: 38 MB for a stream of a million
     entries) is read straight from the file instead, which spares hiredis's buffer
-    growing by copies and the copy of the payload out of it (a third of the load)."""
+    growing by copies and the copy of the payload out of it (a third of the load);
+    a RESTORE's payload is not even read but mapped (``_MAPPED_COMMANDS``)."""
     name = os.path.basename(path)
     client = engine.client()
     client.is_master = True
+    client.loading = True
     reader = hiredis.Reader()
     pos = 0  # offset of the next command to parse
     fed = 0  # offset of the next byte to read from the file
@@ -346,9 +390,10 @@ def replay(
     lookup = engine.lookup_command
     execute = engine.execute
 
-    def run(argv: list[bytes]) -> None:
+    def run(argv: list[bytes], mapped: bool = False) -> None:
         nonlocal multi_start
-        if type(argv) is not list or not argv or any(type(a) is not bytes for a in argv):
+        if type(argv) is not list or not argv or (not mapped and any(
+                type(a) is not bytes for a in argv)):
             raise AofError(
                 f"Bad file format reading the append only file {name} at offset "
                 f"{pos}: not a command"
@@ -382,9 +427,22 @@ def replay(
             while True:
                 if fed - pos > chunk and pos != not_whole:
                     # a big command: read it whole, then go on after it
-                    whole = _read_whole_command(f, pos)
+                    # (not inside MULTI: a queued argv outlives the mapping)
+                    maps: list[_Mapped] | None = [] if multi_start < 0 else None
+                    ran = False
+                    try:
+                        whole = _read_whole_command(f, pos, chunk, maps)
+                        if whole is not None:
+                            run(whole[0], mapped=bool(maps))
+                        ran = True
+                    finally:
+                        for m in maps or ():
+                            try:
+                                m.close()
+                            except BufferError:
+                                if ran:  # a value kept a view of the file: a bug
+                                    raise  # (after an error, the traceback may hold one)
                     if whole is not None:
-                        run(whole[0])
                         count += 1
                         pos = whole[1]
                         if progress is not None:

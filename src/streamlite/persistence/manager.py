@@ -785,6 +785,8 @@ class Persistence:
         scratch.config = self.engine.config
         scratch.loading = True
         self._load_aof(scratch)
+        # what the replay counted (its EXECs' commands, see Client.loading) is the server's
+        self.engine.stats_commands += scratch.stats_commands
         from ..engine.scripting.runtime import get_scripting
 
         libs = [lib.code for lib in get_scripting(scratch).functions.libraries.values()]

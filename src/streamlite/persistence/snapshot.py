@@ -308,6 +308,7 @@ def install(engine: Engine, loaded: Loaded) -> None:
     fns.flush()
     client = engine.client()
     client.is_master = True
+    client.loading = True
     for code in loaded.functions:
         reply = engine.execute(client, [b"FUNCTION", b"LOAD", b"REPLACE", code])
         if isinstance(reply, bytes) and reply.startswith(b"ERR"):

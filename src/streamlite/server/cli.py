@@ -13,11 +13,12 @@ streamlite's own format, not RDB).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import argparse
+
     from ..engine.core import Engine
 
 USAGE = """\
@@ -45,6 +46,8 @@ common options (any config name works, as with redis-server):
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    import argparse
+
     for name, what in (("server", "run the Redis-protocol server"),):
         p = sub.add_parser(
             name, help=what, description=f"streamlite {name}: {what}.",
@@ -207,6 +210,12 @@ def _create_dirs(lines: list[list[str]]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    return serve(list(args.options or []))
+
+
+def serve(options: list[str]) -> int:
+    """``streamlite server <options>``: what ``main`` does with the parsed command line
+    (``streamlite.cli`` calls it directly: the subcommand takes every word after it)."""
     import gc
 
     import streamlite
@@ -220,7 +229,6 @@ def main(args: argparse.Namespace) -> int:
     finally:
         gc.freeze()
         gc.enable()
-    options = list(args.options or [])
     if options and options[0] in ("-h", "--help"):
         print(USAGE)
         print(HELP_OPTIONS)
