@@ -40,6 +40,7 @@ import hiredis
 from ..engine.core import Engine
 from ..engine.replies import ErrorReply
 from ..protocol.resp import encode_command
+from .mapped import Mapped as _Mapped  # tests count the mappings through it
 
 
 class AofError(Exception):
@@ -292,25 +293,6 @@ def _has_error(reply: Any) -> ErrorReply | None:
             if type(x) is ErrorReply:
                 return x
     return None
-
-
-class _Mapped:
-    """A big argument seen in the file's pages (``mmap``) instead of copied out of them:
-    ``view`` is a read-only memoryview of its bytes; ``close`` unmaps them, and raises
-    ``BufferError`` if anything still holds a view of them."""
-
-    def __init__(self, f: Any, start: int, n: int) -> None:
-        import mmap
-
-        gran = mmap.ALLOCATIONGRANULARITY
-        at = start - start % gran
-        self.map = mmap.mmap(f.fileno(), start + n - at, offset=at, prot=mmap.PROT_READ,
-                             flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
-        self.view = memoryview(self.map)[start - at:]
-
-    def close(self) -> None:
-        self.view.release()
-        self.map.close()
 
 
 # RESTORE's payload may be given to the command as a view of the file's pages: its

@@ -31,6 +31,7 @@ refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import time
@@ -45,6 +46,7 @@ from ..engine.database import Database
 from ..engine.scripting.runtime import get_scripting
 from ..engine.serialize import FormatError, Reader, _finish, decode_value, encode_value
 from .aof import fsync_dir
+from .mapped import Mapped
 
 MAGIC = b"SLSNAP\r\n"
 VERSION = 3
@@ -168,10 +170,26 @@ class Loaded:
     commands: list[list[bytes]] | None = None  # version 1 files: a command stream
 
 
+# a snapshot this big or bigger is read through a mapping of the file (mapped.py)
+_MAP_MIN = 1 << 20
+
+
 def read_snapshot(engine: Engine, path: str) -> Loaded:
     """Verify and decode ``path`` (raises SnapshotError naming the file and offset)."""
     name = os.path.basename(path)
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size >= _MAP_MIN and os.name == "posix" and f.read(5) != b"REDIS":
+            m = Mapped(f, 0, size)  # no page fault per 4 KB of a read into new memory
+            try:
+                loaded = _read_ours(engine, m.view, name)
+            except BaseException:
+                with contextlib.suppress(BufferError):  # (the error's frames hold views)
+                    m.close()
+                raise
+            m.close()  # BufferError if a loader kept a view of the file's pages
+            return loaded
+        f.seek(0)
         data = f.read()
     if data[:5] == b"REDIS":  # Redis's RDB format
         from .rdb import RdbError, read_rdb_bytes
@@ -180,18 +198,23 @@ def read_snapshot(engine: Engine, path: str) -> Loaded:
             return read_rdb_bytes(engine, data, name)
         except RdbError as e:
             raise SnapshotError(str(e)) from None
+    return _read_ours(engine, data, name)
+
+
+def _read_ours(engine: Engine, data: bytes | memoryview, name: str) -> Loaded:
+    """Verify and decode a snapshot of our format held in ``data``."""
     if len(data) < _HEADER.size:
         raise SnapshotError(f"Short read loading snapshot {name}: {len(data)} bytes")
     magic, version, created = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise SnapshotError(f"Wrong signature trying to load snapshot {name}")
     if data[8:10] == b"\x00\x01":  # version 1 wrote its header big-endian
-        return _read_v1(data, name)
+        return _read_v1(bytes(data), name)
     if version != VERSION:
         raise SnapshotError(f"Can't handle snapshot format version {version} in {name}")
     if len(data) < _HEADER.size + 9:
         raise SnapshotError(f"Short read loading snapshot {name}: {len(data)} bytes")
-    mv = memoryview(data)
+    mv = data if isinstance(data, memoryview) else memoryview(data)
     (want,) = struct.unpack_from("<Q", data, len(data) - 8)
     if crc64(mv[:-8]) != want:
         raise SnapshotError(
