@@ -23,6 +23,7 @@ from typing import Any
 from streamlite.cluster_url import is_cluster_url
 from streamlite.events import App, connect, connect_async, unique_consumer_name
 from streamlite.events.connection import check_not_cluster_node
+from streamlite.events.interruptible import start_unless_stopped
 
 from . import keys
 from .catalog import ensure_catalog
@@ -278,27 +279,6 @@ def _remove_handlers(loop: asyncio.AbstractEventLoop) -> None:
             loop.remove_signal_handler(sig)
 
 
-async def _start_unless_stopped(cfg: AppConfig, stop_ev: asyncio.Event) -> Running | None:
-    """``start(cfg)``, unless a signal sets ``stop_ev`` first: then the start is
-    cancelled and None returned (a start that finishes anyway, a cancel swallowed by a
-    client library on the way, is stopped: it must not run on unnoticed)."""
-    starting = asyncio.ensure_future(start(cfg))
-    stopping = asyncio.ensure_future(stop_ev.wait())
-    try:
-        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-    if starting.done():
-        return starting.result()  # StartupError as before
-    starting.cancel()
-    try:
-        run = await starting
-    except (asyncio.CancelledError, StartupError):
-        return None
-    await stop(run)
-    return None
-
-
 async def serve(cfg: AppConfig, on_ready: Callable[[Running], None] | None = None) -> int:
     """Run until SIGINT/SIGTERM (or a worker fails); 0 on a clean stop.
 
@@ -312,14 +292,14 @@ async def serve(cfg: AppConfig, on_ready: Callable[[Running], None] | None = Non
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop_ev.set)
     try:
-        started = await _start_unless_stopped(cfg, stop_ev)
+        started, run = await start_unless_stopped(start(cfg), stop_ev, stop, (StartupError,))
     except BaseException:
         _remove_handlers(loop)
         raise
-    if started is None:
+    if not started:
         _remove_handlers(loop)
         return 0
-    run = started
+    assert run is not None
     (on_ready or banner)(run)
     rc = 0
     try:

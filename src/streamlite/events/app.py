@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 import os
@@ -49,6 +48,7 @@ from .dependencies import _MISSING, Dependencies
 from .failover import DEFAULT, resolve_retry
 from .handlers import HandlerSpec
 from .idempotency import AsyncIdempotency
+from .interruptible import start_unless_stopped
 from .limits import limited
 from .metrics import configure_logging, metrics, serve_metrics
 from .middleware import HandleChain, kind_of
@@ -493,28 +493,15 @@ class App:
 
         from .connection import ClusterNodeError, EmbeddedUnavailable
 
-        starting = asyncio.ensure_future(self.start())
-        waiting = asyncio.ensure_future(signalled.wait())
         try:
-            await asyncio.wait({starting, waiting}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiting.cancel()
-        if not starting.done():
-            log.info("interrupted while starting")
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                try:
-                    await starting
-                except Exception:  # the start's own failure, moot once a signal came
-                    return False
-                await self.stop()  # it finished anyway: it must not run on unnoticed
-            return False
-        try:
-            starting.result()
+            started, _ = await start_unless_stopped(
+                self.start(), signalled, lambda _: self.stop(), (Exception,))
         except (_redis.ConnectionError, _redis.TimeoutError, OSError, ClusterNodeError,
                 EmbeddedUnavailable) as e:
             raise Unreachable(f"cannot connect to {self.url or 'the client given'}: {e}") from e
-        return True
+        if not started:  # the start was cancelled, and undone if it finished anyway
+            log.info("interrupted while starting")
+        return started
 
     def _on_signal(self, sig: int, signalled: asyncio.Event | None = None) -> None:
         log.info("signal %s: shutting down", signal.Signals(sig).name)
