@@ -349,16 +349,13 @@ class Connection(asyncio.Protocol):
         ``~`` or ``=`` inside them are only data), and the rest of the read goes to
         ``_dispatch``."""
         if fastpath.fast_run is not None and data[0] == 0x2A and fastpath.usable(self):
-            tr = self.transport
-            # nothing pending (the common case): every limit leaves at least REPLY_BUF
-            # of room, so the limits need not be looked up before that much is replied
-            self.room = REPLY_BUF if not self.out and tr is not None \
-                and not tr.get_write_buffer_size() else self._room()
+            self.room = self._start_room()
             pos = fastpath.run(self, data)
             if pos < 0 or pos == len(data):
                 return
-            data = data[pos:]
-        self._dispatch(data)
+            self._dispatch(data[pos:], self.room)
+        else:
+            self._dispatch(data)
 
     def _fast_resume(self, data: bytes, pos: int, status: int, extra: Any) -> None:
         """The compiled per-read path (``fastpath.ReadPath``, ``_readpath.c``) stopped
@@ -368,20 +365,29 @@ class Connection(asyncio.Protocol):
         if p is None:
             p = fastpath.run(self, data, pos)
         if 0 <= p < len(data):
-            self._dispatch(data[p:] if p else data)
+            self._dispatch(data[p:] if p else data, self.room)
         self.server.end_batch(self)
 
-    def _dispatch(self, data: bytes) -> None:
-        """Commands from a boundary: hiredis, or RequestParser for what it must see."""
+    def _start_room(self) -> int:
+        """The reply room at the start of a read: with nothing pending (the common case)
+        every limit leaves at least REPLY_BUF, so the limits need not be looked up
+        before that much is replied."""
+        tr = self.transport
+        return REPLY_BUF if not self.out and tr is not None \
+            and not tr.get_write_buffer_size() else self._room()
+
+    def _dispatch(self, data: bytes, room: int | None = None) -> None:
+        """Commands from a boundary: hiredis, or RequestParser for what it must see.
+        ``room``: the reply room left when the compiled path ran the read's start."""
         if data[0] != 0x2A or _HUGE_COUNT(data) or (  # inline, giant count, non-bulk
                 (b"+" in data or b"=" in data or b"(" in data or b"~" in data or b"|" in data)
                 and _NON_BULK(data)):
             self._use_parser(data)
             self._parser_received(b"")
         else:
-            self._hiredis_received(data)
+            self._hiredis_received(data, room)
 
-    def _hiredis_received(self, data: bytes) -> None:
+    def _hiredis_received(self, data: bytes, room: int | None = None) -> None:
         """Parse with hiredis; a read that ends mid-command goes to RequestParser.
 
         hiredis is used only from a command boundary, so when it stops inside a
@@ -392,11 +398,8 @@ class Connection(asyncio.Protocol):
         inline: this loop is the server's hot path for what the compiled fast path
         (``_received``) does not answer.
         """
-        tr = self.transport
-        # nothing pending (the common case): every limit leaves at least REPLY_BUF of
-        # room, so the limits need not be looked up before that much is replied
-        room = REPLY_BUF if not self.out and tr is not None and not tr.get_write_buffer_size() \
-            else self._room()
+        if room is None:
+            room = self._start_room()
         reader = self.reader
         reader.feed(data)
         gets = reader.gets
