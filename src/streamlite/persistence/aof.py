@@ -28,6 +28,7 @@ and the byte offset of the command.
 
 from __future__ import annotations
 
+import contextlib
 import errno as _errno
 import os
 import threading
@@ -303,14 +304,15 @@ _MAPPED_COMMANDS = (b"restore",)
 
 
 def _read_whole_command(f: Any, pos: int, big: int = 1 << 16,
-                        maps: list[_Mapped] | None = None) -> tuple[list[bytes], int] | None:
+                        maps: contextlib.ExitStack | None = None
+                        ) -> tuple[list[bytes], int] | None:
     """The command at offset ``pos`` of ``f`` read straight from the file, and the
     offset after it; None if it is not a complete canonical array of bulk strings
     (the caller's hiredis path then reads it, and reports what is wrong).
 
     With ``maps`` (on POSIX), an argument of ``big`` bytes or more of a command in
-    ``_MAPPED_COMMANDS`` is a memoryview of the file's pages (``_Mapped``, appended to
-    ``maps``: the caller closes them after running the command)."""
+    ``_MAPPED_COMMANDS`` is a memoryview of the file's pages (``_Mapped``, entered in
+    ``maps``: they are closed as the caller's stack exits, after running the command)."""
     size = os.fstat(f.fileno()).st_size
     f.seek(pos)
     line = f.readline(24)
@@ -327,9 +329,7 @@ def _read_whole_command(f: Any, pos: int, big: int = 1 << 16,
             return None
         if (n >= big and maps is not None and argv and os.name == "posix"
                 and argv[0].lower() in _MAPPED_COMMANDS):
-            m = _Mapped(f, at, n)
-            maps.append(m)
-            arg: Any = m.view
+            arg: Any = maps.enter_context(_Mapped(f, at, n)).view
             f.seek(at + n)
         else:
             arg = f.read(n)  # a big argument: one copy, from the page cache to its bytes
@@ -410,20 +410,12 @@ def replay(
                 if fed - pos > chunk and pos != not_whole:
                     # a big command: read it whole, then go on after it
                     # (not inside MULTI: a queued argv outlives the mapping)
-                    maps: list[_Mapped] | None = [] if multi_start < 0 else None
-                    ran = False
-                    try:
-                        whole = _read_whole_command(f, pos, chunk, maps)
+                    with contextlib.ExitStack() as maps:
+                        whole = _read_whole_command(f, pos, chunk,
+                                                    maps if multi_start < 0 else None)
                         if whole is not None:
-                            run(whole[0], mapped=bool(maps))
-                        ran = True
-                    finally:
-                        for m in maps or ():
-                            try:
-                                m.close()
-                            except BufferError:
-                                if ran:  # a value kept a view of the file: a bug
-                                    raise  # (after an error, the traceback may hold one)
+                            # (its arguments: bytes, or views of mapped pages)
+                            run(whole[0], mapped=True)
                     if whole is not None:
                         count += 1
                         pos = whole[1]

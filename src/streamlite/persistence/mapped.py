@@ -9,6 +9,7 @@ load, and closing raises ``BufferError`` if anything still holds a view of it.
 
 from __future__ import annotations
 
+from types import TracebackType
 from typing import Any
 
 
@@ -29,3 +30,16 @@ class Mapped:
     def close(self) -> None:
         self.view.release()
         self.map.close()
+
+    def __enter__(self) -> Mapped:
+        return self
+
+    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Closed: a view kept of the pages is a bug of a loader (BufferError), unless an
+        error is on its way out (its traceback's frames may hold one)."""
+        try:
+            self.close()
+        except BufferError:
+            if typ is None:
+                raise

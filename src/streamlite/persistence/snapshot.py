@@ -31,7 +31,6 @@ refused.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import struct
 import time
@@ -180,15 +179,8 @@ def read_snapshot(engine: Engine, path: str) -> Loaded:
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size >= _MAP_MIN and os.name == "posix" and f.read(5) != b"REDIS":
-            m = Mapped(f, 0, size)  # no page fault per 4 KB of a read into new memory
-            try:
-                loaded = _read_ours(engine, m.view, name)
-            except BaseException:
-                with contextlib.suppress(BufferError):  # (the error's frames hold views)
-                    m.close()
-                raise
-            m.close()  # BufferError if a loader kept a view of the file's pages
-            return loaded
+            with Mapped(f, 0, size) as m:  # no page fault per 4 KB of a read into memory
+                return _read_ours(engine, m.view, name)
         f.seek(0)
         data = f.read()
     if data[:5] == b"REDIS":  # Redis's RDB format
