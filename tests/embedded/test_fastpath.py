@@ -176,24 +176,22 @@ def test_redis_py_xadd_and_decoding(twin):
     """``r.xadd`` itself, and a client decoding replies: the same IDs, as str."""
     for side in twin:
         side.run([b_("FLUSHALL"), b_("XADD", "s1", "1-1", "f", "v")])
-    fastpath.fast_xadd = _counting
+
+    def xadds(side, fast_xadd):  # a plain client's XADD, then a decoding client's
+        fastpath.fast_xadd = fast_xadd
+        try:
+            raw = side.r.xadd("s1", {"f": "v"})
+            rd = side.emb.client(decode_responses=True)
+            decoded = rd.xadd("s1", {"f": "w"}, maxlen=5)
+            rd.close()
+        finally:
+            fastpath.fast_xadd = REAL
+        return raw, decoded
+
     SERVED[0] = 0
-    try:
-        fast = twin[0].r.xadd("s1", {"f": "v"})
-        rd = twin[0].emb.client(decode_responses=True)
-        fast_d = rd.xadd("s1", {"f": "w"}, maxlen=5)
-        rd.close()
-    finally:
-        fastpath.fast_xadd = REAL
+    fast, fast_d = xadds(twin[0], _counting)
     assert SERVED[0] == 2
-    fastpath.fast_xadd = None
-    try:
-        slow = twin[1].r.xadd("s1", {"f": "v"})
-        rd = twin[1].emb.client(decode_responses=True)
-        slow_d = rd.xadd("s1", {"f": "w"}, maxlen=5)
-        rd.close()
-    finally:
-        fastpath.fast_xadd = REAL
+    slow, slow_d = xadds(twin[1], None)
     assert (fast, fast_d) == (slow, slow_d)
     assert type(fast) is bytes and type(fast_d) is str
 
