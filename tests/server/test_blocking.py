@@ -28,6 +28,7 @@ from streamlite.engine.core import Engine
 from streamlite.engine.database import register_type
 from streamlite.engine.registry import COMMANDS, command
 from streamlite.engine.replies import NULL_ARRAY, Blocked
+from streamlite.persistence import Persistence
 from streamlite.server.app import Server
 
 
@@ -249,16 +250,14 @@ def test_loading_answers_loading_until_the_data_is_in(monkeypatch):
     ``loading`` flag get -LOADING and INFO reports loading:1."""
     release = threading.Event()
     started = threading.Event()
-    real_load = Server._load
+    real_load = Persistence.load
 
-    def slow_load(self: Server) -> None:
-        self.engine.loading = True
+    def slow_load(self: Persistence) -> None:
         started.set()
         release.wait(20)
-        self.engine.loading = False
         real_load(self)
 
-    monkeypatch.setattr(Server, "_load", slow_load)
+    monkeypatch.setattr(Persistence, "load", slow_load)
     engine = Engine()
     s = InProcServer(engine)
     s.thread.start()

@@ -15,7 +15,7 @@ import pytest
 import redis
 from tests.server.conftest import send_raw, spawn
 from tests.support.diff import RedisConn
-from tests.support.redis_proc import free_port, wait_port
+from tests.support.redis_proc import free_port, wait_loaded, wait_port
 
 
 def _wait_exit(srv, timeout: float = 20) -> int:
@@ -282,6 +282,7 @@ def test_sigterm_with_its_log_pipe_broken_still_exits(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_port(port, proc=p)
+        wait_loaded(port, proc=p)  # past the load: SIGTERM then shuts down as asked
         assert p.stdout is not None and p.stderr is not None
         p.stdout.close()
         p.stderr.close()  # the read ends: every later write of the server gets EPIPE
@@ -292,3 +293,76 @@ def test_sigterm_with_its_log_pipe_broken_still_exits(tmp_path):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def _slow_aof(d, n: int = 300_000) -> dict[str, bytes]:
+    """An AOF directory whose replay takes seconds (``n`` XADDs in its base file);
+    returns its files' contents."""
+    aof = d / "appendonlydir"
+    aof.mkdir()
+    cmd = b"*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$%d\r\n%b\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    (aof / "appendonly.aof.1.base.aof").write_bytes(b"".join(
+        cmd % (len(sid), sid) for sid in (b"%d-1" % i for i in range(1, n + 1))))
+    (aof / "appendonly.aof.1.incr.aof").write_bytes(b"")
+    (aof / "appendonly.aof.manifest").write_bytes(
+        b"file appendonly.aof.1.base.aof seq 1 type b\n"
+        b"file appendonly.aof.1.incr.aof seq 1 type i\n")
+    return {f.name: f.read_bytes() for f in aof.iterdir()}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_shutdown_signal_during_loading_exits_at_once_without_saving(tmp_path, sig):
+    """As Redis (``whileBlockedCron``): a SIGTERM or SIGINT while the data loads exits
+    with 0 without saving, and leaves the AOF as it was (the server listens, and takes
+    signals, from before the load)."""
+    files = _slow_aof(tmp_path)
+    port = free_port()
+    log = tmp_path / "server.log"
+    with open(log, "wb") as err:
+        p = subprocess.Popen([sys.executable, "-m", "streamlite", "server", "--port", str(port),
+                              "--bind", "127.0.0.1", "--dir", str(tmp_path),
+                              "--appendonly", "yes", "--save", "3600 1"],
+                             stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_port(port, proc=p)
+        assert send_raw(port, b"PING\r\n").startswith(b"-LOADING")
+        p.send_signal(sig)
+        assert p.wait(20) == 0
+        text = log.read_text()
+        assert "Received shutdown signal during loading, scheduling shutdown." in text
+        assert "ready to exit" in text
+        assert not os.path.exists(tmp_path / "dump.sldb")
+        aof = tmp_path / "appendonlydir"
+        assert {f.name: f.read_bytes() for f in aof.iterdir()} == files
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_a_port_in_use_is_reported_as_redis_reports_it(tmp_path):
+    """The two lines Redis logs when it cannot listen, word for word, then exit 1; the
+    data directory is left untouched (the port is bound before anything loads)."""
+    from tests.support.redis_proc import redis_server_binary
+
+    exe = redis_server_binary()
+    if exe is None:
+        pytest.skip("no redis-server")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        outs = []
+        for argv in ([exe, "--save", ""], [sys.executable, "-m", "streamlite", "server",
+                                          "--dir", str(tmp_path)]):
+            p = subprocess.run([*argv, "--port", str(port), "--bind", "127.0.0.1"],
+                               capture_output=True, text=True, timeout=60, cwd=tmp_path)
+            assert p.returncode == 1
+            lines = [ln.split(" ", 6)[-1] for ln in (p.stdout + p.stderr).splitlines()
+                     if "listening" in ln.lower()]
+            outs.append(lines[-2:])
+    assert outs[0] == outs[1] == [
+        f"Warning: Could not create server TCP listening socket 127.0.0.1:{port}: "
+        "bind: Address already in use",
+        f"Failed listening on port {port} (tcp), aborting."]
+    assert set(os.listdir(tmp_path)) <= {"streamlite.lock"}  # no data file made

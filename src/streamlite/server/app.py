@@ -18,6 +18,7 @@ soft limits. Blocking deadlines have their own timer.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -46,6 +47,8 @@ from ..persistence.manager import (
 )
 from .connection import REPLY_BUF, Connection
 from .fdlimit import adjust_open_files_limit
+from .log import log_line
+from .prestart import Prestart, exit_while_loading, persistence_config, prestart
 from .replication import Replication
 from .scripts import ScriptHost
 
@@ -66,7 +69,6 @@ DENIED = (
 )
 MAXCLIENTS = b"-ERR max number of clients reached\r\n"
 UNBLOCKED = b"UNBLOCKED client unblocked via CLIENT UNBLOCK"
-_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
 _MAY_WRITE = frozenset({"publish", "spublish", "eval", "evalsha", "fcall", "pfcount"})
 
 
@@ -117,6 +119,7 @@ class Server(Front):
         self.replication: Replication | None = None
         self._commit_scheduled = False  # a group commit (appendfsync always) is queued
         self.exit_code: int | None = None
+        self.install_signals = False  # SIGTERM/SIGINT handlers (the process's own server)
         self.lock_fd: int | None = None  # the data directory's lock (``datadir``)
         self.owner_socket: datadir.OwnerSocket | None = None  # embedded processes attach here
         self._stopped: asyncio.Event | None = None
@@ -139,28 +142,7 @@ class Server(Front):
     # -- logging ---------------------------------------------------------------------
 
     def log(self, msg: str, level: str = "notice") -> None:
-        want = _LEVELS.get(self.engine.config.get("loglevel", "notice"), 2)
-        if _LEVELS.get(level, 2) < want:
-            return
-        t = time.time()
-        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
-        mark = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}.get(level, "*")
-        line = f"{os.getpid()}:M {stamp} {mark} {msg}"
-        path = self.engine.config.get("logfile", "")
-        if path:
-            try:
-                with open(path, "a") as f:
-                    f.write(line + "\n")
-                return
-            except OSError:
-                pass
-        try:
-            print(line, file=sys.stderr, flush=True)
-        except OSError:
-            # stderr is gone (its reader died: a broken pipe): as Redis, a log line that
-            # cannot be written is dropped; it must never stop the server, or its
-            # shutdown (SIGTERM was ignored). Later lines go nowhere, quietly.
-            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the process's life
+        log_line(self.engine.config, msg, level)
 
     def now_ms(self) -> int:
         return self.engine.clock.ms()
@@ -168,54 +150,52 @@ class Server(Front):
     # -- start / stop -------------------------------------------------------------------
 
     def persistence_config(self) -> PersistenceConfig:
-        cfg = self.engine.config
-        return PersistenceConfig(
-            dir=cfg["dir"],
-            appendonly=cfg["appendonly"],
-            appendfsync=cfg["appendfsync"],
-            appendfilename=cfg["appendfilename"],
-            appenddirname=cfg["appenddirname"],
-            dbfilename=cfg["dbfilename"],
-            save=list(cfg["save"]),
-            aof_load_truncated=cfg["aof-load-truncated"],
-            auto_aof_rewrite_percentage=cfg["auto-aof-rewrite-percentage"],
-            auto_aof_rewrite_min_size=cfg["auto-aof-rewrite-min-size"],
-            aof_use_rdb_preamble=cfg["aof-use-rdb-preamble"],
-            stop_writes_on_bgsave_error=cfg["stop-writes-on-bgsave-error"],
-            snapshot_format=cfg["snapshot-format"],
-        )
+        return persistence_config(self.engine)
 
-    async def start(self) -> None:
+    async def start(self, pre: Prestart | None = None) -> None:
         """Lock the data directory, listen, then load the persisted data (clients get
         LOADING meanwhile). Raises ``DirectoryHeld`` before touching anything when
-        another process holds the directory."""
+        another process holds the directory.
+
+        ``pre``: what ``prestart`` did before the event loop existed (the command line's
+        start: the load runs while the server's modules are imported); made here
+        otherwise."""
         loop = asyncio.get_running_loop()
         self.loop = loop
         self._stopped = asyncio.Event()
-        cfg = self.engine.config
-        cfg["maxclients"] = adjust_open_files_limit(cfg["maxclients"], self.log)
-        self.lock_fd = datadir.lock_directory(cfg["dir"])
-        self.persistence = Persistence(self.engine, self.persistence_config(), log=self.log)
-        self.replication = Replication(self)
-        # loading before listening: a client accepted while ``_listen`` is awaited
-        # would otherwise run commands on the empty dataset before the load; INFO's
-        # ``loading`` (the engine's flag) says so from the same moment to the same end,
-        # or a client waiting for loading:0 could be refused with LOADING meanwhile
-        self.loading = self.engine.loading = True
-        await self._listen(cfg["bind"], cfg["port"])
-        info_state(self.engine)
+        if pre is None:
+            pre = prestart(self.engine, self.log)
+        self.lock_fd = pre.lock_fd  # unlocked by ``unlock`` whatever happens next
         try:
-            await loop.run_in_executor(None, self._load)
+            if pre.error is not None:
+                raise pre.error
+            self.persistence = pre.persistence
+            self.replication = Replication(self)
+            self.loading = True
+            backlog = self.engine.config.get("tcp-backlog", 511)
+            for sock in pre.sockets:
+                self.servers.append(await loop.create_server(
+                    lambda: Connection(self), sock=sock, backlog=backlog))
+            self.listeners = pre.hosts
+            pre.sockets = []  # the servers own them now
+            if self.install_signals:
+                self.install_signal_handlers()
+            await loop.run_in_executor(None, pre.wait_loaded)
         finally:
+            pre.close()
             self.loading = self.engine.loading = False
+            if pre.gc_after_load:
+                gc.enable()
         info_state(self.engine)["startup_memory"] = self.memory.read()
         self.engine.script_host = ScriptHost(self)  # busy scripts yield to the loop
         await self._listen_owner_socket()
         self.log(accel.describe())
         self.log("Ready to accept connections tcp")
         self._schedule_tick()
-        if cfg.get("replicaof"):
-            host, port = cfg["replicaof"].split()
+        if self.install_signals and pre.signals:
+            self.install_signal_handlers(pre.signals)
+        if cfg := self.engine.config.get("replicaof"):
+            host, port = cfg.split()
             self.replication.replicaof(host, int(port))
 
     async def _listen_owner_socket(self) -> None:
@@ -244,40 +224,6 @@ class Server(Front):
         datadir.record_socket(self.lock_fd, owner.path)
         self.log(f"The data directory {d} is served on unix socket {owner.path} too "
                  f"(streamlite.connect({d!r}) attaches there)")
-
-    def _load(self) -> None:
-        assert self.persistence is not None
-        self.persistence.load()
-
-    async def _listen(self, binds: list[str], port: int) -> None:
-        loop = asyncio.get_running_loop()
-        backlog = self.engine.config.get("tcp-backlog", 511)
-        hosts = [b.lstrip("-") for b in binds] or ["0.0.0.0"]
-        hosts = ["0.0.0.0" if h == "*" else ("::" if h == "::*" else h) for h in hosts]
-        servers: list[Any] = []
-        for host in hosts:
-            try:
-                srv = await loop.create_server(lambda: Connection(self), host, port,
-                                               backlog=backlog, reuse_address=True)
-            except OSError as e:
-                optional = any(b.startswith("-") and b.lstrip("-") == host for b in binds)
-                if optional:
-                    continue
-                for s in servers:
-                    s.close()
-                raise OSError(e.errno, f"Could not create server TCP listening socket "
-                                       f"{host}:{port}: {e.strerror}") from e
-            servers.append(srv)
-        self.servers = servers
-        self.listeners = hosts
-        actual = port
-        for srv in servers:
-            for sock in srv.sockets:
-                actual = sock.getsockname()[1]
-        self.engine.config["port"] = actual
-        for h in hosts:
-            where = f"[{h}]:{actual}" if ":" in h else f"{h}:{actual}"
-            self.log(f"streamlite server listening on {where}")
 
     def unlock(self) -> None:
         """Give the data directory up (after the last write to its files)."""
@@ -336,23 +282,30 @@ class Server(Front):
         self.stop(0)
         return True
 
-    def install_signal_handlers(self) -> None:
+    def install_signal_handlers(self, pending: list[int] | None = None) -> None:
+        """SIGTERM and SIGINT shut the server down (``shutdown-on-sigterm`` ...); during
+        the load, at once and saving nothing, as Redis. ``pending``: signals received
+        before (``Prestart.signals``), handled now."""
         loop = self.loop
         assert loop is not None
-        for sig, name in ((signal.SIGTERM, "shutdown-on-sigterm"),
-                          (signal.SIGINT, "shutdown-on-sigint")):
-            def handler(sig: int = sig, name: str = name) -> None:
-                how = self.engine.config.get(name, "default")
-                save = {"save": True, "nosave": False}.get(how)
-                signame = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
-                self.log(f"Received {signame} scheduling shutdown...")
-                if not self.do_shutdown(save, force=how == "force"):
-                    self.log("Shutdown failed: keeps running", "warning")
-
+        for sig in (signal.SIGTERM, signal.SIGINT):
             try:
-                loop.add_signal_handler(sig, handler)
+                loop.add_signal_handler(sig, self._on_signal, sig)
             except (NotImplementedError, RuntimeError):
                 pass
+        for got in pending or ():
+            self._on_signal(got)
+
+    def _on_signal(self, sig: int) -> None:
+        if self.loading:
+            exit_while_loading(self.log)
+        name = "shutdown-on-sigterm" if sig == signal.SIGTERM else "shutdown-on-sigint"
+        how = self.engine.config.get(name, "default")
+        save = {"save": True, "nosave": False}.get(how)
+        signame = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+        self.log(f"Received {signame} scheduling shutdown...")
+        if not self.do_shutdown(save, force=how == "force"):
+            self.log("Shutdown failed: keeps running", "warning")
 
     # -- connections ----------------------------------------------------------------------
 
@@ -872,8 +825,10 @@ def refuse_held(server: Server, e: datadir.DirectoryHeld) -> None:
 
 
 def run_server(engine: Engine, config_file: str | None = None,
-               on_ready: Callable[[Server], None] | None = None) -> int:
-    """Run a server for ``engine`` until SHUTDOWN or SIGTERM; returns the exit code."""
+               on_ready: Callable[[Server], None] | None = None,
+               pre: Prestart | None = None) -> int:
+    """Run a server for ``engine`` until SHUTDOWN or SIGTERM; returns the exit code.
+    ``pre``: what ``prestart`` began (the directory locked, the load running)."""
     try:
         import uvloop
 
@@ -883,9 +838,10 @@ def run_server(engine: Engine, config_file: str | None = None,
 
     async def main() -> int:
         server = Server(engine, config_file)
+        server.install_signals = True
         try:
             try:
-                await server.start()
+                await server.start(pre)
             except datadir.DirectoryHeld as e:
                 refuse_held(server, e)
                 return 1
@@ -895,7 +851,6 @@ def run_server(engine: Engine, config_file: str | None = None,
             except LoadError as e:  # a damaged AOF or snapshot: refuse to serve part of it
                 server.log(f"Fatal error loading the DB: {e}. Exiting.", "warning")
                 return 1
-            server.install_signal_handlers()
             if on_ready is not None:
                 on_ready(server)
             return await server.wait_closed()

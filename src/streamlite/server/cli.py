@@ -222,10 +222,13 @@ def serve(options: list[str]) -> int:
 
     # the imports allocate what lives as long as the process (modules, functions,
     # classes): the collector walked it 60 times during them (10 ms of a start), and
-    # every full collection after would again; frozen, no collection looks at it
+    # every full collection after would again; frozen, no collection looks at it. It
+    # stays off until the load has ended (``Server.start``), which allocates only
+    # what it keeps; the objects of the load are not frozen (their cycles, a consumer
+    # group's, must stay collectable once deleted)
     gc.disable()
     try:
-        from .app import run_server
+        from .prestart import prestart
     finally:
         gc.freeze()
         gc.enable()
@@ -249,4 +252,11 @@ def serve(options: list[str]) -> int:
     except (OSError, ValueError) as e:
         print(f"streamlite server: {e}", file=sys.stderr)
         return 1
-    return run_server(engine, config_file)
+    # locked, listening and loading: the load runs while the rest of the server (asyncio,
+    # uvloop, connections) is imported (``prestart``)
+    gc.disable()
+    pre = prestart(engine, catch_signals=True)
+    pre.gc_after_load = True
+    from .app import run_server
+
+    return run_server(engine, config_file, pre=pre)
