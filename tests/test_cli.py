@@ -53,8 +53,9 @@ def test_server_starts_without_argparse():
 
 def test_server_start_imports_no_module_loaded_on_first_use():
     """What the server imports to start leaves out the modules its code imports where
-    they are used (long double arithmetic, ACL password hashes, private socket dirs)."""
-    lazy = ("fractions", "decimal", "hashlib", "hmac", "tempfile", "shutil")
+    they are used (long double arithmetic, ACL password hashes, private socket dirs,
+    the greenlets of script commands)."""
+    lazy = ("fractions", "decimal", "hashlib", "hmac", "tempfile", "shutil", "greenlet")
     code = ("import sys; import streamlite.server.cli, streamlite.server.app; "
             f"print(' '.join(m for m in {lazy!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
