@@ -229,7 +229,15 @@ def apply_redis_meta() -> None:
     ``COMMAND INFO``, ``ACL CAT`` and the ACL key checks agree with Redis."""
     from .redis_meta import META
 
+    made: dict[tuple[object, ...], KeySpec] = {}  # 52 distinct specs among 233: shared
+
     def spec(t: tuple[object, ...]) -> KeySpec:
+        ks = made.get(t)
+        if ks is None:
+            ks = made[t] = new_spec(t)
+        return ks
+
+    def new_spec(t: tuple[object, ...]) -> KeySpec:
         flags, begin, find, notes = t
         kw: dict[str, Any] = {"flags": flags, "notes": notes}
         assert isinstance(begin, tuple) and isinstance(find, tuple)
