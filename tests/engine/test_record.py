@@ -15,13 +15,14 @@ from streamlite.engine.config import Spec
 from streamlite.engine.latency import TS_LEN, Series
 from streamlite.engine.record import Record
 from streamlite.engine.registry import Command, KeySpec
+from streamlite.engine.scripting.functions import Function, Library
 from streamlite.engine.scripting.runtime import RunContext, Script
 from streamlite.engine.slowlog import Entry
 from streamlite.engine.types.geohash import Area, Shape
 from streamlite.server.replication import ReplicaInfo, Waiter
 
 RECORDS = [KeySpec, Command, Area, Shape, Series, Entry, Script, RunContext, Spec, TrimArgs,
-           ReadArgs, ReplicaInfo, Waiter]
+           ReadArgs, ReplicaInfo, Waiter, Function, Library]
 
 
 @pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__name__)
@@ -68,3 +69,10 @@ def test_keyspec_frozen_and_hashable() -> None:
         k.index = 2  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         del k.index  # type: ignore[misc]
+
+
+def test_recursive_repr() -> None:
+    lib = Library(b"lib", b"code")
+    lib.functions[b"f"] = Function(b"f", None, frozenset(), None, lib)
+    assert repr(lib) == ("Library(name=b'lib', code=b'code', functions={b'f': Function(name=b'f', "
+                         "fn=None, flags=frozenset(), description=None, library=...)})")

@@ -9,6 +9,7 @@ in order; ``__hash__`` is None, as with ``@dataclass(eq=True)``).
 
 from __future__ import annotations
 
+from reprlib import recursive_repr
 from typing import Any, ClassVar
 
 
@@ -19,6 +20,7 @@ class Record:
     def _astuple(self) -> tuple[Any, ...]:
         return tuple([getattr(self, n) for n in self._fields])
 
+    @recursive_repr()  # a record that holds itself shows ``...`` there, as a dataclass
     def __repr__(self) -> str:
         body = ", ".join([f"{n}={getattr(self, n)!r}" for n in self._fields])
         return f"{type(self).__qualname__}({body})"
