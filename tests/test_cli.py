@@ -51,6 +51,18 @@ def test_server_starts_without_argparse():
     assert out.splitlines()[-1] == "False"
 
 
+def test_server_start_imports_no_module_loaded_on_first_use():
+    """What the server imports to start leaves out the modules its code imports where
+    they are used (long double arithmetic, ACL password hashes, private socket dirs,
+    the greenlets of script commands)."""
+    lazy = ("fractions", "decimal", "hashlib", "hmac", "tempfile", "shutil", "greenlet")
+    code = ("import sys; import streamlite.server.cli, streamlite.server.app; "
+            f"print(' '.join(m for m in {lazy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert out.splitlines()[-1] == ""
+
+
 def test_server_help_imports_no_other_subcommand_module():
     code = ("import sys; from streamlite.cli import main; main(['server', '--help']); "
             "print(' '.join(sorted(m for m in sys.modules if m.startswith(("

@@ -40,6 +40,21 @@ def test_format_score(value, text):
     assert format_score(value) == text
 
 
+def test_grisu_powers_table():
+    """The cached powers of ten (computed in integers at import) are 10^k rounded to
+    nearest (half up) on a 64-bit significand, as fpconv's table holds them."""
+    from fractions import Fraction
+
+    from streamlite.engine.types import scores
+
+    for i, (frac, e) in enumerate(scores._POWERS):
+        v = Fraction(10) ** (scores._FIRST + i * scores._STEP) / Fraction(2) ** e
+        assert 1 << 63 <= frac < 1 << 64
+        assert frac == int(v) + (v - int(v) >= Fraction(1, 2))
+    assert scores._POWERS[0] == (0xFA8FD5A0081C0288, -1220)  # fpconv's first: 10^-348
+    assert scores._POWERS[-1] == (0xAF87023B9BF0EE6B, 1066)  # and last: 10^340
+
+
 @pytest.mark.parametrize(
     "text,value",
     [(b"1", 1.0), (b"0x10", 16.0), (b"inf", math.inf), (b"+inf", math.inf), (b"-Infinity", -math.inf),

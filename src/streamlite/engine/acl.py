@@ -34,8 +34,6 @@ No I/O here except ``load_file``/``save_file`` (ACL LOAD/SAVE, the ``aclfile``).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 from collections.abc import Iterable
@@ -99,6 +97,8 @@ def has_spaces(s: bytes) -> bool:
 
 
 def hash_password(pw: bytes) -> str:
+    import hashlib  # on first use: not needed at the server's start
+
     return hashlib.sha256(pw).hexdigest()
 
 
@@ -523,6 +523,8 @@ class User:
             return False
         if self.nopass:
             return True
+        import hmac
+
         h = hash_password(password)
         ok = False
         for p in self.passwords:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from ..numparse import string2ll
-from .errors import NOT_FLOAT, NOT_INTEGER, SYNTAX, CommandError
+from .errors import NOT_FLOAT, NOT_INTEGER, CommandError
 
 LLONG_MAX = (1 << 63) - 1
 LLONG_MIN = -(1 << 63)
@@ -54,54 +51,3 @@ def format_double(v: float) -> bytes:
     from .types.scores import format_score
 
     return format_score(v)
-
-
-@dataclass(slots=True)
-class Opt:
-    """One option in a table-driven parser.
-
-    ``nargs`` values follow the keyword; ``convert`` turns each into a Python value.
-    ``dest`` is where the result goes (defaults to the lower-case name).
-    ``conflicts`` lists options that may not appear together with this one.
-    """
-
-    name: bytes
-    nargs: int = 0
-    convert: Callable[[bytes], Any] | None = None
-    dest: str | None = None
-    const: Any = True
-    conflicts: tuple[bytes, ...] = ()
-
-
-def parse_options(
-    argv: list[bytes], start: int, table: dict[bytes, Opt], end: int | None = None
-) -> dict[str, Any]:
-    """Parse ``argv[start:end]`` as keyword options from ``table`` (keys upper case).
-
-    Raises ``ERR syntax error`` for unknown words, missing values or conflicts.
-    Later occurrences override earlier ones, as in Redis.
-    """
-    out: dict[str, Any] = {}
-    seen: set[bytes] = set()
-    i = start
-    stop = len(argv) if end is None else end
-    while i < stop:
-        word = argv[i].upper()
-        opt = table.get(word)
-        if opt is None or i + opt.nargs >= stop:
-            raise CommandError(SYNTAX)
-        for c in opt.conflicts:
-            if c in seen:
-                raise CommandError(SYNTAX)
-        seen.add(opt.name)
-        dest = opt.dest or opt.name.decode().lower()
-        if opt.nargs == 0:
-            out[dest] = opt.const
-        elif opt.nargs == 1:
-            v = argv[i + 1]
-            out[dest] = opt.convert(v) if opt.convert else v
-        else:
-            vals = argv[i + 1 : i + 1 + opt.nargs]
-            out[dest] = [opt.convert(v) if opt.convert else v for v in vals]
-        i += 1 + opt.nargs
-    return out

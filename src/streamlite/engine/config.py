@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..numparse import string2ll
 from .glob import match as glob_match
+from .record import Record
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -53,22 +53,46 @@ class ConfigError(Exception):
     """A value a config does not accept; ``str(e)`` is Redis's reason text."""
 
 
-@dataclass
-class Spec:
+class Spec(Record):
+    _fields = ("name", "kind", "default", "alias", "flags", "lo", "hi", "choices", "percent",
+               "validate", "parse", "fmt", "apply", "unsigned")
     name: str
     kind: str  # bool | int | memory | enum | string | special
     default: Any
-    alias: str | None = None
-    flags: frozenset[str] = frozenset()
-    lo: int = 0
-    hi: int = LLONG_MAX
-    choices: tuple[str, ...] = ()
-    percent: bool = False  # memory configs that also take "n%"
-    validate: Callable[[Any], str | None] | None = None
-    parse: Callable[[list[str]], Any] | None = None  # special kinds
-    fmt: Callable[[Any], str] | None = None
-    apply: Callable[[Engine, Any], str | None] | None = None
-    unsigned: bool = False
+    alias: str | None
+    flags: frozenset[str]
+    lo: int
+    hi: int
+    choices: tuple[str, ...]
+    percent: bool  # memory configs that also take "n%"
+    validate: Callable[[Any], str | None] | None
+    parse: Callable[[list[str]], Any] | None  # special kinds
+    fmt: Callable[[Any], str] | None
+    apply: Callable[[Engine, Any], str | None] | None
+    unsigned: bool
+
+    def __init__(self, name: str, kind: str, default: Any, alias: str | None = None,
+                 flags: frozenset[str] = frozenset(), lo: int = 0, hi: int = LLONG_MAX,
+                 choices: tuple[str, ...] = (), percent: bool = False,
+                 validate: Callable[[Any], str | None] | None = None,
+                 parse: Callable[[list[str]], Any] | None = None,
+                 fmt: Callable[[Any], str] | None = None,
+                 apply: Callable[[Engine, Any], str | None] | None = None,
+                 unsigned: bool = False) -> None:
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.alias = alias
+        self.flags = flags
+        self.lo = lo
+        self.hi = hi
+        self.choices = choices
+        self.percent = percent
+        self.validate = validate
+        self.parse = parse
+        self.fmt = fmt
+        self.apply = apply
+        self.unsigned = unsigned
 
     @property
     def multi_arg(self) -> bool:

@@ -10,6 +10,7 @@ same values, slowly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 POLY = 0xAD93D23594C935A9  # Jones, normal form; reflected below
 CHECK = 0xE9C6D914C4B8D9CA  # crc64(b"123456789"), Redis's own self-test value
@@ -23,6 +24,7 @@ def _reflect(v: int, width: int) -> int:
     return r
 
 
+@cache  # built when the fallback first runs: not at every start
 def _table() -> list[int]:
     rpoly = _reflect(POLY, 64)
     out = []
@@ -35,13 +37,11 @@ def _table() -> list[int]:
 
 
 def _pure(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
-    t = _TABLE
+    t = _table()
     for b in bytes(data):
         crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
     return crc
 
-
-_TABLE = _table()
 
 
 def _fast() -> Callable[..., int] | None:

@@ -11,7 +11,6 @@ bytes, which we do not keep, so the hex strings differ from Redis's for the same
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from .types.hash import Hash
@@ -23,6 +22,8 @@ _ZERO = bytes(20)
 
 
 def _h(*parts: bytes) -> bytes:
+    import hashlib  # on first use (DEBUG DIGEST): not needed at the server's start
+
     m = hashlib.sha1()
     for p in parts:
         m.update(b"%d:" % len(p))
@@ -36,6 +37,8 @@ def _xor(a: bytes, b: bytes) -> bytes:
 
 def _mix(acc: bytes, d: bytes) -> bytes:
     """Order-dependent: Redis's mixDigest (SHA-1 of the running digest and the new one)."""
+    import hashlib
+
     return hashlib.sha1(acc + d).digest()
 
 

@@ -14,8 +14,9 @@ matches).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .record import Record
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -24,11 +25,17 @@ TS_LEN = 160  # LATENCY_TS_LEN
 GRAPH_COLS = 80
 
 
-@dataclass(slots=True)
-class Series:
-    samples: list[tuple[int, int]] = field(default_factory=lambda: [(0, 0)] * TS_LEN)
-    idx: int = 0
-    max: int = 0
+class Series(Record):
+    __slots__ = _fields = ("samples", "idx", "max")
+    samples: list[tuple[int, int]]
+    idx: int
+    max: int
+
+    def __init__(self, samples: list[tuple[int, int]] | None = None, idx: int = 0,
+                 max: int = 0) -> None:
+        self.samples = [(0, 0)] * TS_LEN if samples is None else samples
+        self.idx = idx
+        self.max = max
 
     def add(self, ms: int, now_s: int) -> None:
         if ms > self.max:

@@ -6,12 +6,18 @@ are 64-bit doubles, which would give different digits (``INCRBYFLOAT k 0.1`` twi
 is ``0.2`` in Redis, ``0.20000000000000001`` with doubles at 17 digits). So values
 are kept exact as ``Fraction``s and rounded to the extended format (64-bit
 significand, round half to even) after every parse and every addition.
+
+``fractions`` (and ``decimal``, which it imports) is imported on first use: the
+server does not need it to start.
 """
 
 from __future__ import annotations
 
 import re
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _MANT = 64
 _EMIN = -16382  # smallest normal exponent (value = m * 2**(e-63), 1 <= m/2**63 < 2)
@@ -29,6 +35,8 @@ class LongDoubleRangeError(ValueError):
 
 def _round(x: Fraction) -> Fraction | float:
     """Round ``x`` to the nearest extended-precision value (ties to even); inf on overflow."""
+    from fractions import Fraction
+
     if x == 0:
         return Fraction(0)
     neg = x < 0
@@ -64,6 +72,8 @@ def parse(b: bytes) -> Fraction | float | None:
     Accepts decimal and hex floats and inf/infinity; rejects NaN, spaces, trailing
     garbage, and overflow/underflow (``ERANGE`` to HUGE_VAL or zero).
     """
+    from fractions import Fraction
+
     n = len(b)
     if n == 0 or n >= _MAX_CHARS or b[:1].isspace():
         return None
@@ -111,6 +121,8 @@ def parse(b: bytes) -> Fraction | float | None:
 
 
 def from_int(i: int) -> Fraction:
+    from fractions import Fraction
+
     v = _round(Fraction(i))
     assert not isinstance(v, float)
     return v

@@ -10,8 +10,9 @@ every command module (a module imports no other to register it), and ``core.py``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .record import Record
 
 if TYPE_CHECKING:
     from .client import Client
@@ -20,32 +21,66 @@ Handler = Callable[["Client", list[bytes]], Any]
 KeysFn = Callable[[list[bytes]], list[int]]
 
 
-@dataclass(frozen=True, slots=True)
-class KeySpec:
+class KeySpec(Record):
     """One of Redis's key specs, as ``COMMAND INFO`` shows it: where the search for
     keys begins (an ``index``, a ``keyword`` searched from ``startfrom``, or
     ``unknown``), how many follow (``lastkey``/``keystep``/``limit``) and what the
     command does with them (``flags``, e.g. ``"RW access update"``).
 
     A command registered without ``specs`` gets one spec derived from its
-    first/last/step key positions."""
+    first/last/step key positions. Immutable and hashable (a frozen record)."""
 
+    __slots__ = _fields = ("flags", "index", "keyword", "startfrom", "lastkey", "keystep",
+                           "limit", "unknown", "notes", "keynum", "keynumidx", "firstkey",
+                           "unknown_find")
     flags: str
-    index: int = 0
-    keyword: str = ""
-    startfrom: int = 0
-    lastkey: int = 0
-    keystep: int = 1
-    limit: int = 0
-    unknown: bool = False
-    notes: str = ""
+    index: int
+    keyword: str
+    startfrom: int
+    lastkey: int
+    keystep: int
+    limit: int
+    unknown: bool
+    notes: str
     # find_keys of the "keynum" kind (EVAL, ZUNIONSTORE ...): the number of keys is
     # the argument at begin+keynumidx, the first key at begin+firstkey
-    keynum: bool = False
-    keynumidx: int = 0
-    firstkey: int = 0
+    keynum: bool
+    keynumidx: int
+    firstkey: int
     # begin_search known but find_keys unknown
-    unknown_find: bool = False
+    unknown_find: bool
+
+    def __init__(self, flags: str, index: int = 0, keyword: str = "", startfrom: int = 0,
+                 lastkey: int = 0, keystep: int = 1, limit: int = 0, unknown: bool = False,
+                 notes: str = "", keynum: bool = False, keynumidx: int = 0, firstkey: int = 0,
+                 unknown_find: bool = False) -> None:
+        put = object.__setattr__  # frozen: __setattr__ refuses
+        put(self, "flags", flags)
+        put(self, "index", index)
+        put(self, "keyword", keyword)
+        put(self, "startfrom", startfrom)
+        put(self, "lastkey", lastkey)
+        put(self, "keystep", keystep)
+        put(self, "limit", limit)
+        put(self, "unknown", unknown)
+        put(self, "notes", notes)
+        put(self, "keynum", keynum)
+        put(self, "keynumidx", keynumidx)
+        put(self, "firstkey", firstkey)
+        put(self, "unknown_find", unknown_find)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __hash__(self) -> int:  # type: ignore[override]  # Record's is None
+        return hash(self._astuple())
 
     @property
     def acl_flags(self) -> int:
@@ -61,32 +96,65 @@ class KeySpec:
 # pubsub, noscript, blocking, loading, stale, fast, no-multi, allow-busy, movablekeys ...
 
 
-@dataclass(slots=True)
-class Command:
+class Command(Record):
+    __slots__ = _fields = ("name", "handler", "arity", "flags", "first_key", "last_key",
+                           "step", "group", "keys_fn", "doc", "subcommands", "acl", "specs",
+                           "key_flags", "is_write", "is_blocking", "is_denyoom",
+                           "skip_monitor", "monitor_first", "runs_scripts")
     name: str  # lower case, e.g. "xadd"
     handler: Handler
     arity: int  # Redis convention: >0 exact argc, <0 at least -arity
     flags: frozenset[str]
-    first_key: int = 0
-    last_key: int = 0
-    step: int = 0
-    group: str = "generic"
-    keys_fn: KeysFn | None = None
-    doc: str = ""
-    subcommands: dict[str, Command] = field(default_factory=dict)
+    first_key: int
+    last_key: int
+    step: int
+    group: str
+    keys_fn: KeysFn | None
+    doc: str
+    subcommands: dict[str, Command]
     # Redis's ACL categories ("@write @bitmap @slow") when they are not the ones
     # derived from flags and group (SORT: @set @sortedset @list ... @dangerous)
-    acl: str = ""
-    specs: tuple[KeySpec, ...] = ()  # explicit key specs (COMMAND INFO)
+    acl: str
+    specs: tuple[KeySpec, ...]  # explicit key specs (COMMAND INFO)
     # flags of the key at a position when they depend on the arguments (BITFIELD)
-    key_flags: Callable[[list[bytes], int], str] | None = None
+    key_flags: Callable[[list[bytes], int], str] | None
     # hot-path booleans, derived from flags
-    is_write: bool = False
-    is_blocking: bool = False
-    is_denyoom: bool = False
-    skip_monitor: bool = False  # admin commands are not shown to MONITOR
-    monitor_first: bool = False  # scripts: shown to MONITOR before the commands they run
-    runs_scripts: bool = False  # may run Lua (EVAL*, FCALL*, EXEC): see Engine.script_host
+    is_write: bool
+    is_blocking: bool
+    is_denyoom: bool
+    skip_monitor: bool  # admin commands are not shown to MONITOR
+    monitor_first: bool  # scripts: shown to MONITOR before the commands they run
+    runs_scripts: bool  # may run Lua (EVAL*, FCALL*, EXEC): see Engine.script_host
+
+    def __init__(self, name: str, handler: Handler, arity: int, flags: frozenset[str],
+                 first_key: int = 0, last_key: int = 0, step: int = 0, group: str = "generic",
+                 keys_fn: KeysFn | None = None, doc: str = "",
+                 subcommands: dict[str, Command] | None = None, acl: str = "",
+                 specs: tuple[KeySpec, ...] = (),
+                 key_flags: Callable[[list[bytes], int], str] | None = None,
+                 is_write: bool = False, is_blocking: bool = False, is_denyoom: bool = False,
+                 skip_monitor: bool = False, monitor_first: bool = False,
+                 runs_scripts: bool = False) -> None:
+        self.name = name
+        self.handler = handler
+        self.arity = arity
+        self.flags = flags
+        self.first_key = first_key
+        self.last_key = last_key
+        self.step = step
+        self.group = group
+        self.keys_fn = keys_fn
+        self.doc = doc
+        self.subcommands = {} if subcommands is None else subcommands
+        self.acl = acl
+        self.specs = specs
+        self.key_flags = key_flags
+        self.is_write = is_write
+        self.is_blocking = is_blocking
+        self.is_denyoom = is_denyoom
+        self.skip_monitor = skip_monitor
+        self.monitor_first = monitor_first
+        self.runs_scripts = runs_scripts
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Positions of key arguments in ``argv`` (COMMAND GETKEYS, WATCH-like checks)."""
@@ -161,7 +229,15 @@ def apply_redis_meta() -> None:
     ``COMMAND INFO``, ``ACL CAT`` and the ACL key checks agree with Redis."""
     from .redis_meta import META
 
+    made: dict[tuple[object, ...], KeySpec] = {}  # 52 distinct specs among 233: shared
+
     def spec(t: tuple[object, ...]) -> KeySpec:
+        ks = made.get(t)
+        if ks is None:
+            ks = made[t] = new_spec(t)
+        return ks
+
+    def new_spec(t: tuple[object, ...]) -> KeySpec:
         flags, begin, find, notes = t
         kw: dict[str, Any] = {"flags": flags, "notes": notes}
         assert isinstance(begin, tuple) and isinstance(find, tuple)

@@ -19,8 +19,9 @@ logged when it is served, as in Redis.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from .record import Record
 
 if TYPE_CHECKING:
     from .client import Client
@@ -37,14 +38,23 @@ SENSITIVE_CONFIGS = frozenset({
 })
 
 
-@dataclass(slots=True)
-class Entry:
+class Entry(Record):
+    __slots__ = _fields = ("id", "time", "duration", "argv", "peer", "name")
     id: int
     time: int  # Unix seconds
     duration: int  # microseconds
     argv: list[bytes]
     peer: bytes
     name: bytes
+
+    def __init__(self, id: int, time: int, duration: int, argv: list[bytes], peer: bytes,
+                 name: bytes) -> None:
+        self.id = id
+        self.time = time
+        self.duration = duration
+        self.argv = argv
+        self.peer = peer
+        self.name = name
 
     def reply(self) -> list[object]:
         return [self.id, self.time, self.duration, list(self.argv), self.peer, self.name]

@@ -43,7 +43,6 @@ import fcntl
 import os
 import socket
 import stat
-import tempfile
 
 LOCK_NAME = "streamlite.lock"
 SOCKET_NAME = "streamlite.sock"
@@ -233,6 +232,8 @@ def _remove_stale(path: str) -> None:
 
 
 def _private_bases() -> list[str]:
+    import tempfile  # on first use: tempfile (and shutil) are not needed at the server's start
+
     return [os.environ.get("XDG_RUNTIME_DIR", ""), tempfile.gettempdir(), "/tmp"]
 
 
@@ -246,6 +247,8 @@ def _private_dir() -> str:
         if len(os.fsencode(probe)) > SUN_PATH_MAX:
             continue
         with contextlib.suppress(OSError):
+            import tempfile
+
             return tempfile.mkdtemp(prefix=PRIVATE_PREFIX, dir=base)
     raise OSError(errno.ENAMETOOLONG, "no directory with a short enough path for a Unix socket")
 

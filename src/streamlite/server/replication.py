@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine.info import state as info_state
+from ..engine.record import Record
 from ..persistence.rdb import rdb_bytes
 from ..protocol.resp import encode_command
 
@@ -53,25 +53,41 @@ _WAIT_REPLICA = ("ERR WAIT cannot be used with replica instances. Please also no
                  "the default) writes to replicas are just local and are not propagated.")
 
 
-@dataclass
-class ReplicaInfo:
+class ReplicaInfo(Record):
     """One replica connected to us (master side)."""
 
+    _fields = ("conn", "ip", "port", "state", "ack", "ack_time", "old_protocol")
     conn: Connection
     ip: str
-    port: int = 0
-    state: str = "online"
-    ack: int = 0
-    ack_time: float = 0.0
-    old_protocol: bool = False  # SYNC: no REPLCONF ACKs
+    port: int
+    state: str
+    ack: int
+    ack_time: float
+    old_protocol: bool  # SYNC: no REPLCONF ACKs
+
+    def __init__(self, conn: Connection, ip: str, port: int = 0, state: str = "online",
+                 ack: int = 0, ack_time: float = 0.0, old_protocol: bool = False) -> None:
+        self.conn = conn
+        self.ip = ip
+        self.port = port
+        self.state = state
+        self.ack = ack
+        self.ack_time = ack_time
+        self.old_protocol = old_protocol
 
 
-@dataclass
-class Waiter:
+class Waiter(Record):
+    _fields = ("conn", "offset", "needed", "timer")
     conn: Connection
     offset: int
     needed: int
-    timer: Any = None
+    timer: Any
+
+    def __init__(self, conn: Connection, offset: int, needed: int, timer: Any = None) -> None:
+        self.conn = conn
+        self.offset = offset
+        self.needed = needed
+        self.timer = timer
 
 
 class Replication:

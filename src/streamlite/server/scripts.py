@@ -31,11 +31,12 @@ Decision record: ``docs/architecture.md`` (busy scripts).
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, Any
 
-import greenlet
-
 if TYPE_CHECKING:
+    import greenlet
+
     from ..engine.client import Client
     from ..engine.registry import Command
     from .app import Server
@@ -58,7 +59,10 @@ class ScriptHost:
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.loop_greenlet = greenlet.getcurrent()  # the event loop's (created on its thread)
+        self.thread = threading.get_ident()  # the event loop's (created on its thread)
+        # that thread's main greenlet, from the first run (greenlet is imported then: a
+        # server that runs no script command does not need it)
+        self.loop_greenlet: greenlet.greenlet | None = None
         self._idle: greenlet.greenlet | None = None  # a worker waiting for a command
         self._running: tuple[greenlet.greenlet, Client, list[bytes]] | None = None
         self._handle: asyncio.Handle | None = None
@@ -67,9 +71,19 @@ class ScriptHost:
 
     def run(self, call: Any, c: Client, cmd: Command, argv: list[bytes]) -> Any:
         """Run ``call(c, cmd, argv)``: its reply, or SUSPENDED if it yielded."""
-        if greenlet.getcurrent() is not self.loop_greenlet:  # another thread: no yielding
+        import greenlet
+
+        loop_g = self.loop_greenlet
+        if loop_g is None:
+            if threading.get_ident() != self.thread:  # another thread: no yielding
+                return call(c, cmd, argv)
+            loop_g = greenlet.getcurrent()
+            while loop_g.parent is not None:
+                loop_g = loop_g.parent
+            self.loop_greenlet = loop_g
+        if greenlet.getcurrent() is not loop_g:  # another thread: no yielding
             return call(c, cmd, argv)
-        g = self._idle or greenlet.greenlet(self._work, parent=self.loop_greenlet)
+        g = self._idle or greenlet.greenlet(self._work, parent=loop_g)
         self._idle = None
         state, value = g.switch((call, c, cmd, argv))
         if state != _BUSY:
@@ -80,9 +94,12 @@ class ScriptHost:
 
     def process_events(self) -> None:
         """From the hook of a script past the threshold: let the loop run once."""
-        if greenlet.getcurrent() is self.loop_greenlet:
+        import greenlet
+
+        loop_g = self.loop_greenlet
+        if loop_g is None or greenlet.getcurrent() is loop_g:
             return  # not started by ``run`` (cannot happen on the loop's thread)
-        self.loop_greenlet.switch((_BUSY, None))
+        loop_g.switch((_BUSY, None))
 
     # -- the worker -----------------------------------------------------------------
 
@@ -93,6 +110,7 @@ class ScriptHost:
                 out: tuple[int, Any] = (_DONE, call(c, cmd, argv))
             except Exception as e:  # noqa: BLE001  (raised again on the loop's side)
                 out = (_ERROR, e)
+            assert self.loop_greenlet is not None  # set by run before this worker started
             job = self.loop_greenlet.switch(out)
 
     def _finished(self, g: greenlet.greenlet, state: int, value: Any) -> Any:

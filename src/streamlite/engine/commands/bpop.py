@@ -6,31 +6,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import longdouble
 from ..client import Client
 from ..errors import TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, CommandError
 from ..replies import NULL_ARRAY, Blocked
 
+if TYPE_CHECKING:
+    from fractions import Fraction
+
 LLONG_MAX = (1 << 63) - 1
 TIMEOUT_RANGE = "ERR timeout is out of range"
-
-_TWO = Fraction(2)
 
 
 def _round_ld(x: Fraction) -> Fraction:
     """``x`` rounded to the nearest x86 long double significand (64 bits, ties to even)."""
     if x == 0:
         return x
+    from fractions import Fraction  # on first use: not needed at the server's start
+
+    two = Fraction(2)
     a = abs(x)
     e = a.numerator.bit_length() - a.denominator.bit_length() - 64
-    while a / _TWO**e >= 1 << 64:
+    while a / two**e >= 1 << 64:
         e += 1
-    while a / _TWO**e < 1 << 63:
+    while a / two**e < 1 << 63:
         e -= 1
-    r = round(a / _TWO**e) * _TWO**e
+    r = round(a / two**e) * two**e
     return r if x > 0 else -r
 
 

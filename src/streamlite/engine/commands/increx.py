@@ -22,8 +22,8 @@ usual ones (syntax error, not an integer / not a valid float, invalid expire tim
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from .. import longdouble
 from ..args import LLONG_MAX, LLONG_MIN, parse_int
@@ -35,7 +35,9 @@ from ..registry import command
 from ..replies import Double
 from .strings import NOT_FLOAT, get_string
 
-_LDBL_MAX = Fraction((1 << 64) - 1) * Fraction(2) ** (16383 - 63)
+if TYPE_CHECKING:
+    from fractions import Fraction
+
 _BOUNDS_ORDER = "ERR LBOUND must be less than or equal to UBOUND"
 
 
@@ -44,6 +46,14 @@ def _ld(raw: bytes) -> Fraction:
     if v is None or isinstance(v, float):
         raise CommandError(NOT_FLOAT)
     return v
+
+
+@cache
+def _ldbl_max() -> Fraction:
+    """LDBL_MAX (``fractions`` is imported on first use, not at the server's start)."""
+    from fractions import Fraction
+
+    return Fraction((1 << 64) - 1) * Fraction(2) ** (16383 - 63)
 
 
 @command("increx", -2, "write denyoom fast", 1, 1, 1, group="string")
@@ -89,10 +99,12 @@ def increx(c: Client, argv: list[bytes]) -> Any:
     db = c.db
     key = argv[1]
     if is_float:
+        from fractions import Fraction
+
         assert by_raw is not None
         inc_f = _ld(by_raw)
-        lo_f = _ld(lo_raw) if lo_raw is not None else -_LDBL_MAX
-        hi_f = _ld(hi_raw) if hi_raw is not None else _LDBL_MAX
+        lo_f = _ld(lo_raw) if lo_raw is not None else -_ldbl_max()
+        hi_f = _ld(hi_raw) if hi_raw is not None else _ldbl_max()
         if lo_f > hi_f:
             raise CommandError(_BOUNDS_ORDER)
         v = get_string(db, key)

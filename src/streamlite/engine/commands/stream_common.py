@@ -7,12 +7,12 @@ Not a command group of its own: ``streams``, ``stream_read``, ``stream_groups`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..args import parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
+from ..record import Record
 from ..stream.groups import ConsumerGroup
 from ..stream.ids import INVALID_ID, MAX_ID, format_id, parse_strict, parse_xadd_id
 from ..stream.stream import ACKED, DELREF, KEEPREF, TRIM_MAXLEN, TRIM_MINID, Stream
@@ -51,26 +51,49 @@ def entry_reply(sid: int, fields: list[bytes]) -> list[Any]:
 # -- XADD / XTRIM options -------------------------------------------------------
 
 
-@dataclass(slots=True)
-class TrimArgs:
+class TrimArgs(Record):
     """Parsed XADD/XTRIM options (Redis's ``streamAddTrimArgs``)."""
 
-    strategy: int = 0  # 0, TRIM_MAXLEN or TRIM_MINID
-    strategy_arg: int = 0  # argv index of the count/ID, for rewriting
-    approx: bool = False
-    limit: int = 0
-    maxlen: int = 0
-    minid: int = 0
-    policy: int = KEEPREF
+    __slots__ = _fields = ("strategy", "strategy_arg", "approx", "limit", "maxlen", "minid",
+                           "policy", "id_pos", "id", "id_given", "seq_given", "nomkstream",
+                           "idmp_pid", "idmp_iid", "idmp_auto")
+    strategy: int  # 0, TRIM_MAXLEN or TRIM_MINID
+    strategy_arg: int  # argv index of the count/ID, for rewriting
+    approx: bool
+    limit: int
+    maxlen: int
+    minid: int
+    policy: int
     # XADD only
-    id_pos: int = 0
-    id: int = 0
-    id_given: bool = False
-    seq_given: bool = True
-    nomkstream: bool = False
-    idmp_pid: bytes | None = None
-    idmp_iid: bytes | None = None
-    idmp_auto: bool = False
+    id_pos: int
+    id: int
+    id_given: bool
+    seq_given: bool
+    nomkstream: bool
+    idmp_pid: bytes | None
+    idmp_iid: bytes | None
+    idmp_auto: bool
+
+    def __init__(self, strategy: int = 0, strategy_arg: int = 0, approx: bool = False,
+                 limit: int = 0, maxlen: int = 0, minid: int = 0, policy: int = KEEPREF,
+                 id_pos: int = 0, id: int = 0, id_given: bool = False, seq_given: bool = True,
+                 nomkstream: bool = False, idmp_pid: bytes | None = None,
+                 idmp_iid: bytes | None = None, idmp_auto: bool = False) -> None:
+        self.strategy = strategy
+        self.strategy_arg = strategy_arg
+        self.approx = approx
+        self.limit = limit
+        self.maxlen = maxlen
+        self.minid = minid
+        self.policy = policy
+        self.id_pos = id_pos
+        self.id = id
+        self.id_given = id_given
+        self.seq_given = seq_given
+        self.nomkstream = nomkstream
+        self.idmp_pid = idmp_pid
+        self.idmp_iid = idmp_iid
+        self.idmp_auto = idmp_auto
 
 
 def parse_add_trim(c: Client, argv: list[bytes], xadd: bool) -> TrimArgs:

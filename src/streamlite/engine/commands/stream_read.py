@@ -21,7 +21,6 @@ With CLAIM, entries released by XNACK are claimed first.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -29,6 +28,7 @@ from ..args import LLONG_MAX, parse_int
 from ..client import Client
 from ..errors import SYNTAX, CommandError
 from ..notify import notify, read_miss
+from ..record import Record
 from ..registry import command
 from ..replies import NULL_ARRAY, Blocked, RawResp
 from ..stream.groups import (
@@ -351,25 +351,42 @@ def xreadgroup(c: Client, argv: list[bytes]) -> Any:
     return _xread(c, argv, True)
 
 
-@dataclass(slots=True)
-class ReadArgs:
+class ReadArgs(Record):
     """Parsed XREAD/XREADGROUP options (the argument loop of Redis's ``xreadCommand``).
 
     The keys are ``argv[streams_arg : streams_arg + nstreams]``, their IDs the
     ``nstreams`` arguments after them.
     """
 
+    __slots__ = _fields = ("group", "timeout", "count", "maxcount", "maxsize", "claim", "noack",
+                           "groupname", "consumer", "streams_arg", "nstreams")
     group: bool  # XREADGROUP
-    timeout: int = -1  # BLOCK milliseconds; -1 does not block
-    count: int = 0  # per stream; 0 is no limit
-    maxcount: int = 0  # for the whole reply (ReplyBudget)
-    maxsize: int = 0
-    claim: int = -1  # CLAIM min-idle-time; -1 without CLAIM
-    noack: bool = False
-    groupname: bytes | None = None
-    consumer: bytes = b""
-    streams_arg: int = 0
-    nstreams: int = 0
+    timeout: int  # BLOCK milliseconds; -1 does not block
+    count: int  # per stream; 0 is no limit
+    maxcount: int  # for the whole reply (ReplyBudget)
+    maxsize: int
+    claim: int  # CLAIM min-idle-time; -1 without CLAIM
+    noack: bool
+    groupname: bytes | None
+    consumer: bytes
+    streams_arg: int
+    nstreams: int
+
+    def __init__(self, group: bool, timeout: int = -1, count: int = 0, maxcount: int = 0,
+                 maxsize: int = 0, claim: int = -1, noack: bool = False,
+                 groupname: bytes | None = None, consumer: bytes = b"", streams_arg: int = 0,
+                 nstreams: int = 0) -> None:
+        self.group = group
+        self.timeout = timeout
+        self.count = count
+        self.maxcount = maxcount
+        self.maxsize = maxsize
+        self.claim = claim
+        self.noack = noack
+        self.groupname = groupname
+        self.consumer = consumer
+        self.streams_arg = streams_arg
+        self.nstreams = nstreams
 
 
 def parse_read(argv: list[bytes], xreadgroup: bool) -> ReadArgs:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CommandError
+from ..record import Record
 from .runtime import FLAG_NAMES
 
 if TYPE_CHECKING:
@@ -30,20 +30,34 @@ BAD_NAME = (
 )
 
 
-@dataclass
-class Function:
+class Function(Record):
+    _fields = ("name", "fn", "flags", "description", "library")
     name: bytes
     fn: Any  # the Lua callback
     flags: frozenset[str]
     description: bytes | None
     library: Library
 
+    def __init__(self, name: bytes, fn: Any, flags: frozenset[str], description: bytes | None,
+                 library: Library) -> None:
+        self.name = name
+        self.fn = fn
+        self.flags = flags
+        self.description = description
+        self.library = library
 
-@dataclass
-class Library:
+
+class Library(Record):
+    _fields = ("name", "code", "functions")
     name: bytes
     code: bytes  # the whole payload, shebang included
-    functions: dict[bytes, Function] = field(default_factory=dict)  # name -> function
+    functions: dict[bytes, Function]  # name -> function
+
+    def __init__(self, name: bytes, code: bytes,
+                 functions: dict[bytes, Function] | None = None) -> None:
+        self.name = name
+        self.code = code
+        self.functions = {} if functions is None else functions
 
 
 def parse_metadata(payload: bytes) -> tuple[bytes, bytes, bytes]:

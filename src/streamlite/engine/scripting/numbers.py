@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 
 LLONG_MIN = -(1 << 63)
 _HALF = float(((1 << 63) - 1) // 2)
@@ -45,6 +44,8 @@ def fpconv_dtoa(d: float) -> str:
         return sign + "nan"
     if math.isinf(d):
         return sign + "inf"
+    from decimal import Decimal  # on first use: not needed at the server's start
+
     t = Decimal(repr(abs(d))).as_tuple()
     digits = "".join(map(str, t.digits)).rstrip("0") or "0"
     k = int(t.exponent) + (len(t.digits) - len(digits))  # value = digits * 10**k

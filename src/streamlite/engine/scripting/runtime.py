@@ -11,16 +11,15 @@ through ``Engine.call``, so writes are propagated as the commands that ran
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ... import REDIS_VERSION
 from ..errors import CommandError
 from ..multi import unit_end, unit_start
+from ..record import Record
 from ..replies import Blocked, ErrorReply
 from ..subcommands import arity_ok, resolve
 from . import busy
@@ -43,6 +42,8 @@ LRU_LIST_LENGTH = 500  # EVAL-loaded scripts kept (Redis 7.4+); SCRIPT LOAD ones
 
 
 def sha1hex(data: bytes) -> str:
+    import hashlib  # on first use: not needed at the server's start
+
     return hashlib.sha1(data).hexdigest()
 
 
@@ -51,27 +52,50 @@ def _version_num(v: str) -> int:
     return (parts[0] << 16) | (parts[1] << 8) | parts[2]
 
 
-@dataclass
-class Script:
+class Script(Record):
+    _fields = ("body", "fn", "flags")
     body: bytes
     fn: Any  # the compiled Lua function
     flags: frozenset[str] | None  # None: no shebang (EVAL compatibility mode)
 
+    def __init__(self, body: bytes, fn: Any, flags: frozenset[str] | None) -> None:
+        self.body = body
+        self.fn = fn
+        self.flags = flags
 
-@dataclass
-class RunContext:
+
+class RunContext(Record):
+    _fields = ("client", "sha", "read_only", "resp", "write_dirty", "repl", "error", "is_eval",
+               "argv", "started", "timed_out", "killed")
     client: Client
     sha: str  # the script's SHA1, or the function's name
     read_only: bool
-    resp: int = 2
-    write_dirty: bool = False
-    repl: int = 3  # redis.set_repl flags; 0 = propagate nothing
-    error: BaseException | None = field(default=None)
-    is_eval: bool = True  # EVAL* (not FCALL*): which KILL and which -BUSY text
-    argv: list[bytes] = field(default_factory=list)  # the caller's command (FUNCTION STATS)
-    started: float = 0.0  # monotonic seconds
-    timed_out: bool = False  # past busy-reply-threshold: others get -BUSY
-    killed: bool = False
+    resp: int
+    write_dirty: bool
+    repl: int  # redis.set_repl flags; 0 = propagate nothing
+    error: BaseException | None
+    is_eval: bool  # EVAL* (not FCALL*): which KILL and which -BUSY text
+    argv: list[bytes]  # the caller's command (FUNCTION STATS)
+    started: float  # monotonic seconds
+    timed_out: bool  # past busy-reply-threshold: others get -BUSY
+    killed: bool
+
+    def __init__(self, client: Client, sha: str, read_only: bool, resp: int = 2,
+                 write_dirty: bool = False, repl: int = 3, error: BaseException | None = None,
+                 is_eval: bool = True, argv: list[bytes] | None = None, started: float = 0.0,
+                 timed_out: bool = False, killed: bool = False) -> None:
+        self.client = client
+        self.sha = sha
+        self.read_only = read_only
+        self.resp = resp
+        self.write_dirty = write_dirty
+        self.repl = repl
+        self.error = error
+        self.is_eval = is_eval
+        self.argv = [] if argv is None else argv
+        self.started = started
+        self.timed_out = timed_out
+        self.killed = killed
 
 
 def parse_shebang(body: bytes) -> tuple[frozenset[str] | None, int]:

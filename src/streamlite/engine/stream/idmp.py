@@ -8,8 +8,6 @@ them (oldest first). ``XCFGSET`` with changed settings forgets everything.
 
 from __future__ import annotations
 
-import hashlib
-
 DEFAULT_DURATION = 100  # seconds (config stream-idmp-duration)
 DEFAULT_MAXSIZE = 100  # iids per producer (config stream-idmp-maxsize)
 
@@ -89,6 +87,8 @@ class IdmpState:
 def auto_iid(fields: list[bytes]) -> bytes:
     """IDMPAUTO's idempotent ID: a digest of the field/value pairs, in any order."""
     pairs = sorted(zip(fields[0::2], fields[1::2], strict=True))
+    import hashlib  # on first use: not needed at the server's start
+
     h = hashlib.blake2b(digest_size=16)
     for f, v in pairs:
         h.update(len(f).to_bytes(4, "big"))

@@ -17,8 +17,9 @@ arithmetic as Redis, so results, distances and their order match it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import lru_cache
+
+from ..record import Record
 
 LONG_MIN, LONG_MAX = -180.0, 180.0
 LAT_MIN, LAT_MAX = -85.05112878, 85.05112878
@@ -98,12 +99,18 @@ def align52(bits: int, step: int) -> int:
     return (bits << (52 - step * 2)) & _U64
 
 
-@dataclass(slots=True)
-class Area:
+class Area(Record):
+    __slots__ = _fields = ("lon_min", "lon_max", "lat_min", "lat_max")
     lon_min: float
     lon_max: float
     lat_min: float
     lat_max: float
+
+    def __init__(self, lon_min: float, lon_max: float, lat_min: float, lat_max: float) -> None:
+        self.lon_min = lon_min
+        self.lon_max = lon_max
+        self.lat_min = lat_min
+        self.lat_max = lat_max
 
 
 def decode(bits: int, step: int, ranges: tuple[Range, Range] = WGS84) -> Area:
@@ -206,17 +213,26 @@ def format_distance(d: float) -> bytes:
 # -- search shapes -----------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Shape:
+class Shape(Record):
     """A search area: a circle (``radius``) or a box (``width`` x ``height``), in the
     unit whose size in meters is ``conversion``, around (``lon``, ``lat``)."""
 
-    lon: float = 0.0
-    lat: float = 0.0
-    conversion: float = 1.0
-    radius: float | None = None
-    width: float = 0.0
-    height: float = 0.0
+    __slots__ = _fields = ("lon", "lat", "conversion", "radius", "width", "height")
+    lon: float
+    lat: float
+    conversion: float
+    radius: float | None
+    width: float
+    height: float
+
+    def __init__(self, lon: float = 0.0, lat: float = 0.0, conversion: float = 1.0,
+                 radius: float | None = None, width: float = 0.0, height: float = 0.0) -> None:
+        self.lon = lon
+        self.lat = lat
+        self.conversion = conversion
+        self.radius = radius
+        self.width = width
+        self.height = height
 
     def distance_if_inside(self, lon: float, lat: float) -> float | None:
         """The distance from the centre to a point inside the shape, else None."""

@@ -118,20 +118,19 @@ _NPOWERS, _STEP, _FIRST, _EXPMAX, _EXPMIN = 87, 8, -348, -32, -60
 
 
 def _cached_power(k: int) -> tuple[int, int]:
-    """10^k as a normalized 64-bit significand and binary exponent, rounded to nearest."""
-    from fractions import Fraction
-
-    v = Fraction(10) ** k
-    e = v.numerator.bit_length() - v.denominator.bit_length() - 64
-    while v / Fraction(2) ** e >= 1 << 64:
-        e += 1
-    while v / Fraction(2) ** e < 1 << 63:
-        e -= 1
-    f = v / Fraction(2) ** e
-    frac = int(f)
-    if f - frac >= Fraction(1, 2):
-        frac += 1
-    return frac, e
+    """10^k as a normalized 64-bit significand and binary exponent, rounded to nearest
+    (half up), in integers: ``frac * 2**e`` is 10^k with ``2**63 <= frac < 2**64``."""
+    num, den = (10**k, 1) if k >= 0 else (1, 10**-k)
+    e = num.bit_length() - den.bit_length() - 64
+    while True:  # q, r = divmod(10^k / 2^e); e adjusted until 2^63 <= q < 2^64
+        d = den << e if e >= 0 else den
+        q, r = divmod(num if e >= 0 else num << -e, d)
+        if q >= 1 << 64:
+            e += 1
+        elif q < 1 << 63:
+            e -= 1
+        else:
+            return (q + 1 if 2 * r >= d else q), e
 
 
 _POWERS = [_cached_power(_FIRST + i * _STEP) for i in range(_NPOWERS)]
