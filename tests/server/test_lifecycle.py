@@ -366,3 +366,22 @@ def test_a_port_in_use_is_reported_as_redis_reports_it(tmp_path):
         "bind: Address already in use",
         f"Failed listening on port {port} (tcp), aborting."]
     assert set(os.listdir(tmp_path)) <= {"streamlite.lock"}  # no data file made
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.255.255.254", "::1", "::ffff:127.0.0.1",
+                                  "10.0.0.1", "::", "0.0.0.0", "fe80::1%eth0", "128.0.0.1",
+                                  "::ffff:10.0.0.1", "not-an-address"])
+def test_loopback_check_agrees_with_ipaddress(host):
+    """Protected mode's loopback test takes a shortcut for 127.* and ::1 (no ipaddress
+    import at a local client's first connect): the same answers as the full check."""
+    import ipaddress
+
+    from streamlite.server.app import _is_loopback
+
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+        mapped = getattr(ip, "ipv4_mapped", None)
+        want = ip.is_loopback or bool(mapped is not None and mapped.is_loopback)
+    except ValueError:
+        want = False
+    assert _is_loopback(host) is want
