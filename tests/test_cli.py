@@ -55,8 +55,14 @@ def test_server_start_imports_no_module_loaded_on_first_use():
     """What the server imports to start leaves out the modules its code imports where
     they are used (long double arithmetic, ACL password hashes, private socket dirs,
     the greenlets of script commands)."""
-    lazy = ("fractions", "decimal", "hashlib", "hmac", "tempfile", "shutil", "greenlet")
+    lazy = ("fractions", "decimal", "hashlib", "hmac", "tempfile", "shutil", "greenlet",
+            "encodings.idna", "ipaddress")
     code = ("import sys; import streamlite.server.cli, streamlite.server.app; "
+            # binding 127.0.0.1 and a local client's protected-mode check, as a start does
+            "from streamlite.server.prestart import bind_listeners; "
+            "from streamlite.server.app import _is_loopback; "
+            "[s.close() for s in bind_listeners(['127.0.0.1'], 0, 5, print)[0]]; "
+            "assert _is_loopback('127.0.0.1'); "
             f"print(' '.join(m for m in {lazy!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True).stdout
