@@ -88,6 +88,9 @@ static PyObject *new_array(PyObject *zero, Py_ssize_t n, void **items) {
     PyObject *a = PySequence_Repeat(zero, n);
     if (a == NULL)
         return NULL;
+    /* an array refers to no object (but its type): no cycle can go through it, and the
+     * collector need not walk a big stream's 20,000 arrays at every full collection */
+    PyObject_GC_UnTrack(a);
     Py_buffer v;
     if (PyObject_GetBuffer(a, &v, PyBUF_WRITABLE) < 0) {
         Py_DECREF(a);
@@ -347,6 +350,9 @@ static PyObject *build(PyTypeObject *t, const unsigned char *b, const Frame *f,
                               o_data,   o_live, o_dead, o_body, o_base};
     for (int k = 0; k < 10; k++)
         SLOT(n, offsets[k]) = parts[k];
+    /* a node refers to its field list, arrays, bytes and ints, none of which refers
+     * back: the collector need not walk a big stream's nodes either */
+    PyObject_GC_UnTrack(n);
     j->node = n;
     return n;
 }
