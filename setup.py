@@ -17,7 +17,7 @@ if os.environ.get("STREAMLITE_NO_EXT", "") in ("", "0"):
         Extension(
             "streamlite._speedups",
             sources=["src/streamlite/_speedups.c", "src/streamlite/_fastpath.c",
-                     "src/streamlite/_readpath.c"],
+                     "src/streamlite/_readpath.c", "src/streamlite/_loadpath.c"],
             depends=["src/streamlite/_fastpath.h"],
             optional=True,
             extra_compile_args=["-O2"],

@@ -317,7 +317,7 @@ static int slot_set_ll(PyObject *obj, Py_ssize_t off, long long v) {
     return 0;
 }
 
-static PyObject *id_long(uint64_t ms, uint64_t seq) {
+PyObject *id_long(uint64_t ms, uint64_t seq) {
     unsigned char b[16];
     for (int i = 0; i < 8; i++) {
         b[i] = (unsigned char)(seq >> (8 * i));
@@ -1132,16 +1132,15 @@ PyObject *fp_fast_xadd(PyObject *self, PyObject *const *av, Py_ssize_t nargs) {
     return result;
 }
 
-static int slot_offset(PyTypeObject *t, const char *name, Py_ssize_t *off) {
+int slot_offset(PyTypeObject *t, const char *name, Py_ssize_t *off) {
     PyObject *descr = PyDict_GetItemString(t->tp_dict, name);
     if (!descr || Py_TYPE(descr) != &PyMemberDescr_Type) {
-        PyErr_Format(PyExc_TypeError, "setup_fastpath: %s.%s is not a slot", t->tp_name, name);
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", t->tp_name, name);
         return -1;
     }
     PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
     if (m->type != T_OBJECT_EX) {
-        PyErr_Format(PyExc_TypeError, "setup_fastpath: %s.%s is not an object slot", t->tp_name,
-                     name);
+        PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", t->tp_name, name);
         return -1;
     }
     *off = m->offset;

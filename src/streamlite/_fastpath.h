@@ -70,6 +70,12 @@ PyObject *fp_fast_run(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *fp_fast_xadd(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *fp_parse_ids(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *fp_setup(PyObject *self, PyObject *args);
+/* shared with _loadpath.c: a stream ID (ms, seq) as Python's int (ms << 64 | seq); the
+ * offset of an object slot (a __slots__ member) of a type, TypeError if it is not one */
+PyObject *id_long(uint64_t ms, uint64_t seq);
+int slot_offset(PyTypeObject *t, const char *name, Py_ssize_t *off);
+/* _loadpath.c */
+PyObject *lp_stream_nodes(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 /* _readpath.c */
 int rp_add_types(PyObject *m);
 PyObject *rp_guard(PyObject *self, PyObject *conn);

@@ -18,10 +18,10 @@
  *                               raw bytes of a read to the replies (_fastpath.c)
  *   fast_xadd(argv, ...)        the same for one XADD given as an argv list
  *   parse_ids(fallback, items)  stream IDs <ms>-<seq> as ints (XACK's, ids.py)
- *   stream_node(buf, pos, end)  engine/serialize.py  stream_node_py (one stream node
- *                               of an AOF base, snapshot or our RESTORE payload: its
- *                               fields and arrays in the node's compact layout, read
- *                               in one call)
+ *   stream_nodes(buf, pos, ...) engine/serialize.py  stream_nodes_py (the nodes of a
+ *                               stream of an AOF base, snapshot or our RESTORE payload,
+ *                               read, checked and built as _Node objects in one call,
+ *                               the copying without the GIL: _loadpath.c)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -1089,196 +1089,6 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
-/* stream_node: one stream node of our own serialized format (serialize.py)  */
-
-/* array.array, "Q", "I", "H", "frombytes": on first use */
-static PyObject *array_type, *code_Q, *code_I, *code_H, *S_frombytes;
-
-static uint32_t rd_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd_u64(const unsigned char *p) {
-    return (uint64_t)rd_u32(p) | (uint64_t)rd_u32(p + 4) << 32;
-}
-
-/* an array of ``code`` holding the ``n`` native-order bytes at ``p`` */
-static PyObject *native_array(PyObject *code, const void *p, Py_ssize_t n) {
-    PyObject *a = PyObject_CallOneArg(array_type, code);
-    if (a == NULL)
-        return NULL;
-    PyObject *mv = PyMemoryView_FromMemory((char *)p, n, PyBUF_READ);  /* no copy */
-    PyObject *r = mv == NULL ? NULL : PyObject_CallMethodOneArg(a, S_frombytes, mv);
-    Py_XDECREF(mv);
-    if (r == NULL)
-        Py_CLEAR(a);
-    Py_XDECREF(r);
-    return a;
-}
-
-/* The node's IDs (``n`` u64, little-endian, at ``p``: absolute (ms, seq) pairs) as the
- * node stores them (stream.py's compact_ids): ms minus the first entry's ms, in an
- * array('I') when every value fits 32 bits, else array('Q'); *base gets that ms.
- * OverflowError when an ms is below the first, as compact_ids raises. */
-static PyObject *compact_ids_le(const unsigned char *p, Py_ssize_t n, uint64_t *base) {
-    uint64_t b = n ? rd_u64(p) : 0, top = 0;
-    *base = b;
-    uint64_t *tmp = PyMem_Malloc(n ? (size_t)n * 8 : 1);
-    if (tmp == NULL)
-        return PyErr_NoMemory();
-    for (Py_ssize_t q = 0; q < n; q++) {
-        uint64_t v = rd_u64(p + 8 * q);
-        if (!(q & 1)) {
-            if (v < b) {
-                PyMem_Free(tmp);
-                PyErr_SetString(PyExc_OverflowError, "stream IDs out of order");
-                return NULL;
-            }
-            v -= b;
-        }
-        tmp[q] = v;
-        top |= v;
-    }
-    PyObject *a;
-    if (n && top <= 0xFFFFFFFFu) {
-        uint32_t *t32 = (uint32_t *)tmp;  /* narrowed in place, front to back */
-        for (Py_ssize_t q = 0; q < n; q++)
-            t32[q] = (uint32_t)tmp[q];
-        a = native_array(code_I, tmp, 4 * n);
-    } else {
-        a = native_array(code_Q, tmp, 8 * n);
-    }
-    PyMem_Free(tmp);
-    return a;
-}
-
-/* The node's offsets (``n`` u32, little-endian, at ``p``) as the node stores them
- * (stream.py's compact_offs): array('H') when the last is below 64 KB, else
- * array('I'); OverflowError when the last fits but another does not, as array('H')
- * raises. */
-static PyObject *compact_offs_le(const unsigned char *p, Py_ssize_t n) {
-    uint32_t top = 0;
-    uint32_t *tmp = PyMem_Malloc(n ? (size_t)n * 4 : 1);
-    if (tmp == NULL)
-        return PyErr_NoMemory();
-    for (Py_ssize_t q = 0; q < n; q++)
-        top |= tmp[q] = rd_u32(p + 4 * q);
-    PyObject *a;
-    if (!n || tmp[n - 1] <= 0xFFFFu) {
-        if (top > 0xFFFFu) {
-            PyMem_Free(tmp);
-            PyErr_SetString(PyExc_OverflowError, "stream node offsets out of order");
-            return NULL;
-        }
-        uint16_t *t16 = (uint16_t *)tmp;
-        for (Py_ssize_t q = 0; q < n; q++)
-            t16[q] = (uint16_t)tmp[q];
-        a = native_array(code_H, tmp, 2 * n);
-    } else {
-        a = native_array(code_I, tmp, 4 * n);
-    }
-    PyMem_Free(tmp);
-    return a;
-}
-
-static PyObject *sp_stream_node(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    Py_ssize_t pos, end;
-    if (!PyArg_ParseTuple(args, "y*nn:stream_node", &view, &pos, &end))
-        return NULL;
-    const unsigned char *b = (const unsigned char *)view.buf;
-    PyObject *fields = NULL, *ids = NULL, *flags = NULL, *offs = NULL, *data = NULL;
-    PyObject *result = NULL;
-    uint64_t base = 0;
-    if (end > view.len)
-        end = view.len;
-    if (S_frombytes == NULL) {  /* set last: all of them are there once it is */
-        PyObject *mod = PyImport_ImportModule("array");
-        if (mod == NULL)
-            goto done;
-        Py_XSETREF(array_type, PyObject_GetAttrString(mod, "array"));
-        Py_DECREF(mod);
-        Py_XSETREF(code_Q, PyUnicode_InternFromString("Q"));
-        Py_XSETREF(code_I, PyUnicode_InternFromString("I"));
-        Py_XSETREF(code_H, PyUnicode_InternFromString("H"));
-        if (array_type == NULL || code_Q == NULL || code_I == NULL || code_H == NULL)
-            goto done;
-        if ((S_frombytes = PyUnicode_InternFromString("frombytes")) == NULL)
-            goto done;
-    }
-    /* every length is checked against what is left before it is used */
-#define NEED(n) do { if (pos < 0 || (n) < 0 || (Py_ssize_t)(n) > end - pos) goto past; } while (0)
-    NEED(4);
-    uint32_t nf = rd_u32(b + pos);
-    pos += 4;
-    NEED((Py_ssize_t)nf * 4);
-    Py_ssize_t lens_at = pos;
-    pos += (Py_ssize_t)nf * 4;
-    fields = PyList_New(nf);
-    if (fields == NULL)
-        goto done;
-    for (uint32_t k = 0; k < nf; k++) {
-        uint32_t ln = rd_u32(b + lens_at + 4 * (Py_ssize_t)k);
-        NEED((Py_ssize_t)ln);
-        PyObject *x = PyBytes_FromStringAndSize((const char *)b + pos, ln);
-        if (x == NULL)
-            goto done;
-        PyList_SET_ITEM(fields, k, x);
-        pos += ln;
-    }
-    NEED(20);
-    uint32_t live = rd_u32(b + pos), dead = rd_u32(b + pos + 4);
-    uint64_t body = rd_u64(b + pos + 8);
-    uint32_t idlen = rd_u32(b + pos + 16);
-    pos += 20;
-    NEED((Py_ssize_t)idlen);
-    if (idlen % 8) {  /* as array.frombytes */
-        PyErr_SetString(PyExc_ValueError, "bytes length not a multiple of item size");
-        goto done;
-    }
-    if ((ids = compact_ids_le(b + pos, idlen / 8, &base)) == NULL)
-        goto done;
-    pos += idlen;
-    NEED(4);
-    uint32_t flen = rd_u32(b + pos);
-    NEED(4 + (Py_ssize_t)flen);
-    if ((flags = PyByteArray_FromStringAndSize((const char *)b + pos + 4, flen)) == NULL)
-        goto done;
-    pos += 4 + (Py_ssize_t)flen;
-    NEED(4);
-    uint32_t olen = rd_u32(b + pos);
-    NEED(4 + (Py_ssize_t)olen);
-    if (olen % 4) {
-        PyErr_SetString(PyExc_ValueError, "bytes length not a multiple of item size");
-        goto done;
-    }
-    if ((offs = compact_offs_le(b + pos + 4, olen / 4)) == NULL)
-        goto done;
-    pos += 4 + (Py_ssize_t)olen;
-    NEED(4);
-    uint32_t dlen = rd_u32(b + pos);
-    NEED(4 + (Py_ssize_t)dlen);
-    if ((data = PyBytes_FromStringAndSize((const char *)b + pos + 4, dlen)) == NULL)
-        goto done;
-    pos += 4 + (Py_ssize_t)dlen;
-#undef NEED
-    result = Py_BuildValue("(OkkKKOOOOn)", fields, (unsigned long)live, (unsigned long)dead,
-                           (unsigned long long)body, (unsigned long long)base, ids, flags,
-                           offs, data, pos);
-    goto done;
-past:
-    PyErr_SetString(PyExc_ValueError, "stream node past the end of the value");
-done:
-    Py_XDECREF(fields);
-    Py_XDECREF(ids);
-    Py_XDECREF(flags);
-    Py_XDECREF(offs);
-    Py_XDECREF(data);
-    PyBuffer_Release(&view);
-    return result;
-}
-
-/* ------------------------------------------------------------------------ */
 /* convert: reply values to what redis-py gets (embedded/convert.py), raw bytes */
 
 static PyTypeObject *CT_SimpleString, *CT_Verbatim;
@@ -1409,9 +1219,9 @@ static PyMethodDef methods[] = {
      "reply_buf)"},
     {"entries_resp", sp_entries_resp, METH_VARARGS,
      "entries_resp(nodes, i, start_ms, start_seq, end_ms, end_seq, count) -> RESP bytes"},
-    {"stream_node", sp_stream_node, METH_VARARGS,
-     "stream_node(buf, pos, end) -> (fields, live, dead, body, base, ids, flags, offs, data, pos): "
-     "engine/serialize.py's stream_node_py"},
+    {"stream_nodes", (PyCFunction)(void (*)(void))lp_stream_nodes, METH_FASTCALL,
+     "stream_nodes(buf, pos, end, nnodes, _Node, same_size, FormatError) -> (nodes, keys, "
+     "live_total, prev_last, pos): engine/serialize.py's stream_nodes_py (_loadpath.c)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1433,7 +1243,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     /* the interface version streamlite/accel.py expects: bump it with any change of a
      * function's signature or of setup()'s arguments, so a stale build is not used */
-    if (m != NULL && (PyModule_AddIntConstant(m, "API", 6) < 0 || rp_add_types(m) < 0)) {
+    if (m != NULL && (PyModule_AddIntConstant(m, "API", 7) < 0 || rp_add_types(m) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -430,37 +430,74 @@ def test_parse_ids_matches_python(items: list[bytes]) -> None:
     assert got == _parsed(parse_ids_py, items)
 
 
-# -- loading: a node of our own format (AOF bases, snapshots, our RESTORE payloads) ------
+# -- loading: the nodes of a stream of our own format (AOF bases, snapshots, RESTORE) -----
 
-def _node_parts(fn: Any, buf: bytes, pos: int, end: int) -> Any:
+def _nodes_outcome(fn: Any, buf: bytes | memoryview, pos: int, end: int, nnodes: int) -> Any:
+    """What ``stream_nodes`` (C or its Python twin) makes of the bytes: every slot of
+    every node (types and typecodes too), which nodes share their field list, keys,
+    counters; or the error (a FormatError's text; running past the end: "error", as
+    the Python twin raises struct.error where the C raises ValueError, and the callers
+    catch both)."""
     import struct
 
+    from streamlite.engine.serialize import FormatError
+    from streamlite.engine.stream.stream import _Node, same_size
+
     try:
-        f, live, dead, body, base, ids, flags, offs, data, after = fn(buf, pos, end)
-    except (ValueError, struct.error):  # RESTORE and the loaders catch both
+        nodes, keys, live, last, after = fn(buf, pos, end, nnodes, _Node, same_size,
+                                            FormatError)
+    except FormatError as e:
+        return ("format", str(e))
+    except (ValueError, struct.error):
         return "error"
-    except OverflowError:  # IDs or offsets out of order: _dec_stream's FormatError
-        return "order"
-    assert type(f) is list and type(flags) is bytearray and type(data) is bytes
-    assert ids.typecode in "IQ" and offs.typecode in "HI"
-    return (f, live, dead, body, base, ids.typecode, ids.tobytes(), bytes(flags),
-            offs.typecode, offs.tobytes(), data, after)
+    for n in nodes:
+        assert type(n) is _Node and type(n.fields) is list
+        assert type(n.flags) is bytearray and type(n.data) is bytes
+        assert type(n.live) is type(n.dead) is type(n.body) is type(n.base) is int
+    shared = [a.fields is b.fields for a, b in zip(nodes, nodes[1:], strict=False)]
+    return ([_slots(n) for n in nodes], shared, keys, live, last, after)
+
+
+def _slots(n: Any) -> tuple[Any, ...]:
+    return (*_node_state(n), n.ids.typecode, n.offs.typecode)
+
+
+def _encoded(s: Stream) -> tuple[bytearray, list[int]]:
+    """``_enc_stream``'s bytes, and where each node starts (and where the last ends)."""
+    from streamlite.engine import serialize
+
+    out: list[bytes] = []
+    serialize._enc_stream(out, s)
+    buf = bytearray(b"".join(out))
+    starts = [_FIRST_NODE]
+    for _ in s._nodes:
+        starts.append(serialize.stream_node_py(bytes(buf), starts[-1], len(buf))[-1])
+    return buf, starts
+
+
+def _both_nodes(raw: bytes, pos: int, end: int, nnodes: int) -> Any:
+    from streamlite.engine import serialize
+
+    want = _nodes_outcome(serialize.stream_nodes_py, raw, pos, end, nnodes)
+    assert _nodes_outcome(sp.stream_nodes, raw, pos, end, nnodes) == want
+    assert _nodes_outcome(sp.stream_nodes, memoryview(raw), pos, end, nnodes) == want
+    return want
+
+
+_FIRST_NODE = 52  # after the counters: u64, two IDs, u64, u32 node count
 
 
 @needs_c
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_ops, st.sampled_from([1, 3, 100]), _mutations, st.data())
-def test_stream_node_matches_python(ops: list[Any], max_entries: int, mutations: list[Any],
-                                    data: st.DataObject) -> None:
-    from streamlite.engine import serialize
-
+def test_stream_nodes_match_python(ops: list[Any], max_entries: int, mutations: list[Any],
+                                   data: st.DataObject) -> None:
+    """Narrow and wide nodes, shared field lists, tombstones, empty and one-node streams,
+    undamaged and damaged (bytes changed, cut, inserted): the same nodes or the same
+    error both ways."""
     s, _ = _build(ops, max_entries, 4096)
-    out: list[bytes] = []
-    serialize._enc_stream(out, s)
-    buf = bytearray(b"".join(out))
-    starts = [52]  # after the counters: u64, two IDs, u64, u32 node count
-    for _ in s._nodes:
-        starts.append(serialize.stream_node_py(bytes(buf), starts[-1], len(buf))[-1])
+    buf, _ = _encoded(s)
+    nnodes = len(s._nodes)
     for m in mutations:  # damage it: both refuse it, or agree
         if m[0] == "set" and buf:
             buf[m[1] % len(buf)] = m[2]
@@ -469,16 +506,91 @@ def test_stream_node_matches_python(ops: list[Any], max_entries: int, mutations:
         elif m[0] == "grow":
             buf[len(buf) // 2:len(buf) // 2] = m[1]
     raw = bytes(buf)
-    ends = [len(raw), *starts, len(raw) - 1, len(raw) + 5]
-    for pos in {*starts, data.draw(st.integers(-2, len(raw) + 2))}:
-        end = data.draw(st.sampled_from(ends))
-        want = _node_parts(serialize.stream_node_py, raw, pos, end)
-        assert _node_parts(sp.stream_node, raw, pos, end) == want
-        assert _node_parts(sp.stream_node, memoryview(raw), pos, end) == want
-    if not mutations:  # undamaged: every node reads back, up to where the next begins
-        for n, pos, nxt in zip(s._nodes, starts, starts[1:], strict=False):
-            got = _node_parts(sp.stream_node, raw, pos, len(raw))
-            assert got != "error" and (got[1], got[2], got[-1]) == (n.live, n.dead, nxt)
-            # in the layout the node had: the same widths, base and arrays
-            assert got[4:7] == (n.base, n.ids.typecode, n.ids.tobytes())
-            assert got[8:10] == (n.offs.typecode, n.offs.tobytes())
+    count = data.draw(st.sampled_from([nnodes, nnodes, max(nnodes - 1, 0), nnodes + 1]))
+    end = data.draw(st.sampled_from([len(raw), len(raw), max(len(raw) - 1, 0)]))
+    pos = data.draw(st.sampled_from([_FIRST_NODE, _FIRST_NODE, _FIRST_NODE + 1, -1]))
+    got = _both_nodes(raw, pos, end, count)
+    if not mutations and (count, end, pos) == (nnodes, len(raw), _FIRST_NODE):
+        # undamaged: every node reads back in the layout it had (widths, base, arrays)
+        assert got[0] == [_slots(n) for n in s._nodes]
+        assert got[2] == s._keys
+
+
+@needs_c
+def test_stream_nodes_wide_and_damaged() -> None:
+    """The cases random streams rarely reach: offsets past 64 KB (array('I')), IDs whose
+    ms delta or seq needs 64 bits (array('Q')), and each error of the loop, the first
+    one when there are several."""
+    import struct
+
+    s = Stream()
+    big = b"x" * 40_000
+    for i in range(4):  # one node past 64 KB of data: 32-bit offsets
+        s.add((5 << 64) | i, [b"f", big], 100, 1 << 30)
+    s.add(((5 + (1 << 40)) << 64) | 1, [b"f", b"y"], 100, 1 << 30)  # a 64-bit ms delta
+    s.add(((6 << 40) << 64) | (1 << 63), [b"g", b"y"], 3, 1 << 30)  # a new node, 64-bit seq
+    s.add((7 << 40) << 64, [b"g", b"z"], 3, 1 << 30)
+    s.add((8 << 40) << 64, [b"g", b"w"], 3, 1 << 30)
+    s.add((9 << 40) << 64, [b"g", b"v"], 3, 1 << 30)  # a third node, sharing its field list
+    s.delete((5 << 64) | 2)
+    assert [n.offs.typecode for n in s._nodes] == ["I", "H", "H"]
+    assert [n.ids.typecode for n in s._nodes] == ["Q", "Q", "I"]
+    buf, starts = _encoded(s)
+    ok = _both_nodes(bytes(buf), _FIRST_NODE, len(buf), 3)
+    assert ok[0] == [_slots(n) for n in s._nodes]
+    assert ok[1] == [False, True]
+    assert _both_nodes(bytes(buf), _FIRST_NODE, len(buf), 0) == ([], [], [], 0, -1, _FIRST_NODE)
+    # the first node's parts: fields (u32 count, a length, "f"), header, IDs, flags, offsets
+    ids_at = _FIRST_NODE + 29
+    flags_at = ids_at + 5 * 16 + 4
+    offs_at = flags_at + 5 + 4
+    third_ids = starts[2] + 29
+    cases = [
+        ((ids_at + 16, "<Q", 4),), ("format", "stream IDs or offsets out of order"),  # ms < first
+        ((starts[1] + 29 + 48 + 4 + 3 + 4 + 4, "<I", 70_000),),  # the second node's: 16-bit
+        ("format", "stream IDs or offsets out of order"),  # (its last below 64 KB)
+        ((offs_at + 16, "<I", 1 << 30),), ("format", "inconsistent stream node"),
+        ((offs_at, "<I", 1),), ("format", "inconsistent stream node"),
+        ((ids_at - 20, "<I", 9),), ("format", "inconsistent stream node"),  # live count
+        ((flags_at, "<B", 1),), ("format", "inconsistent stream node"),  # a tombstone more
+        ((third_ids, "<Q", 0),), ("format", "stream nodes out of order"),
+        ((ids_at - 4, "<I", 5 * 16 - 4),), "error",  # IDs not a whole number of u64
+        ((ids_at - 4, "<I", 1 << 31),), "error",  # past the end
+        # an error of a node and one of a later node: the first one is reported
+        ((third_ids, "<Q", 0), (offs_at, "<I", 1)), ("format", "inconsistent stream node"),
+        ((starts[2], "<I", 1 << 31), (ids_at + 16, "<Q", 4)),
+        ("format", "stream IDs or offsets out of order"),
+    ]
+    for patches, want in zip(cases[0::2], cases[1::2], strict=True):
+        damaged = bytearray(buf)
+        for at, fmt, value in patches:
+            struct.pack_into(fmt, damaged, at, value)
+        assert _both_nodes(bytes(damaged), _FIRST_NODE, len(damaged), 3) == want, patches
+
+
+@needs_c
+def test_stream_nodes_big() -> None:
+    """A stream past the size above which the C copies without the GIL (1 MB): the same
+    nodes; an error only that copy finds (a tombstone count, an ms below its node's
+    first) still the Python loop's."""
+    import struct
+
+    s = Stream()
+    for i in range(3000):
+        s.add(((1 << 40) + i) << 64 | (i % 7), [b"f", b"v" * 400, b"g", b"%d" % i], 100)
+    s.delete(((1 << 40) + 2950) << 64 | (2950 % 7))
+    buf, starts = _encoded(s)
+    assert len(buf) > 1 << 20
+    nnodes = len(s._nodes)
+    ok = _both_nodes(bytes(buf), _FIRST_NODE, len(buf), nnodes)
+    assert ok[0] == [_slots(n) for n in s._nodes]
+    last = starts[-2] + 4 + 8 + 2 + 20  # the last node's IDs: 2 fields of 1 byte
+    flags = last + 16 * len(s._nodes[-1]) + 4
+    for at, fmt, value, want in [
+        (last + 16 * 2, "<Q", 5, "stream IDs or offsets out of order"),
+        (flags + 1, "<B", 1, "inconsistent stream node"),
+    ]:
+        damaged = bytearray(buf)
+        struct.pack_into(fmt, damaged, at, value)
+        assert _both_nodes(bytes(damaged), _FIRST_NODE, len(damaged), nnodes) == ("format",
+                                                                                   want)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..accel import speedups
@@ -507,7 +508,7 @@ def stream_node_py(buf: bytes | memoryview, pos: int, end: int) -> tuple[
     the node's compact layout (``compact_ids``, ``compact_offs``), flags, data, and the
     offset after it. Raises ``ValueError`` or ``struct.error`` when it runs past
     ``end``, ``OverflowError`` when an ms is below the first or an offset does not fit
-    the width the last one chose. The reference of ``_speedups.stream_node``."""
+    the width the last one chose (``stream_nodes_py`` reads a stream's nodes with it)."""
     if not 0 <= pos <= end:
         raise ValueError("stream node past the end of the value")
     (nf,) = _u32.unpack_from(buf, pos)
@@ -548,7 +549,52 @@ def stream_node_py(buf: bytes | memoryview, pos: int, end: int) -> tuple[
     return fields, live, dead, body, base, ids, flags, offs, data, pos
 
 
-stream_node = getattr(speedups, "stream_node", None) or stream_node_py
+def stream_nodes_py(buf: bytes | memoryview, pos: int, end: int, nnodes: int,
+                    node_type: type[_Node], same_size: Callable[[int], int],
+                    format_error: type[FormatError]) -> tuple[
+                        list[_Node], list[int], int, int, int]:
+    """The ``nnodes`` nodes ``_enc_stream`` wrote from ``pos`` (up to ``end``), read,
+    checked and built: (nodes, their first IDs, their live entries in all, the last
+    node's last ID or -1, the offset after them). ``format_error`` (``FormatError``) for
+    nodes that do not hold together; ``ValueError`` or ``struct.error`` when one runs
+    past ``end`` (as ``stream_node_py``). The reference of ``_speedups.stream_nodes``
+    (``_loadpath.c``), the hot loop of loading a big stream."""
+    live_total = 0
+    prev_last = -1
+    nodes: list[_Node] = []
+    keys: list[int] = []
+    new_node = node_type.__new__
+    for _ in range(nnodes):
+        try:
+            fields, live, dead, body, base, ids, flags, offs, data, pos = stream_node_py(
+                buf, pos, end)
+        except OverflowError:  # an ms below the first entry's, offsets out of order
+            raise format_error("stream IDs or offsets out of order") from None
+        cnt = len(flags)
+        if (not cnt or len(ids) != 2 * cnt or len(offs) != cnt or live + dead != cnt
+                or offs[-1] >= max(len(data), 1) or offs[0] != 0
+                or flags.count(F_DELETED) + flags.count(F_DELETED | 2) != dead):
+            raise format_error("inconsistent stream node")
+        n = new_node(node_type)
+        # a list, as Stream.add compares it with fields[0::2]; one list shared by
+        # consecutive nodes with the same names, as Stream.add shares it
+        if nodes and nodes[-1].fields == fields:
+            n.fields, n.same_size = nodes[-1].fields, nodes[-1].same_size
+        else:
+            n.fields, n.same_size = list(fields), same_size(len(fields))
+        n.live, n.dead, n.body = live, dead, body
+        n.base, n.ids, n.offs, n.flags, n.data = base, ids, offs, flags, data
+        first = (base << 64) | ids[1]
+        if first <= prev_last:
+            raise format_error("stream nodes out of order")
+        prev_last = ((base + ids[-2]) << 64) | ids[-1]
+        nodes.append(n)
+        keys.append(first)
+        live_total += live
+    return nodes, keys, live_total, prev_last, pos
+
+
+stream_nodes = getattr(speedups, "stream_nodes", None) or stream_nodes_py
 
 
 def _dec_stream(r: Reader) -> Stream:
@@ -558,40 +604,9 @@ def _dec_stream(r: Reader) -> Stream:
     s.max_deleted_id = r.sid()
     s.entries_added = r.u64()
     nnodes = r.u32()
-    live_total = 0
-    prev_last = -1
-    nodes = s._nodes
-    keys = s._keys
-    # the hot loop of loading a big stream: one node per iteration, read by
-    # ``stream_node`` (compiled when the accelerator is active)
-    buf, pos, end = r.buf, r.pos, r.end
-    read_node = stream_node
-    new_node = _Node.__new__
-    for _ in range(nnodes):
-        try:
-            fields, live, dead, body, base, ids, flags, offs, data, pos = read_node(
-                buf, pos, end)
-        except OverflowError:  # an ms below the first entry's, offsets out of order
-            raise FormatError("stream IDs or offsets out of order") from None
-        cnt = len(flags)
-        if (not cnt or len(ids) != 2 * cnt or len(offs) != cnt or live + dead != cnt
-                or offs[-1] >= max(len(data), 1) or offs[0] != 0
-                or flags.count(F_DELETED) + flags.count(F_DELETED | 2) != dead):
-            raise FormatError("inconsistent stream node")
-        n = new_node(_Node)
-        # a list, as Stream.add compares it with fields[0::2]; one list shared by
-        # consecutive nodes with the same names, as Stream.add shares it
-        n.fields = nodes[-1].fields if nodes and nodes[-1].fields == fields else list(fields)
-        n.same_size = node_same_size(len(fields))
-        n.live, n.dead, n.body = live, dead, body
-        n.base, n.ids, n.offs, n.flags, n.data = base, ids, offs, flags, data
-        first = (base << 64) | ids[1]
-        if first <= prev_last:
-            raise FormatError("stream nodes out of order")
-        prev_last = ((base + ids[-2]) << 64) | ids[-1]
-        nodes.append(n)
-        keys.append(first)
-        live_total += live
+    nodes, keys, live_total, prev_last, pos = stream_nodes(
+        r.buf, r.pos, r.end, nnodes, _Node, node_same_size, FormatError)
+    s._nodes, s._keys = nodes, keys
     r.pos = pos
     if live_total != s.length or (nodes and prev_last > s.last_id):
         raise FormatError("stream counters do not match its entries")
