@@ -56,7 +56,7 @@ def test_server_start_imports_no_module_loaded_on_first_use():
     they are used (long double arithmetic, ACL password hashes, private socket dirs,
     the greenlets of script commands)."""
     lazy = ("fractions", "decimal", "hashlib", "hmac", "tempfile", "shutil", "greenlet",
-            "encodings.idna", "ipaddress")
+            "encodings.idna", "ipaddress", "dataclasses", "concurrent.futures.thread")
     code = ("import sys; import streamlite.server.cli, streamlite.server.app; "
             # binding 127.0.0.1 and a local client's protected-mode check, as a start does
             "from streamlite.server.prestart import bind_listeners; "

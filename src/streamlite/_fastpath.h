@@ -76,6 +76,8 @@ PyObject *id_long(uint64_t ms, uint64_t seq);
 int slot_offset(PyTypeObject *t, const char *name, Py_ssize_t *off);
 /* _loadpath.c */
 PyObject *lp_stream_nodes(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *lp_prefault_heap(PyObject *self, PyObject *arg);
+PyObject *lp_trim_heap(PyObject *self, PyObject *unused);
 /* _readpath.c */
 int rp_add_types(PyObject *m);
 PyObject *rp_guard(PyObject *self, PyObject *conn);

@@ -23,6 +23,11 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__GLIBC__) && defined(__linux__)
+#include <malloc.h>
+#include <unistd.h>
+#define PREFAULT 1
+#endif
 
 #include "_fastpath.h"
 
@@ -383,6 +388,84 @@ static int widen(Job *j) {
         out[q] = rd_u64(j->ids + 8 * q) - (q & 1 ? 0 : j->base);
     Py_SETREF(SLOT(j->node, o_ids), a);
     return 0;
+}
+
+/* prefault_heap(nbytes) and trim_heap(): the server's load thread (server/headstart.py)
+ * faults in, without the GIL, the heap its load is about to take, and gives back what
+ * the load left of it.
+ *
+ * Why: a big load makes its objects at their final size with the GIL held (step 1
+ * above), and fresh memory costs a page fault per 4 KB: 8,000 for a million entries,
+ * 15-20 ms here, all with the GIL held. The thread that will load starts when the
+ * server does and faults that memory in meanwhile, while the main thread imports the
+ * engine: then the objects are carved from pages already there.
+ *
+ * How (glibc on Linux; elsewhere both are no-ops): blocks of PREFAULT_PIECE bytes are
+ * allocated from this thread's malloc arena, their pages touched one by one (faults
+ * take only their VMA's lock; MADV_POPULATE_WRITE would hold the process's mmap lock
+ * through the whole range and stall the main thread's imports, which map files), then
+ * freed last first, so they merge into the arena's top, from which the objects are
+ * then carved. glibc keeps a free top up to its trim threshold, and serves a block
+ * from the arena when it is below its mmap threshold; both are raised first, as glibc
+ * raises them by itself when a program frees a big mapped block (mallopt(3)'s dynamic
+ * threshold: freeing a mapped block of s bytes, s up to 32 MB, sets the mmap threshold
+ * to s and the trim threshold to 2s). No allocation is kept; at most PREFAULT_MAX
+ * bytes are faulted in (a bigger load gets that much of a head start); trim_heap
+ * (malloc_trim) returns what the load did not take. */
+#ifdef PREFAULT
+#define PREFAULT_MAX ((size_t)48 << 20)
+#define PREFAULT_PIECE ((size_t)16 << 20)
+#define RAISED_MMAP_THRESHOLD (((size_t)32 << 20) - ((size_t)64 << 10)) /* its mapping: <= 32 MB */
+
+static void touch_pages(char *p, size_t n) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
+    for (volatile char *q = (volatile char *)a; (uintptr_t)q < e; q += page)
+        *q = 0; /* the block is ours until it is freed */
+}
+
+static void prefault(size_t want) {
+    if (want > PREFAULT_MAX)
+        want = PREFAULT_MAX;
+    /* mapped, never touched (volatile: a compiler may drop a malloc freed unused) */
+    void *volatile raise = malloc(RAISED_MMAP_THRESHOLD);
+    free(raise);
+    char *pieces[PREFAULT_MAX / PREFAULT_PIECE + 1];
+    int k = 0;
+    for (size_t got = 0; got < want && k < (int)(sizeof pieces / sizeof *pieces); k++) {
+        size_t n = want - got < PREFAULT_PIECE ? want - got : PREFAULT_PIECE;
+        if ((pieces[k] = malloc(n)) == NULL)
+            break;
+        touch_pages(pieces[k], n);
+        got += n;
+    }
+    while (k > 0)
+        free(pieces[--k]);
+}
+#endif
+
+PyObject *lp_prefault_heap(PyObject *self, PyObject *arg) {
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+#ifdef PREFAULT
+    if (n > 0) {
+        Py_BEGIN_ALLOW_THREADS
+        prefault((size_t)n);
+        Py_END_ALLOW_THREADS
+    }
+#endif
+    Py_RETURN_NONE;
+}
+
+PyObject *lp_trim_heap(PyObject *self, PyObject *unused) {
+#ifdef PREFAULT
+    Py_BEGIN_ALLOW_THREADS
+    malloc_trim(0);
+    Py_END_ALLOW_THREADS
+#endif
+    Py_RETURN_NONE;
 }
 
 PyObject *lp_stream_nodes(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {

@@ -22,6 +22,9 @@
  *                               stream of an AOF base, snapshot or our RESTORE payload,
  *                               read, checked and built as _Node objects in one call,
  *                               the copying without the GIL: _loadpath.c)
+ *   prefault_heap(n), trim_heap()  no twin (memory placement only: without them a load
+ *                               takes its page faults itself): the server's load
+ *                               thread faults in its heap without the GIL (_loadpath.c)
  *
  * streamlite/accel.py decides whether this module is used (STREAMLITE_PURE=1
  * forces pure Python); tests/engine/test_speedups.py runs each function against
@@ -1222,6 +1225,11 @@ static PyMethodDef methods[] = {
     {"stream_nodes", (PyCFunction)(void (*)(void))lp_stream_nodes, METH_FASTCALL,
      "stream_nodes(buf, pos, end, nnodes, _Node, same_size, FormatError) -> (nodes, keys, "
      "live_total, prev_last, pos): engine/serialize.py's stream_nodes_py (_loadpath.c)"},
+    {"prefault_heap", lp_prefault_heap, METH_O,
+     "prefault_heap(nbytes): fault in, without the GIL, this thread's heap for a load of "
+     "about nbytes (_loadpath.c; a no-op without glibc)"},
+    {"trim_heap", lp_trim_heap, METH_NOARGS,
+     "trim_heap(): give the heap's unused pages back (malloc_trim; a no-op without glibc)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1243,7 +1251,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     /* the interface version streamlite/accel.py expects: bump it with any change of a
      * function's signature or of setup()'s arguments, so a stale build is not used */
-    if (m != NULL && (PyModule_AddIntConstant(m, "API", 7) < 0 || rp_add_types(m) < 0)) {
+    if (m != NULL && (PyModule_AddIntConstant(m, "API", 8) < 0 || rp_add_types(m) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

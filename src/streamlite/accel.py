@@ -25,7 +25,7 @@ speedups: ModuleType | None = None
 REASON = ""
 # the interface version of _speedups.c this code calls (its ``API`` constant): a build
 # left from older sources (no reinstall after a pull) is not used
-API = 7
+API = 8
 
 if os.environ.get("STREAMLITE_PURE", "") not in ("", "0"):
     REASON = "STREAMLITE_PURE is set"

@@ -18,11 +18,16 @@ from streamlite.engine.registry import Command, KeySpec
 from streamlite.engine.scripting.functions import Function, Library
 from streamlite.engine.scripting.runtime import RunContext, Script
 from streamlite.engine.slowlog import Entry
+from streamlite.engine.tracking import ClientTracking
 from streamlite.engine.types.geohash import Area, Shape
+from streamlite.persistence.aof import AofFile, Manifest
+from streamlite.persistence.manager import PersistenceConfig, _Child
+from streamlite.persistence.snapshot import Loaded
 from streamlite.server.replication import ReplicaInfo, Waiter
 
 RECORDS = [KeySpec, Command, Area, Shape, Series, Entry, Script, RunContext, Spec, TrimArgs,
-           ReadArgs, ReplicaInfo, Waiter, Function, Library]
+           ReadArgs, ReplicaInfo, Waiter, Function, Library, ClientTracking, AofFile, Manifest,
+           PersistenceConfig, _Child, Loaded]
 
 
 @pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__name__)
@@ -54,6 +59,11 @@ def test_repr_and_eq_as_a_dataclass() -> None:
 
 
 def test_defaults_are_fresh() -> None:
+    for cls, attr in ((ClientTracking, "prefixes"), (Manifest, "files"), (Loaded, "dbs"),
+                      (Loaded, "functions"), (Loaded, "aux"), (PersistenceConfig, "save")):
+        a, b = cls(), cls()
+        assert getattr(a, attr) == getattr(b, attr) and getattr(a, attr) is not getattr(b, attr)
+    assert PersistenceConfig().save == [(3600, 1), (300, 100), (60, 10000)]
     s1, s2 = Series(), Series()
     assert s1.samples == [(0, 0)] * TS_LEN and s1.samples is not s2.samples
     assert s1 == s2 and s1.idx == s1.max == 0

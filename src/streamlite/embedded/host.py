@@ -28,7 +28,6 @@ import os
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import fields
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -72,7 +71,7 @@ QUEUED_REPLY: Any = _Queued()
 # Persistence options a caller may give (kwargs or URL query), with their defaults
 # for an embedded data directory: durable unless told otherwise.
 PERSISTENCE_DEFAULTS: dict[str, Any] = {"appendonly": True, "appendfsync": "everysec"}
-PERSISTENCE_OPTIONS = frozenset(f.name for f in fields(PersistenceConfig)) - {"dir"}
+PERSISTENCE_OPTIONS = frozenset(PersistenceConfig._fields) - {"dir"}
 
 
 def _to_bool(v: Any) -> bool:

@@ -32,9 +32,9 @@ cycle).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .record import Record
 from .replies import Push
 
 if TYPE_CHECKING:
@@ -44,18 +44,23 @@ if TYPE_CHECKING:
 CHANNEL = b"__redis__:invalidate"
 
 
-@dataclass(slots=True)
-class ClientTracking:
+class ClientTracking(Record):
     """One client's tracking options (present while tracking is on)."""
 
-    redirect: int = 0
-    bcast: bool = False
-    optin: bool = False
-    optout: bool = False
-    noloop: bool = False
-    caching: bool = False  # CLIENT CACHING given for the next command
-    broken_redirect: bool = False
-    prefixes: list[bytes] = field(default_factory=list)
+    __slots__ = _fields = ("redirect", "bcast", "optin", "optout", "noloop", "caching",
+                           "broken_redirect", "prefixes")
+
+    def __init__(self, redirect: int = 0, bcast: bool = False, optin: bool = False,
+                 optout: bool = False, noloop: bool = False, caching: bool = False,
+                 broken_redirect: bool = False, prefixes: list[bytes] | None = None) -> None:
+        self.redirect = redirect
+        self.bcast = bcast
+        self.optin = optin
+        self.optout = optout
+        self.noloop = noloop
+        self.caching = caching  # CLIENT CACHING given for the next command
+        self.broken_redirect = broken_redirect
+        self.prefixes: list[bytes] = [] if prefixes is None else prefixes
 
 
 class Tracking:

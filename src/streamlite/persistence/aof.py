@@ -33,12 +33,12 @@ import errno as _errno
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import hiredis
 
 from ..engine.core import Engine
+from ..engine.record import Record
 from ..engine.replies import ErrorReply
 from ..protocol.resp import encode_command
 from .mapped import Mapped as _Mapped  # tests count the mappings through it
@@ -52,16 +52,20 @@ class AofWriteError(OSError):
     """Writing or fsyncing the AOF failed (``errno``/``strerror`` say why)."""
 
 
-@dataclass
-class AofFile:
-    name: str
-    seq: int
-    kind: str  # "b" base, "i" incremental, "h" history
+class AofFile(Record):
+    _fields = ("name", "seq", "kind")
+
+    def __init__(self, name: str, seq: int, kind: str) -> None:
+        self.name = name
+        self.seq = seq
+        self.kind = kind  # "b" base, "i" incremental, "h" history
 
 
-@dataclass
-class Manifest:
-    files: list[AofFile] = field(default_factory=list)
+class Manifest(Record):
+    _fields = ("files",)
+
+    def __init__(self, files: list[AofFile] | None = None) -> None:
+        self.files: list[AofFile] = [] if files is None else files
 
     @property
     def base(self) -> AofFile | None:

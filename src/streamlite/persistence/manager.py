@@ -38,10 +38,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.core import Engine
+from ..engine.record import Record
 from .aof import (
     AofError,
     AofFile,
@@ -79,23 +79,38 @@ def child_exit(pid: int, block: bool) -> int | None:
     return None if done == 0 else os.waitstatus_to_exitcode(status)
 
 
-@dataclass
-class PersistenceConfig:
-    dir: str = "."
-    appendonly: bool = False
-    appendfsync: str = "everysec"  # always | everysec | no
-    appendfilename: str = "appendonly.aof"
-    appenddirname: str = "appendonlydir"
-    dbfilename: str = "dump.sldb"
-    save: list[tuple[int, int]] = field(default_factory=lambda: [(3600, 1), (300, 100), (60, 10000)])
-    aof_load_truncated: bool = True
-    auto_aof_rewrite_percentage: int = 100
-    auto_aof_rewrite_min_size: int = 64 * 1024 * 1024
-    aof_use_rdb_preamble: bool = True
-    stop_writes_on_bgsave_error: bool = True
-    # snapshot files: "redis" (RDB), "streamlite" (SLSNAP) or "auto" (RDB when dbfilename
-    # ends in .rdb); loading reads either, whatever this says (told apart by the magic)
-    snapshot_format: str = "auto"
+class PersistenceConfig(Record):
+    """Where and how an engine persists (Redis's config names, ``-`` as ``_``)."""
+
+    _fields = ("dir", "appendonly", "appendfsync", "appendfilename", "appenddirname",
+               "dbfilename", "save", "aof_load_truncated", "auto_aof_rewrite_percentage",
+               "auto_aof_rewrite_min_size", "aof_use_rdb_preamble",
+               "stop_writes_on_bgsave_error", "snapshot_format")
+
+    def __init__(self, dir: str = ".", appendonly: bool = False,
+                 appendfsync: str = "everysec", appendfilename: str = "appendonly.aof",
+                 appenddirname: str = "appendonlydir", dbfilename: str = "dump.sldb",
+                 save: list[tuple[int, int]] | None = None, aof_load_truncated: bool = True,
+                 auto_aof_rewrite_percentage: int = 100,
+                 auto_aof_rewrite_min_size: int = 64 * 1024 * 1024,
+                 aof_use_rdb_preamble: bool = True, stop_writes_on_bgsave_error: bool = True,
+                 snapshot_format: str = "auto") -> None:
+        self.dir = dir
+        self.appendonly = appendonly
+        self.appendfsync = appendfsync  # always | everysec | no
+        self.appendfilename = appendfilename
+        self.appenddirname = appenddirname
+        self.dbfilename = dbfilename
+        self.save: list[tuple[int, int]] = (
+            [(3600, 1), (300, 100), (60, 10000)] if save is None else save)
+        self.aof_load_truncated = aof_load_truncated
+        self.auto_aof_rewrite_percentage = auto_aof_rewrite_percentage
+        self.auto_aof_rewrite_min_size = auto_aof_rewrite_min_size
+        self.aof_use_rdb_preamble = aof_use_rdb_preamble
+        self.stop_writes_on_bgsave_error = stop_writes_on_bgsave_error
+        # snapshot files: "redis" (RDB), "streamlite" (SLSNAP) or "auto" (RDB when
+        # dbfilename ends in .rdb); loading reads either (told apart by the magic)
+        self.snapshot_format = snapshot_format
 
     def snapshot_kind(self) -> str:
         fmt = self.snapshot_format
@@ -122,16 +137,20 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
-@dataclass
-class _Child:
-    pid: int
-    kind: str  # "save" | "rewrite"
-    started: float
-    dirty: int = 0
-    tmp: str = ""  # rewrite: the temp base file the child writes
-    base: AofFile | None = None
-    incr: AofFile | None = None
-    enabling: bool = False  # CONFIG SET appendonly yes: the AOF exists once this succeeds
+class _Child(Record):
+    _fields = ("pid", "kind", "started", "dirty", "tmp", "base", "incr", "enabling")
+
+    def __init__(self, pid: int, kind: str, started: float, dirty: int = 0, tmp: str = "",
+                 base: AofFile | None = None, incr: AofFile | None = None,
+                 enabling: bool = False) -> None:
+        self.pid = pid
+        self.kind = kind  # "save" | "rewrite"
+        self.started = started
+        self.dirty = dirty
+        self.tmp = tmp  # rewrite: the temp base file the child writes
+        self.base = base
+        self.incr = incr
+        self.enabling = enabling  # CONFIG SET appendonly yes: the AOF exists once this succeeds
 
 
 class Persistence:

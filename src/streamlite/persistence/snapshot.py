@@ -36,12 +36,12 @@ import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.core import Engine
 from ..engine.crc64 import crc64
 from ..engine.database import Database
+from ..engine.record import Record
 from ..engine.scripting.runtime import get_scripting
 from ..engine.serialize import FormatError, Reader, _finish, decode_value, encode_value
 from .aof import fsync_dir
@@ -155,18 +155,23 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-@dataclass
-class Loaded:
+class Loaded(Record):
     """A decoded snapshot, not yet installed."""
 
-    dbs: dict[int, Database] = field(default_factory=dict)
-    functions: list[bytes] = field(default_factory=list)
-    keys: int = 0
-    expired: int = 0
-    empty: int = 0  # RDB files: empty collections skipped, as Redis's loader does
-    aux: dict[bytes, bytes] = field(default_factory=dict)  # RDB files: the AUX fields
-    created_ms: int = 0
-    commands: list[list[bytes]] | None = None  # version 1 files: a command stream
+    _fields = ("dbs", "functions", "keys", "expired", "empty", "aux", "created_ms", "commands")
+
+    def __init__(self, dbs: dict[int, Database] | None = None,
+                 functions: list[bytes] | None = None, keys: int = 0, expired: int = 0,
+                 empty: int = 0, aux: dict[bytes, bytes] | None = None, created_ms: int = 0,
+                 commands: list[list[bytes]] | None = None) -> None:
+        self.dbs: dict[int, Database] = {} if dbs is None else dbs
+        self.functions: list[bytes] = [] if functions is None else functions
+        self.keys = keys
+        self.expired = expired
+        self.empty = empty  # RDB files: empty collections skipped, as Redis's loader does
+        self.aux: dict[bytes, bytes] = {} if aux is None else aux  # RDB files: AUX fields
+        self.created_ms = created_ms
+        self.commands = commands  # version 1 files: a command stream
 
 
 # a snapshot this big or bigger is read through a mapping of the file (mapped.py)

@@ -18,6 +18,7 @@ soft limits. Blocking deadlines have their own timer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import signal
@@ -182,7 +183,10 @@ class Server(Front):
             pre.sockets = []  # the servers own them now
             if self.install_signals:
                 self.install_signal_handlers()
-            await loop.run_in_executor(None, pre.wait_loaded)
+            loaded = loop.create_future()
+            pre.when_loaded(lambda: _resolve_from_thread(loop, loaded))
+            await loaded
+            pre.wait_loaded()  # (raises what stopped the load)
         finally:
             pre.close()
             self.loading = self.engine.loading = False
@@ -806,6 +810,17 @@ def monitor_line(c: Client, argv: list[bytes], now_us: int) -> bytes:
     args = " ".join(_repr_arg(a) for a in _redact(argv))
     return (f"+{now_us // 1_000_000}.{now_us % 1_000_000:06d} [{c.db_index} {who}] {args}\r\n"
             .encode("utf-8", "surrogateescape"))
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+def _resolve_from_thread(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[None]) -> None:
+    """Resolve ``fut`` from another thread (nothing if its loop has closed meanwhile)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(_resolve, fut)
 
 
 def refuse_held(server: Server, e: datadir.DirectoryHeld) -> None:

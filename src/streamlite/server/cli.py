@@ -13,7 +13,9 @@ streamlite's own format, not RDB).
 
 from __future__ import annotations
 
+import gc
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -213,25 +215,23 @@ def main(args: argparse.Namespace) -> int:
     return serve(list(args.options or []))
 
 
+def _peek_load(options: list[str], peek: Callable[[list[list[str]]], int]) -> int:
+    """``headstart.peek`` of the command line's config (0 when it cannot be read here:
+    the configuration reports why, later)."""
+    try:
+        config_file, lines = split_options(options)
+        if config_file == "-":
+            return 0  # standard input is the configuration's to read
+        return peek((read_config_file(config_file) if config_file else []) + lines)
+    except (OSError, ValueError, ConfigFileError):
+        return 0
+
+
 def serve(options: list[str]) -> int:
     """``streamlite server <options>``: what ``main`` does with the parsed command line
     (``streamlite.cli`` calls it directly: the subcommand takes every word after it)."""
-    import gc
-
     import streamlite
 
-    # the imports allocate what lives as long as the process (modules, functions,
-    # classes): the collector walked it 60 times during them (10 ms of a start), and
-    # every full collection after would again; frozen, no collection looks at it. It
-    # stays off until the load has ended (``Server.start``), which allocates only
-    # what it keeps; the objects of the load are not frozen (their cycles, a consumer
-    # group's, must stay collectable once deleted)
-    gc.disable()
-    try:
-        from .prestart import prestart
-    finally:
-        gc.freeze()
-        gc.enable()
     if options and options[0] in ("-h", "--help"):
         print(USAGE)
         print(HELP_OPTIONS)
@@ -239,8 +239,47 @@ def serve(options: list[str]) -> int:
     if options and options[0] in ("-v", "--version"):
         print(f"streamlite {streamlite.__version__} (Redis {streamlite.REDIS_VERSION} semantics)")
         return 0
+    # the thread the data will load in starts first: it faults in the memory the load
+    # will take while the engine is imported (``headstart``)
+    from .headstart import LoadThread, peek
+
+    loader = LoadThread(_peek_load(options, peek))
     try:
-        engine, config_file = build_engine(options)
+        engine, config_file = _import_and_configure(options)
+    except BaseException:
+        loader.cancel()
+        raise
+    if engine is None:
+        loader.cancel()
+        return 1
+    # locked, listening and loading: the load runs while the rest of the server (asyncio,
+    # uvloop, connections) is imported (``prestart``), the collector off until it ends
+    gc.disable()
+    from .prestart import prestart
+
+    pre = prestart(engine, catch_signals=True, loader=loader)
+    pre.gc_after_load = True
+    from .app import run_server
+
+    return run_server(engine, config_file, pre=pre)
+
+
+def _import_and_configure(options: list[str]) -> tuple[Engine | None, str | None]:
+    """The engine's imports, then the engine the options configure (None, after saying
+    why on stderr, when they are wrong)."""
+    import streamlite
+
+    # the imports allocate what lives as long as the process (modules, functions,
+    # classes): the collector walked it 60 times during them (10 ms of a start), and
+    # every full collection after would again; frozen, no collection looks at it
+    gc.disable()
+    try:
+        from . import prestart  # noqa: F401  (the engine and persistence)
+    finally:
+        gc.freeze()
+        gc.enable()
+    try:
+        return build_engine(options)
     except ConfigFileError as e:
         print(f"\n*** FATAL CONFIG FILE ERROR (streamlite {streamlite.__version__}) ***",
               file=sys.stderr)
@@ -248,15 +287,6 @@ def serve(options: list[str]) -> int:
             print(f"Reading the configuration file, at line {e.line_no}", file=sys.stderr)
         print(f">>> '{e.line}'", file=sys.stderr)
         print(e.msg, file=sys.stderr)
-        return 1
     except (OSError, ValueError) as e:
         print(f"streamlite server: {e}", file=sys.stderr)
-        return 1
-    # locked, listening and loading: the load runs while the rest of the server (asyncio,
-    # uvloop, connections) is imported (``prestart``)
-    gc.disable()
-    pre = prestart(engine, catch_signals=True)
-    pre.gc_after_load = True
-    from .app import run_server
-
-    return run_server(engine, config_file, pre=pre)
+    return None, None

@@ -35,6 +35,7 @@ from ..engine.info import state as info_state
 from ..persistence import datadir
 from ..persistence.manager import Persistence, PersistenceConfig
 from .fdlimit import adjust_open_files_limit
+from .headstart import LoadThread
 from .log import log_line
 
 Log = Callable[..., None]
@@ -135,7 +136,8 @@ class Prestart:
     the error that stopped it (raised by ``Server.start`` in its place)."""
 
     __slots__ = ("engine", "lock_fd", "sockets", "hosts", "port", "persistence", "error",
-                 "_thread", "_load_error", "gc_after_load", "signals", "_log")
+                 "_thread", "_load_error", "gc_after_load", "signals", "_log",
+                 "_loaded", "_lock", "_callbacks")
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -145,8 +147,11 @@ class Prestart:
         self.port = 0
         self.persistence: Persistence | None = None
         self.error: BaseException | None = None  # DirectoryHeld, or OSError (listen)
-        self._thread: threading.Thread | None = None
+        self._thread: LoadThread | None = None
         self._load_error: BaseException | None = None
+        self._loaded = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
         # the caller turned the collector off for its imports and this load: turn it on
         # once the load has ended (``Server.start``)
         self.gc_after_load = False
@@ -159,16 +164,31 @@ class Prestart:
             self.persistence.load()
         except BaseException as e:  # handed to the waiter, which raises it
             self._load_error = e
+        finally:
+            with self._lock:
+                self._loaded.set()
+                callbacks, self._callbacks = self._callbacks, []
+            for cb in callbacks:
+                cb()
+
+    def when_loaded(self, cb: Callable[[], None]) -> None:
+        """Call ``cb`` once the load has ended (now if it has; else from the loading
+        thread: ``cb`` must be thread-safe, e.g. ``loop.call_soon_threadsafe``)."""
+        with self._lock:
+            if not self._loaded.is_set():
+                self._callbacks.append(cb)
+                return
+        cb()
 
     def wait_loaded(self) -> None:
         """Block until the load has ended; raise what stopped it (LoadError ...)."""
         if self._thread is not None:
-            self._thread.join()
+            self._loaded.wait()
         if self._load_error is not None:
             raise self._load_error
 
     def loading(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread is not None and not self._loaded.is_set()
 
     def catch_signals(self, log: Log) -> None:
         """SIGTERM and SIGINT before the event loop's handlers exist: during the load the
@@ -204,22 +224,40 @@ def exit_while_loading(log: Log) -> None:
     os._exit(0)
 
 
-def prestart(engine: Engine, log: Log | None = None, catch_signals: bool = False) -> Prestart:
+def prestart(engine: Engine, log: Log | None = None, catch_signals: bool = False,
+             loader: LoadThread | None = None) -> Prestart:
     """Lock ``engine``'s data directory, bind its listening sockets and start loading
-    its data in a thread; what stopped it, if anything, is ``.error``. With
+    its data in a thread (``loader``, when the start made one early: headstart.py);
+    what stopped it, if anything, is ``.error`` (and ``loader`` is ended). With
     ``catch_signals`` (the process's own server, from its main thread), SIGTERM and
     SIGINT are handled from the start of the load (``Prestart.catch_signals``)."""
     if log is None:
         def log(msg: str, level: str = "notice") -> None:
             log_line(engine.config, msg, level)
     pre = Prestart(engine)
+    try:
+        _lock_and_listen(pre, log)
+    finally:
+        if pre.error is not None and loader is not None:
+            loader.cancel()  # stopped before loading: the early thread ends
+    if pre.error is None:
+        info_state(engine)
+        if catch_signals:
+            pre.catch_signals(log)
+        pre._thread = loader or LoadThread(0)
+        pre._thread.run(pre._load)
+    return pre
+
+
+def _lock_and_listen(pre: Prestart, log: Log) -> None:
+    engine = pre.engine
     cfg = engine.config
     cfg["maxclients"] = adjust_open_files_limit(cfg["maxclients"], log)
     try:
         pre.lock_fd = datadir.lock_directory(cfg["dir"])
     except datadir.DirectoryHeld as e:
         pre.error = e
-        return pre
+        return
     pre.persistence = Persistence(engine, persistence_config(engine), log=log)
     # loading before listening: a client accepted before the load began would run
     # commands on the empty dataset; INFO's ``loading`` (the engine's flag) says so
@@ -230,14 +268,8 @@ def prestart(engine: Engine, log: Log | None = None, catch_signals: bool = False
             cfg["bind"], cfg["port"], cfg.get("tcp-backlog", 511), log)
     except OSError as e:
         pre.error = e
-        return pre
+        return
     cfg["port"] = pre.port
     for h in pre.hosts:
         where = f"[{h}]:{pre.port}" if ":" in h else f"{h}:{pre.port}"
         log(f"streamlite server listening on {where}")
-    info_state(engine)
-    if catch_signals:
-        pre.catch_signals(log)
-    pre._thread = threading.Thread(target=pre._load, name="streamlite-load", daemon=True)
-    pre._thread.start()
-    return pre
