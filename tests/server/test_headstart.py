@@ -78,3 +78,50 @@ def test_prefault_and_trim_leave_memory_usable():
     assert sum(map(len, blocks)) == 8_000_000
     with pytest.raises(TypeError):
         sp.prefault_heap("x")
+
+
+def test_the_collector_the_start_turned_off_comes_back_after_ready(tmp_path, monkeypatch):
+    """``streamlite server`` keeps the garbage collector off through its imports and the
+    load (``gc_after_load``); it is on again once the server serves (and at once when
+    the start fails)."""
+    import asyncio
+    import gc
+
+    from streamlite.engine.core import Engine
+    from streamlite.server import app
+    from streamlite.server.prestart import prestart
+
+    monkeypatch.setattr(app, "GC_AFTER_READY_S", 0.01)
+    was = gc.isenabled()
+    try:
+        for fail in (False, True):
+            eng = Engine()
+            eng.config.update({"port": 0, "bind": ["127.0.0.1"], "dir": str(tmp_path),
+                               "save": []})
+            gc.disable()
+            pre = prestart(eng)
+            pre.gc_after_load = True
+            if fail:
+                pre.error = OSError(98, "taken")
+            server = app.Server(eng)
+
+            async def run(server: app.Server = server, pre=pre, fail: bool = fail) -> bool:
+                try:
+                    await server.start(pre)
+                except OSError:
+                    assert fail
+                    return gc.isenabled()
+                assert not gc.isenabled()  # not yet: right after the ready line
+                await asyncio.sleep(0.2)
+                server.stop()
+                return gc.isenabled()
+
+            try:
+                assert asyncio.run(run())
+            finally:
+                server.unlock()
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
