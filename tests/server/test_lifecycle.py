@@ -325,7 +325,10 @@ def test_a_shutdown_signal_during_loading_exits_at_once_without_saving(tmp_path,
                              stdout=subprocess.DEVNULL, stderr=err)
     try:
         wait_port(port, proc=p)
-        assert send_raw(port, b"PING\r\n").startswith(b"-LOADING")
+        # (it listens before its event loop runs: the first reply may take a while)
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+            s.sendall(b"PING\r\n")
+            assert s.recv(100).startswith(b"-LOADING")
         p.send_signal(sig)
         assert p.wait(20) == 0
         text = log.read_text()
