@@ -125,3 +125,31 @@ def test_the_collector_the_start_turned_off_comes_back_after_ready(tmp_path, mon
             gc.enable()
         else:
             gc.disable()
+
+
+def test_the_persistence_a_start_makes_follows_the_configuration(tmp_path):
+    """Every PersistenceConfig field from its config name, save points included (a start
+    with ``--save ""`` has none: the automatic BGSAVE must not run)."""
+    from streamlite.persistence import PersistenceConfig
+    from streamlite.server.cli import build_engine
+    from streamlite.server.prestart import persistence_config, prestart
+
+    eng, _ = build_engine(["--dir", str(tmp_path), "--save", "", "--appendonly", "yes",
+                           "--appendfsync", "always", "--aof-use-rdb-preamble", "no",
+                           "--port", "0", "--bind", "127.0.0.1"])
+    cfg = persistence_config(eng)
+    for f in PersistenceConfig._fields:
+        assert getattr(cfg, f) == eng.config[f.replace("_", "-")], f
+    assert cfg.save == [] and cfg.appendfsync == "always" and not cfg.aof_use_rdb_preamble
+    pre = prestart(eng)
+    try:
+        pre.wait_loaded()
+        assert pre.persistence is not None and pre.persistence.cfg.save == []
+    finally:
+        pre.close()
+        assert pre.persistence is not None
+        pre.persistence.close()
+        from streamlite.persistence import datadir
+
+        assert pre.lock_fd is not None
+        datadir.unlock_directory(pre.lock_fd)

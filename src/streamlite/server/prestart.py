@@ -42,22 +42,12 @@ Log = Callable[..., None]
 
 
 def persistence_config(engine: Engine) -> PersistenceConfig:
-    """The persistence settings of ``engine``'s configuration."""
+    """The persistence settings of ``engine``'s configuration: every field of
+    ``PersistenceConfig`` under its config name ("-" for "_")."""
     cfg = engine.config
-    return PersistenceConfig(
-        dir=cfg["dir"],
-        appendonly=cfg["appendonly"],
-        appendfsync=cfg["appendfsync"],
-        appendfilename=cfg["appendfilename"],
-        appenddirname=cfg["appenddirname"],
-        dbfilename=cfg["dbfilename"],
-        aof_load_truncated=cfg["aof-load-truncated"],
-        auto_aof_rewrite_percentage=cfg["auto-aof-rewrite-percentage"],
-        auto_aof_rewrite_min_size=cfg["auto-aof-rewrite-min-size"],
-        aof_use_rdb_preamble=cfg["aof-use-rdb-preamble"],
-        stop_writes_on_bgsave_error=cfg["stop-writes-on-bgsave-error"],
-        snapshot_format=cfg["snapshot-format"],
-    )
+    kw = {f: cfg[f.replace("_", "-")] for f in PersistenceConfig._fields}
+    kw["save"] = list(kw["save"])  # (a copy: CONFIG SET save replaces the config's)
+    return PersistenceConfig(**kw)
 
 
 def listen_hosts(binds: list[str]) -> list[str]:
