@@ -44,12 +44,11 @@ from ..persistence.manager import (
     ALWAYS_WRITE_FATAL,
     LoadError,
     Persistence,
-    PersistenceConfig,
 )
 from .connection import REPLY_BUF, Connection
 from .fdlimit import adjust_open_files_limit
 from .log import log_line
-from .prestart import Prestart, exit_while_loading, persistence_config, prestart
+from .prestart import Prestart, exit_while_loading, prestart
 from .replication import Replication
 from .scripts import ScriptHost
 
@@ -152,9 +151,6 @@ class Server(Front):
         return self.engine.clock.ms()
 
     # -- start / stop -------------------------------------------------------------------
-
-    def persistence_config(self) -> PersistenceConfig:
-        return persistence_config(self.engine)
 
     async def start(self, pre: Prestart | None = None) -> None:
         """Lock the data directory, listen, then load the persisted data (clients get
